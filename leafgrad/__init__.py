@@ -1,0 +1,137 @@
+"""leafgrad: a PyTorch-compatible tensor library with reverse-mode autograd, on NumPy."""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+from . import autograd
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .backend import device
+from .creation import (
+    arange,
+    as_tensor,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool,
+    can_cast,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .functions import (
+    abs,
+    absolute,
+    add,
+    cos,
+    div,
+    divide,
+    eq,
+    exp,
+    flatten,
+    ge,
+    gt,
+    le,
+    log,
+    lt,
+    matmul,
+    mean,
+    mm,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    permute,
+    pow,
+    reciprocal,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    squeeze,
+    sub,
+    subtract,
+    sum,
+    t,
+    tanh,
+    transpose,
+    true_divide,
+    unsqueeze,
+    where,
+)
+from .size import Size
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Size", "Tensor", "abs", "absolute", "add", "arange", "as_tensor", "asarray", "autograd",
+    "bool", "can_cast", "cos", "device", "div", "divide", "double", "dtype", "empty",
+    "empty_like", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float16", "float32",
+    "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "half",
+    "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled",
+    "is_inference_mode_enabled", "is_tensor", "le", "linspace", "log", "long", "lt", "matmul",
+    "mean", "mm", "mul", "multiply", "ne", "neg", "negative", "no_grad", "numel", "ones",
+    "ones_like", "permute", "pow", "promote_types", "reciprocal", "relu", "reshape",
+    "result_type", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
+    "sqrt",
+    "squeeze", "sub", "subtract", "sum", "t", "tanh", "tensor", "transpose", "true_divide",
+    "uint8", "unsqueeze", "where", "zeros", "zeros_like",
+]
+
+
+def is_tensor(obj) -> _builtins.bool:
+    """True if ``obj`` is a leafgrad Tensor.
+
+    >>> is_tensor(tensor(1.0))
+    True
+    """
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> _builtins.int:  # noqa: A002
+    """Number of elements of a tensor.
+
+    >>> numel(zeros(2, 3))
+    6
+    """
+    return input.numel()
+

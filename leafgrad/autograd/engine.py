@@ -1,0 +1,472 @@
+"""The backward engine: one iterative pass over the graph with dependency counts."""
+
+from __future__ import annotations
+
+import warnings
+
+from .grad_mode import state
+from .node import _RELEASED, EPOCH, AccumulateGrad, accumulate_node
+
+
+def _not_requiring_grad(i: int) -> RuntimeError:
+    return RuntimeError(
+        f"element {i} of tensors does not require grad and does not have a grad_fn\n"
+        "Why: autograd only records operations on tensors that require grad; create the leaf "
+        "with requires_grad=True (or call x.requires_grad_()) before computing from it, and do "
+        "not compute it under no_grad()."
+    )
+
+
+def make_root_grads(tensors, grads, create_graph: bool) -> list:
+    """Check or create the gradient that seeds each output (ones for a scalar output)."""
+    from ..tensor import Tensor, _wrap
+
+    out = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs\n"
+                    f"Why: the output has shape {list(t._data.shape)}, so 'the' derivative is a "
+                    "Jacobian, not a gradient; pass gradient=... (the vector v of the product "
+                    "v^T J), e.g. y.backward(torch.ones_like(y)), or reduce y to a scalar first "
+                    "(y.sum().backward())."
+                )
+            if not t.dtype.is_floating_point:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
+                )
+            xp = _xp(t._data)
+            g = _wrap(xp.ones(t._data.shape, dtype=t._data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = _wrap(_xp(t._data).asarray(g, dtype=t._data.dtype))
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"torch.Size({list(g._data.shape)}) and output[{i}] has a shape of "
+                    f"torch.Size({list(t._data.shape)}).\n"
+                    "Why: the gradient passed to backward() is dL/d(output), so it must have "
+                    "exactly the output's shape."
+                )
+            if g._data.dtype != t._data.dtype:
+                g = g.to(t.dtype)
+            if not create_graph:
+                g = g.detach()
+        out.append(g)
+    return out
+
+
+def _xp(a):
+    from ..backend import array_module
+
+    return array_module(a)
+
+
+def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
+                 accumulate: bool = True, allow_unused: bool = True):
+    """Run one backward pass from ``tensors`` seeded with ``grads``.
+
+    With ``inputs`` given, only gradients for those tensors are computed. With ``accumulate``
+    they are added into ``.grad`` (``Tensor.backward``); otherwise returned (``autograd.grad``).
+    """
+    from ..tensor import _wrap
+
+    roots = []
+    for i, t in enumerate(tensors):
+        fn = t.grad_fn
+        if fn is None:
+            if not t._rg:
+                raise _not_requiring_grad(i)
+            fn = accumulate_node(t)
+        roots.append((fn, t._out_nr))
+
+    # Targets: where to capture gradients (autograd.grad / backward(inputs=...)).
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                if not t._rg:
+                    raise RuntimeError(
+                        f"One of the differentiated Tensors does not require grad (input {k})\n"
+                        "Why: only tensors that require grad have a gradient to ask for."
+                    )
+                targets.setdefault((accumulate_node(t), 0), []).append(k)
+            else:
+                targets.setdefault((t.grad_fn, t._out_nr), []).append(k)
+
+    # 1. Count, for every node, how many edges point at it (its consumers in the backward pass).
+    deps: dict = {fn: 0 for fn, _ in roots}  # roots start visited, with no consumers yet
+    stack = [fn for fn in deps]
+    get_dep = deps.get
+    while stack:
+        fn = stack.pop()
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                c = get_dep(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
+    seen = deps.keys()
+
+    needed = None
+    if targets is not None:
+        needed = _nodes_leading_to({fn for fn, _ in targets}, seen)
+
+    # 2. Seed the input buffers with the root gradients.
+    buffers: dict = {}
+    for (fn, nr), g in zip(roots, grads):
+        _add(buffers, fn, nr, g)
+    ready = []
+    for fn in dict.fromkeys(fn for fn, _ in roots):
+        if not deps[fn]:
+            ready.append(fn)
+
+    captured = [None] * len(inputs) if inputs is not None else None
+    # Arrays that already back some tensor the user can see: a leaf must not adopt them as .grad.
+    shared = {id(g._data) for g in grads}
+    prev_enabled = state.enabled
+    state.enabled = create_graph
+    pop_buffer = buffers.pop
+    get_buffer = buffers.get
+    push = ready.append
+    pop_ready = ready.pop
+    epoch = EPOCH
+    try:
+        while ready:
+            fn = pop_ready()
+            g = pop_buffer(fn, None)
+            while fn is not None:
+                # -- one node: hooks, capture, then its backward -------------------------------
+                x = fn._x
+                if x is not None and g is not None:
+                    g = _run_pre_hooks(fn, g, shared)
+                if targets is not None:
+                    _capture(fn, g, targets, captured, shared)
+                    if fn.__class__ is AccumulateGrad:
+                        if accumulate and g is not None and (fn, 0) in targets:
+                            _accumulate(fn.variable, g, create_graph, shared)
+                        break
+                    if not _has_needed_child(fn, needed):
+                        break
+                elif fn.__class__ is AccumulateGrad:
+                    if g is not None:
+                        _accumulate(fn.variable, g, create_graph, shared)
+                    break
+                nexts = fn.next_functions
+                single = fn._nout == 1
+                if g is None or (not single and all(v is None for v in g)):
+                    results = (None,) * len(nexts)
+                else:
+                    vers = fn._vers
+                    if vers is not None:
+                        if vers.__class__ is not int or vers != epoch.v:
+                            fn._check_saved()  # modified in place since, or graph freed
+                        if not retain_graph:
+                            # free what the node saved as soon as its backward has run
+                            results = fn.backward(g) if single else fn.backward(*g)
+                            fn.inputs = fn._out = None
+                            fn._vers = _RELEASED
+                        else:
+                            results = fn.backward(g) if single else fn.backward(*g)
+                    else:
+                        results = fn.backward(g) if single else fn.backward(*g)
+                    if results.__class__ is not tuple:
+                        results = (results,)
+                    if fn._meta is not None:
+                        results = _fit(fn, results)
+                    if x is not None and x.hooks:
+                        results = _run_post_hooks(fn, results, g)
+                # -- hand each gradient to the node it belongs to ------------------------------
+                fn = None
+                for (nxt, nr), gi in zip(nexts, results):
+                    if nxt is None:
+                        continue
+                    d = deps[nxt] - 1
+                    deps[nxt] = d
+                    if gi is not None:
+                        if nxt._nout == 1:
+                            prev = get_buffer(nxt)
+                            if prev is None:
+                                if d == 0 and fn is None:
+                                    # its only remaining consumer just ran: run it next,
+                                    # without a trip through the buffers and the ready stack
+                                    fn, g = nxt, gi
+                                    continue
+                                buffers[nxt] = gi
+                            elif create_graph:
+                                buffers[nxt] = prev + gi  # differentiable sum (higher order)
+                            else:
+                                buffers[nxt] = _wrap(prev._data + gi._data)
+                        else:
+                            _add(buffers, nxt, nr, gi)
+                    if d == 0:
+                        push(nxt)
+        if accumulate and inputs is not None:
+            # backward(inputs=[non_leaf]) fills the non-leaf's .grad too, as PyTorch does
+            for t, c in zip(inputs, captured):
+                if t.grad_fn is not None and c is not None:
+                    _accumulate(t, c, create_graph, shared)
+    finally:
+        state.enabled = prev_enabled
+    if captured is not None and not allow_unused:
+        for k, c in enumerate(captured):
+            if c is None:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors appears to not have been used in the graph "
+                    f"(input {k}). Set allow_unused=True if this is the desired behavior.\n"
+                    "Why: no path leads from the outputs back to that input, so its gradient is "
+                    "not zero but undefined."
+                )
+    return captured
+
+
+def _capture(fn, g, targets: dict, captured: list, shared: set) -> None:
+    """autograd.grad / backward(inputs=...): keep the gradient flowing into a target."""
+    for nr in range(fn._nout):
+        for k in targets.get((fn, nr), ()):
+            gk = g if fn._nout == 1 else (g[nr] if g is not None else None)
+            captured[k] = gk
+            if gk is not None:
+                shared.add(id(gk._data))
+
+
+def _has_needed_child(fn, needed) -> bool:
+    return any(n in needed for n, _ in fn.next_functions if n is not None)
+
+
+def _nodes_leading_to(target_nodes: set, graph_nodes: set) -> set:
+    """Nodes from which some target node can be reached (only those need to run)."""
+    # Build reverse edges once, then walk up from the targets.
+    parents: dict = {}
+    for fn in graph_nodes:
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                parents.setdefault(nxt, []).append(fn)
+    needed = set()
+    stack = [t for t in target_nodes if t in graph_nodes]
+    while stack:
+        n = stack.pop()
+        if n in needed:
+            continue
+        needed.add(n)
+        stack.extend(parents.get(n, ()))
+    return needed
+
+
+def _add(buffers: dict, fn, nr: int, g) -> None:
+    """Add gradient ``g`` into ``fn``'s input buffer for output ``nr`` (several paths meet here)."""
+    if fn._nout == 1:
+        prev = buffers.get(fn)
+        buffers[fn] = g if prev is None else prev + g
+    else:
+        buf = buffers.get(fn)
+        if buf is None:
+            buf = buffers[fn] = [None] * fn._nout
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _fit(fn, results: tuple) -> tuple:
+    """Sum broadcast gradients back to each input's shape and cast to its dtype (done once here)."""
+    out = list(results)
+    for i, (g, meta) in enumerate(zip(results, fn._meta)):
+        if g is None or meta is None:
+            continue
+        shape, dt = meta
+        if g._data.shape != shape:
+            g = sum_to(g, shape, fn, i)
+        if g._data.dtype != dt:
+            from ..dtypes import FROM_NP
+
+            g = g.to(FROM_NP[dt])
+        out[i] = g
+    return tuple(out)
+
+
+def sum_to(g, shape: tuple, fn=None, i: int = 0):
+    """Sum ``g`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
+    gs = g._data.shape
+    lead = len(gs) - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - got "
+            f"{list(gs)} but expected shape compatible with {list(shape)}"
+        )
+    axes = list(range(lead))
+    for k, s in enumerate(shape):
+        if s == 1 and gs[k + lead] != 1:
+            axes.append(k + lead)
+        elif s != gs[k + lead]:
+            raise RuntimeError(
+                f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - "
+                f"got {list(gs)} but expected shape compatible with {list(shape)}"
+            )
+    if axes:
+        g = g.sum(dim=tuple(axes), keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _run_pre_hooks(fn, g, shared: set):
+    """Tensor hooks and retain_grad on ``fn``'s outputs, then the node's own pre-hooks."""
+    x = fn._x
+    if fn._nout == 1:
+        for h in x.tensor_hooks.get(0, ()):
+            r = h(g)
+            if r is not None:
+                g = r
+                shared.add(id(g._data))
+        ref = x.retained.get(0)
+        if ref is not None:
+            _retain(ref(), g)
+        if x.pre_hooks:
+            for h in x.pre_hooks:
+                r = h((g,))
+                if r is not None:
+                    g = r[0]
+        return g
+    g = list(g)
+    for nr in range(fn._nout):
+        if g[nr] is None:
+            continue
+        for h in x.tensor_hooks.get(nr, ()):
+            r = h(g[nr])
+            if r is not None:
+                g[nr] = r
+                shared.add(id(r._data))
+        ref = x.retained.get(nr)
+        if ref is not None:
+            _retain(ref(), g[nr])
+    for h in x.pre_hooks:
+        r = h(tuple(g))
+        if r is not None:
+            g = list(r)
+    return g
+
+
+def _run_post_hooks(fn, results: tuple, g) -> tuple:
+    grad_outputs = (g,) if fn._nout == 1 else tuple(g)
+    for h in fn._x.hooks:
+        r = h(results, grad_outputs)
+        if r is not None:
+            results = tuple(r)
+    return results
+
+
+def _retain(t, g) -> None:
+    """retain_grad(): keep a copy of a non-leaf's gradient in its ``.grad``."""
+    if t is None:
+        return
+    if t._grad is None:
+        t._grad = g.detach().clone() if not state.enabled else g.clone()
+    else:
+        t._grad = t._grad + g
+
+
+def _accumulate(var, g, create_graph: bool, shared: set) -> None:
+    """AccumulateGrad: add ``g`` into the leaf's ``.grad`` (the one place leaves are written)."""
+    from ..tensor import _wrap
+
+    x = var._x
+    if x is not None and x.hooks:
+        for h in x.hooks:
+            r = h(g)
+            if r is not None:
+                g = r
+                shared.add(id(g._data))
+    old = var._grad
+    if old is None:
+        if create_graph:
+            var._grad = g
+        else:
+            a = g._data
+            # Adopt the array only when nothing else can see it; otherwise copy (a later
+            # in-place update of .grad, e.g. by an optimizer, must not write into another tensor).
+            if a.base is not None or not a.flags.writeable or id(a) in shared:
+                a = a.copy()
+            shared.add(id(a))
+            var._grad = _wrap(a)
+    elif create_graph or old._rg:
+        var._grad = old + g
+    else:
+        # NOTE: like PyTorch's AccumulateGrad, accumulate in place when no graph is being built
+        old._data += g._data
+        old._bump_version()
+    if x is not None and x.post_hooks:
+        for h in x.post_hooks:
+            h(var)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
+
+    >>> import leafgrad
+    >>> x = leafgrad.tensor([1.0, 2.0], requires_grad=True)
+    >>> backward((x * x).sum()); x.grad
+    tensor([2., 4.])
+    """
+    from ..tensor import Tensor
+
+    if grad_variables is not None:
+        warnings.warn("'grad_variables' is deprecated. Use 'grad_tensors' instead.", stacklevel=2)
+        grad_tensors = grad_variables
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    else:
+        grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(
+            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients; pass one gradient "
+            "per output (None for a scalar output)"
+        )
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = make_root_grads(tensors, grad_tensors, create_graph)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple:
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing is accumulated).
+
+    >>> import leafgrad
+    >>> x = leafgrad.tensor(3.0, requires_grad=True)
+    >>> grad(x ** 2, x)
+    (tensor(6.),)
+    """
+    from ..tensor import Tensor
+
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = make_root_grads(outputs, grad_outputs, create_graph)
+    res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                       accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        from .. import zeros_like
+
+        res = [zeros_like(i) if r is None else r for r, i in zip(res, inputs)]
+    return tuple(res)

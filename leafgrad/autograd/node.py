@@ -1,0 +1,267 @@
+"""Graph nodes: ``Node``, ``Op`` (the base of every differentiable op), ``AccumulateGrad``."""
+
+from __future__ import annotations
+
+import weakref
+
+from .grad_mode import state
+
+_wrap = None  # set by leafgrad.tensor once Tensor exists (the two modules import each other)
+
+class Epoch:
+    """Counts every in-place change anywhere; while it has not moved, no saved tensor changed."""
+
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
+
+
+# NOTE: a node whose saved tensors had no version counter when saved stores the epoch (an int)
+# instead of a tuple of versions; backward then checks them only if the epoch moved since.
+EPOCH = Epoch()
+
+# A saved tensor was modified in place (its version moved on) or freed after backward.
+_RELEASED = object()
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.\n"
+    "Why: to save memory, each node drops the tensors it saved for its derivative as soon as the "
+    "backward pass has used them, so a second pass through {name} has nothing to compute with."
+)
+
+
+class RemovableHandle:
+    """Handle returned by ``register_*hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class NodeExtras:
+    """Rarely-used per-node state, allocated only when a hook or retain_grad needs it."""
+
+    __slots__ = ("pre_hooks", "hooks", "tensor_hooks", "retained")
+
+    def __init__(self) -> None:
+        self.pre_hooks: list = []      # grad_fn.register_prehook(fn(grad_outputs))
+        self.hooks: list = []          # grad_fn.register_hook(fn(grad_inputs, grad_outputs))
+        self.tensor_hooks: dict = {}   # output_nr -> [hooks] from Tensor.register_hook
+        self.retained: dict = {}       # output_nr -> weakref to a tensor that called retain_grad()
+
+
+class Node:
+    """A node of the backward graph; ``grad_fn`` of a tensor is one of these.
+
+    >>> import leafgrad
+    >>> x = leafgrad.ones(2, requires_grad=True)
+    >>> (x * 2).grad_fn.name()
+    'MulBackward0'
+    """
+
+    __slots__ = ("next_functions", "_x", "__weakref__")
+    _nout = 1  # number of forward outputs this node differentiates
+
+    def name(self) -> str:
+        """PyTorch's name of the node, e.g. ``'PowBackward0'``."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def _extras(self) -> NodeExtras:
+        if self._x is None:
+            self._x = NodeExtras()
+        return self._x
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """Run ``fn(grad_outputs)`` before this node's backward; it may return replacements."""
+        hooks = self._extras().pre_hooks
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """Run ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
+        hooks = self._extras().hooks
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    @property
+    def metadata(self) -> dict:
+        """A free-form dict attached to the node (as in PyTorch)."""
+        return _node_metadata.setdefault(self, {})
+
+
+_node_metadata: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class AccumulateGrad(Node):
+    """The node that adds the incoming gradient into a leaf tensor's ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+        self._x = None
+
+
+class Op(Node):
+    """Base of every differentiable op: ``forward`` on raw arrays, ``backward`` on Tensors.
+
+    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), a PyTorch
+    node ``name`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
+    whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
+    """
+
+    __slots__ = ("inputs", "_vers", "_meta", "_out", "_out_vc")
+    formula: dict[str, str] = {}
+    save_inputs = True
+    save_output = False
+    same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
+    name_ = ""  # the PyTorch node name; see __init_subclass__
+
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("name_"):
+            # NOTE: type(t.grad_fn).__name__ reads as PyTorch's ("MulBackward0"); __qualname__
+            # keeps the op's own name ("Mul") for tracebacks.
+            cls.__name__ = cls.name_
+
+    # -- to override ---------------------------------------------------------------------------
+    def forward(self, *arrays):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- helpers for backward ------------------------------------------------------------------
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Which inputs need a gradient (their edge leads somewhere)."""
+        return tuple(fn is not None for fn, _ in self.next_functions)
+
+    @property
+    def out(self):
+        """The forward result as a Tensor (linked to this node when building a double backward)."""
+        if self._out is None:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        t = _wrap(self._out)
+        if state.enabled:
+            t._rg = True
+            t.grad_fn = self
+        return t
+
+    @property
+    def _saved_self(self):
+        return self.inputs[0]
+
+    @property
+    def _saved_other(self):
+        return self.inputs[1]
+
+    @property
+    def _saved_result(self):
+        return self.out
+
+    # -- engine support ------------------------------------------------------------------------
+    def _check_saved(self) -> None:
+        """Raise if saved tensors were freed or modified in place since the forward pass."""
+        vers = self._vers
+        if vers is _RELEASED:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        inputs = self.inputs
+        if inputs is not None:
+            if vers.__class__ is int:  # saved when no input had a counter: all expected at 0
+                vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
+            i = 0
+            for v in vers:
+                if v is not None:
+                    vc = inputs[i]._vc
+                    if vc is not None and vc.v != v:
+                        raise _modified_error(self, inputs[i], i, vc.v, v)
+                i += 1
+        if self._out_vc is not None and self._out_vc.v != 0:
+            raise _modified_error(self, self.out, "result", self._out_vc.v, 0)
+
+    def _release(self) -> None:
+        self.inputs = None
+        self._out = None
+        self._vers = _RELEASED
+
+    def __getattr__(self, name: str):
+        # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
+        # recording cheap); reading one that was never saved gives None.
+        if name in ("inputs", "_out", "_out_vc"):
+            return None
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
+    shape = ", ".join(str(d) for d in t._data.shape)
+    if which == "result":
+        owner = f", which is output 0 of {node.name().removesuffix('Backward0')},"
+    elif t.grad_fn is not None:
+        owner = f", which is output {t._out_nr} of {t.grad_fn.name().removesuffix('Backward0')},"
+    else:
+        owner = ""  # PyTorch names no producer for a leaf
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{_type_name(t)} [{shape}]]{owner} is at version {now}; "
+        f"expected version {expected} instead. Hint: enable anomaly detection to find the "
+        "operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).\n"
+        f"Why: {node.name()} saved this tensor in the forward pass to compute its derivative; "
+        "changing it in place afterwards would make that derivative silently wrong, so autograd "
+        "refuses. Use the out-of-place op (x = x + 1 rather than x += 1) or clone() it first."
+    )
+
+
+def _type_name(t) -> str:
+    return {
+        "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+        "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+        "uint8": "ByteTensor", "bool": "BoolTensor",
+    }[t.dtype.name]
+
+
+NONE_EDGE = (None, 0)
+
+
+def edge(t) -> tuple:
+    """The ``next_functions`` entry for input tensor ``t`` (which requires grad)."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._out_nr)
+    return (accumulate_node(t), 0)
+
+
+def accumulate_node(t) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, shared by all uses while it is alive (as in PyTorch)."""
+    x = t._extras()
+    ref = x.accum
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        # weak: the leaf must not keep its node alive (the node holds the leaf strongly)
+        x.accum = weakref.ref(node)
+    return node

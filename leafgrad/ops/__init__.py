@@ -1,0 +1,1 @@
+"""Differentiable ops: one small ``Op`` class per op, grouped by kind."""

@@ -1,0 +1,682 @@
+"""Elementwise ops: arithmetic, powers, exp/log, trigonometric and activation functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from ..autograd.node import Op
+from ..backend import array_module
+from ..dtypes import FROM_NP, _Default, result_type
+from ..tensor import Tensor, _wrap
+from ._apply import record, record2, record_unary
+
+_new = object.__new__
+_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
+_float_kinds = "f"
+_FLOAT_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+
+# -- dispatch helpers ---------------------------------------------------------------------------
+def _unary(cls, x: Tensor) -> Tensor:
+    fn = _new(cls)
+    if not state.enabled:
+        return _wrap(fn.forward(x._data))
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def _unary_with(cls, x: Tensor, **params) -> Tensor:
+    fn = _new(cls)
+    for k, v in params.items():
+        setattr(fn, k, v)
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def _to_float(x: Tensor) -> Tensor:
+    """Integer/bool inputs of floating ops (exp, sin, ...) compute in the default float dtype."""
+    if x._data.dtype.kind in _float_kinds:
+        return x
+    return _wrap(x._data.astype(_Default.value.np))
+
+
+def broadcast_error(op: str, a, b) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast, naming the op and both shapes."""
+    sa = list(a._data.shape) if isinstance(a, Tensor) else list(np.shape(a))
+    sb = list(b._data.shape) if isinstance(b, Tensor) else list(np.shape(b))
+    detail = ""
+    for k in range(1, max(len(sa), len(sb)) + 1):
+        da = sa[-k] if k <= len(sa) else 1
+        db = sb[-k] if k <= len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            dim = max(len(sa), len(sb)) - k
+            detail = (f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                      f"non-singleton dimension {dim}")
+            break
+    return RuntimeError(
+        f"{detail}\n{op}(): shapes {sa} and {sb} are not broadcastable. Why: broadcasting lines "
+        "shapes up from the right, and each pair of sizes must be equal or one of them 1; "
+        "reshape or unsqueeze one operand (e.g. b.unsqueeze(-1)) so the sizes line up."
+    )
+
+
+def _operands(a: Tensor, b):
+    """Raw operands of a binary op, cast to PyTorch's promoted dtype when dtypes differ."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+            dt = result_type(a, b).np
+            if ad.dtype != dt:
+                ad = ad.astype(dt)
+            if bd.dtype != dt:
+                bd = bd.astype(dt)
+        return ad, bd
+    cls = b.__class__
+    kind = ad.dtype.kind
+    if cls is float:
+        if kind != "f":
+            ad = ad.astype(_Default.value.np)
+        return ad, b
+    if cls is int:
+        if kind == "b":
+            ad = ad.astype(np.int64)
+        elif kind in "iu":
+            info = np.iinfo(ad.dtype)
+            if not info.min <= b <= info.max:
+                # NOTE: PyTorch wraps an out-of-range Python int around (int8 + 1000 -> -23)
+                b = np.array(b).astype(ad.dtype)
+        return ad, b
+    if cls is bool:
+        return ad, b
+    if isinstance(b, (np.ndarray, np.generic)) or hasattr(b, "__array__"):
+        from ..creation import as_tensor
+
+        return _operands(a, as_tensor(b))
+    raise TypeError(
+        f"unsupported operand type for a tensor op: {type(b).__name__}; expected a Tensor or a "
+        "Python number"
+    )
+
+
+def _binary(cls, a: Tensor, b) -> Tensor:
+    """Run binary op ``cls`` on a Tensor and a Tensor/number (``b`` may be a Python scalar)."""
+    ad = a._data
+    bc = b.__class__
+    # Fast paths first: same-dtype tensors, and a float tensor with a Python float.
+    if bc is Tensor and ad.dtype is b._data.dtype:
+        bd = b._data
+    elif (bc is float or bc is int) and ad.dtype in _FLOAT_NP:
+        bd = b  # NumPy keeps a float array's dtype with a Python number, as PyTorch does
+    else:
+        if not isinstance(b, (Tensor, int, float, bool)):
+            from ..creation import as_tensor
+
+            try:
+                b = as_tensor(b)
+            except (TypeError, ValueError):
+                return NotImplemented
+        ad, bd = _operands(a, b)
+    fn = _new(cls)
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error(cls.op_name, a, b) from None
+    if state.enabled:
+        return record2(fn, a, b, out)
+    # No graph to record (e.g. inside backward): build the Tensor inline, this is the hot path.
+    if out.__class__ is not _ndarray and isinstance(out, _generic):
+        out = _asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._rg = False
+    t.grad_fn = None
+    t._out_nr = 0
+    t._grad = None
+    t._vc = None
+    t._x = None
+    return t
+
+
+# -- ops ------------------------------------------------------------------------------------------
+class Add(Op):
+    name_ = "AddBackward0"
+    op_name = "add"
+    formula = {"a": "grad", "b": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    name_ = "SubBackward0"
+    op_name = "sub"
+    formula = {"a": "grad", "b": "-grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        if a.dtype.kind == "b" and getattr(b, "dtype", None) is not None and b.dtype.kind == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                "`^` or `logical_xor()` operator instead."
+            )
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad
+
+
+class Rsub(Op):
+    """``b - a`` for a Tensor ``a`` on the right of a number/Tensor ``b``."""
+
+    name_ = "RsubBackward1"
+    op_name = "rsub"
+    formula = {"a": "-grad", "b": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return b - a
+
+    def backward(self, grad):
+        return -grad, grad
+
+
+class Mul(Op):
+    name_ = "MulBackward0"
+    op_name = "mul"
+    formula = {"a": "grad * b", "b": "grad * a"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        nf = self.next_functions
+        return (grad * b if nf[0][0] is not None else None,
+                grad * a if nf[1][0] is not None else None)
+
+
+class Div(Op):
+    name_ = "DivBackward0"
+    op_name = "div"
+    formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        if a.dtype.kind != "f":
+            # NOTE: true division of integers gives the default float dtype, as in PyTorch
+            a = a.astype(_Default.value.np)
+            if hasattr(b, "dtype"):
+                b = b.astype(a.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        nf = self.next_functions
+        ga = grad / b if nf[0][0] is not None else None
+        gb = -grad * a / (b * b) if nf[1][0] is not None else None
+        return ga, gb
+
+
+class Neg(Op):
+    name_ = "NegBackward0"
+    same_shape = True
+    formula = {"x": "-grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                "to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return -x
+
+    def backward(self, grad):
+        return -grad
+
+
+class PowScalar(Op):
+    """``x ** exponent`` for a Python-number exponent."""
+
+    name_ = "PowBackward0"
+    same_shape = True
+    formula = {"x": "grad * exponent * x ** (exponent - 1)"}
+    __slots__ = ("exponent",)
+
+    def forward(self, x):
+        return x ** self.exponent
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        e = self.exponent
+        if e == 0:
+            # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
+            return grad * 0
+        if e == 2:
+            return grad * (x * 2.0)  # the common square: one op fewer than x ** 1 * 2
+        return grad * (x ** (e - 1) * e)
+
+
+class PowTensor(Op):
+    """``a ** b`` with a tensor exponent."""
+
+    name_ = "PowBackward1"
+    op_name = "pow"
+    formula = {"a": "grad * b * a ** (b - 1)", "b": "grad * out * a.log()"}
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        nf = self.next_functions
+        ga = gb = None
+        if nf[0][0] is not None:
+            ga = grad * b * a ** (b - 1)
+            ga = _where(b == 0, 0.0, ga)
+        if nf[1][0] is not None:
+            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
+            gb = _where((a == 0) & (b >= 0), 0.0, grad * self.out * a.log())
+        return ga, gb
+
+
+class RPowScalar(Op):
+    """``base ** x`` for a Python-number base."""
+
+    name_ = "PowBackward2"
+    same_shape = True
+    formula = {"x": "grad * out * math.log(base)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ("base",)
+
+    def forward(self, x):
+        return self.base ** x
+
+    def backward(self, grad):
+        if self.base == 0:
+            # NOTE: d(0**x)/dx is taken as 0 where 0**x == 0 (x > 0), as in PyTorch
+            return _where(_wrap(self._out) == 0, 0.0, grad * self.out * float("-inf"))
+        return grad * self.out * float(np.log(self.base))
+
+
+def _pow_scalar(x: Tensor, e) -> Tensor:
+    d = x._data
+    if e.__class__ is not int and e.__class__ is not float:
+        e = e.item() if hasattr(e, "item") else e
+        if isinstance(e, bool):
+            e = int(e)
+    if d.dtype not in _FLOAT_NP:
+        if e.__class__ is int and e < 0:
+            raise RuntimeError(
+                "Integers to negative integer powers are not allowed.\nWhy: the result would "
+                "not be an integer; convert first, e.g. x.float() ** -1."
+            )
+        if e.__class__ is float:
+            x = x.to(_Default.value)
+            d = x._data
+    fn = _new(PowScalar)
+    fn.exponent = e
+    return record_unary(fn, x, d ** e)
+
+
+def _rpow_scalar(x: Tensor, base) -> Tensor:
+    if not isinstance(base, (int, float)):
+        from ..creation import as_tensor
+
+        return _binary(PowTensor, as_tensor(base), x)
+    dt = result_type(x, base)
+    if x._data.dtype != dt.np:
+        x = x.to(dt)
+    return _unary_with(RPowScalar, x, base=base)
+
+
+class Reciprocal(Op):
+    name_ = "ReciprocalBackward0"
+    same_shape = True
+    formula = {"x": "-grad * out * out"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return 1 / x
+
+    def backward(self, grad):
+        out = self.out
+        return -grad * out * out
+
+
+class Exp(Op):
+    name_ = "ExpBackward0"
+    same_shape = True
+    formula = {"x": "grad * out"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).exp(x)
+
+    def backward(self, grad):
+        return grad * self.out
+
+
+class Log(Op):
+    name_ = "LogBackward0"
+    same_shape = True
+    formula = {"x": "grad / x"}
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(x)
+
+    def backward(self, grad):
+        return grad / self.inputs[0]
+
+
+class Sin(Op):
+    name_ = "SinBackward0"
+    same_shape = True
+    formula = {"x": "grad * x.cos()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).sin(x)
+
+    def backward(self, grad):
+        return grad * self.inputs[0].cos()
+
+
+class Cos(Op):
+    name_ = "CosBackward0"
+    same_shape = True
+    formula = {"x": "-grad * x.sin()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).cos(x)
+
+    def backward(self, grad):
+        return grad * -self.inputs[0].sin()
+
+
+class Tanh(Op):
+    name_ = "TanhBackward0"
+    same_shape = True
+    formula = {"x": "grad * (1 - out * out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).tanh(x)
+
+    def backward(self, grad):
+        out = self.out
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Op):
+    name_ = "SigmoidBackward0"
+    same_shape = True
+    formula = {"x": "grad * out * (1 - out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        # NOTE: exp(-x) overflows to inf for very negative x, and 1 / (1 + inf) = 0 is the
+        # right answer (PyTorch's too), so only the warning needs silencing.
+        with np.errstate(over="ignore"):
+            e = xp.exp(-x)
+        if not x.ndim:
+            return 1 / (1 + e)  # e is a NumPy scalar here
+        e += 1
+        return xp.reciprocal(e, out=e)
+
+    def backward(self, grad):
+        out = self.out
+        return grad * (out - out * out)
+
+
+class Relu(Op):
+    name_ = "ReluBackward0"
+    same_shape = True
+    formula = {"x": "threshold_backward(grad, out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError('"relu" not implemented for \'Bool\'')
+        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
+        return threshold_backward(grad, self.out)
+
+
+class ThresholdBackward(Op):
+    """relu's backward as one op, so that a graph of it keeps PyTorch's zero path to the input."""
+
+    name_ = "ThresholdBackwardBackward0"
+    op_name = "threshold_backward"
+    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    save_inputs = True
+    __slots__ = ()
+
+    def forward(self, g, out):
+        return g * (out > 0)
+
+    def backward(self, grad):
+        g, out = self.inputs
+        nf = self.next_functions
+        ga = threshold_backward(grad, out) if nf[0][0] is not None else None
+        return ga, (grad * 0 if nf[1][0] is not None else None)
+
+
+def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
+    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    fn = _new(ThresholdBackward)
+    res = fn.forward(grad._data, out._data)
+    return record2(fn, grad, out, res) if state.enabled else _wrap(res)
+
+
+class Sqrt(Op):
+    name_ = "SqrtBackward0"
+    same_shape = True
+    formula = {"x": "grad / (2 * out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return array_module(x).sqrt(x)
+
+    def backward(self, grad):
+        return grad / (2 * self.out)
+
+
+class Abs(Op):
+    name_ = "AbsBackward0"
+    same_shape = True
+    formula = {"x": "grad * x.sign()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+        return array_module(x).abs(x)
+
+    def backward(self, grad):
+        # NOTE: d|x|/dx at 0 is taken as 0 (sign(0) = 0), as in PyTorch
+        return grad * self.inputs[0].sign()
+
+
+class Sign(Op):
+    name_ = "SignBackward0"
+    same_shape = True
+    formula = {"x": "grad * 0"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            return x.copy()
+        return array_module(x).sign(x)
+
+    def backward(self, grad):
+        return grad * 0  # NOTE: sign is piecewise constant; PyTorch's gradient is zero everywhere
+
+
+class Clone(Op):
+    name_ = "CloneBackward0"
+    same_shape = True
+    formula = {"x": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+class ToCopy(Op):
+    """A dtype conversion; the gradient is cast back to the input's dtype."""
+
+    name_ = "ToCopyBackward0"
+    formula = {"x": "grad"}  # the engine casts it back to the input dtype
+    save_inputs = False
+    __slots__ = ("dtype",)
+
+    def forward(self, x):
+        return x.astype(self.dtype.np)
+
+    def backward(self, grad):
+        return grad  # the engine casts to the input's dtype (recorded in _meta)
+
+    @classmethod
+    def apply_to(cls, x: Tensor, dtype) -> Tensor:
+        return _unary_with(cls, x, dtype=dtype)
+
+
+class ToDevice(Op):
+    """A move between devices; the gradient moves back."""
+
+    name_ = "ToCopyBackward0"
+    formula = {"x": "grad.to(src)"}
+    save_inputs = False
+    __slots__ = ("device", "src")
+
+    def forward(self, x):
+        from ..backend import device_of, move
+
+        self.src = device_of(x)
+        return move(x, self.device)
+
+    def backward(self, grad):
+        return grad.to(self.src)
+
+    @classmethod
+    def apply_to(cls, x: Tensor, device) -> Tensor:
+        return _unary_with(cls, x, device=device)
+
+
+class Where(Op):
+    """``a`` where ``cond`` holds, else ``b`` (``cond`` is a constant bool array)."""
+
+    name_ = "WhereBackward0"
+    op_name = "where"
+    formula = {"a": "where(cond, grad, 0.0)", "b": "where(cond, 0.0, grad)"}
+    save_inputs = False
+    __slots__ = ("cond",)
+
+    def forward(self, a, b):
+        return array_module(self.cond).where(self.cond, a, b)
+
+    def backward(self, grad):
+        zero = _wrap(array_module(self.cond).zeros((), dtype=grad._data.dtype))
+        nf = self.next_functions
+        ga = where(self.cond, grad, zero) if nf[0][0] is not None else None
+        gb = where(self.cond, zero, grad) if nf[1][0] is not None else None
+        return ga, gb
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise select: ``a`` where ``cond`` is true, else ``b`` (differentiable in a and b).
+
+    >>> import leafgrad
+    >>> where(leafgrad.tensor([True, False]), leafgrad.tensor([1., 2.]), 0.0)
+    tensor([1., 0.])
+    """
+    cd = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if cd.dtype.kind != "b":
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{FROM_NP[cd.dtype]}"
+        )
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            from ..creation import as_tensor
+
+            b = as_tensor(b)
+        a, b = b, a
+        swap = True
+    else:
+        swap = False
+    ad, bd = _operands(a, b)
+    if swap:
+        ad, bd = bd, ad
+        a, b = b, a
+    fn = _new(Where)
+    fn.cond = cd
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error("where", a, b) from None
+    return record(fn, (a, b), out)
+
+
+def _where(cond: Tensor, value: float, t: Tensor) -> Tensor:
+    """``value`` where ``cond`` holds, else ``t`` (differentiable in ``t``)."""
+    return where(cond, value, t)
+
+
+
+
+def bitwise(op, a: Tensor, b, name: str) -> Tensor:
+    """``&``, ``|``, ``^`` on bool/integer tensors (not differentiable)."""
+    if isinstance(b, Tensor) or isinstance(b, (int, bool)):
+        ad, bd = _operands(a, b) if isinstance(b, Tensor) else (a._data, b)
+    else:
+        return NotImplemented
+    if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
+        raise RuntimeError(
+            f'"{name}_cpu" not implemented for \'{FROM_NP[ad.dtype].name.capitalize()}\'\n'
+            "Why: bitwise/logical operators work on bool and integer tensors; compare first "
+            "(e.g. (a > 0) & (b > 0))."
+        )
+    try:
+        return _wrap(op(ad, bd))
+    except ValueError:
+        raise broadcast_error(name, a, b) from None
