@@ -82,6 +82,7 @@ from .functions import (
     reciprocal,
     relu,
     reshape,
+    rsub,
     sigmoid,
     sign,
     sin,
@@ -103,18 +104,17 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Size", "Tensor", "abs", "absolute", "add", "arange", "as_tensor", "asarray", "autograd",
-    "bool", "can_cast", "cos", "device", "div", "divide", "double", "dtype", "empty",
-    "empty_like", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float16", "float32",
-    "float64", "from_numpy", "full", "full_like", "ge", "get_default_dtype", "gt", "half",
-    "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "le", "linspace", "log", "long", "lt", "matmul",
-    "mean", "mm", "mul", "multiply", "ne", "neg", "negative", "no_grad", "numel", "ones",
-    "ones_like", "permute", "pow", "promote_types", "reciprocal", "relu", "reshape",
-    "result_type", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
-    "sqrt",
-    "squeeze", "sub", "subtract", "sum", "t", "tanh", "tensor", "transpose", "true_divide",
-    "uint8", "unsqueeze", "where", "zeros", "zeros_like",
+    "abs", "absolute", "add", "arange", "as_tensor", "asarray", "autograd", "bool", "can_cast",
+    "cos", "device", "div", "divide", "double", "dtype", "empty", "empty_like", "enable_grad",
+    "eq", "exp", "eye", "flatten", "float", "float16", "float32", "float64", "from_numpy",
+    "full", "full_like", "ge", "get_default_dtype", "gt", "half", "inference_mode", "int",
+    "int16", "int32", "int64", "int8", "is_grad_enabled", "is_inference_mode_enabled",
+    "is_tensor", "le", "linspace", "log", "long", "lt", "matmul", "mean", "mm", "mul",
+    "multiply", "ne", "neg", "negative", "no_grad", "numel", "ones", "ones_like", "permute",
+    "pow", "promote_types", "reciprocal", "relu", "reshape", "result_type", "rsub",
+    "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin", "Size", "sqrt",
+    "squeeze", "sub", "subtract", "sum", "t", "tanh", "tensor", "Tensor", "transpose",
+    "true_divide", "uint8", "unsqueeze", "where", "zeros", "zeros_like",
 ]
 
 

@@ -29,6 +29,11 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
     return _t(input).sub(other, alpha=alpha)
 
 
+def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """``other - alpha * input``."""
+    return _t(other).sub(input, alpha=alpha) if alpha != 1 else _t(input).__rsub__(other)
+
+
 def mul(input, other, *, out=None) -> Tensor:  # noqa: A002
     """Elementwise product."""
     return _t(input).mul(other)

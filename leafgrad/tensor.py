@@ -785,13 +785,13 @@ class Tensor:
         tensor([3, 4])
         """
         if alpha != 1:
-            other = other * alpha
+            return _add_alpha(_AddAlpha, self, other, alpha)
         return _binary(Add, self, other)
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """``self - alpha * other``, broadcasting."""
         if alpha != 1:
-            other = other * alpha
+            return _add_alpha(_SubAlpha, self, other, alpha)
         return _binary(Sub, self, other)
 
     subtract = sub
@@ -934,7 +934,7 @@ class Tensor:
 
     def __rsub__(self, other) -> Tensor:
         # NOTE: PyTorch records ``2 - x`` as RsubBackward1 (scalar) / RsubBackward0 (tensor)
-        return _binary(Rsub, self, other)
+        return _rsub(self, other)
 
     def __isub__(self, other) -> Tensor:
         return self.sub_(other)
@@ -1241,7 +1241,6 @@ from .ops.elementwise import (  # noqa: E402
     PowTensor,
     Reciprocal,
     Relu,
-    Rsub,
     Sigmoid,
     Sign,
     Sin,
@@ -1256,5 +1255,9 @@ from .ops.elementwise import (  # noqa: E402
     _to_float,
     _unary,
 )
+from .ops.elementwise import AddAlpha as _AddAlpha  # noqa: E402
+from .ops.elementwise import SubAlpha as _SubAlpha  # noqa: E402
+from .ops.elementwise import add_alpha as _add_alpha  # noqa: E402
 from .ops.elementwise import bitwise as _bitwise  # noqa: E402
+from .ops.elementwise import rsub as _rsub  # noqa: E402
 

@@ -43,7 +43,7 @@ def _numerical_jacobian(func, inputs, i: int, eps: float) -> list[np.ndarray]:
 
 def _analytical_jacobian(func, inputs, i: int) -> list[np.ndarray]:
     """d(outputs)/d(inputs[i]) by backward passes, one per output element."""
-    from ..creation import zeros_like
+    from ..tensor import _wrap
 
     x = inputs[i]
     outs = _outputs(func, inputs)
@@ -54,8 +54,9 @@ def _analytical_jacobian(func, inputs, i: int) -> list[np.ndarray]:
             jac.append(j)  # an output that does not depend on any input: zero Jacobian
             continue
         for k in range(o._data.size):
-            go = zeros_like(o)
-            go._data.reshape(-1)[k] = 1
+            onehot = np.zeros(o._data.size, dtype=o._data.dtype)
+            onehot[k] = 1
+            go = _wrap(onehot.reshape(o._data.shape))
             (g,) = _grad(o, x, go, retain_graph=True, allow_unused=True)
             if g is not None:
                 j[:, k] = g._data.astype(np.float64).reshape(-1)

@@ -171,10 +171,71 @@ class Sub(Op):
         return grad, -grad
 
 
+class AddAlpha(Op):
+    """``a + alpha * b`` (``add(a, b, alpha=...)``); alpha lives in the node, as in PyTorch."""
+
+    name_ = "AddBackward0"
+    op_name = "add"
+    formula = {"a": "grad", "b": "grad * alpha"}
+    save_inputs = False
+    __slots__ = ("alpha",)
+
+    def forward(self, a, b):
+        return a + b * self.alpha
+
+    def backward(self, grad):
+        return grad, grad * self.alpha
+
+
+class SubAlpha(AddAlpha):
+    """``a - alpha * b``."""
+
+    name_ = "SubBackward0"
+    op_name = "sub"
+    formula = {"a": "grad", "b": "-grad * alpha"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b * self.alpha
+
+    def backward(self, grad):
+        return grad, -grad * self.alpha
+
+
+def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
+    """``add``/``sub`` with ``alpha != 1``."""
+    if not isinstance(b, Tensor):
+        return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
+    ad, bd = _operands(a, b)
+    fn = _new(cls)
+    fn.alpha = alpha
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error(cls.op_name, a, b) from None
+    return record2(fn, a, b, out) if state.enabled else _wrap(out)
+
+
 class Rsub(Op):
-    """``b - a`` for a Tensor ``a`` on the right of a number/Tensor ``b``."""
+    """``other - x`` for a Python number ``other`` (the number is not an input of the node)."""
 
     name_ = "RsubBackward1"
+    formula = {"x": "-grad"}
+    same_shape = True
+    save_inputs = False
+    __slots__ = ("other",)
+
+    def forward(self, x):
+        return self.other - x
+
+    def backward(self, grad):
+        return -grad
+
+
+class RsubTensor(Op):
+    """``b - a`` for tensors (``torch.rsub(a, b)``)."""
+
+    name_ = "RsubBackward0"
     op_name = "rsub"
     formula = {"a": "-grad", "b": "grad"}
     save_inputs = False
@@ -185,6 +246,27 @@ class Rsub(Op):
 
     def backward(self, grad):
         return -grad, grad
+
+
+def rsub(x: Tensor, other) -> Tensor:
+    """``other - x`` (the reflected ``-``)."""
+    if isinstance(other, Tensor):
+        return _binary(RsubTensor, x, other)
+    if not isinstance(other, (int, float, bool)):
+        from ..creation import as_tensor
+
+        return _binary(RsubTensor, x, as_tensor(other))
+    xd, od = _operands(x, other)
+    if xd is not x._data:
+        x = _wrap(xd) if not x._rg else x.to(FROM_NP[xd.dtype])
+    fn = _new(Rsub)
+    fn.other = od
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return record_unary(fn, x, fn.forward(x._data))
 
 
 class Mul(Op):

@@ -1,0 +1,269 @@
+"""The backward engine against torch: graph shapes, accumulation, retain_graph, freeing, depth."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import leafgrad
+
+LIBS = (leafgrad, torch)
+
+
+def _both(build):
+    """Run ``build(lib)`` -> (inputs, loss) in both libraries; return their input gradients."""
+    out = []
+    for lib in LIBS:
+        xs, loss = build(lib)
+        loss.backward()
+        out.append([x.grad.detach().numpy() if x.grad is not None else None for x in xs])
+    return out
+
+
+def _assert_same(grads):
+    for a, b in zip(*grads):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_diamond_and_reuse():
+    def build(m):
+        x = m.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+        a = x.sin()
+        b = x * 2
+        y = (a * b + a.exp() - b / 3).sum() + (x * x * x).mean()
+        return [x], y
+    _assert_same(_both(build))
+
+
+def test_tensor_used_twice_in_one_op_and_across_ops():
+    def build(m):
+        x = m.tensor([1.5, -0.5, 2.0], requires_grad=True)
+        w = m.tensor([0.3, 0.2, -1.0], requires_grad=True)
+        y = x * x + w * x + (x @ w) * x
+        return [x, w], y.sum()
+    _assert_same(_both(build))
+
+
+def test_broadcast_gradients_sum_back_once():
+    def build(m):
+        a = m.tensor([[1.0], [2.0]], requires_grad=True)      # (2, 1)
+        b = m.tensor([0.5, -1.0, 2.0], requires_grad=True)    # (3,)
+        c = m.tensor(3.0, requires_grad=True)                 # 0-d
+        return [a, b, c], ((a * b + c) ** 2).sum()
+    _assert_same(_both(build))
+
+
+def test_gradients_accumulate_across_backward_calls():
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        (x * 3).sum().backward()
+        first = x.grad
+        (x * x).sum().backward()
+        assert x.grad is first, "accumulation is in place when no graph is built (as in torch)"
+        np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
+
+
+def test_first_grad_does_not_alias_other_tensors():
+    # Add returns the same gradient for both inputs; the leaves must not share one array
+    x = leafgrad.ones(3, requires_grad=True)
+    y = leafgrad.ones(3, requires_grad=True)
+    (x + y).sum().backward()
+    x.grad.add_(1)
+    np.testing.assert_allclose(y.grad.numpy(), 1)
+    # nor alias the user's gradient argument
+    g = leafgrad.ones(3)
+    z = leafgrad.ones(3, requires_grad=True)
+    (z * 1).backward(g)
+    z.grad.add_(5)
+    np.testing.assert_allclose(g.numpy(), 1)
+
+
+def test_retain_graph_allows_a_second_backward():
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        np.testing.assert_allclose(x.grad.numpy(), 2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))),
+                                   rtol=1e-6)
+
+
+def test_backward_twice_through_freed_graph_raises_like_torch():
+    msgs = []
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x.pow(2).sum()
+        y.backward()
+        with pytest.raises(RuntimeError) as e:
+            y.backward()
+        msgs.append(str(e.value))
+    assert "backward through the graph a second time" in msgs[0]
+    assert "retain_graph=True" in msgs[0]
+    assert "Why:" in msgs[0]  # the teaching sentence
+
+
+def test_graph_of_adds_only_can_be_rerun_like_torch():
+    # Nodes that saved nothing (add, sum) have nothing to free: torch allows a second pass
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x + 1).sum()
+        y.backward()
+        y.backward()
+        np.testing.assert_allclose(x.grad.numpy(), [2, 2])
+
+
+def test_saved_tensors_are_freed_after_backward():
+    x = leafgrad.ones(4, requires_grad=True)
+    h = x * 2
+    y = h.exp()
+    exp_node, mul_node = y.grad_fn, h.grad_fn
+    assert exp_node._out is not None and mul_node.inputs is not None
+    y.sum().backward()
+    assert exp_node._out is None and mul_node.inputs is None
+    with pytest.raises(RuntimeError, match="second time"):
+        exp_node._saved_result  # noqa: B018 - the access itself must raise, as in torch
+    # with retain_graph the saved tensors stay
+    z = (x * 2).exp()
+    z.sum().backward(retain_graph=True)
+    assert z.grad_fn._out is not None
+
+
+def test_graph_memory_released_after_backward():
+    """Once the output goes away, no node or intermediate tensor survives (no reference cycles)."""
+    x = leafgrad.ones(1000, requires_grad=True)
+    h = x.sin()
+    y = (h * h).sum()
+    refs = [weakref.ref(h), weakref.ref(y.grad_fn), weakref.ref(h.grad_fn)]
+    del h
+    y.backward()
+    del y
+    # without gc: plain reference counting must free the whole graph
+    assert all(r() is None for r in refs)
+    assert x.grad is not None
+
+
+def test_leaf_accumulate_node_is_shared_and_not_a_cycle():
+    x = leafgrad.ones(2, requires_grad=True)
+    a, b = x * 2, x * 3
+    assert a.grad_fn.next_functions[0][0] is b.grad_fn.next_functions[0][0]
+    acc = weakref.ref(a.grad_fn.next_functions[0][0])
+    del a, b
+    assert acc() is None  # the leaf does not keep its AccumulateGrad alive
+
+
+def test_deep_chain_of_100k_ops():
+    x = leafgrad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_create_graph_gives_second_derivatives():
+    for m in LIBS:
+        x = m.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = (x.sin() * x ** 3).sum()
+        (g,) = m.autograd.grad(y, x, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x)
+        if m is leafgrad:
+            lg_g, lg_h = g.detach().numpy(), h.numpy()
+        else:
+            np.testing.assert_allclose(lg_g, g.detach().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(lg_h, h.numpy(), rtol=1e-5)
+
+
+def test_backward_create_graph_then_backward_of_grad():
+    res = []
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x ** 3).sum()
+        y.backward(create_graph=True)
+        g = x.grad
+        assert g.requires_grad
+        x.grad = None
+        g.sum().backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_allclose(res[0], res[1])
+
+
+def test_backward_inputs_restricts_accumulation():
+    for m in LIBS:
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        b = m.tensor([3.0, 4.0], requires_grad=True)
+        (a * b).sum().backward(inputs=[a])
+        assert b.grad is None
+        np.testing.assert_allclose(a.grad.numpy(), [3, 4])
+
+
+def test_autograd_backward_function_with_several_roots():
+    grads = []
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y1 = x * 2
+        y2 = (y1 * x).sum()
+        m.autograd.backward([y1, y2], [m.ones(2), None])
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(*grads)
+
+
+def test_retain_grad_and_non_leaf_grad_warning():
+    for m in LIBS:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = y * 3
+        y.retain_grad()
+        z.sum().backward()
+        np.testing.assert_allclose(y.grad.numpy(), [3, 3])
+        with pytest.warns(UserWarning, match="not a leaf Tensor"):
+            assert z.grad is None
+
+
+def test_requires_grad_propagation_and_is_leaf():
+    for m in LIBS:
+        x = m.ones(2, requires_grad=True)
+        c = m.ones(2)
+        assert (c * 2).requires_grad is False and (c * 2).is_leaf
+        y = x + c
+        assert y.requires_grad and not y.is_leaf and x.is_leaf
+        assert y.detach().is_leaf and not y.detach().requires_grad
+
+
+def test_next_functions_structure_matches_torch():
+    def names(fn):
+        return tuple((type(f).__name__ if f is not None else None, i)
+                     for f, i in fn.next_functions)
+    for expr in ["x + 0.5", "x * x", "x * c", "2 ** x", "1 - x", "x.pow(2).sum()",
+                 "(x @ x)", "x[0]", "x.exp().sin()"]:
+        got = []
+        for m in LIBS:
+            ns = {"x": m.tensor([1.0, 2.0], requires_grad=True), "c": m.tensor([3.0, 4.0])}
+            y = eval(expr, ns)
+            got.append((type(y.grad_fn).__name__, names(y.grad_fn)))
+        assert got[0] == got[1], expr
+
+
+def test_leaf_grad_is_none_before_backward_and_grad_setter_checks_shape():
+    x = leafgrad.ones(2, 3, requires_grad=True)
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="different size"):
+        x.grad = leafgrad.ones(3)
+    x.grad = leafgrad.zeros(2, 3)
+    assert x.grad.sum().item() == 0
+
+
+def test_grad_of_unused_input():
+    for m in LIBS:
+        a = m.tensor([1.0], requires_grad=True)
+        b = m.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="not have been used"):
+            m.autograd.grad((a * 2).sum(), [a, b])
+        ga, gb = m.autograd.grad((a * 2).sum(), [a, b], allow_unused=True)
+        assert gb is None and ga.item() == 2
+        ga, gb = m.autograd.grad((a * 2).sum(), [a, b], materialize_grads=True)
+        assert gb.item() == 0
