@@ -1221,6 +1221,7 @@ def _compare(op, a: Tensor, b, name: str) -> Tensor:
 from .autograd import node as _node  # noqa: E402
 
 _node._wrap = _wrap  # Op.out wraps saved results without an import on the hot path
+_node._Tensor = Tensor
 
 # The op modules import Tensor, so they are imported after it; methods reach them as globals
 # (an import statement inside a method would cost about a microsecond per call).

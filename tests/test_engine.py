@@ -267,3 +267,32 @@ def test_grad_of_unused_input():
         assert gb is None and ga.item() == 2
         ga, gb = m.autograd.grad((a * 2).sum(), [a, b], materialize_grads=True)
         assert gb.item() == 0
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_mixed_dtype_gradients_keep_each_inputs_dtype(create_graph):
+    """float32 (dims) * float64 (0-d) is float32 in torch; each gradient has its input's dtype."""
+    res = []
+    for m in LIBS:
+        a = m.tensor([1.0, 2.0], requires_grad=True)                      # float32
+        b = m.tensor(3.0, dtype=m.float64, requires_grad=True)            # 0-d float64
+        c = m.tensor([[0.5], [2.0]], dtype=m.float64, requires_grad=True)  # float64, dims
+        y = (a * b).sum() + (a / c).sum() + (b - a).sum()
+        y.backward(create_graph=create_graph)
+        res.append([(str(t.grad.dtype), t.grad.detach().numpy()) for t in (a, b, c)])
+    for (dl, vl), (dt, vt) in zip(*res):
+        assert dl == dt
+        np.testing.assert_allclose(vl, vt, rtol=1e-6)
+
+
+def test_hooks_see_tensors_in_a_plain_backward():
+    """Gradients travel as raw arrays internally; hooks still receive and return Tensors."""
+    seen = []
+    x = leafgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: seen.append(type(g)) or g * 2)
+    x.register_hook(lambda g: seen.append(type(g)))
+    y.grad_fn.register_hook(lambda gi, go: seen.append(type(gi[0])))
+    y.sum().backward()
+    assert seen == [leafgrad.Tensor] * 3
+    assert x.grad.tolist() == [6.0, 6.0]

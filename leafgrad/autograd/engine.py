@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .grad_mode import state
 from .node import _RELEASED, EPOCH, AccumulateGrad, accumulate_node
 
@@ -69,9 +71,11 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
 
     With ``inputs`` given, only gradients for those tensors are computed. With ``accumulate``
     they are added into ``.grad`` (``Tensor.backward``); otherwise returned (``autograd.grad``).
-    """
-    from ..tensor import _wrap
 
+    NOTE: without ``create_graph`` the gradients travel as raw arrays and each node's backward
+    formula runs on arrays (NumPy speed); with it they are Tensors and every step is recorded.
+    Tensors are made only where the user can see a gradient: hooks, captures and ``.grad``.
+    """
     roots = []
     for i, t in enumerate(tensors):
         fn = t.grad_fn
@@ -98,7 +102,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
 
     # 1. Count, for every node, how many edges point at it (its consumers in the backward pass).
     deps: dict = {fn: 0 for fn, _ in roots}  # roots start visited, with no consumers yet
-    stack = [fn for fn in deps]
+    stack = list(deps)
     get_dep = deps.get
     while stack:
         fn = stack.pop()
@@ -110,20 +114,16 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                     stack.append(nxt)
                 else:
                     deps[nxt] = c + 1
-    seen = deps.keys()
-
     needed = None
     if targets is not None:
-        needed = _nodes_leading_to({fn for fn, _ in targets}, seen)
+        needed = _nodes_leading_to({fn for fn, _ in targets}, deps.keys())
 
     # 2. Seed the input buffers with the root gradients.
+    raw = not create_graph
     buffers: dict = {}
     for (fn, nr), g in zip(roots, grads):
-        _add(buffers, fn, nr, g)
-    ready = []
-    for fn in dict.fromkeys(fn for fn, _ in roots):
-        if not deps[fn]:
-            ready.append(fn)
+        _add(buffers, fn, nr, g._data if raw else g)
+    ready = [fn for fn in dict.fromkeys(fn for fn, _ in roots) if not deps[fn]]
 
     captured = [None] * len(inputs) if inputs is not None else None
     # Arrays that already back some tensor the user can see: a leaf must not adopt them as .grad.
@@ -135,6 +135,9 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     push = ready.append
     pop_ready = ready.pop
     epoch = EPOCH
+    # NOTE: inf / nan in a gradient are values, as in PyTorch, not NumPy warnings
+    errstate = np.errstate(all="ignore")
+    errstate.__enter__()
     try:
         while ready:
             fn = pop_ready()
@@ -143,18 +146,18 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                 # -- one node: hooks, capture, then its backward -------------------------------
                 x = fn._x
                 if x is not None and g is not None:
-                    g = _run_pre_hooks(fn, g, shared)
+                    g = _run_pre_hooks(fn, g, shared, raw)
                 if targets is not None:
-                    _capture(fn, g, targets, captured, shared)
+                    _capture(fn, g, targets, captured, shared, raw)
                     if fn.__class__ is AccumulateGrad:
                         if accumulate and g is not None and (fn, 0) in targets:
-                            _accumulate(fn.variable, g, create_graph, shared)
+                            _accumulate(fn.variable, g, shared)
                         break
                     if not _has_needed_child(fn, needed):
                         break
                 elif fn.__class__ is AccumulateGrad:
                     if g is not None:
-                        _accumulate(fn.variable, g, create_graph, shared)
+                        _accumulate(fn.variable, g, shared)
                     break
                 nexts = fn.next_functions
                 single = fn._nout == 1
@@ -165,21 +168,19 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                     if vers is not None:
                         if vers.__class__ is not int or vers != epoch.v:
                             fn._check_saved()  # modified in place since, or graph freed
+                        results = fn.backward(g) if single else fn.backward(*g)
                         if not retain_graph:
                             # free what the node saved as soon as its backward has run
-                            results = fn.backward(g) if single else fn.backward(*g)
                             fn.inputs = fn._out = None
                             fn._vers = _RELEASED
-                        else:
-                            results = fn.backward(g) if single else fn.backward(*g)
                     else:
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:
                         results = (results,)
                     if fn._meta is not None:
-                        results = _fit(fn, results)
+                        results = _fit(fn, results, g)
                     if x is not None and x.hooks:
-                        results = _run_post_hooks(fn, results, g)
+                        results = _run_post_hooks(fn, results, g, raw)
                 # -- hand each gradient to the node it belongs to ------------------------------
                 fn = None
                 for (nxt, nr), gi in zip(nexts, results):
@@ -197,10 +198,9 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                                     fn, g = nxt, gi
                                     continue
                                 buffers[nxt] = gi
-                            elif create_graph:
-                                buffers[nxt] = prev + gi  # differentiable sum (higher order)
                             else:
-                                buffers[nxt] = _wrap(prev._data + gi._data)
+                                # several paths meet: sum (recorded when building a graph)
+                                buffers[nxt] = prev + gi
                         else:
                             _add(buffers, nxt, nr, gi)
                     if d == 0:
@@ -209,8 +209,9 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
             # backward(inputs=[non_leaf]) fills the non-leaf's .grad too, as PyTorch does
             for t, c in zip(inputs, captured):
                 if t.grad_fn is not None and c is not None:
-                    _accumulate(t, c, create_graph, shared)
+                    _accumulate(t, c if not raw else c._data, shared)
     finally:
+        errstate.__exit__(None, None, None)
         state.enabled = prev_enabled
     if captured is not None and not allow_unused:
         for k, c in enumerate(captured):
@@ -224,14 +225,18 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     return captured
 
 
-def _capture(fn, g, targets: dict, captured: list, shared: set) -> None:
+def _capture(fn, g, targets: dict, captured: list, shared: set, raw: bool) -> None:
     """autograd.grad / backward(inputs=...): keep the gradient flowing into a target."""
+    from ..tensor import _wrap
+
     for nr in range(fn._nout):
         for k in targets.get((fn, nr), ()):
             gk = g if fn._nout == 1 else (g[nr] if g is not None else None)
-            captured[k] = gk
             if gk is not None:
-                shared.add(id(gk._data))
+                shared.add(id(gk if raw else gk._data))
+                if raw:
+                    gk = _wrap(gk)
+            captured[k] = gk
 
 
 def _has_needed_child(fn, needed) -> bool:
@@ -269,19 +274,29 @@ def _add(buffers: dict, fn, nr: int, g) -> None:
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
-def _fit(fn, results: tuple) -> tuple:
-    """Sum broadcast gradients back to each input's shape and cast to its dtype (done once here)."""
+def _fit(fn, results: tuple, grad) -> tuple:
+    """Sum broadcast gradients back to each input's shape and cast to its dtype (done once here).
+
+    ``fn._meta`` exists when some input's shape or dtype differs from the output's; an entry of
+    None means "like the output". NOTE: the dtype is checked for every input then, because NumPy
+    promotes some mixes past PyTorch's result (float32 grad * float64 0-d input is float64).
+    """
+    from ..ops import dual
+
     out = list(results)
+    out_dt = grad.dtype if fn._nout == 1 else None
     for i, (g, meta) in enumerate(zip(results, fn._meta)):
-        if g is None or meta is None:
+        if g is None:
+            continue
+        if meta is None:
+            if out_dt is not None and g.dtype != out_dt:
+                out[i] = dual.to_dtype(g, out_dt)
             continue
         shape, dt = meta
-        if g._data.shape != shape:
-            g = sum_to(g, shape, fn, i)
-        if g._data.dtype != dt:
-            from ..dtypes import FROM_NP
-
-            g = g.to(FROM_NP[dt])
+        if g.shape != shape:
+            g = dual.sum_to(g, shape, fn, i)
+        if g.dtype != dt:
+            g = dual.to_dtype(g, dt)
         out[i] = g
     return tuple(out)
 
@@ -311,50 +326,51 @@ def sum_to(g, shape: tuple, fn=None, i: int = 0):
     return g
 
 
-def _run_pre_hooks(fn, g, shared: set):
+def _run_pre_hooks(fn, g, shared: set, raw: bool):
     """Tensor hooks and retain_grad on ``fn``'s outputs, then the node's own pre-hooks."""
+    from ..tensor import _wrap
+
     x = fn._x
-    if fn._nout == 1:
-        for h in x.tensor_hooks.get(0, ()):
-            r = h(g)
-            if r is not None:
-                g = r
-                shared.add(id(g._data))
-        ref = x.retained.get(0)
-        if ref is not None:
-            _retain(ref(), g)
-        if x.pre_hooks:
-            for h in x.pre_hooks:
-                r = h((g,))
-                if r is not None:
-                    g = r[0]
-        return g
-    g = list(g)
+    grads = [g] if fn._nout == 1 else list(g)
     for nr in range(fn._nout):
-        if g[nr] is None:
+        if grads[nr] is None:
             continue
-        for h in x.tensor_hooks.get(nr, ()):
-            r = h(g[nr])
-            if r is not None:
-                g[nr] = r
-                shared.add(id(r._data))
+        hooks = x.tensor_hooks.get(nr, ())
         ref = x.retained.get(nr)
+        if not hooks and ref is None:
+            continue
+        gt = _wrap(grads[nr]) if raw else grads[nr]
+        for h in hooks:
+            r = h(gt)
+            if r is not None:
+                gt = r
+                shared.add(id(gt._data))
         if ref is not None:
-            _retain(ref(), g[nr])
-    for h in x.pre_hooks:
-        r = h(tuple(g))
-        if r is not None:
-            g = list(r)
-    return g
+            _retain(ref(), gt)
+        grads[nr] = gt._data if raw else gt
+    if x.pre_hooks:
+        gts = tuple(_wrap(v) if raw and v is not None else v for v in grads)
+        for h in x.pre_hooks:
+            r = h(gts)
+            if r is not None:
+                gts = tuple(r)
+        grads = [v._data if raw and v is not None else v for v in gts]
+    return grads[0] if fn._nout == 1 else grads
 
 
-def _run_post_hooks(fn, results: tuple, g) -> tuple:
-    grad_outputs = (g,) if fn._nout == 1 else tuple(g)
+def _run_post_hooks(fn, results: tuple, g, raw: bool) -> tuple:
+    from ..tensor import _wrap
+
+    def t(v):
+        return _wrap(v) if raw and v is not None else v
+
+    grad_outputs = (t(g),) if fn._nout == 1 else tuple(t(v) for v in g)
+    res = tuple(t(v) for v in results)
     for h in fn._x.hooks:
-        r = h(results, grad_outputs)
+        r = h(res, grad_outputs)
         if r is not None:
-            results = tuple(r)
-    return results
+            res = tuple(r)
+    return tuple(v._data if raw and v is not None else v for v in res)
 
 
 def _retain(t, g) -> None:
@@ -367,35 +383,47 @@ def _retain(t, g) -> None:
         t._grad = t._grad + g
 
 
-def _accumulate(var, g, create_graph: bool, shared: set) -> None:
-    """AccumulateGrad: add ``g`` into the leaf's ``.grad`` (the one place leaves are written)."""
-    from ..tensor import _wrap
+def _accumulate(var, g, shared: set) -> None:
+    """AccumulateGrad: add ``g`` into the leaf's ``.grad`` (the one place leaves are written).
 
+    ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
+    """
+    from ..tensor import Tensor, _wrap
+
+    raw = not isinstance(g, Tensor)
     x = var._x
     if x is not None and x.hooks:
+        gt = _wrap(g) if raw else g
         for h in x.hooks:
-            r = h(g)
+            r = h(gt)
             if r is not None:
-                g = r
-                shared.add(id(g._data))
+                gt = r
+                shared.add(id(gt._data))
+        g = gt._data if raw else gt
+    if g.dtype != var._data.dtype:
+        g = g.astype(var._data.dtype) if raw else g.to(var.dtype)
     old = var._grad
     if old is None:
-        if create_graph:
-            var._grad = g
-        else:
-            a = g._data
-            # Adopt the array only when nothing else can see it; otherwise copy (a later
-            # in-place update of .grad, e.g. by an optimizer, must not write into another tensor).
-            if a.base is not None or not a.flags.writeable or id(a) in shared:
-                a = a.copy()
-            shared.add(id(a))
-            var._grad = _wrap(a)
-    elif create_graph or old._rg:
-        var._grad = old + g
+        if not raw:
+            var._grad = g  # with create_graph, .grad keeps its graph (as in PyTorch)
+            return _post_accumulate(var, x)
+        # Adopt the array only when nothing else can see it; otherwise copy (a later in-place
+        # update of .grad, e.g. by an optimizer, must not write into another tensor's memory).
+        if g.__class__ is not np.ndarray or g.base is not None or not g.flags.writeable \
+                or id(g) in shared:
+            g = np.array(g) if isinstance(g, np.generic) else g.copy()
+        shared.add(id(g))
+        var._grad = _wrap(g)
+    elif not raw or old._rg:
+        var._grad = old + (_wrap(g) if raw else g)
     else:
         # NOTE: like PyTorch's AccumulateGrad, accumulate in place when no graph is being built
-        old._data += g._data
+        old._data += g
         old._bump_version()
+    _post_accumulate(var, x)
+
+
+def _post_accumulate(var, x) -> None:
     if x is not None and x.post_hooks:
         for h in x.post_hooks:
             h(var)

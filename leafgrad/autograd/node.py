@@ -6,7 +6,9 @@ import weakref
 
 from .grad_mode import state
 
-_wrap = None  # set by leafgrad.tensor once Tensor exists (the two modules import each other)
+# Set by leafgrad.tensor once Tensor exists (the two modules import each other).
+_wrap = None
+_Tensor = None
 
 class Epoch:
     """Counts every in-place change anywhere; while it has not moved, no saved tensor changed."""
@@ -155,6 +157,31 @@ class Op(Node):
         raise NotImplementedError
 
     # -- helpers for backward ------------------------------------------------------------------
+    def saved(self, grad) -> tuple:
+        """The saved inputs, in ``grad``'s form: Tensors when a graph of the backward is being
+        built (``create_graph``), raw arrays otherwise (a plain backward runs at NumPy speed)."""
+        inputs = self.inputs
+        if inputs is None:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        if grad.__class__ is _Tensor or isinstance(grad, _Tensor):
+            return inputs
+        n = len(inputs)
+        if n == 1:
+            return (inputs[0]._data,)
+        if n == 2:
+            a, b = inputs
+            return (a._data if isinstance(a, _Tensor) else a,
+                    b._data if isinstance(b, _Tensor) else b)
+        return tuple(i._data if isinstance(i, _Tensor) else i for i in inputs)
+
+    def result(self, grad):
+        """The forward result, in ``grad``'s form (see ``saved``)."""
+        if grad.__class__ is _Tensor or isinstance(grad, _Tensor):
+            return self.out
+        if self._out is None:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        return self._out
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which inputs need a gradient (their edge leads somewhere)."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+import math
+
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..dtypes import FROM_NP, _Default, result_type
 from ..tensor import Tensor, _wrap
+from . import dual
 from ._apply import record, record2, record_unary
 
 _new = object.__new__
@@ -279,7 +282,7 @@ class Mul(Op):
         return a * b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
         return (grad * b if nf[0][0] is not None else None,
                 grad * a if nf[1][0] is not None else None)
@@ -301,7 +304,7 @@ class Div(Op):
             return a / b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
         ga = grad / b if nf[0][0] is not None else None
         gb = -grad * a / (b * b) if nf[1][0] is not None else None
@@ -339,7 +342,7 @@ class PowScalar(Op):
         return x ** self.exponent
 
     def backward(self, grad):
-        (x,) = self.inputs
+        (x,) = self.saved(grad)
         e = self.exponent
         if e == 0:
             # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
@@ -362,15 +365,16 @@ class PowTensor(Op):
         return a ** b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
         ga = gb = None
         if nf[0][0] is not None:
-            ga = grad * b * a ** (b - 1)
-            ga = _where(b == 0, 0.0, ga)
+            # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
+            ga = dual.where(_raw(b == 0), 0.0, grad * b * a ** (b - 1))
         if nf[1][0] is not None:
             # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
-            gb = _where((a == 0) & (b >= 0), 0.0, grad * self.out * a.log())
+            gb = dual.where(_raw((a == 0) & (b >= 0)), 0.0,
+                            grad * self.result(grad) * dual.log(a))
         return ga, gb
 
 
@@ -388,10 +392,11 @@ class RPowScalar(Op):
         return self.base ** x
 
     def backward(self, grad):
+        out = self.result(grad)
         if self.base == 0:
             # NOTE: d(0**x)/dx is taken as 0 where 0**x == 0 (x > 0), as in PyTorch
-            return _where(_wrap(self._out) == 0, 0.0, grad * self.out * float("-inf"))
-        return grad * self.out * float(np.log(self.base))
+            return dual.where(self._out == 0, 0.0, grad * out * float("-inf"))
+        return grad * out * math.log(self.base)
 
 
 def _pow_scalar(x: Tensor, e) -> Tensor:
@@ -437,7 +442,7 @@ class Reciprocal(Op):
         return 1 / x
 
     def backward(self, grad):
-        out = self.out
+        out = self.result(grad)
         return -grad * out * out
 
 
@@ -453,7 +458,7 @@ class Exp(Op):
         return array_module(x).exp(x)
 
     def backward(self, grad):
-        return grad * self.out
+        return grad * self.result(grad)
 
 
 class Log(Op):
@@ -468,7 +473,7 @@ class Log(Op):
             return xp.log(x)
 
     def backward(self, grad):
-        return grad / self.inputs[0]
+        return grad / self.saved(grad)[0]
 
 
 class Sin(Op):
@@ -481,7 +486,7 @@ class Sin(Op):
         return array_module(x).sin(x)
 
     def backward(self, grad):
-        return grad * self.inputs[0].cos()
+        return grad * dual.cos(self.saved(grad)[0])
 
 
 class Cos(Op):
@@ -494,7 +499,7 @@ class Cos(Op):
         return array_module(x).cos(x)
 
     def backward(self, grad):
-        return grad * -self.inputs[0].sin()
+        return -grad * dual.sin(self.saved(grad)[0])
 
 
 class Tanh(Op):
@@ -509,7 +514,7 @@ class Tanh(Op):
         return array_module(x).tanh(x)
 
     def backward(self, grad):
-        out = self.out
+        out = self.result(grad)
         return grad * (1 - out * out)
 
 
@@ -533,7 +538,7 @@ class Sigmoid(Op):
         return xp.reciprocal(e, out=e)
 
     def backward(self, grad):
-        out = self.out
+        out = self.result(grad)
         return grad * (out - out * out)
 
 
@@ -552,7 +557,7 @@ class Relu(Op):
 
     def backward(self, grad):
         # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
-        return threshold_backward(grad, self.out)
+        return dual.threshold_backward(grad, self.result(grad))
 
 
 class ThresholdBackward(Op):
@@ -568,9 +573,9 @@ class ThresholdBackward(Op):
         return g * (out > 0)
 
     def backward(self, grad):
-        g, out = self.inputs
+        g, out = self.saved(grad)
         nf = self.next_functions
-        ga = threshold_backward(grad, out) if nf[0][0] is not None else None
+        ga = dual.threshold_backward(grad, out) if nf[0][0] is not None else None
         return ga, (grad * 0 if nf[1][0] is not None else None)
 
 
@@ -594,7 +599,7 @@ class Sqrt(Op):
             return array_module(x).sqrt(x)
 
     def backward(self, grad):
-        return grad / (2 * self.out)
+        return grad / (2 * self.result(grad))
 
 
 class Abs(Op):
@@ -610,7 +615,7 @@ class Abs(Op):
 
     def backward(self, grad):
         # NOTE: d|x|/dx at 0 is taken as 0 (sign(0) = 0), as in PyTorch
-        return grad * self.inputs[0].sign()
+        return grad * dual.sign(self.saved(grad)[0])
 
 
 class Sign(Op):
@@ -677,7 +682,11 @@ class ToDevice(Op):
         return move(x, self.device)
 
     def backward(self, grad):
-        return grad.to(self.src)
+        if isinstance(grad, Tensor):
+            return grad.to(self.src)
+        from ..backend import move
+
+        return move(grad, self.src)
 
     @classmethod
     def apply_to(cls, x: Tensor, device) -> Tensor:
@@ -697,10 +706,9 @@ class Where(Op):
         return array_module(self.cond).where(self.cond, a, b)
 
     def backward(self, grad):
-        zero = _wrap(array_module(self.cond).zeros((), dtype=grad._data.dtype))
         nf = self.next_functions
-        ga = where(self.cond, grad, zero) if nf[0][0] is not None else None
-        gb = where(self.cond, zero, grad) if nf[1][0] is not None else None
+        ga = dual.where(self.cond, grad, 0.0) if nf[0][0] is not None else None
+        gb = dual.where(self.cond, 0.0, grad) if nf[1][0] is not None else None
         return ga, gb
 
 
@@ -739,9 +747,9 @@ def where(cond, a, b) -> Tensor:
     return record(fn, (a, b), out)
 
 
-def _where(cond: Tensor, value: float, t: Tensor) -> Tensor:
-    """``value`` where ``cond`` holds, else ``t`` (differentiable in ``t``)."""
-    return where(cond, value, t)
+def _raw(x):
+    """The raw array of a (bool) Tensor, or the array itself."""
+    return x._data if isinstance(x, Tensor) else x
 
 
 

@@ -6,6 +6,7 @@ from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor
 from ._apply import record
+from .dual import mT, squeeze, t, unsqueeze
 from .elementwise import _operands
 
 _new = object.__new__
@@ -25,10 +26,10 @@ class Mm(Op):
         return a @ b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
-        return (grad.matmul(b.mT) if nf[0][0] is not None else None,
-                a.mT.matmul(grad) if nf[1][0] is not None else None)
+        return (grad @ mT(b) if nf[0][0] is not None else None,
+                mT(a) @ grad if nf[1][0] is not None else None)
 
 
 class Mv(Op):
@@ -40,10 +41,10 @@ class Mv(Op):
         return a @ b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
-        return (grad.unsqueeze(1) * b.unsqueeze(0) if nf[0][0] is not None else None,
-                a.t().matmul(grad) if nf[1][0] is not None else None)
+        return (unsqueeze(grad, 1) * unsqueeze(b, 0) if nf[0][0] is not None else None,
+                t(a) @ grad if nf[1][0] is not None else None)
 
 
 class Dot(Op):
@@ -55,7 +56,7 @@ class Dot(Op):
         return array_module(a).dot(a, b)
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
         return (grad * b if nf[0][0] is not None else None,
                 grad * a if nf[1][0] is not None else None)
@@ -73,24 +74,25 @@ class Matmul(Op):
         return a @ b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.saved(grad)
         nf = self.next_functions
-        a2 = a.unsqueeze(0) if a._data.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b._data.ndim == 1 else b
+        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        a2 = unsqueeze(a, 0) if a_vec else a
+        b2 = unsqueeze(b, -1) if b_vec else b
         g = grad
-        if a._data.ndim == 1:
-            g = g.unsqueeze(-2)
-        if b._data.ndim == 1:
-            g = g.unsqueeze(-1)
+        if a_vec:
+            g = unsqueeze(g, -2)
+        if b_vec:
+            g = unsqueeze(g, -1)
         ga = gb = None
         if nf[0][0] is not None:
-            ga = g.matmul(b2.mT)
-            if a._data.ndim == 1:
-                ga = ga.squeeze(-2)
+            ga = g @ mT(b2)
+            if a_vec:
+                ga = squeeze(ga, -2)
         if nf[1][0] is not None:
-            gb = a2.mT.matmul(g)
-            if b._data.ndim == 1:
-                gb = gb.squeeze(-1)
+            gb = mT(a2) @ g
+            if b_vec:
+                gb = squeeze(gb, -1)
         # the engine sums the broadcast batch dims back to each input's shape
         return ga, gb
 

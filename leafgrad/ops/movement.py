@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap, _wrap_dim
+from . import dual
 from ._apply import record, record_unary
 
 _new = object.__new__
@@ -145,7 +146,7 @@ class Transpose(Op):
         return array_module(x).swapaxes(x, self.dim0, self.dim1)
 
     def backward(self, grad):
-        return grad.transpose(self.dim0, self.dim1)
+        return dual.transpose(grad, self.dim0, self.dim1)
 
 
 class TOp(Transpose):
@@ -153,7 +154,7 @@ class TOp(Transpose):
     __slots__ = ()
 
     def backward(self, grad):
-        return grad.t()
+        return dual.t(grad)
 
 
 class Permute(Op):
@@ -169,7 +170,7 @@ class Permute(Op):
         inv = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inv[d] = i
-        return grad.permute(tuple(inv))
+        return dual.permute(grad, tuple(inv))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -220,7 +221,7 @@ class Unsqueeze(Op):
         return array_module(x).expand_dims(x, self.dim)
 
     def backward(self, grad):
-        return grad.squeeze(self.dim)
+        return dual.squeeze(grad, self.dim)
 
 
 class Squeeze(Op):
@@ -277,9 +278,7 @@ class Expand(Op):
         return array_module(x).broadcast_to(x, self.shape)
 
     def backward(self, grad):
-        from ..autograd.engine import sum_to
-
-        return sum_to(grad, self.in_shape, self)
+        return dual.sum_to(grad, self.in_shape, self)
 
 
 def expand(x: Tensor, sizes: tuple) -> Tensor:
@@ -333,7 +332,7 @@ class Select(Op):
         return x[(slice(None),) * self.dim + (self.index,)]
 
     def backward(self, grad):
-        return _embed(grad, self.in_shape, (slice(None),) * self.dim + (self.index,))
+        return dual.embed(grad, self.in_shape, (slice(None),) * self.dim + (self.index,))
 
 
 class Slice(Op):
@@ -346,7 +345,7 @@ class Slice(Op):
         return x[(slice(None),) * self.dim + (self.sl,)]
 
     def backward(self, grad):
-        return _embed(grad, self.in_shape, (slice(None),) * self.dim + (self.sl,))
+        return dual.embed(grad, self.in_shape, (slice(None),) * self.dim + (self.sl,))
 
 
 class Alias(Op):
@@ -374,7 +373,7 @@ class Index(Op):
         return x[self.index]
 
     def backward(self, grad):
-        return _embed(grad, self.in_shape, self.index, accumulate=True)
+        return dual.embed(grad, self.in_shape, self.index, accumulate=True)
 
 
 class Embed(Op):
@@ -395,7 +394,7 @@ class Embed(Op):
         return out
 
     def backward(self, grad):
-        return _gather(grad, self.index)
+        return dual.gather(grad, self.index)
 
 
 def _embed(grad: Tensor, shape: tuple, index, accumulate: bool = False) -> Tensor:
@@ -554,10 +553,9 @@ class IndexPut(Op):
         nf = self.next_functions
         ga = gb = None
         if nf[0][0] is not None:
-            zero = _wrap(array_module(grad._data).zeros((), dtype=grad._data.dtype))
-            ga = _put(grad, self.index, zero)
+            ga = dual.put(grad, self.index, 0)
         if nf[1][0] is not None:
-            gb = _gather(grad, self.index)
+            gb = dual.gather(grad, self.index)
         return ga, gb
 
 

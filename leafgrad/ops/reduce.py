@@ -8,6 +8,7 @@ from ..autograd.node import Op
 from ..dtypes import as_dtype
 from ..tensor import Tensor, _wrap_dim
 from ._apply import record_unary
+from .dual import expand
 
 _new = object.__new__
 
@@ -29,14 +30,14 @@ def _dims(dim, ndim: int, op: str) -> tuple | None:
     return tuple(sorted(ds))
 
 
-def _expand_back(grad: Tensor, in_shape: tuple, dims: tuple | None, keepdim: bool) -> Tensor:
+def _expand_back(grad, in_shape: tuple, dims: tuple | None, keepdim: bool):
     """Broadcast a reduction's gradient back over the reduced dims (a view, no copy)."""
     if dims is not None and not keepdim and dims:
         shape = list(in_shape)
         for d in dims:
             shape[d] = 1
         grad = grad.reshape(tuple(shape))
-    return grad.expand(in_shape)
+    return expand(grad, in_shape)
 
 
 class Sum(Op):
