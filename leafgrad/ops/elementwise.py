@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import math
+
+import numpy as np
 
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
