@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
+import warnings
+from itertools import chain
 
 import numpy as np
 
@@ -12,88 +15,286 @@ from . import dtypes as _dt
 from .size import parse_size
 from .tensor import Tensor, _wrap
 
+_INT64_MAX = 2**63 - 1
 
-def _finish(data, device, requires_grad: bool) -> Tensor:
+
+# -- helpers ------------------------------------------------------------------------------------
+def _finish(data, device, requires_grad: bool, out: Tensor | None = None, name: str = "") -> Tensor:
     if device is not None:
         data = _backend.move(data, _backend.as_device(device))
+    if out is not None:
+        return _write_out(out, data, name)
     t = _wrap(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def _check_nested(data, dim: int = 0) -> None:
-    """Raise PyTorch's ValueError for ragged nested sequences."""
-    if not isinstance(data, (list, tuple)) or not data:
-        return
-    first = data[0]
-    if isinstance(first, (list, tuple)):
+def _write_out(out: Tensor, data, name: str) -> Tensor:
+    """Put a factory's result into ``out=`` (resized like PyTorch's out= when the shape differs)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    from .autograd.grad_mode import is_grad_enabled
+
+    if out.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if out._data.shape == data.shape and out._data.dtype == data.dtype:
+        out._data[...] = data  # in place, so views of ``out`` see the new values
+    else:
+        out._data = data
+    out._bump_version()
+    return out
+
+
+def _cast(a: np.ndarray, npd: np.dtype) -> np.ndarray:
+    """``a.astype(npd)``, except that half is reached through float as in PyTorch.
+
+    NOTE: c10::Half is built from a float, so PyTorch rounds a double to float first, then to half
+    (1 + 2**-11 + 2**-40 becomes 1.0, where NumPy's direct cast gives 1.001).
+    """
+    if npd == np.float16 and a.dtype.kind != "b" and a.dtype not in (np.float16, np.float32):
+        a = a.astype(np.float32)
+    return a.astype(npd)
+
+
+def _dtype_or_default(dtype) -> np.dtype:
+    return (_dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)).np
+
+
+def _out_dtype(dtype, out):
+    """PyTorch's factories take the dtype of ``out=`` when no dtype is given."""
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
+def _number(v, fn: str, arg: str):
+    """A Python number from a scalar argument (a number, a NumPy scalar or a one-element tensor)."""
+    if isinstance(v, Tensor):
+        if v.numel() != 1:
+            raise RuntimeError(
+                f"{fn}(): argument '{arg}' must be a number, but got a Tensor with {v.numel()} "
+                "elements"
+            )
+        return v.item()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if not isinstance(v, (numbers.Real)):
+        raise TypeError(f"{fn}(): argument '{arg}' must be Number, not {type(v).__name__}")
+    return v
+
+
+def _overflow(npd: np.dtype) -> RuntimeError:
+    return RuntimeError(
+        f"value cannot be converted to type {_dt.from_np(npd).name} without overflow\n"
+        f"Why: the value lies outside what {_dt.from_np(npd)} can hold; pick a wider dtype."
+    )
+
+
+def _check_scalar(v, npd: np.dtype, floats_checked: bool = True):
+    """Convert one Python number to ``npd`` the way PyTorch's ``checked_convert`` does.
+
+    NOTE: PyTorch refuses a value that overflows the target, except that a negative integer may
+    wrap into an unsigned type when its magnitude fits (uint8 accepts -255..255: -1 -> 255).
+    ``floats_checked=False`` is torch.tensor's rule for float targets: they round to inf instead.
+    """
+    kind = npd.kind
+    if kind == "b":
+        return bool(v)
+    if isinstance(v, bool):
+        v = int(v)
+    if kind == "f":
+        if isinstance(v, int) and abs(v) > _INT64_MAX + 1:
+            raise _overflow(npd)
+        fv = float(v)
+        if floats_checked and math.isfinite(fv) and abs(fv) > float(np.finfo(npd).max):
+            raise _overflow(npd)
+        return fv
+    info = np.iinfo(npd)
+    if isinstance(v, int):
+        ok = v <= info.max and (v >= info.min if info.min < 0 else -v <= info.max)
+        if not ok:
+            raise _overflow(npd)
+        return v
+    if v != v or not info.min <= v <= info.max:  # NaN and +-inf overflow integers too
+        raise _overflow(npd)
+    return int(v)
+
+
+def _as_numpy_value(v, npd: np.dtype):
+    """A checked scalar as a NumPy value of ``npd`` (negative ints wrap into unsigned types)."""
+    v = _check_scalar(v, npd)
+    if npd.kind in "iu":
+        return np.array(v, dtype=np.int64).astype(npd)[()]
+    return _cast(np.array(v), npd)[()]
+
+
+# -- tensor() data inference ----------------------------------------------------------------------
+def _is_seq(x) -> bool:
+    return isinstance(x, (list, tuple, range)) or (isinstance(x, np.ndarray) and x.ndim > 0)
+
+
+def _ragged(items, n: int, dim: int) -> Exception:
+    """The error PyTorch raises for the first item that does not fit the shape."""
+    for it in items:
+        if not _is_seq(it):
+            return TypeError(
+                f"not a sequence: expected a sequence of length {n} at dim {dim}, got "
+                f"{type(it).__name__}\nWhy: a tensor is rectangular; every entry at the same "
+                "depth must be a list of the same length."
+            )
+        if len(it) != n:
+            return ValueError(
+                f"expected sequence of length {n} at dim {dim} (got {len(it)})\nWhy: a tensor "
+                "is rectangular; every row at the same depth needs the same length."
+            )
+    raise AssertionError("unreachable")
+
+
+def _scan(data) -> tuple[list[int], list]:
+    """Shape and flat leaves of nested sequences, checked level by level (C-speed per level)."""
+    shape = [len(data)]
+    level = data
+    while True:
+        if not level:
+            return shape, []
+        types = set(map(type, level))
+        if types <= _LEAF_TYPES:
+            return shape, level if isinstance(level, list) else list(level)
+        first = level[0]
+        if not _is_seq(first):
+            for it in level:
+                if _is_seq(it):
+                    raise TypeError(
+                        f"'{type(it).__name__}' object cannot be interpreted as a number: a "
+                        f"sequence sits where dim {len(shape) - 1} holds numbers\nWhy: a tensor is "
+                        "rectangular; every entry at the same depth must be a number or a list."
+                    )
+            return shape, level if isinstance(level, list) else list(level)
         n = len(first)
-        for item in data:
-            if not isinstance(item, (list, tuple)) or len(item) != n:
-                got = len(item) if isinstance(item, (list, tuple)) else type(item).__name__
-                raise ValueError(
-                    f"expected sequence of length {n} at dim {dim + 1} (got {got})\nWhy: a "
-                    "tensor is rectangular; every row at the same depth needs the same length."
-                )
-        for item in data:
-            _check_nested(item, dim + 1)
+        if not (types <= _SEQ_TYPES and len(set(map(len, level))) == 1) and not all(
+                _is_seq(it) and len(it) == n for it in level):
+            raise _ragged(level, n, len(shape))
+        shape.append(n)
+        level = list(chain.from_iterable(level))
 
 
-def _infer(data) -> np.ndarray:
-    """Convert Python data to an array with PyTorch's dtype inference."""
+_LEAF_TYPES = {int, float, bool}
+_SEQ_TYPES = {list, tuple, range}
+
+
+def _leaf_dtype(t: type, leaves: list) -> _dt.dtype:
+    """The dtype PyTorch infers for a Python value of type ``t`` inside a list."""
+    if t is float:
+        return _dt.get_default_dtype()
+    if t is int:
+        return _dt.int64
+    if t is bool or t is np.bool_:
+        return _dt.bool
+    if issubclass(t, (np.integer, np.floating)):
+        return _dt.from_np(np.dtype(t))
+    if issubclass(t, Tensor):
+        d = None
+        for x in leaves:
+            if isinstance(x, Tensor):
+                if x.numel() != 1:
+                    raise ValueError("only one element tensors can be converted to Python scalars")
+                d = x.dtype if d is None else _dt.promote_types(d, x.dtype)
+        return d
+    if issubclass(t, bool):
+        return _dt.bool
+    if issubclass(t, numbers.Integral):
+        return _dt.int64
+    if issubclass(t, numbers.Real):
+        return _dt.get_default_dtype()
+    if issubclass(t, (complex, np.complexfloating)):
+        raise TypeError("complex numbers are not supported by leafgrad (no complex dtypes yet)")
+    if issubclass(t, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+def _leaves_to_array(leaves: list, npd: np.dtype) -> np.ndarray:
+    """Flat Python numbers -> 1-d array of ``npd`` with PyTorch's per-value overflow checks."""
+    if any(isinstance(x, Tensor) for x in leaves):
+        leaves = [x.item() if isinstance(x, Tensor) else x for x in leaves]
+    try:
+        nat = np.array(leaves)
+    except OverflowError:
+        nat = np.array(leaves, dtype=object)
+    kind = npd.kind
+    if nat.dtype.kind == "f" and kind in "iu" and any(
+            x.__class__ is int and abs(x) > 2**53 for x in leaves):
+        nat = np.array(leaves, dtype=object)  # keep big ints exact next to floats
+    if nat.dtype.kind in "uO":
+        if kind == "f":
+            return _cast(np.array([float(x) for x in leaves], dtype=np.float64), npd)
+        if kind == "b":
+            return np.array([bool(x) for x in leaves], dtype=np.bool_)
+        if any(x.__class__ is int and not -_INT64_MAX - 1 <= x <= _INT64_MAX for x in leaves):
+            # NOTE: PyTorch reads a Python int as a C long long before any dtype conversion
+            raise ValueError("Overflow when unpacking long long")
+        vals = [_check_scalar(x, npd) for x in leaves]
+        return np.array(vals, dtype=np.int64).astype(npd)
+    if kind in "iu" and nat.dtype.kind != "b":
+        info = np.iinfo(npd)
+        if nat.dtype.kind == "f":
+            bad = np.isnan(nat) | (nat < info.min) | (nat > info.max)
+            nat = np.trunc(nat)
+        elif info.min < 0:
+            bad = (nat < info.min) | (nat > info.max)
+        else:
+            bad = (nat > info.max) | (nat < -int(info.max))
+        if bad.any():
+            raise _overflow(npd)
+        if nat.dtype.kind == "f":
+            nat = nat.astype(np.int64)
+    return _cast(nat, npd)
+
+
+def _from_sequence(data, dtype) -> np.ndarray:
+    shape, leaves = _scan(data)
+    if dtype is None:
+        d = None
+        for t in set(map(type, leaves)):
+            ld = _leaf_dtype(t, leaves)
+            d = ld if d is None else _dt.promote_types(d, ld)
+        npd = (d or _dt.get_default_dtype()).np
+    else:
+        for t in set(map(type, leaves)) - _LEAF_TYPES:
+            _leaf_dtype(t, leaves)  # validates (None, str... raise as PyTorch does)
+        npd = dtype.np
+    if not leaves:
+        return np.zeros(shape, dtype=npd)
+    return _leaves_to_array(leaves, npd).reshape(shape)
+
+
+def _infer(data, dtype=None) -> np.ndarray:
+    """Convert Python data to an array with PyTorch's dtype inference (``dtype``: a leafgrad dtype).
+
+    NOTE: like torch.tensor, an inferred list keeps NumPy scalars' and tensors' dtypes and promotes
+    across elements (``[np.float64(1.5)]`` is float64, ``[1, 2.5]`` the default float dtype).
+    """
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray):
         _dt.from_np(data.dtype)
         return data
     if isinstance(data, np.generic):
+        _dt.from_np(data.dtype)
         return np.asarray(data)
-    if isinstance(data, (list, tuple)):
-        _check_nested(data)
-        if any(isinstance(x, Tensor) for x in _flat_first(data)):
-            data = _tensors_to_lists(data)
-    elif not isinstance(data, (numbers.Number, bool)):
-        if hasattr(data, "__array__"):
-            return np.asarray(data)
-        raise TypeError(
-            f"Could not infer dtype of {type(data).__name__}; pass numbers, (nested) lists of "
-            "numbers, a NumPy array or a Tensor"
-        )
-    try:
-        arr = np.array(data)
-    except (ValueError, OverflowError) as e:
-        if isinstance(e, OverflowError):
-            raise RuntimeError(f"Overflow when unpacking long: {e}") from None
-        raise ValueError(str(e)) from None
-    kind = arr.dtype.kind
-    if kind == "f":
-        return arr.astype(_dt.get_default_dtype().np, copy=False)
-    if kind in "iu":
-        return arr.astype(np.int64, copy=False)
-    if kind == "b":
-        return arr
-    if kind == "O":
-        raise TypeError("Could not infer dtype of the given data (mixed or non-numeric values)")
-    if arr.size == 0:
-        return arr.astype(_dt.get_default_dtype().np)
-    raise TypeError(f"Could not infer dtype of {arr.dtype}")
+    if isinstance(data, (list, tuple, range)):
+        return _from_sequence(data, dtype)
+    if isinstance(data, (numbers.Number)):
+        return _from_sequence([data], dtype).reshape(())
+    if hasattr(data, "__array__") and not isinstance(data, (str, bytes)):
+        return _infer(np.asarray(data), dtype)
+    _leaf_dtype(type(data), [data])  # raises PyTorch's error for the type
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
-def _flat_first(data):
-    while isinstance(data, (list, tuple)) and data:
-        yield from (d for d in data if isinstance(d, Tensor))
-        data = data[0]
-
-
-def _tensors_to_lists(data):
-    if isinstance(data, Tensor):
-        return data.tolist()
-    if isinstance(data, (list, tuple)):
-        return [_tensors_to_lists(d) for d in data]
-    return data
-
-
+# -- tensor, as_tensor, asarray, from_numpy ----------------------------------------------------
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, an array or a tensor).
@@ -102,11 +303,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
     tensor([[ 1.,  0.],
             [-1.,  1.]], requires_grad=True)
     """
-    arr = _infer(data)
-    if isinstance(data, (list, tuple)) and arr.size == 0 and dtype is None:
-        arr = arr.astype(_dt.get_default_dtype().np)
-    arr = np.array(_backend.to_numpy(arr), dtype=None if dtype is None else _dt.as_dtype(dtype).np,
-                   copy=True)
+    if isinstance(data, Tensor):
+        # NOTE: PyTorch warns here: tensor(t) copies and detaches, which surprises people
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    d = None if dtype is None else _dt.as_dtype(dtype)
+    arr = _infer(data, d)
+    if device is None and _backend.is_cupy_array(arr):
+        device = _backend.device_of(arr)
+    arr = _backend.to_numpy(arr)
+    arr = arr.copy() if d is None or arr.dtype == d.np else _cast(arr, d.np)
     return _finish(arr, device, requires_grad)
 
 
@@ -121,15 +329,37 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         if dtype is not None or device is not None:
             t = t.to(dtype=dtype, device=device)
         return t
-    arr = _infer(data)
-    if dtype is not None and arr.dtype != _dt.as_dtype(dtype).np:
-        arr = arr.astype(_dt.as_dtype(dtype).np)
+    d = None if dtype is None else _dt.as_dtype(dtype)
+    arr = _infer(data, d)
+    if d is not None and arr.dtype != d.np:
+        arr = _cast(arr, d.np)
     return _finish(arr, device, False)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
-    """Convert ``obj`` to a tensor, sharing memory unless ``copy=True`` or a cast is needed."""
-    t = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype, device)
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """Convert ``obj`` to a tensor, sharing memory unless ``copy=True`` or a cast is needed.
+
+    >>> a = np.ones(2); _ = asarray(a).add_(1); a
+    array([2., 2.])
+    """
+    if copy is False:
+        d = None if dtype is None else _dt.as_dtype(dtype)
+        shares = isinstance(obj, (Tensor, np.ndarray))
+        src = obj.dtype if isinstance(obj, Tensor) else (
+            _dt.from_np(obj.dtype) if isinstance(obj, np.ndarray) else None)
+        if not shares or (d is not None and d is not src):
+            raise ValueError(
+                "can't alias the given object as a tensor with copy=False: it is not an array "
+                "of the requested dtype; pass copy=None to allow a copy"
+            )
+    if copy:
+        if isinstance(obj, Tensor):
+            t = obj.detach().clone().to(dtype=dtype, device=device)
+        else:
+            t = tensor(obj, dtype=dtype, device=device)
+    else:
+        t = as_tensor(obj, dtype, device)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -138,15 +368,13 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = Fa
 def from_numpy(a: np.ndarray) -> Tensor:
     """A tensor sharing memory with NumPy array ``a`` (changes to one show in the other).
 
-    >>> a = np.ones(2, dtype=np.float32); t = from_numpy(a); t.add_(1); a
+    >>> a = np.ones(2, dtype=np.float32); t = from_numpy(a); _ = t.add_(1); a
     array([2., 2.], dtype=float32)
     """
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
     _dt.from_np(a.dtype)
     if not a.flags.writeable:
-        import warnings
-
         warnings.warn(
             "The given NumPy array is not writable, and PyTorch does not support non-writable "
             "tensors. This means writing to this tensor will result in undefined behavior.",
@@ -155,110 +383,284 @@ def from_numpy(a: np.ndarray) -> Tensor:
     return _wrap(a)
 
 
-def _dtype_or_default(dtype) -> np.dtype:
-    return (_dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)).np
+# -- zeros, ones, empty, full and the *_like forms ------------------------------------------------
+def _size_args(fn: str, args: tuple, size) -> tuple:
+    if size is not None:
+        if args:
+            raise TypeError(f"{fn}() got multiple values for argument 'size'")
+        return (size,)
+    if not args:
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "size"')
+    return args
 
 
-def _filled(size, value, dtype, device, requires_grad: bool, out=None) -> Tensor:
-    shape = parse_size(size)
+def _filled(fn: str, shape: tuple, value, npd: np.dtype, device, requires_grad: bool,
+            out=None) -> Tensor:
     xp = _backend.xp_for(_backend.as_device(device))
-    data = xp.full(shape, value, dtype=dtype) if value is not None else xp.empty(shape, dtype)
+    data = xp.empty(shape, npd) if value is None else xp.full(shape, value, dtype=npd)
+    if out is not None:
+        return _write_out(out, data, fn)
     t = _wrap(data)
     if requires_grad:
         t.requires_grad_(True)
-    if out is not None:
-        out._data = data
-        return out
     return t
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None,
+def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros.
+    """A tensor of zeros; the size is varargs, a tuple/list or a ``Size``.
 
-    >>> zeros(2, 3).shape
-    torch.Size([2, 3])
+    >>> zeros(2, 3).shape, zeros((2,)).dtype
+    (torch.Size([2, 3]), torch.float32)
     """
-    return _filled(size, 0, _dtype_or_default(dtype), device, requires_grad, out)
+    shape = parse_size(_size_args("zeros", args, size))
+    npd = _dtype_or_default(_out_dtype(dtype, out))
+    return _filled("zeros", shape, 0, npd, device, requires_grad, out)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None,
+def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
     >>> ones(2)
     tensor([1., 1.])
     """
-    return _filled(size, 1, _dtype_or_default(dtype), device, requires_grad, out)
+    shape = parse_size(_size_args("ones", args, size))
+    npd = _dtype_or_default(_out_dtype(dtype, out))
+    return _filled("ones", shape, 1, npd, device, requires_grad, out)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
-          memory_format=None, pin_memory: bool = False) -> Tensor:
+def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, memory_format=None, pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever the memory held).
 
     >>> empty(2, 3).shape
     torch.Size([2, 3])
     """
-    return _filled(size, None, _dtype_or_default(dtype), device, requires_grad, out)
+    shape = parse_size(_size_args("empty", args, size))
+    npd = _dtype_or_default(_out_dtype(dtype, out))
+    return _filled("empty", shape, None, npd, device, requires_grad, out)
+
+
+def _fill_value(fill_value, fn: str):
+    """A Python number from ``fill_value`` (0-d tensors allowed; PyTorch refuses other tensors)."""
+    if isinstance(fill_value, Tensor):
+        if fill_value.dim() != 0:
+            raise TypeError(
+                f"{fn}(): argument 'fill_value' must be Number, not a {fill_value.dim()}-d Tensor"
+            )
+        return fill_value.item()
+    if isinstance(fill_value, np.generic) and not isinstance(fill_value, np.bool_):
+        return fill_value.item()
+    if isinstance(fill_value, (complex, np.complexfloating)):
+        raise TypeError("complex numbers are not supported by leafgrad (no complex dtypes yet)")
+    if not isinstance(fill_value, (numbers.Real, np.bool_)):
+        raise TypeError(
+            f"{fn}(): argument 'fill_value' (position 2) must be Number, not "
+            f"{type(fill_value).__name__}"
+        )
+    return fill_value
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value's type, as in PyTorch.
 
-    >>> full((2,), 7)
-    tensor([7, 7])
+    >>> full((2,), 7), full([2], 1.5), full((), True)
+    (tensor([7, 7]), tensor([1.5000, 1.5000]), tensor(True))
     """
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"full(): argument 'size' (position 1) must be tuple of ints, not "
+            f"{type(size).__name__}; e.g. full((2, 3), 1.5)"
+        )
+    shape = parse_size((size,))
+    v = _fill_value(fill_value, "full")
+    dtype = _out_dtype(dtype, out)
     if dtype is None:
-        if isinstance(fill_value, bool):
+        # NOTE: torch.full infers bool from a Python bool and int64 from an int (NumPy ints
+        # included); anything else, np.bool_ too, gets the default float dtype.
+        if isinstance(v, bool):
             npd = np.dtype(np.bool_)
-        elif isinstance(fill_value, numbers.Integral):
+        elif isinstance(v, numbers.Integral):
             npd = np.dtype(np.int64)
         else:
             npd = _dt.get_default_dtype().np
     else:
         npd = _dt.as_dtype(dtype).np
-    return _filled((size,) if isinstance(size, int) else size, fill_value, npd, device,
-                   requires_grad, out)
+    return _filled("full", shape, _as_numpy_value(v, npd), npd, device, requires_grad, out)
 
 
-def _like(t: Tensor, dtype, device):
-    dtype = t.dtype if dtype is None else _dt.as_dtype(dtype)
-    return t._data.shape, dtype.np, (t.device if device is None else device)
+def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    npd = input._data.dtype if dtype is None else _dt.as_dtype(dtype).np
+    src = input._data
+    xp = _backend.array_module(src)
+    # NOTE: PyTorch's default memory_format=torch.preserve_format keeps the input's stride order
+    # (zeros_like(x.T) is column-major); NumPy's order='K' does the same.
+    order = "K" if memory_format is None or "preserve" in str(memory_format) else "C"
+    if value is None:
+        data = xp.empty_like(src, dtype=npd, order=order)
+    else:
+        data = xp.full_like(src, _as_numpy_value(value, npd), dtype=npd, order=order)
+    return data
+
+
+def _finish_like(data, input: Tensor, device, requires_grad: bool) -> Tensor:  # noqa: A002
+    if device is not None and _backend.as_device(device) != input.device:
+        data = _backend.move(data, _backend.as_device(device))
+    t = _wrap(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad: bool = False, memory_format=None) -> Tensor:
-    """Zeros with ``input``'s shape, dtype and device."""
-    shape, npd, dev = _like(input, dtype, device)
-    return _filled(shape, 0, npd, dev, requires_grad)
+    """Zeros with ``input``'s shape, dtype and device.
+
+    >>> zeros_like(ones(2, dtype=_dt.int8))
+    tensor([0, 0], dtype=torch.int8)
+    """
+    data = _like("zeros_like", input, dtype, device, memory_format, 0)
+    return _finish_like(data, input, device, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None,  # noqa: A002
               requires_grad: bool = False, memory_format=None) -> Tensor:
-    """Ones with ``input``'s shape, dtype and device."""
-    shape, npd, dev = _like(input, dtype, device)
-    return _filled(shape, 1, npd, dev, requires_grad)
+    """Ones with ``input``'s shape, dtype and device.
+
+    >>> ones_like(zeros(2), dtype=_dt.int64)
+    tensor([1, 1])
+    """
+    data = _like("ones_like", input, dtype, device, memory_format, 1)
+    return _finish_like(data, input, device, requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None,  # noqa: A002
                requires_grad: bool = False, memory_format=None) -> Tensor:
-    """An uninitialised tensor with ``input``'s shape, dtype and device."""
-    shape, npd, dev = _like(input, dtype, device)
-    return _filled(shape, None, npd, dev, requires_grad)
+    """An uninitialised tensor with ``input``'s shape, dtype and device.
+
+    >>> empty_like(zeros(2, 3)).shape
+    torch.Size([2, 3])
+    """
+    data = _like("empty_like", input, dtype, device, memory_format, None)
+    return _finish_like(data, input, device, requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None,  # noqa: A002
               device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
-    """``fill_value`` everywhere, with ``input``'s shape, dtype and device."""
-    shape, npd, dev = _like(input, dtype, device)
-    return _filled(shape, fill_value, npd, dev, requires_grad)
+    """``fill_value`` everywhere, with ``input``'s shape, dtype and device.
+
+    >>> full_like(zeros(2, dtype=_dt.int32), 2.7)
+    tensor([2, 2], dtype=torch.int32)
+    """
+    v = _fill_value(fill_value, "full_like")
+    data = _like("full_like", input, dtype, device, memory_format, v)
+    return _finish_like(data, input, device, requires_grad)
 
 
-def _num(v):
-    return v.item() if isinstance(v, Tensor) else v
+# -- arange, linspace: PyTorch's CPU kernels, reproduced bit for bit ----------------------------
+# NOTE: PyTorch's range kernels are compiled with FMA contraction (``start + step * i`` is one
+# fused multiply-add, rounded once) and fill SIMD vectors of width V (AVX2: 4 doubles, 8 floats,
+# 16 halves) from a per-vector base, two vectors at a time, with a scalar tail. NumPy has no fma,
+# so it is emulated exactly: Dekker's exact product, Knuth's exact sum, then Boldo & Melquiond's
+# rounding-to-odd ("Emulation of FMA and correctly rounded sums", 2008).
+_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitting constant for doubles
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _round_to_odd(v, err):
+    """``v`` = RN(x) and ``err`` = x - v; return x rounded to odd (last mantissa bit set)."""
+    even = (v.view(np.int64) & 1) == 0
+    nudge = (err != 0) & even
+    if nudge.any():
+        v = np.where(nudge, np.nextafter(v, np.where(err > 0, np.inf, -np.inf)), v)
+    return v
+
+
+def _fma64(a, b, c) -> np.ndarray:
+    """``a * b + c`` rounded once, in float64 (what a hardware FMA computes); broadcasts.
+
+    >>> float(_fma64(0.1, 3.0, 0.0)), 0.1 * 3.0
+    (0.30000000000000004, 0.30000000000000004)
+    """
+    a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = a * b  # the product first: in arange it is one vector row, before c broadcasts
+        t = _SPLIT * a
+        ah = t - (t - a)
+        al = a - ah
+        t = _SPLIT * b
+        bh = t - (t - b)
+        bl = b - bh
+        pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + pe == a * b exactly
+        if not pe.any():
+            r = p + c  # the product was exact, so one rounding of the sum is the fma
+        else:
+            s, se = _two_sum(p, c)  # s + se == p + c exactly
+            v, ve = _two_sum(se, pe)
+            r = s + _round_to_odd(np.asarray(v), ve)
+        bad = ~(np.isfinite(r) & np.isfinite(pe))
+        if bad.any():  # overflow or inf/nan inputs: the plain expression has the right answer
+            r = np.where(bad, p + c, r)
+    return np.asarray(r)
+
+
+def _fma32(a, b, c) -> np.ndarray:
+    """``a * b + c`` rounded once to float32, for float32 inputs (``fmaf``); broadcasts."""
+    a, b, c = (np.asarray(x, dtype=np.float32).astype(np.float64) for x in (a, b, c))
+    s, se = _two_sum(a * b, c)  # a * b is exact in float64 (24 + 24 bits)
+    with np.errstate(over="ignore"):
+        return _round_to_odd(np.asarray(s), se).astype(np.float32)
+
+
+_AVX2_WIDTH = {"float64": 4, "float32": 8, "float16": 16}
+
+
+def _exact_range(start: float, step: float, n: int, bits: int) -> bool:
+    """True when every ``start + step * i`` (i < n) is exact in a ``bits``-bit significand."""
+    lows = []
+    for x in (start, step):
+        if x:
+            num, den = x.as_integer_ratio()
+            lows.append((num & -num).bit_length() - den.bit_length())  # exponent of lowest bit
+    if not lows:
+        return True
+    q = min(lows)
+    top = max(abs(start), abs(start + step * n)) * 2.0  # generous bound on |values|
+    return top < math.ldexp(1.0, q + bits)
+
+
+def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarray:
+    bits = {"float64": 53, "float32": 24, "float16": 11}[npd.name]
+    if n == 0 or _exact_range(start, step, n, bits):
+        # NOTE: no rounding anywhere (e.g. arange(0., 10.)), so every kernel path agrees
+        return (start + step * np.arange(n, dtype=np.float64)).astype(npd)
+    width = _AVX2_WIDTH[npd.name]
+    nvec = n - n % (2 * width)
+    nb = nvec // width
+    base = np.arange(nb, dtype=np.float64)[:, None] * width  # index of each vector's first element
+    k = np.arange(width, dtype=np.float64)[None, :]
+    tail = np.arange(nvec, n, dtype=np.float64)
+    if npd == np.float16:
+        s, st = np.float32(start), np.float32(step)  # PyTorch accumulates half in float
+        vb = _fma32(st, base, s).astype(npd)
+        vector = _fma32(k, st, vb).astype(npd)
+        scalar = _fma32(st, tail, s).astype(npd)
+    else:
+        vb = _fma64(step, base, start).astype(npd)  # the vector's base, in the output type
+        vector = _fma64(k, step, vb).astype(npd)
+        scalar = _fma64(step, tail, start).astype(npd)
+    return np.concatenate([vector.ravel(), scalar])
 
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
@@ -268,31 +670,51 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     >>> arange(5), arange(1, 2.5, 0.5)
     (tensor([0, 1, 2, 3, 4]), tensor([1.0000, 1.5000, 2.0000]))
     """
-    start, end, step = _num(start), _num(end), _num(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(
-            "upper bound and larger bound inconsistent with step sign\nWhy: with "
-            f"start={start}, end={end}, step={step} the sequence would never reach end."
-        )
-    is_float = any(isinstance(v, float) for v in (start, end, step))
+    start, end, step = (_number(v, "arange", a) for v, a in
+                        ((start, "start"), (end, "end"), (step, "step")))
+    dtype = _out_dtype(dtype, out)
     if dtype is None:
+        is_float = any(not isinstance(v, numbers.Integral) for v in (start, end, step))
         npd = _dt.get_default_dtype().np if is_float else np.dtype(np.int64)
     else:
         npd = _dt.as_dtype(dtype).np
-    n = max(int(math.ceil((end - start) / step)), 0)
-    # NOTE: PyTorch computes start + i * step in double, then casts (not by repeated addition)
-    data = (start + np.arange(n, dtype=np.float64) * step) if (
-        is_float or npd.kind == "f") else (start + np.arange(n, dtype=np.int64) * step)
-    data = data.astype(npd)
-    t = _finish(data, device, requires_grad)
-    if out is not None:
-        out._data = t._data
-        return out
-    return t
+    if npd.kind == "b":
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    sd, ed, std = float(start), float(end), float(step)
+    if not (std > 0 or std < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(sd) and math.isfinite(ed)):
+        raise RuntimeError(f"unsupported range: {sd:g} -> {ed:g}")
+    if not ((std > 0 and ed >= sd) or (std < 0 and ed <= sd)):
+        raise RuntimeError(
+            "upper bound and lower bound inconsistent with step sign\nWhy: with "
+            f"start={start}, end={end}, step={step} the sequence would never reach end."
+        )
+    if npd.kind in "iu":
+        # NOTE: integer outputs use start/step truncated to int64; int64 even sizes the result
+        # in integer arithmetic (arange(0.5, 5, 1.5, dtype=int64) has 5 elements, int32 has 3).
+        xs, xe, xst = (int(_check_scalar(v, np.dtype(np.int64))) for v in (start, end, step))
+        if npd == np.int64:
+            if xst == 0:
+                raise ValueError("step must be nonzero")
+            num = xe - xs + xst - (1 if xst > 0 else -1)
+            n = abs(num) // abs(xst) * (1 if (num >= 0) == (xst > 0) else -1)
+        else:
+            n = math.ceil((ed - sd) / std)
+    else:
+        n = (ed - sd) / std
+        if not 0 <= n <= _INT64_MAX:
+            raise RuntimeError("invalid size, possible overflow?")
+        n = math.ceil(n)
+    if not 0 <= n <= _INT64_MAX:
+        raise RuntimeError("invalid size, possible overflow?")
+    if npd.kind in "iu":
+        data = (np.arange(n, dtype=np.int64) * np.int64(xst) + np.int64(xs)).astype(npd)
+    else:
+        data = _arange_float(sd, std, n, npd)
+    return _finish(data, device, requires_grad, out, "arange")
 
 
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
@@ -302,43 +724,67 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     >>> linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
-    start, end = _num(start), _num(end)
+    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    if isinstance(steps, bool) or not isinstance(steps, (numbers.Integral, Tensor)):
+        raise TypeError(
+            f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}"
+        )
+    steps = operator.index(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    npd = _dtype_or_default(dtype)
-    if npd.kind == "f":
-        # NOTE: PyTorch fills the first half from start and the second half from end, with
-        # step = (end - start) / (steps - 1), computed in the output's precision.
-        ct = npd.type
-        i = np.arange(steps)
-        if steps > 1:
-            step = ct((ct(end) - ct(start)) / ct(steps - 1))
-            half = steps // 2
-            data = np.where(i < half, ct(start) + step * i.astype(npd),
-                            ct(end) - step * (steps - i - 1).astype(npd)).astype(npd)
-        else:
-            data = np.full(steps, start, dtype=npd)
+    npd = _dtype_or_default(_out_dtype(dtype, out))
+    if npd.kind == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    s, e = _check_scalar(start, npd), _check_scalar(end, npd)
+    if steps <= 1:
+        data = np.full(steps, _as_numpy_value(start, npd), dtype=npd)
+        return _finish(data, device, requires_grad, out, "linspace")
+    # NOTE: PyTorch fills the first half as start + step * i and the second half as
+    # end - step * (steps - 1 - i) (each a fused multiply-add), with step computed in the
+    # output type (double for integer outputs).
+    i = np.arange(steps, dtype=np.int64)
+    first = i < steps // 2
+    k = np.where(first, i, steps - 1 - i)
+    if npd == np.float64:
+        st = (e - s) / (steps - 1)
+        data = np.where(first, _fma64(st, k, s), _fma64(-st, k, e))
+    elif npd == np.float32:
+        s32, e32 = np.float32(s), np.float32(e)
+        st = np.float32(e32 - s32) / np.float32(steps - 1)
+        kf = k.astype(np.float32)
+        data = np.where(first, _fma32(st, kf, s32), _fma32(-st, kf, e32))
+    elif npd == np.float16:
+        # c10::Half arithmetic: every operation computes in float and rounds back to half
+        def h(x):
+            return np.asarray(x, dtype=np.float32).astype(np.float16).astype(np.float32)
+
+        s16, e16 = h(s), h(e)
+        st = h(h(e16 - s16) / h(np.float32(steps - 1)))
+        prod = h(st * h(k.astype(np.float32)))
+        data = np.where(first, h(s16 + prod), h(e16 - prod))
     else:
-        data = np.linspace(start, end, steps, dtype=np.float64)
-        data = np.trunc(data).astype(npd) if npd.kind in "iu" else data.astype(npd)
-    t = _finish(data, device, requires_grad)
-    if out is not None:
-        out._data = t._data
-        return out
-    return t
+        si = int(_as_numpy_value(start, npd))
+        ei = int(_as_numpy_value(end, npd))
+        st = (float(ei) - float(si)) / (steps - 1)
+        vals = np.where(first, _fma64(st, k, float(si)), _fma64(-st, k, float(ei)))
+        data = np.trunc(vals).astype(np.int64)  # C++ float -> int conversion truncates
+    return _finish(data.astype(npd), device, requires_grad, out, "linspace")
 
 
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad: bool = False) -> Tensor:
-    """A 2-d tensor with ones on the diagonal.
+    """A 2-d tensor with ones on the diagonal (``n`` rows, ``m`` columns, default ``n``).
 
     >>> eye(2)
     tensor([[1., 0.],
             [0., 1.]])
     """
+    n = operator.index(n)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    if m is not None and m < 0:
-        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
-    data = np.eye(n, m, dtype=_dtype_or_default(dtype))
-    return _finish(data, device, requires_grad)
+    if m is not None:
+        m = operator.index(m)
+        if m < 0:
+            raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    data = np.eye(n, m, dtype=_dtype_or_default(_out_dtype(dtype, out)))
+    return _finish(data, device, requires_grad, out, "eye")

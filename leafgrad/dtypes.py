@@ -109,8 +109,8 @@ def from_np(np_dtype) -> dtype:
 def as_dtype(d) -> dtype:
     """Accept a leafgrad dtype, a NumPy dtype or a Python type and return the leafgrad dtype.
 
-    >>> as_dtype(float)
-    torch.float64
+    >>> as_dtype("double"), as_dtype(np.dtype("int32"))
+    (torch.float64, torch.int32)
     """
     if d.__class__ is dtype:
         return d
@@ -153,7 +153,12 @@ def set_default_dtype(d: dtype) -> None:
     torch.float64
     >>> set_default_dtype(float32)
     """
-    d = as_dtype(d)
+    # NOTE: PyTorch accepts only a torch.dtype here (not ``float``, a string or a NumPy dtype)
+    if d.__class__ is not dtype:
+        raise TypeError(
+            "invalid dtype object: only floating-point types are supported as the default type "
+            f"(got {type(d).__name__}); pass a dtype such as torch.float64"
+        )
     if not d.is_floating_point:
         raise TypeError(
             f"only floating-point types are supported as the default type, got {d}; "
@@ -162,12 +167,25 @@ def set_default_dtype(d: dtype) -> None:
     _Default.value = d
 
 
+def _dtype_arg(d, fn: str, pos: _builtin_int) -> dtype:
+    """A dtype argument as PyTorch's parser takes it: a dtype, or the Python type float/int/bool."""
+    if d.__class__ is dtype:
+        return d
+    if d is _builtin_float or d is _builtin_int or d is _builtin_bool:
+        return as_dtype(d)
+    raise TypeError(
+        f"{fn}(): argument 'type{pos}' (position {pos}) must be torch.dtype, not {type(d).__name__}"
+    )
+
+
 def promote_types(a: dtype, b: dtype) -> dtype:
     """Promote two dtypes the way ``torch.promote_types`` does.
 
     >>> promote_types(int64, float16), promote_types(uint8, int8)
     (torch.float16, torch.int16)
     """
+    if a.__class__ is not dtype or b.__class__ is not dtype:
+        a, b = _dtype_arg(a, "promote_types", 1), _dtype_arg(b, "promote_types", 2)
     if a is b:
         return a
     if a.category == _FLOAT or b.category == _FLOAT:
@@ -197,7 +215,13 @@ def _scalar_dtype(v) -> dtype:
         return bool
     if isinstance(v, (_builtin_int, np.integer)):
         return int64
-    return _Default.value
+    if isinstance(v, (_builtin_float, np.floating)):
+        return _Default.value
+    if isinstance(v, (complex, np.complexfloating)):
+        raise TypeError("complex numbers are not supported by leafgrad (no complex dtypes yet)")
+    raise TypeError(
+        f"expected a Tensor or a Python number (bool, int, float), but got {type(v).__name__}"
+    )
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
@@ -211,28 +235,16 @@ def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     return higher
 
 
-def result_type(*operands) -> dtype:
-    """The dtype PyTorch gives an op over tensors and Python scalars (``torch.result_type``).
-
-    Tensors with dimensions decide first, then 0-d tensors, then Python scalars, each group only
-    able to raise the category (an int64 tensor times 2.5 is float32, not float64).
-
-    >>> import leafgrad
-    >>> result_type(leafgrad.tensor([1, 2]), 2.5)
-    torch.float32
-    """
+def _result_type(*operands) -> dtype:
+    """``result_type`` over any number of tensors, arrays and Python scalars."""
     dim = zero = wrapped = None
     for op in operands:
         data = getattr(op, "_data", None)
+        if data is None and isinstance(op, np.ndarray):
+            data = op
         if data is not None:
-            d = FROM_NP[data.dtype]
+            d = from_np(data.dtype)
             if data.ndim:
-                dim = d if dim is None else promote_types(dim, d)
-            else:
-                zero = d if zero is None else promote_types(zero, d)
-        elif isinstance(op, np.ndarray):
-            d = from_np(op.dtype)
-            if op.ndim:
                 dim = d if dim is None else promote_types(dim, d)
             else:
                 zero = d if zero is None else promote_types(zero, d)
@@ -241,6 +253,19 @@ def result_type(*operands) -> dtype:
             wrapped = d if wrapped is None else promote_types(wrapped, d)
     out = _combine(dim, _combine(zero, wrapped))
     return out if out is not None else _Default.value
+
+
+def result_type(tensor, other) -> dtype:
+    """The dtype PyTorch gives an op over two tensors / Python scalars (``torch.result_type``).
+
+    Tensors with dimensions decide first, then 0-d tensors, then Python scalars, each group only
+    able to raise the category (an int64 tensor times 2.5 is float32, not float64).
+
+    >>> import leafgrad
+    >>> result_type(leafgrad.tensor([1, 2]), 2.5)
+    torch.float32
+    """
+    return _result_type(tensor, other)
 
 
 def can_cast(from_: dtype, to: dtype) -> _builtin_bool:

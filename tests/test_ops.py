@@ -62,7 +62,7 @@ def _close(a, b, op, dtype):
     np.testing.assert_allclose(a, b, rtol=tol, atol=atol)
 
 
-@pytest.mark.parametrize("op,shapes,dtype", _cases("forward"))
+@pytest.mark.parametrize("op,shapes,dtype", list(_cases("forward")))
 def test_forward_matches_torch(op, shapes, dtype):
     arrs = _inputs(op, shapes, dtype, seed=0)
     try:
@@ -77,7 +77,7 @@ def test_forward_matches_torch(op, shapes, dtype):
     _close(l_out, t_out, op, dtype)
 
 
-@pytest.mark.parametrize("op,shapes,dtype", _cases("grad"))
+@pytest.mark.parametrize("op,shapes,dtype", list(_cases("grad")))
 def test_gradients_match_torch(op, shapes, dtype):
     arrs = _inputs(op, shapes, dtype, seed=1)
     lg, th, l_out, t_out = _run(op, arrs, requires_grad=True)
