@@ -693,11 +693,11 @@ class Tensor:
 
         return _random.normal_(self, mean, std, generator=generator)
 
-    def random_(self, from_: int = 0, to: int | None = None, *, generator=None) -> Tensor:
-        """Fill with integers drawn uniformly from [from_, to)."""
+    def random_(self, *args, generator=None) -> Tensor:
+        """Fill with integers: ``random_()``, ``random_(to)`` or ``random_(from_, to)``."""
         from . import random as _random
 
-        return _random.random_(self, from_, to, generator=generator)
+        return _random.random_(self, *args, generator=generator)
 
     def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
         """Fill with 0/1 draws with probability ``p``."""
