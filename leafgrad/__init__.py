@@ -6,7 +6,7 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, random  # isort: skip
+from . import autograd, methods, random  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd.grad_mode import (
     enable_grad,
@@ -57,50 +57,10 @@ from .dtypes import (
     short,
     uint8,
 )
-from .functions import (
-    abs,
-    absolute,
-    add,
-    cos,
-    div,
-    divide,
-    eq,
-    exp,
-    flatten,
-    ge,
-    gt,
-    le,
-    log,
-    lt,
-    matmul,
-    mean,
-    mm,
-    mul,
-    multiply,
-    ne,
-    neg,
-    negative,
-    permute,
-    pow,
-    reciprocal,
-    relu,
-    reshape,
-    rsub,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    squeeze,
-    sub,
-    subtract,
-    sum,
-    t,
-    tanh,
-    transpose,
-    true_divide,
-    unsqueeze,
-    where,
-)
+from .methods.elementwise import *  # noqa: F403 - each area module lists its names in __all__
+from .methods.linalg import *  # noqa: F403
+from .methods.reduce import *  # noqa: F403
+from .methods.shape import *  # noqa: F403
 from .random import (
     Generator,
     bernoulli,
@@ -125,22 +85,22 @@ from .size import Size
 __version__ = "0.1.0"
 
 __all__ = [
-    "abs", "absolute", "add", "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool",
-    "can_cast", "cos", "default_generator", "device", "div", "divide", "double", "dtype",
-    "empty", "empty_like", "enable_grad", "eq", "exp", "eye", "flatten", "float", "float16",
-    "float32", "float64", "from_numpy", "full", "full_like", "ge", "Generator",
-    "get_default_dtype", "get_printoptions", "get_rng_state", "gt", "half", "inference_mode",
-    "initial_seed", "int", "int16", "int32", "int64", "int8", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "le", "linspace", "log", "long", "lt",
-    "manual_seed", "matmul", "mean", "mm", "mul", "multinomial", "multiply", "ne", "neg",
-    "negative", "no_grad", "normal", "numel", "ones", "ones_like", "permute", "pow",
+    "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
+    "default_generator", "device", "double", "dtype", "empty", "empty_like", "enable_grad",
+    "eye", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like",
+    "Generator", "get_default_dtype", "get_printoptions", "get_rng_state", "half",
+    "inference_mode", "initial_seed", "int", "int16", "int32", "int64", "int8",
+    "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "linspace", "long",
+    "manual_seed", "multinomial", "no_grad", "normal", "numel", "ones", "ones_like",
     "printoptions", "promote_types", "rand", "rand_like", "randint", "randint_like", "randn",
-    "randn_like", "random", "randperm", "reciprocal", "relu", "reshape", "result_type", "rsub",
-    "seed", "set_default_dtype", "set_grad_enabled", "set_printoptions", "set_rng_state",
-    "short", "sigmoid", "sign", "sin", "Size", "sqrt", "squeeze", "sub", "subtract", "sum", "t",
-    "tanh", "Tensor", "tensor", "transpose", "true_divide", "uint8", "unsqueeze", "where",
-    "zeros", "zeros_like",
+    "randn_like", "random", "randperm", "result_type", "seed", "set_default_dtype",
+    "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
+    "Tensor", "uint8", "zeros", "zeros_like",
 ]
+# and every area module's free functions
+for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
+    __all__ += _area.__all__
+del _area
 
 
 def is_tensor(obj) -> _builtins.bool:

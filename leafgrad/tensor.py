@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import operator
 import warnings
 
 import numpy as np
 
 from . import backend as _backend
 from . import dtypes as _dt
+from ._dims import _contiguous_strides, _wrap_dim, parse_dims, parse_size_neg  # noqa: F401
 from .autograd import engine as _engine
+from .autograd.grad_mode import _NoGrad  # noqa: F401
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import EPOCH as _EPOCH
 from .autograd.node import RemovableHandle
 from .dtypes import FROM_NP
+from .methods.elementwise import ElementwiseMethods
+from .methods.linalg import LinalgMethods
+from .methods.reduce import ReductionMethods
+from .methods.shape import ShapeMethods
 from .size import Size, parse_size
 
 _new = object.__new__
@@ -60,7 +65,7 @@ def _wrap(data, requires_grad: bool = False, grad_fn=None) -> Tensor:
     return t
 
 
-class Tensor:
+class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     """A multi-dimensional array that can record the operations applied to it for autograd.
 
     >>> import leafgrad
@@ -776,489 +781,21 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    # -- arithmetic ------------------------------------------------------------------------
-    def add(self, other, *, alpha=1) -> Tensor:
-        """``self + alpha * other``, broadcasting.
-
-        >>> import leafgrad
-        >>> leafgrad.tensor([1, 2]).add(1, alpha=2)
-        tensor([3, 4])
-        """
-        if alpha != 1:
-            return _add_alpha(_AddAlpha, self, other, alpha)
-        return _binary(Add, self, other)
-
-    def sub(self, other, *, alpha=1) -> Tensor:
-        """``self - alpha * other``, broadcasting."""
-        if alpha != 1:
-            return _add_alpha(_SubAlpha, self, other, alpha)
-        return _binary(Sub, self, other)
-
-    subtract = sub
-
-    def mul(self, other) -> Tensor:
-        """Elementwise product, broadcasting."""
-        return _binary(Mul, self, other)
-
-    multiply = mul
-
-    def div(self, other, *, rounding_mode=None) -> Tensor:
-        """Elementwise true division (``rounding_mode`` comes with the full op surface)."""
-        if rounding_mode is not None:
-            raise NotImplementedError(
-                "div(rounding_mode=...) is part of the full op surface, not implemented yet; "
-                "use (a / b).floor() or .trunc() for now"
-            )
-        return _binary(Div, self, other)
-
-    divide = true_divide = div
-
-    def neg(self) -> Tensor:
-        """``-self``."""
-        return _unary(Neg, self)
-
-    negative = neg
-
-    def pow(self, exponent) -> Tensor:
-        """``self ** exponent`` with a scalar or tensor exponent.
-
-        >>> import leafgrad
-        >>> leafgrad.tensor([1.0, 2.0]).pow(2)
-        tensor([1., 4.])
-        """
-        if isinstance(exponent, Tensor):
-            return _binary(PowTensor, self, exponent)
-        return _pow_scalar(self, exponent)
-
-    def reciprocal(self) -> Tensor:
-        """``1 / self``."""
-        return _unary(Reciprocal, _to_float(self))
-
-    def exp(self) -> Tensor:
-        """Elementwise e**x."""
-        return _unary(Exp, _to_float(self))
-
-    def log(self) -> Tensor:
-        """Elementwise natural logarithm."""
-        return _unary(Log, _to_float(self))
-
-    def sin(self) -> Tensor:
-        """Elementwise sine."""
-        return _unary(Sin, _to_float(self))
-
-    def cos(self) -> Tensor:
-        """Elementwise cosine."""
-        return _unary(Cos, _to_float(self))
-
-    def tanh(self) -> Tensor:
-        """Elementwise hyperbolic tangent."""
-        return _unary(Tanh, _to_float(self))
-
-    def sigmoid(self) -> Tensor:
-        """Elementwise logistic function 1 / (1 + e**-x)."""
-        return _unary(Sigmoid, _to_float(self))
-
-    def relu(self) -> Tensor:
-        """Elementwise max(x, 0)."""
-        return _unary(Relu, self)
-
-    def sqrt(self) -> Tensor:
-        """Elementwise square root."""
-        return _unary(Sqrt, _to_float(self))
-
-    def abs(self) -> Tensor:
-        """Elementwise absolute value."""
-        return _unary(Abs, self)
-
-    absolute = abs
-
-    def sign(self) -> Tensor:
-        """Elementwise sign: -1, 0 or 1."""
-        return _unary(Sign, self)
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self += alpha * other``."""
-        return self._inplace(self.add, "add_", other, alpha=alpha)
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self -= alpha * other``."""
-        return self._inplace(self.sub, "sub_", other, alpha=alpha)
-
-    def mul_(self, other) -> Tensor:
-        """In-place ``self *= other``."""
-        return self._inplace(self.mul, "mul_", other)
-
-    def div_(self, other) -> Tensor:
-        """In-place ``self /= other``."""
-        return self._inplace(self.div, "div_", other)
-
-    def pow_(self, exponent) -> Tensor:
-        """In-place ``self **= exponent``."""
-        return self._inplace(self.pow, "pow_", exponent)
-
-    def neg_(self) -> Tensor:
-        """In-place negation."""
-        return self._inplace(self.neg, "neg_")
-
-    def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
-        self._check_inplace(name)
-        if _grad_state.enabled and (self._rg or any(
-                isinstance(a, Tensor) and a._rg for a in args)):
-            return self._inplace_from(method(*args, **kwargs), name)
-        with _NoGrad():
-            res = method(*args, **kwargs)._data
-        if res.dtype != self._data.dtype and not _dt.can_cast(FROM_NP[res.dtype], self.dtype):
-            raise RuntimeError(
-                f"result type {FROM_NP[res.dtype].name.capitalize()} can't be cast to the desired "
-                f"output type {self.dtype.name.capitalize()}\nWhy: {name} writes into the "
-                f"existing {self.dtype} tensor; use the out-of-place op to get a new tensor."
-            )
-        if res.shape != self._data.shape:
-            raise RuntimeError(
-                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-                f"{list(res.shape)}"
-            )
-        self._data[...] = res
-        self._bump_version()
-        return self
-
-    __add__ = add
-
-    def __radd__(self, other) -> Tensor:
-        return _binary(Add, self, other)
-
-    def __iadd__(self, other) -> Tensor:
-        return self.add_(other)
-
-    __sub__ = sub
-
-    def __rsub__(self, other) -> Tensor:
-        # NOTE: PyTorch records ``2 - x`` as RsubBackward1 (scalar) / RsubBackward0 (tensor)
-        return _rsub(self, other)
-
-    def __isub__(self, other) -> Tensor:
-        return self.sub_(other)
-
-    __mul__ = mul
-
-    def __rmul__(self, other) -> Tensor:
-        return _binary(Mul, self, other)
-
-    def __imul__(self, other) -> Tensor:
-        return self.mul_(other)
-
-    __truediv__ = div
-
-    def __rtruediv__(self, other) -> Tensor:
-        # NOTE: PyTorch computes ``2 / x`` as ``x.reciprocal() * 2`` (MulBackward0 over
-        # ReciprocalBackward0); keep the same graph so grad_fn names match.
-        return self.reciprocal() * other
-
-    def __itruediv__(self, other) -> Tensor:
-        return self.div_(other)
-
-    __pow__ = pow
-
-    def __rpow__(self, other) -> Tensor:
-        return _rpow_scalar(self, other)
-
-    def __ipow__(self, other) -> Tensor:
-        return self.pow_(other)
-
-    __neg__ = neg
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def positive(self) -> Tensor:
-        """Returns self (``+x``)."""
-        return self
-
-    __abs__ = abs
-
-    def __matmul__(self, other) -> Tensor:
-        return self.matmul(other)
-
-    def __rmatmul__(self, other) -> Tensor:
-        return _as_tensor_like(other, self).matmul(self)
-
-    # -- comparisons (not differentiable) --------------------------------------------------
-    def eq(self, other) -> Tensor:
-        """Elementwise ``==`` as a bool tensor."""
-        return _compare(operator.eq, self, other, "eq")
-
-    def ne(self, other) -> Tensor:
-        """Elementwise ``!=`` as a bool tensor."""
-        return _compare(operator.ne, self, other, "ne")
-
-    def lt(self, other) -> Tensor:
-        """Elementwise ``<`` as a bool tensor."""
-        return _compare(operator.lt, self, other, "lt")
-
-    def le(self, other) -> Tensor:
-        """Elementwise ``<=`` as a bool tensor."""
-        return _compare(operator.le, self, other, "le")
-
-    def gt(self, other) -> Tensor:
-        """Elementwise ``>`` as a bool tensor."""
-        return _compare(operator.gt, self, other, "gt")
-
-    def ge(self, other) -> Tensor:
-        """Elementwise ``>=`` as a bool tensor."""
-        return _compare(operator.ge, self, other, "ge")
-
-    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
-
-    def bitwise_and(self, other) -> Tensor:
-        """Elementwise AND of bool/integer tensors (``&``)."""
-        return _bitwise(operator.and_, self, other, "bitwise_and")
-
-    def bitwise_or(self, other) -> Tensor:
-        """Elementwise OR of bool/integer tensors (``|``)."""
-        return _bitwise(operator.or_, self, other, "bitwise_or")
-
-    def bitwise_xor(self, other) -> Tensor:
-        """Elementwise XOR of bool/integer tensors (``^``)."""
-        return _bitwise(operator.xor, self, other, "bitwise_xor")
-
-    def bitwise_not(self) -> Tensor:
-        """Elementwise NOT (``~``): logical for bool, two's complement for integers."""
-        if self._data.dtype.kind == "f":
-            raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
-        return _wrap(~self._data)
-
-    __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
-    __rand__, __ror__, __rxor__ = bitwise_and, bitwise_or, bitwise_xor
-
-    def equal(self, other: Tensor) -> bool:
-        """True when shapes and all values are equal."""
-        return self._data.shape == other._data.shape and bool((self._data == other._data).all())
-
-    # -- reductions ------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-        """Sum of all elements, or over ``dim`` (an int or a tuple of ints).
-
-        >>> import leafgrad
-        >>> leafgrad.tensor([[1, 2], [3, 4]]).sum(0)
-        tensor([4, 6])
-        """
-        return _reduce.sum(self, dim, keepdim, dtype)
-
-    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-        """Mean of all elements, or over ``dim``."""
-        return _reduce.mean(self, dim, keepdim, dtype)
-
-    # -- linear algebra --------------------------------------------------------------------
-    def matmul(self, other: Tensor) -> Tensor:
-        """Matrix product with NumPy/PyTorch broadcasting rules (``@``)."""
-        return _linalg.matmul(self, other)
-
-    def mm(self, other: Tensor) -> Tensor:
-        """Product of two 2-d matrices."""
-        return _linalg.mm(self, other)
-
-    # -- shape -----------------------------------------------------------------------------
-    def reshape(self, *shape) -> Tensor:
-        """The same elements in a new shape (a view when possible). One dim may be -1."""
-        return _movement.reshape(self, parse_size_neg(shape))
-
-    def view(self, *shape) -> Tensor:
-        """A view with a new shape; fails when the memory layout does not allow it."""
-        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
-            raise NotImplementedError("view(dtype) is not supported yet; use .to(dtype)")
-        return _movement.view(self, parse_size_neg(shape))
-
-    def view_as(self, other: Tensor) -> Tensor:
-        """View with ``other``'s shape."""
-        return self.view(other._data.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        """Reshape to ``other``'s shape."""
-        return self.reshape(other._data.shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dims ``start_dim..end_dim`` into one."""
-        return _movement.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        """Swap two dimensions (a view)."""
-        return _movement.transpose(self, dim0, dim1)
-
-    swapaxes = swapdims = transpose
-
-    def t(self) -> Tensor:
-        """Transpose a tensor of at most 2 dims."""
-        return _movement.t(self)
-
-    @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """All dims reversed (PyTorch recommends mT for matrices)."""
-        if self._data.ndim != 2:
-            warnings.warn(
-                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
-                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
-                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
-                "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2,
-            )
-        return _movement.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """The last two dims swapped (batched matrix transpose)."""
-        if self._data.ndim < 2:
-            raise RuntimeError(
-                f"tensor.mT is only supported on matrices or batches of matrices. Got "
-                f"{self._data.ndim}-D tensor."
-            )
-        return self.transpose(-2, -1)
-
-    def permute(self, *dims) -> Tensor:
-        """Reorder dimensions (a view)."""
-        return _movement.permute(self, parse_dims(dims))
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """Insert a dimension of size 1."""
-        return _movement.unsqueeze(self, dim)
-
-    def squeeze(self, dim=None) -> Tensor:
-        """Remove dimensions of size 1 (all, or those in ``dim``)."""
-        return _movement.squeeze(self, dim)
-
-    def expand(self, *sizes) -> Tensor:
-        """Broadcast size-1 dims to larger sizes without copying (-1 keeps a size)."""
-        return _movement.expand(self, parse_size_neg(sizes))
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        """Expand to ``other``'s shape."""
-        return self.expand(other._data.shape)
-
-    def unbind(self, dim: int = 0) -> tuple:
-        """The slices along ``dim`` as a tuple of tensors."""
-        d = _wrap_dim(dim, self._data.ndim, "unbind")
-        return tuple(_movement.select(self, d, i) for i in range(self._data.shape[d]))
-
-    def __getitem__(self, index) -> Tensor:
-        return _movement.getitem(self, index)
-
-    def __setitem__(self, index, value) -> None:
-        _movement.setitem(self, index, value)
-
-
-class _NoGrad:
-    """Minimal no_grad for internal use (avoids the decorator machinery)."""
-
-    __slots__ = ("prev",)
-
-    def __enter__(self):
-        self.prev = _grad_state.enabled
-        _grad_state.enabled = False
-
-    def __exit__(self, *exc):
-        _grad_state.enabled = self.prev
-
-
-def _contiguous_strides(shape) -> tuple:
-    st = []
-    acc = 1
-    for d in reversed(shape):
-        st.append(acc)
-        acc *= max(d, 1)
-    return tuple(reversed(st))
-
-
-def _wrap_dim(dim: int, ndim: int, op: str) -> int:
-    """Normalise a possibly negative dim, with PyTorch's IndexError for one out of range."""
-    n = max(ndim, 1)  # NOTE: PyTorch lets a 0-d tensor use dim 0 / -1
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-            f"\nWhy: {op} was asked for dim {dim} of a {ndim}-d tensor; dims count from 0, and "
-            "negative dims count from the end."
-        )
-    return dim + n if dim < 0 else dim
-
-
-def parse_dims(dims: tuple) -> tuple:
-    """Accept ``permute(1, 0)`` and ``permute((1, 0))``."""
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        return tuple(dims[0])
-    return tuple(dims)
-
-
-def parse_size_neg(args: tuple) -> tuple:
-    """Like parse_size but allows -1 entries (reshape/view/expand)."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    out = []
-    for d in args:
-        try:
-            out.append(operator.index(d))
-        except TypeError:
-            raise TypeError(
-                f"shape must be a sequence of ints, but got an element of type {type(d).__name__}"
-            ) from None
-    return tuple(out)
-
-
-def _as_tensor_like(v, like: Tensor) -> Tensor:
-    if isinstance(v, Tensor):
-        return v
-    from .creation import as_tensor
-
-    return as_tensor(v, device=like.device)
-
-
-def _compare(op, a: Tensor, b, name: str) -> Tensor:
-    bd = b._data if isinstance(b, Tensor) else b
-    try:
-        return _wrap(op(a._data, bd))
-    except ValueError:
-        from .ops.elementwise import broadcast_error
-
-        raise broadcast_error(name, a, b) from None
-
-
 from .autograd import node as _node  # noqa: E402
 
 _node._wrap = _wrap  # Op.out wraps saved results without an import on the hot path
 _node._Tensor = Tensor
 
-# The op modules import Tensor, so they are imported after it; methods reach them as globals
-# (an import statement inside a method would cost about a microsecond per call).
+# The op modules import Tensor, so they load after it; the method mixins reach them through
+# module globals bound here (an import inside a method would cost a microsecond per call).
 from . import _tensor_str  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
+from .methods import elementwise as _m_elementwise  # noqa: E402
+from .methods import linalg as _m_linalg  # noqa: E402
+from .methods import reduce as _m_reduce  # noqa: E402
+from .methods import shape as _m_shape  # noqa: E402
 from .ops import movement as _movement  # noqa: E402
-from .ops import reduce as _reduce  # noqa: E402
-from .ops.elementwise import (  # noqa: E402
-    Abs,
-    Add,
-    Clone,
-    Cos,
-    Div,
-    Exp,
-    Log,
-    Mul,
-    Neg,
-    PowTensor,
-    Reciprocal,
-    Relu,
-    Sigmoid,
-    Sign,
-    Sin,
-    Sqrt,
-    Sub,
-    Tanh,
-    ToCopy,
-    ToDevice,
-    _binary,
-    _pow_scalar,
-    _rpow_scalar,
-    _to_float,
-    _unary,
-)
-from .ops.elementwise import AddAlpha as _AddAlpha  # noqa: E402
-from .ops.elementwise import SubAlpha as _SubAlpha  # noqa: E402
-from .ops.elementwise import add_alpha as _add_alpha  # noqa: E402
-from .ops.elementwise import bitwise as _bitwise  # noqa: E402
-from .ops.elementwise import rsub as _rsub  # noqa: E402
+from .ops.elementwise import Clone, ToCopy, ToDevice, _unary  # noqa: E402
 
+for _m in (_m_elementwise, _m_linalg, _m_reduce, _m_shape):
+    _m._bind()
+del _m

@@ -35,6 +35,7 @@ class OpInfo:
     # leafgrad records some composite ops as one node where torch records several (e.g.
     # batched matmul is torch's expand/reshape/bmm/view chain); the reason is given here.
     node_differs: str = ""
+    funcs: tuple[str, ...] = ()  # public functions the row exercises, beyond its name's first word
 
     def shapes(self):
         """Input shapes per sample, always as a tuple of shapes."""
@@ -98,7 +99,7 @@ OPS: list[OpInfo] = [
     OpInfo("mv", lambda m, a, b: a @ b, (((2, 3), (3,)),)),
     OpInfo("dot", lambda m, a, b: a @ b, (((3,), (3,)),)),
     OpInfo("vec_mat", lambda m, a, b: m.matmul(a, b), (((3,), (3, 2)),),
-           node_differs=_MATMUL),
+           node_differs=_MATMUL, funcs=("matmul",)),
     OpInfo("bmm", lambda m, a, b: a @ b, (((2, 2, 3), (2, 3, 4)), ((2, 2, 3), (3, 4)),
                                           ((3, 1, 2, 3), (2, 3, 2))), node_differs=_MATMUL),
     OpInfo("mm_method", lambda m, a, b: a.mm(b), (((2, 3), (3, 4)),)),
@@ -139,7 +140,32 @@ def _setitem(a, b):
     return y
 
 
+# Comparisons: forward only (their results are bool tensors, not differentiable)
+OPS += [
+    OpInfo(name, fn, BINARY, grad=False, int_dtypes=("int64", "bool"))
+    for name, fn in [
+        ("eq", lambda m, a, b: m.eq(a, b)), ("ne", lambda m, a, b: a != b),
+        ("lt", lambda m, a, b: m.lt(a, b)), ("le", lambda m, a, b: a <= b),
+        ("gt", lambda m, a, b: a > b), ("ge", lambda m, a, b: m.ge(a, b)),
+    ]
+]
+
 # Op classes that no row reaches, with the reason.
 UNTESTED_NODES = {
     "ToDevice": "needs a CUDA device (CuPy); tested in test_device.py where one exists",
 }
+
+
+def _load_area_tables() -> None:
+    """Add the rows of every tests/opinfo_<area>.py (one file per op area keeps edits apart)."""
+    import importlib
+    import pathlib
+
+    here = pathlib.Path(__file__).parent
+    for path in sorted(here.glob("opinfo_*.py")):
+        mod = importlib.import_module(path.stem)
+        OPS.extend(mod.OPS)
+        UNTESTED_NODES.update(getattr(mod, "UNTESTED_NODES", {}))
+
+
+_load_area_tables()

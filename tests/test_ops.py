@@ -136,13 +136,15 @@ def test_second_derivatives_match_torch(op, shapes, dtype):
 
 
 def _op_classes():
-    import leafgrad.ops.elementwise as ew
-    import leafgrad.ops.linalg as la
-    import leafgrad.ops.movement as mv
-    import leafgrad.ops.reduce as rd
+    import importlib
+    import pkgutil
 
+    import leafgrad.ops
+
+    mods = [importlib.import_module(f"leafgrad.ops.{m.name}")
+            for m in pkgutil.iter_modules(leafgrad.ops.__path__)]
     out = {}
-    for mod in (ew, la, mv, rd):
+    for mod in mods:
         for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, Op) and cls is not Op and cls.__module__ == mod.__name__:
                 out[cls.__qualname__] = cls
@@ -178,6 +180,23 @@ def test_every_op_class_has_a_table_row():
                         reached |= _nodes_reached(g)
     missing = set(_op_classes()) - reached - set(UNTESTED_NODES)
     assert not missing, f"op classes with no row in tests/opinfo.py: {sorted(missing)}"
+
+
+def test_every_public_function_has_a_table_row():
+    """Guard: each free function of the op areas (leafgrad.add, leafgrad.sum...) has a row."""
+    import leafgrad.methods as areas
+    from leafgrad.methods import elementwise, linalg, reduce, shape
+
+    covered = set()
+    for op in OPS:
+        covered |= {op.name, op.name.split("_")[0], *op.funcs}
+    covered_fns = {getattr(leafgrad, n, None) for n in covered} - {None}
+    missing = []
+    for area in (elementwise, linalg, reduce, shape):
+        for name in area.__all__:
+            if name not in covered and getattr(leafgrad, name) not in covered_fns:
+                missing.append(f"{area.__name__.removeprefix(areas.__name__ + '.')}.{name}")
+    assert not missing, f"public functions with no row in the op table: {missing}"
 
 
 def test_formulas_agree_with_backward():

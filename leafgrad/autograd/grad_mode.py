@@ -178,3 +178,16 @@ class inference_mode(_DecoratorContextManager):
 
     def __exit__(self, *exc) -> None:
         state.enabled, state.inference = self.prev
+
+
+class _NoGrad:
+    """Minimal no_grad for internal use (avoids the decorator machinery)."""
+
+    __slots__ = ("prev",)
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = False
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev

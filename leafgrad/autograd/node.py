@@ -80,7 +80,7 @@ class Node:
     'MulBackward0'
     """
 
-    __slots__ = ("next_functions", "_x", "__weakref__")
+    __slots__ = ("next_functions", "_x", "_site", "__weakref__")
     _nout = 1  # number of forward outputs this node differentiates
 
     def name(self) -> str:
@@ -238,7 +238,7 @@ class Op(Node):
     def __getattr__(self, name: str):
         # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
         # recording cheap); reading one that was never saved gives None.
-        if name in ("inputs", "_out", "_out_vc"):
+        if name in ("inputs", "_out", "_out_vc", "_site"):
             return None
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 

@@ -6,9 +6,12 @@ and the common cases (one input; two same-shape inputs; nothing modified in plac
 
 from __future__ import annotations
 
+from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
 from ..autograd.node import EPOCH, NONE_EDGE, accumulate_node
 from ..tensor import Tensor, VersionCounter, _wrap
+
+_site_state = _sites.state
 
 
 def _version0(t) -> bool:
@@ -77,6 +80,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
+    if _site_state.on:
+        fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
     return t
@@ -123,6 +128,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
                         ((0 if vb is None else vb.v) if b_is_t else None))
     else:
         _save(fn, (a, b), t)
+    if _site_state.on:
+        fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
     return t
@@ -155,6 +162,8 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         fn._out_vc = vc
         if fn._vers is None:
             fn._vers = EPOCH.v
+    if _site_state.on:
+        fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
     return t
