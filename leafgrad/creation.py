@@ -16,6 +16,9 @@ from .size import parse_size
 from .tensor import Tensor, _wrap
 
 _INT64_MAX = 2**63 - 1
+# np.iinfo / np.finfo cost microseconds per call; factories ask on every call
+_IINFO = {np.dtype(t): np.iinfo(t) for t in (np.uint8, np.int8, np.int16, np.int32, np.int64)}
+_FMAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -82,6 +85,13 @@ def _number(v, fn: str, arg: str):
         v = v.item()
     if not isinstance(v, (numbers.Real)):
         raise TypeError(f"{fn}(): argument '{arg}' must be Number, not {type(v).__name__}")
+    return _parsed_int(v)
+
+
+def _parsed_int(v):
+    """PyTorch's argument parser reads a Python int as a 64-bit integer (signed or unsigned)."""
+    if v.__class__ is int and not -_INT64_MAX - 1 <= v < 2**64:
+        raise OverflowError("int too big to convert")
     return v
 
 
@@ -92,12 +102,13 @@ def _overflow(npd: np.dtype) -> RuntimeError:
     )
 
 
-def _check_scalar(v, npd: np.dtype, floats_checked: bool = True):
+def _check_scalar(v, npd: np.dtype, check_half: bool = True):
     """Convert one Python number to ``npd`` the way PyTorch's ``checked_convert`` does.
 
     NOTE: PyTorch refuses a value that overflows the target, except that a negative integer may
     wrap into an unsigned type when its magnitude fits (uint8 accepts -255..255: -1 -> 255).
-    ``floats_checked=False`` is torch.tensor's rule for float targets: they round to inf instead.
+    (torch.tensor does not check float targets, they round to inf; it does not call this.)
+    ``check_half=False``: PyTorch fills a one-element half tensor without the check (inf).
     """
     kind = npd.kind
     if kind == "b":
@@ -105,13 +116,11 @@ def _check_scalar(v, npd: np.dtype, floats_checked: bool = True):
     if isinstance(v, bool):
         v = int(v)
     if kind == "f":
-        if isinstance(v, int) and abs(v) > _INT64_MAX + 1:
-            raise _overflow(npd)
         fv = float(v)
-        if floats_checked and math.isfinite(fv) and abs(fv) > float(np.finfo(npd).max):
+        if math.isfinite(fv) and abs(fv) > _FMAX[npd] and (check_half or npd != np.float16):
             raise _overflow(npd)
         return fv
-    info = np.iinfo(npd)
+    info = _IINFO[npd]
     if isinstance(v, int):
         ok = v <= info.max and (v >= info.min if info.min < 0 else -v <= info.max)
         if not ok:
@@ -122,9 +131,9 @@ def _check_scalar(v, npd: np.dtype, floats_checked: bool = True):
     return int(v)
 
 
-def _as_numpy_value(v, npd: np.dtype):
+def _as_numpy_value(v, npd: np.dtype, check_half: bool = True):
     """A checked scalar as a NumPy value of ``npd`` (negative ints wrap into unsigned types)."""
-    v = _check_scalar(v, npd)
+    v = _check_scalar(v, npd, check_half)
     if npd.kind in "iu":
         return np.array(v, dtype=np.int64).astype(npd)[()]
     return _cast(np.array(v), npd)[()]
@@ -215,9 +224,9 @@ def _leaf_dtype(t: type, leaves: list) -> _dt.dtype:
     raise RuntimeError(f"Could not infer dtype of {t.__name__}")
 
 
-def _leaves_to_array(leaves: list, npd: np.dtype) -> np.ndarray:
+def _leaves_to_array(leaves: list, types: set, npd: np.dtype) -> np.ndarray:
     """Flat Python numbers -> 1-d array of ``npd`` with PyTorch's per-value overflow checks."""
-    if any(isinstance(x, Tensor) for x in leaves):
+    if any(issubclass(t, Tensor) for t in types):
         leaves = [x.item() if isinstance(x, Tensor) else x for x in leaves]
     try:
         nat = np.array(leaves)
@@ -237,8 +246,8 @@ def _leaves_to_array(leaves: list, npd: np.dtype) -> np.ndarray:
             raise ValueError("Overflow when unpacking long long")
         vals = [_check_scalar(x, npd) for x in leaves]
         return np.array(vals, dtype=np.int64).astype(npd)
-    if kind in "iu" and nat.dtype.kind != "b":
-        info = np.iinfo(npd)
+    if kind in "iu" and nat.dtype.kind != "b" and not (npd == nat.dtype == np.int64):
+        info = _IINFO[npd]
         if nat.dtype.kind == "f":
             bad = np.isnan(nat) | (nat < info.min) | (nat > info.max)
             nat = np.trunc(nat)
@@ -255,19 +264,20 @@ def _leaves_to_array(leaves: list, npd: np.dtype) -> np.ndarray:
 
 def _from_sequence(data, dtype) -> np.ndarray:
     shape, leaves = _scan(data)
+    types = set(map(type, leaves))
     if dtype is None:
         d = None
-        for t in set(map(type, leaves)):
+        for t in types:
             ld = _leaf_dtype(t, leaves)
             d = ld if d is None else _dt.promote_types(d, ld)
         npd = (d or _dt.get_default_dtype()).np
     else:
-        for t in set(map(type, leaves)) - _LEAF_TYPES:
+        for t in types - _LEAF_TYPES:
             _leaf_dtype(t, leaves)  # validates (None, str... raise as PyTorch does)
         npd = dtype.np
     if not leaves:
         return np.zeros(shape, dtype=npd)
-    return _leaves_to_array(leaves, npd).reshape(shape)
+    return _leaves_to_array(leaves, types, npd).reshape(shape)
 
 
 def _infer(data, dtype=None) -> np.ndarray:
@@ -459,7 +469,7 @@ def _fill_value(fill_value, fn: str):
             f"{fn}(): argument 'fill_value' (position 2) must be Number, not "
             f"{type(fill_value).__name__}"
         )
-    return fill_value
+    return _parsed_int(fill_value)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -488,7 +498,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
             npd = _dt.get_default_dtype().np
     else:
         npd = _dt.as_dtype(dtype).np
-    return _filled("full", shape, _as_numpy_value(v, npd), npd, device, requires_grad, out)
+    value = _as_numpy_value(v, npd, check_half=math.prod(shape) != 1)
+    return _filled("full", shape, value, npd, device, requires_grad, out)
 
 
 def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noqa: A002
@@ -505,7 +516,8 @@ def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noq
     if value is None:
         data = xp.empty_like(src, dtype=npd, order=order)
     else:
-        data = xp.full_like(src, _as_numpy_value(value, npd), dtype=npd, order=order)
+        value = _as_numpy_value(value, npd, check_half=src.size != 1)
+        data = xp.full_like(src, value, dtype=npd, order=order)
     return data
 
 
@@ -587,6 +599,23 @@ def _round_to_odd(v, err):
     return v
 
 
+def _fma_scalar(a: float, b: float, c: float) -> float:
+    """``_fma64`` for Python floats: Dekker's exact product, then fsum's correctly rounded sum."""
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    t = _SPLIT * b
+    bh = t - (t - b)
+    al, bl = a - ah, b - bh
+    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    if not (math.isfinite(p) and math.isfinite(pe) and math.isfinite(c)):
+        return p + c
+    return math.fsum((p, pe, c))
+
+
+_SMALL = 24  # below this many elements, Python floats beat a few dozen tiny NumPy calls
+
+
 def _fma64(a, b, c) -> np.ndarray:
     """``a * b + c`` rounded once, in float64 (what a hardware FMA computes); broadcasts.
 
@@ -594,24 +623,28 @@ def _fma64(a, b, c) -> np.ndarray:
     (0.30000000000000004, 0.30000000000000004)
     """
     a, b, c = (np.asarray(x, dtype=np.float64) for x in (a, b, c))
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = a * b  # the product first: in arange it is one vector row, before c broadcasts
-        t = _SPLIT * a
-        ah = t - (t - a)
-        al = a - ah
-        t = _SPLIT * b
-        bh = t - (t - b)
-        bl = b - bh
-        pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + pe == a * b exactly
-        if not pe.any():
-            r = p + c  # the product was exact, so one rounding of the sum is the fma
-        else:
-            s, se = _two_sum(p, c)  # s + se == p + c exactly
-            v, ve = _two_sum(se, pe)
-            r = s + _round_to_odd(np.asarray(v), ve)
-        bad = ~(np.isfinite(r) & np.isfinite(pe))
-        if bad.any():  # overflow or inf/nan inputs: the plain expression has the right answer
-            r = np.where(bad, p + c, r)
+    shape = np.broadcast_shapes(a.shape, b.shape, c.shape)
+    if math.prod(shape) <= _SMALL:
+        z = np.zeros(shape)
+        a, b, c = ((x + z).ravel().tolist() for x in (a, b, c))
+        return np.array([_fma_scalar(*abc) for abc in zip(a, b, c)]).reshape(shape)
+    p = a * b  # the product first: in arange it is one vector row, before c broadcasts
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + pe == a * b exactly
+    if not pe.any():
+        r = p + c  # the product was exact, so one rounding of the sum is the fma
+    else:
+        s, se = _two_sum(p, c)  # s + se == p + c exactly
+        v, ve = _two_sum(se, pe)
+        r = s + _round_to_odd(np.asarray(v), ve)
+    bad = ~(np.isfinite(r) & np.isfinite(pe))
+    if bad.any():  # overflow or inf/nan inputs: the plain expression has the right answer
+        r = np.where(bad, p + c, r)
     return np.asarray(r)
 
 
@@ -619,11 +652,11 @@ def _fma32(a, b, c) -> np.ndarray:
     """``a * b + c`` rounded once to float32, for float32 inputs (``fmaf``); broadcasts."""
     a, b, c = (np.asarray(x, dtype=np.float32).astype(np.float64) for x in (a, b, c))
     s, se = _two_sum(a * b, c)  # a * b is exact in float64 (24 + 24 bits)
-    with np.errstate(over="ignore"):
-        return _round_to_odd(np.asarray(s), se).astype(np.float32)
+    return _round_to_odd(np.asarray(s), se).astype(np.float32)
 
 
-_AVX2_WIDTH = {"float64": 4, "float32": 8, "float16": 16}
+_AVX2_WIDTH = {np.dtype(np.float64): 4, np.dtype(np.float32): 8, np.dtype(np.float16): 16}
+_BITS = {np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11}
 
 
 def _exact_range(start: float, step: float, n: int, bits: int) -> bool:
@@ -641,25 +674,24 @@ def _exact_range(start: float, step: float, n: int, bits: int) -> bool:
 
 
 def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarray:
-    bits = {"float64": 53, "float32": 24, "float16": 11}[npd.name]
-    if n == 0 or _exact_range(start, step, n, bits):
+    if n == 0 or _exact_range(start, step, n, _BITS[npd]):
         # NOTE: no rounding anywhere (e.g. arange(0., 10.)), so every kernel path agrees
         return (start + step * np.arange(n, dtype=np.float64)).astype(npd)
-    width = _AVX2_WIDTH[npd.name]
+    width = _AVX2_WIDTH[npd]
     nvec = n - n % (2 * width)
-    nb = nvec // width
-    base = np.arange(nb, dtype=np.float64)[:, None] * width  # index of each vector's first element
-    k = np.arange(width, dtype=np.float64)[None, :]
     tail = np.arange(nvec, n, dtype=np.float64)
     if npd == np.float16:
         s, st = np.float32(start), np.float32(step)  # PyTorch accumulates half in float
-        vb = _fma32(st, base, s).astype(npd)
-        vector = _fma32(k, st, vb).astype(npd)
-        scalar = _fma32(st, tail, s).astype(npd)
+        fma = _fma32
     else:
-        vb = _fma64(step, base, start).astype(npd)  # the vector's base, in the output type
-        vector = _fma64(k, step, vb).astype(npd)
-        scalar = _fma64(step, tail, start).astype(npd)
+        s, st, fma = start, step, _fma64
+    scalar = fma(st, tail, s).astype(npd)
+    if not nvec:
+        return scalar
+    base = np.arange(nvec // width, dtype=np.float64)[:, None] * width  # each vector's first index
+    k = np.arange(width, dtype=np.float64)[None, :]
+    vb = fma(st, base, s).astype(npd)  # the vector's base element, in the output type
+    vector = fma(k, st, vb).astype(npd)
     return np.concatenate([vector.ravel(), scalar])
 
 
@@ -713,32 +745,13 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if npd.kind in "iu":
         data = (np.arange(n, dtype=np.int64) * np.int64(xst) + np.int64(xs)).astype(npd)
     else:
-        data = _arange_float(sd, std, n, npd)
+        with np.errstate(over="ignore", invalid="ignore"):
+            data = _arange_float(sd, std, n, npd)
     return _finish(data, device, requires_grad, out, "arange")
 
 
-def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
-
-    >>> linspace(0, 1, 5)
-    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
-    """
-    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
-    if isinstance(steps, bool) or not isinstance(steps, (numbers.Integral, Tensor)):
-        raise TypeError(
-            f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}"
-        )
-    steps = operator.index(steps)
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    npd = _dtype_or_default(_out_dtype(dtype, out))
-    if npd.kind == "b":
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
-    s, e = _check_scalar(start, npd), _check_scalar(end, npd)
-    if steps <= 1:
-        data = np.full(steps, _as_numpy_value(start, npd), dtype=npd)
-        return _finish(data, device, requires_grad, out, "linspace")
+def _linspace_values(start, end, s, e, steps: int, npd: np.dtype) -> np.ndarray:
+    """The values of ``linspace`` (steps >= 2) as PyTorch's CPU kernel computes them."""
     # NOTE: PyTorch fills the first half as start + step * i and the second half as
     # end - step * (steps - 1 - i) (each a fused multiply-add), with step computed in the
     # output type (double for integer outputs).
@@ -768,7 +781,36 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
         st = (float(ei) - float(si)) / (steps - 1)
         vals = np.where(first, _fma64(st, k, float(si)), _fma64(-st, k, float(ei)))
         data = np.trunc(vals).astype(np.int64)  # C++ float -> int conversion truncates
-    return _finish(data.astype(npd), device, requires_grad, out, "linspace")
+    return data.astype(npd)
+
+
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    >>> linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    if isinstance(steps, bool) or not isinstance(steps, (numbers.Integral, Tensor)):
+        raise TypeError(
+            f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}"
+        )
+    steps = operator.index(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    npd = _dtype_or_default(_out_dtype(dtype, out))
+    if npd.kind == "b":
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if steps <= 1:
+        # NOTE: PyTorch checks nothing for 0 steps and fills 1 step with start (no half check)
+        value = _as_numpy_value(start, npd, check_half=False) if steps else 0
+        data = np.full(steps, value, dtype=npd)
+        return _finish(data, device, requires_grad, out, "linspace")
+    s, e = _check_scalar(start, npd), _check_scalar(end, npd)
+    with np.errstate(over="ignore", invalid="ignore"):
+        data = _linspace_values(start, end, s, e, steps, npd)
+    return _finish(data, device, requires_grad, out, "linspace")
 
 
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,

@@ -22,6 +22,7 @@ from .methods.shape import ShapeMethods
 from .size import Size, parse_size
 
 _new = object.__new__
+_new_size = tuple.__new__
 _ndarray = np.ndarray
 _generic = np.generic
 _asarray = np.asarray
@@ -85,7 +86,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             data = np.array(src._data if isinstance(src, Tensor) else src,
                             dtype=(dtype or _dt.get_default_dtype()).np)
         else:
-            data = np.zeros(parse_size(args), dtype=(dtype or _dt.get_default_dtype()).np)
+            # NOTE: torch.Tensor() with no size is an empty 1-d tensor, not a 0-d one
+            size = parse_size(args) if args else (0,)
+            data = np.zeros(size, dtype=(dtype or _dt.get_default_dtype()).np)
         data = _backend.move(data, _backend.as_device(device))
         self._data = data
         self._rg = False
@@ -365,7 +368,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     @property
     def shape(self) -> Size:
         """The size of each dimension, as a ``torch.Size``."""
-        return Size(self._data.shape)
+        return _new_size(Size, self._data.shape)  # NumPy shapes are ints: skip Size's checks
 
     def size(self, dim: int | None = None):
         """The shape, or the size of one dimension.
@@ -375,7 +378,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         (torch.Size([2, 3]), 3)
         """
         if dim is None:
-            return Size(self._data.shape)
+            return _new_size(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> int:
@@ -437,12 +440,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
 
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch reports them."""
-        item = self._data.itemsize
-        st = tuple(s // item for s in self._data.strides)
-        # NOTE: PyTorch reports stride 1 for dims of size 1 in contiguous tensors the way NumPy
-        # reports the C-order stride; sizes of 0/1 make strides arbitrary, so use the C strides.
-        if self._data.flags.c_contiguous:
+        if self._data.size == 0:
+            # NOTE: NumPy gives empty arrays zero strides; PyTorch reports the row-major ones
             st = _contiguous_strides(self._data.shape)
+        else:
+            item = self._data.itemsize
+            st = tuple(s // item for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None) -> bool:
@@ -544,7 +547,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 t = ToDevice.apply_to(t, dev)
                 copy = False
         if dtype is not None and _dt.as_dtype(dtype) is not t.dtype:
-            t = ToCopy.apply_to(t, _dt.as_dtype(dtype))
+            target = _dt.as_dtype(dtype)
+            if target.is_floating_point:
+                t = ToCopy.apply_to(t, target)
+            else:
+                # NOTE: an integer/bool result is not differentiable: PyTorch records no node
+                t = _wrap(t._data.astype(target.np))
             copy = False
         if copy and t is self:
             t = self.clone()
@@ -752,9 +760,13 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return bool(self._data.reshape(()) if self._data.ndim else self._data)
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
