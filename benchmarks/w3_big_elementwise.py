@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure, report  # noqa: E402
-
 import numpy as np  # noqa: E402
+from harness import measure, report  # noqa: E402
 
 N = 10_000_000
 
