@@ -40,10 +40,13 @@ class VersionCounter:
 class TensorExtras:
     """Rarely-used per-tensor state, allocated on first use to keep tensor creation cheap."""
 
-    __slots__ = ("base", "hooks", "post_hooks", "retains_grad", "accum", "name")
+    __slots__ = ("base", "hooks", "post_hooks", "retains_grad", "accum", "name", "rebases",
+                 "seen")
 
     def __init__(self) -> None:
         self.base = None            # the tensor this one is a view of
+        self.rebases = 0            # (a base) times an in-place op on a view rewrote its history
+        self.seen = 0               # (a view) the base's `rebases` its grad_fn reflects
         self.hooks: list = []       # register_hook on a leaf (run by AccumulateGrad)
         self.post_hooks: list = []  # register_post_accumulate_grad_hook
         self.retains_grad = False
@@ -125,12 +128,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 "update parameters inside `with torch.no_grad():`, or use the out-of-place op."
             )
         base = self._x.base if self._x is not None else None
-        if base is not None and (base._rg or self._rg):
-            raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that requires grad is not "
-                "supported yet by leafgrad (PyTorch rewrites the base's history with CopySlices). "
-                "Clone the view first (v = v.clone()) or use the out-of-place op."
-            )
+        if base is not None and base._rg:
+            from .ops.inplace_view import check_view_inplace
+
+            check_view_inplace(self, base, op)
 
     def _inplace_from(self, result: Tensor, op: str) -> Tensor:
         """Make ``self`` hold ``result`` (an out-of-place op's output) and take over its history."""
@@ -159,14 +160,28 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             fn.inputs = tuple(orig if i is self else i for i in fn.inputs)
             if fn._vers.__class__ is tuple:
                 fn._vers = tuple(0 if i is orig else v for i, v in zip(fn.inputs, fn._vers))
-        if self._data.ndim:
-            self._data[...] = res
-        else:
-            self._data[()] = res
+        try:
+            if self._data.ndim:
+                self._data[...] = res
+            else:
+                self._data[()] = res
+        except ValueError as e:  # a read-only (expanded) view
+            raise RuntimeError(
+                f"unsupported operation: more than one element of the written-to tensor refers to "
+                f"a single memory location. Please clone() the tensor before performing the "
+                f"operation.\nWhy: {op} writes into an expanded view ({e})"
+            ) from None
+        base = self._x.base if self._x is not None else None
         if fn is not None:
-            self.grad_fn = fn
-            self._out_nr = 0
-            self._rg = True
+            if base is not None and _grad_state.enabled:
+                # a view of a tensor in the graph: rewrite the base's history (CopySlices)
+                from .ops.inplace_view import rebase_history
+
+                rebase_history(self, base, result)
+            else:
+                self.grad_fn = fn
+                self._out_nr = 0
+                self._rg = True
         self._bump_version()
         return self
 
@@ -670,25 +685,39 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     # -- in-place fills (no graph) ---------------------------------------------------------
     def fill_(self, value) -> Tensor:
         """Fill with a value in place."""
+        return self._fill(value, "fill_")
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self._fill(0, "zero_")
+
+    def _fill(self, value, op: str) -> Tensor:
         if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value._data.ndim} dimensions."
+                )
             value = value.item()
-        self._check_inplace("fill_")
+        self._check_inplace(op)
         if self._rg and _grad_state.enabled:
-            return self._inplace_from(self * 0 + value, "fill_")
+            from .ops.inplace_view import fill
+
+            return self._inplace_from(fill(self, value, zero=op == "zero_"), op)
         self._data.fill(value)
         self._bump_version()
         return self
 
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self.fill_(0)
-
     def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values into this tensor in place (broadcasting ``src``)."""
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
-        if src_t._rg and _grad_state.enabled or (self._rg and _grad_state.enabled):
-            moved = _movement.expand_to(src_t.to(self.dtype), self._data.shape)
-            return self._inplace_from(moved * 1 if moved is src_t else moved, "copy_")
+        if _grad_state.enabled and (src_t._rg or self._rg):
+            from .ops.inplace_view import copy_from
+
+            if src_t.device != self.device:
+                src_t = src_t.to(self.device)
+            return self._inplace_from(copy_from(self, src_t), "copy_")
+        self._check_inplace("copy_")
         self._data[...] = _backend.move(src_t._data, self.device)
         self._bump_version()
         return self

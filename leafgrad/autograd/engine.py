@@ -78,6 +78,10 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     """
     roots = []
     for i, t in enumerate(tensors):
+        if t._x is not None and t._x.base is not None:
+            from ..ops.inplace_view import refresh_view
+
+            refresh_view(t)
         fn = t.grad_fn
         if fn is None:
             if not t._rg:

@@ -10,6 +10,7 @@ from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
 from ..autograd.node import EPOCH, NONE_EDGE, accumulate_node
 from ..tensor import Tensor, VersionCounter, _wrap
+from .inplace_view import refresh_view
 
 _site_state = _sites.state
 
@@ -66,6 +67,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
     meta = None
     for k, i in enumerate(inputs):
         if isinstance(i, Tensor) and i._rg:
+            if i._x is not None and i._x.base is not None:
+                refresh_view(i)
             g = i.grad_fn
             nexts.append((g, i._out_nr) if g is not None else (accumulate_node(i), 0))
             d = i._data
@@ -97,6 +100,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     out = t._data
     meta = None
     if a._rg:
+        if a._x is not None and a._x.base is not None:
+            refresh_view(a)
         g = a.grad_fn
         ea = (g, a._out_nr) if g is not None else (accumulate_node(a), 0)
         d = a._data
@@ -105,6 +110,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         ea = NONE_EDGE
     if b_rg:
+        if b._x is not None and b._x.base is not None:
+            refresh_view(b)
         g = b.grad_fn
         eb = (g, b._out_nr) if g is not None else (accumulate_node(b), 0)
         d = b._data
@@ -140,6 +147,8 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     t = _wrap(out)
     if not (x._rg and state.enabled):
         return t
+    if x._x is not None and x._x.base is not None:
+        refresh_view(x)  # its base's history may have been rewritten through another view
     g = x.grad_fn
     fn.next_functions = ((g, x._out_nr) if g is not None else (accumulate_node(x), 0),)
     fn._x = None
