@@ -834,7 +834,6 @@ from .methods import elementwise as _m_elementwise  # noqa: E402
 from .methods import linalg as _m_linalg  # noqa: E402
 from .methods import reduce as _m_reduce  # noqa: E402
 from .methods import shape as _m_shape  # noqa: E402
-from .ops import movement as _movement  # noqa: E402
 from .ops.elementwise import Clone, ToCopy, ToDevice, _unary  # noqa: E402
 
 for _m in (_m_elementwise, _m_linalg, _m_reduce, _m_shape):
