@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from . import anomaly, forward_ad, functional, graph
+from .anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import backward, grad
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -15,6 +23,9 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .node import AccumulateGrad, Node, Op
 
 __all__ = [
+    "Function", "FunctionCtx", "anomaly", "detect_anomaly", "forward_ad", "functional", "graph",
+    "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "once_differentiable",
+    "set_detect_anomaly",
     "AccumulateGrad", "GradcheckError", "Node", "Op", "backward", "gradcheck", "gradgradcheck",
     "enable_grad", "grad", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled",

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from . import anomaly as _anomaly
 from .grad_mode import state
 from .node import _RELEASED, EPOCH, AccumulateGrad, accumulate_node
 
@@ -181,6 +182,8 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:
                         results = (results,)
+                    if _anomaly.state.enabled:
+                        _anomaly.check_backward_outputs(fn, results)
                     if fn._meta is not None:
                         results = _fit(fn, results, g)
                     if x is not None and x.hooks:

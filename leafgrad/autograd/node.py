@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 
 from .grad_mode import state
@@ -198,16 +199,28 @@ class Op(Node):
             t.grad_fn = self
         return t
 
+    def _saved_inputs(self) -> tuple:
+        vers = self._vers
+        if vers is _RELEASED:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple:
+            return vers.unpack_inputs()  # packed by saved_tensors_hooks
+        return self.inputs
+
     @property
     def _saved_self(self):
-        return self.inputs[0]
+        return self._saved_inputs()[0]
 
     @property
     def _saved_other(self):
-        return self.inputs[1]
+        return self._saved_inputs()[1]
 
     @property
     def _saved_result(self):
+        vers = self._vers
+        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple \
+                and vers is not _RELEASED:
+            return vers.out.get()
         return self.out
 
     # -- engine support ------------------------------------------------------------------------
@@ -216,6 +229,10 @@ class Op(Node):
         vers = self._vers
         if vers is _RELEASED:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
+        if vers.__class__ is not int and vers.__class__ is not tuple:
+            # packed by saved_tensors_hooks: unpack; NOTE: PyTorch skips the version check then
+            vers.restore(self)
+            return
         inputs = self.inputs
         if inputs is not None:
             if vers.__class__ is int:  # saved when no input had a counter: all expected at 0
@@ -246,9 +263,9 @@ class Op(Node):
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
     shape = ", ".join(str(d) for d in t._data.shape)
     if which == "result":
-        owner = f", which is output 0 of {node.name().removesuffix('Backward0')},"
+        owner = f", which is output 0 of {_strip_backward(node.name())},"
     elif t.grad_fn is not None:
-        owner = f", which is output {t._out_nr} of {t.grad_fn.name().removesuffix('Backward0')},"
+        owner = f", which is output {t._out_nr} of {_strip_backward(t.grad_fn.name())},"
     else:
         owner = ""  # PyTorch names no producer for a leaf
     return RuntimeError(
@@ -261,6 +278,11 @@ def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
         "changing it in place afterwards would make that derivative silently wrong, so autograd "
         "refuses. Use the out-of-place op (x = x + 1 rather than x += 1) or clone() it first."
     )
+
+
+def _strip_backward(name: str) -> str:
+    """PyTorch names a node's op without its ``Backward<N>`` suffix in this message."""
+    return re.sub(r"Backward\d*$", "", name)
 
 
 def _type_name(t) -> str:

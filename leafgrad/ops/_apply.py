@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
 from ..autograd.node import EPOCH, NONE_EDGE, accumulate_node
@@ -15,6 +16,7 @@ from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
 
 _site_state = _sites.state
+_hooks_state = _graph.state
 _new = object.__new__
 _ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 
@@ -91,6 +93,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
         fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
+    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
+        _graph.pack_node(fn, t)
     return t
 
 
@@ -152,6 +156,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
         fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
+    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
+        _graph.pack_node(fn, t)
     return t
 
 
@@ -197,4 +203,6 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         fn._site = _sites.capture()
     t._rg = True
     t.grad_fn = fn
+    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
+        _graph.pack_node(fn, t)
     return t
