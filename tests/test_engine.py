@@ -296,3 +296,25 @@ def test_hooks_see_tensors_in_a_plain_backward():
     y.sum().backward()
     assert seen == [leafgrad.Tensor] * 3
     assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_third_derivatives_of_compositions_match_torch():
+    """d/dx, d2/dx2 (as a vector), d3/dx3 of tanh(x @ w).sum() and of (x.sin() * x).pow(3)."""
+    rng = np.random.default_rng(0)
+    xv, wv = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    res = []
+    for m in LIBS:
+        x = m.tensor(xv, requires_grad=True)
+        w = m.tensor(wv, requires_grad=True)
+        out = []
+        for f in (lambda: m.tanh(x @ w).sum(), lambda: ((x.sin() * x) ** 3).sum()):
+            (g1,) = m.autograd.grad(f(), x, create_graph=True)
+            (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
+            (g3,) = m.autograd.grad((g2 * g2).sum(), x)
+            out += [g1.detach().numpy(), g2.detach().numpy(), g3.numpy()]
+        (gw,) = m.autograd.grad(m.autograd.grad(m.tanh(x @ w).sum(), x, create_graph=True)[0]
+                                .pow(2).sum(), w)
+        out.append(gw.numpy())
+        res.append(out)
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
