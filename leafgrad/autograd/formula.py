@@ -15,7 +15,7 @@ def _inverse(dims: tuple) -> tuple:
 def namespace() -> dict:
     """Helpers a formula may call, beyond Tensor methods and operators."""
     from ..ops.elementwise import threshold_backward, where
-    from ..ops.movement import _embed, _put
+    from ..ops.movement import _d_diag_scatter, _embed, _put
     from ..ops.reduce import _expand_back
     from ..tensor import _wrap
     from .engine import sum_to
@@ -28,7 +28,7 @@ def namespace() -> dict:
         "math": math, "where": where, "threshold_backward": threshold_backward,
         "sum_to": sum_to, "expand_back": _expand_back,
         "embed": lambda g, shape, index, acc=False: _embed(g, shape, index, acc),
-        "put": put, "inverse": _inverse,
+        "put": put, "inverse": _inverse, "diag_scatter": _d_diag_scatter,
     }
 
 
