@@ -24,12 +24,19 @@ def namespace() -> dict:
         return _put(g, index, _wrap(g._data.dtype.type(value)) if not hasattr(
             value, "_data") else value)
 
-    return {
+    from ..ops import linalg as _linalg_ops
+    from ..ops import reduce as _reduce_ops
+
+    ns = {
         "math": math, "where": where, "threshold_backward": threshold_backward,
         "sum_to": sum_to, "expand_back": _expand_back,
         "embed": lambda g, shape, index, acc=False: _embed(g, shape, index, acc),
         "put": put, "inverse": _inverse, "diag_scatter": _d_diag_scatter,
     }
+    # each op module may export the dual helpers its formulas call
+    for mod in (_reduce_ops, _linalg_ops):
+        ns.update(getattr(mod, "FORMULA_HELPERS", {}))
+    return ns
 
 
 def evaluate(node, key: str, grad, inputs: tuple | None = None):

@@ -1,10 +1,15 @@
-"""Linear-algebra Tensor methods: matmul and friends."""
+"""Linear-algebra Tensor methods and free functions: matrix products, einsum, det, solves."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["matmul", "mm"]
+__all__ = [
+    "addbmm", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cholesky", "cholesky_solve",
+    "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "matmul",
+    "matrix_power", "mm", "mv", "outer", "pinverse", "slogdet", "tensordot", "triangular_solve",
+    "vdot",
+]
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -17,7 +22,7 @@ class LinalgMethods:
 
     __slots__ = ()
 
-    # -- linear algebra --------------------------------------------------------------------
+    # -- products --------------------------------------------------------------------------
     def matmul(self, other: Tensor) -> Tensor:
         """Matrix product with NumPy/PyTorch broadcasting rules (``@``)."""
         return _ops.matmul(self, other)
@@ -25,6 +30,98 @@ class LinalgMethods:
     def mm(self, other: Tensor) -> Tensor:
         """Product of two 2-d matrices."""
         return _ops.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched product of 3-d tensors."""
+        return _ops.bmm(self, other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """Matrix-vector product."""
+        return _ops.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """Inner product of two vectors."""
+        return _ops.dot(self, other)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """Conjugating inner product of two vectors."""
+        return _ops.vdot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        """Inner product over the last dims."""
+        return _ops.inner(self, other)
+
+    def outer(self, other: Tensor) -> Tensor:
+        """Outer product of two vectors."""
+        return _ops.outer(self, other)
+
+    ger = outer
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """``beta * self + alpha * mat1 @ mat2``."""
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """``beta * self + alpha * mat @ vec``."""
+        return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """``beta * self + alpha * sum_b batch1[b] @ batch2[b]``."""
+        return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """``beta * self + alpha * bmm(batch1, batch2)``."""
+        return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """In-place addmm."""
+        return self._inplace(self.addmm, "addmm_", mat1, mat2, beta=beta, alpha=alpha)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """Kronecker product."""
+        return _ops.kron(self, other)
+
+    def cross(self, other: Tensor, dim=None) -> Tensor:
+        """Cross product of 3-vectors along ``dim``."""
+        return _ops.cross(self, other, dim)
+
+    def matrix_power(self, n: int) -> Tensor:
+        """``self`` multiplied by itself ``n`` times."""
+        return _ops.matrix_power(self, n)
+
+    # -- determinants, inverses, solves ----------------------------------------------------
+    def det(self) -> Tensor:
+        """Determinant."""
+        return _ops.det(self)
+
+    def slogdet(self):
+        """(sign, log|det|) named tuple."""
+        return _ops.slogdet(self)
+
+    def logdet(self) -> Tensor:
+        """log(det(self)), nan for a negative determinant."""
+        return _ops.logdet(self)
+
+    def inverse(self) -> Tensor:
+        """Matrix inverse."""
+        return _ops.inv(self)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        """Pseudo-inverse."""
+        return _ops.pinv(self, rtol=rcond)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        """Cholesky factor (torch.cholesky, deprecated in PyTorch for linalg.cholesky)."""
+        return _ops.cholesky(self, upper, _cls=_ops.CholeskyOld)
+
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """Solve with a Cholesky factor ``input2``."""
+        return _ops.cholesky_solve(self, input2, upper)
+
+    def triangular_solve(self, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
+                         unitriangular: bool = False):
+        """(solution, cloned_coefficient) of a triangular system."""
+        return _ops.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def __matmul__(self, other) -> Tensor:
         return self.matmul(other)
@@ -54,7 +151,7 @@ def _as_tensor_like(v, like):
     return as_tensor(v, device=like.device)
 
 
-# -- free functions (leafgrad.add(a, b), ...) ------------------------------------------------
+# -- free functions (leafgrad.matmul(a, b), ...) ---------------------------------------------
 
 
 def matmul(input, other, *, out=None) -> Tensor:  # noqa: A002
@@ -65,3 +162,137 @@ def matmul(input, other, *, out=None) -> Tensor:  # noqa: A002
 def mm(input, mat2, *, out=None) -> Tensor:  # noqa: A002
     """Product of two matrices."""
     return input.mm(mat2)
+
+
+def bmm(input, mat2) -> Tensor:  # noqa: A002
+    """Batched product of 3-d tensors.
+
+    >>> import leafgrad
+    >>> leafgrad.bmm(leafgrad.ones(2, 1, 3), leafgrad.ones(2, 3, 1)).shape
+    torch.Size([2, 1, 1])
+    """
+    return input.bmm(mat2)
+
+
+def mv(input, vec) -> Tensor:  # noqa: A002
+    """Matrix-vector product."""
+    return input.mv(vec)
+
+
+def dot(input, other) -> Tensor:  # noqa: A002
+    """Inner product of two vectors."""
+    return input.dot(other)
+
+
+def vdot(input, other) -> Tensor:  # noqa: A002
+    """Conjugating inner product of two vectors."""
+    return input.vdot(other)
+
+
+def inner(input, other) -> Tensor:  # noqa: A002
+    """Inner product over the last dims."""
+    return input.inner(other)
+
+
+def outer(input, vec2) -> Tensor:  # noqa: A002
+    """Outer product of two vectors."""
+    return input.outer(vec2)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * mat1 @ mat2``."""
+    return input.addmm(mat1, mat2, beta=beta, alpha=alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * mat @ vec``."""
+    return input.addmv(mat, vec, beta=beta, alpha=alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    return input.addbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return input.baddbmm(batch1, batch2, beta=beta, alpha=alpha)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation.
+
+    >>> import leafgrad
+    >>> leafgrad.einsum('ij->j', leafgrad.ones(2, 3))
+    tensor([2., 2., 2.])
+    """
+    return _ops.einsum(equation, *operands)
+
+
+def tensordot(a, b, dims=2, out=None) -> Tensor:
+    """Sum of products over the given dims."""
+    return _ops.tensordot(a, b, dims)
+
+
+def kron(input, other) -> Tensor:  # noqa: A002
+    """Kronecker product."""
+    return input.kron(other)
+
+
+def cross(input, other, dim=None) -> Tensor:  # noqa: A002
+    """Cross product of 3-vectors."""
+    return input.cross(other, dim)
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """Product of a chain of matrices."""
+    return _ops.chain_matmul(*matrices)
+
+
+def matrix_power(input, n: int) -> Tensor:  # noqa: A002
+    """Integer matrix power."""
+    return input.matrix_power(n)
+
+
+def det(input) -> Tensor:  # noqa: A002
+    """Determinant."""
+    return input.det()
+
+
+def slogdet(input):  # noqa: A002
+    """(sign, log|det|)."""
+    return _ops.slogdet(input)
+
+
+def logdet(input) -> Tensor:  # noqa: A002
+    """log(det(input))."""
+    return input.logdet()
+
+
+def inverse(input) -> Tensor:  # noqa: A002
+    """Matrix inverse."""
+    return input.inverse()
+
+
+def pinverse(input, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """Pseudo-inverse."""
+    return input.pinverse(rcond)
+
+
+def cholesky(input, upper: bool = False) -> Tensor:  # noqa: A002
+    """Cholesky factor (deprecated in PyTorch for linalg.cholesky)."""
+    return input.cholesky(upper)
+
+
+def cholesky_solve(input, input2, upper: bool = False) -> Tensor:  # noqa: A002
+    """Solve ``A x = input`` given the Cholesky factor ``input2`` of A."""
+    return input.cholesky_solve(input2, upper)
+
+
+def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa: N803
+                     unitriangular: bool = False):
+    """(solution, cloned_coefficient) of a triangular system."""
+    return _ops.triangular_solve(b, A, upper, transpose, unitriangular)
