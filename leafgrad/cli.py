@@ -1,79 +1,185 @@
-"""The ``leafgrad`` command: ``tour`` walks through the founding example; ``demo`` trains."""
+"""The ``leafgrad`` command: ``tour`` narrates the founding example, ``explain`` narrates the
+last backward pass of your script, ``demo`` trains a tiny model."""
 
 from __future__ import annotations
 
 import argparse
+import linecache
+import os
+import runpy
 import sys
 import textwrap
 
 import leafgrad as torch  # the tour's code reads exactly as the PyTorch tutorial's
 
-
-def _say(text: str = "") -> None:
-    print(textwrap.fill(text, 88) if text else "")
-
-
-def _code(line: str) -> None:
-    print(f"\n>>> {line}")
-
-
-def _chain(fn) -> list:
-    """The nodes from ``fn`` down to the leaves, following first inputs."""
-    out = []
-    while fn is not None:
-        out.append(fn)
-        fn = fn.next_functions[0][0] if fn.next_functions else None
-    return out
+# The founding example, as the tutorial writes it; the tour runs it line by line from this text,
+# so the creation sites it reports point at these lines.
+FOUNDING = """import leafgrad as torch
+x = torch.tensor([[1.0, 0.], [-1., 1.]], requires_grad=True)
+z = x.pow(2).sum()
+z.backward()
+print(x.grad)
+"""
+FOUNDING_FILE = "founding_example.py"
 
 
-def tour() -> None:
-    """Run the founding example line by line and say what each line did."""
-    _say("The founding example: x is a 2x2 leaf tensor, z = sum of its squares; backward() "
-         "applies the chain rule to fill x.grad. Every value below is computed live.")
-    _code("x = torch.tensor([[1.0, 0.], [-1., 1.]], requires_grad=True)")
-    x = torch.tensor([[1.0, 0.0], [-1.0, 1.0]], requires_grad=True)
-    print(x)
-    _say(f"x is a leaf (x.is_leaf = {x.is_leaf}): you created it, no operation produced it, so "
-         f"x.grad_fn is {x.grad_fn}. requires_grad=True asks autograd to record every operation "
-         "that uses x, so that gradients can flow back to it.")
+class _Tour:
+    """Prints the tour: narrative paragraphs, and code run as at the Python prompt."""
 
-    _code("z = x.pow(2).sum()")
-    y = x.pow(2)
-    z = y.sum()
-    print(z)
-    nodes = _chain(z.grad_fn)
-    _say("Two operations ran, and each recorded a node of the backward graph: "
-         + " -> ".join(type(n).__name__ for n in nodes) + ". z is not a leaf: its grad_fn "
-         f"is {type(z.grad_fn).__name__}, and z.requires_grad is {z.requires_grad} because "
-         "something it came from requires grad.")
+    def __init__(self, lang: str) -> None:
+        from .locale import strings
 
-    _code("print(z.is_leaf, x.is_leaf, x.grad_fn, z.grad_fn)")
-    print(z.is_leaf, x.is_leaf, x.grad_fn, z.grad_fn)
-    _code("print(z.grad_fn.next_functions, z.grad_fn.next_functions[0][0].next_functions)")
-    print(z.grad_fn.next_functions, z.grad_fn.next_functions[0][0].next_functions)
-    _say("next_functions are the edges of the graph: (node, which output of it). "
-         f"{type(nodes[0]).__name__} leads to {type(nodes[1]).__name__}, which leads to "
-         "AccumulateGrad: the node that adds the final gradient into the leaf x's .grad.")
+        self.S = strings(lang)
+        self.lang = lang
+        self.ns: dict = {}
+        lines = FOUNDING.splitlines(keepends=True)
+        # register the program's text so that creation sites (and tracebacks) can show its lines
+        linecache.cache[FOUNDING_FILE] = (len(FOUNDING), None, lines, FOUNDING_FILE)
+        self.lineno = {ln.strip(): i + 1 for i, ln in enumerate(lines)}
 
-    _code("z.backward()")
-    flat = x.detach().reshape(-1).tolist()
-    terms = " + ".join(f"x{i + 1}²" for i in range(len(flat)))
-    _say(f"z = {terms}, so by the chain rule each ∂z/∂xᵢ is ∂z/∂(xᵢ²) · ∂(xᵢ²)/∂xᵢ. "
-         "backward() walks the nodes from z to x, each applying its local derivative:")
-    pow_node = nodes[1]
-    for node in nodes[:-1]:
-        formula = next(iter(type(node).formula.values()))
-        _say(f"  {type(node).__name__}: gradient for its input = {formula}")
-    z.backward()
-    grads = x.grad.reshape(-1).tolist()
-    e = pow_node.exponent
-    for i, (xi, gi) in enumerate(zip(flat, grads)):
-        print(f"    ∂z/∂x{i + 1} = 1 · {e} · x{i + 1}^{e - 1} = {e} · ({xi:g}) = {gi:g}")
-    _say("AccumulateGrad then stores these four numbers in x.grad:")
-    _code("print(x.grad)")
-    print(x.grad)
-    _say("The graph's saved values (x, for PowBackward0) are freed now; calling z.backward() "
-         "again would raise an error unless the first call passed retain_graph=True.")
+    def say(self, key: str, **kw) -> None:
+        text = self.S[key].format(**kw)
+        if self.lang == "en":
+            text = textwrap.fill(text, 96)
+        print(text)
+        print()
+
+    def head(self, key: str) -> None:
+        text = self.S[key]
+        print(text)
+        print("-" * sum(2 if ord(c) > 0x2E80 else 1 for c in text))
+
+    def run(self, line: str):
+        """Run one line as the Python prompt would (echoing the value of an expression)."""
+        print(f">>> {line}")
+        n = self.lineno.get(line)
+        fname = FOUNDING_FILE if n else "<tour>"
+        pad = "\n" * ((n or 1) - 1)  # so that the code object's line numbers match the file's
+        try:
+            code = compile(pad + line, fname, "eval")
+        except SyntaxError:
+            exec(compile(pad + line, fname, "exec"), self.ns)  # noqa: S102 - our own text
+            return None
+        value = eval(code, self.ns)  # noqa: S307 - our own text
+        if value is not None:
+            print(repr(value))
+        return value
+
+
+def tour(lang: str = "en") -> None:
+    """Run the founding example line by line and narrate what each line does."""
+    from .autograd.explanation import explain, fmt_num, sub
+    from .autograd.sites import recording_sites
+    from .viz import to_text
+
+    t = _Tour(lang)
+    S = t.S
+    title = S["tour_title"]
+    print(title)
+    print("=" * sum(2 if ord(c) > 0x2E80 else 1 for c in title))
+    t.say("tour_intro")
+    print(textwrap.indent(FOUNDING, "    "))
+    with recording_sites():
+        t.head("tour_s1")
+        t.run("import leafgrad as torch")
+        t.say("tour_import")
+        t.run("x = torch.tensor([[1.0, 0.], [-1., 1.]], requires_grad=True)")
+        t.run("x")
+        x = t.ns["x"]
+        print()
+        t.say("tour_leaf", is_leaf=x.is_leaf, grad_fn=x.grad_fn, grad=x.grad)
+
+        t.head("tour_s2")
+        t.run("z = x.pow(2).sum()")
+        t.run("z")
+        z = t.ns["z"]
+        print()
+        sum_node = z.grad_fn
+        pow_node = sum_node.next_functions[0][0]
+        t.say("tour_nodes", pow=pow_node.name(), sum=sum_node.name(), rg=z.requires_grad)
+        t.run("z.is_leaf, x.is_leaf, x.grad_fn, z.grad_fn")
+        t.run("z.grad_fn.next_functions")
+        t.run("z.grad_fn.next_functions[0][0].next_functions")
+        print()
+        chain = []
+        fn = sum_node
+        while fn is not None:
+            chain.append(fn.name())
+            fn = fn.next_functions[0][0] if fn.next_functions else None
+        t.say("tour_edges", chain=" → ".join(chain))
+        print(textwrap.indent(to_text(z, lang, names=t.ns), "    "))
+        print()
+
+        ex = explain(z, lang=lang, names=t.ns)
+        t.head("tour_s3")
+        flat = x.detach().reshape(-1).tolist()
+        t.say("tour_math", values=", ".join(f"x{sub(i + 1)} = {fmt_num(v)}"
+                                            for i, v in enumerate(flat)))
+        print(f"    z = {ex.scalar_form}\n")
+        t.say("tour_math2")
+        general = ex.general_forms().get("x", "2·xᵢ")
+        print(f"    ∂z/∂xᵢ = {general}\n")
+        t.say("tour_math3")
+
+        t.head("tour_s4")
+        t.run("z.backward()")
+        print()
+        for step in ex.steps:
+            print(ex.step_text(step, width=96 if lang == "en" else 0))
+            print()
+
+        t.head("tour_s5")
+        t.run("print(x.grad)")
+        print()
+        grads = x.grad.reshape(-1).tolist()
+        checks = ", ".join(f"2·({fmt_num(v)}) = {fmt_num(g)}" for v, g in zip(flat, grads))
+        narrated = ex.grad_of(x)
+        same = narrated is not None and narrated.tolist() == x.grad.tolist()
+        t.say("tour_result", checks=checks, match=S["tour_match_yes" if same else "tour_match_no"])
+        t.head("tour_after_head")
+        t.say("tour_after")
+        t.say("tour_next")
+
+
+def explain_script(script: str, args: list[str], lang: str = "en", html: str | None = None,
+                   svg: str | None = None, dot: str | None = None,
+                   mermaid: str | None = None) -> int:
+    """Run ``script`` and narrate its last backward pass (optionally writing pictures)."""
+    from .autograd.explanation import explaining
+    from .locale import strings
+    from .viz import Picture
+
+    S = strings(lang)
+    path = os.path.abspath(script)
+    old_argv, old_path = sys.argv, list(sys.path)
+    sys.argv = [script, *args]
+    sys.path.insert(0, os.path.dirname(path))
+    status = 0
+    try:
+        with explaining(lang=lang) as rec:
+            try:
+                runpy.run_path(path, run_name="__main__")
+            except SystemExit as e:
+                status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv, sys.path[:] = old_argv, old_path
+    ex = rec.last
+    if ex is None:
+        print(S["cli_no_backward"].format(script=script))
+        return status or 1
+    print()
+    print(S["cli_ran"].format(script=script, k=rec.count))
+    print()
+    print(ex.text(lang))
+    pic = Picture(ex.graph())
+    for target in (svg, dot, mermaid):
+        if target:
+            pic.save(target)
+            print(S["cli_wrote"].format(path=target))
+    if html:
+        ex.save_html(html, lang)
+        print(S["cli_wrote"].format(path=html))
+    return status
 
 
 def demo(steps: int = 200) -> None:
@@ -106,12 +212,28 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="leafgrad", description=__doc__)
     p.add_argument("--version", action="version", version=f"leafgrad {torch.__version__}")
     sub = p.add_subparsers(dest="cmd")
-    sub.add_parser("tour", help="walk through the founding example, line by line")
+    t = sub.add_parser("tour", help="walk through the founding example, line by line")
+    t.add_argument("--lang", choices=("en", "zh"), default="en", help="narrate in this language")
+    e = sub.add_parser("explain", help="run a script and narrate its last backward pass")
+    e.add_argument("script", help="the Python file to run (its own arguments go after --)")
+    e.add_argument("--lang", choices=("en", "zh"), default="en")
+    e.add_argument("--html", metavar="OUT.html", help="also write a page that steps through it")
+    e.add_argument("--svg", metavar="OUT.svg", help="also write the graph as SVG")
+    e.add_argument("--dot", metavar="OUT.dot", help="also write the graph as Graphviz DOT")
+    e.add_argument("--mermaid", metavar="OUT.mmd", help="also write the graph as Mermaid")
     d = sub.add_parser("demo", help="train a tiny model and print its loss")
     d.add_argument("--steps", type=int, default=200)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args: list[str] = []
+    if argv[:1] == ["explain"] and "--" in argv:  # leafgrad explain a.py --html x -- ARGS
+        k = argv.index("--")
+        argv, script_args = argv[:k], argv[k + 1:]
     args = p.parse_args(argv)
     if args.cmd == "tour":
-        tour()
+        tour(args.lang)
+    elif args.cmd == "explain":
+        return explain_script(args.script, script_args, args.lang, args.html, args.svg, args.dot,
+                              args.mermaid)
     elif args.cmd == "demo":
         demo(args.steps)
     else:

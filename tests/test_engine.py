@@ -307,8 +307,8 @@ def test_third_derivatives_of_compositions_match_torch():
         x = m.tensor(xv, requires_grad=True)
         w = m.tensor(wv, requires_grad=True)
         out = []
-        for f in (lambda: m.tanh(x @ w).sum(), lambda: ((x.sin() * x) ** 3).sum()):
-            (g1,) = m.autograd.grad(f(), x, create_graph=True)
+        for f in (lambda m, x, w: m.tanh(x @ w).sum(), lambda m, x, w: ((x.sin() * x) ** 3).sum()):
+            (g1,) = m.autograd.grad(f(m, x, w), x, create_graph=True)
             (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
             (g3,) = m.autograd.grad((g2 * g2).sum(), x)
             out += [g1.detach().numpy(), g2.detach().numpy(), g3.numpy()]

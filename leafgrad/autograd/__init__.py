@@ -10,6 +10,7 @@ from .anomaly import (
     set_detect_anomaly,
 )
 from .engine import backward, grad
+from .explanation import Explanation, Step, backward_steps, explain, explaining
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
@@ -21,8 +22,12 @@ from .grad_mode import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .node import AccumulateGrad, Node, Op
+from .sites import record_sites, recording_sites
+from .why import Diagnosis, why_none
 
 __all__ = [
+    "Diagnosis", "Explanation", "Step", "backward_steps", "explain", "explaining", "record_sites",
+    "recording_sites", "why_none",
     "Function", "FunctionCtx", "anomaly", "detect_anomaly", "forward_ad", "functional", "graph",
     "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "once_differentiable",
     "set_detect_anomaly",

@@ -217,6 +217,12 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
             for t, c in zip(inputs, captured):
                 if t.grad_fn is not None and c is not None:
                     _accumulate(t, c if not raw else c._data, shared)
+    except RuntimeError as e:  # name the user's line that created the failing node, if recorded
+        site = getattr(fn, "_site", None) if fn is not None else None
+        if site is not None:
+            e.add_note(f'{fn.name()} was created at File "{site.filename}", line {site.lineno}: '
+                       f"{site.line}")
+        raise
     finally:
         errstate.__exit__(None, None, None)
         state.enabled = prev_enabled

@@ -12,9 +12,13 @@ import linecache
 import sys
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..locale import strings
 from .node import AccumulateGrad
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["Diagnosis", "why_none"]
 
@@ -172,7 +176,8 @@ def _shares_memory(t, scopes) -> object | None:
     return None
 
 
-def why_none(tensor, output=None, *, lang: str = "en", names: dict | None = None) -> Diagnosis:
+def why_none(tensor: Tensor, output: Tensor | None = None, *, lang: str = "en",
+             names: dict | None = None) -> Diagnosis:
     """Say why ``tensor.grad`` is None (after ``output.backward()``, when ``output`` is given).
 
     >>> import leafgrad
@@ -197,7 +202,7 @@ def why_none(tensor, output=None, *, lang: str = "en", names: dict | None = None
         ev.append(S[key].format(line=lineno, code=src.code(lineno), name=name))
 
     if t._grad is not None:
-        from .explain import fmt_array
+        from .explanation import fmt_array
 
         return done("has_grad", "why_has_grad", val=fmt_array(t._grad._data, lang=lang))
     if not t.dtype.is_floating_point:

@@ -1,9 +1,8 @@
-"""A narrated backward pass: ``explain``, the stepper ``backward_steps``, and ``explaining``.
+"""A narrated backward pass: ``explain`` (text in English or Chinese, HTML), ``explaining``.
 
-The walker here mirrors the engine's order exactly (dependency counts, a LIFO ready stack, a
-node handed straight to its only remaining consumer) but never frees saved tensors and never
-writes ``.grad``: it calls each node's ``backward`` on raw arrays with grad mode off, as a plain
-``backward()`` does, so the numbers it narrates are bit for bit the engine's.
+The numbers come from the stepper (``backward_steps``), which runs each node's backward exactly
+as the engine would, without freeing or accumulating anything; this module turns its steps into
+a teacher's narration, and captures the backward passes of running code.
 """
 
 from __future__ import annotations
@@ -15,445 +14,39 @@ import re
 import sys
 import textwrap
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..locale import op_notes, strings
 from . import engine as _engine
 from . import sites as _sites
-from .grad_mode import state as _grad_state
-from .node import _RELEASED, AccumulateGrad, Node, accumulate_node
+from .node import AccumulateGrad
+from .stepper import (  # noqa: F401 - re-exported: the stepper is part of explain's API
+    _SUP,
+    MAX_ELEMENTS,
+    Snap,
+    Step,
+    _elementwise,
+    _keys,
+    _paren,
+    _roots,
+    _user_frame,
+    _walk,
+    backward_steps,
+    fmt_array,
+    fmt_num,
+    fmt_shape,
+    sub,
+)
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = [
     "Explanation", "Recorder", "Step", "backward_steps", "explain", "explaining",
 ]
-
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MAX_ELEMENTS = 16  # tensors up to this many elements are shown number by number
-_SNAP_LIMIT = 1 << 16  # values larger than this are kept as summary statistics only
-_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-# -- numbers as text --------------------------------------------------------------------------
-def fmt_num(v) -> str:
-    """A number as a teacher writes it: ``2``, ``-0.5``, ``0.1``, ``1.235e+04``.
-
-    >>> fmt_num(2.0), fmt_num(-0.0), fmt_num(0.1), fmt_num(True)
-    ('2', '0', '0.1', 'True')
-    """
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    f = float(v)
-    if f != f or f in (float("inf"), float("-inf")):
-        return str(f)
-    if f == 0:
-        return "0"
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    return f"{f:.4g}"
-
-
-def _paren(v) -> str:
-    return f"({fmt_num(v)})"
-
-
-def fmt_array(a, max_elements: int = MAX_ELEMENTS, lang: str = "en") -> str:
-    """Small arrays as nested lists of numbers; large ones as shape and summary statistics.
-
-    >>> fmt_array(np.array([[2.0, 0.0], [-2.0, 2.0]]))
-    '[[2, 0], [-2, 2]]'
-    """
-    if isinstance(a, Snap):
-        return a.text(max_elements, lang)
-    a = np.asarray(a)
-    if a.size > max_elements:
-        return _stats(a, lang)
-    return _nested(a)
-
-
-def _nested(a) -> str:
-    if a.ndim == 0:
-        return fmt_num(a)
-    return "[" + ", ".join(_nested(s) for s in a) + "]"
-
-
-def _stats(a, lang: str) -> str:
-    S = strings(lang)
-    if a.size == 0:
-        return S["stats_empty"].format(shape=fmt_shape(a.shape))
-    f = a.astype(np.float64) if a.dtype.kind in "fiub" else a
-    with np.errstate(all="ignore"):
-        return S["stats"].format(shape=fmt_shape(a.shape), mean=fmt_num(f.mean()),
-                                 std=fmt_num(f.std()), min=fmt_num(f.min()),
-                                 max=fmt_num(f.max()))
-
-
-def fmt_shape(shape) -> str:
-    """``[2, 2]``; ``[]`` for a scalar (as ``torch.Size`` lists it)."""
-    return "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def sub(i: int) -> str:
-    """Subscript digits: ``sub(12) == '₁₂'``."""
-    return str(i).translate(_SUB)
-
-
-class Snap:
-    """A value kept for narration: a copy when small, summary statistics when large.
-
-    Saved tensors can be freed or changed in place after the walk (an optimizer step), so what
-    the narration shows is copied when it is taken.
-    """
-
-    __slots__ = ("shape", "dtype", "array", "_stats")
-
-    def __init__(self, a) -> None:
-        a = np.asarray(a)
-        self.shape = a.shape
-        self.dtype = a.dtype
-        if a.size <= _SNAP_LIMIT:
-            self.array = np.array(a, copy=True)
-            self._stats = None
-        else:
-            self.array = None
-            self._stats = {lang: _stats(a, lang) for lang in ("en", "zh")}
-
-    @property
-    def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
-
-    def text(self, max_elements: int = MAX_ELEMENTS, lang: str = "en") -> str:
-        """The value as narration shows it."""
-        if self.array is None:
-            return self._stats[lang]
-        return fmt_array(self.array, max_elements, lang)
-
-
-# -- the stepper --------------------------------------------------------------------------------
-@dataclass(eq=False)
-class Step:
-    """One node of the backward pass, as the engine runs it.
-
-    ``grad_output`` is the gradient arriving at the node (the sum over ``contributions``, one
-    per consumer); ``grad_inputs`` what it sends to each input, already summed back to the
-    input's shape (``grad_inputs_raw`` is before that automatic step). For an
-    ``AccumulateGrad`` step, ``leaf`` is the tensor and ``grad_before`` / ``grad_after`` its
-    ``.grad`` before and after the (narrated, not performed) accumulation.
-    """
-
-    index: int
-    node: Node
-    name: str
-    site: object | None
-    grad_output: object | None
-    contributions: list = field(default_factory=list)
-    keys: tuple = ()
-    edges: tuple = ()
-    saved: dict = field(default_factory=dict)
-    output: object | None = None
-    grad_inputs: tuple = ()
-    grad_inputs_raw: tuple = ()
-    local: tuple | None = None
-    jacobian: dict | None = None
-    leaf: object | None = None
-    grad_before: object | None = None
-    grad_after: object | None = None
-    hooks: bool = False
-    retained: list = field(default_factory=list)
-    total: int = 0
-    inputs: tuple | None = None  # the forward inputs the node saved (names for constants)
-
-    @property
-    def _single(self) -> bool:
-        return self.node._nout == 1
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for an ``AccumulateGrad`` step (the chain reaches a leaf)."""
-        return self.leaf is not None
-
-
-def _wrap(a):
-    from ..tensor import _wrap as w
-
-    return None if a is None else w(a)
-
-
-def _as_tuple(r) -> tuple:
-    return r if r.__class__ is tuple else (r,)
-
-
-class _NoGrad:
-    """Grad mode off and NumPy warnings silenced around one node's backward (as the engine)."""
-
-    def __enter__(self):
-        self.prev = _grad_state.enabled
-        _grad_state.enabled = False
-        self.err = np.errstate(all="ignore")
-        self.err.__enter__()
-
-    def __exit__(self, *exc):
-        self.err.__exit__(*exc)
-        _grad_state.enabled = self.prev
-
-
-def _node_backward(fn, g):
-    """``fn``'s input gradients for output gradient ``g`` (raw arrays), before and after fitting."""
-    with _NoGrad():
-        single = fn._nout == 1
-        raw = _as_tuple(fn.backward(g) if single else fn.backward(*g))
-        fitted = _engine._fit(fn, raw, g) if fn._meta is not None else raw
-    return raw, fitted
-
-
-def _site_note(fn) -> str:
-    s = _sites.site_of(fn)
-    if s is None:
-        return ""
-    return f" (the node {fn.name()} was created at {os.path.basename(s.filename)}:{s.lineno}: " \
-           f"{s.line})"
-
-
-def _check(fn) -> None:
-    if fn._vers is None:
-        return
-    if fn._vers is _RELEASED:
-        raise RuntimeError(
-            "explain: the saved tensors of this graph were already freed by a backward() call"
-            f"{_site_note(fn)}.\nWhy: backward() frees what each node saved as soon as it has "
-            "used it. Explain the graph before calling backward(), pass retain_graph=True to "
-            "backward(), or run your code inside `with leafgrad.autograd.explaining():`, which "
-            "captures each backward pass as it starts."
-        )
-    try:
-        fn._check_saved()
-    except RuntimeError as e:
-        raise RuntimeError(f"{e}{_site_note(fn)}") from None
-
-
-def _elementwise(fn) -> bool:
-    return type(fn).__module__.endswith("ops.elementwise")
-
-
-def _saved_snaps(fn) -> dict:
-    out = {}
-    inputs = fn.inputs
-    if inputs is not None:
-        for k, v in zip(fn.formula or (), inputs):
-            if hasattr(v, "_data"):
-                out[k] = Snap(v._data)
-            elif isinstance(v, (int, float, bool, np.ndarray, np.generic)):
-                out[k] = Snap(np.asarray(v))
-    if fn._out is not None:
-        out["out"] = Snap(fn._out)
-    return out
-
-
-def _jacobian(fn, g, fitted: tuple, keys: tuple, limit: int) -> dict | None:
-    """Local Jacobians ∂out/∂input (shape out.shape + input.shape) by one-hot backward calls."""
-    if fn._nout != 1 or g.size > limit:
-        return None
-    jac = {}
-    for k, r in zip(keys, fitted):
-        if r is not None and r.size <= limit:
-            jac[k] = np.zeros(g.shape + r.shape, dtype=r.dtype)
-    if not jac:
-        return None
-    for idx in np.ndindex(*g.shape):
-        e = np.zeros_like(g)
-        e[idx] = 1
-        _, rows = _node_backward(fn, e)
-        for k, r in zip(keys, rows):
-            if k in jac and r is not None:
-                jac[k][idx] = r
-    return {k: _wrap(v + 0) for k, v in jac.items()}  # + 0 turns -0. into 0.
-
-
-def _local(fn, g) -> tuple | None:
-    """For an elementwise node: each input's local derivative, element by element."""
-    if fn._nout != 1 or not _elementwise(fn):
-        return None
-    raw, _ = _node_backward(fn, np.ones_like(g))
-    return tuple(None if r is None else np.array(r, copy=True) for r in raw)
-
-
-def _keys(fn) -> tuple:
-    keys = tuple(fn.formula) if getattr(fn, "formula", None) else ()
-    n = len(fn.next_functions)
-    if len(keys) != n:
-        keys = ("x",) if n == 1 else tuple(f"input{i}" for i in range(n))
-    return keys
-
-
-def _user_frame():
-    """The innermost frame outside the leafgrad package (the user's code)."""
-    f = sys._getframe(1)
-    while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
-        f = f.f_back
-    return f
-
-
-def backward_steps(outputs, gradient=None, *, jacobian_limit: int = MAX_ELEMENTS) -> Iterator[Step]:
-    """Yield the backward pass of ``outputs`` one node at a time, in the engine's order.
-
-    Nothing is accumulated and nothing is freed. Each ``Step`` carries the node, the incoming
-    gradient, the saved tensors, the local Jacobian (tensors up to ``jacobian_limit`` elements)
-    and the gradients the node sends on.
-
-    >>> import leafgrad
-    >>> x = leafgrad.tensor([1.0, 2.0], requires_grad=True)
-    >>> [s.name for s in backward_steps((x * x).sum())]
-    ['SumBackward0', 'MulBackward0', 'AccumulateGrad']
-    """
-    roots, seeds = _roots(outputs, gradient)
-    return _walk(roots, seeds, jacobian_limit)
-
-
-def _roots(outputs, gradient):
-    from ..tensor import Tensor
-
-    tensors = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    if gradient is None:
-        grads = (None,) * len(tensors)
-    elif isinstance(gradient, Tensor):
-        grads = (gradient,)
-    else:
-        grads = tuple(gradient)
-    if len(grads) != len(tensors):
-        raise RuntimeError(f"got {len(tensors)} outputs and {len(grads)} gradients")
-    seeds = _engine.make_root_grads(tensors, grads, False)
-    roots = []
-    for i, t in enumerate(tensors):
-        fn = t.grad_fn
-        if fn is None:
-            if not t._rg:
-                raise _engine._not_requiring_grad(i)
-            fn = accumulate_node(t)
-        roots.append((fn, t._out_nr))
-    return roots, [g._data for g in seeds]
-
-
-def _walk(roots, seeds, jacobian_limit: int) -> Iterator[Step]:
-    # 1. dependency counts, exactly as the engine counts them
-    deps: dict = {fn: 0 for fn, _ in roots}
-    stack = list(deps)
-    while stack:
-        fn = stack.pop()
-        for nxt, _ in fn.next_functions:
-            if nxt is not None:
-                c = deps.get(nxt)
-                if c is None:
-                    deps[nxt] = 1
-                    stack.append(nxt)
-                else:
-                    deps[nxt] = c + 1
-    buffers: dict = {}
-    sources: dict = {}  # node -> [(from node or None for the seed, output nr, gradient)]
-
-    def add(fn, nr, g, src):
-        sources.setdefault(fn, []).append((src, nr, g))
-        if fn._nout == 1:
-            prev = buffers.get(fn)
-            buffers[fn] = g if prev is None else prev + g
-        else:
-            buf = buffers.setdefault(fn, [None] * fn._nout)
-            buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-    for (fn, nr), g in zip(roots, seeds):
-        add(fn, nr, np.array(g, copy=True), None)
-    ready = [fn for fn in dict.fromkeys(fn for fn, _ in roots) if not deps[fn]]
-    index = 0
-    total = len(deps)
-    while ready:
-        fn = ready.pop()
-        g = buffers.pop(fn, None)
-        while fn is not None:
-            index += 1
-            step = _make_step(fn, g, index, sources.get(fn, []), jacobian_limit)
-            step.total = total
-            yield step
-            if fn.__class__ is AccumulateGrad:
-                break
-            nxt_fn = nxt_g = None
-            for (nxt, nr), gi in zip(fn.next_functions, step._results):
-                if nxt is None:
-                    continue
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if gi is not None:
-                    sources.setdefault(nxt, []).append((fn, nr, gi))
-                    if nxt._nout == 1:
-                        prev = buffers.get(nxt)
-                        if prev is None:
-                            if d == 0 and nxt_fn is None:
-                                # the engine runs a node whose last consumer just ran at once
-                                nxt_fn, nxt_g = nxt, gi
-                                continue
-                            buffers[nxt] = gi
-                        else:
-                            buffers[nxt] = prev + gi
-                    else:
-                        buf = buffers.setdefault(nxt, [None] * nxt._nout)
-                        buf[nr] = gi if buf[nr] is None else buf[nr] + gi
-                if d == 0:
-                    ready.append(nxt)
-            fn, g = nxt_fn, nxt_g
-
-
-def _make_step(fn, g, index: int, srcs: list, jacobian_limit: int) -> Step:
-    x = fn._x
-    hooks = x is not None and bool(x.pre_hooks or x.hooks or any(x.tensor_hooks.values()))
-    retained = []
-    if x is not None:
-        for ref in x.retained.values():
-            t = ref()
-            if t is not None:
-                retained.append(t)
-    contributions = [(src, _wrap(gi)) for src, _, gi in srcs]
-    if fn.__class__ is AccumulateGrad:
-        var = fn.variable
-        if var._x is not None and var._x.hooks:
-            hooks = True
-        old = var._grad
-        before = None if old is None else _wrap(np.array(old._data, copy=True))
-        after = None
-        if g is not None:
-            ga = g.astype(var._data.dtype) if g.dtype != var._data.dtype else g
-            after = _wrap(ga.copy() if old is None else old._data + ga)
-        step = Step(index, fn, "AccumulateGrad", None, _wrap(g), contributions, leaf=var,
-                    grad_before=before, grad_after=after, hooks=hooks)
-        step.saved = {"x": Snap(var._data)}
-        step._results = ()
-        return step
-    keys = _keys(fn)
-    edges = tuple(fn.next_functions)
-    single = fn._nout == 1
-    if g is None or (not single and all(v is None for v in g)):
-        step = Step(index, fn, fn.name(), _sites.site_of(fn), None, contributions, keys, edges,
-                    hooks=hooks, retained=retained)
-        step.saved = _saved_snaps(fn) if fn._vers is not _RELEASED else {}
-        step._results = (None,) * len(edges)
-        step.grad_inputs = step.grad_inputs_raw = step._results
-        return step
-    _check(fn)
-    saved = _saved_snaps(fn)
-    raw, fitted = _node_backward(fn, g)
-    local = _local(fn, g) if single and g.size <= MAX_ELEMENTS else None
-    jac = _jacobian(fn, g, fitted, keys, jacobian_limit) if jacobian_limit else None
-    gout = _wrap(g) if single else tuple(_wrap(v) for v in g)
-    step = Step(index, fn, fn.name(), _sites.site_of(fn), gout, contributions, keys, edges,
-                saved=saved, output=_wrap(fn._out) if fn._out is not None else None,
-                grad_inputs=tuple(_wrap(r) for r in fitted),
-                grad_inputs_raw=tuple(_wrap(r) for r in raw), local=local, jacobian=jac,
-                hooks=hooks, retained=retained, inputs=fn.inputs)
-    step._results = fitted
-    return step
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -813,6 +406,8 @@ class Explanation:
         """The name of the tensor a step's node produced (or of its leaf)."""
         if step.is_leaf:
             return self.names.of_leaf(step.leaf)
+        if not step._single:
+            return ", ".join(self.names.of_output(step.node, nr) for nr in range(step.node._nout))
         return self.names.of_output(step.node)
 
     def input_label(self, step: Step, i: int) -> str:
@@ -918,7 +513,8 @@ class Explanation:
         root = self.root_label
         out: list[tuple[str, str]] = []
         n = len(self.steps)
-        out.append(("title", S["title"].format(out=root, n=n)))
+        out.append(("title", S["title"].format(out=root, n=n,
+                                               steps=S["step_one" if n == 1 else "step_many"])))
         leaves = [s for s in self.steps if s.is_leaf]
         nonleaf = [s for s in self.steps if not s.is_leaf]
         if leaves:
@@ -1013,8 +609,10 @@ class Explanation:
                 S["const_word"] if nxt is None else S["nonleaf_word"])
             ins.append(S["input_item"].format(label=lab, shape=shp, kind=kind)
                        .replace("  ", " "))
-        oshape = fmt_shape(s.grad_output._data.shape) if s.grad_output is not None and \
-            s._single else "?"
+        oshape = "?"
+        if s.grad_output is not None:
+            oshape = fmt_shape(s.grad_output._data.shape) if s._single else ", ".join(
+                "?" if g is None else fmt_shape(g._data.shape) for g in s.grad_output)
         b.append(("line", S["shapes"].format(inputs=S["comma"].join(ins), out=label,
                                              shape=oshape)))
         b.extend(self._incoming(s, S, root, lang))
@@ -1033,7 +631,8 @@ class Explanation:
             except (KeyError, IndexError, ValueError):
                 pass
         params = {k: v for k, v in _params(s.node).items() if k not in ("cond",)}
-        ptxt = ", ".join(f"{k} = {_fmt_param(v)}" for k, v in params.items())
+        # no-break spaces keep "exponent = 2" on one line when the text is wrapped
+        ptxt = ", ".join(f"{k}\u00a0=\u00a0{_fmt_param(v)}" for k, v in params.items())
         for i, k in enumerate(s.keys):
             nxt, _ = s.edges[i]
             lab = self.input_label(s, i)
@@ -1073,7 +672,16 @@ class Explanation:
     def _incoming(self, s: Step, S: dict, root: str, lang: str) -> list:
         me = self.max_elements
         b = []
-        if s.grad_output is None or not s._single:
+        if s.grad_output is None:
+            return b
+        if not s._single:
+            for nr, g in enumerate(s.grad_output):
+                lab = self.names.of_output(s.node, nr)
+                if g is None:
+                    b.append(("line", S["unused_output"].format(out=lab)))
+                else:
+                    b.append(("line", S["incoming"].format(root=root, out=lab,
+                                                           val=fmt_array(g._data, me, lang))))
             return b
         lab = self.label_of_step(s)
         val = fmt_array(s.grad_output._data, me, lang)
@@ -1100,8 +708,8 @@ class Explanation:
             b.append(("line", S["no_grad_input"].format(inp=lab)))
             return b
         formula = s.node.formula.get(k) if getattr(s.node, "formula", None) else None
-        g = s.grad_output._data
-        ew = _elementwise(s.node) and s._single and raw._data.shape == g.shape
+        g = s.grad_output._data if s._single else None
+        ew = g is not None and _elementwise(s.node) and raw._data.shape == g.shape
         elementwise = ew and s.local is not None and s.local[i] is not None
         sym = self._local_text(s, k, symbolic=True) if ew else None
         if sym is not None:
@@ -1138,7 +746,7 @@ class Explanation:
             subst = {"grad": f"∂{root}/∂{label}", "out": label}
             for j, kk in enumerate(s.keys):
                 subst[kk] = self.input_label(s, j)
-            if formula and _readable(formula, s.keys):
+            if formula and s._single and _readable(formula, s.keys):
                 b.append(("line", S["chain"].format(root=root, inp=lab,
                                                     expr=_formula_with(formula, subst),
                                                     val=fmt_array(raw._data, me, lang))))
@@ -1284,9 +892,9 @@ def _fill(t: str, width: int, indent: str, lang: str) -> list[str]:
                          break_long_words=False, break_on_hyphens=False) or [indent]
 
 
-def explain(output, gradient=None, *, lang: str = "en", backward: bool = False,
-            retain_graph: bool | None = None, names: dict | None = None,
-            max_elements: int = MAX_ELEMENTS) -> Explanation:
+def explain(output: Tensor | Sequence[Tensor], gradient=None, *, lang: str = "en",
+            backward: bool = False, retain_graph: bool | None = None,
+            names: dict | None = None, max_elements: int = MAX_ELEMENTS) -> Explanation:
     """Narrate the backward pass of ``output``, step by step, without changing any ``.grad``.
 
     ``lang`` is ``"en"`` or ``"zh"``. ``names`` maps variable names to tensors (by default the
