@@ -605,11 +605,50 @@ def _whole_basic(shape: tuple, idx: tuple) -> bool:
     return True
 
 
+def _split_ints(idx: tuple, ndim: int):
+    """``(basic, rest)`` when ``idx`` mixes integers with index arrays, else None.
+
+    NOTE: PyTorch applies integer indices first, as selects, then the rest to the result; NumPy
+    treats such integers as index arrays, which moves the indexed dims to the front when the
+    array indices are separated (``x[0, :, [1, 2]]``). Writing through ``x[basic]`` (a view)
+    with ``rest`` gives PyTorch's layout.
+    """
+    def is_int(i):
+        return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+    if not (any(is_int(i) for i in idx) and any(isinstance(i, np.ndarray) for i in idx)):
+        return None
+    used = sum(0 if (i is None or i is Ellipsis) else (
+        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in idx)
+    basic, rest = [], []
+    for i in idx:
+        if i is Ellipsis:
+            basic += [slice(None)] * (ndim - used)
+            rest += [slice(None)] * (ndim - used)
+        elif i is None:
+            rest.append(None)
+        elif is_int(i):
+            basic.append(int(i))
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            basic += [slice(None)] * i.ndim
+            rest.append(i)
+        else:
+            basic.append(slice(None))
+            rest.append(i)
+    return tuple(basic), tuple(rest)
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; differentiable on non-leaf tensors (recorded as CopySlices)."""
     from ..autograd.grad_mode import state
 
     idx = _raw_index(x, index)
+    split = _split_ints(idx, x._data.ndim)
+    if split is not None:
+        basic, rest = split
+        # write through the view x[basic] (a view of x: in-place history goes to x's base)
+        setitem(getitem(x, basic), rest, value)
+        return
     v = value if isinstance(value, Tensor) else None
     if state.enabled and (x._rg or (v is not None and v._rg)):
         x._check_inplace("setitem")
