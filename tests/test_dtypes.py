@@ -247,7 +247,7 @@ def test_binary_op_tensor_scalar_promotion(op, a):
     for s, za, rev in itertools.product(SCALARS, [False, True], [False, True]):
         if _sub_with_bool(op, a, s) or _int_div_by_big_scalar(op, a, s) or (
                 _half_inexact_scalar(a, s) and op != "add"):
-            continue  # known differences, tested (xfail) below
+            continue  # tested on their own below
         if rev and op == "div" and s == 0:
             continue
 
@@ -267,8 +267,6 @@ def test_int8_plus_out_of_range_int_wraps_like_torch():
         assert (u - 1000).tolist() == [27] and (u * -1).tolist() == [253]
 
 
-@pytest.mark.xfail(strict=True, reason="ops/elementwise.py _operands: an integer tensor divided "
-                   "by an out-of-range Python int wraps the int first (int8 / 1000 gives -0.125)")
 @pytest.mark.parametrize("a, s", [("int8", 1000), ("uint8", -3), ("int16", 2**40),
                                   ("int32", 2**40)])
 def test_small_int_divided_by_out_of_range_int(a, s):
@@ -277,9 +275,6 @@ def test_small_int_divided_by_out_of_range_int(a, s):
     _compare(got, want, (a, s))
 
 
-@pytest.mark.xfail(strict=True, reason="ops/elementwise.py _binary: a float16 tensor op a Python "
-                   "scalar rounds the scalar to half first; PyTorch computes in float32 with the "
-                   "scalar as float32 (half([3.]) * 0.1 is 0.30005 in torch, 0.2998 here)")
 @pytest.mark.parametrize("op, s", [("mul", 0.1), ("mul", 3.3), ("div", 3.3), ("mul", 2**40),
                                    ("div", 70000), ("mul", 1e-8)])
 def test_half_tensor_with_inexact_scalar(op, s):
@@ -289,9 +284,6 @@ def test_half_tensor_with_inexact_scalar(op, s):
     _compare(got, want, (op, s))
 
 
-@pytest.mark.xfail(strict=True, reason="ops/elementwise.py Sub: PyTorch refuses subtraction "
-                   "whenever either operand is a bool tensor or a Python bool; leafgrad computes "
-                   "it (or raises TypeError for tensor - True)")
 @pytest.mark.parametrize("case", ["bool_tensor_minus_int_tensor", "int_tensor_minus_bool_tensor",
                                   "bool_tensor_minus_scalar", "int_tensor_minus_true",
                                   "scalar_minus_bool_tensor", "bool_tensor_minus_true"])

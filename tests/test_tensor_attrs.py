@@ -150,9 +150,7 @@ KNOWN_BUGS = [
         "a transposed empty view reports row-major strides (1, 1); torch (1, 2)")),
     pytest.param("m.Tensor().shape", id="Tensor_no_args"),
     pytest.param("m.tensor([1 + 2**-11 + 2**-40], dtype=m.float64).half()",
-                 id="double_to_half_rounds_via_float", marks=pytest.mark.xfail(
-                     strict=True, reason="ops/elementwise.py ToCopy.forward: PyTorch converts "
-                     "double -> float -> half (two roundings); astype(float16) rounds once")),
+                 id="double_to_half_rounds_via_float"),
 ]
 
 

@@ -40,6 +40,7 @@ class ElementwiseMethods:
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """``self - alpha * other``, broadcasting."""
+        _no_bool_sub(self, other)
         if alpha != 1:
             return _ops.add_alpha(_ops.SubAlpha, self, other, alpha)
         return _ops._binary(_ops.Sub, self, other)
@@ -56,6 +57,10 @@ class ElementwiseMethods:
         """Elementwise division; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient."""
         if rounding_mode is not None:
             return _ops.div_rounded(self, other, rounding_mode)
+        if other.__class__ is int and self._data.dtype.kind in "iub":
+            # NOTE: true division is float: PyTorch does not wrap an out-of-range Python int
+            # into the integer dtype first (int8 tensor / 1000 is 0.003, not -0.125)
+            return _ops._binary(_ops.Div, self.to(_dt.get_default_dtype()), other)
         return _ops._binary(_ops.Div, self, other)
 
     divide = true_divide = div
@@ -181,6 +186,7 @@ class ElementwiseMethods:
 
     def __rsub__(self, other) -> Tensor:
         # NOTE: PyTorch records ``2 - x`` as RsubBackward1 (scalar) / RsubBackward0 (tensor)
+        _no_bool_sub(self, other)
         return _ops.rsub(self, other)
 
     def __isub__(self, other) -> Tensor:
@@ -560,6 +566,16 @@ def _bind() -> None:
     from ..creation import as_tensor
 
     _as_tensor = as_tensor
+
+
+def _no_bool_sub(a, b) -> None:
+    """PyTorch refuses ``-`` whenever either side is a bool tensor or a Python bool."""
+    if a._data.dtype.kind == "b" or b.__class__ is bool or (
+            isinstance(b, Tensor) and b._data.dtype.kind == "b"):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def _compare(op, a, b, name: str):

@@ -101,6 +101,22 @@ def _operands(a: Tensor, b):
     )
 
 
+_F16 = np.dtype(np.float16)
+
+
+def _half_with_scalar(cls, a: Tensor, b) -> Tensor:
+    """float16 tensor op Python number, computed in float32 and rounded once, as PyTorch does.
+
+    NOTE: NumPy would round the number to half first (0.1 -> 0.0999756), so ``x * 0.1`` would
+    differ from PyTorch's in the last bit, and 1e10 would overflow to inf.
+    """
+    fn = _new(cls)
+    out = fn.forward(a._data.astype(np.float32), b).astype(np.float16)
+    if state.enabled:
+        return record2(fn, a, b, out)
+    return _wrap(out)
+
+
 def _binary(cls, a: Tensor, b) -> Tensor:
     """Run binary op ``cls`` on a Tensor and a Tensor/number (``b`` may be a Python scalar)."""
     ad = a._data
@@ -110,6 +126,8 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         bd = b._data
     elif (bc is float or bc is int) and ad.dtype in _FLOAT_NP:
         bd = b  # NumPy keeps a float array's dtype with a Python number, as PyTorch does
+        if ad.dtype is _F16:
+            return _half_with_scalar(cls, a, b)
     else:
         if not isinstance(b, (Tensor, int, float, bool)):
             from ..creation import as_tensor
@@ -657,6 +675,9 @@ class ToCopy(Op):
     __slots__ = ("dtype",)
 
     def forward(self, x):
+        if x.dtype == np.float64 and self.dtype.np == np.float16:
+            # NOTE: PyTorch converts double -> float -> half: two roundings, not one
+            return x.astype(np.float32).astype(np.float16)
         return x.astype(self.dtype.np)
 
     def backward(self, grad):
