@@ -140,6 +140,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     push = ready.append
     pop_ready = ready.pop
     epoch = EPOCH
+    anomaly = _anomaly.state.enabled  # fixed for the whole pass
     # NOTE: inf / nan in a gradient are values, as in PyTorch, not NumPy warnings
     errstate = np.errstate(all="ignore")
     errstate.__enter__()
@@ -182,7 +183,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:
                         results = (results,)
-                    if _anomaly.state.enabled:
+                    if anomaly:
                         _anomaly.check_backward_outputs(fn, results)
                     if fn._meta is not None:
                         results = _fit(fn, results, g)
@@ -190,6 +191,29 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                         results = _run_post_hooks(fn, results, g, raw)
                 # -- hand each gradient to the node it belongs to ------------------------------
                 fn = None
+                if len(nexts) == 1:
+                    # one input (most ops): the same steps as the loop below, without the loop
+                    nxt, nr = nexts[0]
+                    if nxt is None:
+                        continue
+                    gi = results[0]
+                    d = deps[nxt] - 1
+                    deps[nxt] = d
+                    if gi is not None:
+                        if nxt._nout == 1:
+                            prev = get_buffer(nxt)
+                            if prev is None:
+                                if d == 0:
+                                    fn, g = nxt, gi  # hand it over directly (see below)
+                                    continue
+                                buffers[nxt] = gi
+                            else:
+                                buffers[nxt] = prev + gi
+                        else:
+                            _add(buffers, nxt, nr, gi)
+                    if d == 0:
+                        push(nxt)
+                    continue
                 for (nxt, nr), gi in zip(nexts, results):
                     if nxt is None:
                         continue

@@ -18,6 +18,24 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 _as_tensor = None  # leafgrad.creation.as_tensor, bound in _bind()
+_binary = _unary = _to_float = None  # bound by _bind()
+_HOT = ("Add", "Sub", "Mul", "Div", "Neg", "Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Relu",
+        "Sqrt", "Abs", "PowTensor")
+_Add = None
+_Sub = None
+_Mul = None
+_Div = None
+_Neg = None
+_Exp = None
+_Log = None
+_Sin = None
+_Cos = None
+_Tanh = None
+_Sigmoid = None
+_Relu = None
+_Sqrt = None
+_Abs = None
+_PowTensor = None
 _ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
 
 
@@ -36,20 +54,20 @@ class ElementwiseMethods:
         """
         if alpha != 1:
             return _ops.add_alpha(_ops.AddAlpha, self, other, alpha)
-        return _ops._binary(_ops.Add, self, other)
+        return _binary(_Add, self, other)
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """``self - alpha * other``, broadcasting."""
         _no_bool_sub(self, other)
         if alpha != 1:
             return _ops.add_alpha(_ops.SubAlpha, self, other, alpha)
-        return _ops._binary(_ops.Sub, self, other)
+        return _binary(_Sub, self, other)
 
     subtract = sub
 
     def mul(self, other) -> Tensor:
         """Elementwise product, broadcasting."""
-        return _ops._binary(_ops.Mul, self, other)
+        return _binary(_Mul, self, other)
 
     multiply = mul
 
@@ -60,14 +78,14 @@ class ElementwiseMethods:
         if other.__class__ is int and self._data.dtype.kind in "iub":
             # NOTE: true division is float: PyTorch does not wrap an out-of-range Python int
             # into the integer dtype first (int8 tensor / 1000 is 0.003, not -0.125)
-            return _ops._binary(_ops.Div, self.to(_dt.get_default_dtype()), other)
-        return _ops._binary(_ops.Div, self, other)
+            return _binary(_Div, self.to(_dt.get_default_dtype()), other)
+        return _binary(_Div, self, other)
 
     divide = true_divide = div
 
     def neg(self) -> Tensor:
         """``-self``."""
-        return _ops._unary(_ops.Neg, self)
+        return _unary(_Neg, self)
 
     negative = neg
 
@@ -79,54 +97,54 @@ class ElementwiseMethods:
         tensor([1., 4.])
         """
         if isinstance(exponent, Tensor):
-            return _ops._binary(_ops.PowTensor, self, exponent)
+            return _binary(_PowTensor, self, exponent)
         return _ops._pow_scalar(self, exponent)
 
     def reciprocal(self) -> Tensor:
         """``1 / self``."""
-        return _ops._unary(_ops.Reciprocal, _ops._to_float(self))
+        return _unary(_ops.Reciprocal, _to_float(self))
 
     def exp(self) -> Tensor:
         """Elementwise e**x."""
-        return _ops._unary(_ops.Exp, _ops._to_float(self))
+        return _unary(_Exp, _to_float(self))
 
     def log(self) -> Tensor:
         """Elementwise natural logarithm."""
-        return _ops._unary(_ops.Log, _ops._to_float(self))
+        return _unary(_Log, _to_float(self))
 
     def sin(self) -> Tensor:
         """Elementwise sine."""
-        return _ops._unary(_ops.Sin, _ops._to_float(self))
+        return _unary(_Sin, _to_float(self))
 
     def cos(self) -> Tensor:
         """Elementwise cosine."""
-        return _ops._unary(_ops.Cos, _ops._to_float(self))
+        return _unary(_Cos, _to_float(self))
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        return _ops._unary(_ops.Tanh, _ops._to_float(self))
+        return _unary(_Tanh, _to_float(self))
 
     def sigmoid(self) -> Tensor:
         """Elementwise logistic function 1 / (1 + e**-x)."""
-        return _ops._unary(_ops.Sigmoid, _ops._to_float(self))
+        return _unary(_Sigmoid, _to_float(self))
 
     def relu(self) -> Tensor:
         """Elementwise max(x, 0)."""
-        return _ops._unary(_ops.Relu, self)
+        return _unary(_Relu, self)
 
     def sqrt(self) -> Tensor:
         """Elementwise square root."""
-        return _ops._unary(_ops.Sqrt, _ops._to_float(self))
+        return _unary(_Sqrt, _to_float(self))
 
     def abs(self) -> Tensor:
         """Elementwise absolute value."""
-        return _ops._unary(_ops.Abs, self)
+        return _unary(_Abs, self)
 
     absolute = abs
 
     def sign(self) -> Tensor:
         """Elementwise sign: -1, 0 or 1."""
-        return _ops._unary(_ops.Sign, self)
+        return _unary(_ops.Sign, self)
 
     def add_(self, other, *, alpha=1) -> Tensor:
         """In-place ``self += alpha * other``."""
@@ -177,7 +195,7 @@ class ElementwiseMethods:
     __add__ = add
 
     def __radd__(self, other) -> Tensor:
-        return _ops._binary(_ops.Add, self, other)
+        return _binary(_Add, self, other)
 
     def __iadd__(self, other) -> Tensor:
         return self.add_(other)
@@ -195,7 +213,7 @@ class ElementwiseMethods:
     __mul__ = mul
 
     def __rmul__(self, other) -> Tensor:
-        return _ops._binary(_ops.Mul, self, other)
+        return _binary(_Mul, self, other)
 
     def __imul__(self, other) -> Tensor:
         return self.mul_(other)
@@ -300,15 +318,15 @@ class ElementwiseMethods:
 
     def sgn(self) -> Tensor:
         """Sign (for real tensors, the same as ``sign``)."""
-        return _ops._unary(_ops.Sgn, self)
+        return _unary(_ops.Sgn, self)
 
     def rsqrt(self) -> Tensor:
         """``1 / sqrt(self)``."""
-        return _ops._unary(_ops.Rsqrt, _ops._to_float(self))
+        return _unary(_ops.Rsqrt, _to_float(self))
 
     def logit(self, eps=None) -> Tensor:
         """``log(p / (1 - p))``; with ``eps``, ``p`` is clamped to ``[eps, 1 - eps]`` first."""
-        return _ops._unary_with(_ops.Logit, _ops._to_float(self), eps=eps)
+        return _ops._unary_with(_ops.Logit, _to_float(self), eps=eps)
 
     def polygamma(self, n: int) -> Tensor:
         """The n-th derivative of digamma."""
@@ -340,7 +358,7 @@ class ElementwiseMethods:
         """``self - trunc(self)``."""
         if self._data.dtype.kind != "f":
             raise _ops._not_impl_dtype("frac_cpu", self._data.dtype)
-        return _ops._unary(_ops.Frac, self)
+        return _unary(_ops.Frac, self)
 
     def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002
         """Limit values to ``[min, max]`` (numbers or tensors)."""
@@ -358,23 +376,23 @@ class ElementwiseMethods:
 
     def maximum(self, other: Tensor) -> Tensor:
         """Elementwise maximum (nan propagates)."""
-        return _ops._binary(_ops.Maximum, self, _tensor_arg(other, "maximum"))
+        return _binary(_ops.Maximum, self, _tensor_arg(other, "maximum"))
 
     def minimum(self, other: Tensor) -> Tensor:
         """Elementwise minimum (nan propagates)."""
-        return _ops._binary(_ops.Minimum, self, _tensor_arg(other, "minimum"))
+        return _binary(_ops.Minimum, self, _tensor_arg(other, "minimum"))
 
     def fmax(self, other: Tensor) -> Tensor:
         """Elementwise maximum ignoring nan."""
-        return _ops._binary(_ops.Fmax, self, _tensor_arg(other, "fmax"))
+        return _binary(_ops.Fmax, self, _tensor_arg(other, "fmax"))
 
     def fmin(self, other: Tensor) -> Tensor:
         """Elementwise minimum ignoring nan."""
-        return _ops._binary(_ops.Fmin, self, _tensor_arg(other, "fmin"))
+        return _binary(_ops.Fmin, self, _tensor_arg(other, "fmin"))
 
     def atan2(self, other: Tensor) -> Tensor:
         """Elementwise ``atan(self / other)`` in the right quadrant."""
-        return _ops._binary(_ops.Atan2, self, _tensor_arg(other, "atan2"))
+        return _binary(_ops.Atan2, self, _tensor_arg(other, "atan2"))
 
     arctan2 = atan2
 
@@ -382,32 +400,32 @@ class ElementwiseMethods:
         """Elementwise ``sqrt(self**2 + other**2)``."""
         other = _tensor_arg(other, "hypot")
         _float_only(self, "hypot_cpu", other)
-        return _ops._binary(_ops.Hypot, self, other)
+        return _binary(_ops.Hypot, self, other)
 
     def logaddexp(self, other: Tensor) -> Tensor:
         """``log(exp(self) + exp(other))`` without overflow."""
         other = _tensor_arg(other, "logaddexp")
         _float_only(self, "logaddexp_cpu", other)
-        return _ops._binary(_ops.Logaddexp, self, other)
+        return _binary(_ops.Logaddexp, self, other)
 
     def logaddexp2(self, other: Tensor) -> Tensor:
         """``log2(2**self + 2**other)`` without overflow."""
         other = _tensor_arg(other, "logaddexp2")
         _float_only(self, "logaddexp2_cpu", other)
-        return _ops._binary(_ops.Logaddexp2, self, other)
+        return _binary(_ops.Logaddexp2, self, other)
 
     def xlogy(self, other) -> Tensor:
         """``self * log(other)``, 0 where ``self == 0``."""
         if isinstance(other, Tensor):
-            return _ops._binary(_ops.Xlogy, self, other)
-        x = _ops._to_float(self)
+            return _binary(_ops.Xlogy, self, other)
+        x = _to_float(self)
         return _ops._unary_with(_ops.XlogyScalarOther, x, other=other)
 
     def copysign(self, other) -> Tensor:
         """``|self|`` with the sign of ``other``."""
         if isinstance(other, Tensor):
-            return _ops._binary(_ops.Copysign, self, other)
-        return _ops._unary_with(_ops.CopysignScalar, _ops._to_float(self), other=other)
+            return _binary(_ops.Copysign, self, other)
+        return _ops._unary_with(_ops.CopysignScalar, _to_float(self), other=other)
 
     def remainder(self, other) -> Tensor:
         """Python-style modulus (the result has the sign of ``other``)."""
@@ -562,6 +580,9 @@ def _bind() -> None:
     from ..ops import elementwise as ops
 
     _ops = ops
+    # the hot paths' helpers and op classes as module globals: one lookup less per op
+    globals().update(_binary=ops._binary, _unary=ops._unary, _to_float=ops._to_float,
+                     **{"_" + name: getattr(ops, name) for name in _HOT})
     global _as_tensor
     from ..creation import as_tensor
 
@@ -611,7 +632,7 @@ _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "as
 
 def _make_float_unary(name: str, cls_name: str, what: str):
     def method(self) -> Tensor:
-        return _ops._unary(getattr(_ops, cls_name), _ops._to_float(self))
+        return _unary(getattr(_ops, cls_name), _to_float(self))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"Elementwise {what}."
@@ -656,7 +677,7 @@ def _rounding(x, cls, kernel: str):
         raise _ops._not_impl_dtype(kernel, x._data.dtype)
     if kind in "iu":
         return x.clone()  # NOTE: PyTorch's floor/ceil/round/trunc of an integer tensor: a copy
-    return _ops._unary(cls, x)
+    return _unary(cls, x)
 
 
 def _tensor_arg(other, name: str):
@@ -678,9 +699,9 @@ def _mod(x, other, cls, scalar_cls, kernel: str):
     if isinstance(other, Tensor):
         if x._data.dtype.kind == "b" and other._data.dtype.kind == "b":
             raise _ops._not_impl_dtype(kernel, x._data.dtype)
-        return _ops._binary(cls, x, other)
+        return _binary(cls, x, other)
     if not isinstance(other, (int, float, bool)):
-        return _ops._binary(cls, x, _t(other))
+        return _binary(cls, x, _t(other))
     xd, od = _ops._operands(x, other)
     if xd.dtype.kind == "b":
         raise _ops._not_impl_dtype(kernel, xd.dtype)
@@ -1627,7 +1648,7 @@ def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa:
 
 
 def _xlogy_rscalar(x, other: Tensor) -> Tensor:
-    return _ops._unary_with(_ops.XlogyScalarSelf, _ops._to_float(_t(other)), self_=x)
+    return _ops._unary_with(_ops.XlogyScalarSelf, _to_float(_t(other)), self_=x)
 
 
 def _float_power_rscalar(base, exponent: Tensor) -> Tensor:
