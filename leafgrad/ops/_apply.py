@@ -6,8 +6,6 @@ and the common cases (one input; two same-shape inputs; nothing modified in plac
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
@@ -17,8 +15,6 @@ from .inplace_view import refresh_view
 
 _site_state = _sites.state
 _hooks_state = _graph.state
-_new = object.__new__
-_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 
 
 def _version0(t) -> bool:
@@ -100,16 +96,7 @@ def record(fn, inputs: tuple, out) -> Tensor:
 
 def record2(fn, a: Tensor, b, out) -> Tensor:
     """``record`` specialised for a binary op whose first operand is a Tensor."""
-    if out.__class__ is not _ndarray and isinstance(out, _generic):
-        out = _asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t.grad_fn = None
-    t._out_nr = 0
-    t._grad = None
-    t._vc = None
-    t._x = None
+    t = _wrap(out)
     b_is_t = isinstance(b, Tensor)
     b_rg = b_is_t and b._rg
     if not (a._rg or b_rg):
@@ -163,16 +150,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
 
 def record_unary(fn, x: Tensor, out) -> Tensor:
     """``record`` specialised for one Tensor input (the hot path of elementwise chains)."""
-    if out.__class__ is not _ndarray and isinstance(out, _generic):
-        out = _asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t.grad_fn = None
-    t._out_nr = 0
-    t._grad = None
-    t._vc = None
-    t._x = None
+    t = _wrap(out)
     if not (x._rg and state.enabled):
         return t
     if x._x is not None and x._x.base is not None:

@@ -144,18 +144,7 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         raise broadcast_error(cls.op_name, a, b) from None
     if state.enabled:
         return record2(fn, a, b, out)
-    # No graph to record (e.g. inside backward): build the Tensor inline, this is the hot path.
-    if out.__class__ is not _ndarray and isinstance(out, _generic):
-        out = _asarray(out)
-    t = _new(Tensor)
-    t._data = out
-    t._rg = False
-    t.grad_fn = None
-    t._out_nr = 0
-    t._grad = None
-    t._vc = None
-    t._x = None
-    return t
+    return _wrap(out)
 
 
 # -- ops ------------------------------------------------------------------------------------------

@@ -77,9 +77,7 @@ class AsStrided(Op):
 
     def backward(self, grad):
         if isinstance(grad, Tensor):
-            fn = _new(AsStridedScatter)
-            fn.geometry = self.geometry
-            return _record1(fn, grad, fn.forward(grad._data))
+            return _by_geometry(AsStridedScatter, self.geometry, grad)
         return self.geometry.scatter(grad)
 
 
@@ -96,9 +94,7 @@ class AsStridedScatter(Op):
 
     def backward(self, grad):
         if isinstance(grad, Tensor):
-            fn = _new(AsStrided)
-            fn.geometry = self.geometry
-            return _record1(fn, grad, fn.forward(grad._data))
+            return _by_geometry(AsStrided, self.geometry, grad)
         return self.geometry.gather(grad)
 
 
@@ -118,9 +114,7 @@ class CopySlices(Op):
         if vers is not None and vers.__class__ is not int:
             op._check_saved()
         if isinstance(grad, Tensor):
-            fn = _new(AsStrided)
-            fn.geometry = geo
-            region = _record1(fn, grad, fn.forward(grad._data))
+            region = _by_geometry(AsStrided, geo, grad)
         else:
             region = geo.gather(grad)
         res = op.backward(region)
@@ -150,10 +144,15 @@ class ViewPut(Op):
         geo = self.geometry
         mask = geo.put(np.ones(geo.base_shape, dtype=geo.dtype), 0)
         if isinstance(grad, Tensor):
-            fn = _new(AsStrided)
-            fn.geometry = geo
-            return grad * _wrap(mask), _record1(fn, grad, fn.forward(grad._data))
+            return grad * _wrap(mask), _by_geometry(AsStrided, geo, grad)
         return grad * mask, geo.gather(grad)
+
+
+def _by_geometry(cls, geo: Geometry, g: Tensor) -> Tensor:
+    """Run AsStrided / AsStridedScatter on a Tensor, recorded (a graph of the backward)."""
+    fn = _new(cls)
+    fn.geometry = geo
+    return _record1(fn, g, fn.forward(g._data))
 
 
 def _record1(fn, x: Tensor, out) -> Tensor:
