@@ -15,7 +15,6 @@ from . import dual
 from ._apply import record, record2, record_unary
 
 _new = object.__new__
-_ndarray, _generic, _asarray = np.ndarray, np.generic, np.asarray
 _float_kinds = "f"
 _FLOAT_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
