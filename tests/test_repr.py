@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -277,31 +276,22 @@ def test_printoptions_context_restores():
     assert ts.get_printoptions() == before
 
 
-# performance: only the printed items are formatted
-def test_large_tensors_print_fast():
-    big = _Stand(np.random.default_rng(0).standard_normal((1000, 1000)))
-    small = _Stand(np.random.default_rng(0).standard_normal(1000).astype(_f32))
-    start = time.perf_counter()
-    for _ in range(5):
-        ts.tensor_repr(big)
-        ts.tensor_repr(small)
-    assert time.perf_counter() - start < 1.0
+# a million elements, summarised: the same text as torch (timings belong in benchmarks/)
+def test_large_tensors_summarise_like_torch():
+    arr = np.random.default_rng(0).standard_normal((1000, 1000))
+    assert ts.tensor_repr(_Stand(arr)) == repr(torch.from_numpy(arr.copy()))
 
 
 # through the real Tensor, once leafgrad exposes one
-def _leafgrad_or_skip():
-    try:
-        import leafgrad  # the package is being built alongside this test
-    except Exception as e:  # noqa: BLE001 - any import failure means "not ready yet"
-        pytest.skip(f"import leafgrad fails: {e}")
-    if not hasattr(leafgrad, "from_numpy") or not hasattr(leafgrad, "tensor"):
-        pytest.skip("leafgrad.from_numpy / leafgrad.tensor not available yet")
+def _leafgrad():
+    import leafgrad
+
     return leafgrad
 
 
 @pytest.mark.parametrize("arr", CASES.values(), ids=CASES.keys())
 def test_real_tensor_repr(arr):
-    lg = _leafgrad_or_skip()
+    lg = _leafgrad()
     t = lg.from_numpy(arr.copy())
     expected = repr(torch.from_numpy(arr.copy()))
     assert repr(t) == expected
@@ -309,7 +299,7 @@ def test_real_tensor_repr(arr):
 
 
 def test_real_tensor_autograd_suffixes():
-    lg = _leafgrad_or_skip()
+    lg = _leafgrad()
     x = lg.tensor([1.5, -2.0, 3.0], requires_grad=True)
     tx = torch.tensor([1.5, -2.0, 3.0], requires_grad=True)
     assert repr(x) == repr(tx)
@@ -320,7 +310,7 @@ def test_real_tensor_autograd_suffixes():
 
 
 def test_real_tensor_default_dtype_float64():
-    lg = _leafgrad_or_skip()
+    lg = _leafgrad()
     torch.set_default_dtype(torch.float64)
     lg.set_default_dtype(lg.float64)
     assert repr(lg.tensor([1.5, 2.0])) == repr(torch.tensor([1.5, 2.0]))
@@ -329,9 +319,7 @@ def test_real_tensor_default_dtype_float64():
 
 
 def test_real_printoptions_are_reexported():
-    lg = _leafgrad_or_skip()
-    if not hasattr(lg, "set_printoptions"):
-        pytest.skip("leafgrad.set_printoptions is not re-exported yet")
+    lg = _leafgrad()
     assert lg.set_printoptions is ts.set_printoptions
     assert lg.get_printoptions is ts.get_printoptions
     assert lg.printoptions is ts.printoptions
