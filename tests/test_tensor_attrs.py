@@ -137,9 +137,7 @@ KNOWN_BUGS = [
     pytest.param("float(x)", id="float_of_multi_element"),
     pytest.param("int(x)", id="int_of_multi_element"),
     pytest.param("float(m.zeros(0))", id="float_of_empty"),
-    pytest.param("s.mT", id="mT_of_0d", marks=pytest.mark.xfail(
-        strict=True, reason="tensor.py Tensor.mT: torch 2.13 returns a 0-d tensor unchanged, "
-        "leafgrad raises (1-d still raises in both)")),
+    pytest.param("s.mT", id="mT_of_0d"),
     pytest.param("x.device == 'cpu'", id="device_eq_str"),
     pytest.param("g.to(m.int64).requires_grad", id="cast_to_int_keeps_grad"),
     pytest.param("g.long().grad_fn", id="cast_to_int_grad_fn"),

@@ -81,6 +81,11 @@ class ShapeMethods:
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """The last two dims swapped (batched matrix transpose)."""
+        if self._data.ndim == 0:
+            # NOTE: PyTorch 2.13 returns a 0-d tensor itself, with a deprecation warning
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+            return self
         if self._data.ndim < 2:
             raise RuntimeError(
                 f"tensor.mT is only supported on matrices or batches of matrices. Got "
