@@ -119,6 +119,15 @@ def _autograd_grad(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
                  allow_unused=True)
 
 
+def _second_pass(firsts, wrt, v, create_graph: bool) -> tuple:
+    """Differentiate the first-pass gradients ``firsts`` against ``v``, w.r.t. ``wrt``."""
+    pairs = [(f, vi) for f, vi in zip(firsts, v) if f is not None and f.requires_grad]
+    if not pairs:
+        return (None,) * len(wrt)
+    return _grad([p[0] for p in pairs], wrt, [p[1] for p in pairs], create_graph=create_graph,
+                 retain_graph=True, allow_unused=True)
+
+
 def _fill_zeros(grads, refs, strict: bool, create_graph: bool, kind: str) -> tuple:
     from .. import zeros_like
 
@@ -202,13 +211,8 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             from .. import ones_like
 
             v = (ones_like(inputs[0]),)
-        pairs = [(gi, vi) for gi, vi in zip(g, v) if gi is not None and gi.requires_grad]
-        if pairs:
-            jv = _grad([p[0] for p in pairs], us, [p[1] for p in pairs],
-                       create_graph=create_graph, retain_graph=True, allow_unused=True)
-        else:
-            jv = (None,) * len(us)
-        jv = _fill_zeros(jv, outputs, strict, create_graph, "double")
+        jv = _fill_zeros(_second_pass(g, us, v, create_graph), outputs, strict, create_graph,
+                         "double")
     out = _post(outputs, create_graph)
     jv = _post(jv, create_graph)
     return (out if is_out_tuple else out[0]), (jv if is_out_tuple else jv[0])
@@ -382,13 +386,8 @@ def _hess_prod(func, inputs, v, create_graph: bool, strict: bool, name: str):
             from .. import ones_like
 
             v = (ones_like(inputs[0]),)
-        pairs = [(j, vi) for j, vi in zip(jac, v) if j is not None and j.requires_grad]
-        if pairs:
-            res = _grad([p[0] for p in pairs], inputs, [p[1] for p in pairs],
-                        create_graph=create_graph, retain_graph=True, allow_unused=True)
-        else:
-            res = (None,) * len(inputs)
-        res = _fill_zeros(res, inputs, strict, create_graph, "back")
+        res = _fill_zeros(_second_pass(jac, inputs, v, create_graph), inputs, strict,
+                          create_graph, "back")
     out = _post(outputs[0], create_graph)
     res = _post(res, create_graph)
     return out, (res if is_in_tuple else res[0])

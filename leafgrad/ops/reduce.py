@@ -981,10 +981,15 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
     >>> cumsum(leafgrad.tensor([1, 2, 3]), 0)
     tensor([1, 3, 6])
     """
+    return _scan(Cumsum, x, dim, dtype, "cumsum")
+
+
+def _scan(cls, x: Tensor, dim, dtype, op: str) -> Tensor:
+    """Run a cumulative op (cumsum / cumprod) along ``dim``, with PyTorch's dtype rules."""
     if dtype is not None:
         x = x.to(as_dtype(dtype))
-    d, dm = _scan_setup(x, dim, "cumsum")
-    fn = _new(Cumsum)
+    d, dm = _scan_setup(x, dim, op)
+    fn = _new(cls)
     fn.dim = dm
     fn.dtype = _sum_dtype(x, None)
     return record_unary(fn, x, fn.forward(d).reshape(x._data.shape))
@@ -1034,13 +1039,7 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
     >>> cumprod(leafgrad.tensor([1., 2., 3.]), 0)
     tensor([1., 2., 6.])
     """
-    if dtype is not None:
-        x = x.to(as_dtype(dtype))
-    d, dm = _scan_setup(x, dim, "cumprod")
-    fn = _new(Cumprod)
-    fn.dim = dm
-    fn.dtype = _sum_dtype(x, None)
-    return record_unary(fn, x, fn.forward(d).reshape(x._data.shape))
+    return _scan(Cumprod, x, dim, dtype, "cumprod")
 
 
 class Cummax(MaxDim):
