@@ -20,6 +20,7 @@ from . import dtypes as _dt
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import Op
 from .autograd.node import edge as _edge
+from .autograd.node import make_node as _make_node
 from .ops._apply import record as _record
 from .size import parse_size
 from .tensor import Tensor, _wrap
@@ -312,12 +313,8 @@ def _rebase(t: Tensor, name: str, old_edge, extra: tuple = ()) -> None:
     """After an in-place fill of a non-leaf that requires grad, record the fill as its node."""
     if old_edge is None:
         return
-    fn = object.__new__(_NODES[name])
-    fn.next_functions = (old_edge,) + tuple(
-        _edge(e) if isinstance(e, Tensor) and e._rg else (None, 0) for e in extra)
-    fn._x = None
-    fn._meta = None
-    fn._vers = None
+    fn = _make_node(_NODES[name], (old_edge,) + tuple(
+        _edge(e) if isinstance(e, Tensor) and e._rg else (None, 0) for e in extra))
     t.grad_fn = fn
     t._out_nr = 0
 

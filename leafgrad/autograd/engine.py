@@ -340,27 +340,9 @@ def _fit(fn, results: tuple, grad) -> tuple:
 
 def sum_to(g, shape: tuple, fn=None, i: int = 0):
     """Sum ``g`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
-    gs = g._data.shape
-    lead = len(gs) - len(shape)
-    if lead < 0:
-        raise RuntimeError(
-            f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - got "
-            f"{list(gs)} but expected shape compatible with {list(shape)}"
-        )
-    axes = list(range(lead))
-    for k, s in enumerate(shape):
-        if s == 1 and gs[k + lead] != 1:
-            axes.append(k + lead)
-        elif s != gs[k + lead]:
-            raise RuntimeError(
-                f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - "
-                f"got {list(gs)} but expected shape compatible with {list(shape)}"
-            )
-    if axes:
-        g = g.sum(dim=tuple(axes), keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    from ..ops.dual import sum_to as dual_sum_to
+
+    return dual_sum_to(g, shape, fn, i)
 
 
 def _run_pre_hooks(fn, g, shared: set, raw: bool):

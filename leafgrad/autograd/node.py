@@ -247,11 +247,6 @@ class Op(Node):
         if self._out_vc is not None and self._out_vc.v != 0:
             raise _modified_error(self, self.out, "result", self._out_vc.v, 0)
 
-    def _release(self) -> None:
-        self.inputs = None
-        self._out = None
-        self._vers = _RELEASED
-
     def __getattr__(self, name: str):
         # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
         # recording cheap); reading one that was never saved gives None.
@@ -302,6 +297,16 @@ def edge(t) -> tuple:
     if fn is not None:
         return (fn, t._out_nr)
     return (accumulate_node(t), 0)
+
+
+def make_node(cls, next_functions: tuple) -> Op:
+    """A node recorded by hand (no forward run through ``record``): edges set, nothing saved."""
+    fn = object.__new__(cls)
+    fn.next_functions = next_functions
+    fn._x = None
+    fn._meta = None
+    fn._vers = None
+    return fn
 
 
 def accumulate_node(t) -> AccumulateGrad:

@@ -171,26 +171,13 @@ class ElementwiseMethods:
         return self._inplace(self.neg, "neg_")
 
     def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
-        self._check_inplace(name)
+        # _inplace_from checks PyTorch's in-place guards, writes, and bumps the version
         if _grad_state.enabled and (self._rg or any(
                 isinstance(a, Tensor) and a._rg for a in args)):
             return self._inplace_from(method(*args, **kwargs), name)
         with _NoGrad():
-            res = method(*args, **kwargs)._data
-        if res.dtype != self._data.dtype and not _dt.can_cast(FROM_NP[res.dtype], self.dtype):
-            raise RuntimeError(
-                f"result type {FROM_NP[res.dtype].name.capitalize()} can't be cast to the desired "
-                f"output type {self.dtype.name.capitalize()}\nWhy: {name} writes into the "
-                f"existing {self.dtype} tensor; use the out-of-place op to get a new tensor."
-            )
-        if res.shape != self._data.shape:
-            raise RuntimeError(
-                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-                f"{list(res.shape)}"
-            )
-        self._data[...] = res
-        self._bump_version()
-        return self
+            result = method(*args, **kwargs)
+        return self._inplace_from(result, name)  # nothing to record: checks, write, version
 
     __add__ = add
 

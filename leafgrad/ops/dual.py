@@ -11,11 +11,6 @@ from ..backend import array_module
 from ..tensor import Tensor
 
 
-def is_graph(x) -> bool:
-    """True when ``x`` is a Tensor (the formula is building a graph), False for a raw array."""
-    return isinstance(x, Tensor)
-
-
 def cos(x):
     """Elementwise cosine."""
     return x.cos() if isinstance(x, Tensor) else array_module(x).cos(x)
@@ -41,27 +36,27 @@ def expand(g, shape: tuple):
     return g.expand(shape) if isinstance(g, Tensor) else array_module(g).broadcast_to(g, shape)
 
 
-def sum_to(g, shape: tuple, fn=None, i: int = 0):
-    """Sum the dims that broadcasting added or stretched, to get back ``shape``."""
-    if isinstance(g, Tensor):
-        from ..autograd.engine import sum_to as tensor_sum_to
-
-        return tensor_sum_to(g, shape, fn, i)
-    gs = g.shape
+def sum_axes(gs: tuple, shape: tuple, fn=None, i: int = 0) -> tuple:
+    """The dims to sum so that a gradient of shape ``gs`` gets back ``shape``, and how many
+    leading dims broadcasting added; raises when ``gs`` cannot come from ``shape``."""
     lead = len(gs) - len(shape)
-    if lead < 0:
+    if lead < 0 or any(s != 1 and s != gs[k + lead] for k, s in enumerate(shape)):
         raise RuntimeError(
             f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - "
             f"got {list(gs)} but expected shape compatible with {list(shape)}"
         )
     axes = tuple(range(lead)) + tuple(
         k + lead for k, s in enumerate(shape) if s == 1 and gs[k + lead] != 1)
-    for k, s in enumerate(shape):
-        if s != 1 and s != gs[k + lead]:
-            raise RuntimeError(
-                f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} "
-                f"- got {list(gs)} but expected shape compatible with {list(shape)}"
-            )
+    return axes, lead
+
+
+def sum_to(g, shape: tuple, fn=None, i: int = 0):
+    """Sum the dims that broadcasting added or stretched, to get back ``shape``."""
+    axes, lead = sum_axes(g.shape, shape, fn, i)
+    if isinstance(g, Tensor):
+        if axes:
+            g = g.sum(dim=axes, keepdim=True)
+        return g.reshape(shape) if lead else g
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if lead else g

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import NONE_EDGE, Op, accumulate_node
+from ..autograd.node import NONE_EDGE, Op, edge, make_node
 from ..tensor import Tensor, _wrap
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -196,12 +196,8 @@ def refresh_view(view: Tensor) -> None:
     if bx is None or bx.rebases == x.seen:
         return
     x.seen = bx.rebases
-    av = _new(AsStrided)
+    av = make_node(AsStrided, ((base.grad_fn, base._out_nr),))
     av.geometry = Geometry(base._data, view._data)
-    av.next_functions = ((base.grad_fn, base._out_nr),)
-    av._x = None
-    av._meta = None
-    av._vers = None
     view.grad_fn = av
     view._out_nr = 0
     view._rg = True
@@ -211,30 +207,19 @@ def rebase_history(view: Tensor, base: Tensor, result: Tensor) -> None:
     """Rewrite ``base``'s and ``view``'s history after ``view`` took ``result``'s values."""
     geo = Geometry(base._data, view._data)
     op = result.grad_fn
-    cs = _new(CopySlices)
+    # the base's old history, then the in-place op's other inputs (its first was the view)
+    cs = make_node(CopySlices, ((edge(base) if base._rg else NONE_EDGE),) +
+                   tuple(op.next_functions[1:]))
     cs.geometry = geo
     cs.op = op
-    if base._rg:
-        edge = (base.grad_fn, base._out_nr) if base.grad_fn is not None else (
-            accumulate_node(base), 0)
-    else:
-        edge = NONE_EDGE
-    cs.next_functions = (edge,) + tuple(op.next_functions[1:])
-    cs._x = None
-    cs._meta = None
-    cs._vers = None
     base.grad_fn = cs
     base._out_nr = 0
     base._rg = True
     bx = base._extras()
     bx.rebases += 1
     view._x.seen = bx.rebases
-    av = _new(AsStrided)
+    av = make_node(AsStrided, ((cs, 0),))
     av.geometry = geo
-    av.next_functions = ((cs, 0),)
-    av._x = None
-    av._meta = None
-    av._vers = None
     view.grad_fn = av
     view._out_nr = 0
     view._rg = True
