@@ -7,9 +7,14 @@ import weakref
 
 from .grad_mode import state
 
-# Set by leafgrad.tensor once Tensor exists (the two modules import each other).
-_wrap = None
-_Tensor = None
+
+def _link() -> None:
+    """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
+    "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global _Tensor, _wrap
+    from ..tensor import Tensor as _Tensor
+    from ..tensor import _wrap
+
 
 class Epoch:
     """Counts every in-place change anywhere; while it has not moved, no saved tensor changed."""

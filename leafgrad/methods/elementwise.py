@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
 
 import numpy as _np
 
@@ -14,29 +13,33 @@ from ..dtypes import FROM_NP
 
 __all__: list[str] = []  # filled in at the end of the module
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
-_as_tensor = None  # leafgrad.creation.as_tensor, bound in _bind()
-_binary = _unary = _to_float = None  # bound by _bind()
-_HOT = ("Add", "Sub", "Mul", "Div", "Neg", "Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Relu",
-        "Sqrt", "Abs", "PowTensor")
-_Add = None
-_Sub = None
-_Mul = None
-_Div = None
-_Neg = None
-_Exp = None
-_Log = None
-_Sin = None
-_Cos = None
-_Tanh = None
-_Sigmoid = None
-_Relu = None
-_Sqrt = None
-_Abs = None
-_PowTensor = None
-_ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists. The hot paths' helpers and op
+    classes are module globals: one lookup per use."""
+    global Tensor, _wrap, _as_tensor, _ops, _binary, _unary, _to_float
+    global _Add, _Sub, _Mul, _Div, _Neg, _Exp, _Log, _Sin, _Cos, _Tanh, _Sigmoid, _Relu, _Sqrt
+    global _Abs, _PowTensor
+    from ..creation import as_tensor as _as_tensor
+    from ..ops import elementwise as _ops
+    from ..ops.elementwise import Abs as _Abs
+    from ..ops.elementwise import Add as _Add
+    from ..ops.elementwise import Cos as _Cos
+    from ..ops.elementwise import Div as _Div
+    from ..ops.elementwise import Exp as _Exp
+    from ..ops.elementwise import Log as _Log
+    from ..ops.elementwise import Mul as _Mul
+    from ..ops.elementwise import Neg as _Neg
+    from ..ops.elementwise import PowTensor as _PowTensor
+    from ..ops.elementwise import Relu as _Relu
+    from ..ops.elementwise import Sigmoid as _Sigmoid
+    from ..ops.elementwise import Sin as _Sin
+    from ..ops.elementwise import Sqrt as _Sqrt
+    from ..ops.elementwise import Sub as _Sub
+    from ..ops.elementwise import Tanh as _Tanh
+    from ..ops.elementwise import _binary, _to_float, _unary
+    from ..tensor import Tensor, _wrap
 
 
 class ElementwiseMethods:
@@ -280,7 +283,7 @@ class ElementwiseMethods:
         """Elementwise NOT (``~``): logical for bool, two's complement for integers."""
         if self._data.dtype.kind == "f":
             raise _ops._not_impl_dtype("bitwise_not_cpu", self._data.dtype)
-        return _ops._wrap(~self._data)
+        return _wrap(~self._data)
 
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
 
@@ -558,24 +561,6 @@ class ElementwiseMethods:
         return self._inplace(self.bitwise_xor, "bitwise_xor_", other)
 
 
-def _bind() -> None:
-    """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
-    from ..tensor import Tensor as _Tensor
-
-    Tensor = _Tensor
-    from ..ops import elementwise as ops
-
-    _ops = ops
-    # the hot paths' helpers and op classes as module globals: one lookup less per op
-    globals().update(_binary=ops._binary, _unary=ops._unary, _to_float=ops._to_float,
-                     **{"_" + name: getattr(ops, name) for name in _HOT})
-    global _as_tensor
-    from ..creation import as_tensor
-
-    _as_tensor = as_tensor
-
-
 def _no_bool_sub(a, b) -> None:
     """PyTorch refuses ``-`` whenever either side is a bool tensor or a Python bool."""
     if a._data.dtype.kind == "b" or b.__class__ is bool or (
@@ -587,14 +572,11 @@ def _no_bool_sub(a, b) -> None:
 
 
 def _compare(op, a, b, name: str):
-    from ..tensor import Tensor, _wrap
-
     bd = b._data if isinstance(b, Tensor) else b
     try:
         return _wrap(op(a._data, bd))
     except ValueError:
         raise _ops.broadcast_error(name, a, b) from None
-
 
 
 # Unary floating ops generated from one table: method name -> (op class name, what it computes).
@@ -862,7 +844,6 @@ def ge(input, other) -> Tensor:  # noqa: A002
 
 subtract, multiply, divide, true_divide = sub, mul, div, div
 negative, absolute = neg, abs
-
 
 
 _MISSING = object()

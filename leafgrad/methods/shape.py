@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 from .. import dtypes as _dt
 from .._dims import parse_dims, parse_size_neg
@@ -22,10 +21,13 @@ __all__ = [
     "unflatten", "unique", "unique_consecutive", "unsqueeze", "vstack",
 ]
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
-_ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _ops
+    from ..ops import movement as _ops
+    from ..tensor import Tensor
 
 
 class ShapeMethods:
@@ -389,17 +391,6 @@ class ShapeMethods:
 
     def __setitem__(self, index, value) -> None:
         _ops.setitem(self, index, value)
-
-
-def _bind() -> None:
-    """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
-    from ..tensor import Tensor as _Tensor
-
-    Tensor = _Tensor
-    from ..ops import movement as ops
-
-    _ops = ops
 
 
 # -- free functions (leafgrad.add(a, b), ...) ------------------------------------------------
