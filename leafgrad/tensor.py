@@ -17,14 +17,17 @@ from .autograd.grad_mode import state as _grad_state
 from .autograd.node import EPOCH as _EPOCH
 from .autograd.node import RemovableHandle
 from .dtypes import FROM_NP
-from .methods import elementwise as _m_elementwise
 from .methods import linalg as _m_linalg
 from .methods import reduce as _m_reduce
-from .methods import shape as _m_shape
 from .methods.elementwise import ElementwiseMethods
+from .methods.elementwise import arith as _m_ew_arith
+from .methods.elementwise import binary as _m_ew_binary
+from .methods.elementwise import mixin as _m_ew_mixin
 from .methods.linalg import LinalgMethods
 from .methods.reduce import ReductionMethods
 from .methods.shape import ShapeMethods
+from .methods.shape import functions as _m_shape_functions
+from .methods.shape import mixin as _m_shape_mixin
 from .size import Size, parse_size
 
 
@@ -842,7 +845,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
 # The op modules import Tensor, and Tensor's own imports (autograd, the method mixins) load
 # before it exists. Each module that needs names from this one or from the op modules imports
 # them in its `_link()`, which runs here, once, now that Tensor exists.
-for _m in (_node, _function, _engine, _m_elementwise, _m_linalg, _m_reduce, _m_shape):
+for _m in (_node, _function, _engine, _m_ew_mixin, _m_ew_arith, _m_ew_binary, _m_linalg,
+           _m_reduce, _m_shape_mixin, _m_shape_functions):
     _m._link()
 _link()
 del _m
