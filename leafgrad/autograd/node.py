@@ -134,10 +134,11 @@ class AccumulateGrad(Node):
 
 
 class Op(Node):
-    """Base of every differentiable op: ``forward`` on raw arrays, ``backward`` on Tensors.
+    """Base of every differentiable op: ``forward`` on raw arrays; ``backward`` written once, run
+    on raw arrays in a plain backward and on Tensors with ``create_graph`` (``leafgrad.ops.dual``).
 
-    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), a PyTorch
-    node ``name`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
+    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), the PyTorch
+    node name ``name_`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
     whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
     """
 

@@ -28,7 +28,6 @@ from ..stepper import (
 from .capture import (
     Recorder,
     _capturing_run_backward,
-    _original_run_backward,
     _recorders,
     explaining,
 )

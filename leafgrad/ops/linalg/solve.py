@@ -39,19 +39,11 @@ def _mask(x, m):
     return x * m if not isinstance(x, Tensor) else x * _wrap(m.astype(x._data.dtype))
 
 
-def _tri_mask(n: int, m: int, k: int, lower: bool):
-    return np.tri(n, m, k, dtype=bool) if lower else ~np.tri(n, m, k - 1, dtype=bool)
-
-
 def _diag_embed(v):
     """Batched diagonal matrices from vectors (dual)."""
     n = _raw(v).shape[-1]
     eye = np.eye(n, dtype=_raw(v).dtype)
     return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
-
-
-def _dmatmul(a, b):
-    return a @ b
 
 
 def _check_square(a: Tensor, op: str) -> None:

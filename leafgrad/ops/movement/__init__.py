@@ -32,7 +32,6 @@ from .gather import (
     _check_bounds,
     _long_index,
     _return_type,
-    _scatter_add_raw,
     _take,
     argsort,
     gather,

@@ -5,19 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record_unary
 from .views import _ax_slice, _new, expand_to, reshape
-
-
-def _scatter_add_raw(g, index, shape: tuple):
-    """Zeros of ``shape`` plus ``g`` added at ``index`` (repeats accumulate)."""
-    xp = array_module(g)
-    out = xp.zeros(shape, dtype=g.dtype)
-    xp.add.at(out, index, g)
-    return out
 
 
 # -- structseq-like named tuples (torch.return_types.*) ------------------------------------------

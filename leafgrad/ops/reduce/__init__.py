@@ -128,7 +128,6 @@ from .sums import (
     _empty_check,
     _exp,
     _expand_back,
-    _float_np,
     _keep,
     _nelem,
     _new,

@@ -171,10 +171,6 @@ def _keep(a, in_shape: tuple, dims, keepdim: bool):
     return a.reshape(tuple(shape))
 
 
-def _float_np(x: Tensor):
-    return x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
-
-
 def _nelem(shape: tuple, dims) -> int:
     n = 1
     for k, s in enumerate(shape):
