@@ -28,6 +28,7 @@ from .methods.reduce import ReductionMethods
 from .methods.shape import ShapeMethods
 from .methods.shape import functions as _m_shape_functions
 from .methods.shape import mixin as _m_shape_mixin
+from .ops import dual as _dual
 from .size import Size, parse_size
 
 
@@ -846,7 +847,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
 # before it exists. Each module that needs names from this one or from the op modules imports
 # them in its `_link()`, which runs here, once, now that Tensor exists.
 for _m in (_node, _function, _engine, _m_ew_mixin, _m_ew_arith, _m_ew_binary, _m_linalg,
-           _m_reduce, _m_shape_mixin, _m_shape_functions):
+           _m_reduce, _m_shape_mixin, _m_shape_functions, _dual):
     _m._link()
 _link()
 del _m

@@ -334,11 +334,6 @@ def _fit(fn, results: tuple, grad) -> tuple:
     return tuple(out)
 
 
-def sum_to(g, shape: tuple, fn=None, i: int = 0):
-    """Sum ``g`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
-    return dual.sum_to(g, shape, fn, i)
-
-
 def _run_pre_hooks(fn, g, shared: set, raw: bool):
     """Tensor hooks and retain_grad on ``fn``'s outputs, then the node's own pre-hooks."""
     x = fn._x

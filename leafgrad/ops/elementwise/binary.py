@@ -13,8 +13,7 @@ from ...dtypes import FROM_NP
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record, record2, record_unary
-from .dispatch import _flt, _new, _not_impl_dtype, _operands, _raw, _zeros_of, broadcast_error
-from .unary import _d_exp, _d_floor, _d_log, _d_trunc
+from .dispatch import _flt, _new, _not_impl_dtype, _operands, broadcast_error
 
 
 # -- binary ops ---------------------------------------------------------------------------------
@@ -29,7 +28,7 @@ class Maximum(Op):
         return np.maximum(a, b)
 
     def backward(self, grad):
-        a, b = (_raw(v) for v in self.saved(grad))
+        a, b = (dual.raw(v) for v in self.saved(grad))
         # NOTE: PyTorch splits the gradient half/half where a == b (and gives it to both at nan)
         eq = a == b
         half = dual.where(eq, grad / 2, grad)
@@ -65,7 +64,7 @@ class Fmax(Op):
         return np.fmax(a, b)
 
     def backward(self, grad):
-        a, b = (_raw(v) for v in self.saved(grad))
+        a, b = (dual.raw(v) for v in self.saved(grad))
         # NOTE: PyTorch gives a tie (and a nan in b) to a
         m = ((a >= b) if self._is_max else (a <= b)) | np.isnan(b)
         nf = self.next_functions
@@ -99,7 +98,7 @@ class Atan2(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         r = a * a + b * b
-        zero = _raw(r) == 0
+        zero = dual.raw(r) == 0
         nf = self.next_functions
         return (dual.where(zero, 0.0, grad * b / r) if nf[0][0] is not None else None,
                 dual.where(zero, 0.0, -grad * a / r) if nf[1][0] is not None else None)
@@ -147,7 +146,7 @@ class Xlogy(Op):
         nf = self.next_functions
         ga = gb = None
         if nf[0][0] is not None:
-            ga = dual.where((_raw(a) == 0) & (_raw(b) <= 0), 0.0, grad * _d_log(b))
+            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
         if nf[1][0] is not None:
             gb = grad * a / b
         return ga, gb
@@ -166,7 +165,7 @@ class XlogyScalarOther(Op):
         o = self.other
         lg = math.log(o) if o > 0 else (-math.inf if o == 0 else math.nan)
         if o <= 0:
-            return dual.where(_raw(self.saved(grad)[0]) == 0, 0.0, grad * lg)
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, grad * lg)
         return grad * lg
 
 
@@ -196,8 +195,8 @@ class Logaddexp(Op):
         a, b = self.saved(grad)
         nf = self.next_functions
         with np.errstate(over="ignore"):
-            return (grad / (_d_exp(b - a) + 1) if nf[0][0] is not None else None,
-                    grad / (_d_exp(a - b) + 1) if nf[1][0] is not None else None)
+            return (grad / (dual.exp(b - a) + 1) if nf[0][0] is not None else None,
+                    grad / (dual.exp(a - b) + 1) if nf[1][0] is not None else None)
 
 
 class Logaddexp2(Op):
@@ -236,8 +235,8 @@ class Copysign(Op):
         ga = None
         if nf[0][0] is not None:
             # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
-            ga = dual.where(_raw(a) == 0, 0.0, grad * self.result(grad) / a)
-        return ga, (_zeros_of(grad) if nf[1][0] is not None else None)
+            ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
+        return ga, (dual.zeros_like(grad) if nf[1][0] is not None else None)
 
 
 class CopysignScalar(Op):
@@ -252,7 +251,7 @@ class CopysignScalar(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return dual.where(_raw(x) == 0, 0.0, grad * self.result(grad) / x)
+        return dual.where(dual.raw(x) == 0, 0.0, grad * self.result(grad) / x)
 
 
 def _int_zero_check(a, b, op: str):
@@ -279,7 +278,7 @@ class Remainder(Op):
         a, b = self.saved(grad)
         nf = self.next_functions
         return (grad if nf[0][0] is not None else None,
-                -grad * _d_floor(a / b) if nf[1][0] is not None else None)
+                -grad * dual.floor(a / b) if nf[1][0] is not None else None)
 
 
 class Fmod(Remainder):
@@ -297,7 +296,7 @@ class Fmod(Remainder):
         a, b = self.saved(grad)
         nf = self.next_functions
         return (grad if nf[0][0] is not None else None,
-                -grad * _d_trunc(a / b) if nf[1][0] is not None else None)
+                -grad * dual.trunc(a / b) if nf[1][0] is not None else None)
 
 
 class RemainderScalar(Op):
@@ -356,8 +355,8 @@ class DivRounded(Op):
 
     def backward(self, grad):
         nf = self.next_functions
-        return (_zeros_of(grad) if nf[0][0] is not None else None,
-                _zeros_of(grad) if nf[1][0] is not None else None)
+        return (dual.zeros_like(grad) if nf[0][0] is not None else None,
+                dual.zeros_like(grad) if nf[1][0] is not None else None)
 
 
 class DivRoundedScalar(Op):
@@ -371,7 +370,7 @@ class DivRoundedScalar(Op):
         return _div_rounded(x, self.other, self.mode)
 
     def backward(self, grad):
-        return _zeros_of(grad)
+        return dual.zeros_like(grad)
 
 
 def div_rounded(a: Tensor, b, mode: str) -> Tensor:

@@ -19,7 +19,6 @@ from .dispatch import (
     _new,
     _not_impl_dtype,
     _operands,
-    _raw,
     _unary_with,
     broadcast_error,
 )
@@ -255,10 +254,10 @@ class PowTensor(Op):
         ga = gb = None
         if nf[0][0] is not None:
             # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
-            ga = dual.where(_raw(b == 0), 0.0, grad * b * a ** (b - 1))
+            ga = dual.where(dual.raw(b == 0), 0.0, grad * b * a ** (b - 1))
         if nf[1][0] is not None:
             # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
-            gb = dual.where(_raw((a == 0) & (b >= 0)), 0.0,
+            gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
                             grad * self.result(grad) * dual.log(a))
         return ga, gb
 

@@ -141,16 +141,6 @@ def _binary(cls, a: Tensor, b) -> Tensor:
     return _wrap(out)
 
 
-def _raw(x):
-    """The raw array of a (bool) Tensor, or the array itself."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _zeros_of(grad):
-    """A zero gradient shaped like ``grad`` (PyTorch's zeros_like for piecewise-constant ops)."""
-    return grad * 0
-
-
 def _flt(a, b=None):
     """Cast integer/bool operands of a floating op to the default float dtype."""
     if a.dtype.kind != "f":

@@ -10,7 +10,7 @@ from ...dtypes import FROM_NP
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record, record2
-from .dispatch import _binary, _new, _raw, _unary_with, broadcast_error
+from .dispatch import _binary, _new, _unary_with, broadcast_error
 
 
 # -- clamp -------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ class Clamp(Op):
         return x
 
     def backward(self, grad):
-        x = _raw(self.saved(grad)[0])
+        x = dual.raw(self.saved(grad)[0])
         # NOTE: PyTorch passes the gradient at the bounds themselves (>= and <=)
         if self.min is None:
             m = x <= self.max
@@ -71,7 +71,7 @@ class ClampTensor(Op):
         return x
 
     def backward(self, grad):
-        x, lo, hi = (_raw(v) for v in self.saved(grad))
+        x, lo, hi = (dual.raw(v) for v in self.saved(grad))
         nf = self.next_functions
         gx = glo = ghi = None
         if nf[0][0] is not None:
@@ -100,7 +100,7 @@ class ClampMinTensor(Op):
         return np.maximum(a, b)
 
     def backward(self, grad):
-        a, b = (_raw(v) for v in self.saved(grad))
+        a, b = (dual.raw(v) for v in self.saved(grad))
         m = a >= b
         nf = self.next_functions
         return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
@@ -117,7 +117,7 @@ class ClampMaxTensor(Op):
         return np.minimum(a, b)
 
     def backward(self, grad):
-        a, b = (_raw(v) for v in self.saved(grad))
+        a, b = (dual.raw(v) for v in self.saved(grad))
         m = a <= b
         nf = self.next_functions
         return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,

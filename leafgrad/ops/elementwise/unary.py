@@ -10,7 +10,7 @@ import numpy as np
 from ...autograd.node import Op
 from ...tensor import Tensor
 from .. import dual
-from .dispatch import _raw, _to_float, _unary, _unary_with, _zeros_of
+from .dispatch import _to_float, _unary, _unary_with
 from .special import (
     _SQRT_PI,
     _TWO_OVER_SQRT_PI,
@@ -26,33 +26,6 @@ from .special import (
 # == the full elementwise surface ================================================================
 # Helpers for backward formulas beyond leafgrad.ops.dual, in its style: a Tensor method when the
 # formula builds a graph (create_graph), the NumPy function on raw arrays otherwise.
-def _dual1(method: str, np_fn):
-    def f(x):
-        return getattr(x, method)() if isinstance(x, Tensor) else np_fn(x)
-
-    f.__name__ = method
-    return f
-
-
-_d_exp = _dual1("exp", np.exp)
-_d_sqrt = _dual1("sqrt", np.sqrt)
-_d_log = _dual1("log", np.log)
-_d_cos = _dual1("cos", np.cos)
-_d_sin = _dual1("sin", np.sin)
-_d_cosh = _dual1("cosh", np.cosh)
-_d_sinh = _dual1("sinh", np.sinh)
-_d_floor = _dual1("floor", np.floor)
-_d_trunc = _dual1("trunc", np.trunc)
-
-
-def _d_digamma(x):
-    return x.digamma() if isinstance(x, Tensor) else _digamma_np(x)
-
-
-def _d_polygamma(n: int, x):
-    return polygamma(n, x) if isinstance(x, Tensor) else _polygamma_np(n, x)
-
-
 # -- unary float ops ------------------------------------------------------------------------------
 class _UnaryFloat(Op):
     """Base for unary ops that save their input; subclasses give forward, backward, formula."""
@@ -172,7 +145,7 @@ class Asin(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad / _d_sqrt(-(x * x) + 1)
+        return grad / dual.sqrt(-(x * x) + 1)
 
 
 class Acos(_UnaryFloat):
@@ -186,7 +159,7 @@ class Acos(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return -grad / _d_sqrt(-(x * x) + 1)
+        return -grad / dual.sqrt(-(x * x) + 1)
 
 
 class Atan(_UnaryFloat):
@@ -212,7 +185,7 @@ class Sinh(_UnaryFloat):
             return np.sinh(x)
 
     def backward(self, grad):
-        return grad * _d_cosh(self.saved(grad)[0])
+        return grad * dual.cosh(self.saved(grad)[0])
 
 
 class Cosh(_UnaryFloat):
@@ -225,7 +198,7 @@ class Cosh(_UnaryFloat):
             return np.cosh(x)
 
     def backward(self, grad):
-        return grad * _d_sinh(self.saved(grad)[0])
+        return grad * dual.sinh(self.saved(grad)[0])
 
 
 class Asinh(_UnaryFloat):
@@ -238,7 +211,7 @@ class Asinh(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad / _d_sqrt(x * x + 1)
+        return grad / dual.sqrt(x * x + 1)
 
 
 class Acosh(_UnaryFloat):
@@ -252,7 +225,7 @@ class Acosh(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad / _d_sqrt(x * x - 1)
+        return grad / dual.sqrt(x * x - 1)
 
 
 class Atanh(_UnaryFloat):
@@ -287,7 +260,7 @@ class Logit(_UnaryFloat):
         if self.eps is None:
             return g
         # NOTE: with eps, PyTorch's gradient is 0 outside [eps, 1 - eps] (the clamped region)
-        xr = _raw(x)
+        xr = dual.raw(x)
         return dual.where((xr < self.eps) | (xr > 1 - self.eps), 0.0, g)
 
 
@@ -301,7 +274,7 @@ class Erf(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * (_d_exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+        return grad * (dual.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 
 
 class Erfc(_UnaryFloat):
@@ -314,7 +287,7 @@ class Erfc(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * (_d_exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+        return grad * (dual.exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
 
 
 class Erfinv(_UnaryFloat):
@@ -329,7 +302,7 @@ class Erfinv(_UnaryFloat):
 
     def backward(self, grad):
         out = self.result(grad)
-        return grad * (_d_exp(out * out) * (_SQRT_PI / 2))
+        return grad * (dual.exp(out * out) * (_SQRT_PI / 2))
 
 
 class Lgamma(_UnaryFloat):
@@ -341,7 +314,7 @@ class Lgamma(_UnaryFloat):
         return _lgamma_np(x)
 
     def backward(self, grad):
-        return grad * _d_digamma(self.saved(grad)[0])
+        return grad * dual.digamma(self.saved(grad)[0])
 
 
 class Digamma(_UnaryFloat):
@@ -353,7 +326,7 @@ class Digamma(_UnaryFloat):
         return _digamma_np(x)
 
     def backward(self, grad):
-        return grad * _d_polygamma(1, self.saved(grad)[0])
+        return grad * dual.polygamma(1, self.saved(grad)[0])
 
 
 class Polygamma(_UnaryFloat):
@@ -365,7 +338,7 @@ class Polygamma(_UnaryFloat):
         return _polygamma_np(self.n, x)
 
     def backward(self, grad):
-        return grad * _d_polygamma(self.n + 1, self.saved(grad)[0])
+        return grad * dual.polygamma(self.n + 1, self.saved(grad)[0])
 
 
 def polygamma(n: int, x: Tensor) -> Tensor:
@@ -387,7 +360,7 @@ class _Piecewise(Op):
     __slots__ = ()
 
     def backward(self, grad):
-        return _zeros_of(grad)
+        return dual.zeros_like(grad)
 
 
 class Floor(_Piecewise):
@@ -494,7 +467,7 @@ class NanToNum(Op):
 
     def backward(self, grad):
         # NOTE: PyTorch multiplies (grad * isfinite(x)), so a nan/inf grad stays nan where x is not
-        return grad * np.isfinite(_raw(self.saved(grad)[0]))
+        return grad * np.isfinite(dual.raw(self.saved(grad)[0]))
 
 
 class Sinc(_UnaryFloat):
@@ -509,5 +482,5 @@ class Sinc(_UnaryFloat):
     def backward(self, grad):
         (x,) = self.saved(grad)
         px = x * math.pi
-        g = grad * ((_d_cos(px) * px - _d_sin(px)) / (px * x))
-        return dual.where(_raw(x) == 0, 0.0, g)
+        g = grad * ((dual.cos(px) * px - dual.sin(px)) / (px * x))
+        return dual.where(dual.raw(x) == 0, 0.0, g)

@@ -6,13 +6,13 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
+from .. import dual
 from .._apply import record, record_unary
-from ..dual import mT, unsqueeze
 from ..elementwise import _operands
 from ..reduce import _outs, record_multi, return_type
 from .einsum import builtins_max
 from .products import _new
-from .solve import _check_float, _check_square, _diag_embed, _dsolve_tri, _lapack, _mask, _raw
+from .solve import _check_float, _check_square, _lapack
 
 
 # -- decompositions --------------------------------------------------------------------------------
@@ -25,7 +25,7 @@ class Cholesky(Op):
 
     def forward(self, a):
         L = _lapack(np.linalg.cholesky, "linalg.cholesky", a)  # noqa: N806
-        return np.ascontiguousarray(mT(L)) if self.upper else L
+        return np.ascontiguousarray(dual.mT(L)) if self.upper else L
 
     def backward(self, grad):
         return _cholesky_backward(grad, self.result(grad), self.upper)
@@ -34,16 +34,16 @@ class Cholesky(Op):
 def _cholesky_backward(grad, L, upper: bool):  # noqa: N803
     """PyTorch's cholesky_backward (Murray 2016): L^-H phi(L^H gL) L^-1 (dual)."""
     if upper:
-        L = mT(L)  # noqa: N806
-        grad = mT(grad)
-    n = _raw(L).shape[-1]
+        L = dual.mT(L)  # noqa: N806
+        grad = dual.mT(grad)
+    n = dual.raw(L).shape[-1]
     low = np.tril(np.ones((n, n), bool))
     strict = np.tril(np.ones((n, n), bool), -1)
-    ga = _mask(mT(L) @ grad, low)
-    ga = (ga + mT(_mask(ga, strict))) * 0.5
+    ga = dual.mask(dual.mT(L) @ grad, low)
+    ga = (ga + dual.mT(dual.mask(ga, strict))) * 0.5
     # gA = L^{-H} gA L^{-1}
-    ga = _dsolve_tri(mT(L), ga, True, True, False)
-    ga = _dsolve_tri(L, ga, False, False, False)
+    ga = dual.solve_triangular(dual.mT(L), ga, True, True, False)
+    ga = dual.solve_triangular(L, ga, False, False, False)
     return ga
 
 
@@ -81,7 +81,7 @@ class Qr(Op):
     def backward(self, gq, gr):
         g0 = gq if gq is not None else gr
         q, r = _outs(self, g0)
-        m, n = _raw(q).shape[-2], _raw(r).shape[-1]
+        m, n = dual.raw(q).shape[-2], dual.raw(r).shape[-1]
         if m < n or self.mode == "complete" and m > n:
             raise NotImplementedError(
                 "The derivative of linalg.qr is implemented here for mode='reduced' with "
@@ -89,19 +89,19 @@ class Qr(Op):
         k = n
         mm_ = 0.0
         if gr is not None:
-            mm_ = r @ mT(gr)
+            mm_ = r @ dual.mT(gr)
         if gq is not None:
-            mm_ = mm_ - mT(gq) @ q
+            mm_ = mm_ - dual.mT(gq) @ q
         low = np.tril(np.ones((k, k), bool), -1)
         diag = np.eye(k, dtype=bool)
         if isinstance(mm_, float):
             c = 0.0
         else:
-            lo = _mask(mm_, low)
-            c = lo + mT(lo) + _mask(mm_, diag)
+            lo = dual.mask(mm_, low)
+            c = lo + dual.mT(lo) + dual.mask(mm_, diag)
         b = (gq if gq is not None else 0.0) + q @ c
         # gA = b R^{-T}: solve R X^T = b^T  (R upper triangular)
-        return mT(_dsolve_tri(r, mT(b), True, True, False))
+        return dual.mT(dual.solve_triangular(r, dual.mT(b), True, True, False))
 
 
 def qr(a: Tensor, mode: str = "reduced"):
@@ -138,8 +138,8 @@ class Svd(Op):
     def backward(self, gu, gs, gvh):
         g0 = gu if gu is not None else gs if gs is not None else gvh
         u, s, vh = _outs(self, g0)
-        k = _raw(s).shape[-1]
-        m, n = _raw(u).shape[-2], _raw(vh).shape[-1]
+        k = dual.raw(s).shape[-1]
+        m, n = dual.raw(u).shape[-2], dual.raw(vh).shape[-1]
         if self.full:
             u = u[..., :, :k] if isinstance(u, Tensor) else u[..., :, :k]
             vh = vh[..., :k, :] if isinstance(vh, Tensor) else vh[..., :k, :]
@@ -148,10 +148,10 @@ class Svd(Op):
             if gvh is not None:
                 gvh = gvh[..., :k, :]
         if gu is None and gvh is None:
-            return (u * unsqueeze(gs, -2)) @ vh
-        v = mT(vh)
-        gv = mT(gvh) if gvh is not None else None
-        s_r = _raw(s)
+            return (u * dual.unsqueeze(gs, -2)) @ vh
+        v = dual.mT(vh)
+        gv = dual.mT(gvh) if gvh is not None else None
+        s_r = dual.raw(s)
         s2 = s_r * s_r
         with np.errstate(divide="ignore"):
             e = s2[..., None, :] - s2[..., :, None]  # e[i, j] = s_j^2 - s_i^2
@@ -159,23 +159,23 @@ class Svd(Op):
             e[..., idx, idx] = np.inf
             f = 1.0 / e
         fc = _wrap(f) if isinstance(g0, Tensor) else f
-        su = unsqueeze(s, -2)  # S as a row: multiplies columns
-        sl = unsqueeze(s, -1)
+        su = dual.unsqueeze(s, -2)  # S as a row: multiplies columns
+        sl = dual.unsqueeze(s, -1)
         inner_ = 0.0
         if gu is not None:
-            uhgu = mT(u) @ gu
-            inner_ = (uhgu - mT(uhgu)) * su
+            uhgu = dual.mT(u) @ gu
+            inner_ = (uhgu - dual.mT(uhgu)) * su
         if gv is not None:
-            vhgv = mT(v) @ gv
-            inner_ = inner_ + sl * (vhgv - mT(vhgv))
+            vhgv = dual.mT(v) @ gv
+            inner_ = inner_ + sl * (vhgv - dual.mT(vhgv))
         inner_ = inner_ * fc
         if gs is not None:
-            inner_ = inner_ + _diag_embed(gs)
+            inner_ = inner_ + dual.diag_embed(gs)
         ga = u @ inner_ @ vh
         if gu is not None and m > k:
-            ga = ga + ((gu - u @ (mT(u) @ gu)) / su) @ vh
+            ga = ga + ((gu - u @ (dual.mT(u) @ gu)) / su) @ vh
         if gv is not None and n > k:
-            ga = ga + u @ mT((gv - v @ (mT(v) @ gv)) / su)
+            ga = ga + u @ dual.mT((gv - v @ (dual.mT(v) @ gv)) / su)
         return ga
 
 
@@ -219,21 +219,21 @@ class Eigh(Op):
     def backward(self, gl, gv):
         g0 = gl if gl is not None else gv
         lam, v = _outs(self, g0)
-        n = _raw(lam).shape[-1]
-        lr = _raw(lam)
+        n = dual.raw(lam).shape[-1]
+        lr = dual.raw(lam)
         e = lr[..., None, :] - lr[..., :, None]
         idx = np.arange(n)
         e[..., idx, idx] = 1.0
         ga = 0.0
         if gv is not None:
-            vhgv = mT(v) @ gv
-            vhgv = (vhgv - mT(vhgv)) * 0.5
+            vhgv = dual.mT(v) @ gv
+            vhgv = (vhgv - dual.mT(vhgv)) * 0.5
             ga = vhgv * (1.0 / (_wrap(e) if isinstance(g0, Tensor) else e))
             offd = ~np.eye(n, dtype=bool)
-            ga = _mask(ga, offd)
+            ga = dual.mask(ga, offd)
         if gl is not None:
-            ga = ga + _diag_embed(gl)
-        return v @ ga @ mT(v)
+            ga = ga + dual.diag_embed(gl)
+        return v @ ga @ dual.mT(v)
 
 
 def eigh(a: Tensor, UPLO: str = "L"):  # noqa: N803
@@ -263,16 +263,16 @@ def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 def _pinv_backward(grad, pa, a):
     """PyTorch's pinv_backward (real case)."""
-    m, n = _raw(a).shape[-2], _raw(a).shape[-1]
-    pah = mT(pa)
-    gh = mT(grad)
+    m, n = dual.raw(a).shape[-2], dual.raw(a).shape[-1]
+    pah = dual.mT(pa)
+    gh = dual.mT(grad)
     if m <= n:
         k = gh @ pa
         kpah = k @ pah
-        return -mT(pa @ k) + kpah - (a @ pa) @ kpah + (pah @ pa) @ (gh - k @ a)
+        return -dual.mT(pa @ k) + kpah - (a @ pa) @ kpah + (pah @ pa) @ (gh - k @ a)
     k = pa @ gh
     pahk = pah @ k
-    return -mT(k @ pa) + (gh - a @ k) @ pa @ pah + pahk - pahk @ pa @ a
+    return -dual.mT(k @ pa) + (gh - a @ k) @ pa @ pah + pahk - pahk @ pa @ a
 
 
 class Pinv(Op):
@@ -302,7 +302,7 @@ def _pinv_np(a, atol, rtol, hermitian):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     tol = np.maximum(atol, rtol * s[..., :1])
     sinv = np.where(s > tol, 1.0 / np.where(s > tol, s, 1), 0).astype(a.dtype)
-    return (mT(vh) * sinv[..., None, :]) @ mT(u)
+    return (dual.mT(vh) * sinv[..., None, :]) @ dual.mT(u)
 
 
 def pinv(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
@@ -332,8 +332,8 @@ class Lstsq(Op):
         a, b = self.saved(grad)
         nf = self.next_functions
         pa = pinv(a) if isinstance(a, Tensor) else _pinv_np(a, None, None, False)
-        ga = _pinv_backward(grad @ mT(b), pa, a) if nf[0][0] is not None else None
-        gb = mT(pa) @ grad if nf[1][0] is not None else None
+        ga = _pinv_backward(grad @ dual.mT(b), pa, a) if nf[0][0] is not None else None
+        gb = dual.mT(pa) @ grad if nf[1][0] is not None else None
         return ga, gb
 
 

@@ -6,10 +6,11 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
+from .. import dual
 from .._apply import record
 from ..elementwise import _operands
 from .products import _new, matmul
-from .solve import _check_square, _raw, inv
+from .solve import _check_square, inv
 
 # -- einsum and friends ----------------------------------------------------------------------------
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -77,7 +78,7 @@ class Einsum(Op):
 
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
-        shape = _raw(ops[i]).shape
+        shape = dual.raw(ops[i]).shape
         # repeated letters in the operand (diagonals): rename, add identity operands
         seen, new_term, extra, extra_terms = {}, "", [], []
         used = set("".join(self.terms) + self.out_term)
@@ -86,7 +87,7 @@ class Einsum(Op):
             if c in seen:
                 f = free.pop(0)
                 new_term += f
-                e = np.eye(shape[k], dtype=_raw(grad).dtype)
+                e = np.eye(shape[k], dtype=dual.raw(grad).dtype)
                 extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
                 extra_terms.append(c + f)
             else:
@@ -227,14 +228,8 @@ class Cross(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         nf = self.next_functions
-        return (_dcross(b, grad, self.dim) if nf[0][0] is not None else None,
-                _dcross(grad, a, self.dim) if nf[1][0] is not None else None)
-
-
-def _dcross(a, b, dim: int):
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return _cross(a, b, dim)
-    return np.cross(a, b, axis=dim)
+        return (dual.cross(b, grad, self.dim) if nf[0][0] is not None else None,
+                dual.cross(grad, a, self.dim) if nf[1][0] is not None else None)
 
 
 def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:

@@ -1,10 +1,10 @@
-"""The helpers linear-algebra formulas call (added to leafgrad.autograd.formula's namespace)."""
+"""Linear algebra's own derivative helpers that its formulas name (leafgrad.autograd.formula
+adds them to its namespace, after leafgrad.ops.dual's vocabulary)."""
 
 from __future__ import annotations
 
-from ...tensor import Tensor
-from .decomp import Eigh, Qr, Svd, _cholesky_backward, _pinv_backward, _pinv_np, pinv
-from .einsum import Einsum, _dcross
+from .decomp import Eigh, Qr, Svd, _cholesky_backward, _pinv_backward
+from .einsum import Einsum
 from .products import _new
 from .solve import _cholesky_solve_backward, _solve_backward, _solve_triangular_backward
 
@@ -35,15 +35,10 @@ def _einsum_grad(terms, out_term, i: int, grad, operands):
     return fn._grad_for(i, grad, operands)
 
 
-def _pinv_dual(a):
-    return pinv(a) if isinstance(a, Tensor) else _pinv_np(a, None, None, False)
-
-
-# Helpers the op formulas above call (added to leafgrad.autograd.formula's namespace).
 FORMULA_HELPERS = {
-    "cross": _dcross, "solve_backward": _solve_backward,
+    "solve_backward": _solve_backward,
     "solve_triangular_backward": _solve_triangular_backward,
     "cholesky_solve_backward": _cholesky_solve_backward, "cholesky_backward": _cholesky_backward,
     "qr_backward": _qr_backward, "svd_backward": _svd_backward, "eigh_backward": _eigh_backward,
-    "einsum_grad": _einsum_grad, "pinv_backward": _pinv_backward, "pinv": _pinv_dual,
+    "einsum_grad": _einsum_grad, "pinv_backward": _pinv_backward,
 }

@@ -7,8 +7,8 @@ import numpy as np
 from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor
+from .. import dual
 from .._apply import record
-from ..dual import mT, squeeze, t, unsqueeze
 from ..elementwise import _operands
 
 _new = object.__new__
@@ -30,8 +30,8 @@ class Mm(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         nf = self.next_functions
-        return (grad @ mT(b) if nf[0][0] is not None else None,
-                mT(a) @ grad if nf[1][0] is not None else None)
+        return (grad @ dual.mT(b) if nf[0][0] is not None else None,
+                dual.mT(a) @ grad if nf[1][0] is not None else None)
 
 
 class Mv(Op):
@@ -45,8 +45,8 @@ class Mv(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         nf = self.next_functions
-        return (unsqueeze(grad, 1) * unsqueeze(b, 0) if nf[0][0] is not None else None,
-                t(a) @ grad if nf[1][0] is not None else None)
+        return (dual.unsqueeze(grad, 1) * dual.unsqueeze(b, 0) if nf[0][0] is not None else None,
+                dual.t(a) @ grad if nf[1][0] is not None else None)
 
 
 class Dot(Op):
@@ -79,22 +79,22 @@ class Matmul(Op):
         a, b = self.saved(grad)
         nf = self.next_functions
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
-        a2 = unsqueeze(a, 0) if a_vec else a
-        b2 = unsqueeze(b, -1) if b_vec else b
+        a2 = dual.unsqueeze(a, 0) if a_vec else a
+        b2 = dual.unsqueeze(b, -1) if b_vec else b
         g = grad
         if a_vec:
-            g = unsqueeze(g, -2)
+            g = dual.unsqueeze(g, -2)
         if b_vec:
-            g = unsqueeze(g, -1)
+            g = dual.unsqueeze(g, -1)
         ga = gb = None
         if nf[0][0] is not None:
-            ga = g @ mT(b2)
+            ga = g @ dual.mT(b2)
             if a_vec:
-                ga = squeeze(ga, -2)
+                ga = dual.squeeze(ga, -2)
         if nf[1][0] is not None:
-            gb = mT(a2) @ g
+            gb = dual.mT(a2) @ g
             if b_vec:
-                gb = squeeze(gb, -1)
+                gb = dual.squeeze(gb, -1)
         # the engine sums the broadcast batch dims back to each input's shape
         return ga, gb
 
@@ -263,10 +263,10 @@ class Addmm(Op):
         return gc, ga, gb
 
     def _ga(self, g, b):
-        return g @ mT(b)
+        return g @ dual.mT(b)
 
     def _gb(self, g, a):
-        return mT(a) @ g
+        return dual.mT(a) @ g
 
 
 class Addmv(Addmm):
@@ -276,10 +276,10 @@ class Addmv(Addmm):
     __slots__ = ()
 
     def _ga(self, g, b):
-        return unsqueeze(g, -1) * unsqueeze(b, 0)
+        return dual.unsqueeze(g, -1) * dual.unsqueeze(b, 0)
 
     def _gb(self, g, a):
-        return t(a) @ g
+        return dual.t(a) @ g
 
 
 class Baddbmm(Addmm):
@@ -302,10 +302,10 @@ class Addbmm(Addmm):
         return p + (c if self.beta == 1 else c * self.beta)
 
     def _ga(self, g, b):
-        return unsqueeze(g, 0) @ mT(b)
+        return dual.unsqueeze(g, 0) @ dual.mT(b)
 
     def _gb(self, g, a):
-        return mT(a) @ unsqueeze(g, 0)
+        return dual.mT(a) @ dual.unsqueeze(g, 0)
 
 
 def _addmm(cls, c: Tensor, a: Tensor, b: Tensor, beta, alpha, check) -> Tensor:

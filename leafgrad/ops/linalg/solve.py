@@ -7,8 +7,8 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
+from .. import dual
 from .._apply import record, record_unary
-from ..dual import mT, squeeze, unsqueeze
 from ..elementwise import _operands
 from ..reduce import return_type
 from .products import _new, _shape_str
@@ -18,32 +18,6 @@ from .products import _new, _shape_str
 # PyTorch's (FunctionsManual.cpp), written with operators and the dual helpers below so that a
 # create_graph backward records them (higher derivatives for free).
 # ================================================================================================
-
-
-def _raw(x):
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _dinv(a):
-    """Matrix inverse (dual)."""
-    return inv(a) if isinstance(a, Tensor) else np.linalg.inv(a)
-
-
-def _dsolve(a, b):
-    """``a^{-1} b`` for matrix ``b`` (dual)."""
-    return solve(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else np.linalg.solve(a, b)
-
-
-def _mask(x, m):
-    """``x`` times a constant 0/1 mask (triangle selection), dual."""
-    return x * m if not isinstance(x, Tensor) else x * _wrap(m.astype(x._data.dtype))
-
-
-def _diag_embed(v):
-    """Batched diagonal matrices from vectors (dual)."""
-    n = _raw(v).shape[-1]
-    eye = np.eye(n, dtype=_raw(v).dtype)
-    return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
 
 
 def _check_square(a: Tensor, op: str) -> None:
@@ -87,7 +61,7 @@ class Inv(Op):
 
     def backward(self, grad):
         ai = self.result(grad)
-        return -(mT(ai) @ grad @ mT(ai))
+        return -(dual.mT(ai) @ grad @ dual.mT(ai))
 
 
 def inv(a: Tensor) -> Tensor:
@@ -116,7 +90,7 @@ class Det(Op):
     def backward(self, grad):
         (a,) = self.saved(grad)
         out = self.result(grad)
-        return unsqueeze(unsqueeze(grad * out, -1), -1) * mT(_dinv(a))
+        return dual.unsqueeze(dual.unsqueeze(grad * out, -1), -1) * dual.mT(dual.inv(a))
 
 
 def det(a: Tensor) -> Tensor:
@@ -142,7 +116,7 @@ class Slogdet(Op):
 
     def backward(self, grad):
         (a,) = self.saved(grad)
-        return unsqueeze(unsqueeze(grad, -1), -1) * mT(_dinv(a))
+        return dual.unsqueeze(dual.unsqueeze(grad, -1), -1) * dual.mT(dual.inv(a))
 
 
 def slogdet(a: Tensor):
@@ -201,12 +175,12 @@ class Solve(Op):
 def _solve_backward(grad, a, x, vec: bool, need_a: bool = True):
     """(gA, gB) of X = A^{-1} B (dual)."""
     if vec:
-        grad = unsqueeze(grad, -1)
-        x = unsqueeze(x, -1)
-    gb = _dsolve(mT(a), grad)
-    ga = -(gb @ mT(x)) if need_a else None
+        grad = dual.unsqueeze(grad, -1)
+        x = dual.unsqueeze(x, -1)
+    gb = dual.solve(dual.mT(a), grad)
+    ga = -(gb @ dual.mT(x)) if need_a else None
     if vec:
-        gb = squeeze(gb, -1)
+        gb = dual.squeeze(gb, -1)
     return ga, gb
 
 
@@ -218,7 +192,7 @@ def solve(a: Tensor, b: Tensor, *, left: bool = True) -> Tensor:
     tensor([1.0000, 0.5000])
     """
     if not left:
-        return mT(solve(mT(a), mT(b)))
+        return dual.mT(solve(dual.mT(a), dual.mT(b)))
     _check_square(a, "linalg.solve")
     _check_float(a, "linalg.solve")
     fn = _new(Solve)
@@ -265,26 +239,20 @@ class SolveTriangular(Op):
 
 def _solve_triangular_backward(grad, a, x, upper, left, unit, need_a: bool = True):
     """(gA, gB) of a triangular solve, gA restricted to A's triangle as PyTorch (dual)."""
-    gb = _dsolve_tri(mT(a), grad, not upper, left, unit)
+    gb = dual.solve_triangular(dual.mT(a), grad, not upper, left, unit)
     ga = None
     if need_a:
-        ga = -(gb @ mT(x)) if left else -(mT(x) @ gb)
-        n = _raw(a).shape[-1]
+        ga = -(gb @ dual.mT(x)) if left else -(dual.mT(x) @ gb)
+        n = dual.raw(a).shape[-1]
         k = 1 if unit else 0
         m = np.triu(np.ones((n, n), bool), k) if upper else np.tril(np.ones((n, n), bool), -k)
-        ga = _mask(ga, m)
+        ga = dual.mask(ga, m)
     return ga, gb
 
 
 class TriangularSolve(SolveTriangular):
     name_ = "TriangularSolveBackward0"
     __slots__ = ()
-
-
-def _dsolve_tri(a, b, upper, left, unit):
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return solve_triangular(a, b, upper=upper, left=left, unitriangular=unit)
-    return SolveTriangular.forward(_Tri(upper, left, unit), a, b)
 
 
 class _Tri:
@@ -322,7 +290,7 @@ def triangular_solve(b: Tensor, a: Tensor, upper: bool = True, transpose: bool =
     tensor([[0.],
             [1.]])
     """
-    aa = mT(a) if transpose else a
+    aa = dual.mT(a) if transpose else a
     up = upper != transpose
     x = solve_triangular(aa, b, upper=up, unitriangular=unitriangular, _cls=TriangularSolve)
     return return_type("triangular_solve")(x, a.clone())
@@ -337,7 +305,7 @@ class CholeskySolve(Op):
 
     def forward(self, b, L):  # noqa: N803
         Lt = np.triu(L) if self.upper else np.tril(L)  # noqa: N806
-        A = mT(Lt) @ Lt if self.upper else Lt @ mT(Lt)  # noqa: N806
+        A = dual.mT(Lt) @ Lt if self.upper else Lt @ dual.mT(Lt)  # noqa: N806
         return _lapack(np.linalg.solve, "cholesky_solve", A, b)
 
     def backward(self, grad):
@@ -358,8 +326,8 @@ def _cholesky_solve_backward(grad, L, x, upper: bool, need_l: bool = True):  # n
         gb = helper.forward(grad, L)
     gL = None  # noqa: N806
     if need_l:
-        common = gb @ mT(x)
-        common = common + mT(common)
+        common = gb @ dual.mT(x)
+        common = common + dual.mT(common)
         gL = -(L @ common) if upper else -(common @ L)  # noqa: N806
     return gb, gL
 

@@ -5,28 +5,10 @@ from __future__ import annotations
 from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
 from .._apply import record, record_unary
 from .indexing import Slice
 from .views import _as_view, _ax_slice, _new, _view_op, reshape, unsqueeze
-
-
-def _d_zeros(like, shape: tuple):
-    """Zeros in ``like``'s form (Tensor or array) and dtype."""
-    if isinstance(like, Tensor):
-        return _wrap(array_module(like._data).zeros(shape, dtype=like._data.dtype))
-    return array_module(like).zeros(shape, dtype=like.dtype)
-
-
-def _d_cat(gs: list, dim: int):
-    if any(isinstance(g, Tensor) for g in gs):
-        return cat([g if isinstance(g, Tensor) else _wrap(g) for g in gs], dim)
-    return array_module(gs[0]).concatenate(gs, axis=dim)
-
-
-def _d_stack(gs: list, dim: int):
-    if any(isinstance(g, Tensor) for g in gs):
-        return stack([g if isinstance(g, Tensor) else _wrap(g) for g in gs], dim)
-    return array_module(gs[0]).stack(gs, axis=dim)
 
 
 # -- joining -----------------------------------------------------------------------------------
@@ -168,9 +150,9 @@ class Split(Op):
             g = grads[k] if k < len(grads) else None
             if g is None:
                 shape[self.dim] = n
-                g = _d_zeros(ref, tuple(shape))
+                g = dual.zeros(ref, tuple(shape))
             parts.append(g)
-        return _d_cat(parts, self.dim)
+        return dual.cat(parts, self.dim)
 
 
 class SplitWithSizes(Split):
@@ -190,9 +172,9 @@ class Unbind(Split):
     def backward(self, *grads):
         ref = next(g for g in grads if g is not None)
         shape = self.in_shape[:self.dim] + self.in_shape[self.dim + 1:]
-        parts = [grads[k] if k < len(grads) and grads[k] is not None else _d_zeros(ref, shape)
+        parts = [grads[k] if k < len(grads) and grads[k] is not None else dual.zeros(ref, shape)
                  for k in range(len(self.sizes))]
-        return _d_stack(parts, self.dim)
+        return dual.stack(parts, self.dim)
 
 
 def _multi(cls, x: Tensor, dim: int, sizes: tuple) -> tuple:

@@ -14,47 +14,6 @@ from .indexing import Alias, Slice
 from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape
 
 
-def _d_sum(g, axes: tuple, keepdim: bool = False):
-    if not axes:
-        return g
-    if isinstance(g, Tensor):
-        return g.sum(tuple(axes), keepdim)
-    return g.sum(axis=tuple(axes), keepdims=keepdim)
-
-
-def _d_flip(g, dims: tuple):
-    return flip(g, dims) if isinstance(g, Tensor) else array_module(g).flip(g, dims)
-
-
-def _d_roll(g, shifts: tuple, dims: tuple):
-    return roll(g, shifts, dims) if isinstance(g, Tensor) else array_module(g).roll(
-        g, shifts, dims)
-
-
-def _d_rot90(g, k: int, dims: tuple):
-    return rot90(g, k, dims) if isinstance(g, Tensor) else array_module(g).rot90(g, k, dims)
-
-
-def _d_tri(g, k: int, upper: bool):
-    if isinstance(g, Tensor):
-        return triu(g, k) if upper else tril(g, k)
-    xp = array_module(g)
-    return xp.triu(g, k) if upper else xp.tril(g, k)
-
-
-def _d_diagonal(g, offset: int, d1: int, d2: int):
-    return diagonal(g, offset, d1, d2) if isinstance(g, Tensor) else _diag_view(
-        g, offset, d1, d2)
-
-
-def _d_diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
-    if isinstance(g, Tensor):
-        fn = _new(DiagScatter)
-        fn.shape, fn.offset, fn.d1, fn.d2 = shape, offset, d1, d2
-        return record_unary(fn, g, fn.forward(g._data))
-    return DiagScatter.scatter(g, shape, offset, d1, d2)
-
-
 # -- views: unflatten / movedim / narrow / diagonal / unfold -------------------------------------
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1); a view."""
@@ -137,7 +96,7 @@ class Diagonal(Op):
         return _diag_view(x, self.offset, self.d1, self.d2)
 
     def backward(self, grad):
-        return _d_diag_scatter(grad, self.in_shape, self.offset, self.d1, self.d2)
+        return dual.diag_scatter(grad, self.in_shape, self.offset, self.d1, self.d2)
 
 
 class DiagonalCopy(Diagonal):
@@ -170,7 +129,7 @@ class DiagScatter(Op):
         return self.scatter(g, self.shape, self.offset, self.d1, self.d2)
 
     def backward(self, grad):
-        return _d_diagonal(grad, self.offset, self.d1, self.d2)
+        return dual.diagonal(grad, self.offset, self.d1, self.d2)
 
 
 class DiagEmbed(DiagScatter):
@@ -233,7 +192,7 @@ class Trace(Op):
         return x.trace()
 
     def backward(self, grad):
-        return _d_diag_scatter(dual.expand(grad, (self.n,)), self.in_shape, 0, 0, 1)
+        return dual.diag_scatter(dual.expand(grad, (self.n,)), self.in_shape, 0, 0, 1)
 
 
 def trace(x: Tensor) -> Tensor:
@@ -262,7 +221,7 @@ class Tril(Op):
         return xp.triu(x, self.k) if self.upper else xp.tril(x, self.k)
 
     def backward(self, grad):
-        return _d_tri(grad, self.k, self.upper)
+        return dual.tri(grad, self.k, self.upper)
 
 
 class Triu(Tril):
@@ -303,7 +262,7 @@ class Repeat(Op):
         return array_module(x).tile(x, self.reps)
 
     def backward(self, grad):
-        return _d_sum(grad.reshape(self.split_shape), self.rep_axes).reshape(self.in_shape)
+        return dual.sum(grad.reshape(self.split_shape), self.rep_axes).reshape(self.in_shape)
 
 
 def repeat(x: Tensor, reps: tuple) -> Tensor:
@@ -347,7 +306,7 @@ class Flip(Op):
         return array_module(x).flip(x, self.dims).copy()
 
     def backward(self, grad):
-        return _d_flip(grad, self.dims)
+        return dual.flip(grad, self.dims)
 
 
 def flip(x: Tensor, dims) -> Tensor:
@@ -377,8 +336,8 @@ class Roll(Op):
     def backward(self, grad):
         neg = tuple(-k for k in self.shifts)
         if self.dims is None:
-            return _d_roll(grad.reshape(-1), neg, (0,)).reshape(grad.shape)
-        return _d_roll(grad, neg, self.dims)
+            return dual.roll(grad.reshape(-1), neg, (0,)).reshape(grad.shape)
+        return dual.roll(grad, neg, self.dims)
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
@@ -410,7 +369,7 @@ class Rot90(Op):
         return array_module(x).rot90(x, self.k, self.dims).copy()
 
     def backward(self, grad):
-        return _d_rot90(grad, -self.k, self.dims)
+        return dual.rot90(grad, -self.k, self.dims)
 
 
 def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:

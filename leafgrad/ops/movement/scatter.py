@@ -12,7 +12,7 @@ from .. import dual
 from .._apply import record
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
 from .indexing import _norm_advanced, getitem
-from .views import _ax_slice, _is_t, _new, expand_to, reshape
+from .views import _ax_slice, _new, expand_to, reshape
 
 
 class IndexPut(Op):
@@ -402,7 +402,7 @@ class ScatterReduce(Op):
     def backward(self, grad):
         # NOTE: these reductions' gradients are computed on arrays (not recorded for a double
         # backward), like a once_differentiable function.
-        graph = _is_t(grad)
+        graph = isinstance(grad, Tensor)
         g = grad._data if graph else grad
         a, b = (i._data for i in self.inputs)
         out = self._out

@@ -167,10 +167,7 @@ class Permute(Op):
         return x.transpose(self.dims)
 
     def backward(self, grad):
-        inv = [0] * len(self.dims)
-        for i, d in enumerate(self.dims):
-            inv[d] = i
-        return dual.permute(grad, tuple(inv))
+        return dual.permute(grad, dual.inverse(self.dims))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -327,7 +324,3 @@ def expand_to(x: Tensor, shape: tuple) -> Tensor:
 # works on arrays and Tensors alike) and the dual helpers (dual.* and the _d_* ones here).
 # ================================================================================================
 _ax_slice = slice(None)
-
-
-def _is_t(g) -> bool:
-    return isinstance(g, Tensor)

@@ -22,10 +22,7 @@ from .cumulative import (
     Cumsum,
     Logcumsumexp,
     _cumprod_backward,
-    _dcumprod,
-    _dcumsum,
     _logcumsumexp_backward,
-    _rev_cumsum,
     _scan,
     _scan_setup,
     cummax,
@@ -72,7 +69,6 @@ from .extrema import (
 )
 from .formulas import (
     FORMULA_HELPERS,
-    _isnan,
 )
 from .multi import (
     _FIELDS,
@@ -124,15 +120,10 @@ from .sums import (
     SumDim,
     _dims,
     _dprod,
-    _dsum,
     _empty_check,
-    _exp,
-    _expand_back,
-    _keep,
     _nelem,
     _new,
     _prod_others,
-    _raw,
     _setup,
     _sum_dtype,
     _wrap_prod,

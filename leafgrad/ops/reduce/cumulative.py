@@ -7,29 +7,12 @@ import numpy as np
 from ...autograd.node import Op
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
 from .._apply import record_unary
-from ..dual import expand, where
 from .extrema import MaxDim, _select_back
 from .multi import return_type
 from .stats import _default_float
-from .sums import _dsum, _exp, _new, _raw, _sum_dtype
-
-
-def _dcumsum(x, dim: int):
-    """Cumulative sum along ``dim`` (dual)."""
-    return cumsum(x, dim) if isinstance(x, Tensor) else np.cumsum(x, axis=dim)
-
-
-def _dcumprod(x, dim: int):
-    """Cumulative product along ``dim`` (dual)."""
-    return cumprod(x, dim) if isinstance(x, Tensor) else np.cumprod(x, axis=dim)
-
-
-def _rev_cumsum(x, dim: int):
-    """Sum from each position to the end along ``dim`` (dual)."""
-    if isinstance(x, Tensor):
-        return expand(_dsum(x, (dim,), True), x._data.shape) - _dcumsum(x, dim) + x
-    return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
+from .sums import _new, _sum_dtype
 
 
 # -- cumulative ------------------------------------------------------------------------------------
@@ -43,7 +26,7 @@ class Cumsum(Op):
         return np.cumsum(x, axis=self.dim, dtype=self.dtype)
 
     def backward(self, grad):
-        return _rev_cumsum(grad, self.dim) if _raw(grad).ndim else grad
+        return dual.rev_cumsum(grad, self.dim) if dual.raw(grad).ndim else grad
 
 
 def _scan_setup(x: Tensor, dim, op: str):
@@ -91,12 +74,12 @@ class Cumprod(Op):
 
 def _cumprod_backward(grad, x, out, dim: int):
     """Gradient of cumprod along ``dim`` (dual)."""
-    xr = _raw(x)
+    xr = dual.raw(x)
     if xr.ndim == 0:
         return grad
     zero = xr == 0
     if not zero.any():
-        return _rev_cumsum(grad * out, dim) / x
+        return dual.rev_cumsum(grad * out, dim) / x
     # NOTE: exact with zeros as PyTorch's cumprod_backward: before the first zero z of a
     # slice the quotient formula holds; at z the gradient is the sum of grad times the
     # products with x_z left out; after z it is 0.
@@ -105,11 +88,11 @@ def _cumprod_backward(grad, x, out, dim: int):
     z = np.where(zero.any(axis=dim, keepdims=True), np.argmax(zero, axis=dim,
                                                               keepdims=True), n)
     before, at = pos < z, pos == z
-    safe = where(before, x, 1.0) if isinstance(x, Tensor) else np.where(before, x, 1)
-    a = _rev_cumsum(grad * out, dim) / safe
-    x1 = where(at, 1.0, x) if isinstance(x, Tensor) else np.where(at, 1, x)
-    b = _rev_cumsum(grad * _dcumprod(x1, dim), dim)
-    return where(before, a, where(np.broadcast_to(at, xr.shape), b, 0.0))
+    safe = dual.where(before, x, 1.0) if isinstance(x, Tensor) else np.where(before, x, 1)
+    a = dual.rev_cumsum(grad * out, dim) / safe
+    x1 = dual.where(at, 1.0, x) if isinstance(x, Tensor) else np.where(at, 1, x)
+    b = dual.rev_cumsum(grad * dual.cumprod(x1, dim), dim)
+    return dual.where(before, a, dual.where(np.broadcast_to(at, xr.shape), b, 0.0))
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
@@ -196,12 +179,12 @@ class Logcumsumexp(Op):
 
 def _logcumsumexp_backward(grad, x, out, dim: int):
     """Gradient of logcumsumexp along ``dim`` (dual)."""
-    if _raw(x).ndim == 0:
+    if dual.raw(x).ndim == 0:
         return grad
     # shifted by the slice max so that exp neither overflows nor underflows needlessly
-    m = _raw(x).max(axis=dim, keepdims=True)
+    m = dual.raw(x).max(axis=dim, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    return _rev_cumsum(grad * _exp(m - out), dim) * _exp(x - m)
+    return dual.rev_cumsum(grad * dual.exp(m - out), dim) * dual.exp(x - m)
 
 
 def logcumsumexp(x: Tensor, dim) -> Tensor:

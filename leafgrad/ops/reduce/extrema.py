@@ -6,10 +6,10 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
 from .._apply import record_unary
-from ..dual import embed, unsqueeze, where
 from .multi import _outs, record_multi, return_type
-from .sums import _empty_check, _expand_back, _keep, _new, _raw, _setup
+from .sums import _empty_check, _new, _setup
 
 
 # -- max / min / amax / amin / aminmax -------------------------------------------------------------
@@ -18,14 +18,14 @@ def _even_back(grad, x, out, dims, keepdim: bool, in_shape: tuple):
 
     NOTE: PyTorch's evenly_distribute_backward / amax backward: ties split the gradient.
     """
-    xr = _raw(x)
-    outk = _keep(_raw(out), in_shape, dims, keepdim)
+    xr = dual.raw(x)
+    outk = dual.keep_dims(dual.raw(out), in_shape, dims, keepdim)
     mask = (xr == outk) | (np.isnan(xr) & np.isnan(outk))
     count = mask.sum(axis=dims, keepdims=True).astype(xr.dtype)
     if not keepdim:
-        count = count.reshape(np.shape(_raw(grad)))
-    g = _expand_back(grad / count, in_shape, dims, keepdim)
-    return where(mask, g, 0.0)
+        count = count.reshape(np.shape(dual.raw(grad)))
+    g = dual.expand_back(grad / count, in_shape, dims, keepdim)
+    return dual.where(mask, g, 0.0)
 
 
 class MaxAll(Op):
@@ -39,7 +39,7 @@ class MaxAll(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return _even_back(grad, x, self.result(grad), None, False, _raw(x).shape)
+        return _even_back(grad, x, self.result(grad), None, False, dual.raw(x).shape)
 
 
 class MinAll(MaxAll):
@@ -136,9 +136,9 @@ def _select_back(grad, idx, dim: int, keepdim: bool, in_shape: tuple, accumulate
     if len(in_shape) == 0:
         return grad
     if not keepdim:
-        grad = unsqueeze(grad, dim)
+        grad = dual.unsqueeze(grad, dim)
         idx = np.expand_dims(idx, dim)
-    return embed(grad, in_shape, _index_tuple(idx, dim), accumulate)
+    return dual.embed(grad, in_shape, _index_tuple(idx, dim), accumulate)
 
 
 class MaxDim(_IndexSelectBack, Op):

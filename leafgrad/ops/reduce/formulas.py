@@ -1,23 +1,15 @@
-"""The helpers reduction formulas call (added to leafgrad.autograd.formula's namespace)."""
+"""The reductions' own derivative helpers that their formulas name (leafgrad.autograd.formula
+adds them to its namespace, after leafgrad.ops.dual's vocabulary)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from .cumulative import _cumprod_backward, _logcumsumexp_backward, _rev_cumsum
+from .cumulative import _cumprod_backward, _logcumsumexp_backward
 from .extrema import _even_back, _select_back
 from .stats import _norm_backward, _ratio
-from .sums import _prod_others, _raw
+from .sums import _prod_others
 
-
-def _isnan(x):
-    return np.isnan(_raw(x))
-
-
-# Helpers the op formulas above call (added to leafgrad.autograd.formula's namespace).
 FORMULA_HELPERS = {
-    "isnan": _isnan, "prod_others": _prod_others, "even_back": _even_back,
-    "select_back": _select_back, "ratio": _ratio, "norm_backward": _norm_backward,
-    "rev_cumsum": _rev_cumsum, "cumprod_backward": _cumprod_backward,
+    "prod_others": _prod_others, "even_back": _even_back, "select_back": _select_back,
+    "ratio": _ratio, "norm_backward": _norm_backward, "cumprod_backward": _cumprod_backward,
     "logcumsumexp_backward": _logcumsumexp_backward,
 }

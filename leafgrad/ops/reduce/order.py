@@ -6,8 +6,8 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
 from .._apply import record_unary
-from ..dual import embed
 from .extrema import MaxAll, MedianDim, Mode, NanmedianDim, _values_indices
 from .multi import return_type
 from .sums import _empty_check, _new
@@ -119,8 +119,8 @@ class Quantile(Op):
     def backward(self, grad):
         g = grad.reshape(self.out_shape)  # (Q, ..., 1) along the moved-last reduced axis
         w = self.w
-        a = embed(g * (1.0 - w), self.in_shape, self.lo, True)
-        b = embed(g * w, self.in_shape, self.hi, True)
+        a = dual.embed(g * (1.0 - w), self.in_shape, self.lo, True)
+        b = dual.embed(g * w, self.in_shape, self.hi, True)
         return a + b
 
 

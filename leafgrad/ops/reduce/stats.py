@@ -9,11 +9,11 @@ import numpy as np
 from ...autograd.node import Op
 from ...dtypes import as_dtype
 from ...tensor import Tensor
+from .. import dual
 from .._apply import record_unary
-from ..dual import expand, sign, where
 from .extrema import _even_back
 from .multi import _outs, record_multi
-from .sums import _exp, _expand_back, _keep, _nelem, _new, _raw, _setup, mean
+from .sums import _nelem, _new, _setup, mean
 
 
 # -- var / std -------------------------------------------------------------------------------------
@@ -41,7 +41,7 @@ class Var(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        g = _expand_back(grad, self.in_shape, self.dims, self.keepdim)
+        g = dual.expand_back(grad, self.in_shape, self.dims, self.keepdim)
         return g * _ratio(2.0, self.n - self.correction) * self._centered(x)
 
 
@@ -59,7 +59,7 @@ class Std(Var):
         (x,) = self.saved(grad)
         out = self.result(grad)
         # NOTE: as PyTorch, std of one element (correction 1) is nan and so is its gradient
-        g = _expand_back(grad / out, self.in_shape, self.dims, self.keepdim)
+        g = dual.expand_back(grad / out, self.in_shape, self.dims, self.keepdim)
         return g * _ratio(1.0, self.n - self.correction) * self._centered(x)
 
 
@@ -85,7 +85,7 @@ class VarMean(Var):
         if gv is not None:
             r = self._first(gv)
         if gm is not None:
-            b = _expand_back(gm / self.n, self.in_shape, self.dims, self.keepdim)
+            b = dual.expand_back(gm / self.n, self.in_shape, self.dims, self.keepdim)
             r = b if r is None else r + b
         return r
 
@@ -104,7 +104,7 @@ class StdMean(VarMean):
     def _first(self, g):
         (x,) = self.saved(g)
         out = _outs(self, g)[0]
-        ge = _expand_back(g / out, self.in_shape, self.dims, self.keepdim)
+        ge = dual.expand_back(g / out, self.in_shape, self.dims, self.keepdim)
         return ge * _ratio(1.0, self.n - self.correction) * self._centered(x)
 
 
@@ -210,25 +210,25 @@ class VectorNorm(Op):
 
 def _norm_backward(grad, x, out, p, dims, kd, shape):
     """Gradient of a vector p-norm (dual)."""
-    xr = _raw(x)
-    sgn = sign(x)
+    xr = dual.raw(x)
+    sgn = dual.sign(x)
     if p == 0:
         return x * 0.0
     if p == 1:
-        return _expand_back(grad, shape, dims, kd) * sgn
+        return dual.expand_back(grad, shape, dims, kd) * sgn
     if p in (np.inf, -np.inf):
         return _even_back(grad, x * sgn, out, dims, kd, shape) * sgn
-    outk = expand(_keep(out, shape, dims, kd), shape)
-    zero = expand(_keep(_raw(out), shape, dims, kd) == 0, shape)
+    outk = dual.expand(dual.keep_dims(out, shape, dims, kd), shape)
+    zero = dual.expand(dual.keep_dims(dual.raw(out), shape, dims, kd) == 0, shape)
     # NOTE: PyTorch's norm_backward: the gradient at a zero norm is 0, not nan
-    safe = where(zero, 1.0, outk)
-    g = _expand_back(grad, shape, dims, kd)
+    safe = dual.where(zero, 1.0, outk)
+    g = dual.expand_back(grad, shape, dims, kd)
     if p == 2:
-        return where(zero, 0.0, g * x / safe)
+        return dual.where(zero, 0.0, g * x / safe)
     absx = x * sgn
     if p < 1 and (xr == 0).any():
-        absx = where(xr == 0, 1.0, absx)
-    return where(zero, 0.0, g * sgn * absx ** (p - 1) / safe ** (p - 1))
+        absx = dual.where(xr == 0, 1.0, absx)
+    return dual.where(zero, 0.0, g * sgn * absx ** (p - 1) / safe ** (p - 1))
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -294,8 +294,8 @@ class Logsumexp(Op):
         (x,) = self.saved(grad)
         out = self.result(grad)
         shape = self.in_shape
-        return _expand_back(grad, shape, self.dims, self.keepdim) * _exp(
-            x - expand(_keep(out, shape, self.dims, self.keepdim), shape))
+        return dual.expand_back(grad, shape, self.dims, self.keepdim) * dual.exp(
+            x - dual.expand(dual.keep_dims(out, shape, self.dims, self.keepdim), shape))
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:

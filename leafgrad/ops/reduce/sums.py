@@ -8,8 +8,8 @@ import numpy as np
 from ...autograd.node import Op
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
 from .._apply import record_unary
-from ..dual import expand, where
 
 _new = object.__new__
 
@@ -31,16 +31,6 @@ def _dims(dim, ndim: int, op: str) -> tuple | None:
     return tuple(sorted(ds))
 
 
-def _expand_back(grad, in_shape: tuple, dims: tuple | None, keepdim: bool):
-    """Broadcast a reduction's gradient back over the reduced dims (a view, no copy)."""
-    if dims is not None and not keepdim and dims:
-        shape = list(in_shape)
-        for d in dims:
-            shape[d] = 1
-        grad = grad.reshape(tuple(shape))
-    return expand(grad, in_shape)
-
-
 class Sum(Op):
     name_ = "SumBackward0"
     formula = {"x": "expand_back(grad, in_shape, dims, keepdim)"}
@@ -53,7 +43,7 @@ class Sum(Op):
         return out
 
     def backward(self, grad):
-        return _expand_back(grad, self.in_shape, self.dims, self.keepdim)
+        return dual.expand_back(grad, self.in_shape, self.dims, self.keepdim)
 
 
 class SumDim(Sum):
@@ -72,7 +62,7 @@ class Mean(Op):
             return x.mean(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, grad):
-        return _expand_back(grad / self.n, self.in_shape, self.dims, self.keepdim)
+        return dual.expand_back(grad / self.n, self.in_shape, self.dims, self.keepdim)
 
 
 class MeanDim(Mean):
@@ -146,31 +136,6 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 # ================================================================================================
 
 
-def _raw(x):
-    """The raw array of a Tensor (constants derived from saved values: masks, counts)."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _exp(x):
-    """Elementwise e**x (dual)."""
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
-
-
-def _dsum(x, dims, keepdim: bool = False):
-    """Sum over ``dims`` (dual)."""
-    if isinstance(x, Tensor):
-        return sum(x, dims, keepdim)
-    return x.sum(axis=dims, keepdims=keepdim)
-
-
-def _keep(a, in_shape: tuple, dims, keepdim: bool):
-    """A reduced array in keepdim form (size 1 on the reduced dims)."""
-    if keepdim:
-        return a
-    shape = [1 if (dims is None or k in dims) else s for k, s in enumerate(in_shape)]
-    return a.reshape(tuple(shape))
-
-
 def _nelem(shape: tuple, dims) -> int:
     n = 1
     for k, s in enumerate(shape):
@@ -217,8 +182,8 @@ class Nansum(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        g = _expand_back(grad, self.in_shape, self.dims, self.keepdim)
-        return where(np.isnan(_raw(x)), 0.0, g)
+        g = dual.expand_back(grad, self.in_shape, self.dims, self.keepdim)
+        return dual.where(np.isnan(dual.raw(x)), 0.0, g)
 
 
 def nansum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -271,7 +236,7 @@ class Prod(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         out = self.result(grad)
-        g = _expand_back(grad, self.in_shape, self.dims, self.keepdim)
+        g = dual.expand_back(grad, self.in_shape, self.dims, self.keepdim)
         return g * _prod_others(x, out, self.dims, self.keepdim)
 
 
@@ -286,18 +251,18 @@ def _prod_others(x, out, dims, keepdim: bool):
     NOTE: as PyTorch's prod_backward, exact with zeros: one zero in a slice gets the product of
     the rest, and with two or more zeros every element gets 0 (no division by zero).
     """
-    xr = _raw(x)
+    xr = dual.raw(x)
     shape = xr.shape
-    outk = expand(_keep(out, shape, dims, keepdim), shape)
+    outk = dual.expand(dual.keep_dims(out, shape, dims, keepdim), shape)
     zero = xr == 0
     if not zero.any():
         return outk / x
     nz = zero.sum(axis=dims, keepdims=True)
-    nonzero_prod = _dprod(where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x),
-                          dims)
-    safe = where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x)
-    at_zero = expand(nonzero_prod, shape) * np.broadcast_to(nz == 1, shape)
-    return where(zero, at_zero, outk / safe)
+    nonzero_prod = _dprod(
+        dual.where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x), dims)
+    safe = dual.where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x)
+    at_zero = dual.expand(nonzero_prod, shape) * np.broadcast_to(nz == 1, shape)
+    return dual.where(zero, at_zero, outk / safe)
 
 
 def _dprod(x, dims):
