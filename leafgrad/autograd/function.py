@@ -64,7 +64,7 @@ class BackwardCFunction(FunctionCtx, Op):
     """
 
     save_inputs = False
-    needs_input_grad = None  # per call; shadows Op's computed property
+    needs_input_grad = None  # set per call, one flag per argument of apply (tensor or not)
     materialize_grads = True
     to_save = None
     dirty_tensors = ()

@@ -142,7 +142,10 @@ class Op(Node):
     whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
     """
 
-    __slots__ = ("inputs", "_vers", "_meta", "_out", "_out_vc")
+    # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
+    # somewhere). Recorded with next_functions for nodes of several inputs, read by their
+    # backward; a one-input node's single input always needs it (see __getattr__).
+    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
     formula: dict[str, str] = {}
     save_inputs = True
     save_output = False
@@ -188,11 +191,6 @@ class Op(Node):
         if self._out is None:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
         return self._out
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """Which inputs need a gradient (their edge leads somewhere)."""
-        return tuple(fn is not None for fn, _ in self.next_functions)
 
     @property
     def out(self):
@@ -258,6 +256,9 @@ class Op(Node):
         # recording cheap); reading one that was never saved gives None.
         if name in ("inputs", "_out", "_out_vc", "_site"):
             return None
+        if name == "needs_input_grad":
+            # not recorded for one-input nodes (a store per op costs more than this rare read)
+            return tuple(e[0] is not None for e in self.next_functions)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 

@@ -66,9 +66,12 @@ def record(fn, inputs: tuple, out) -> Tensor:
     out = t._data
     shape, dt = out.shape, out.dtype
     nexts = []
+    need = []
     meta = None
     for k, i in enumerate(inputs):
-        if isinstance(i, Tensor) and i._rg:
+        rg = isinstance(i, Tensor) and i._rg
+        need.append(rg)
+        if rg:
             if i._x is not None and i._x.base is not None:
                 refresh_view(i)
             g = i.grad_fn
@@ -82,6 +85,7 @@ def record(fn, inputs: tuple, out) -> Tensor:
         else:
             nexts.append(NONE_EDGE)
     fn.next_functions = tuple(nexts)
+    fn.needs_input_grad = tuple(need)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
@@ -126,6 +130,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         eb = NONE_EDGE
     fn.next_functions = (ea, eb)
+    fn.needs_input_grad = (a._rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     if fn.save_inputs and not fn.save_output:

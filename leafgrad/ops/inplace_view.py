@@ -241,9 +241,9 @@ class CopyFrom(Op):
         return np.broadcast_to(b, a.shape).astype(a.dtype)
 
     def backward(self, grad):
-        nf = self.next_functions
-        return (grad * 0 if nf[0][0] is not None else None,
-                grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * 0 if need[0] else None,
+                grad if need[1] else None)
 
 
 class Fill(Op):

@@ -32,10 +32,10 @@ class Maximum(Op):
         # NOTE: PyTorch splits the gradient half/half where a == b (and gives it to both at nan)
         eq = a == b
         half = dual.where(eq, grad / 2, grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         lo_a, lo_b = (a < b, a > b) if self._is_max else (a > b, a < b)
-        return (dual.where(lo_a, 0.0, half) if nf[0][0] is not None else None,
-                dual.where(lo_b, 0.0, half) if nf[1][0] is not None else None)
+        return (dual.where(lo_a, 0.0, half) if need[0] else None,
+                dual.where(lo_b, 0.0, half) if need[1] else None)
 
     _is_max = True
 
@@ -67,9 +67,9 @@ class Fmax(Op):
         a, b = (dual.raw(v) for v in self.saved(grad))
         # NOTE: PyTorch gives a tie (and a nan in b) to a
         m = ((a >= b) if self._is_max else (a <= b)) | np.isnan(b)
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 class Fmin(Fmax):
@@ -99,9 +99,9 @@ class Atan2(Op):
         a, b = self.saved(grad)
         r = a * a + b * b
         zero = dual.raw(r) == 0
-        nf = self.next_functions
-        return (dual.where(zero, 0.0, grad * b / r) if nf[0][0] is not None else None,
-                dual.where(zero, 0.0, -grad * a / r) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(zero, 0.0, grad * b / r) if need[0] else None,
+                dual.where(zero, 0.0, -grad * a / r) if need[1] else None)
 
 
 class Hypot(Op):
@@ -117,9 +117,9 @@ class Hypot(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         out = self.result(grad)
-        nf = self.next_functions
-        return (grad * a / out if nf[0][0] is not None else None,
-                grad * b / out if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * a / out if need[0] else None,
+                grad * b / out if need[1] else None)
 
 
 def _xlogy_np(x, y):
@@ -143,11 +143,11 @@ class Xlogy(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
-        if nf[1][0] is not None:
+        if need[1]:
             gb = grad * a / b
         return ga, gb
 
@@ -193,10 +193,10 @@ class Logaddexp(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         with np.errstate(over="ignore"):
-            return (grad / (dual.exp(b - a) + 1) if nf[0][0] is not None else None,
-                    grad / (dual.exp(a - b) + 1) if nf[1][0] is not None else None)
+            return (grad / (dual.exp(b - a) + 1) if need[0] else None,
+                    grad / (dual.exp(a - b) + 1) if need[1] else None)
 
 
 class Logaddexp2(Op):
@@ -210,10 +210,10 @@ class Logaddexp2(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         with np.errstate(over="ignore"):
-            return (grad / (2.0 ** (b - a) + 1) if nf[0][0] is not None else None,
-                    grad / (2.0 ** (a - b) + 1) if nf[1][0] is not None else None)
+            return (grad / (2.0 ** (b - a) + 1) if need[0] else None,
+                    grad / (2.0 ** (a - b) + 1) if need[1] else None)
 
 
 class Copysign(Op):
@@ -231,12 +231,12 @@ class Copysign(Op):
 
     def backward(self, grad):
         a, _ = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = None
-        if nf[0][0] is not None:
+        if need[0]:
             # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
             ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
-        return ga, (dual.zeros_like(grad) if nf[1][0] is not None else None)
+        return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
 class CopysignScalar(Op):
@@ -276,9 +276,9 @@ class Remainder(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad if nf[0][0] is not None else None,
-                -grad * dual.floor(a / b) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad if need[0] else None,
+                -grad * dual.floor(a / b) if need[1] else None)
 
 
 class Fmod(Remainder):
@@ -294,9 +294,9 @@ class Fmod(Remainder):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad if nf[0][0] is not None else None,
-                -grad * dual.trunc(a / b) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad if need[0] else None,
+                -grad * dual.trunc(a / b) if need[1] else None)
 
 
 class RemainderScalar(Op):
@@ -354,9 +354,9 @@ class DivRounded(Op):
         return _div_rounded(a, b, self.mode)
 
     def backward(self, grad):
-        nf = self.next_functions
-        return (dual.zeros_like(grad) if nf[0][0] is not None else None,
-                dual.zeros_like(grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.zeros_like(grad) if need[0] else None,
+                dual.zeros_like(grad) if need[1] else None)
 
 
 class DivRoundedScalar(Op):

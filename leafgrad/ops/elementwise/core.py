@@ -167,9 +167,9 @@ class Mul(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad * b if nf[0][0] is not None else None,
-                grad * a if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * b if need[0] else None,
+                grad * a if need[1] else None)
 
 
 class Div(Op):
@@ -189,9 +189,9 @@ class Div(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        ga = grad / b if nf[0][0] is not None else None
-        gb = -grad * a / (b * b) if nf[1][0] is not None else None
+        need = self.needs_input_grad
+        ga = grad / b if need[0] else None
+        gb = -grad * a / (b * b) if need[1] else None
         return ga, gb
 
 
@@ -250,12 +250,12 @@ class PowTensor(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
             ga = dual.where(dual.raw(b == 0), 0.0, grad * b * a ** (b - 1))
-        if nf[1][0] is not None:
+        if need[1]:
             # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
             gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
                             grad * self.result(grad) * dual.log(a))
@@ -458,9 +458,9 @@ class ThresholdBackward(Op):
 
     def backward(self, grad):
         g, out = self.saved(grad)
-        nf = self.next_functions
-        ga = dual.threshold_backward(grad, out) if nf[0][0] is not None else None
-        return ga, (grad * 0 if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        ga = dual.threshold_backward(grad, out) if need[0] else None
+        return ga, (grad * 0 if need[1] else None)
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
@@ -593,9 +593,9 @@ class Where(Op):
         return array_module(self.cond).where(self.cond, a, b)
 
     def backward(self, grad):
-        nf = self.next_functions
-        ga = dual.where(self.cond, grad, 0.0) if nf[0][0] is not None else None
-        gb = dual.where(self.cond, 0.0, grad) if nf[1][0] is not None else None
+        need = self.needs_input_grad
+        ga = dual.where(self.cond, grad, 0.0) if need[0] else None
+        gb = dual.where(self.cond, 0.0, grad) if need[1] else None
         return ga, gb
 
 

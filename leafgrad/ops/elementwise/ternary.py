@@ -72,19 +72,19 @@ class ClampTensor(Op):
 
     def backward(self, grad):
         x, lo, hi = (dual.raw(v) for v in self.saved(grad))
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = glo = ghi = None
-        if nf[0][0] is not None:
+        if need[0]:
             m = True
             if lo is not None:
                 m = x >= lo
             if hi is not None:
                 m = m & (x <= hi)
             gx = dual.where(m, grad, 0.0)
-        if lo is not None and nf[1][0] is not None:
+        if lo is not None and need[1]:
             m = x < lo if hi is None else (x < lo) & (lo < hi)
             glo = dual.where(m, grad, 0.0)
-        if hi is not None and nf[2][0] is not None:
+        if hi is not None and need[2]:
             m = x > hi if lo is None else (x > hi) | (hi < lo)
             ghi = dual.where(m, grad, 0.0)
         return gx, glo, ghi
@@ -102,9 +102,9 @@ class ClampMinTensor(Op):
     def backward(self, grad):
         a, b = (dual.raw(v) for v in self.saved(grad))
         m = a >= b
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 class ClampMaxTensor(Op):
@@ -119,9 +119,9 @@ class ClampMaxTensor(Op):
     def backward(self, grad):
         a, b = (dual.raw(v) for v in self.saved(grad))
         m = a <= b
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 def _as_operand(v, like: Tensor):
@@ -216,10 +216,10 @@ class Lerp(Op):
         return _lerp_np(a, b, a.dtype.type(self.weight))
 
     def backward(self, grad):
-        nf = self.next_functions
+        need = self.needs_input_grad
         w = self.weight
-        return (grad * (1 - w) if nf[0][0] is not None else None,
-                grad * w if nf[1][0] is not None else None)
+        return (grad * (1 - w) if need[0] else None,
+                grad * w if need[1] else None)
 
 
 class LerpTensor(Op):
@@ -233,10 +233,10 @@ class LerpTensor(Op):
 
     def backward(self, grad):
         a, b, w = self.saved(grad)
-        nf = self.next_functions
-        return (grad * (-w + 1) if nf[0][0] is not None else None,
-                grad * w if nf[1][0] is not None else None,
-                grad * (b - a) if nf[2][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * (-w + 1) if need[0] else None,
+                grad * w if need[1] else None,
+                grad * (b - a) if need[2] else None)
 
 
 def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
@@ -269,11 +269,11 @@ class Addcmul(Op):
 
     def backward(self, grad):
         _, t1, t2 = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         v = self.value
-        return (grad if nf[0][0] is not None else None,
-                grad * v * t2 if nf[1][0] is not None else None,
-                grad * v * t1 if nf[2][0] is not None else None)
+        return (grad if need[0] else None,
+                grad * v * t2 if need[1] else None,
+                grad * v * t1 if need[2] else None)
 
 
 class Addcdiv(Op):
@@ -288,11 +288,11 @@ class Addcdiv(Op):
 
     def backward(self, grad):
         _, t1, t2 = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         v = self.value
-        return (grad if nf[0][0] is not None else None,
-                grad * v / t2 if nf[1][0] is not None else None,
-                -grad * v * t1 / (t2 * t2) if nf[2][0] is not None else None)
+        return (grad if need[0] else None,
+                grad * v / t2 if need[1] else None,
+                -grad * v * t1 / (t2 * t2) if need[2] else None)
 
 
 def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:

@@ -29,9 +29,9 @@ class Mm(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad @ dual.mT(b) if nf[0][0] is not None else None,
-                dual.mT(a) @ grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad @ dual.mT(b) if need[0] else None,
+                dual.mT(a) @ grad if need[1] else None)
 
 
 class Mv(Op):
@@ -44,9 +44,9 @@ class Mv(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (dual.unsqueeze(grad, 1) * dual.unsqueeze(b, 0) if nf[0][0] is not None else None,
-                dual.t(a) @ grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.unsqueeze(grad, 1) * dual.unsqueeze(b, 0) if need[0] else None,
+                dual.t(a) @ grad if need[1] else None)
 
 
 class Dot(Op):
@@ -59,9 +59,9 @@ class Dot(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad * b if nf[0][0] is not None else None,
-                grad * a if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * b if need[0] else None,
+                grad * a if need[1] else None)
 
 
 class Matmul(Op):
@@ -77,7 +77,7 @@ class Matmul(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
         a2 = dual.unsqueeze(a, 0) if a_vec else a
         b2 = dual.unsqueeze(b, -1) if b_vec else b
@@ -87,11 +87,11 @@ class Matmul(Op):
         if b_vec:
             g = dual.unsqueeze(g, -1)
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = g @ dual.mT(b2)
             if a_vec:
                 ga = dual.squeeze(ga, -2)
-        if nf[1][0] is not None:
+        if need[1]:
             gb = dual.mT(a2) @ g
             if b_vec:
                 gb = dual.squeeze(gb, -1)
@@ -254,12 +254,12 @@ class Addmm(Op):
 
     def backward(self, grad):
         c, a, b = self.saved(grad)
-        nf = self.next_functions
-        gc = _scaled(grad, self.beta) if nf[0][0] is not None and self.beta != 0 else None
-        if nf[0][0] is not None and self.beta == 0:
+        need = self.needs_input_grad
+        gc = _scaled(grad, self.beta) if need[0] and self.beta != 0 else None
+        if need[0] and self.beta == 0:
             gc = grad * 0.0
-        ga = _scaled(self._ga(grad, b), self.alpha) if nf[1][0] is not None else None
-        gb = _scaled(self._gb(grad, a), self.alpha) if nf[2][0] is not None else None
+        ga = _scaled(self._ga(grad, b), self.alpha) if need[1] else None
+        gb = _scaled(self._gb(grad, a), self.alpha) if need[2] else None
         return gc, ga, gb
 
     def _ga(self, g, b):
