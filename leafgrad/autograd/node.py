@@ -11,9 +11,10 @@ from .grad_mode import state
 def _link() -> None:
     """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
     "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global _Tensor, _wrap
+    global _Tensor, _wrap, _Packed
     from ..tensor import Tensor as _Tensor
     from ..tensor import _wrap
+    from .graph import Packed as _Packed
 
 
 class Epoch:
@@ -25,12 +26,35 @@ class Epoch:
         self.v = 0
 
 
-# NOTE: a node whose saved tensors had no version counter when saved stores the epoch (an int)
-# instead of a tuple of versions; backward then checks them only if the epoch moved since.
 EPOCH = Epoch()
 
-# A saved tensor was modified in place (its version moved on) or freed after backward.
-_RELEASED = object()
+
+# -- the state of a node's saved tensors (Op._vers) ------------------------------------------
+# One slot, five states, each with a name:
+#   None             nothing saved: nothing to check.
+#   an int           saved when every saved tensor was at version 0: the in-place EPOCH at
+#                    that time. While EPOCH has not moved nothing was modified, so the
+#                    engine's check is one comparison (the usual case, kept a bare int).
+#   SavedVersions    the saved tensors' versions (some had been modified before saving).
+#   RELEASED         freed after backward (without retain_graph).
+#   graph.Packed     packed by saved_tensors_hooks; unpacked on use, not version-checked.
+# Op._check_saved is the one place that reads them all.
+class SavedVersions(tuple):
+    """Each saved input's version when it was saved (None for a non-tensor input)."""
+
+    __slots__ = ()
+
+
+class _Released:
+    """The state of a node whose saved tensors were freed after its backward ran."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RELEASED"
+
+
+RELEASED = _Released()
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -145,6 +169,7 @@ class Op(Node):
     # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
     # somewhere). Recorded with next_functions for nodes of several inputs, read by their
     # backward; a one-input node's single input always needs it (see __getattr__).
+    # _vers: the state of the saved tensors (see SavedVersions above).
     __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
     formula: dict[str, str] = {}
     save_inputs = True
@@ -203,12 +228,12 @@ class Op(Node):
             t.grad_fn = self
         return t
 
-    def _saved_inputs(self) -> tuple:
+    def _saved_inputs(self) -> tuple | None:
         vers = self._vers
-        if vers is _RELEASED:
+        if vers is RELEASED:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple:
-            return vers.unpack_inputs()  # packed by saved_tensors_hooks
+        if vers.__class__ is _Packed:
+            return vers.unpack_inputs()  # unpack runs on every access, as in PyTorch
         return self.inputs
 
     @property
@@ -222,34 +247,44 @@ class Op(Node):
     @property
     def _saved_result(self):
         vers = self._vers
-        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple \
-                and vers is not _RELEASED:
+        if vers.__class__ is _Packed:
             return vers.out.get()
         return self.out
 
     # -- engine support ------------------------------------------------------------------------
     def _check_saved(self) -> None:
-        """Raise if saved tensors were freed or modified in place since the forward pass."""
+        """Raise if the saved tensors were freed or modified in place since the forward pass.
+
+        The engine calls it when the state is not the current epoch (see ``SavedVersions``).
+        """
         vers = self._vers
-        if vers is _RELEASED:
+        if vers is None:
+            return
+        if vers is RELEASED:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if vers.__class__ is not int and vers.__class__ is not tuple:
-            # packed by saved_tensors_hooks: unpack; NOTE: PyTorch skips the version check then
-            vers.restore(self)
+        if vers.__class__ is _Packed:
+            # NOTE: as in PyTorch, tensors packed by saved_tensors_hooks skip the version check
+            self._unpack_saved(vers)
             return
         inputs = self.inputs
         if inputs is not None:
-            if vers.__class__ is int:  # saved when no input had a counter: all expected at 0
+            if vers.__class__ is int:  # saved when all were at version 0: expected at 0 still
                 vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
-            i = 0
-            for v in vers:
+            for i, (t, v) in enumerate(zip(inputs, vers)):
                 if v is not None:
-                    vc = inputs[i]._vc
+                    vc = t._vc
                     if vc is not None and vc.v != v:
-                        raise _modified_error(self, inputs[i], i, vc.v, v)
-                i += 1
+                        raise self._modified(t, i, vc.v, v)
         if self._out_vc is not None and self._out_vc.v != 0:
-            raise _modified_error(self, self.out, "result", self._out_vc.v, 0)
+            raise self._modified(self.out, "result", self._out_vc.v, 0)
+
+    def _unpack_saved(self, packed) -> None:
+        """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""
+        packed.restore(self)
+
+    def _modified(self, t, which, now: int, expected: int) -> RuntimeError:
+        """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
+        return _modified_error(self, t, which, now, expected)
 
     def __getattr__(self, name: str):
         # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps

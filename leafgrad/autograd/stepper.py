@@ -21,7 +21,7 @@ from ..locale import strings
 from . import engine as _engine
 from . import sites as _sites
 from .grad_mode import state as _grad_state
-from .node import _RELEASED, AccumulateGrad, Node, accumulate_node
+from .node import RELEASED, AccumulateGrad, Node, accumulate_node
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -234,7 +234,7 @@ def _site_note(fn) -> str:
 def _check(fn) -> None:
     if fn._vers is None:
         return
-    if fn._vers is _RELEASED:
+    if fn._vers is RELEASED:
         raise RuntimeError(
             "explain: the saved tensors of this graph were already freed by a backward() call"
             f"{_site_note(fn)}.\nWhy: backward() frees what each node saved as soon as it has "
@@ -449,7 +449,7 @@ def _make_step(fn, g, index: int, srcs: list, jacobian_limit: int) -> Step:
     if g is None or (not single and all(v is None for v in g)):
         step = Step(index, fn, fn.name(), _sites.site_of(fn), None, contributions, keys, edges,
                     hooks=hooks, retained=retained)
-        step.saved = _saved_snaps(fn) if fn._vers is not _RELEASED else {}
+        step.saved = _saved_snaps(fn) if fn._vers is not RELEASED else {}
         step._results = (None,) * len(edges)
         step.grad_inputs = step.grad_inputs_raw = step._results
         return step

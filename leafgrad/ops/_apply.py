@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
-from ..autograd.node import EPOCH, NONE_EDGE, accumulate_node
+from ..autograd.node import EPOCH, NONE_EDGE, SavedVersions, accumulate_node
 from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
 
@@ -29,14 +29,14 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs and how to tell if it was modified in place before backward.
 
     NOTE: when every saved tensor is at version 0 (the usual case) the node stores the global
-    in-place epoch (an int) instead of a tuple of versions; backward compares one int.
+    in-place epoch (an int) instead of their ``SavedVersions``; backward compares one int.
     """
     if fn.save_inputs:
         fn.inputs = inputs
         if all(_version0(i) for i in inputs):
             fn._vers = EPOCH.v
         else:
-            fn._vers = tuple(
+            fn._vers = SavedVersions(
                 ((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor) else None)
                 for i in inputs
             )
@@ -140,8 +140,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
         if (va is None or va.v == 0) and (vb is None or vb.v == 0):
             fn._vers = EPOCH.v
         else:
-            fn._vers = (0 if va is None else va.v,
-                        ((0 if vb is None else vb.v) if b_is_t else None))
+            fn._vers = SavedVersions((0 if va is None else va.v,
+                                      ((0 if vb is None else vb.v) if b_is_t else None)))
     else:
         _save(fn, (a, b), t)
     if _site_state.on:
@@ -173,7 +173,7 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     if fn.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
-        fn._vers = EPOCH.v if vc is None or vc.v == 0 else (vc.v,)
+        fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         fn._vers = None
     if fn.save_output:

@@ -111,6 +111,7 @@ class CopySlices(Op):
 
         op, geo = self.op, self.geometry
         vers = op._vers
+        # NOTE: the epoch moved with this very in-place op: only a recorded state is checked
         if vers is not None and vers.__class__ is not int:
             op._check_saved()
         if isinstance(grad, Tensor):
