@@ -112,6 +112,7 @@ class Node:
 
     __slots__ = ("next_functions", "_x", "_site", "__weakref__")
     _nout = 1  # number of forward outputs this node differentiates
+    elementwise = False  # see Op
 
     def name(self) -> str:
         """PyTorch's name of the node, e.g. ``'PowBackward0'``."""
@@ -172,6 +173,21 @@ class Op(Node):
     # _vers: the state of the saved tensors (see SavedVersions above).
     __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
     formula: dict[str, str] = {}
+    # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
+    # elementwise: each output element depends on the same element of each input only, so
+    # explain shows every input's local derivative element by element. ``local`` writes them
+    # (input key -> ∂out/∂input, e.g. "cos {x}"), ``forward_text`` the forward computation
+    # (e.g. "{x}.sin()"): templates filled with the inputs' labels or elements ({x}, {a}, {b},
+    # {out}) and the node's parameters ({alpha}, {shape}...: numbers as explain writes them,
+    # tuples as "2, 3"); an op that needs more overrides _narrate_local / _narrate_forward.
+    # ``scalar`` says how the output reads in its inputs' elements (explain's "in scalar
+    # terms" line): ("infix", symbol, binds_like, right_operand_binds_like) with "sum",
+    # "product" or "power", ("call", name), ("neg",), ("pow",), ("abs",), ("sum",), ("mean",).
+    # The prose explain adds for a node is in the locale files, keyed by the node name.
+    elementwise = False
+    local: dict[str, str] = {}
+    forward_text: str | None = None
+    scalar: tuple | None = None
     save_inputs = True
     save_output = False
     same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
@@ -250,6 +266,16 @@ class Op(Node):
         if vers.__class__ is _Packed:
             return vers.out.get()
         return self.out
+
+    # -- explain support -----------------------------------------------------------------------
+    def _narrate_forward(self, s) -> str | None:
+        """How explain writes the forward computation (``forward_text`` filled from ``s``)."""
+        return None if self.forward_text is None else self.forward_text.format_map(s)
+
+    def _narrate_local(self, key: str, s) -> str | None:
+        """How explain writes input ``key``'s local derivative (``local[key]`` filled)."""
+        t = self.local.get(key)
+        return None if t is None else t.format_map(s)
 
     # -- engine support ------------------------------------------------------------------------
     def _check_saved(self) -> None:

@@ -248,10 +248,6 @@ def _check(fn) -> None:
         raise RuntimeError(f"{e}{_site_note(fn)}") from None
 
 
-def _elementwise(fn) -> bool:
-    return ".ops.elementwise." in type(fn).__module__
-
-
 def _saved_snaps(fn) -> dict:
     out = {}
     inputs = fn.inputs
@@ -288,7 +284,7 @@ def _jacobian(fn, g, fitted: tuple, keys: tuple, limit: int) -> dict | None:
 
 def _local(fn, g) -> tuple | None:
     """For an elementwise node: each input's local derivative, element by element."""
-    if fn._nout != 1 or not _elementwise(fn):
+    if fn._nout != 1 or not fn.elementwise:
         return None
     raw, _ = _node_backward(fn, np.ones_like(g))
     return tuple(None if r is None else np.array(r, copy=True) for r in raw)

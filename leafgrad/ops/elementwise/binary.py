@@ -19,6 +19,7 @@ from .dispatch import _flt, _new, _not_impl_dtype, _operands, broadcast_error
 # -- binary ops ---------------------------------------------------------------------------------
 class Maximum(Op):
     name_ = "MaximumBackward0"
+    elementwise = True
     op_name = "maximum"
     formula = {"a": "where(a < b, 0.0, where(a == b, grad / 2, grad))",
                "b": "where(a > b, 0.0, where(a == b, grad / 2, grad))"}
@@ -54,6 +55,7 @@ class Minimum(Maximum):
 
 class Fmax(Op):
     name_ = "FmaxBackward0"
+    elementwise = True
     op_name = "fmax"
     formula = {"a": "where((a >= b) | b.isnan(), grad, 0.0)",
                "b": "where((a >= b) | b.isnan(), 0.0, grad)"}
@@ -86,6 +88,7 @@ class Fmin(Fmax):
 
 class Atan2(Op):
     name_ = "Atan2Backward0"
+    elementwise = True
     op_name = "atan2"
     formula = {"a": "where(a * a + b * b == 0, 0.0, grad * b / (a * a + b * b))",
                "b": "where(a * a + b * b == 0, 0.0, -grad * a / (a * a + b * b))"}
@@ -106,6 +109,7 @@ class Atan2(Op):
 
 class Hypot(Op):
     name_ = "HypotBackward0"
+    elementwise = True
     op_name = "hypot"
     formula = {"a": "grad * a / out", "b": "grad * b / out"}
     save_output = True
@@ -131,6 +135,7 @@ def _xlogy_np(x, y):
 
 class Xlogy(Op):
     name_ = "XlogyBackward0"
+    elementwise = True
     op_name = "xlogy"
     formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad * b.log())", "b": "grad * a / b"}
     __slots__ = ()
@@ -154,6 +159,7 @@ class Xlogy(Op):
 
 class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
+    elementwise = True
     same_shape = True
     formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad * math.log(other))"}
     __slots__ = ("other",)
@@ -171,6 +177,7 @@ class XlogyScalarOther(Op):
 
 class XlogyScalarSelf(Op):
     name_ = "XlogyBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * self_ / x"}
     __slots__ = ("self_",)
@@ -184,6 +191,7 @@ class XlogyScalarSelf(Op):
 
 class Logaddexp(Op):
     name_ = "LogaddexpBackward0"
+    elementwise = True
     op_name = "logaddexp"
     formula = {"a": "grad / (1 + (b - a).exp())", "b": "grad / (1 + (a - b).exp())"}
     __slots__ = ()
@@ -201,6 +209,7 @@ class Logaddexp(Op):
 
 class Logaddexp2(Op):
     name_ = "Logaddexp2Backward0"
+    elementwise = True
     op_name = "logaddexp2"
     formula = {"a": "grad / (1 + 2 ** (b - a))", "b": "grad / (1 + 2 ** (a - b))"}
     __slots__ = ()
@@ -218,6 +227,7 @@ class Logaddexp2(Op):
 
 class Copysign(Op):
     name_ = "CopysignBackward0"
+    elementwise = True
     op_name = "copysign"
     formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
     save_output = True
@@ -241,6 +251,7 @@ class Copysign(Op):
 
 class CopysignScalar(Op):
     name_ = "CopysignBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
     save_output = True
@@ -265,6 +276,7 @@ def _int_zero_check(a, b, op: str):
 
 class Remainder(Op):
     name_ = "RemainderBackward1"
+    elementwise = True
     op_name = "remainder"
     formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
     __slots__ = ()
@@ -301,6 +313,7 @@ class Fmod(Remainder):
 
 class RemainderScalar(Op):
     name_ = "RemainderBackward0"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad"}
     save_inputs = False
@@ -345,6 +358,7 @@ def _div_rounded(a, b, mode: str):
 
 class DivRounded(Op):
     name_ = "DivBackward2"
+    elementwise = True
     op_name = "div"
     formula = {"a": "grad * 0", "b": "grad * 0"}
     save_inputs = False
@@ -361,6 +375,7 @@ class DivRounded(Op):
 
 class DivRoundedScalar(Op):
     name_ = "DivBackward2"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
@@ -399,6 +414,7 @@ class NotImplementedOp(Op):
     """An op whose derivative PyTorch does not implement (floor_divide, heaviside, ...)."""
 
     name_ = "NotImplemented"
+    elementwise = True
     formula = {}
     save_inputs = False
     __slots__ = ("what",)

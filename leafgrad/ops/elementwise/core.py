@@ -27,6 +27,10 @@ from .dispatch import (
 # -- ops ------------------------------------------------------------------------------------------
 class Add(Op):
     name_ = "AddBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "1"}
+    forward_text = "{a} + {b}"
+    scalar = ("infix", " + ", "sum", "sum")
     op_name = "add"
     formula = {"a": "grad", "b": "grad"}
     save_inputs = False
@@ -41,6 +45,10 @@ class Add(Op):
 
 class Sub(Op):
     name_ = "SubBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "-1"}
+    forward_text = "{a} - {b}"
+    scalar = ("infix", " - ", "sum", "product")
     op_name = "sub"
     formula = {"a": "grad", "b": "-grad"}
     save_inputs = False
@@ -62,6 +70,10 @@ class AddAlpha(Op):
     """``a + alpha * b`` (``add(a, b, alpha=...)``); alpha lives in the node, as in PyTorch."""
 
     name_ = "AddBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "{alpha}"}
+    forward_text = "{a} + {alpha} * {b}"
+    scalar = ("infix", " + ", "sum", "sum")
     op_name = "add"
     formula = {"a": "grad", "b": "grad * alpha"}
     save_inputs = False
@@ -69,6 +81,11 @@ class AddAlpha(Op):
 
     def forward(self, a, b):
         return a + b * self.alpha
+
+    def _narrate_forward(self, s) -> str:
+        # NOTE: an alpha that explain writes as 1 is left out, as for add/sub without alpha
+        t = self.forward_text
+        return (t.replace("{alpha} * ", "") if s["alpha"] == "1" else t).format_map(s)
 
     def backward(self, grad):
         return grad, grad * self.alpha
@@ -78,6 +95,9 @@ class SubAlpha(AddAlpha):
     """``a - alpha * b``."""
 
     name_ = "SubBackward0"
+    local = {"a": "1", "b": "-{alpha}"}
+    forward_text = "{a} - {alpha} * {b}"
+    scalar = ("infix", " - ", "sum", "product")
     op_name = "sub"
     formula = {"a": "grad", "b": "-grad * alpha"}
     __slots__ = ()
@@ -107,6 +127,9 @@ class Rsub(Op):
     """``other - x`` for a Python number ``other`` (the number is not an input of the node)."""
 
     name_ = "RsubBackward1"
+    elementwise = True
+    local = {"x": "-1"}
+    forward_text = "{other} - {x}"
     formula = {"x": "-grad"}
     same_shape = True
     save_inputs = False
@@ -123,6 +146,9 @@ class RsubTensor(Op):
     """``b - a`` for tensors (``torch.rsub(a, b)``)."""
 
     name_ = "RsubBackward0"
+    elementwise = True
+    local = {"a": "-1", "b": "1"}
+    forward_text = "{b} - {a}"
     op_name = "rsub"
     formula = {"a": "-grad", "b": "grad"}
     save_inputs = False
@@ -158,6 +184,10 @@ def rsub(x: Tensor, other) -> Tensor:
 
 class Mul(Op):
     name_ = "MulBackward0"
+    elementwise = True
+    local = {"a": "{b}", "b": "{a}"}
+    forward_text = "{a} * {b}"
+    scalar = ("infix", "·", "product", "power")
     op_name = "mul"
     formula = {"a": "grad * b", "b": "grad * a"}
     __slots__ = ()
@@ -174,6 +204,10 @@ class Mul(Op):
 
 class Div(Op):
     name_ = "DivBackward0"
+    elementwise = True
+    local = {"a": "1/{b}", "b": "-{a}/{b}²"}
+    forward_text = "{a} / {b}"
+    scalar = ("infix", "/", "product", "power")
     op_name = "div"
     formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
     __slots__ = ()
@@ -197,6 +231,10 @@ class Div(Op):
 
 class Neg(Op):
     name_ = "NegBackward0"
+    elementwise = True
+    local = {"x": "-1"}
+    forward_text = "-{x}"
+    scalar = ("neg",)
     same_shape = True
     formula = {"x": "-grad"}
     save_inputs = False
@@ -218,12 +256,20 @@ class PowScalar(Op):
     """``x ** exponent`` for a Python-number exponent."""
 
     name_ = "PowBackward0"
+    elementwise = True
+    forward_text = "{x}.pow({exponent})"
+    scalar = ("pow",)
     same_shape = True
     formula = {"x": "grad * exponent * x ** (exponent - 1)"}
     __slots__ = ("exponent",)
 
     def forward(self, x):
         return x ** self.exponent
+
+    def _narrate_local(self, key: str, s) -> str | None:
+        from ...autograd.explanation.forms import pow_local  # explain only: loaded when used
+
+        return pow_local(self.exponent, s["x"]) if key == "x" else None
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -240,6 +286,9 @@ class PowTensor(Op):
     """``a ** b`` with a tensor exponent."""
 
     name_ = "PowBackward1"
+    elementwise = True
+    local = {"a": "{b}·{a}^({b} - 1)", "b": "{out}·ln {a}"}
+    forward_text = "{a} ** {b}"
     op_name = "pow"
     formula = {"a": "grad * b * a ** (b - 1)", "b": "grad * out * a.log()"}
     save_output = True
@@ -266,6 +315,9 @@ class RPowScalar(Op):
     """``base ** x`` for a Python-number base."""
 
     name_ = "PowBackward2"
+    elementwise = True
+    local = {"x": "{out}·ln {base}"}
+    forward_text = "{base} ** {x}"
     same_shape = True
     formula = {"x": "grad * out * math.log(base)"}
     save_inputs = False
@@ -316,6 +368,9 @@ def _rpow_scalar(x: Tensor, base) -> Tensor:
 
 class Reciprocal(Op):
     name_ = "ReciprocalBackward0"
+    elementwise = True
+    local = {"x": "-{out}²"}
+    forward_text = "{x}.reciprocal()"
     same_shape = True
     formula = {"x": "-grad * out * out"}
     save_inputs = False
@@ -332,6 +387,10 @@ class Reciprocal(Op):
 
 class Exp(Op):
     name_ = "ExpBackward0"
+    elementwise = True
+    local = {"x": "e^{x}"}
+    forward_text = "{x}.exp()"
+    scalar = ("call", "exp")
     same_shape = True
     formula = {"x": "grad * out"}
     save_inputs = False
@@ -347,6 +406,10 @@ class Exp(Op):
 
 class Log(Op):
     name_ = "LogBackward0"
+    elementwise = True
+    local = {"x": "1/{x}"}
+    forward_text = "{x}.log()"
+    scalar = ("call", "ln")
     same_shape = True
     formula = {"x": "grad / x"}
     __slots__ = ()
@@ -362,6 +425,10 @@ class Log(Op):
 
 class Sin(Op):
     name_ = "SinBackward0"
+    elementwise = True
+    local = {"x": "cos {x}"}
+    forward_text = "{x}.sin()"
+    scalar = ("call", "sin")
     same_shape = True
     formula = {"x": "grad * x.cos()"}
     __slots__ = ()
@@ -375,6 +442,10 @@ class Sin(Op):
 
 class Cos(Op):
     name_ = "CosBackward0"
+    elementwise = True
+    local = {"x": "-sin {x}"}
+    forward_text = "{x}.cos()"
+    scalar = ("call", "cos")
     same_shape = True
     formula = {"x": "-grad * x.sin()"}
     __slots__ = ()
@@ -388,6 +459,10 @@ class Cos(Op):
 
 class Tanh(Op):
     name_ = "TanhBackward0"
+    elementwise = True
+    local = {"x": "1 - tanh²{x}"}
+    forward_text = "{x}.tanh()"
+    scalar = ("call", "tanh")
     same_shape = True
     formula = {"x": "grad * (1 - out * out)"}
     save_inputs = False
@@ -404,6 +479,10 @@ class Tanh(Op):
 
 class Sigmoid(Op):
     name_ = "SigmoidBackward0"
+    elementwise = True
+    local = {"x": "σ({x})·(1 - σ({x}))"}
+    forward_text = "{x}.sigmoid()"
+    scalar = ("call", "σ")
     same_shape = True
     formula = {"x": "grad * out * (1 - out)"}
     save_inputs = False
@@ -428,6 +507,10 @@ class Sigmoid(Op):
 
 class Relu(Op):
     name_ = "ReluBackward0"
+    elementwise = True
+    local = {"x": "[{x} > 0]"}
+    forward_text = "{x}.relu()"
+    scalar = ("call", "relu")
     same_shape = True
     formula = {"x": "threshold_backward(grad, out)"}
     save_inputs = False
@@ -448,6 +531,7 @@ class ThresholdBackward(Op):
     """relu's backward as one op, so that a graph of it keeps PyTorch's zero path to the input."""
 
     name_ = "ThresholdBackwardBackward0"
+    elementwise = True
     op_name = "threshold_backward"
     formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
     save_inputs = True
@@ -472,6 +556,10 @@ def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
 
 class Sqrt(Op):
     name_ = "SqrtBackward0"
+    elementwise = True
+    local = {"x": "1/(2√{x})"}
+    forward_text = "{x}.sqrt()"
+    scalar = ("call", "√")
     same_shape = True
     formula = {"x": "grad / (2 * out)"}
     save_inputs = False
@@ -488,6 +576,10 @@ class Sqrt(Op):
 
 class Abs(Op):
     name_ = "AbsBackward0"
+    elementwise = True
+    local = {"x": "sign {x}"}
+    forward_text = "{x}.abs()"
+    scalar = ("abs",)
     same_shape = True
     formula = {"x": "grad * x.sign()"}
     __slots__ = ()
@@ -504,6 +596,9 @@ class Abs(Op):
 
 class Sign(Op):
     name_ = "SignBackward0"
+    elementwise = True
+    local = {"x": "0"}
+    forward_text = "{x}.sign()"
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
@@ -520,6 +615,9 @@ class Sign(Op):
 
 class Clone(Op):
     name_ = "CloneBackward0"
+    elementwise = True
+    local = {"x": "1"}
+    forward_text = "{x}.clone()"
     same_shape = True
     formula = {"x": "grad"}
     save_inputs = False
@@ -536,6 +634,7 @@ class ToCopy(Op):
     """A dtype conversion; the gradient is cast back to the input's dtype."""
 
     name_ = "ToCopyBackward0"
+    elementwise = True
     formula = {"x": "grad"}  # the engine casts it back to the input dtype
     save_inputs = False
     __slots__ = ("dtype",)
@@ -558,6 +657,7 @@ class ToDevice(Op):
     """A move between devices; the gradient moves back."""
 
     name_ = "ToCopyBackward0"
+    elementwise = True
     formula = {"x": "grad.to(src)"}
     save_inputs = False
     __slots__ = ("device", "src")
@@ -584,6 +684,7 @@ class Where(Op):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` is a constant bool array)."""
 
     name_ = "WhereBackward0"
+    elementwise = True
     op_name = "where"
     formula = {"a": "where(cond, grad, 0.0)", "b": "where(cond, 0.0, grad)"}
     save_inputs = False

@@ -18,6 +18,7 @@ class Clamp(Op):
     """clamp with Python-number bounds (either may be None)."""
 
     name_ = "ClampBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)"}
     __slots__ = ("min", "max")
@@ -57,6 +58,7 @@ class ClampTensor(Op):
     """clamp with tensor bounds (``min`` or ``max`` may be None)."""
 
     name_ = "ClampBackward0"
+    elementwise = True
     op_name = "clamp"
     formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)",
                "min": "where((x < min) & (min < max), grad, 0.0)",
@@ -92,6 +94,7 @@ class ClampTensor(Op):
 
 class ClampMinTensor(Op):
     name_ = "ClampMinBackward1"
+    elementwise = True
     op_name = "clamp_min"
     formula = {"a": "where(a >= b, grad, 0.0)", "b": "where(a < b, grad, 0.0)"}
     __slots__ = ()
@@ -109,6 +112,7 @@ class ClampMinTensor(Op):
 
 class ClampMaxTensor(Op):
     name_ = "ClampMaxBackward1"
+    elementwise = True
     op_name = "clamp_max"
     formula = {"a": "where(a <= b, grad, 0.0)", "b": "where(a > b, grad, 0.0)"}
     __slots__ = ()
@@ -207,6 +211,7 @@ def _lerp_np(a, b, w):
 
 class Lerp(Op):
     name_ = "LerpBackward0"
+    elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - weight)", "b": "grad * weight"}
     save_inputs = False
@@ -224,6 +229,7 @@ class Lerp(Op):
 
 class LerpTensor(Op):
     name_ = "LerpBackward1"
+    elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - w)", "b": "grad * w", "w": "grad * (b - a)"}
     __slots__ = ()
@@ -260,6 +266,7 @@ def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
 
 class Addcmul(Op):
     name_ = "AddcmulBackward0"
+    elementwise = True
     formula = {"x": "grad", "t1": "grad * value * t2", "t2": "grad * value * t1"}
     __slots__ = ("value",)
 
@@ -278,6 +285,7 @@ class Addcmul(Op):
 
 class Addcdiv(Op):
     name_ = "AddcdivBackward0"
+    elementwise = True
     formula = {"x": "grad", "t1": "grad * value / t2", "t2": "-grad * value * t1 / (t2 * t2)"}
     __slots__ = ("value",)
 

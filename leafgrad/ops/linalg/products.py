@@ -20,6 +20,7 @@ def _shape_str(s) -> str:
 
 class Mm(Op):
     name_ = "MmBackward0"
+    forward_text = "{a} @ {b}"
     op_name = "mm"
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
     __slots__ = ()
@@ -36,6 +37,7 @@ class Mm(Op):
 
 class Mv(Op):
     name_ = "MvBackward0"
+    forward_text = "{a} @ {b}"
     formula = {"a": "grad.unsqueeze(1) * b.unsqueeze(0)", "b": "a.t() @ grad"}
     __slots__ = ()
 
@@ -51,6 +53,7 @@ class Mv(Op):
 
 class Dot(Op):
     name_ = "DotBackward0"
+    forward_text = "{a}.dot({b})"
     formula = {"a": "grad * b", "b": "grad * a"}
     __slots__ = ()
 
@@ -68,6 +71,7 @@ class Matmul(Op):
     """Batched / broadcasting matmul (1-d operands are promoted and their dim removed)."""
 
     name_ = "MatmulBackward0"
+    forward_text = "{a} @ {b}"
     # (1-d operands act as a row / column; the engine sums broadcast batch dims back)
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
     __slots__ = ()
@@ -156,6 +160,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 # -- bmm / vdot / addmm family ---------------------------------------------------------------------
 class Bmm(Mm):
     name_ = "BmmBackward0"
+    forward_text = None  # not inherited: explain writes bmm(a, b) / vdot(a, b)
     op_name = "bmm"
     __slots__ = ()
 
@@ -184,6 +189,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 class Vdot(Dot):
     name_ = "VdotBackward0"
+    forward_text = None  # not inherited: explain writes bmm(a, b) / vdot(a, b)
     __slots__ = ()
 
 
