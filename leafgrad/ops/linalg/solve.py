@@ -98,7 +98,7 @@ def det(a: Tensor) -> Tensor:
 
     >>> import leafgrad
     >>> det(leafgrad.tensor([[2., 1.], [1., 3.]]))
-    tensor(5.0000)
+    tensor(5.)
     """
     _check_square(a, "linalg.det")
     _check_float(a, "linalg.det")
