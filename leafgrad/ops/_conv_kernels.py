@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+
+import numpy as np
 
 from ..backend import array_module
 
@@ -73,11 +76,13 @@ class Geom:
 
     # -- layout helpers --------------------------------------------------------------------------
     def padded(self, x):
-        """``x`` zero-padded (C-contiguous when the wide grid needs flat offsets)."""
+        """``x`` zero-padded (C-contiguous when the wide grid needs flat offsets); a scratch
+        array, valid until the next kernel call."""
         xp = array_module(x)
         if not any(self.padding):
             return xp.ascontiguousarray(x) if self.wide else x
-        buf = xp.zeros(x.shape[:2] + self.Sp, dtype=x.dtype)
+        # keyed by the geometry too: the border is zeroed once and never written
+        buf = workspace(xp, ("pad", self.S, self.padding), x.shape[:2] + self.Sp, x.dtype)
         buf[self._interior()] = x
         return buf
 
@@ -92,45 +97,66 @@ class Geom:
             return (self.T,), (st[-1],)
         return self.Q, tuple(s * b for s, b in zip(self.stride, st))
 
-    def im2col(self, xpad):
-        """Columns (N, groups, C/g * prod(K), positions) of padded input ``xpad`` (one copy)."""
+    def windows(self, xpad):
+        """The strided window view (N, groups, C/g, *K, *positions) of ``xpad`` (no copy)."""
         xp = array_module(xpad)
         n, c = xpad.shape[:2]
         g = self.groups
         st = xpad.strides
         pshape, pst = self.positions(xpad)
         kst = tuple(d * s for d, s in zip(self.dilation, st[2:]))
-        v = _strided(xp, xpad, (n, g, c // g) + self.K + pshape,
-                     (st[0], st[1] * (c // g), st[1]) + kst + pst)
-        return v.reshape(n, g, (c // g) * math.prod(self.K), math.prod(pshape))
+        return _strided(xp, xpad, (n, g, c // g) + self.K + pshape,
+                        (st[0], st[1] * (c // g), st[1]) + kst + pst)
+
+    def im2col(self, xpad, scratch: bool = True):
+        """Columns (N, groups, C/g * prod(K), positions) of padded input ``xpad``: one copy,
+        into a scratch array unless ``scratch`` is False (then a new array)."""
+        v = self.windows(xpad)
+        n, g = v.shape[:2]
+        shape = (n, g, (xpad.shape[1] // g) * math.prod(self.K), self.T)
+        if not scratch:
+            return v.reshape(shape)
+        xp = array_module(xpad)
+        out = workspace(xp, "cols", shape, xpad.dtype)
+        xp.copyto(out.reshape(v.shape), v)
+        return out
+
+    def _flat_view(self, xp, a):
+        """The valid output positions of a wide-grid array (N, O, T), as (N, O, *Q)."""
+        it = a.itemsize
+        return _strided(xp, a, a.shape[:2] + self.Q, a.strides[:2] + tuple(
+            f * it for f in self.flat))
 
     def from_positions(self, y):
-        """(N, O, positions) -> (N, O, *Q), C-contiguous (drops the wide grid's extra windows)."""
+        """(N, O, positions) -> a new (N, O, *Q) C-contiguous array (drops the wide grid's
+        extra windows)."""
         n, o = y.shape[:2]
         if not self.wide:
             return y.reshape((n, o) + self.Q)
         xp = array_module(y)
-        it = y.itemsize
-        v = _strided(xp, y, (n, o) + self.Q, y.strides[:2] + tuple(f * it for f in self.flat))
-        return xp.ascontiguousarray(v)
+        return xp.ascontiguousarray(self._flat_view(xp, y))
 
     def to_positions(self, y):
-        """(N, O, *Q) -> (N, O, positions); the wide grid's extra windows get zeros."""
+        """(N, O, *Q) -> (N, O, positions), a scratch array when it must be built; the wide
+        grid's extra windows hold zeros."""
         xp = array_module(y)
         n, o = y.shape[:2]
         if not self.wide:
             return xp.ascontiguousarray(y).reshape(n, o, self.T)
-        out = xp.zeros((n, o, self.T), dtype=y.dtype)
-        it = out.itemsize
-        v = _strided(xp, out, (n, o) + self.Q, out.strides[:2] + tuple(f * it for f in self.flat))
-        v[...] = y
+        # keyed by the geometry: the extra windows are zeroed once and never written
+        out = workspace(xp, ("pos", self.Q, self.Sp), (n, o, self.T), y.dtype)
+        self._flat_view(xp, out)[...] = y
         return out
 
     def col2im(self, cols, n: int, c: int):
-        """Sum columns (N, C, prod(K), positions) back into a (N, C, *S) array (the adjoint of
-        ``im2col`` after un-padding): one slice-add per kernel offset."""
+        """Sum columns (N, C, prod(K), positions) back into a new (N, C, *S) array (the adjoint
+        of ``im2col`` after un-padding): one slice-add per kernel offset."""
         xp = array_module(cols)
-        buf = xp.zeros((n, c) + self.Sp, dtype=cols.dtype)
+        if any(self.padding):
+            buf = workspace(xp, "col2im", (n, c) + self.Sp, cols.dtype)
+            buf[...] = 0
+        else:
+            buf = xp.zeros((n, c) + self.Sp, dtype=cols.dtype)
         if self.wide:
             flat = buf.reshape(n, c, -1)
             for kk, kidx in enumerate(itertools.product(*map(range, self.K))):
@@ -151,23 +177,27 @@ class Geom:
         return max(1, min(n, COLS_LIMIT // per)) if n else 1
 
     # -- the three maps ----------------------------------------------------------------------------
-    def conv(self, x, w, keep: bool = False):
-        """The convolution (N, C, *S) -> (N, O, *Q); with ``keep`` also its columns (or None
-        when they were built in chunks)."""
+    def conv(self, x, w):
+        """The convolution (N, C, *S) -> (N, O, *Q) (a new array)."""
         xp = array_module(x)
         n, c = x.shape[:2]
         o, g = w.shape[0], self.groups
         wm = w.reshape(g, o // g, -1)
         step = self.chunk(n, c)
-        if step >= n:
-            cols = self.im2col(self.padded(x))
-            y = self.from_positions((wm @ cols).reshape(n, o, -1))
-            return (y, cols) if keep else y
-        y = xp.empty((n, o) + self.Q, dtype=xp.result_type(x, w))
+        y = None if step >= n else xp.empty((n, o) + self.Q, dtype=x.dtype)
         for i in range(0, n, step):
             cols = self.im2col(self.padded(x[i:i + step]))
-            y[i:i + step] = self.from_positions((wm @ cols).reshape(cols.shape[0], o, -1))
-        return (y, None) if keep else y
+            m = cols.shape[0]
+            if self.wide:
+                mm = workspace(xp, "mm", (m, g, o // g, self.T), x.dtype)
+                xp.matmul(wm, cols, out=mm)
+                yi = self.from_positions(mm.reshape(m, o, self.T))
+            else:
+                yi = (wm @ cols).reshape((m, o) + self.Q)
+            if y is None:
+                return yi
+            y[i:i + step] = yi
+        return y if y is not None else xp.zeros((n, o) + self.Q, dtype=x.dtype)
 
     def conv_t(self, y, w):
         """The transposed convolution (N, O, *Q) -> (N, C, *S): ``w^T @ y``, then col2im."""
@@ -178,30 +208,64 @@ class Geom:
         kk = math.prod(self.K)
         wt = w.reshape(g, o // g, -1).swapaxes(1, 2)
         step = self.chunk(n, c)
-        if step >= n:
-            cols = wt @ self.to_positions(y).reshape(n, g, o // g, self.T)
-            return self.col2im(cols.reshape(n, c, kk, self.T), n, c)
-        out = xp.empty((n, c) + self.S, dtype=xp.result_type(y, w))
+        out = None if step >= n else xp.empty((n, c) + self.S, dtype=y.dtype)
         for i in range(0, n, step):
-            yi = y[i:i + step]
+            yi = self.to_positions(y[i:i + step])
             m = yi.shape[0]
-            cols = wt @ self.to_positions(yi).reshape(m, g, o // g, self.T)
-            out[i:i + step] = self.col2im(cols.reshape(m, c, kk, self.T), m, c)
-        return out
+            cols = workspace(xp, "gcols", (m, g, c // g * kk, self.T), y.dtype)
+            xp.matmul(wt, yi.reshape(m, g, o // g, self.T), out=cols)
+            r = self.col2im(cols.reshape(m, c, kk, self.T), m, c)
+            if out is None:
+                return r
+            out[i:i + step] = r
+        return out if out is not None else xp.zeros((n, c) + self.S, dtype=y.dtype)
 
-    def conv_w(self, x, y, cols=None):
+    def conv_w(self, x, y):
         """The weight gradient: sum over samples and positions of ``y`` times ``x``'s windows."""
         xp = array_module(y)
         n, o = y.shape[:2]
         c = x.shape[1]
         g = self.groups
         ckk = (c // g) * math.prod(self.K)
-        gw = xp.zeros((g, o // g, ckk), dtype=xp.result_type(x, y))
-        # NOTE: the batched GEMM then a sum over samples beats one GEMM over (N * positions)
-        # here: that would need the columns copied into a sample-major layout first.
+        gw = xp.zeros((g, o // g, ckk), dtype=y.dtype)
+        # NOTE: a batched GEMM per sample then a sum beats one GEMM over (N * positions): the
+        # latter needs the columns copied sample-major, and OpenBLAS is slow on its skinny shape
         step = max(1, min(self.chunk(n, c), WGRAD_LIMIT // max(1, g * (o // g) * ckk)))
         for i in range(0, n, step):
-            ci = cols[i:i + step] if cols is not None else self.im2col(self.padded(x[i:i + step]))
+            ci = self.im2col(self.padded(x[i:i + step]))
             yi = self.to_positions(y[i:i + step])
-            gw += (yi.reshape(yi.shape[0], g, o // g, self.T) @ ci.swapaxes(-1, -2)).sum(0)
+            m = yi.shape[0]
+            tmp = workspace(xp, "wgrad", (m, g, o // g, ckk), y.dtype)
+            xp.matmul(yi.reshape(m, g, o // g, self.T), ci.swapaxes(-1, -2), out=tmp)
+            gw += tmp.sum(0)
         return gw.reshape((o, c // g) + self.K)
+
+
+# -- scratch arrays -------------------------------------------------------------------------------
+class _Scratch(threading.local):
+    def __init__(self) -> None:
+        self.bufs: dict = {}
+
+
+_SCRATCH = _Scratch()
+SCRATCH_MAX = 16  # arrays kept per thread (least recently used dropped first)
+SCRATCH_BYTES = 1 << 26  # bigger arrays are not kept
+
+
+def workspace(xp, tag, shape: tuple, dtype):
+    """A scratch array of ``shape`` reused across calls with the same ``tag`` (zeros when first
+    made). Big temporaries made afresh each step cost page faults (a fresh 2 MB array is ~500
+    of them); reusing one costs none. Never return a scratch array to a caller that keeps it.
+    """
+    dt = np.dtype(dtype)
+    if xp is not np or math.prod(shape) * dt.itemsize > SCRATCH_BYTES:
+        return xp.zeros(shape, dtype=dt)
+    key = (tag, shape, dt.str)
+    bufs = _SCRATCH.bufs
+    a = bufs.pop(key, None)
+    if a is None:
+        a = np.zeros(shape, dtype=dt)
+        if len(bufs) >= SCRATCH_MAX:
+            del bufs[next(iter(bufs))]
+    bufs[key] = a
+    return a

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.grad_mode import state
-from ..autograd.graph import state as _hooks_state
 from ..autograd.node import Op
 from ..tensor import Tensor
 from ._apply import record
@@ -52,13 +50,13 @@ class _Maps:
         return (_run(ConvolutionTransposeGrad, self, y, w) if _is_t(y, w)
                 else self.g.conv_t(y, w))
 
-    def weight_grad(self, x, y, cols=None):
+    def weight_grad(self, x, y):
         """Correlation of ``x``'s windows with ``y`` (the adjoint of ``conv`` in ``w``)."""
         if _is_t(x, y):
             fn = _new(ConvolutionWeightGrad)
             fn.geom = self
             return record(fn, (x, y), fn.forward(x._data, y._data))
-        return self.g.conv_w(x, y, cols)
+        return self.g.conv_w(x, y)
 
     def bias_grad(self, grad):
         """The bias gradient: ``grad`` summed over samples and positions."""
@@ -80,13 +78,11 @@ class Convolution(Op):
         return _add_bias(y, b)
 
     def backward(self, grad):
-        saved = self.saved(grad)
-        x, w = saved[0], saved[1]
-        cols = saved[3] if len(saved) > 3 else None  # the forward's columns, kept when cheap
+        x, w, _ = self.saved(grad)
         nf = self.next_functions
         m = self.geom
         return (m.conv_transpose(grad, w) if nf[0][0] is not None else None,
-                m.weight_grad(x, grad, cols) if nf[1][0] is not None else None,
+                m.weight_grad(x, grad) if nf[1][0] is not None else None,
                 m.bias_grad(grad) if nf[2][0] is not None else None)
 
 
@@ -102,7 +98,7 @@ class ConvolutionTranspose(Op):
         return _add_bias(self.geom.g.conv_t(x, w), b)
 
     def backward(self, grad):
-        x, w, _ = self.saved(grad)[:3]
+        x, w, _ = self.saved(grad)
         nf = self.next_functions
         m = self.geom
         return (m.conv(grad, w) if nf[0][0] is not None else None,
@@ -357,14 +353,10 @@ def _conv(fname: str, nd: int, x, w, b, stride, padding, dilation, groups) -> Te
     maps = _geom(S, Q, K, stride, padding, dilation, groups)
     fn = _new(Convolution)
     fn.geom = maps
-    # keep the forward's columns for the weight gradient when a node will be recorded and no
-    # saved-tensor hooks would need to see what the node saves
-    keep = state.enabled and w._rg and not _hooks_state.stack
-    y, cols = maps.g.conv(x._data, w._data, keep=True) if keep else (
-        maps.g.conv(x._data, w._data), None)
-    out = record(fn, (x, w, b), _add_bias(y, None if b is None else b._data))
-    if cols is not None and fn.inputs is not None and out.grad_fn is fn:
-        fn.inputs = fn.inputs + (cols,)
+    # NOTE: the forward's columns are not kept for the weight gradient: rebuilding them in a
+    # reused scratch array costs less than the page faults of a fresh one every step, and
+    # halves the memory a conv layer holds between forward and backward
+    out = record(fn, (x, w, b), fn.forward(x._data, w._data, None if b is None else b._data))
     return squeeze(out, 0) if unbatched else out
 
 
