@@ -10,6 +10,7 @@ last NaN), so ``return_indices`` and the gradients match PyTorch's even with tie
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -233,11 +234,13 @@ def _pool_geometry(fname: str, x: Tensor, nd: int, kernel_size, stride, padding,
 
 
 # -- max pooling ----------------------------------------------------------------------------------
-def _max_axes(x: Tensor, nd: int, k, s, p, d, S, Q) -> list:
-    """One ``Axis`` per pooled dim, last dim first (the order the stages run)."""
+@functools.lru_cache(maxsize=256)
+def _max_axes(ndim: int, nd: int, k, s, p, d, S, Q) -> list:
+    """One ``Axis`` per pooled dim, last dim first (the order the stages run); cached, as a
+    training loop pools the same geometry every step."""
     axes = []
     for i in reversed(range(nd)):
-        a = x.ndim - nd + i
+        a = ndim - nd + i
         n, q = S[i], Q[i]
         j = np.arange(q)
         taps = [(j * s[i] + t * d[i], None) for t in range(k[i])]
@@ -269,7 +272,7 @@ def _max_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, dilation,
     _check_rank(fname, x, nd)
     k, s, p, d, S, Q = _pool_geometry(fname, x, nd, kernel_size, stride, padding, dilation,
                                       ceil_mode)
-    return _max_pool("max", nd, x, _max_axes(x, nd, k, s, p, d, S, Q), return_indices)
+    return _max_pool("max", nd, x, _max_axes(x.ndim, nd, k, s, p, d, S, Q), return_indices)
 
 
 def _one_to_two(v, fill: int):
@@ -334,14 +337,9 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
 
 
 # -- average pooling ------------------------------------------------------------------------------
-def _avg_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, ceil_mode,
-                 count_include_pad, divisor_override):
-    _check_input(fname, x)
-    _check_rank(fname, x, nd)
-    k, s, p, d, S, Q = _pool_geometry(fname, x, nd, kernel_size, stride, padding, 1, ceil_mode)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError(_why("divisor must be not zero",
-                                "divisor_override replaces the window's count as the divisor."))
+@functools.lru_cache(maxsize=256)
+def _avg_axes(ndim: int, nd: int, k, s, p, S, Q, count_include_pad: bool, divisor_override):
+    """The per-axis window sums and the divisor of an average pool (cached per geometry)."""
     axes, counts = [], []
     for i in reversed(range(nd)):
         n, q = S[i], Q[i]
@@ -352,16 +350,28 @@ def _avg_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, ceil_mode
             cnt = end - start
         else:
             cnt = np.minimum(end, n) - np.maximum(start, 0)
-        counts.append((x.ndim - nd + i, cnt))
+        counts.append((ndim - nd + i, cnt))
         hi = max(0, (q - 1) * s[i] + k[i] - (n + p[i]))
-        axes.append(lm.Axis(x.ndim - nd + i, n, q, [(j * s[i] + t, None) for t in range(k[i])],
+        axes.append(lm.Axis(ndim - nd + i, n, q, [(j * s[i] + t, None) for t in range(k[i])],
                             lo=p[i], hi=hi))
     if divisor_override is not None:
         div = np.asarray(divisor_override, dtype=np.int64)
     else:
-        div = np.ones((1,) * x.ndim, dtype=np.int64)
+        div = np.ones((1,) * ndim, dtype=np.int64)
         for a, cnt in counts:
-            div = div * cnt.reshape((-1,) + (1,) * (x.ndim - a - 1))
+            div = div * cnt.reshape((-1,) + (1,) * (ndim - a - 1))
+    return axes, div
+
+
+def _avg_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, ceil_mode,
+                 count_include_pad, divisor_override):
+    _check_input(fname, x)
+    _check_rank(fname, x, nd)
+    k, s, p, d, S, Q = _pool_geometry(fname, x, nd, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(_why("divisor must be not zero",
+                                "divisor_override replaces the window's count as the divisor."))
+    axes, div = _avg_axes(x.ndim, nd, k, s, p, S, Q, bool(count_include_pad), divisor_override)
     op, adj = _OPS[("avg", nd)]
     return lm.Separable(axes, op, adj, div).apply(x)
 
