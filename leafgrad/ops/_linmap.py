@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor
-from ._apply import record_unary
+from ._apply import record, record_unary
 
 _new = object.__new__
 
@@ -47,10 +47,11 @@ class LinearMap:
             return run(self.op, self, x)
         return self._apply(x)
 
-    def adjoint(self, g):
-        """The adjoint applied to ``g`` (recorded as an ``adj_op`` node when ``g`` is a Tensor)."""
+    def adjoint(self, g, dep=None):
+        """The adjoint applied to ``g`` (recorded as an ``adj_op`` node when ``g`` is a Tensor;
+        ``dep``: the forward input that node reads too, see ``LinearOp.keeps_input``)."""
         if isinstance(g, Tensor):
-            return run(self.adj_op, self.T, g)
+            return run(self.adj_op, self.T, g, dep=dep)
         return self._adjoint(g)
 
 
@@ -75,24 +76,51 @@ class Transposed(LinearMap):
 
 
 class LinearOp(Op):
-    """A node that applies a ``LinearMap`` ``m``; its backward applies the adjoint."""
+    """A node that applies a ``LinearMap`` ``m``; its backward applies the adjoint.
+
+    With ``keeps_input`` the node saves its input, and the adjoint node recorded by a backward
+    on Tensors reads it too (a second input whose gradient is zero): PyTorch's pooling and
+    reflection / replication pad backwards take the forward input, so there the second
+    derivative with respect to the input is zero, not undefined.
+    """
 
     formula = {"x": "m.adjoint(grad)"}
     save_inputs = False
+    keeps_input = False
     __slots__ = ("m",)
 
-    def forward(self, x):
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        cls.save_inputs = cls.keeps_input
+
+    def forward(self, x, dep=None):
         return self.m._apply(x)
 
     def backward(self, grad):
-        return self.m.adjoint(grad)
+        nf = self.next_functions
+        if not self.keeps_input:
+            return self.m.adjoint(grad)
+        saved = self.saved(grad)
+        dep = saved[1] if len(saved) > 1 else saved[0]
+        g = self.m.adjoint(grad, dep)
+        if len(nf) == 1:
+            return g
+        if nf[1][0] is None:
+            return g, None
+        if isinstance(dep, Tensor):
+            return g, dep.new_zeros(tuple(dep.shape))
+        return g, array_module(dep).zeros_like(dep)
 
 
-def run(cls, m: LinearMap, x: Tensor, out=None) -> Tensor:
-    """Record node class ``cls`` applying map ``m`` to ``x`` (``out``: the result if known)."""
+def run(cls, m: LinearMap, x: Tensor, out=None, dep=None) -> Tensor:
+    """Record node class ``cls`` applying map ``m`` to ``x`` (``out``: the result if known;
+    ``dep``: a second input the node reads, see ``LinearOp.keeps_input``)."""
     fn = _new(cls)
     fn.m = m
-    return record_unary(fn, x, m._apply(x._data) if out is None else out)
+    y = m._apply(x._data) if out is None else out
+    if dep is None or not cls.keeps_input:
+        return record_unary(fn, x, y)
+    return record(fn, (x, dep), y)
 
 
 # -- separable maps -------------------------------------------------------------------------------

@@ -159,7 +159,8 @@ def _check_tensor(fname: str, name: str, pos: int, v, optional: bool = False) ->
     if isinstance(v, Tensor) or (optional and v is None):
         return
     raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not "
-                    f"{type(v).__name__}")
+                    f"{type(v).__name__}\nWhy: the convolution works on tensors; wrap the data "
+                    "with torch.tensor(...) first.")
 
 
 def _tuple(fname: str, name: str, v, nd: int, minimum: int | None = None) -> tuple:
@@ -201,7 +202,8 @@ def _check_dtypes(x: Tensor, w: Tensor, b, transposed: bool) -> None:
             "it (bias.to(input.dtype))."))
     if x.dtype.is_complex or str(x.dtype) == "torch.bool":
         raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for '
-                                  f"'{str(x.dtype)[6:].capitalize()}'")
+                                  f"'{str(x.dtype)[6:].capitalize()}'\nWhy: a convolution "
+                                  "multiplies and adds; convert the input to a number dtype.")
 
 
 def _cname(t: Tensor) -> str:
@@ -304,7 +306,8 @@ def _conv(fname: str, nd: int, x, w, b, stride, padding, dilation, groups) -> Te
     stride = _tuple(fname, "stride", stride, nd, 1)
     dilation = _tuple(fname, "dilation", dilation, nd, 1)
     if not isinstance(groups, int) or isinstance(groups, bool):
-        raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}")
+        raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}"
+                        "\nWhy: groups is how many parts the channels are split into.")
     if groups < 1:
         raise RuntimeError(_why("non-positive groups is not supported",
                                 f"groups splits the channels into that many parts; got {groups}."))
@@ -371,7 +374,8 @@ def _conv_transpose(fname: str, nd: int, x, w, b, stride, padding, output_paddin
     output_padding = _tuple(fname, "output_padding", output_padding, nd, 0)
     dilation = _tuple(fname, "dilation", dilation, nd, 1)
     if not isinstance(groups, int) or isinstance(groups, bool):
-        raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}")
+        raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}"
+                        "\nWhy: groups is how many parts the channels are split into.")
     if groups < 1:
         raise RuntimeError(_why("non-positive groups is not supported",
                                 f"groups splits the channels into that many parts; got {groups}."))

@@ -149,9 +149,11 @@ def _scales_value(ft, scale, n: int, q: int):
     return ft(n) / ft(q)
 
 
-def _nearest_index(n: int, q: int, scale, exact: bool) -> np.ndarray:
+def _nearest_index(n: int, q: int, scale, exact: bool, shortcuts: bool) -> np.ndarray:
     j = np.arange(q)
-    if not exact:
+    if shortcuts:
+        # NOTE: PyTorch's 2-d nearest kernel copies equal sizes and halves indices for exact
+        # doubling even when a scale_factor says otherwise; its 1-d / 3-d kernels do not
         if q == n:
             return j
         if q == 2 * n:
@@ -210,7 +212,8 @@ def _cubic_taps(ft, n: int, q: int, align_corners: bool, scale) -> list:
 def _output_size(x: Tensor, dim: int, size, scale_factor, recompute_scale_factor):
     """PyTorch's size / scale_factor handling: (output sizes, scales passed to the kernel)."""
     if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
+        raise ValueError("only one of size or scale_factor should be defined\nWhy: each fixes "
+                         "the output size, so giving both could contradict.")
     if size is not None:
         if isinstance(size, (list, tuple)):
             if len(size) != dim:
@@ -218,27 +221,33 @@ def _output_size(x: Tensor, dim: int, size, scale_factor, recompute_scale_factor
                     "Input and output must have the same number of spatial dimensions, but got "
                     f"input with spatial dimensions of {list(x.shape[2:])} and output size of "
                     f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
-                    "output size in (o1, o2, ...,oK) format.")
+                    "output size in (o1, o2, ...,oK) format.\nWhy: size gives one output size per "
+                    "spatial dim.")
             if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                        for v in size):
                 raise TypeError(
                     "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
-                    f"Tuple[int, int, int], but got size with types {[type(v) for v in size]}")
+                    f"Tuple[int, int, int], but got size with types {[type(v) for v in size]}"
+                    "\nWhy: sizes count elements; use scale_factor for fractional scaling.")
             out = [int(v) for v in size]
         else:
             out = [int(size)] * dim
         if recompute_scale_factor:
-            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.\n"
+                             "Why: it recomputes a scale_factor from the output size, and with "
+                             "size given there is no scale_factor.")
         return out, [None] * dim
     if scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
+        raise ValueError("either size or scale_factor should be defined\nWhy: one of them says "
+                         "how big the output is.")
     if isinstance(scale_factor, (list, tuple)):
         if len(scale_factor) != dim:
             raise ValueError(
                 "Input and scale_factor must have the same number of spatial dimensions, but "
                 f"got input with spatial dimensions of {list(x.shape[2:])} and scale_factor of "
                 f"shape {scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
-                "format and scale_factor in (s1, s2, ...,sK) format.")
+                "format and scale_factor in (s1, s2, ...,sK) format.\nWhy: scale_factor gives "
+                "one factor per spatial dim.")
         scales = [float(s) for s in scale_factor]
     else:
         scales = [float(scale_factor)] * dim
@@ -260,11 +269,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     x = input
     if not isinstance(x, Tensor):
         raise TypeError(f"interpolate(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: interpolate resamples a tensor.")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
-                             "modes: linear | bilinear | bicubic | trilinear")
+                             "modes: linear | bilinear | bicubic | trilinear\nWhy: nearest and "
+                             "area modes copy or average pixels, they have no corners to align.")
     elif align_corners is None:
         align_corners = False
     modes = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
@@ -272,7 +282,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
             "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
-            f"nearest-exact (got {mode})")
+            f"nearest-exact (got {mode})\nWhy: interpolate takes (N, C, L), (N, C, H, W) or "
+            "(N, C, D, H, W) input and one of those modes (lanczos is not in leafgrad).")
     dim = x.ndim - 2
     out, scales = _output_size(x, dim, size, scale_factor, recompute_scale_factor)
     if antialias:
@@ -312,7 +323,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     for i in reversed(range(dim)):
         a, n, q, s = 2 + i, S[i], out[i], scales[i]
         if mode in ("nearest", "nearest-exact"):
-            taps = [(_nearest_index(n, q, s, mode == "nearest-exact"), None)]
+            taps = [(_nearest_index(n, q, s, mode == "nearest-exact",
+                                    mode == "nearest" and dim == 2), None)]
+        elif mode != "bicubic" and q == n:
+            # NOTE: PyTorch's linear kernels copy an axis whose size does not change, whatever
+            # the scale_factor (its bicubic kernel does not)
+            taps = [(np.arange(q), None)]
         elif mode == "bicubic":
             taps = _cubic_taps(ft, n, q, align_corners, s)
         else:

@@ -37,81 +37,97 @@ def _why(msg: str, why: str) -> str:
 # -- nodes: one map class per PyTorch node name -------------------------------------------------
 class MaxPool2D(lm.LinearOp):
     name_ = "MaxPool2DWithIndicesBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class MaxPool2DBackward(lm.LinearOp):
     name_ = "MaxPool2DWithIndicesBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class MaxPool3D(lm.LinearOp):
     name_ = "MaxPool3DWithIndicesBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class MaxPool3DBackward(lm.LinearOp):
     name_ = "MaxPool3DWithIndicesBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AvgPool2D(lm.LinearOp):
     name_ = "AvgPool2DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AvgPool2DBackward(lm.LinearOp):
     name_ = "AvgPool2DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AvgPool3D(lm.LinearOp):
     name_ = "AvgPool3DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AvgPool3DBackward(lm.LinearOp):
     name_ = "AvgPool3DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveAvgPool2D(lm.LinearOp):
     name_ = "AdaptiveAvgPool2DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveAvgPool2DBackward(lm.LinearOp):
     name_ = "AdaptiveAvgPool2DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveAvgPool3D(lm.LinearOp):
     name_ = "AdaptiveAvgPool3DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveAvgPool3DBackward(lm.LinearOp):
     name_ = "AdaptiveAvgPool3DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveMaxPool2D(lm.LinearOp):
     name_ = "AdaptiveMaxPool2DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveMaxPool2DBackward(lm.LinearOp):
     name_ = "AdaptiveMaxPool2DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveMaxPool3D(lm.LinearOp):
     name_ = "AdaptiveMaxPool3DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class AdaptiveMaxPool3DBackward(lm.LinearOp):
     name_ = "AdaptiveMaxPool3DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
@@ -151,10 +167,12 @@ _OPS = {
 def _check_input(fname: str, x) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: pooling works on tensors; wrap the data with "
+                        "torch.tensor(...) first.")
     if x.dtype.is_complex or str(x.dtype) == "torch.bool":
         raise NotImplementedError(f'"{fname}" not implemented for '
-                                  f"'{str(x.dtype)[6:].capitalize()}'")
+                                  f"'{str(x.dtype)[6:].capitalize()}'\nWhy: pooling compares or "
+                                  "adds values; convert the input to a number dtype.")
 
 
 def _ints(fname: str, name: str, v, nd: int) -> tuple:
@@ -436,7 +454,8 @@ def _adaptive_size(fname: str, x: Tensor, nd: int, output_size) -> tuple:
         sizes = (output_size,) * nd
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
         raise TypeError(f"{fname}(): argument 'output_size' must be tuple of ints, not "
-                        f"{type(output_size).__name__}")
+                        f"{type(output_size).__name__}\nWhy: output_size counts windows per "
+                        "pooled dim (None keeps a dim's size).")
     if any(v < 0 for v in sizes):
         raise RuntimeError(_why(
             f"{fname}: elements of output_size must be greater than or equal to 0 but "
@@ -659,7 +678,8 @@ def _max_unpool(nd: int, x, indices, kernel_size, stride, padding, output_size):
     _check_input(fname, x)
     if not isinstance(indices, Tensor):
         raise TypeError(f"{fname}(): argument 'indices' (position 2) must be Tensor, not "
-                        f"{type(indices).__name__}")
+                        f"{type(indices).__name__}\nWhy: pass the indices the max pool returned "
+                        "with return_indices=True.")
     k = _ints(fname, "kernel_size", kernel_size, nd)
     s = k if stride is None else _ints(fname, "stride", stride, nd)
     p = _ints(fname, "padding", padding, nd)
@@ -677,7 +697,8 @@ def _max_unpool(nd: int, x, indices, kernel_size, stride, padding, output_size):
         if len(out) != nd:
             raise ValueError(
                 f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
-                f"has a length of '{len(out)}'")
+                f"has a length of '{len(out)}'\nWhy: it is the size of the unpooled input, "
+                "with or without its (batch, channels) dims.")
         for i in range(nd):
             lo, hi = default[i] - s[i], default[i] + s[i]
             if not lo < out[i] < hi:

@@ -37,61 +37,73 @@ def _pad_ops(mode: str, k: int):
 
 class ReflectionPad1D(lm.LinearOp):
     name_ = "ReflectionPad1DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReflectionPad1DBackward(lm.LinearOp):
     name_ = "ReflectionPad1DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReflectionPad2D(lm.LinearOp):
     name_ = "ReflectionPad2DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReflectionPad2DBackward(lm.LinearOp):
     name_ = "ReflectionPad2DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReflectionPad3D(lm.LinearOp):
     name_ = "ReflectionPad3DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReflectionPad3DBackward(lm.LinearOp):
     name_ = "ReflectionPad3DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad1D(lm.LinearOp):
     name_ = "ReplicationPad1DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad1DBackward(lm.LinearOp):
     name_ = "ReplicationPad1DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad2D(lm.LinearOp):
     name_ = "ReplicationPad2DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad2DBackward(lm.LinearOp):
     name_ = "ReplicationPad2DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad3D(lm.LinearOp):
     name_ = "ReplicationPad3DBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
 class ReplicationPad3DBackward(lm.LinearOp):
     name_ = "ReplicationPad3DBackwardBackward0"
+    keeps_input = True
     __slots__ = ()
 
 
@@ -192,14 +204,15 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     x = input
     if not isinstance(x, Tensor):
         raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: pad works on tensors.")
     if not isinstance(pad, (tuple, list)):
         raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
-                        f"{type(pad).__name__}")
+                        f"{type(pad).__name__}\nWhy: pad lists (left, right) amounts per dim.")
     for i, v in enumerate(pad):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
             raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but "
-                            f"found element of type {type(v).__name__} at pos {i}")
+                            f"found element of type {type(v).__name__} at pos {i}\nWhy: padding "
+                            "amounts count elements, so they must be whole numbers.")
     pads = [int(v) for v in pad]
     if len(pads) % 2:
         raise RuntimeError(_why("Padding length must be divisible by 2",
@@ -232,7 +245,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if not (k in (1, 2, 3) and x.ndim in (k + 1, k + 2)):
         raise NotImplementedError(
             f"Padding size {len(pads)} is not supported for {x.ndim}D input tensor.\n"
-            + _PAD_COMBOS)
+            + _PAD_COMBOS + "\nWhy: reflect, replicate and circular padding pad the last 1, 2 "
+            "or 3 dims of (batch, channels, ...) or (channels, ...) input.")
     if mode == "circular":
         return _pad_circular(x, per_dim)
     batch = x.ndim - k
@@ -351,10 +365,10 @@ class _Shuffle(lm.LinearMap):
 def _check_factor(fname: str, name: str, x, r) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: {fname} rearranges a tensor's elements.")
     if not isinstance(r, int) or isinstance(r, bool):
         raise TypeError(f"{fname}(): argument '{name}' (position 2) must be int, not "
-                        f"{type(r).__name__}")
+                        f"{type(r).__name__}\nWhy: {name} is a whole number of pixels.")
     if x.ndim < 3:
         raise RuntimeError(_why(
             f"{fname} expects input to have at least 3 dimensions, but got input with "
@@ -433,7 +447,7 @@ def _pair(fname: str, name: str, v) -> tuple:
         raise RuntimeError(_why(f"It is expected {name} equals to 2, but got size {len(v)}",
                                 f"{fname} works on 2-d images: one {name} per spatial dim."))
     raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, not "
-                    f"{type(v).__name__}")
+                    f"{type(v).__name__}\nWhy: {name} counts elements along each spatial dim.")
 
 
 def _block_args(fname: str, kernel_size, dilation, padding, stride) -> tuple:
@@ -469,7 +483,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     x = input
     if not isinstance(x, Tensor):
         raise TypeError(f"unfold(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: unfold works on tensors.")
     if x.ndim not in (3, 4) or any(v == 0 for v in x.shape[1 if x.ndim == 4 else 0:]):
         raise RuntimeError(_why(
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
@@ -503,7 +517,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     x = input
     if not isinstance(x, Tensor):
         raise TypeError(f"fold(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+                        f"{type(x).__name__}\nWhy: fold works on tensors.")
     if x.ndim not in (2, 3) or any(v == 0 for v in x.shape[1 if x.ndim == 3 else 0:]):
         raise RuntimeError(_why(
             "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "

@@ -27,22 +27,28 @@ class _ConvNd(Module):
                  groups: int, bias: bool, padding_mode: str, device=None, dtype=None) -> None:
         super().__init__()
         if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+            raise ValueError("groups must be a positive integer\nWhy: groups is how many parts "
+                             "the channels are split into.")
         if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
+            raise ValueError("in_channels must be divisible by groups\nWhy: each group gets an "
+                             "equal share of the input channels.")
         if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
+            raise ValueError("out_channels must be divisible by groups\nWhy: each group makes an "
+                             "equal share of the output channels.")
         valid_padding_strings = {"same", "valid"}
         if isinstance(padding, str):
             if padding not in valid_padding_strings:
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                                 f"{valid_padding_strings}")
+                                 f"{valid_padding_strings}\nWhy: 'same' keeps the input size, "
+                                 "'valid' pads nothing; otherwise give numbers.")
             if padding == "same" and any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise ValueError("padding='same' is not supported for strided convolutions\nWhy: "
+                                 "with stride > 1 no padding keeps the output the input's size.")
         valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
         if padding_mode not in valid_padding_modes:
             raise ValueError(f"padding_mode must be one of {valid_padding_modes}, but got "
-                             f"padding_mode='{padding_mode}'")
+                             f"padding_mode='{padding_mode}'\nWhy: it says how the input is "
+                             "extended beyond its edges.")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -169,7 +175,8 @@ class _ConvTransposeNd(_ConvNd):
                  padding_mode: str = "zeros", device=None, dtype=None) -> None:
         if padding_mode != "zeros":
             raise ValueError(
-                f'Only "zeros" padding mode is supported for {self.__class__.__name__}')
+                f'Only "zeros" padding mode is supported for {self.__class__.__name__}\nWhy: a '
+                "transposed convolution's padding removes output rather than extending input.")
         t = self._tuple
         super().__init__(in_channels, out_channels, t(kernel_size), t(stride), t(padding),
                          t(dilation), True, t(output_padding), groups, bias, padding_mode,
@@ -189,7 +196,8 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(
                 f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, output_size must "
                 f"have {num_spatial_dims} or {num_non_spatial_dims + num_spatial_dims} elements "
-                f"(got {len(output_size)})")
+                f"(got {len(output_size)})\nWhy: output_size is the spatial size wanted, "
+                "optionally with the (batch, channels) dims in front.")
         min_sizes, max_sizes = [], []
         for d in range(num_spatial_dims):
             dim_size = ((input.size(d + num_non_spatial_dims) - 1) * stride[d] - 2 * padding[d]
@@ -201,13 +209,15 @@ class _ConvTransposeNd(_ConvNd):
             if size < min_sizes[i] or size > max_sizes[i]:
                 raise ValueError(
                     f"requested an output size of {output_size}, but valid sizes range from "
-                    f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
+                    f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})\nWhy: "
+                    "only these sizes map back to this input size with this stride and kernel.")
         return [output_size[d] - min_sizes[d] for d in range(num_spatial_dims)]
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
         if self.padding_mode != "zeros":
             raise ValueError(
-                f"Only `zeros` padding mode is supported for {self.__class__.__name__}")
+                f"Only `zeros` padding mode is supported for {self.__class__.__name__}\nWhy: a "
+                "transposed convolution's padding removes output rather than extending input.")
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, self._nd, self.dilation)
         conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]

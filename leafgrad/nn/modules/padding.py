@@ -187,7 +187,8 @@ class _CircularPadNd(_ModePadNd):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.dim() not in (self._nd + 1, self._nd + 2):
             raise ValueError(f"expected {self._nd + 1}D or {self._nd + 2}D input (got "
-                             f"{input.dim()}D input)")
+                             f"{input.dim()}D input)\nWhy: {type(self).__name__} pads the last "
+                             f"{self._nd} dims of (batch, channels, ...) or (channels, ...).")
         return F.pad(input, self.padding, "circular")
 
 
