@@ -124,7 +124,8 @@ def test_bad_constructor_arguments_raise_as_torch(ctor):
         eval(ctor, {"nn": torch.nn})  # noqa: S307
     with pytest.raises(type(te.value)) as le:
         eval(ctor, {"nn": leafgrad.nn})  # noqa: S307
-    assert str(te.value).split("\n")[0] in str(le.value)
+    # (the text before any set literal: a set's printed order depends on string hashing)
+    assert str(te.value).split("\n")[0].split("{")[0] in str(le.value)
     assert "Why:" in str(le.value)
 
 
