@@ -123,6 +123,15 @@ def run(cls, m: LinearMap, x: Tensor, out=None, dep=None) -> Tensor:
     return record(fn, (x, dep), y)
 
 
+def scalar_type_name(dtype) -> str:
+    """PyTorch's C++ name of a dtype, as its "not implemented for 'Long'" messages print it."""
+    n = str(dtype).removeprefix("torch.")
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}.get(
+        n, n.capitalize())
+
+
 # -- separable maps -------------------------------------------------------------------------------
 def _sl(axis: int, index) -> tuple:
     return (slice(None),) * axis + (index,)

@@ -14,6 +14,7 @@ from ..autograd.node import Op
 from ..tensor import Tensor
 from ._apply import record
 from ._conv_kernels import Geom
+from ._linmap import scalar_type_name
 from .movement import squeeze, unsqueeze
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -202,7 +203,7 @@ def _check_dtypes(x: Tensor, w: Tensor, b, transposed: bool) -> None:
             "it (bias.to(input.dtype))."))
     if x.dtype.is_complex or str(x.dtype) == "torch.bool":
         raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for '
-                                  f"'{str(x.dtype)[6:].capitalize()}'\nWhy: a convolution "
+                                  f"'{scalar_type_name(x.dtype)}'\nWhy: a convolution "
                                   "multiplies and adds; convert the input to a number dtype.")
 
 

@@ -295,6 +295,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode == "area":
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1]
         return pool(x, out if dim > 1 else out[0])
+    if mode == "bicubic" and x.ndim != 4:
+        raise NotImplementedError(_why(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
+            "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            "nearest-exact (got bicubic)",
+            "bicubic interpolation is for (N, C, H, W) input."))
     if mode in _NEEDS and _NEEDS[mode] != x.ndim:
         raise NotImplementedError(_why(
             f"Got {x.ndim}D input, but {mode} mode needs {_NEEDS[mode]}D input",
@@ -315,7 +321,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                   "linear": "upsample_linear", "bilinear": "upsample_bilinear",
                   "bicubic": "upsample_bicubic", "trilinear": "upsample_trilinear"}[mode]
         raise NotImplementedError(_why(
-            f'"{kernel}{dim}d" not implemented for \'{str(x.dtype)[6:].capitalize()}\'',
+            f'"{kernel}{dim}d" not implemented for \'{lm.scalar_type_name(x.dtype)}\'',
             "interpolation weighs neighbouring values; convert the input to a floating dtype "
             "first (x.float())."))
     ft = np.float64 if str(x.dtype) == "torch.float64" else np.float32

@@ -171,7 +171,7 @@ def _check_input(fname: str, x) -> None:
                         "torch.tensor(...) first.")
     if x.dtype.is_complex or str(x.dtype) == "torch.bool":
         raise NotImplementedError(f'"{fname}" not implemented for '
-                                  f"'{str(x.dtype)[6:].capitalize()}'\nWhy: pooling compares or "
+                                  f"'{lm.scalar_type_name(x.dtype)}'\nWhy: pooling compares or "
                                   "adds values; convert the input to a number dtype.")
 
 
@@ -238,6 +238,15 @@ def _pool_geometry(fname: str, x: Tensor, nd: int, kernel_size, stride, padding,
                 f"pad should be at most half of effective kernel size, but got pad={pp}, "
                 f"kernel_size={kk} and dilation={dd}",
                 "a window made only of padding would have nothing to pool."))
+    if any(pp > kk // 2 for kk, pp in zip(k, p)):
+        # NOTE: PyTorch's max pool also checks padding against the undilated kernel
+        names = "TWH"[:nd] if nd == 3 else "WH"[:nd]
+        got = ", ".join(f"pad{n} = {v}" for n, v in zip(names, reversed(p))) + ", " + ", ".join(
+            f"k{n} = {v}" for n, v in zip(names, reversed(k)))
+        raise RuntimeError(_why(
+            f"pad should be smaller than or equal to half of kernel size, but got {got}",
+            "PyTorch's max pool allows at most kernel_size // 2 padding per side, whatever "
+            "the dilation."))
     S = tuple(x.shape[-nd:])
     Q = tuple(_pool_len(n, kk, ss, pp, dd, ceil_mode)
               for n, kk, ss, pp, dd in zip(S, k, s, p, d))
@@ -290,6 +299,17 @@ def _max_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, dilation,
     _check_rank(fname, x, nd)
     k, s, p, d, S, Q = _pool_geometry(fname, x, nd, kernel_size, stride, padding, dilation,
                                       ceil_mode)
+    for i in range(nd):
+        if p[i] and d[i] > 1:  # only then can a window skip every input element
+            for j in range(Q[i]):
+                if not any(0 <= j * s[i] - p[i] + t * d[i] < S[i] for t in range(k[i])):
+                    raise RuntimeError(_why(
+                        f"{fname}: window {j} along dim {x.ndim - nd + i} holds no input "
+                        f"element (padding {p[i]} and dilation {d[i]} step over the whole "
+                        f"input of size {S[i]})",
+                        "such a window has no maximum; PyTorch returns -inf with an index "
+                        "outside the input there, and its gradient lands on a wrong element, "
+                        "so leafgrad refuses instead. Use less padding or dilation."))
     return _max_pool("max", nd, x, _max_axes(x.ndim, nd, k, s, p, d, S, Q), return_indices)
 
 
@@ -385,6 +405,14 @@ def _avg_pool_nd(fname: str, nd: int, x, kernel_size, stride, padding, ceil_mode
                  count_include_pad, divisor_override):
     _check_input(fname, x)
     _check_rank(fname, x, nd)
+    if nd == 3:
+        k = _ints(fname, "kernel_size", kernel_size, nd)
+        S = tuple(x.shape[-3:])
+        if any(n < kk for n, kk in zip(S, k)):
+            raise RuntimeError(_why(
+                f"input image (T: {S[0]} H: {S[1]} W: {S[2]}) smaller than kernel size (kT: "
+                f"{k[0]} kH: {k[1]} kW: {k[2]})",
+                "PyTorch's avg_pool3d needs the unpadded input to hold a whole window."))
     k, s, p, d, S, Q = _pool_geometry(fname, x, nd, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(_why("divisor must be not zero",
