@@ -170,9 +170,11 @@ class Axis:
             np.zeros(0, np.int64)
         self.disjoint = len(np.unique(allpos)) == len(allpos)
 
-    def weight(self, w, ndim: int, dtype):
-        """A per-output weight shaped to broadcast along this axis."""
-        return np.asarray(w, dtype=dtype).reshape((-1,) + (1,) * (ndim - self.axis - 1))
+    def weight(self, w, like):
+        """A per-output weight shaped to broadcast along this axis, on ``like``'s device."""
+        w = np.asarray(w, dtype=like.dtype).reshape((-1,) + (1,) * (like.ndim - self.axis - 1))
+        xp = array_module(like)
+        return w if xp is np else xp.asarray(w)
 
     def padded(self, x, fill):
         if not (self.lo or self.hi):
@@ -192,7 +194,8 @@ class Axis:
     def read(self, x, index):
         if isinstance(index, slice):
             return x[_sl(self.axis, index)]
-        return array_module(x).take(x, index, axis=self.axis)
+        xp = array_module(x)
+        return xp.take(x, index if xp is np else xp.asarray(index), axis=self.axis)
 
     def zeros(self, g):
         shape = list(g.shape)
@@ -213,7 +216,7 @@ class Axis:
         for index, w in self.taps:
             v = self.read(x, index)
             if w is not None:
-                v = v * self.weight(w, x.ndim, x.dtype)
+                v = v * self.weight(w, x)
             if y is None:
                 y = v if w is not None or not isinstance(index, slice) else v.copy()
             else:
@@ -223,7 +226,7 @@ class Axis:
     def sum_adjoint(self, g):
         buf = self.zeros(g)
         for index, w in self.taps:
-            self.add_at(buf, index, g if w is None else g * self.weight(w, g.ndim, g.dtype))
+            self.add_at(buf, index, g if w is None else g * self.weight(w, g))
         return self.crop(buf)
 
 

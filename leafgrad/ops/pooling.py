@@ -686,19 +686,24 @@ class _Unpool(lm.LinearMap):
     def _lead(self) -> tuple:
         return self.in_shape[:-len(self.out_shape)] if self.out_shape else self.in_shape
 
+    def _where(self, xp):
+        """Row and column of each input value in the (planes, plane size) output."""
+        planes = math.prod(self._lead())
+        idx = self.idx.reshape(planes, -1)
+        return xp.arange(planes).reshape(-1, 1), idx
+
     def _apply(self, x):
         xp = array_module(x)
         lead = self._lead()
-        out = xp.zeros(lead + (math.prod(self.out_shape),), dtype=x.dtype)
-        xp.put_along_axis(out, self.idx.reshape(lead + (-1,)), x.reshape(lead + (-1,)), -1)
+        rows, cols = self._where(xp)
+        out = xp.zeros((rows.shape[0], math.prod(self.out_shape)), dtype=x.dtype)
+        out[rows, cols] = x.reshape(rows.shape[0], -1)
         return out.reshape(lead + self.out_shape)
 
     def _adjoint(self, g):
         xp = array_module(g)
-        lead = self._lead()
-        flat = g.reshape(lead + (-1,))
-        return xp.take_along_axis(flat, self.idx.reshape(lead + (-1,)), -1).reshape(
-            self.in_shape)
+        rows, cols = self._where(xp)
+        return g.reshape(rows.shape[0], -1)[rows, cols].reshape(self.in_shape)
 
 
 def _max_unpool(nd: int, x, indices, kernel_size, stride, padding, output_size):
