@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_modules import NORMALS_EXACT  # noqa: I001 - a sibling test module
 
 import leafgrad
-
-from test_modules import NORMALS_EXACT  # noqa: I001 - a sibling test module
 
 
 def _np(t):
