@@ -179,6 +179,11 @@ STRINGS: dict[str, str] = {
                  "leafgrad.autograd.why_none(t, loss)).",
     "cli_ran": "{script} ran {k} backward pass(es); this is the last one.",
     "cli_no_backward": "{script} ran, but it called no backward(): there is nothing to explain.",
+    "cli_real_torch": "{script} ran with the real PyTorch ({names}), not leafgrad, so leafgrad "
+                      "saw none of its backward passes. Why: the script got torch from a module "
+                      "that had imported it before leafgrad's import hook was installed; run it "
+                      "in a fresh process (leafgrad explain {script}) or import torch directly "
+                      "in the script.",
     "cli_wrote": "wrote {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "leaf",

@@ -154,6 +154,10 @@ STRINGS: dict[str, str] = {
                  "leafgrad.viz.draw(loss)、leafgrad.autograd.why_none(t, loss)）。",
     "cli_ran": "{script} 运行了 {k} 次反向传播；下面是最后一次。",
     "cli_no_backward": "{script} 运行完毕，但没有调用 backward()：没有可叙述的内容。",
+    "cli_real_torch": "{script} 使用的是真正的 PyTorch（{names}），而不是 leafgrad，"
+                      "所以 leafgrad 看不到它的任何反向传播。原因：脚本从一个在 leafgrad "
+                      "的导入钩子安装之前就已导入 torch 的模块那里拿到了 torch；请在新进程中"
+                      "运行它（leafgrad explain {script}），或在脚本里直接 import torch。",
     "cli_wrote": "已写入 {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "叶子",
