@@ -22,7 +22,7 @@ SCRIPTS = os.path.join(ROOT, "tests", "scripts")
 
 
 def _script(name: str) -> str:
-    return os.path.join(SCRIPTS, name)
+    return os.path.join(SCRIPTS, name) if "/" not in name else os.path.join(ROOT, name)
 
 
 def _with_torch(path: str, args: list[str]) -> str:
@@ -52,6 +52,7 @@ CASES = [
     ("linalg_solve.py", []),
     ("rnn_raw.py", []),
     ("main_guard.py", []),
+    ("examples/fit_line.py", []),  # the README's first command runs this one
 ]
 
 

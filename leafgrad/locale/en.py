@@ -200,6 +200,7 @@ STRINGS: dict[str, str] = {
     "viz_title": "leafgrad: the backward pass of {out}",
     "viz_legend": "blue: leaves · grey: operation nodes · green: output · "
                   "gold: the node running now",
+    "viz_fit": "Fit",
     "viz_full": "The whole narration",
     "viz_seen": "(shared, shown above)",
 }

@@ -173,6 +173,7 @@ STRINGS: dict[str, str] = {
     "viz_done": "完成：每个叶子的梯度都已算出。",
     "viz_title": "leafgrad：{out} 的反向传播",
     "viz_legend": "蓝色：叶子 · 灰色：运算节点 · 绿色：输出 · 金色：正在运行的节点",
+    "viz_fit": "适应窗口",
     "viz_full": "完整的叙述",
     "viz_seen": "（共享节点，见上方）",
 }
