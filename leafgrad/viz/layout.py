@@ -510,15 +510,14 @@ def _spread(hops, want: dict, end: int, span, dummy: set, other: int) -> dict:
             continue
         hs.sort(key=lambda h: (want[h], h[other]))
         lo, hi = span(v)
-        p = [want[h] for h in hs]
-        for i in range(1, len(p)):  # push right, then left, then into the box
+        p = [min(max(want[h], lo), hi) for h in hs]
+        for i in range(1, len(p)):  # push right to open the gaps, then back inside the box
             p[i] = max(p[i], p[i - 1] + PORT_GAP)
+        p[-1] = min(p[-1], hi)
         for i in range(len(p) - 2, -1, -1):
             p[i] = min(p[i], p[i + 1] - PORT_GAP)
-        if p[-1] > hi:
-            p = [q - (p[-1] - hi) for q in p]
-        if p[0] < lo:
-            p = [q + (lo - p[0]) for q in p]
+        if p[0] < lo:  # more edges than fit PORT_GAP apart: share the side evenly
+            p = [lo + (hi - lo) * i / (len(p) - 1) for i in range(len(p))]
         for h, q in zip(hs, p):
             port[h] = q
     return port
