@@ -73,6 +73,13 @@ class TorchAlias(importlib.abc.MetaPathFinder):
         if not _is_torch_name(fullname):
             return None
         twin = _LEAFGRAD + fullname[len(_TORCH):]
+        caller = _real_torch_caller()
+        if caller is not None:
+            msg = (f"the real PyTorch ({caller}) imported {fullname} while `leafgrad run` "
+                   "resolves torch to leafgrad. Why: the script is using the real PyTorch, which "
+                   "it got from a module imported before the run (leafgrad's hook cannot reach "
+                   "it); import torch directly in the script, or run it with python instead.")
+            raise ModuleNotFoundError(msg, name=fullname)
         module = _leafgrad_module(twin)
         if module is None:
             msg = (f"No module named '{fullname}': {fullname} is not supported by leafgrad "
@@ -83,6 +90,24 @@ class TorchAlias(importlib.abc.MetaPathFinder):
         self.aliased.append(fullname)
         is_pkg = hasattr(module, "__path__")
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module), is_package=is_pkg)
+
+
+def _real_torch_caller() -> str | None:
+    """The file of the real torch's code that is importing now, if it is the real torch's."""
+    f = sys._getframe(2)
+    while f is not None and (f.f_code.co_filename.startswith("<frozen importlib") or
+                             f.f_code.co_filename == __file__):
+        f = f.f_back
+    if f is None:
+        return None
+    g = f.f_globals
+    name, path = g.get("__name__"), g.get("__file__") or ""
+    if isinstance(name, str) and _is_torch_name(name) and not path.startswith(_LEAFGRAD_DIR):
+        return f"{name}, {os.path.basename(path)}:{f.f_lineno}"
+    return None
+
+
+_LEAFGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _leafgrad_module(name: str) -> types.ModuleType | None:

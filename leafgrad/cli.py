@@ -158,6 +158,9 @@ def explain_script(script: str, args: list[str], lang: str = "en", html: str | N
     with explaining(lang=lang) as rec:
         status = run_script(script, args, namespace_out=ns)
     ex = rec.last
+    report = ns.get("__leafgrad_alias__")
+    if report is not None and report.preloaded:
+        print(S["cli_torch_preloaded"], file=sys.stderr)
     if ex is None:
         print(_no_backward_reason(script, ns, S))
         return status or 1
@@ -192,7 +195,24 @@ def run(script: str, args: list[str]) -> int:
     """``leafgrad run``: run a PyTorch script unchanged, ``import torch`` giving leafgrad."""
     from ._torch_alias import run_script
 
-    return run_script(script, args)
+    ns: dict = {}
+    status = run_script(script, args, namespace_out=ns)
+    _torch_notes(script, ns)
+    return status
+
+
+def _torch_notes(script: str, ns: dict) -> None:
+    """Say on stderr when the real torch was in the process already, or the script used it."""
+    from ._torch_alias import real_torch_in
+    from .locale import strings
+
+    S = strings("en")
+    report = ns.get("__leafgrad_alias__")
+    if report is not None and report.preloaded:
+        print(S["cli_torch_preloaded"], file=sys.stderr)
+    names = real_torch_in(ns)
+    if names:
+        print(S["cli_real_torch"].format(script=script, names=", ".join(names)), file=sys.stderr)
 
 
 def demo(steps: int = 200) -> None:

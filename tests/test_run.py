@@ -135,7 +135,10 @@ def test_uncaught_exception_status_and_traceback_match_python():
 
 def test_run_command_line_passes_arguments(capsys):
     assert main(["run", _script("main_guard.py"), "0", "--flag"]) == 0
-    assert "['0', '--flag']" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "['0', '--flag']" in out
+    # this test process imported the real torch before the run: the command says so
+    assert "the real torch was already imported in this process" in err
     assert main(["run", os.path.join(SCRIPTS, "missing.py")]) == 2
     assert "can't open file" in capsys.readouterr().err
 
@@ -158,5 +161,11 @@ def test_explain_says_when_the_script_used_the_real_torch(tmp_path, capsys, monk
     assert main(["explain", str(script)]) == 1
     out = capsys.readouterr().out
     assert "ran with the real PyTorch (torch, x), not leafgrad" in out
+    # under `leafgrad run` the real torch's own imports fail, and the error says why
+    assert main(["run", str(script)]) == 1
+    err = capsys.readouterr().err
+    assert "ModuleNotFoundError: the real PyTorch (torch.autograd, __init__.py:" in err
+    assert "the script is using the real PyTorch" in err
+    assert "ran with the real PyTorch (torch, x)" in err
     assert "no backward()" not in out
     assert real_torch_in({"t": real_torch.ones(1), "m": real_torch.nn}) == ["t", "m"]

@@ -184,6 +184,9 @@ STRINGS: dict[str, str] = {
                       "that had imported it before leafgrad's import hook was installed; run it "
                       "in a fresh process (leafgrad explain {script}) or import torch directly "
                       "in the script.",
+    "cli_torch_preloaded": "leafgrad: note: the real torch was already imported in this process; "
+                           "the script's imports got leafgrad, but objects made earlier with the "
+                           "real torch are still torch's.",
     "cli_wrote": "wrote {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "leaf",

@@ -158,6 +158,8 @@ STRINGS: dict[str, str] = {
                       "所以 leafgrad 看不到它的任何反向传播。原因：脚本从一个在 leafgrad "
                       "的导入钩子安装之前就已导入 torch 的模块那里拿到了 torch；请在新进程中"
                       "运行它（leafgrad explain {script}），或在脚本里直接 import torch。",
+    "cli_torch_preloaded": "leafgrad：注意：这个进程里已经导入了真正的 torch；脚本的导入得到的是 "
+                           "leafgrad，但之前用真正的 torch 创建的对象仍然属于 torch。",
     "cli_wrote": "已写入 {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "叶子",
