@@ -23,6 +23,7 @@ it draws have hundreds, not hundreds of thousands, of nodes.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -157,9 +158,10 @@ def _order(rows: list[list[str]], up: dict, down: dict) -> list[list[str]]:
     best = [list(r) for r in rows]
     best_c = total(best)
     cur = [list(r) for r in rows]
-    if best_c == 0:
-        return best
-    for sweep in range(16):
+    stale = 0
+    for sweep in range(24):
+        if best_c == 0 or stale >= 4:  # done, or four sweeps in a row found nothing better
+            break
         downward = sweep % 2 == 0
         rng = range(1, len(cur)) if downward else range(len(cur) - 2, -1, -1)
         for li in rng:
@@ -171,12 +173,15 @@ def _order(rows: list[list[str]], up: dict, down: dict) -> list[list[str]]:
                 m = _median(sorted(rpos[w] for w in nb[v]))
                 keys[v] = (m if m >= 0 else i - 0.5, i)  # no neighbours: stay about here
             cur[li].sort(key=keys.__getitem__)
-        _transpose(cur, up, down)
+        if sweep % 2:  # after each down-and-up pair: local swaps (the costlier step)
+            _transpose(cur, up, down)
         c = total(cur)
         if c < best_c:
-            best, best_c = [list(r) for r in cur], c
-            if c == 0:
-                break
+            best, best_c, stale = [list(r) for r in cur], c, 0
+        else:
+            stale += 1
+    if best_c:
+        _transpose(best, up, down)
     return best
 
 
@@ -184,20 +189,23 @@ def _transpose(rows: list[list[str]], up: dict, down: dict) -> None:
     """Swap neighbours in a layer while that lowers the crossings with both adjacent layers."""
     pos = {v: i for r in rows for i, v in enumerate(r)}
 
-    def cross(u: str, v: str) -> int:  # crossings among u's and v's edges, u left of v
-        c = 0
-        for nb in (up, down):
-            pv = [pos[w] for w in nb[v]]
-            for a in nb[u]:
-                pa = pos[a]
-                c += sum(1 for b in pv if b < pa)
-        return c
-
     for _ in range(4):
         improved = False
         for r in rows:
-            if len(r) > 200:  # quadratic in the worst case: leave very wide layers to medians
+            if len(r) < 2:
                 continue
+            # the adjacent layers do not move while this one is worked on: sort once
+            nbr = {v: (sorted(pos[w] for w in up[v]), sorted(pos[w] for w in down[v]))
+                   for v in r}
+
+            def cross(u: str, v: str, nbr=nbr) -> int:  # crossings of u's and v's edges, u left
+                c = 0
+                for side in (0, 1):
+                    pv = nbr[v][side]
+                    if pv:
+                        c += sum(bisect.bisect_left(pv, a) for a in nbr[u][side])
+                return c
+
             for i in range(len(r) - 1):
                 u, v = r[i], r[i + 1]
                 if cross(u, v) > cross(v, u):
