@@ -8,6 +8,7 @@ import builtins as _builtins
 from .tensor import Tensor  # isort: skip
 from . import autograd, linalg, methods, random, utils, viz  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
+from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
@@ -82,8 +83,6 @@ from .random import (
     set_rng_state,
 )
 from .size import Size
-
-__version__ = "0.1.0"
 
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
