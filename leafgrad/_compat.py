@@ -2,8 +2,9 @@
 
 ``import leafgrad`` loads none of this: ``leafgrad.cuda``, ``leafgrad.backends``,
 ``leafgrad.FloatTensor``, ``leafgrad.set_num_threads``... are resolved here the first time a
-script touches them (PEP 562). Torch namespaces leafgrad does not provide raise an ``ImportError``
-that says so, instead of a bare ``AttributeError``.
+script touches them (PEP 562). Torch namespaces leafgrad does not provide raise an
+``AttributeError`` that says so and why, instead of a bare one (``from leafgrad import nn`` then
+raises Python's ImportError).
 """
 
 from __future__ import annotations
@@ -288,6 +289,8 @@ def lazy_attribute(name: str):
         except ModuleNotFoundError as e:
             if e.name != f"leafgrad.{name}":
                 raise
-        raise ImportError(f"torch.{name} {_MISSING[name]} (leafgrad.{name} does not exist)",
-                          name=f"leafgrad.{name}")
+        # NOTE: an AttributeError (with the reason), not an ImportError: library code probes
+        # with getattr(torch, name, None) and hasattr(), which only catch AttributeError
+        raise AttributeError(f"torch.{name} {_MISSING[name]} (leafgrad has no attribute "
+                             f"'{name}')", name=name, obj=leafgrad)
     raise AttributeError(f"module 'leafgrad' has no attribute '{name}'")

@@ -453,6 +453,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def nbytes(self) -> int:
         return self._data.nbytes
 
+    def data_ptr(self) -> int:
+        """Address of the first element: equal for tensors that share memory from the same start."""
+        a = self._data
+        return a.data.ptr if hasattr(a.data, "ptr") else a.__array_interface__["data"][0]
+
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch reports them."""
         if self._data.size == 0:
@@ -579,6 +584,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             from .autograd.node import _type_name
 
             return "torch." + _type_name(self)
+        if isinstance(dtype, type) and hasattr(dtype, "dtype"):  # t.type(torch.LongTensor)
+            dtype = dtype.dtype
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             names = {"FloatTensor": _dt.float32, "DoubleTensor": _dt.float64,
                      "HalfTensor": _dt.float16, "LongTensor": _dt.int64, "IntTensor": _dt.int32,
@@ -598,6 +605,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def double(self) -> Tensor:
         """Cast to float64."""
         return self.to(_dt.float64)
+
+    def bfloat16(self) -> Tensor:
+        """Cast to bfloat16: raises TypeError, leafgrad has no bfloat16 tensors."""
+        return self.to(_dt.bfloat16)
 
     def half(self) -> Tensor:
         """Cast to float16."""
