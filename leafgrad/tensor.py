@@ -571,8 +571,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             if target.is_floating_point:
                 t = ToCopy.apply_to(t, target)
             else:
-                # NOTE: an integer/bool result is not differentiable: PyTorch records no node
-                t = _wrap(t._data.astype(target.np))
+                # NOTE: an integer/bool result is not differentiable: PyTorch records no node.
+                # nan/inf cast to an integer without NumPy's "invalid value" warning, as in torch
+                with np.errstate(invalid="ignore", over="ignore"):
+                    t = _wrap(t._data.astype(target.np))
             copy = False
         if copy and t is self:
             t = self.clone()
