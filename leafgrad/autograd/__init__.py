@@ -1,4 +1,5 @@
-"""Automatic differentiation: the graph, the engine and grad modes."""
+"""Automatic differentiation: the graph and its nodes, the engine, grad modes, custom Functions,
+the functional API, forward-mode AD, anomaly mode, saved-tensor hooks and ``explain``."""
 
 from __future__ import annotations
 

@@ -9,9 +9,14 @@ import numpy as np
 
 from .grad_mode import state
 
-# Set by leafgrad.tensor once Tensor exists (the two modules import each other).
-_wrap = None
-_Tensor = None
+
+def _link() -> None:
+    """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
+    "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global _Tensor, _wrap
+    from ..tensor import Tensor as _Tensor
+    from ..tensor import _wrap
+
 
 class Epoch:
     """Counts every in-place change anywhere; while it has not moved, no saved tensor changed."""
@@ -175,10 +180,11 @@ def _quiet(forward):
 
 
 class Op(Node):
-    """Base of every differentiable op: ``forward`` on raw arrays, ``backward`` on Tensors.
+    """Base of every differentiable op: ``forward`` on raw arrays; ``backward`` written once, run
+    on raw arrays in a plain backward and on Tensors with ``create_graph`` (``leafgrad.ops.dual``).
 
-    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), a PyTorch
-    node ``name`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
+    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), the PyTorch
+    node name ``name_`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
     whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
     """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 __all__ = [
     "addbmm", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cholesky", "cholesky_solve",
     "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "matmul",
@@ -11,10 +9,13 @@ __all__ = [
     "vdot",
 ]
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
-_ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _ops
+    from ..ops import linalg as _ops
+    from ..tensor import Tensor
 
 
 class LinalgMethods:
@@ -128,17 +129,6 @@ class LinalgMethods:
 
     def __rmatmul__(self, other) -> Tensor:
         return _as_tensor_like(other, self).matmul(self)
-
-
-def _bind() -> None:
-    """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
-    from ..tensor import Tensor as _Tensor
-
-    Tensor = _Tensor
-    from ..ops import linalg as ops
-
-    _ops = ops
 
 
 def _as_tensor_like(v, like):
