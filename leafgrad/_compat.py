@@ -237,6 +237,35 @@ ByteTensor = _legacy("ByteTensor", _dt.uint8)
 BoolTensor = _legacy("BoolTensor", _dt.bool)
 
 # ---------------------------------------------------------------------------------------------
+# In-place free functions: torch.sin_(t) is t.sin_().
+
+_INPLACE_FREE = frozenset((
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
+    "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "index_put_", "log10_", "log1p_",
+    "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
+    "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
+    "tanh_", "trunc_", "xlogy_", "zero_",
+))
+
+
+def _inplace_free(name: str):
+    def inplace(input, *args, **kwargs):  # noqa: A002 - PyTorch's argument name
+        from .tensor import Tensor  # noqa: PLC0415
+
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"``torch.{name}(t, ...)``: the same as ``t.{name}(...)``, in place."
+    inplace.__module__ = "leafgrad"
+    return inplace
+
+
+# ---------------------------------------------------------------------------------------------
 # What leafgrad.<name> loads on first use.
 
 _SUBMODULES = frozenset({"accelerator", "amp", "backends", "cpu", "cuda", "version"})
@@ -281,6 +310,10 @@ def lazy_attribute(name: str):
         mod, attr = _ALIASES.get(name, (None, name))
         value = getattr(importlib.import_module(f"leafgrad.{mod}") if mod else
                         importlib.import_module(__name__), attr)
+        setattr(leafgrad, name, value)
+        return value
+    if name in _INPLACE_FREE:
+        value = _inplace_free(name)
         setattr(leafgrad, name, value)
         return value
     if name in _MISSING:

@@ -352,3 +352,70 @@ def test_missing_namespaces_say_so(name):
     with pytest.raises(ImportError):
         exec(f"from leafgrad import {name}", {})
     assert not hasattr(leafgrad, "no_such_name_anywhere")
+
+
+# ---------------------------------------------------------------------------------------------
+# keepdims, range indices, in-place free functions and shape methods, the old svd
+
+
+def test_keepdims_is_keepdim():
+    for fn in (lambda m, x: m.sum(x, 0, keepdims=True), lambda m, x: x.mean(1, keepdims=True),
+               lambda m, x: x.max(1, keepdims=True)[0], lambda m, x: m.std(x, 1, keepdims=True),
+               lambda m, x: m.var_mean(x, 1, keepdims=True)[1],
+               lambda m, x: m.linalg.vector_norm(x, dim=1, keepdims=True),
+               lambda m, x: x.kthvalue(1, 1, keepdims=True)[0],
+               lambda m, x: m.logsumexp(x, 1, keepdims=True), lambda m, x: m.amin(x, 0, True)):
+        got, want = fn(leafgrad, leafgrad.arange(6.0).reshape(2, 3)), fn(
+            torch, torch.arange(6.0).reshape(2, 3))
+        assert tuple(got.shape) == tuple(want.shape) and np.allclose(got.numpy(), want.numpy())
+    with pytest.raises(TypeError, match="keepdim and keepdims"):
+        leafgrad.ones(2).sum(0, keepdim=True, keepdims=True)
+
+
+def test_range_indexes_like_its_list():
+    for lib in (leafgrad, torch):
+        x = lib.arange(12.0).reshape(3, 4)
+        assert tuple(x[range(2)].shape) == (2, 4) and tuple(x[range(0)].shape) == (0, 4)
+        assert x[range(0, 2), range(1, 3)].tolist() == [1.0, 6.0]
+        assert x[:, range(3, 0, -1)][0].tolist() == [3.0, 2.0, 1.0]
+        x[range(1)] = 5
+        x[1, range(2)] = -1
+        assert x.tolist() == [[5.0] * 4, [-1.0, -1.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]
+
+
+@pytest.mark.parametrize("name,args", [("sin_", ()), ("exp_", ()), ("clamp_", (0.2, 0.6)),
+                                       ("zero_", ()), ("fill_", (3.0,)), ("relu_", ())])
+def test_inplace_free_functions(name, args):
+    lt, tt = leafgrad.tensor([0.5, -1.0]), torch.tensor([0.5, -1.0])
+    assert getattr(leafgrad, name)(lt, *args) is lt and getattr(torch, name)(tt, *args) is tt
+    assert np.allclose(lt.numpy(), tt.numpy(), rtol=1e-6)  # float32 sin/exp: within rounding
+    _raises_same(lambda: getattr(torch, name)(1.0), lambda: getattr(leafgrad, name)(1.0))
+
+
+def test_inplace_shape_methods():
+    for lib in (leafgrad, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        v = x[0]
+        assert x.unsqueeze_(0) is x and tuple(x.shape) == (1, 2, 3) and x._version == 1
+        assert tuple(v.shape) == (3,)  # other views keep their shape
+        x.squeeze_()
+        x.t_()
+        assert x.stride() == (1, 3) and x.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+        x.transpose_(0, 1).swapdims_(0, 1).swapaxes_(1, 0).unsqueeze_(1).squeeze_(1)
+        assert tuple(x.shape) == (2, 3)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            lib.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+def test_old_svd_returns_v():
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    for some in (True, False):
+        for uv in (True, False):
+            got, want = leafgrad.svd(leafgrad.tensor(a), some, uv), torch.svd(torch.tensor(a),
+                                                                               some, uv)
+            assert [tuple(x.shape) for x in got] == [tuple(x.shape) for x in want]
+            for g, w in zip(got, want):  # singular vectors up to sign
+                assert np.allclose(np.abs(g.numpy()), np.abs(w.numpy()))
+    assert repr(got).startswith("torch.return_types.svd(\nU=")
+    assert [type(x.grad_fn).__name__ for x in leafgrad.svd(leafgrad.tensor(a, requires_grad=True))
+            ] == [type(x.grad_fn).__name__ for x in torch.svd(torch.tensor(a, requires_grad=True))]

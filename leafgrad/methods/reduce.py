@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import _keepdims
+
 __all__ = [
     "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cummax",
     "cummin", "cumprod", "cumsum", "diff", "logcumsumexp", "logsumexp", "max", "mean", "median",
@@ -367,3 +369,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
 
 
 trapz = trapezoid
+
+
+# every reduction also takes PyTorch's `keepdims` spelling
+_keepdims.accept_keepdims_in(globals(), __all__, ReductionMethods)
