@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import Op
+from ..autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ..backend import array_module
 from ..tensor import Tensor
 from ._apply import record, record_unary
@@ -53,6 +53,20 @@ class LinearMap:
         if isinstance(g, Tensor):
             return run(self.adj_op, self.T, g, dep=dep)
         return self._adjoint(g)
+
+
+class quiet:  # noqa: N801 - used like np.errstate
+    """NumPy's floating-point warnings off (inf and nan are values, as in PyTorch), for array
+    work done outside an Op's forward."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self):
+        self.token = _quiet_on(_IGNORE)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _quiet_off(self.token)
 
 
 class Transposed(LinearMap):
@@ -117,7 +131,7 @@ def run(cls, m: LinearMap, x: Tensor, out=None, dep=None) -> Tensor:
     ``dep``: a second input the node reads, see ``LinearOp.keeps_input``)."""
     fn = _new(cls)
     fn.m = m
-    y = m._apply(x._data) if out is None else out
+    y = fn.forward(x._data) if out is None else out  # forward: NumPy's fp warnings off
     if dep is None or not cls.keeps_input:
         return record_unary(fn, x, y)
     return record(fn, (x, dep), y)

@@ -282,9 +282,10 @@ def _max_axes(ndim: int, nd: int, k, s, p, d, S, Q) -> list:
 def _max_pool(kind: str, nd: int, x: Tensor, axes: list, return_indices: bool):
     xd = x._data
     y, idxs = xd, []
-    for ax in axes:
-        y, idx = lm.max_axis(y, ax)
-        idxs.append(idx)
+    with lm.quiet():
+        for ax in axes:
+            y, idx = lm.max_axis(y, ax)
+            idxs.append(idx)
     op, adj = _OPS[(kind, nd)]
     m = lm.MaxSelect(axes, idxs, xd.shape, op, adj)
     out = lm.run(op, m, x, y)
