@@ -7,6 +7,7 @@ import builtins as _builtins
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
 from . import autograd, linalg, methods, random, utils, viz  # isort: skip
+from . import serialization  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
@@ -81,6 +82,7 @@ from .random import (
     seed,
     set_rng_state,
 )
+from .serialization import load, save
 from .size import Size
 
 __version__ = "0.1.0"
@@ -99,6 +101,7 @@ __all__ = [
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
 __all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+__all__ += ["serialization", "save", "load"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
