@@ -6,8 +6,7 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, utils, viz  # isort: skip
-from . import serialization  # isort: skip
+from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
@@ -84,6 +83,7 @@ from .random import (
 )
 from .serialization import load, save
 from .size import Size
+from .utils.dlpack import from_dlpack
 
 __version__ = "0.1.0"
 
@@ -101,7 +101,7 @@ __all__ = [
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
 __all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
-__all__ += ["serialization", "save", "load"]
+__all__ += ["serialization", "save", "load", "from_dlpack"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
