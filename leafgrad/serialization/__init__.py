@@ -13,7 +13,7 @@ import os
 import pickle
 import warnings
 
-from ._load import LoadedStorage, load_zip
+from ._load import LoadedStorage, check_map_location, load_zip
 from ._save import archive_name, write_checkpoint
 from ._unpickler import (
     UNSAFE_MESSAGE,
@@ -110,6 +110,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             "which can result in arbitrary code execution. Do it only if you got the file from a "
             "trusted source.", UserWarning, stacklevel=2,
         )
+    check_map_location(map_location)
     kwargs = {"encoding": "utf-8", **pickle_load_args}
     if not weights_only:
         kwargs = {k: v for k, v in kwargs.items() if k in ("encoding", "errors", "fix_imports")}

@@ -259,12 +259,22 @@ TABLE = torch_table(REBUILDERS)
 
 
 # -- storage placement (map_location) -------------------------------------------------------------
+def check_map_location(map_location) -> None:
+    """Refuse a map_location of the wrong kind before anything is read."""
+    if map_location is None or isinstance(map_location, (str, bytes, dict, _backend.device)) or (
+            hasattr(map_location, "type") or callable(map_location)):
+        return
+    raise TypeError(f"map_location must be None, a str, a device, a dict or a callable, got "
+                    f"{type(map_location).__name__}")
+
+
 def _restore(storage: LoadedStorage, location: str, map_location) -> LoadedStorage:
     if map_location is None:
         target = location
     elif isinstance(map_location, dict):
         target = map_location.get(location, location)
-    elif isinstance(map_location, (str, bytes, _backend.device)):
+    elif isinstance(map_location, (str, bytes, _backend.device)) or hasattr(map_location, "type"):
+        # a device string, or a device object (leafgrad's or PyTorch's)
         target = map_location.decode() if isinstance(map_location, bytes) else str(map_location)
     elif callable(map_location):
         result = map_location(storage, location)
@@ -275,9 +285,8 @@ def _restore(storage: LoadedStorage, location: str, map_location) -> LoadedStora
         else:
             raise TypeError(f"map_location returned a {type(result).__name__}; it must return "
                             "the storage it was given (possibly moved) or None")
-    else:
-        raise TypeError(f"map_location must be None, a str, a device, a dict or a callable, got "
-                        f"{type(map_location).__name__}")
+    else:  # load() checked the kind of map_location before reading anything
+        raise AssertionError(map_location)
     target = str(target)
     if target == "cpu":
         return storage if storage.device.type == "cpu" else storage.cpu()

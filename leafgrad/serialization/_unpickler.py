@@ -455,8 +455,8 @@ def run(unpickler: pickle._Unpickler, what: str):
         # weights_only=False, explicitly trusted) Unpickler instance, never the module-level
         # convenience functions.
         return unpickler.load()
-    except (pickle.UnpicklingError, CheckpointError, UnsupportedDtypeError):
-        raise
+    except (pickle.UnpicklingError, RuntimeError, UnsupportedDtypeError):
+        raise  # already clean: an allow-list refusal, a format error, a device error...
     except RecursionError:
         raise pickle.UnpicklingError(f"{what} is nested too deeply to load") from None
     except Exception as e:  # noqa: BLE001 - any other failure is a malformed pickle
