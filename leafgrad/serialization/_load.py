@@ -448,7 +448,7 @@ def load_zip(f, map_location, weights_only: bool, mmap_buffer=None, **kwargs):
     if reader.has(f"{prefix}/byteorder"):
         order = reader.read(f"{prefix}/byteorder")
         if order not in (b"little", b"big"):
-            raise ValueError(f"Unknown endianness type: {order[:20]!r}")
+            raise CheckpointError(f"Unknown endianness type: {order[:20]!r}")
         swap = order.decode() != sys.byteorder
 
     def fetch(key: str, nbytes: int):
