@@ -14,6 +14,9 @@ was checked against torch 2.13 with NumPy 2 (tests/test_interop.py repeats each 
 
 from __future__ import annotations
 
+import ctypes
+import math
+
 import numpy as np
 
 from . import backend as _backend
@@ -96,14 +99,7 @@ class _Capsule:
 
 def _capsule_device(capsule) -> tuple[int, int]:
     """Read the device out of a DLPack capsule (legacy or versioned layout)."""
-    import ctypes
-
-    api = ctypes.pythonapi
-    api.PyCapsule_GetName.restype = ctypes.c_char_p
-    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
-    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
-    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    name = api.PyCapsule_GetName(capsule)
+    name = _capsule_name(capsule)
     # DLManagedTensor starts with its DLTensor {data*, device}; the versioned struct has
     # {version, manager_ctx*, deleter*, flags} (32 bytes) before it
     offsets = {b"dltensor": 8, b"dltensor_versioned": 40}
@@ -112,9 +108,84 @@ def _capsule_device(capsule) -> tuple[int, int]:
             f"from_dlpack received a capsule named {name!r}; expected 'dltensor'\nWhy: a DLPack "
             "capsule can be consumed once, and this one was used already (or is not DLPack)."
         )
-    ptr = api.PyCapsule_GetPointer(capsule, name)
+    ptr = _capsule_pointer(capsule, name)
     dev = (ctypes.c_int32 * 2).from_address(ptr + offsets[name])
     return int(dev[0]), int(dev[1])
+
+
+def _capi(name: str, restype, *argtypes):
+    # a private prototype: setting argtypes on ctypes.pythonapi's functions would be global
+    return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ctypes.pythonapi))
+
+
+_capsule_name = _capi("PyCapsule_GetName", ctypes.c_char_p, ctypes.py_object)
+_capsule_pointer = _capi("PyCapsule_GetPointer", ctypes.c_void_p, ctypes.py_object,
+                         ctypes.c_char_p)
+_capsule_set_name = _capi("PyCapsule_SetName", ctypes.c_int, ctypes.py_object, ctypes.c_char_p)
+
+
+class _DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class _DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+
+class _DLTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", _DLDevice), ("ndim", ctypes.c_int32),
+                ("dtype", _DLDataType), ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("strides", ctypes.POINTER(ctypes.c_int64)), ("byte_offset", ctypes.c_uint64)]
+
+
+class _DLManagedTensor(ctypes.Structure):
+    pass
+
+
+_DELETER = ctypes.CFUNCTYPE(None, ctypes.POINTER(_DLManagedTensor))
+_DLManagedTensor._fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p),
+                             ("deleter", _DELETER)]
+_DL_DTYPES = {(0, 8): "int8", (0, 16): "int16", (0, 32): "int32", (0, 64): "int64",
+              (1, 8): "uint8", (2, 16): "float16", (2, 32): "float32", (2, 64): "float64",
+              (6, 8): "bool"}
+_USED_NAME = ctypes.c_char_p(b"used_dltensor")  # capsule names must outlive the capsule
+
+
+class _DLPackOwner:
+    """Keeps a consumed DLPack tensor alive for the array over it; releases it when that dies."""
+
+    def __init__(self, managed, interface: dict) -> None:
+        self.managed = managed
+        self.__array_interface__ = interface
+
+    def __del__(self) -> None:
+        deleter = self.managed.contents.deleter
+        if deleter:
+            deleter(self.managed)
+
+
+def _from_legacy_capsule(capsule) -> np.ndarray:
+    """A writable array over a legacy ("dltensor") CPU capsule, consuming it as PyTorch does.
+
+    NumPy imports such capsules read-only (the legacy struct cannot say whether writing is
+    allowed); PyTorch's from_dlpack treats them as writable, and so does leafgrad.
+    """
+    managed = ctypes.cast(_capsule_pointer(capsule, b"dltensor"), ctypes.POINTER(_DLManagedTensor))
+    t = managed.contents.dl_tensor
+    key = (t.dtype.code, t.dtype.bits)
+    if key not in _DL_DTYPES or t.dtype.lanes != 1:
+        raise TypeError(f"Unsupported dtype in DLTensor (type code {key[0]}, {key[1]} bits)")
+    npd = np.dtype(_DL_DTYPES[key])
+    shape = tuple(t.shape[i] for i in range(t.ndim))
+    strides = None if not t.strides else tuple(t.strides[i] * npd.itemsize
+                                               for i in range(t.ndim))
+    _capsule_set_name(capsule, _USED_NAME)  # consumed: now ours to release
+    owner = _DLPackOwner(managed, {
+        "data": ((t.data or 0) + t.byte_offset, False), "shape": shape, "strides": strides,
+        "typestr": npd.str, "version": 3})
+    if math.prod(shape) == 0:
+        return np.empty(shape, npd)  # the owner releases the producer's tensor right away
+    return np.asarray(owner)
 
 
 def from_dlpack(ext):
@@ -123,7 +194,12 @@ def from_dlpack(ext):
     if isinstance(ext, tensor_cls):
         return _wrap(ext._data)
     if type(ext).__name__ == "PyCapsule":
-        ext = _Capsule(ext, _capsule_device(ext))
+        device = _capsule_device(ext)
+        if device[0] == _DLPACK_CPU and _capsule_name(ext) == b"dltensor":
+            arr = _from_legacy_capsule(ext)
+            _dt.from_np(arr.dtype)
+            return _wrap(arr)
+        ext = _Capsule(ext, device)
     if not hasattr(ext, "__dlpack__"):
         raise TypeError(
             f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got "
@@ -140,8 +216,8 @@ def from_dlpack(ext):
                 f"from_dlpack: unsupported device type {int(kind)}\nWhy: leafgrad tensors live "
                 "on the CPU (NumPy) or CUDA (CuPy); copy the data to one of them first."
             )
-    except (TypeError, BufferError) as e:
-        if "gradient" in str(e):
+    except (TypeError, BufferError, RuntimeError) as e:
+        if "gradient" in str(e) or "CuPy" in str(e):
             raise
         raise TypeError(
             f"from_dlpack could not import the data: {e}\nWhy: leafgrad's dtypes are "

@@ -29,6 +29,7 @@ MAX_HEADER = 100_000_000  # the reference implementation's limit
 _CODES = {_dt.bool: "BOOL", _dt.uint8: "U8", _dt.int8: "I8", _dt.int16: "I16", _dt.int32: "I32",
           _dt.int64: "I64", _dt.float16: "F16", _dt.float32: "F32", _dt.float64: "F64"}
 _FROM_CODE = {c: d for d, c in _CODES.items()}
+_ORDER = ["BOOL", "U8", "I8", "I16", "F16", "I32", "F32", "F64", "I64"]  # the reference's enum
 _OTHER_CODES = {"BF16": "bfloat16", "U16": "uint16", "U32": "uint32", "U64": "uint64",
                 "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2", "F8_E8M0": "float8_e8m0fnu",
                 "C64": "complex64", "C128": "complex128", "F4": "float4", "F6_E2M3": "float6",
@@ -55,15 +56,22 @@ def _check_tensors(tensors) -> None:
                             "instance of 'str'")
         if not isinstance(v, tensor_cls):
             raise ValueError(f"Key `{k}` is invalid, expected torch.Tensor but received {type(v)}")
-    from ..serialization._storage import memory_root
+    from ..serialization._storage import byte_bounds
 
-    by_root: dict[int, list[str]] = {}
-    for k, v in tensors.items():
-        host = v._data
-        root = memory_root(host) if isinstance(host, np.ndarray) and host.size else None
-        if root is not None:
-            by_root.setdefault(id(root), []).append(k)
-    failing = [set(names) for names in by_root.values() if len(names) > 1]
+    # as the reference: tensors whose memory overlaps (not merely one buffer) cannot be saved
+    spans = sorted((byte_bounds(v._data), k) for k, v in tensors.items()
+                   if isinstance(v._data, np.ndarray) and v._data.size)
+    failing, group, end = [], [], -1
+    for (lo, hi), k in spans:
+        if lo < end:
+            group.append(k)
+        else:
+            if len(group) > 1:
+                failing.append(set(group))
+            group = [k]
+        end = max(end, hi) if lo < end else hi
+    if len(group) > 1:
+        failing.append(set(group))
     if failing:
         raise RuntimeError(
             f"Some tensors share memory, this will lead to duplicate memory on disk and potential "
@@ -86,8 +94,9 @@ def _header_and_arrays(tensors, metadata) -> tuple[bytes, list[np.ndarray]]:
         if not isinstance(metadata, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise TypeError("argument 'metadata': metadata must be a dict of str to str")
-    # as the reference writer: larger dtypes first (so data stays aligned), then by name
-    order = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))
+    # as the reference writer: dtypes in its order, descending (larger first, so data stays
+    # aligned), then names
+    order = sorted(tensors, key=lambda k: (-_ORDER.index(_CODES[tensors[k].dtype]), k))
     header: dict = {"__metadata__": metadata} if metadata else {}
     arrays, pos = [], 0
     for k in order:
