@@ -187,6 +187,27 @@ def test_paths_pathlib_and_files(tmp_path):
     assert [x.name for x in tmp_path.iterdir()] == ["my.model.pt"]  # no temporary left behind
 
 
+class _Stream:
+    """A read-only, non-seekable stream (a pipe or an HTTP body)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._b = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._b.read(n)
+
+    def seek(self, *args):
+        raise io.UnsupportedOperation("seek")
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_non_seekable_stream():
+    data = _buf(torch.save, {"a": torch.arange(3)}).getvalue()
+    assert leafgrad.load(_Stream(data))["a"].tolist() == [0, 1, 2]
+
+
 def test_failed_save_leaves_no_file(tmp_path):
     p = tmp_path / "x.pt"
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
@@ -205,6 +226,10 @@ def test_legacy_format_from_torch():
     for k in ("w", "row", "i"):
         _same(got[k], sd[k])
     assert got._metadata == sd._metadata and type(got["p"]) is leafgrad.nn.Parameter
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trusted = leafgrad.load(io.BytesIO(b.getvalue()), weights_only=False)
+    _same(trusted["row"], sd["row"])
     got["w"][1, 0] = -1.0
     assert got["row"][0].item() == -1.0  # the view still shares its base's storage
     # to the CPU only (without CuPy the CUDA error comes first, naming the same fix)
