@@ -320,7 +320,9 @@ class WeightsUnpickler(pickle._Unpickler):
     def load_setitems(self) -> None:
         items = self.pop_mark()
         target = self._dict_target("SETITEMS")
-        for i in range(0, len(items) - 1, 2):
+        if len(items) % 2:
+            raise pickle.UnpicklingError("SETITEMS needs key/value pairs, got an odd count")
+        for i in range(0, len(items), 2):
             target[items[i]] = items[i + 1]
 
     def load_additems(self) -> None:
