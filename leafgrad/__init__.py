@@ -86,6 +86,25 @@ from .serialization import load, save
 from .size import Size
 from .utils.dlpack import from_dlpack
 
+# torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
+from .nn.functional import (  # isort: skip
+    alpha_dropout,
+    celu,
+    cosine_similarity,
+    dropout,
+    feature_alpha_dropout,
+    group_norm,
+    layer_norm,
+    log_softmax,
+    pairwise_distance,
+    pdist,
+    prelu,
+    rrelu,
+    selu,
+    softmax,
+)
+from .ops.distance import cdist  # isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -101,6 +120,9 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
+__all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
+            "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
+            "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
 __all__ += ["linalg", "nn", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 __all__ += ["serialization", "save", "load", "from_dlpack"]
 # and every area module's free functions
