@@ -105,6 +105,19 @@ def test_requires_grad_parameters_and_state_dict_metadata_both_ways():
     assert back["g"].requires_grad and not back["b"].requires_grad
 
 
+def test_parameter_attributes_both_ways():
+    p = leafgrad.nn.Parameter(leafgrad.ones(2))
+    p.tag = "shared"
+    got = torch.load(_buf(leafgrad.save, {"p": p}), weights_only=True)["p"]
+    assert type(got) is torch.nn.Parameter and got.tag == "shared"
+    back = leafgrad.load(_buf(torch.save, {"p": got}))["p"]
+    assert type(back) is leafgrad.nn.Parameter and back.tag == "shared"
+    t = torch.ones(2)
+    t.note = 1  # a plain tensor with an attribute: leafgrad's tensors have fixed attributes
+    with pytest.raises(CheckpointError, match="Python attributes"):
+        leafgrad.load(_buf(torch.save, t))
+
+
 def test_nested_containers_and_plain_values_both_ways():
     def obj(m):
         t = m.arange(4)

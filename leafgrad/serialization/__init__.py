@@ -152,8 +152,9 @@ def _load_file(fh, map_location, weights_only: bool, use_mmap: bool, **kwargs):
     if head[:4] == b"PK\x03\x04":
         if not use_mmap:
             return load_zip(fh, map_location, weights_only, **kwargs)
-        mm = _mmap.mmap(fh.fileno(), 0, flags=_MMAP_FLAGS["flags"],
-                        prot=_mmap.PROT_READ | _mmap.PROT_WRITE)
+        shared = _MMAP_FLAGS["flags"] == getattr(_mmap, "MAP_SHARED", None)
+        # ACCESS_COPY is MAP_PRIVATE (writes stay in memory), ACCESS_WRITE is MAP_SHARED
+        mm = _mmap.mmap(fh.fileno(), 0, access=_mmap.ACCESS_WRITE if shared else _mmap.ACCESS_COPY)
         return load_zip(fh, map_location, weights_only, mmap_buffer=mm, **kwargs)
     if use_mmap:
         raise RuntimeError(
