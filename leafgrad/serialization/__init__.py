@@ -217,6 +217,11 @@ def get_unsafe_globals_in_checkpoint(f) -> list[str]:
     from ._zip import ZipReader
 
     def scan(fh):
+        start = fh.tell()
+        if fh.read(4) != b"PK\x03\x04":
+            raise CheckpointError("get_unsafe_globals_in_checkpoint reads zip checkpoints only "
+                                  "(the format torch.save has written since PyTorch 1.6)")
+        fh.seek(start)
         reader = ZipReader(fh)
         names = reader.names()
         prefix = names[0].split("/", 1)[0] if names else ""
