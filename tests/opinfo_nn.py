@@ -28,6 +28,12 @@ def _t_img(m):
     return m.tensor([[[0, 2], [1, 1], [2, 0]], [[1, 0], [0, 2], [2, 2]]])
 
 
+def _gumbel(m, a, hard: bool):
+    """(hard=True is straight-through, not the true gradient: test_nn_functional.py)"""
+    m.manual_seed(0)
+    return F(m).gumbel_softmax(a, tau=0.7, hard=hard)
+
+
 def _ctc(m, a, red="mean", zero_inf=False):
     lp = F(m).log_softmax(a.reshape(6, 2, 4), 2)
     tg = m.tensor([[1, 2, 2], [3, 1, 0]])
@@ -84,6 +90,8 @@ OPS: list[OpInfo] = [
     OpInfo("log_softmax_big", lambda m, a: F(m).log_softmax(a * 1e4, 1), ((2, 3),),
            domain=(-1.0, 1.0)),
     OpInfo("softmin", lambda m, a: F(m).softmin(a, 1), ((2, 3),)),
+    # the noise is drawn by exponential_, bit-compatible with torch's; reseeded per call
+    OpInfo("gumbel_softmax", lambda m, a: _gumbel(m, a, False), ((2, 3), (4,))),
     # -- dropout (eval: identity; training: masks compared in test_nn_functional.py) -----------
     OpInfo("dropout", lambda m, a: F(m).dropout(a, 0.3, training=False) * 1, ((2, 3),),
            funcs=("dropout1d", "dropout2d", "dropout3d", "alpha_dropout",

@@ -72,9 +72,9 @@ def _softplus_raw(x, beta: float, threshold: float):
 
 def _check_float(x: Tensor, name: str) -> None:
     if x._data.dtype.kind != "f":
-        raise RuntimeError(
-            f'"{name}" not implemented for \'{_c10_name(x)}\'\nWhy: {name} is a smooth '
-            "function of real numbers; convert the input first (x.float()).")
+        raise NotImplementedError(
+            f'"{name}" not implemented for \'{_c10_name(x)}\'\nWhy: {name} is a function of '
+            "real numbers; convert the input first (x.float()).")
 
 
 def _c10_name(x: Tensor) -> str:

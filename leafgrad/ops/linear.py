@@ -106,6 +106,11 @@ def _linear_composite(input: Tensor, weight: Tensor, bias: Tensor | None) -> Ten
     """Unusual operands (1-d weight, mixed dtypes, odd bias): built from core ops, which raise
     PyTorch's errors for mismatches."""
     x, w = input._data, weight._data
+    if x.dtype != w.dtype and bias is not None and x.ndim > 1:
+        raise RuntimeError(  # PyTorch's addmm message
+            f"mat1 and mat2 must have the same dtype, but got {_dtype_name(x)} and "
+            f"{_dtype_name(w)}\nWhy: linear does not promote dtypes; convert the input or the "
+            "layer (x.float(), model.double()).")
     if x.dtype != w.dtype:
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {_c_name(x)} != {_c_name(w)}\n"

@@ -299,16 +299,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"batch_norm: expected a 2D or higher input (N, C, ...), got "
                          f"{x.ndim}D of shape {list(x.shape)}")
     c = x.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(
-                f"running_mean should contain {c} elements not {t.numel()}" if name ==
-                "running_mean" else
-                f"running_var should contain {c} elements not {t.numel()}" if name ==
-                "running_var" else
                 f"{name} should contain {c} elements not {t.numel()}\nWhy: batch norm keeps one "
-                "value per channel (dim 1 of the input); check num_features.")
+                "value per channel (dim 1 of the input); check num_features against the input's "
+                "channels.")
     use_batch = training or running_mean is None or running_var is None
     if not use_batch and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")

@@ -83,7 +83,7 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
         input = input.to(dtype)
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(
+        raise NotImplementedError(
             f'"{name}_lastdim_kernel_impl" not implemented for \'{_c10(x)}\'\nWhy: {name} '
             "divides by a sum of exponentials; pass dtype=torch.float32 or convert the input.")
     nd = max(x.ndim, 1)
