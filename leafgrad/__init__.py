@@ -6,7 +6,7 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, utils, viz  # isort: skip
+from . import autograd, linalg, methods, optim, random, utils, viz  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
@@ -98,7 +98,7 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+__all__ += ["linalg", "optim", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
