@@ -159,6 +159,42 @@ def test_optimizer_state_dict_from_torch():
     opt.load_state_dict(back)  # PyTorch accepts what leafgrad wrote
 
 
+def _adam_pair(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((3, 2)).astype(np.float32)
+    tp = torch.nn.Parameter(torch.tensor(w))
+    lp = leafgrad.nn.Parameter(leafgrad.tensor(w))
+    return (tp, torch.optim.Adam([tp], lr=0.01, weight_decay=0.1),
+            lp, leafgrad.optim.Adam([lp], lr=0.01, weight_decay=0.1), rng)
+
+
+def _step(p, opt, g: np.ndarray, m) -> None:
+    p.grad = m.tensor(g)
+    opt.step()
+
+
+def test_leafgrad_optimizer_state_dict_both_ways():
+    tp, topt, lp, lopt, rng = _adam_pair()
+    grads = [rng.standard_normal((3, 2)).astype(np.float32) for _ in range(4)]
+    for g in grads[:2]:  # torch trains two steps and saves its optimizer
+        _step(tp, topt, g, torch)
+    lp.data.copy_(leafgrad.tensor(tp.detach().numpy()))
+    lopt.load_state_dict(leafgrad.load(_buf(torch.save, topt.state_dict())))
+    _step(tp, topt, grads[2], torch)
+    _step(lp, lopt, grads[2], leafgrad)
+    assert np.array_equal(lp.detach().numpy(), tp.detach().numpy())
+    # and back: leafgrad's optimizer state into torch's
+    _step(lp, lopt, grads[3], leafgrad)
+    tp2, topt2, *_ = _adam_pair()
+    with torch.no_grad():
+        tp2.copy_(torch.tensor(lp.detach().numpy()))
+    topt2.load_state_dict(torch.load(_buf(leafgrad.save, lopt.state_dict()), weights_only=True))
+    g = rng.standard_normal((3, 2)).astype(np.float32)
+    _step(tp2, topt2, g, torch)
+    _step(lp, lopt, g, leafgrad)
+    assert np.array_equal(lp.detach().numpy(), tp2.detach().numpy())
+
+
 def test_models_state_dict_both_ways_identical_outputs():
     torch.manual_seed(0)
     tm = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 3))
