@@ -6,8 +6,9 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, optim, random, serialization, utils, viz  # isort: skip
+from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
 from . import nn  # isort: skip
+from . import optim  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
