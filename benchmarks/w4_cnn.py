@@ -6,8 +6,8 @@ seed (so the same initial weights). The step is ``optim.SGD`` when the library h
 same no-grad update on both sides; the loss is ``F.cross_entropy`` when leafgrad has it, else
 log-softmax written with logsumexp on both sides.
 
-    python benchmarks/w4_cnn.py            # timings (interleaved medians) and the ratio
-    python benchmarks/w4_cnn.py --memory   # peak memory of a training step, each library alone
+    python benchmarks/w4_cnn.py            # wall and CPU-time medians (interleaved), ratios
+    python benchmarks/w4_cnn.py --memory   # peak memory of 20 steps, each library alone
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # NOTE: harness first: it pins OpenBLAS to one thread, which only works before NumPy loads it
 from harness import measure, report  # noqa: E402, I001
 import numpy as np  # noqa: E402
+from w2_mlp import measure_cpu  # noqa: E402
 
 BATCH, LR = 32, 0.01
 
@@ -99,28 +100,40 @@ def check_same_losses(steps: int = 5) -> None:
         assert abs(la - lb) <= 1e-4 * max(1.0, abs(lb)), (k, la, lb)
 
 
-def peak_memory(lib_name: str, steps: int = 5) -> dict:
-    """Peak resident memory a training step adds, measured in a fresh process per library."""
+def peak_memory(lib_name: str, steps: int = 20) -> dict:
+    """Run ``steps`` training steps of one library in a fresh subprocess: the peak RSS the steps
+    add over the process after model creation and one warm-up step (``VmHWM`` reset through
+    ``/proc/self/clear_refs``, as benchmarks/w2_mlp.py does), and for leafgrad (NumPy reports
+    its buffers to it) the tracemalloc peak."""
     code = f"""
-import os, resource, sys, json
+import json, sys, tracemalloc
 sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-import w4_cnn, numpy as np
+import w4_cnn
 import {lib_name} as lib
 if {lib_name!r} == "torch":
     lib.set_num_threads(1)
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+
 x, y = w4_cnn.data()
 step = w4_cnn.training_step(lib, x, y)
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-base = rss()
+step()
+base = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak-RSS counter to the current RSS
+tracemalloc.start()
 for _ in range({steps}):
     step()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"base": base, "peak": peak}}))
+_, peak = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+print(json.dumps({{"added_peak_kib": status("VmHWM:") - base, "rss_kib": base,
+                  "tracemalloc_peak_kib": peak / 1024}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -130,11 +143,13 @@ def main(argv=None) -> None:
     p.add_argument("--memory", action="store_true", help="measure peak memory instead")
     args = p.parse_args(argv)
     if args.memory:
+        print("Memory of 20 steps (each library alone in a subprocess):")
         for name in ("leafgrad", "torch"):
             m = peak_memory(name)
-            print(f"{name:9s} peak RSS growth over {5} steps: "
-                  f"{(m['peak'] - m['base']) / 2**20:6.1f} MiB (process peak "
-                  f"{m['peak'] / 2**20:.1f} MiB)")
+            trace = (f"   tracemalloc peak {m['tracemalloc_peak_kib']:7.0f} KiB"
+                     if name == "leafgrad" else "")
+            print(f"  {name:<10} peak RSS added by the steps {m['added_peak_kib']:7.0f} KiB   "
+                  f"process RSS before {m['rss_kib'] / 1024:6.1f} MiB{trace}")
         return
     import torch
 
@@ -156,14 +171,20 @@ def main(argv=None) -> None:
                   "torch (1 thread)": torch_1thread,
                   f"torch ({n_default} threads)": torch_default}
     med = measure(contenders, repeats=args.repeats)
+    torch.set_num_threads(1)
+    cpu = measure_cpu({k: v for k, v in contenders.items() if "threads)" not in k},
+                      repeats=args.repeats)
+    torch.set_num_threads(n_default)
     manual_loss, manual_step = _use_fallbacks()
     note = []
     if manual_loss:
         note.append("loss: logsumexp form on both sides")
     if manual_step:
         note.append("step: manual no-grad SGD update on both sides")
-    print(report("W4: LeNet-style CNN, batch 32, forward + backward + SGD step"
+    print(report("W4: LeNet-style CNN, batch 32, forward + backward + SGD step (wall time)"
                  + (f" ({'; '.join(note)})" if note else ""), med, unit="ms",
+                 baseline="torch (1 thread)"))
+    print(report("W4, CPU time per step (single-threaded contenders)", cpu, unit="ms",
                  baseline="torch (1 thread)"))
 
 

@@ -299,9 +299,9 @@ class Separable(LinearMap):
 
 # -- max over taps -------------------------------------------------------------------------------
 def _lowest(dtype):
-    if np.issubdtype(dtype, np.floating):
+    if dtype.kind == "f":
         return -np.inf
-    if dtype == np.bool_:
+    if dtype.kind == "b":
         return False
     return np.iinfo(dtype).min
 
@@ -320,10 +320,13 @@ def max_axis(x, ax: Axis):
         v = views[t]
         upd = v > best
         best = xp.maximum(best, v)
-        xp.maximum(idx, upd.view(np.int8).astype(it, copy=False) * it(t), out=idx)
+        xp.maximum(idx, upd * it(t), out=idx)
     if k == 1:
         best = best.copy()
-    if best.dtype.kind == "f" and k > 1 and bool(xp.isnan(best).any()):
+    # (a sum is NaN when an element is NaN, and cheaper than isnan().any(); inf - inf also
+    # gives NaN, which only sends a NaN-free array down the exact path, still correct)
+    if best.dtype.kind == "f" and k > 1 and bool(xp.isnan(best.sum())) and bool(
+            xp.isnan(best).any()):
         # NOTE: PyTorch's scan updates on `val > max || isnan(val)`: a NaN wins, the last one
         best = views[0].copy()
         idx[...] = 0

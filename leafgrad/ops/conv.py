@@ -8,6 +8,7 @@ and derivatives of any order work.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 from ..autograd.node import Op
@@ -146,7 +147,9 @@ def _add_bias(y, b):
     return y
 
 
-# geometry objects carry the maps; the ops store them as ``geom`` (their formulas call it)
+# geometry objects carry the maps; the ops store them as ``geom`` (their formulas call it).
+# Cached: a training loop convolves the same geometry every step, and both are immutable.
+@functools.lru_cache(maxsize=512)
 def _geom(*args) -> _Maps:
     return _Maps(Geom(*args))
 
@@ -166,6 +169,8 @@ def _check_tensor(fname: str, name: str, pos: int, v, optional: bool = False) ->
 
 def _tuple(fname: str, name: str, v, nd: int, minimum: int | None = None) -> tuple:
     """An int or a sequence of ``nd`` ints, as a tuple (PyTorch's messages for bad ones)."""
+    if v.__class__ is int and (minimum is None or v >= minimum):
+        return (v,) * nd
     vals = (v,) * nd if isinstance(v, int) and not isinstance(v, bool) else v
     if not isinstance(vals, (tuple, list)) or not all(
             isinstance(k, int) and not isinstance(k, bool) for k in vals):
