@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from . import _interop
 from . import backend as _backend
 from . import dtypes as _dt
 from ._dims import _contiguous_strides, _wrap_dim, parse_dims, parse_size_neg  # noqa: F401
@@ -472,6 +473,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def nbytes(self) -> int:
         return self._data.nbytes
 
+    def data_ptr(self) -> int:
+        """Address of the first element: equal for tensors that share memory from the same start."""
+        a = self._data
+        return a.data.ptr if hasattr(a.data, "ptr") else a.__array_interface__["data"][0]
+
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch reports them."""
         if self._data.size == 0:
@@ -540,12 +546,18 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             )
         return self._data
 
+    # NumPy and DLPack protocols: the logic (and its notes on PyTorch's behaviour) is in _interop
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
-            # NOTE: PyTorch raises here too; np.asarray(t) of a grad-requiring tensor is refused
-            return self.numpy()
-        a = _backend.to_numpy(self._data)
-        return a if dtype is None else a.astype(dtype)
+        return _interop.to_array(self, dtype, copy)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        return _interop.wrap_array(array)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return _interop.dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple:
+        return _interop.dlpack_device(self)
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``...
@@ -566,12 +578,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 dtype, device = a.dtype, a.device
             elif isinstance(a, _dt.dtype):
                 dtype = a
+            elif isinstance(a, bool):
+                pass  # non_blocking given positionally (before int: a bool is an int)
             elif isinstance(a, (str, _backend.device, int)):
                 device = a
             elif a is None:
                 pass
-            elif isinstance(a, bool):
-                pass  # non_blocking given positionally
             else:
                 dtype = _dt.as_dtype(a)
         t = self
@@ -585,8 +597,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             if target.is_floating_point:
                 t = ToCopy.apply_to(t, target)
             else:
-                # NOTE: an integer/bool result is not differentiable: PyTorch records no node
-                t = _wrap(t._data.astype(target.np))
+                # NOTE: an integer/bool result is not differentiable: PyTorch records no node.
+                # nan/inf cast to an integer without NumPy's "invalid value" warning, as in torch
+                with np.errstate(invalid="ignore", over="ignore"):
+                    t = _wrap(t._data.astype(target.np))
             copy = False
         if copy and t is self:
             t = self.clone()
@@ -598,6 +612,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             from .autograd.node import _type_name
 
             return "torch." + _type_name(self)
+        if isinstance(dtype, type) and hasattr(dtype, "dtype"):  # t.type(torch.LongTensor)
+            dtype = dtype.dtype
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             names = {"FloatTensor": _dt.float32, "DoubleTensor": _dt.float64,
                      "HalfTensor": _dt.float16, "LongTensor": _dt.int64, "IntTensor": _dt.int32,
@@ -617,6 +633,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def double(self) -> Tensor:
         """Cast to float64."""
         return self.to(_dt.float64)
+
+    def bfloat16(self) -> Tensor:
+        """Cast to bfloat16: raises TypeError, leafgrad has no bfloat16 tensors."""
+        return self.to(_dt.bfloat16)
 
     def half(self) -> Tensor:
         """Cast to float16."""
@@ -828,18 +848,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return id(self)
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
-                "be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001"
-            )
-        t = _wrap(self._data.copy(), self._rg)
-        if self._grad is not None:
-            t._grad = _wrap(self._grad._data.copy())
-        memo[id(self)] = t
-        return t
+        return _interop.deepcopy(self, memo)
+
+    def __reduce_ex__(self, proto):
+        return _interop.reduce_ex(self, proto)
 
 
 # -- the import cycle (docs/design.md) ----------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 __all__ = [
     "addbmm", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cholesky", "cholesky_solve",
     "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "matmul",
-    "matrix_power", "mm", "mv", "outer", "pinverse", "slogdet", "tensordot", "triangular_solve",
-    "vdot",
+    "matrix_power", "mm", "mv", "outer", "pinverse", "slogdet", "svd", "tensordot",
+    "triangular_solve", "vdot",
 ]
 
 
@@ -94,6 +94,21 @@ class LinalgMethods:
     def det(self) -> Tensor:
         """Determinant."""
         return _ops.det(self)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """The old ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) V^T`` (V, not Vh)."""
+        from ..ops.reduce.multi import return_type
+
+        U, S, Vh = _ops.svd(self, full_matrices=not some)
+        if not compute_uv:
+            # NOTE: PyTorch returns zero-filled U and V (full-size) and only S is computed
+            from ..creation import zeros
+
+            m, n = self.shape[-2], self.shape[-1]
+            lead = tuple(self.shape[:-2])
+            U = zeros(*lead, m, m, dtype=S.dtype)
+            return return_type("svd")(U, _ops.svdvals(self), zeros(*lead, n, n, dtype=S.dtype))
+        return return_type("svd")(U, S, Vh.mT)
 
     def slogdet(self):
         """(sign, log|det|) named tuple."""
@@ -250,6 +265,16 @@ def matrix_power(input, n: int) -> Tensor:  # noqa: A002
 def det(input) -> Tensor:  # noqa: A002
     """Determinant."""
     return input.det()
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    """``torch.svd``: ``(U, S, V)`` of a matrix, ``V`` not transposed (see ``linalg.svd``).
+
+    >>> import leafgrad
+    >>> [tuple(x.shape) for x in leafgrad.svd(leafgrad.ones(3, 2))]
+    [(3, 2), (2,), (2, 2)]
+    """
+    return input.svd(some, compute_uv)
 
 
 def slogdet(input):  # noqa: A002

@@ -106,3 +106,9 @@ __all__ = [
     "topk", "trace", "transpose", "tril", "tril_indices", "triu", "triu_indices", "unbind",
     "unflatten", "unique", "unique_consecutive", "unsqueeze", "vstack",
 ]
+
+# kthvalue also takes PyTorch's `keepdims` spelling
+from .._keepdims import accept_keepdims_in  # noqa: E402
+
+accept_keepdims_in(globals(), ["kthvalue"], ShapeMethods)
+del accept_keepdims_in

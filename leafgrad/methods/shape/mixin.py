@@ -89,6 +89,46 @@ class ShapeMethods:
         """Insert a dimension of size 1."""
         return _ops.unsqueeze(self, dim)
 
+    # -- in-place shape changes: the tensor itself takes the view's shape and strides ----------
+    def _reshape_inplace(self, name: str, view: Tensor) -> Tensor:
+        if self._rg:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                    f"\nWhy: {name} would change the shape of a leaf whose gradient autograd "
+                    "accumulates; use the out-of-place form (x = x."
+                    f"{name.rstrip('_')}(...)).")
+            raise NotImplementedError(
+                f"{name} on a tensor in the autograd graph is not supported by leafgrad yet: "
+                f"use the out-of-place form, x = x.{name.rstrip('_')}(...), which records the "
+                "same gradient")
+        self._data = view._data
+        self._bump_version()
+        return self
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """In-place :meth:`unsqueeze`."""
+        return self._reshape_inplace("unsqueeze_", _ops.unsqueeze(self, dim))
+
+    def squeeze_(self, dim=None) -> Tensor:
+        """In-place :meth:`squeeze`."""
+        return self._reshape_inplace("squeeze_", self.squeeze(dim) if dim is not None
+                                     else self.squeeze())
+
+    def t_(self) -> Tensor:
+        """In-place :meth:`t`."""
+        return self._reshape_inplace("t_", self.t())
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """In-place :meth:`transpose`."""
+        return self._reshape_inplace("transpose_", self.transpose(dim0, dim1))
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        """In-place :meth:`swapdims`."""
+        return self._reshape_inplace("swapdims_", self.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_
+
     def squeeze(self, dim=None) -> Tensor:
         """Remove dimensions of size 1 (all, or those in ``dim``)."""
         return _ops.squeeze(self, dim)

@@ -96,6 +96,11 @@ class Atan2(Op):
 
     def forward(self, a, b):
         a, b = _flt(a, b)
+        if np.result_type(a, b) == np.float32:
+            # NOTE: computed in float64 and rounded once (the correctly rounded value, as glibc's
+            # atan2f and, on small integers, torch give it): NumPy's AVX-512 float32 arctan2 is
+            # 1 ulp off on ~40% of inputs, so int inputs (exact in torch) differed by machine.
+            return np.arctan2(a, b, dtype=np.float64).astype(np.float32)
         return np.arctan2(a, b)
 
     def backward(self, grad):

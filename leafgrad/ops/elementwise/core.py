@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ...autograd.grad_mode import state
-from ...autograd.node import Op
+from ...autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...tensor import Tensor, _wrap
@@ -352,7 +352,12 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
             d = x._data
     fn = _new(PowScalar)
     fn.exponent = e
-    return record_unary(fn, x, d ** e)
+    token = _quiet_on(_IGNORE)  # 0 ** -1 is inf, silently, as in torch (see Op's forward)
+    try:
+        out = d ** e
+    finally:
+        _quiet_off(token)
+    return record_unary(fn, x, out)
 
 
 def _rpow_scalar(x: Tensor, base) -> Tensor:

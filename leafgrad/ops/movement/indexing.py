@@ -122,13 +122,17 @@ def _slice(x: Tensor, dim: int, s: slice) -> Tensor:
 
 
 def _is_advanced(i) -> bool:
-    return isinstance(i, (list, np.ndarray)) or (isinstance(i, Tensor) and i._data.ndim > 0) or (
+    # NOTE: a Python range indexes like the list of its values, as in PyTorch
+    return isinstance(i, (list, np.ndarray, range)) or (
+        isinstance(i, Tensor) and i._data.ndim > 0) or (
         isinstance(i, Tensor) and i._data.dtype.kind == "b")
 
 
 def _norm_advanced(i):
     if isinstance(i, Tensor):
         a = i._data
+    elif isinstance(i, range):
+        a = np.arange(i.start, i.stop, i.step, dtype=np.int64)
     else:
         a = np.asarray(i)
     if a.dtype.kind == "f":

@@ -26,6 +26,7 @@ def _long(a) -> Tensor:
     return _wrap(np.asarray(a, dtype=np.int64))
 
 
+@np.errstate(all="ignore")  # no NumPy overflow warnings on extreme values, as in torch
 def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim=None):
     """The distinct values (sorted), optionally with inverse indices and counts."""

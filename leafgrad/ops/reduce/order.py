@@ -124,6 +124,7 @@ class Quantile(Op):
         return a + b
 
 
+@np.errstate(all="ignore")  # inf - inf between neighbours is nan silently, as in torch
 def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",
              _nan: bool = False) -> Tensor:
     """The ``q``-th quantiles over ``dim`` (all elements when None), as PyTorch interpolates.
