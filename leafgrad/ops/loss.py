@@ -359,8 +359,8 @@ class _PairLoss(Op):
         x, t = self.saved(grad)
         g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
         d = self._derivative(x, t) * g
-        nf = self.next_functions
-        return (d if nf[0][0] is not None else None, -d if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (d if need[0] else None, -d if need[1] else None)
 
 
 class MseLoss(_PairLoss):
@@ -544,16 +544,16 @@ class BinaryCrossEntropy(Op):
         w = self.weight
         if w is not None and isinstance(grad, Tensor):
             w = _wrap(w)
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = gt = None
-        if nf[0][0] is not None:
+        if need[0]:
             denom = (1 - x) * x
             denom = denom.clamp_min(1e-12) if isinstance(denom, Tensor) else \
                 array_module(denom).maximum(denom, 1e-12)
             gx = g * (x - t) / denom
             if w is not None:
                 gx = gx * w
-        if nf[1][0] is not None:
+        if need[1]:
             if isinstance(x, Tensor):
                 lx = x.log().clamp_min(-100)
                 l1x = (1 - x).log().clamp_min(-100)
@@ -597,15 +597,15 @@ class BinaryCrossEntropyWithLogits(Op):
         if tensor_mode:
             pw = _wrap(pw) if pw is not None else None
             w = _wrap(w) if w is not None else None
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = gt = None
-        if nf[0][0] is not None:
+        if need[0]:
             s = _sigmoid(x)
             gx = (((pw - 1) * t + 1) * s - pw * t) if pw is not None else s - t
             gx = gx * g
             if w is not None:
                 gx = gx * w
-        if nf[1][0] is not None:
+        if need[1]:
             if tensor_mode:
                 from .activation import logsigmoid
 
@@ -706,9 +706,9 @@ class SoftMarginLoss(Op):
         rx = _raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
         s = _sigmoid(-(x * t)) * g
-        nf = self.next_functions
-        return (-t * s if nf[0][0] is not None else None,
-                -x * s if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (-t * s if need[0] else None,
+                -x * s if need[1] else None)
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

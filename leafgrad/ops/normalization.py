@@ -96,10 +96,8 @@ class NativeBatchNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        nf = self.next_functions
-        needs = tuple(f is not None for f, _ in nf)
         return _bn_backward(grad, x, w, self.training, self.eps, self._mean, self._rstd,
-                            needs)
+                            self.needs_input_grad)
 
 
 def _bn_axes(x) -> tuple:
@@ -162,7 +160,7 @@ class NativeLayerNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        needs = tuple(f is not None for f, _ in self.next_functions)
+        needs = self.needs_input_grad
         return _ln_backward(grad, x, w, self.n, self.eps, self._mean, self._rstd, needs)
 
 
@@ -208,7 +206,7 @@ class NativeGroupNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        needs = tuple(f is not None for f, _ in self.next_functions)
+        needs = self.needs_input_grad
         return _gn_backward(grad, x, w, self.groups, self.eps, self._mean, self._rstd, needs)
 
 
