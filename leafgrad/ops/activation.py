@@ -31,36 +31,6 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-# -- dual helpers: the same call on an array or a Tensor ------------------------------------------
-def _raw(x):
-    """The array behind ``x`` (conditions of ``where`` are raw boolean arrays)."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _exp(x):
-    return x.exp() if isinstance(x, Tensor) else array_module(x).exp(x)
-
-
-def _tanh(x):
-    return x.tanh() if isinstance(x, Tensor) else array_module(x).tanh(x)
-
-
-def _sigmoid(x):
-    if isinstance(x, Tensor):
-        return x.sigmoid()
-    xp = array_module(x)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + xp.exp(-x))
-
-
-def _erf(x):
-    return x.erf() if isinstance(x, Tensor) else _erf_np(x)
-
-
-def _log1p(x):
-    return x.log1p() if isinstance(x, Tensor) else array_module(x).log1p(x)
-
-
 def _softplus_raw(x, beta: float, threshold: float):
     """log(1 + exp(beta x)) / beta, linear past ``threshold`` (PyTorch's formula), on arrays."""
     xp = array_module(x)
@@ -142,7 +112,7 @@ class Hardtanh(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         # NOTE: PyTorch's gradient is 0 at the bounds themselves
         return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, grad * 0), x)
 
@@ -159,7 +129,7 @@ class LeakyRelu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > 0, grad, grad * self.negative_slope), x)
+        return zero_path(dual.where(dual.raw(x) > 0, grad, grad * self.negative_slope), x)
 
 
 class Threshold(Op):
@@ -175,7 +145,7 @@ class Threshold(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, grad * 0), x)
+        return zero_path(dual.where(dual.raw(x) > self.threshold, grad, grad * 0), x)
 
 
 class Hardshrink(Op):
@@ -190,7 +160,7 @@ class Hardshrink(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
 
 
@@ -207,7 +177,7 @@ class Softshrink(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
 
 
@@ -223,7 +193,7 @@ class Hardsigmoid(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         # NOTE: PyTorch multiplies by 1/6 rounded to float32, even for float64 tensors
         sixth = r.dtype.type(np.float32(1.0) / np.float32(6.0))
         return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, grad * 0), x)
@@ -241,7 +211,7 @@ class Hardswish(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         return dual.where(r < -3, grad * 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
 
 
@@ -263,8 +233,8 @@ class Elu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
-        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
+        r = dual.raw(x)
+        neg = grad * (self.input_scale * self.scale * self.alpha) * dual.exp(
             dual.where(r > 0, x * 0, x) * self.input_scale)
         return dual.where(r > 0, grad * self.scale, neg)
 
@@ -296,11 +266,11 @@ def _gelu_backward(grad, x, approximate: str):
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
         x2 = x * x
-        t = _tanh(k * (x + 0.044715 * x2 * x))
+        t = dual.tanh(k * (x + 0.044715 * x2 * x))
         dinner = k * (1 + 3 * 0.044715 * x2)
         return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
-    pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+    cdf = 0.5 * (1 + dual.erf(x * (1 / math.sqrt(2))))
+    pdf = dual.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
     return grad * (cdf + x * pdf)
 
 
@@ -311,11 +281,11 @@ class Silu(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return (x * _sigmoid(x)).astype(x.dtype, copy=False)
+        return (x * dual.sigmoid(x)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        s = _sigmoid(x)
+        s = dual.sigmoid(x)
         return grad * s * (1 + x * (1 - s))
 
 
@@ -336,8 +306,8 @@ class Mish(Op):
             sp = softplus(x)
         else:
             sp = _softplus_raw(x, 1.0, 20.0)
-        t = _tanh(sp)
-        return grad * (t + x * _sigmoid(x) * (1 - t * t))
+        t = dual.tanh(sp)
+        return grad * (t + x * dual.sigmoid(x) * (1 - t * t))
 
 
 class Softplus(Op):
@@ -351,9 +321,9 @@ class Softplus(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = _raw(x)
+        r = dual.raw(x)
         lin = r * self.beta > self.threshold
-        return dual.where(lin, grad, grad * _sigmoid(x * self.beta))
+        return dual.where(lin, grad, grad * dual.sigmoid(x * self.beta))
 
 
 class LogSigmoid(Op):
@@ -369,7 +339,7 @@ class LogSigmoid(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * _sigmoid(-x)
+        return grad * dual.sigmoid(-x)
 
 
 class Glu(Op):
@@ -379,7 +349,7 @@ class Glu(Op):
 
     def forward(self, x):
         a, b = array_module(x).split(x, 2, axis=self.dim)
-        return (a * _sigmoid(b)).astype(x.dtype, copy=False)
+        return (a * dual.sigmoid(b)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -394,13 +364,13 @@ def _glu_backward(grad, x, dim: int):
         s = b.sigmoid()
         return cat([grad * s, grad * a * s * (1 - s)], dim)
     a, b = np.split(x, 2, axis=dim)
-    s = _sigmoid(b)
+    s = dual.sigmoid(b)
     return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
 
 
 def _prelu_weight(w, x):
     """The weight viewed to broadcast against ``x`` (one slope per channel, dim 1)."""
-    return w.reshape(Prelu._shape(_raw(x), _raw(w)))
+    return w.reshape(Prelu._shape(dual.raw(x), dual.raw(w)))
 
 
 # formula helpers (see leafgrad.autograd.formula)
@@ -431,7 +401,7 @@ class Prelu(Op):
     def backward(self, grad):
         x, w = self.saved(grad)
         need = self.needs_input_grad
-        r = _raw(x)
+        r = dual.raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
         gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
@@ -457,7 +427,7 @@ class RreluWithNoise(Op):
         noise = self.noise
         if isinstance(grad, Tensor) and isinstance(noise, np.ndarray):
             noise = _wrap(noise)
-        return zero_path(dual.where(_raw(x) > 0, grad, grad * noise), x)
+        return zero_path(dual.where(dual.raw(x) > 0, grad, grad * noise), x)
 
 
 # -- public functions ---------------------------------------------------------------------------

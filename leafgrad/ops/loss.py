@@ -13,7 +13,6 @@ from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import dual
 from ._apply import record, record_unary
-from .activation import _raw, _sigmoid
 from .softmax import log_softmax
 
 __all__ = [
@@ -357,7 +356,7 @@ class _PairLoss(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
+        g = _grad_scale(grad, self.reduction, dual.raw(x).size, dual.raw(x).shape)
         d = self._derivative(x, t) * g
         need = self.needs_input_grad
         return (d if need[0] else None, -d if need[1] else None)
@@ -391,7 +390,7 @@ class SmoothL1Loss(_PairLoss):
 
     def _derivative(self, x, t):
         d = x - t
-        r = _raw(d)
+        r = dual.raw(d)
         return dual.where(r <= -self.beta, d * 0 - 1, dual.where(r >= self.beta, d * 0 + 1,
                                                                   d / self.beta))
 
@@ -410,7 +409,7 @@ class HuberLoss(_PairLoss):
 
     def _derivative(self, x, t):
         d = x - t
-        r = _raw(d)
+        r = dual.raw(d)
         return dual.where(r <= -self.delta, d * 0 - self.delta,
                           dual.where(r >= self.delta, d * 0 + self.delta, d))
 
@@ -539,7 +538,7 @@ class BinaryCrossEntropy(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = _raw(x)
+        rx = dual.raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
         w = self.weight
         if w is not None and isinstance(grad, Tensor):
@@ -590,7 +589,7 @@ class BinaryCrossEntropyWithLogits(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = _raw(x)
+        rx = dual.raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
         tensor_mode = isinstance(grad, Tensor)
         pw, w = self.pos_weight, self.weight
@@ -600,7 +599,7 @@ class BinaryCrossEntropyWithLogits(Op):
         need = self.needs_input_grad
         gx = gt = None
         if need[0]:
-            s = _sigmoid(x)
+            s = dual.sigmoid(x)
             gx = (((pw - 1) * t + 1) * s - pw * t) if pw is not None else s - t
             gx = gx * g
             if w is not None:
@@ -703,9 +702,9 @@ class SoftMarginLoss(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = _raw(x)
+        rx = dual.raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
-        s = _sigmoid(-(x * t)) * g
+        s = dual.sigmoid(-(x * t)) * g
         need = self.needs_input_grad
         return (-t * s if need[0] else None,
                 -x * s if need[1] else None)

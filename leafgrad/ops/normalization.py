@@ -33,10 +33,6 @@ def _sum_keep(x, axes: tuple):
     return x.sum(axis=axes, keepdims=True)
 
 
-def _rsqrt(x):
-    return x.rsqrt() if isinstance(x, Tensor) else 1.0 / np.sqrt(x)
-
-
 def _stats(x, axes: tuple, eps: float):
     """(mean, 1/sqrt(biased var + eps)) over ``axes``, kept; float64 inside for arrays."""
     if isinstance(x, Tensor):

@@ -11,6 +11,7 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
+from . import dual
 from ._apply import record_unary
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax"]
@@ -23,10 +24,6 @@ def _sum_keep(x, dim: int | None):
     if isinstance(x, Tensor):
         return x.sum(dim, keepdim=True) if dim is not None else x * 1
     return x.sum(axis=dim, keepdims=True)
-
-
-def _exp(x):
-    return x.exp() if isinstance(x, Tensor) else array_module(x).exp(x)
 
 
 class Softmax(Op):
@@ -66,7 +63,7 @@ class LogSoftmax(Op):
         return s
 
     def backward(self, grad):
-        return grad - _exp(self.result(grad)) * _sum_keep(grad, self.dim)
+        return grad - dual.exp(self.result(grad)) * _sum_keep(grad, self.dim)
 
 
 def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
