@@ -214,9 +214,11 @@ class Op(Node):
     """
 
     # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
-    # somewhere). Recorded with next_functions for nodes of several inputs, read by their
-    # backward; a one-input node's single input always needs it (see __getattr__).
+    # somewhere), recorded with next_functions and read by backward.
     # _vers: the state of the saved tensors (see SavedVersions above).
+    # NOTE: every slot is assigned when a node is recorded (leafgrad.ops._apply, make_node),
+    # and Op defines no __getattr__: either would make each attribute read of a node take
+    # CPython's slow path (~7x the instructions), on the hottest path there is.
     __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
     formula: dict[str, str] = {}
     # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
@@ -248,6 +250,7 @@ class Op(Node):
         fwd = cls.__dict__.get("forward")
         if fwd is not None and not hasattr(fwd, "__wrapped__"):
             cls.forward = _quiet(fwd)
+            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -361,16 +364,6 @@ class Op(Node):
         """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
         return _modified_error(self, t, which, now, expected)
 
-    def __getattr__(self, name: str):
-        # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
-        # recording cheap); reading one that was never saved gives None.
-        if name in ("inputs", "_out", "_out_vc", "_site"):
-            return None
-        if name == "needs_input_grad":
-            # not recorded for one-input nodes (a store per op costs more than this rare read)
-            return tuple(e[0] is not None for e in self.next_functions)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
 
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
     shape = ", ".join(str(d) for d in t._data.shape)
@@ -420,9 +413,11 @@ def make_node(cls, next_functions: tuple) -> Op:
     """A node recorded by hand (no forward run through ``record``): edges set, nothing saved."""
     fn = object.__new__(cls)
     fn.next_functions = next_functions
+    fn.needs_input_grad = tuple(e[0] is not None for e in next_functions)
     fn._x = None
     fn._meta = None
     fn._vers = None
+    fn.inputs = fn._out = fn._out_vc = None
     return fn
 
 
