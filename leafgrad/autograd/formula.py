@@ -24,8 +24,10 @@ def namespace() -> dict:
         return _put(g, index, _wrap(g._data.dtype.type(value)) if not hasattr(
             value, "_data") else value)
 
-    from ..ops import linalg as _linalg_ops
-    from ..ops import reduce as _reduce_ops
+    import importlib
+    import pkgutil
+
+    from .. import ops as _ops_pkg
 
     ns = {
         "math": math, "where": where, "threshold_backward": threshold_backward,
@@ -34,7 +36,8 @@ def namespace() -> dict:
         "put": put, "inverse": _inverse, "diag_scatter": _d_diag_scatter,
     }
     # each op module may export the dual helpers its formulas call
-    for mod in (_reduce_ops, _linalg_ops):
+    for info in pkgutil.iter_modules(_ops_pkg.__path__):
+        mod = importlib.import_module(f"{_ops_pkg.__name__}.{info.name}")
         ns.update(getattr(mod, "FORMULA_HELPERS", {}))
     return ns
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 _ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+_softmax_ops = None  # leafgrad.ops.softmax (the fused nodes nn.functional uses too)
 
 
 class ReductionMethods:
@@ -47,6 +48,24 @@ class ReductionMethods:
     def prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Product of all elements, or over one ``dim``."""
         return _ops.prod(self, dim, keepdim, dtype)
+
+    def softmax(self, dim: int, dtype=None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim`` (``torch.nn.functional.softmax``).
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([0.0, 0.0]).softmax(0)
+        tensor([0.5000, 0.5000])
+        """
+        return _softmax_ops.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype=None) -> Tensor:
+        """log(softmax(x)) along ``dim``, computed stably.
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([0.0, 0.0]).log_softmax(0)
+        tensor([-0.6931, -0.6931])
+        """
+        return _softmax_ops.log_softmax(self, dim, dtype=dtype)
 
     # -- extremes --------------------------------------------------------------------------
     def max(self, dim=None, keepdim: bool = False):
@@ -187,13 +206,15 @@ def _maximum(a, b, name: str):
 
 def _bind() -> None:
     """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
+    global _ops, _softmax_ops, Tensor
     from ..tensor import Tensor as _Tensor
 
     Tensor = _Tensor
     from ..ops import reduce as ops
+    from ..ops import softmax as softmax_ops
 
     _ops = ops
+    _softmax_ops = softmax_ops
 
 
 # -- free functions (leafgrad.sum(x), ...) ---------------------------------------------------
