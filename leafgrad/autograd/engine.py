@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -66,8 +67,48 @@ def _xp(a):
     return array_module(a)
 
 
+_final = threading.local()  # .stack: one list of queued callbacks per backward pass running
+
+
+def queue_callback(callback) -> None:
+    """Call ``callback()`` when the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel waits for its
+    gradient all-reduces there).
+
+    >>> import leafgrad
+    >>> x = leafgrad.ones(2, requires_grad=True); seen = []
+    >>> h = x.register_post_accumulate_grad_hook(lambda p: queue_callback(lambda: seen.append(1)))
+    >>> x.sum().backward(); seen
+    [1]
+    """
+    stack = getattr(_final, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
 def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True, allow_unused: bool = True):
+    """Run one backward pass, then the callbacks queued during it (``queue_callback``)."""
+    stack = getattr(_final, "stack", None)
+    if stack is None:
+        stack = _final.stack = []
+    queued: list = []
+    stack.append(queued)
+    try:
+        out = _run_backward(tensors, grads, retain_graph, create_graph, inputs, accumulate,
+                            allow_unused)
+        i = 0
+        while i < len(queued):  # a callback may queue another
+            queued[i]()
+            i += 1
+        return out
+    finally:
+        stack.pop()
+
+
+def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
+                  accumulate: bool = True, allow_unused: bool = True):
     """Run one backward pass from ``tensors`` seeded with ``grads``.
 
     With ``inputs`` given, only gradients for those tensors are computed. With ``accumulate``
