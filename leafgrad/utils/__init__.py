@@ -1,7 +1,7 @@
-"""Utilities: ``checkpoint`` (recompute activations in backward to save memory)."""
+"""Utilities: ``checkpoint`` (recompute activations in backward), ``dlpack``, ``safetensors``."""
 
 from __future__ import annotations
 
-from . import checkpoint
+from . import checkpoint, dlpack, safetensors
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "dlpack", "safetensors"]
