@@ -240,6 +240,9 @@ def demo(steps: int = 200) -> None:
     print(f"learned w = {w.item():.3f} (true 3), b = {b.item():.3f} (true 2)")
 
 
+_NPROC = ("-n", "--nproc", "--nproc-per-node", "--nproc_per_node")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``leafgrad`` console script."""
     p = argparse.ArgumentParser(prog="leafgrad", description=__doc__)
@@ -248,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run a PyTorch script unchanged, on leafgrad",
                        description="Run SCRIPT as `python SCRIPT ARGS` would, with every "
                                    "`import torch` resolved to leafgrad.")
+    r.add_argument("-n", "--nproc", type=int, metavar="N",
+                   help="start N ranks through mpirun (torch.distributed on MPI)")
     r.add_argument("script", help="the Python file to run")
     r.add_argument("args", nargs="*", help="the script's own arguments")
     t = sub.add_parser("tour", help="walk through the founding example, line by line")
@@ -264,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
         return run(argv[1], argv[2:])  # everything after the script is the script's
+    if argv[:1] == ["run"] and len(argv) > 1 and (argv[1].split("=")[0] in _NPROC or
+                                                 argv[1][:2] == "-n" and argv[1][2:].isdigit()):
+        from .distributed.run import main as launch  # leafgrad run -n 4 train.py ARGS
+
+        return launch(argv[1:])
     script_args: list[str] = []
     if argv[:1] == ["explain"] and "--" in argv:  # leafgrad explain a.py --html x -- ARGS
         k = argv.index("--")

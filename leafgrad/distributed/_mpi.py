@@ -68,5 +68,8 @@ def mpi_type(dt: np.dtype):
 
 
 def byte_buffer(a: np.ndarray):
-    """An mpi4py buffer spec moving the bytes of contiguous array ``a`` (any dtype)."""
-    return [a, a.nbytes, mpi().BYTE]
+    """An mpi4py buffer spec moving the bytes of contiguous array ``a`` (any dtype).
+
+    No explicit count: mpi4py then splits a gather's receive buffer into one block per rank.
+    """
+    return [a, mpi().BYTE]

@@ -15,6 +15,7 @@ from .modules.module import (
     register_module_parameter_registration_hook,
 )
 from .parameter import Buffer, Parameter
+from .parallel import DataParallel  # also binds nn.parallel (DistributedDataParallel)
 
 __all__ = [
     "functional", "init", "utils", "Parameter", "Buffer",
