@@ -258,3 +258,16 @@ def test_tensors_through_multiprocessing_queues():
         inbox.put(None)
         proc.join(timeout=30)
     assert proc.exitcode == 0
+
+
+def test_dataloader_workers_send_tensors_through_pickle():
+    from leafgrad.utils.data import DataLoader, TensorDataset
+
+    x = leafgrad.arange(24.0).reshape(12, 2)
+    y = leafgrad.arange(12)
+    ds = TensorDataset(x, y)
+    serial = [(a.tolist(), b.tolist()) for a, b in DataLoader(ds, batch_size=5)]
+    loader = DataLoader(ds, batch_size=5, num_workers=2, multiprocessing_context="fork")
+    batches = list(loader)
+    assert [(a.tolist(), b.tolist()) for a, b in batches] == serial
+    assert batches[0][0].dtype == leafgrad.float32 and batches[0][1].dtype == leafgrad.int64

@@ -440,6 +440,10 @@ def test_unsupported_torch_features_are_named():
     for name, obj in cases.items():
         with pytest.raises(UnsupportedDtypeError, match=f"torch.{name}"):
             leafgrad.load(_buf(torch.save, obj))
+    # the dtype as a plain value is fine both ways (leafgrad names bfloat16, stores none)
+    assert leafgrad.load(_buf(torch.save, {"d": torch.bfloat16}))["d"] is leafgrad.bfloat16
+    assert torch.load(_buf(leafgrad.save, [leafgrad.bfloat16]), weights_only=True) == [
+        torch.bfloat16]
     with pytest.raises(CheckpointError, match="sparse"):
         leafgrad.load(_buf(torch.save, {"s": torch.eye(2).to_sparse()}))
     with warnings.catch_warnings():

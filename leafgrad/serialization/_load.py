@@ -21,6 +21,7 @@ from ._storage import is_overlapping
 from ._unpickler import (
     CheckpointError,
     StorageType,
+    UnsupportedDtypeError,
     WeightsUnpickler,
     _Refusal,
     run,
@@ -150,6 +151,10 @@ def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, back
     _no_metadata(metadata)
     if not isinstance(dtype, _dt.dtype):
         raise CheckpointError(f"invalid dtype {dtype!r:.40}")
+    if dtype not in _dt.ALL:  # named but not storable (bfloat16)
+        from ._storage import unsupported_dtype_error
+
+        raise UnsupportedDtypeError(*unsupported_dtype_error(dtype.name).args)
     return _rebuild(storage, storage_offset, size, stride, dtype, requires_grad)
 
 

@@ -52,7 +52,7 @@ REBUILD_PARAMETER_WITH_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_w
 TORCH_SIZE = TorchGlobal("torch", "Size")
 TORCH_DEVICE = TorchGlobal("torch", "device")
 _STORAGE_GLOBALS = {d: TorchGlobal("torch", n) for d, n in STORAGE_OF.items()}
-_DTYPE_GLOBALS = {d: TorchGlobal("torch", d.name) for d in _dt.ALL}
+_DTYPE_GLOBALS = {d: TorchGlobal("torch", d.name) for d in _dt._NAMES.values()}
 
 
 class StorageRef:
@@ -168,7 +168,9 @@ class TorchPickler(pickle._Pickler):
         self.memoize(obj)
 
     dispatch[TorchGlobal] = save_torch_global
-    dispatch[_dt.dtype] = save_torch_global
+    for _d in _dt._NAMES.values():  # dtype and its named-only subclass (bfloat16)
+        dispatch[type(_d)] = save_torch_global
+    del _d
 
     def persistent_id(self, obj):
         if obj.__class__ is StorageRef:

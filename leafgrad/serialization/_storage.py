@@ -38,8 +38,8 @@ UNSUPPORTED_DTYPES = {
 def unsupported_dtype_error(name: str) -> TypeError:
     """The error for a PyTorch dtype leafgrad has no counterpart for."""
     return TypeError(
-        f"the checkpoint holds torch.{name} data, and leafgrad has no {name} dtype\n"
-        f"Why: leafgrad's dtypes are {', '.join(d.name for d in _dt.ALL)}; converting silently "
+        f"the checkpoint holds torch.{name} data, which leafgrad tensors cannot hold\n"
+        f"Why: leafgrad's tensors are {', '.join(d.name for d in _dt.ALL)}; converting silently "
         "would change the values. Convert in PyTorch before saving, e.g. "
         "{k: v.float() for k, v in state_dict.items()}."
     )

@@ -408,6 +408,9 @@ def torch_table(rebuilders: dict[str, object]) -> dict[str, object]:
         table[f"torch.{d.name}"] = d
     for name in UNSUPPORTED_DTYPES:
         table[f"torch.{name}"] = _dtype_refusal(name)
+    for name, d in _dt._NAMES.items():
+        if d not in _dt.ALL:  # a dtype leafgrad can name but not store (bfloat16): a value
+            table[f"torch.{name}"] = d
     for name, d in STORAGE_NAMES.items():
         table[f"torch.{name}"] = StorageType(d)
         table[f"torch.cuda.{name}"] = table[f"torch.{name}"]
