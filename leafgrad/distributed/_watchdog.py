@@ -264,7 +264,7 @@ class Control:
         if self._finished or self.size == 1:
             return
         self._finished = True
-        report(self.rank, "reached the end of its script")
+        report(self.rank, _END)
         for r in range(self.size):
             if r != self.rank:
                 self._send(r, TAG_EXIT, {"counts": self.counts})
@@ -281,32 +281,43 @@ class Control:
             self.MPI.COMM_WORLD.Abort(1)
 
     def _on_sigterm(self, signum, frame) -> None:
-        """``mpirun`` is ending the job: say why, as far as this rank can tell."""
+        """``mpirun`` is ending the job: say why, as far as this rank can tell, at once.
+
+        mpirun follows SIGTERM with SIGKILL within a fraction of a second, so nothing here
+        waits: the other ranks' reports (under ``leafgrad run -n``), the notices already in,
+        one look for new ones, then which peers on this machine are gone.
+        """
         msg = None
-        # MPI matches a message that has arrived only on a later probe: probe for a while
-        deadline = time.monotonic() + 0.3
-        while self.failure is None and time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            said = others_reports(self.rank)
+            if said:
+                q, line = said[0]
+                msg = f"rank {q} {line}" if line.startswith("failed with") else \
+                    f"rank {q} stopped ({line})"
+        if msg is None:
             with contextlib.suppress(Exception):
                 self._read_notices()
-            time.sleep(1e-3)
-        if self.failure is not None:
-            r, what = self.failure
-            msg = f"rank {r} failed with {what}"
-        else:
+            if self.failure is not None:
+                msg = f"rank {self.failure[0]} failed with {self.failure[1]}"
+        if msg is None:
             with contextlib.suppress(Exception):
                 dead = self.dead_peers()
                 if dead:
                     msg = f"rank {dead[0][0]} (pid {dead[0][1]}) died"
         if msg is None:
             msg = "another rank failed or the job was cancelled (see the launcher's report)"
-        report(self.rank, f"stopped by the launcher (SIGTERM): {msg}")
+        what = "stopped by the launcher (SIGTERM)"
+        if self._finished:
+            what = f"reached the end of its script, then was {what} while waiting for the others"
+        report(self.rank, f"{what}: {msg}")
         sys.stdout.flush()
-        sys.stderr.write(f"[rank {self.rank}] stopped by the launcher (SIGTERM): {msg}.\n")
+        sys.stderr.write(f"[rank {self.rank}] {what}: {msg}.\n")
         sys.stderr.flush()
         os._exit(128 + signal.SIGTERM)
 
 
 REPORTS_ENV = "LEAFGRAD_RUN_REPORTS"
+_END = "reached the end of its script"
 
 
 def report(rank: int, text: str) -> None:
@@ -325,6 +336,25 @@ def report(rank: int, text: str) -> None:
     with contextlib.suppress(OSError):
         with open(os.path.join(folder, f"rank-{rank}.txt"), "a") as f:
             f.write(text + "\n")
+
+
+def others_reports(me: int) -> list[tuple[int, str]]:
+    """(rank, last line) of the other ranks' reports that say why they stopped, failures first."""
+    folder = os.environ.get(REPORTS_ENV)
+    found = []
+    if folder and os.path.isdir(folder):
+        for name in sorted(os.listdir(folder)):
+            if not (name.startswith("rank-") and name.endswith(".txt")):
+                continue
+            r = int(name[5:-4])
+            if r == me:
+                continue
+            with open(os.path.join(folder, name)) as f:
+                lines = f.read().splitlines()
+            if lines and lines[-1] != _END:
+                found.append((r, lines[-1]))
+    found.sort(key=lambda item: not item[1].startswith("failed with"))
+    return found
 
 
 def start(MPI, timeout: float) -> Control:

@@ -98,7 +98,7 @@ class ReduceOp:
 
 
 class ProcessGroup:
-    """A set of ranks that make collectives together (built by ``init_process_group``/``new_group``).
+    """Ranks that make collectives together (built by ``init_process_group``/``new_group``).
 
     ``rank()`` and ``size()`` are this process's rank in the group and the group's size.
     """
@@ -309,8 +309,8 @@ def _check_backend(backend) -> str:
     if name == Backend.MPI or name in ("cpu:mpi",):
         return Backend.MPI
     if "nccl" in name:
-        raise _not_provided(f"The NCCL backend ({backend!r})",
-                            "NCCL moves CUDA tensors between GPUs; leafgrad has no GPU collectives.")
+        raise _not_provided(f"The NCCL backend ({backend!r})", "NCCL moves CUDA tensors between "
+                            "GPUs; leafgrad has no GPU collectives.")
     if name in (Backend.GLOO, Backend.UCC, Backend.XCCL) or ":" in name:
         raise _not_provided(f"The {backend!r} backend", "leafgrad has one backend, MPI.")
     raise ValueError(f"Invalid backend: '{backend}'. leafgrad.distributed supports backend='mpi' "

@@ -21,8 +21,8 @@ from ..tensor import Tensor
 from . import _mpi
 from .c10d import (
     ProcessGroup,
-    ReduceOp,
     RedOpType,
+    ReduceOp,
     _state,
     broken_check,
     resolve,

@@ -44,8 +44,8 @@ def find_mpirun() -> str:
             path = os.path.join(folder, name)
             if os.access(path, os.X_OK):
                 return path
-    raise RuntimeError(f"leafgrad run -n: no mpirun found (not on PATH, not beside {sys.executable})."
-                       f"\nFix: {INSTALL_HINT}.")
+    raise RuntimeError(f"leafgrad run -n: no mpirun found (not on PATH, not beside "
+                       f"{sys.executable}).\nFix: {INSTALL_HINT}.")
 
 
 def _is_open_mpi(mpirun: str) -> bool:
@@ -124,7 +124,7 @@ def summary(folder: str, nproc: int, status: int) -> str:
                 said = f.read().strip().splitlines()
         except OSError:
             said = []
-        text = said[0] if said else ("nothing (it died, or was stopped before it could say; "
+        text = said[-1] if said else ("nothing (it died, or was stopped before it could say; "
                                      "see mpirun's report above)")
         lines.append(f"  rank {r}: {text}")
     return "\n".join(lines)

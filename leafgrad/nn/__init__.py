@@ -14,8 +14,8 @@ from .modules.module import (
     register_module_module_registration_hook,
     register_module_parameter_registration_hook,
 )
-from .parameter import Buffer, Parameter
 from .parallel import DataParallel  # also binds nn.parallel (DistributedDataParallel)
+from .parameter import Buffer, Parameter
 
 __all__ = [
     "functional", "init", "utils", "Parameter", "Buffer",

@@ -106,11 +106,13 @@ def main() -> int:
             kind = np.dtype(dt).kind
             red = getattr(ReduceOp, op)
             if op == "AVG" and kind != "f":
-                c.raises(lambda: dist.all_reduce(x, op=red), RuntimeError, "ReduceOp.AVG",
+                c.raises(lambda x=x, red=red: dist.all_reduce(x, op=red), RuntimeError,
+                         "ReduceOp.AVG",
                          f"all_reduce AVG {dt} refused")
                 continue
             if op in ("BAND", "BOR", "BXOR") and kind == "f":
-                c.raises(lambda: dist.all_reduce(x, op=red), RuntimeError, "non-integral",
+                c.raises(lambda x=x, red=red: dist.all_reduce(x, op=red), RuntimeError,
+                         "non-integral",
                          f"all_reduce {op} {dt} refused")
                 continue
             dist.all_reduce(x, op=red)
@@ -197,7 +199,7 @@ def main() -> int:
         send_w.wait()
         c.eq(got, np.full(3, prv, np.int64), "isend/irecv ring")
         if r == 0:
-            for q in range(1, n):
+            for _ in range(1, n):
                 buf = t(np.zeros(2, np.float64))
                 src = dist.recv(buf, tag=5)  # any source
                 c.eq(buf, np.full(2, src, np.float64), f"recv from any source ({src})")

@@ -11,7 +11,6 @@ import datetime
 import sys
 
 import numpy as np
-
 from collectives import Checks  # same folder (the script's directory is on sys.path)
 
 
@@ -160,7 +159,8 @@ def main() -> int:
     if n > 1:
         c.raises(lambda: DDP(nn.Linear(3, 2 + (r > 0))), RuntimeError,
                  "DDP expects same model across all ranks", "different models")
-        c.raises(lambda: DDP(nn.Sequential(*[nn.Linear(2, 2) for _ in range(1 + (r > 0))])), RuntimeError,
+        layers = [nn.Linear(2, 2) for _ in range(1 + (r > 0))]
+        c.raises(lambda: DDP(nn.Sequential(*layers)), RuntimeError,
                  "DDP expects same model across all ranks", "different parameter counts")
     c.raises(lambda: DDP(nn.Linear(2, 2).requires_grad_(False)), RuntimeError,
              "doesn't have any parameter that requires a gradient", "no trainable parameter")
