@@ -260,6 +260,18 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                         continue
                     d = deps[nxt] - 1
                     deps[nxt] = d
+                    if d == 0 and nxt.__class__ is AccumulateGrad and targets is None \
+                            and nxt._x is None:
+                        # NOTE: a leaf's gradient is complete: accumulate it now, as PyTorch
+                        # runs AccumulateGrad first, so that post-accumulate hooks (DDP's
+                        # all-reduce) start while the rest of the pass runs (no other node's
+                        # order changes: AccumulateGrad has nothing downstream)
+                        acc = pop_buffer(nxt, None)
+                        if gi is not None:
+                            acc = gi if acc is None else acc + gi
+                        if acc is not None:
+                            _accumulate(nxt.variable, acc, shared)
+                        continue
                     if gi is not None:
                         if nxt._nout == 1:
                             prev = get_buffer(nxt)
