@@ -133,12 +133,12 @@ def main() -> int:
     ddp = DDP(Heads().double())
     e = c.raises(lambda: ddp(mine(x), True).sum().backward(), RuntimeError,
                  "module.c.weight", "a parameter no rank used, find_unused_parameters=False")
-    c.ok(e is not None and f"(0 of {n} ranks)" in str(e), "the message counts the ranks")
+    c.ok(e is not None and f"on 0 of {n} ranks)" in str(e), "the message counts the ranks")
     if n > 1:
         e = c.raises(lambda: ddp(mine(x), r != 1).sum().backward(), RuntimeError,
                      "module.b.weight", "a parameter rank 1 did not use")
-        here = str(e).split("On this rank")[-1].split("Why")[0] if e is not None else ""
-        c.ok(e is not None and f"({n - 1} of {n} ranks)" in str(e) and
+        here = str(e).split("Missing on this rank")[-1].split("Why")[0] if e is not None else ""
+        c.ok(e is not None and f"on {n - 1} of {n} ranks)" in str(e) and
              ("module.b.weight" in here) == (r == 1), "the message says where it was missing")
 
     # 8. what users see of the wrapper

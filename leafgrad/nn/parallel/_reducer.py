@@ -313,12 +313,13 @@ class Reducer:
 
     def _raise_missing(self, missing: list) -> None:
         here = [self.names[i] for i, _ in missing if not self.ready[i]]
-        listed = ", ".join(f"{self.names[i]} ({c} of {self.world} ranks)" for i, c in missing)
-        mine = (f" On this rank (rank {_watchdog.control().rank}): {', '.join(here)}."
+        listed = ", ".join(f"{self.names[i]} (a gradient on {c} of {self.world} ranks)"
+                           for i, c in missing)
+        mine = (f" Missing on this rank (rank {_watchdog.control().rank}): {', '.join(here)}."
                 if here else "")
         raise RuntimeError(
-            f"DistributedDataParallel: parameters got no gradient in this backward pass on "
-            f"every rank: {listed}.{mine}\nWhy: with find_unused_parameters=False every "
+            f"DistributedDataParallel: some parameters did not get a gradient on every rank in "
+            f"this backward pass: {listed}.{mine}\nWhy: with find_unused_parameters=False every "
             "parameter must take part in computing the loss on every rank, because DDP averages "
             "each gradient over all ranks; PyTorch would wait for the missing gradients forever "
             "or stop at the next iteration. The gradients were left as they were. Fix: pass "
