@@ -1,5 +1,8 @@
 """W9: DistributedDataParallel throughput on the W2 MLP (784-256-256-10), 1 process vs 2 ranks.
 
+The step is W2's (forward, cross-entropy, backward, ``p.sub_(p.grad, alpha=lr)`` under
+no_grad), with a larger batch (256 per rank by default instead of 64).
+
     python benchmarks/w9_ddp.py                  # --batch 256 --steps 30 --rounds 3
     python benchmarks/w9_ddp.py --bucket-cap-mb 25    # torch's default buckets (one bucket here)
 
@@ -71,16 +74,19 @@ def worker(batch: int, steps: int, cap: float, ddp: bool) -> dict:
     rng = np.random.default_rng(rank)
     x = torch.tensor(rng.standard_normal((batch, SIZES[0])).astype(np.float32))
     y = torch.tensor(rng.integers(0, SIZES[-1], batch))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    params = list(model.parameters())
     bwd = []
 
-    def step():
-        opt.zero_grad()
+    def step():  # W2's step: forward, backward, SGD update in place
+        for p in params:
+            p.grad = None
         loss = F.cross_entropy(model(x), y)
         t0 = time.perf_counter()
         loss.backward()
         bwd.append((t0, time.perf_counter()))
-        opt.step()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=0.01)
 
     for _ in range(5):
         step()
@@ -204,7 +210,8 @@ def main() -> None:
     alone, exposed = med(ddps, "all_reduce_alone_s"), med(ddps, "exposed_wait_s")
     hidden = max(0.0, min(1.0, 1 - exposed / alone)) if alone > 0 else 0.0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"W9: W2 MLP {'-'.join(map(str, SIZES))}, float32, SGD, batch {a.batch} per rank, "
+    print(f"W9: W2 MLP {'-'.join(map(str, SIZES))}, float32, W2's SGD step, "
+          f"batch {a.batch} per rank, "
           f"{a.steps} steps x {a.rounds} rounds (medians); one BLAS thread per process; "
           f"{os.cpu_count()} cores, load average {load:.1f}")
     print(f"  1 process (no DDP)      {s1:10.0f} samples/s   step "

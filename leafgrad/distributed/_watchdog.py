@@ -32,7 +32,8 @@ from ._errors import DistBackendError, PeerFailure
 
 TAG_FAIL, TAG_ACK, TAG_EXIT = 1, 2, 3
 LIVENESS_EVERY = 0.2  # seconds between checks that the peers' processes still exist
-SPINS = 200  # tests before a wait starts sleeping (small collectives finish within these)
+SPIN_SECONDS = 50e-6  # a wait first tests without pausing for this long
+SPINS = 200  # then tests, yielding the core between tests, before it starts sleeping
 MAX_SLEEP = 1e-3
 
 _control: Control | None = None
@@ -115,6 +116,12 @@ class Control:
             return
         if self.broken is not None:
             raise DistBackendError(self.broken)
+        # a short pure spin first: small collectives complete within microseconds once the
+        # peers arrive, and yielding the core here can cost a whole time slice on a busy machine
+        start = time.perf_counter()
+        while time.perf_counter() - start < SPIN_SECONDS:
+            if done():
+                return
         sleep = 0.0
         spins = 0
         deadline = time.monotonic() + timeout

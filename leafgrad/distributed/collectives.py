@@ -235,6 +235,9 @@ def _root(pg: ProcessGroup, rank, group_rank, what: str, name: str) -> int:
     if rank is None:
         raise ValueError(f"{what}: {name} (a global rank) or group_{name} must be given")
     if int(rank) not in pg._index:
+        if pg is _state.world:  # torch passes it to the backend, which refuses it
+            raise RuntimeError(f"{what}: invalid root rank: {rank} ({name} must be a rank of "
+                               f"the world, 0 to {pg.size() - 1})")
         raise ValueError(f"{what}: {name}={rank}: Global rank {rank} is not part of group "
                          f"{pg._ranks}")
     return pg._index[int(rank)]

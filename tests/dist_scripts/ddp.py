@@ -141,6 +141,15 @@ def main() -> int:
         c.ok(e is not None and f"on {n - 1} of {n} ranks)" in str(e) and
              ("module.b.weight" in here) == (r == 1), "the message says where it was missing")
 
+    # DistributedSampler asks the process group for its share
+    from leafgrad.utils.data import DistributedSampler
+
+    shares = [None] * n
+    dist.all_gather_object(shares, list(DistributedSampler(range(10), shuffle=False)))
+    padded = list(range(10)) + list(range(10))[:-10 % n]  # torch pads by repeating the start
+    c.ok(set().union(*shares) == set(range(10)) and shares[r] == padded[r::n],
+         "DistributedSampler splits the data")
+
     # 8. what users see of the wrapper
     torch.manual_seed(0)
     model = mlp(torch.float32)
