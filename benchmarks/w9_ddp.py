@@ -7,11 +7,12 @@ no_grad), with a larger batch (256 per rank by default instead of 64).
     python benchmarks/w9_ddp.py --bucket-cap-mb 25    # torch's default buckets (one bucket here)
 
 Each contender is a separate run: one process training the MLP on its own (no DDP, no MPI),
-and 2 ranks under mpirun, each with the same per-rank batch, wrapped in DistributedDataParallel
-(weak scaling: 2 ranks process twice the samples per step). Every process uses one BLAS
-thread. Step times are medians over the steps (each DDP step ends synchronised by its
-all-reduce), so that steps stalled by other load do not count. The runs alternate (1, 2, 1,
-2, ...) for ``--rounds`` rounds so that machine noise hits both alike; medians are reported.
+one rank under mpirun with DDP (a world of 1: DDP's own cost), and 2 ranks under mpirun, each
+with the same per-rank batch, wrapped in DistributedDataParallel (weak scaling: 2 ranks process
+twice the samples per step). Every process uses one BLAS thread. Step times are medians over
+the steps (each DDP step ends synchronised by its all-reduce), so that steps stalled by other
+load do not count. The runs alternate for ``--rounds`` rounds so that machine noise hits all
+alike; medians are reported.
 Printed: samples/s, the scaling factor (2-rank samples/s over 1-process samples/s), and the
 overlap of communication with backward:
 
@@ -198,10 +199,12 @@ def main() -> None:
             str(a.bucket_cap_mb)]
     single = [sys.executable, me, "--worker", "single", *args]
     multi = [find_mpirun(), "-n", str(a.nproc), sys.executable, me, "--worker", "ddp", *args]
-    ones, ddps = [], []
+    one_ddp = [find_mpirun(), "-n", "1", sys.executable, me, "--worker", "ddp", *args]
+    ones, ddps, ddp1 = [], [], []
     for _ in range(a.rounds):
         ones.append(_run(single))
         ddps.append(_run(multi))
+        ddp1.append(_run(one_ddp))
 
     def med(rows, key):
         return statistics.median(r[key] for r in rows)
@@ -216,6 +219,9 @@ def main() -> None:
           f"{os.cpu_count()} cores, load average {load:.1f}")
     print(f"  1 process (no DDP)      {s1:10.0f} samples/s   step "
           f"{1e3 * med(ones, 'step_s'):7.2f} ms   backward {1e3 * med(ones, 'backward_s'):6.2f} ms")
+    print(f"  1 rank (DDP, world 1)   {med(ddp1, 'samples_per_s'):10.0f} samples/s   step "
+          f"{1e3 * med(ddp1, 'step_s'):7.2f} ms   backward "
+          f"{1e3 * med(ddp1, 'backward_s'):6.2f} ms   (DDP's own cost: hooks, bucket copies)")
     print(f"  {a.nproc} ranks (DDP)           {s2:10.0f} samples/s   step "
           f"{1e3 * med(ddps, 'step_s'):7.2f} ms   backward {1e3 * med(ddps, 'backward_s'):6.2f} ms")
     print(f"  scaling {a.nproc} ranks / 1 process: {s2 / s1:.2f}x")
