@@ -86,7 +86,18 @@ def queue_callback(callback) -> None:
     stack = getattr(_final, "stack", None)
     if not stack:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
-    stack[-1].append(callback)
+    stack[-1][0].append(callback)
+
+
+def accumulating() -> bool:
+    """Whether the backward pass now running fills ``.grad`` (``backward()``, not
+    ``autograd.grad``): DistributedDataParallel averages gradients only for those.
+
+    >>> accumulating()
+    False
+    """
+    stack = getattr(_final, "stack", None)
+    return bool(stack) and stack[-1][1]
 
 
 def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
@@ -96,7 +107,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     if stack is None:
         stack = _final.stack = []
     queued: list = []
-    stack.append(queued)
+    stack.append((queued, accumulate))
     try:
         out = _run_backward(tensors, grads, retain_graph, create_graph, inputs, accumulate,
                             allow_unused)

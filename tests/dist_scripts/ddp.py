@@ -141,6 +141,24 @@ def main() -> int:
         c.ok(e is not None and f"on {n - 1} of {n} ranks)" in str(e) and
              ("module.b.weight" in here) == (r == 1), "the message says where it was missing")
 
+    # autograd.grad through DDP's output (a gradient penalty) is not a synchronised backward
+    torch.manual_seed(0)
+    ddp = DDP(mlp(torch.float64))
+    ref = copy.deepcopy(ddp.module)
+    x, _ = batch(20, torch.float64)
+
+    def penalised(model, xs):
+        xs = xs.clone().requires_grad_()
+        out = model(xs)
+        (gx,) = torch.autograd.grad(out.sum(), xs, create_graph=True)
+        return out.pow(2).mean() + gx.pow(2).sum()
+    penalised(ddp, mine(x)).backward()
+    for q in range(n):
+        penalised(ref, x.chunk(n)[q]).backward()
+    close([p.grad for p in ddp.module.parameters()],
+          [p.grad * (1.0 / n) for p in ref.parameters()], 1e-12, 1e-14,
+          "DDP with autograd.grad inside the loss (double backward)")
+
     # DistributedSampler asks the process group for its share
     from leafgrad.utils.data import DistributedSampler
 

@@ -178,7 +178,8 @@ class Reducer:
             self._t = {"launch": []}
 
     def _on_output_grad(self, grad):
-        if self.state == PREPARED:
+        # autograd.grad through the outputs (e.g. a gradient penalty) fills no .grad: ignore it
+        if self.state == PREPARED and _engine.accumulating():
             self._queue_finalize()
             self._launch_ready()  # buckets of unused parameters only can go now
         return None
