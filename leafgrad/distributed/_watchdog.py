@@ -95,6 +95,7 @@ class Control:
         self._next_liveness = 0.0
         self._finished = False
         self.local: dict[int, int] = {}  # rank -> pid, for the peers on this machine
+        self.pid = os.getpid()  # a forked child (a DataLoader worker) is not this rank
         self._install_handlers()
         mine = np.array([_host_key(), os.getpid()], dtype=np.int64)
         table = np.empty((self.size, 2), dtype=np.int64)
@@ -249,7 +250,7 @@ class Control:
 
     def _excepthook(self, etype, exc, tb) -> None:
         """An uncaught exception: print it, tell the other ranks, stop the whole job."""
-        if self.size == 1:
+        if self.size == 1 or os.getpid() != self.pid:
             return self._prev_hook(etype, exc, tb)
         try:
             self._prev_hook(etype, exc, tb)
@@ -268,7 +269,7 @@ class Control:
 
     def _at_exit(self) -> None:
         """End of the script: say so, then wait for the others (still hearing failures)."""
-        if self._finished or self.size == 1:
+        if self._finished or self.size == 1 or os.getpid() != self.pid:
             return
         self._finished = True
         report(self.rank, _END)
@@ -294,6 +295,8 @@ class Control:
         waits: the other ranks' reports (under ``leafgrad run -n``), the notices already in,
         one look for new ones, then which peers on this machine are gone.
         """
+        if os.getpid() != self.pid:  # a forked child: die as SIGTERM's default would
+            os._exit(128 + signal.SIGTERM)
         msg = None
         with contextlib.suppress(Exception):
             said = others_reports(self.rank)

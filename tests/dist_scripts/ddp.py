@@ -182,6 +182,18 @@ def main() -> int:
         loss.backward()  # explicitly local: allowed
     c.ok(True, "no_sync backward allowed")
 
+    # a dropped wrapper lets go of its module's parameters: a new one can wrap them
+    import gc
+    import weakref
+    old = weakref.ref(ddp)
+    del ddp
+    gc.collect()
+    c.ok(old() is None and all(not p._x.post_hooks for p in model.parameters()),
+         "a dropped DDP unhooks from the parameters")
+    ddp = DDP(model)
+    ddp(torch.ones(2, 5)).sum().backward()
+    c.ok(True, "a second DDP around the same module trains")
+
     # 9. different models on different ranks: refused at construction, on every rank
     if n > 1:
         c.raises(lambda: DDP(nn.Linear(3, 2 + (r > 0))), RuntimeError,

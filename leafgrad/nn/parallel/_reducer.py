@@ -17,6 +17,7 @@ every rank with the parameters' names.
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 
@@ -126,7 +127,7 @@ class Reducer:
 
     def __init__(self, ddp, names: list[str], params: list, comm, uid: str, ranks: list[int],
                  timeout: float, first_cap: int, cap: int) -> None:
-        self.ddp = ddp
+        self._ddp = weakref.ref(ddp)  # DDP owns the reducer: no cycle, freed with it
         self.names = names
         self.params = params
         self.comm = comm
@@ -149,7 +150,19 @@ class Reducer:
         self.queued = False
         self.timing: list | None = None  # a list to append per-iteration times to (benchmarks)
         self._t: dict = {}
-        self.handles = [p.register_post_accumulate_grad_hook(self._hook) for p in params]
+        # the parameters outlive a DDP wrapper that is dropped: their hooks must not keep it
+        # (and its buffers) alive, nor act for it once it is gone
+        ref = weakref.ref(self)
+
+        def hook(p, ref=ref):
+            reducer = ref()
+            if reducer is not None:
+                reducer._hook(p)
+        self.handles = [p.register_post_accumulate_grad_hook(hook) for p in params]
+
+    @property
+    def ddp(self):
+        return self._ddp()
 
     # -- forward -----------------------------------------------------------------------------
     def prepare(self, outputs, find_unused: bool) -> None:
@@ -170,10 +183,16 @@ class Reducer:
                     self.unused.append(i)
                     self.unused_set.add(i)
                     self.buckets[self.where[i][0]].pending -= 1
+        ref = weakref.ref(self)
+
+        def on_output_grad(grad, ref=ref):
+            reducer = ref()
+            if reducer is not None:
+                reducer._on_output_grad(grad)
         for t in output_tensors(outputs):
             if t._rg and t.grad_fn is not None:
                 # the pass may reach no parameter of this rank: still finish it on every rank
-                t.register_hook(self._on_output_grad)
+                t.register_hook(on_output_grad)
         if self.timing is not None:
             self._t = {"launch": []}
 
@@ -191,6 +210,8 @@ class Reducer:
             _engine.queue_callback(self._finalize)
 
     def _hook(self, p) -> None:
+        if self.ddp is None:  # the wrapper is being dropped
+            return
         if self.state != PREPARED:
             if self.state == FINALIZED and self.ddp.require_backward_grad_sync:
                 name = self.names[self.index[id(p)]]
@@ -329,5 +350,10 @@ class Reducer:
         )
 
     def remove(self) -> None:
+        """Unhook from the parameters."""
         for h in self.handles:
             h.remove()
+        self.handles = []
+
+    def __del__(self) -> None:
+        self.remove()
