@@ -213,7 +213,8 @@ class DistributedDataParallel(Module):
     # -- forward -----------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         sync_grads = grad_mode.state.enabled and self.require_backward_grad_sync
-        if self.require_forward_param_sync and self.forward_sync_buffers:
+        if self.require_forward_param_sync and self.forward_sync_buffers and \
+                self._comm.Get_size() > 1:
             buffers = self._module_buffers()
             if buffers:
                 self._broadcast(buffers, "buffers")
