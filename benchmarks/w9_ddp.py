@@ -95,13 +95,14 @@ def worker(batch: int, steps: int, cap: float, ddp: bool) -> dict:
         dist.barrier()
         model.reducer.timing.clear()
     bwd.clear()
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
     step_s = statistics.median(times)  # medians: a loaded machine stalls some steps for long
-    out = {"world": world, "batch": batch, "step_s": step_s,
+    out = {"world": world, "batch": batch, "step_s": step_s, "cpu_s": statistics.median(cpu),
            "samples_per_s": world * batch / step_s,
            "backward_s": statistics.median(b - a for a, b in bwd)}
     if ddp:
@@ -224,7 +225,11 @@ def main() -> None:
           f"{1e3 * med(ddp1, 'backward_s'):6.2f} ms   (DDP's own cost: hooks, bucket copies)")
     print(f"  {a.nproc} ranks (DDP)           {s2:10.0f} samples/s   step "
           f"{1e3 * med(ddps, 'step_s'):7.2f} ms   backward {1e3 * med(ddps, 'backward_s'):6.2f} ms")
-    print(f"  scaling {a.nproc} ranks / 1 process: {s2 / s1:.2f}x")
+    print(f"  scaling {a.nproc} ranks / 1 process: {s2 / s1:.2f}x (wall time)")
+    c1, c2, cd1 = med(ones, "cpu_s"), med(ddps, "cpu_s"), med(ddp1, "cpu_s")
+    print(f"  CPU time per step (main thread): 1 process {1e3 * c1:.2f} ms, DDP world 1 "
+          f"{1e3 * cd1:.2f} ms, DDP rank 0 of {a.nproc} {1e3 * c2:.2f} ms; with a core per "
+          f"rank and free communication the scaling would be {a.nproc * c1 / c2:.2f}x")
     print(f"  buckets (bytes, launch order): {ddps[0]['buckets']}, bucket_cap_mb={a.bucket_cap_mb}")
     print(f"  all-reduce alone {1e3 * alone:.2f} ms/step, exposed wait {1e3 * exposed:.2f} ms/step,"
           f" hidden share {100 * hidden:.0f}%, in flight during backward "
