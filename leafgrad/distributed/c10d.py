@@ -383,12 +383,16 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                                 ("WORLD_SIZE (environment)", env_size, n),
                                 ("RANK (environment)", env_rank, me)):
         if given is not None and given != -1 and given != actual:
+            other = (" The launcher's own variables say otherwise: that mpirun belongs to "
+                     "another MPI than the one mpi4py loaded (see `python -m mpi4py "
+                     "--mpi-lib-version`); use the matching mpirun, e.g. `leafgrad run -n N`."
+                     if launcher_env() and n == 1 else "")
             raise ValueError(
                 f"init_process_group: {what}={given} but the MPI world says {actual} (this "
                 f"process is rank {me} of {n}, {how}).\nWhy: with the MPI backend the launcher "
                 "decides the ranks. Fix: start the script with `leafgrad run -n N script.py` "
                 "(or `mpirun -n N python script.py`) and leave rank/world_size out, or pass the "
-                "launcher's values."
+                f"launcher's values.{other}"
             )
     checks = os.environ.get(_CHECKS_ENV, "1") != "0"
     # one polled collective first: it proves that every rank is here before the blocking Dup

