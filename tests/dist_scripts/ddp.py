@@ -101,6 +101,37 @@ def main() -> int:
           "DDP with BatchNorm: this rank's running statistics")
     c.ok(int(ddp.module[1].num_batches_tracked) == 3, "BatchNorm num_batches_tracked")
 
+    # 4b. SyncBatchNorm: DDP on N ranks trains exactly like one process on the full batch
+    def bn3d_model():
+        return nn.Sequential(nn.Conv1d(2, 4, 3), nn.BatchNorm1d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(4 * 4, 3))
+    torch.manual_seed(11)
+    full = bn3d_model().double()
+    local = copy.deepcopy(full)
+    ddp = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(local))
+    opt = torch.optim.SGD(ddp.parameters(), lr=0.05, momentum=0.5)
+    ref_opt = torch.optim.SGD(full.parameters(), lr=0.05, momentum=0.5)
+    for step in range(3):
+        g = np.random.default_rng(30 + step)
+        x = torch.tensor(g.standard_normal((B, 2, 6)))
+        y = torch.tensor(g.standard_normal((B, 3)))
+        opt.zero_grad()
+        ref_opt.zero_grad()
+        out = ddp(mine(x))
+        ((out - mine(y)) ** 2).mean().backward()
+        ((full(x) - y) ** 2).mean().backward()
+        opt.step()
+        ref_opt.step()
+    c.ok(type(ddp.module[1]).__name__ == "SyncBatchNorm" and
+         (n == 1 or out.grad_fn is not None), "converted to SyncBatchNorm")
+    close(list(ddp.module.parameters()), list(full.parameters()), 1e-12, 1e-14,
+          "DDP + SyncBatchNorm = one process on the full batch: parameters")
+    close(list(ddp.module.buffers())[:2], list(full.buffers())[:2], 1e-12, 1e-14,
+          "DDP + SyncBatchNorm = one process on the full batch: running statistics")
+    if n > 1:
+        probe = ddp.module[1](ddp.module[0](mine(x)))
+        c.ok(type(probe.grad_fn).__name__ == "SyncBatchNormBackward", "SyncBatchNorm node name")
+
     # 5. find_unused_parameters: head b used on rank 0 only, head c never
     class Heads(nn.Module):
         def __init__(self):

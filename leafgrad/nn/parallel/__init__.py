@@ -1,10 +1,12 @@
 """``leafgrad.nn.parallel`` (PyTorch's ``torch.nn.parallel``): DistributedDataParallel, and
-DataParallel as PyTorch runs it without GPUs (the module itself)."""
+DataParallel as PyTorch runs it without GPUs (the module itself); SyncBatchNorm (``nn.
+SyncBatchNorm`` in PyTorch) lives here too, beside the process groups it synchronises over."""
 
 from __future__ import annotations
 
 from ..modules.module import Module
 from .distributed import DistributedDataParallel
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = ["DistributedDataParallel", "DataParallel"]
 
