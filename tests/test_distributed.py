@@ -245,3 +245,23 @@ def test_data_parallel_without_gpus_is_the_module():
     assert list(dp.state_dict()) == list(torch.nn.DataParallel(tlin).state_dict())
     x = leafgrad.ones(4, 3)
     assert dp(x).tolist() == lin(x).tolist()
+
+
+def test_sync_batchnorm_without_a_process_group_is_batchnorm_as_in_torch():
+    ours = leafgrad.nn.SyncBatchNorm(3, momentum=None)
+    theirs = torch.nn.SyncBatchNorm(3, momentum=None)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    for _ in range(2):
+        a, b = ours(leafgrad.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-6)
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 2
+    conv = leafgrad.nn.SyncBatchNorm.convert_sync_batchnorm(
+        leafgrad.nn.Sequential(leafgrad.nn.Linear(2, 3), leafgrad.nn.BatchNorm1d(3)))
+    tconv = torch.nn.SyncBatchNorm.convert_sync_batchnorm(
+        torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3)))
+    assert repr(conv) == repr(tconv)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        ours(leafgrad.ones(3))
