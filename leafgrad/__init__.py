@@ -6,10 +6,11 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, utils, viz  # isort: skip
+from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
 from . import nn  # isort: skip
 from . import optim  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
+from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
@@ -38,6 +39,7 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    bfloat16,
     bool,
     can_cast,
     double,
@@ -83,7 +85,9 @@ from .random import (
     seed,
     set_rng_state,
 )
+from .serialization import load, save
 from .size import Size
+from .utils.dlpack import from_dlpack
 
 # torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
 from .nn.functional import (  # isort: skip
@@ -104,8 +108,6 @@ from .nn.functional import (  # isort: skip
 )
 from .ops.distance import cdist  # isort: skip
 
-__version__ = "0.1.0"
-
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
     "default_generator", "device", "double", "dtype", "empty", "empty_like", "enable_grad",
@@ -123,11 +125,25 @@ __all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
             "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
             "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
 __all__ += ["linalg", "nn", "optim", "utils", "viz", "is_anomaly_enabled",
-            "is_anomaly_check_nan_enabled"]
+            "is_anomaly_check_nan_enabled", "bfloat16"]
+__all__ += ["serialization", "save", "load", "from_dlpack"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
 del _area
+
+
+# `type(t)` prints <class 'leafgrad.Tensor'>, as torch's prints <class 'torch.Tensor'>
+for _cls in (Tensor, Size, device, dtype):
+    _cls.__module__ = "leafgrad"
+del _cls
+
+
+def __getattr__(name: str):
+    """torch.cuda, backends, FloatTensor, set_num_threads...: loaded on first use (PEP 562)."""
+    from ._compat import lazy_attribute
+
+    return lazy_attribute(name)
 
 
 def is_tensor(obj) -> _builtins.bool:

@@ -157,7 +157,7 @@ def torch_as_leafgrad() -> Iterator[AliasReport]:
     ...     import torch
     ...     t = torch.ones(2)
     >>> type(t).__module__
-    'leafgrad.tensor'
+    'leafgrad'
     """
     report = AliasReport()
     stash = {k: v for k, v in sys.modules.items() if _is_torch_name(k)}

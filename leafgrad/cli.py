@@ -242,6 +242,9 @@ def demo(steps: int = 200) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``leafgrad`` console script."""
+    from ._textout import ascii_fallback
+
+    ascii_fallback()  # a cp1252 or ASCII stdout gets `d` for ∂, `->` for →, ... (no crash)
     p = argparse.ArgumentParser(prog="leafgrad", description=__doc__)
     p.add_argument("--version", action="version", version=f"leafgrad {torch.__version__}")
     sub = p.add_subparsers(dest="cmd")

@@ -6,20 +6,40 @@ import warnings
 
 import numpy as np
 
+from . import _interop
 from . import backend as _backend
 from . import dtypes as _dt
 from ._dims import _contiguous_strides, _wrap_dim, parse_dims, parse_size_neg  # noqa: F401
 from .autograd import engine as _engine
+from .autograd import function as _function
+from .autograd import node as _node
 from .autograd.grad_mode import _NoGrad  # noqa: F401
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import EPOCH as _EPOCH
 from .autograd.node import RemovableHandle
 from .dtypes import FROM_NP
+from .methods import linalg as _m_linalg
+from .methods import reduce as _m_reduce
 from .methods.elementwise import ElementwiseMethods
+from .methods.elementwise import arith as _m_ew_arith
+from .methods.elementwise import binary as _m_ew_binary
+from .methods.elementwise import mixin as _m_ew_mixin
 from .methods.linalg import LinalgMethods
 from .methods.reduce import ReductionMethods
 from .methods.shape import ShapeMethods
+from .methods.shape import functions as _m_shape_functions
+from .methods.shape import mixin as _m_shape_mixin
+from .ops import dual as _dual
 from .size import Size, parse_size
+
+
+def _link() -> None:
+    """Import what Tensor's methods need from modules that import this one (docs/design.md,
+    "The import cycle"); run once, at the end of this module."""
+    global _tensor_str, Clone, ToCopy, ToDevice, _unary
+    from . import _tensor_str
+    from .ops.elementwise import Clone, ToCopy, ToDevice, _unary
+
 
 _new = object.__new__
 _new_size = tuple.__new__
@@ -453,6 +473,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def nbytes(self) -> int:
         return self._data.nbytes
 
+    def data_ptr(self) -> int:
+        """Address of the first element: equal for tensors that share memory from the same start."""
+        a = self._data
+        return a.data.ptr if hasattr(a.data, "ptr") else a.__array_interface__["data"][0]
+
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch reports them."""
         if self._data.size == 0:
@@ -521,12 +546,18 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             )
         return self._data
 
+    # NumPy and DLPack protocols: the logic (and its notes on PyTorch's behaviour) is in _interop
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
-            # NOTE: PyTorch raises here too; np.asarray(t) of a grad-requiring tensor is refused
-            return self.numpy()
-        a = _backend.to_numpy(self._data)
-        return a if dtype is None else a.astype(dtype)
+        return _interop.to_array(self, dtype, copy)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        return _interop.wrap_array(array)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return _interop.dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple:
+        return _interop.dlpack_device(self)
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``...
@@ -566,8 +597,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             if target.is_floating_point:
                 t = ToCopy.apply_to(t, target)
             else:
-                # NOTE: an integer/bool result is not differentiable: PyTorch records no node
-                t = _wrap(t._data.astype(target.np))
+                # NOTE: an integer/bool result is not differentiable: PyTorch records no node.
+                # nan/inf cast to an integer without NumPy's "invalid value" warning, as in torch
+                with np.errstate(invalid="ignore", over="ignore"):
+                    t = _wrap(t._data.astype(target.np))
             copy = False
         if copy and t is self:
             t = self.clone()
@@ -579,6 +612,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             from .autograd.node import _type_name
 
             return "torch." + _type_name(self)
+        if isinstance(dtype, type) and hasattr(dtype, "dtype"):  # t.type(torch.LongTensor)
+            dtype = dtype.dtype
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             names = {"FloatTensor": _dt.float32, "DoubleTensor": _dt.float64,
                      "HalfTensor": _dt.float16, "LongTensor": _dt.int64, "IntTensor": _dt.int32,
@@ -598,6 +633,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def double(self) -> Tensor:
         """Cast to float64."""
         return self.to(_dt.float64)
+
+    def bfloat16(self) -> Tensor:
+        """Cast to bfloat16: raises TypeError, leafgrad has no bfloat16 tensors."""
+        return self.to(_dt.bfloat16)
 
     def half(self) -> Tensor:
         """Cast to float16."""
@@ -809,33 +848,18 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return id(self)
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
-                "be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001"
-            )
-        t = _wrap(self._data.copy(), self._rg)
-        if self._grad is not None:
-            t._grad = _wrap(self._grad._data.copy())
-        memo[id(self)] = t
-        return t
+        return _interop.deepcopy(self, memo)
 
-from .autograd import node as _node  # noqa: E402
+    def __reduce_ex__(self, proto):
+        return _interop.reduce_ex(self, proto)
 
-_node._wrap = _wrap  # Op.out wraps saved results without an import on the hot path
-_node._Tensor = Tensor
 
-# The op modules import Tensor, so they load after it; the method mixins reach them through
-# module globals bound here (an import inside a method would cost a microsecond per call).
-from . import _tensor_str  # noqa: E402
-from .methods import elementwise as _m_elementwise  # noqa: E402
-from .methods import linalg as _m_linalg  # noqa: E402
-from .methods import reduce as _m_reduce  # noqa: E402
-from .methods import shape as _m_shape  # noqa: E402
-from .ops.elementwise import Clone, ToCopy, ToDevice, _unary  # noqa: E402
-
-for _m in (_m_elementwise, _m_linalg, _m_reduce, _m_shape):
-    _m._bind()
+# -- the import cycle (docs/design.md) ----------------------------------------------------------
+# The op modules import Tensor, and Tensor's own imports (autograd, the method mixins) load
+# before it exists. Each module that needs names from this one or from the op modules imports
+# them in its `_link()`, which runs here, once, now that Tensor exists.
+for _m in (_node, _function, _engine, _m_ew_mixin, _m_ew_arith, _m_ew_binary, _m_linalg,
+           _m_reduce, _m_shape_mixin, _m_shape_functions, _dual):
+    _m._link()
+_link()
 del _m

@@ -5,40 +5,27 @@ from __future__ import annotations
 import math
 
 
-def _inverse(dims: tuple) -> tuple:
-    inv = [0] * len(dims)
-    for i, d in enumerate(dims):
-        inv[d] = i
-    return tuple(inv)
-
-
 def namespace() -> dict:
-    """Helpers a formula may call, beyond Tensor methods and operators."""
-    from ..ops.elementwise import threshold_backward, where
-    from ..ops.movement import _d_diag_scatter, _embed, _put
-    from ..ops.reduce import _expand_back
-    from ..tensor import _wrap
-    from .engine import sum_to
+    """Names a formula may call, beyond Tensor methods and operators: the two-mode vocabulary
+    of ``leafgrad.ops.dual`` (what backward code calls), the ops' own derivative helpers."""
+    from ..ops import dual
+    from ..ops.linalg.formulas import FORMULA_HELPERS as linalg_helpers
+    from ..ops.reduce.formulas import FORMULA_HELPERS as reduce_helpers
 
-    def put(g, index, value):
-        return _put(g, index, _wrap(g._data.dtype.type(value)) if not hasattr(
-            value, "_data") else value)
-
+    ns = {name: getattr(dual, name) for name in dual.__all__}
+    ns.update(reduce_helpers)
+    ns.update(linalg_helpers)
+    # the single-module op families (nn: activation, loss, normalization, ...) export theirs
     import importlib
     import pkgutil
 
-    from .. import ops as _ops_pkg
+    from .. import ops as ops_pkg
 
-    ns = {
-        "math": math, "where": where, "threshold_backward": threshold_backward,
-        "sum_to": sum_to, "expand_back": _expand_back,
-        "embed": lambda g, shape, index, acc=False: _embed(g, shape, index, acc),
-        "put": put, "inverse": _inverse, "diag_scatter": _d_diag_scatter,
-    }
-    # each op module may export the dual helpers its formulas call
-    for info in pkgutil.iter_modules(_ops_pkg.__path__):
-        mod = importlib.import_module(f"{_ops_pkg.__name__}.{info.name}")
-        ns.update(getattr(mod, "FORMULA_HELPERS", {}))
+    for info in pkgutil.iter_modules(ops_pkg.__path__):
+        if not info.ispkg:
+            mod = importlib.import_module(f"{ops_pkg.__name__}.{info.name}")
+            ns.update(getattr(mod, "FORMULA_HELPERS", {}))
+    ns["math"] = math
     return ns
 
 

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import array_module, move
 from ..tensor import Tensor, _wrap
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -28,7 +29,8 @@ def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
 
     x = input._data
     shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2) if feature else x.shape
-    return bernoulli_mask(shape, 1 - p).astype(x.dtype)
+    # drawn on the CPU generator (as docs/random.md says for CUDA), then put beside the input
+    return move(bernoulli_mask(shape, 1 - p).astype(x.dtype), input.device)
 
 
 def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bool,
@@ -41,7 +43,7 @@ def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bo
             "channels (dim 1) of each sample (dim 0).")
     x = input._data
     if p == 1:
-        zero = _wrap(np.zeros((), x.dtype))
+        zero = _wrap(array_module(x).zeros((), x.dtype))
         return input.mul_(zero) if inplace else input * zero
     noise = _noise(input, p, feature)
     if alpha:

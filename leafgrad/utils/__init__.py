@@ -1,8 +1,8 @@
-"""Utilities: ``checkpoint`` (recompute activations in backward to save memory) and ``data``
-(datasets, samplers, DataLoader)."""
+"""Utilities: ``checkpoint`` (recompute activations in backward to save memory), ``data``
+(datasets, samplers, DataLoader), ``dlpack`` and ``safetensors``."""
 
 from __future__ import annotations
 
-from . import checkpoint, data
+from . import checkpoint, data, dlpack, safetensors
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack", "safetensors"]
