@@ -26,7 +26,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_digits(*, scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The 8x8 digits as NumPy arrays ``(images, labels)``: float32 ``(1797, 64)``, int64 ``(1797,)``.
+    """The 8x8 digits as NumPy arrays: float32 images ``(1797, 64)``, int64 labels ``(1797,)``.
 
     Pixels are 0..16, divided by 16 when ``scaled`` (the default). NumPy arrays, so the same
     script can turn them into tensors of either library (``torch.from_numpy``).
