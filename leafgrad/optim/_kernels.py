@@ -27,6 +27,7 @@ from ..backend import array_module
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _I64_MIN = np.iinfo(np.int64).min
+_TINY32_KEY = np.uint32((7 << 24) - 1)  # float32 bits of 2**-120, shifted left by one, minus 1
 _TINY_KEY = np.uint64((898 << 53) + 1)  # just above the float64 bits of 2**-125 shifted left by one
 
 
@@ -109,12 +110,7 @@ def _fma32_block(a, b, c, out) -> None:
     xp.left_shift(bits, 35, out=t)
     suspect = bool(t.size) and t.min() == _I64_MIN
     if not suspect and t.size:
-        # float32's subnormals have their midpoints elsewhere: look for nonzero |s| <= 2**-125
-        # (the sign shifted out, exponent then mantissa; only a zero or a tiny value is small)
-        xp.left_shift(bits, 1, out=t)
-        u = t.view(np.uint64)
-        if u.min() < _TINY_KEY:
-            suspect = bool(((u < _TINY_KEY) & (u != 0)).any())
+        suspect = _maybe_tiny(c, bits, t, xp)
     if suspect:  # rare: redo the flagged elements exactly, reading c before out overwrites it
         u = xp.left_shift(bits, 1).view(np.uint64)
         idx = xp.nonzero((xp.left_shift(bits, 35) == _I64_MIN)
@@ -127,6 +123,26 @@ def _fma32_block(a, b, c, out) -> None:
         out[idx] = fixes
     else:
         xp.copyto(out, s, casting="same_kind")
+
+
+def _maybe_tiny(c, bits, t, xp) -> bool:
+    """Whether a result may be a double-rounded float32 subnormal.
+
+    float32's subnormals have their midpoints elsewhere than the check above looks. A float64
+    sum ``p + c`` that is inexact (the only way to double-round) and below 2**-125 needs both
+    terms tiny: a cancelling sum of terms within a factor of 2 is exact (its bits span at most
+    49), and otherwise ``|p + c| >= max(|p|, |c|) / 2``. So it is enough to look at ``c``, a
+    float32 array: any nonzero ``|c| < 2**-120``? (4-byte passes instead of 8-byte ones.)
+    """
+    if isinstance(c, np.ndarray) and c.dtype == F32 and c.flags.c_contiguous and xp is np:
+        u = _scratch("u", c.shape, np.uint32)
+        np.left_shift(c.view(np.uint32), np.uint32(1), out=u)  # the sign shifted out
+        u -= np.uint32(1)                                       # zero wraps to the largest
+        return bool(u.size) and u.min() < _TINY32_KEY
+    # anything else: look at the float64 sums themselves (nonzero |s| <= 2**-125)
+    xp.left_shift(bits, 1, out=t)
+    u = t.view(np.uint64)
+    return bool(u.min() < _TINY_KEY and ((u < _TINY_KEY) & (u != 0)).any())
 
 
 def fma(a, b, c, out) -> None:
