@@ -353,3 +353,22 @@ def test_tensor_dataset_batches_match_torch_through_subsets_and_odd_indices():
             next(iter(data.DataLoader(data.TensorDataset(x, y), sampler=[3, 25],
                                       batch_size=2)))
     assert got[0] == got[1]
+
+
+def test_custom_sampler_subclass_matches_torch():
+    got = []
+    for lib, data in LIBS:
+        class Reverse(data.Sampler):
+            def __init__(self, n):
+                self.n = n
+
+            def __iter__(self):
+                return iter(range(self.n - 1, -1, -1))
+
+            def __len__(self):
+                return self.n
+
+        x, y = _digits_like(lib, 7)
+        loader = data.DataLoader(data.TensorDataset(x, y), sampler=Reverse(7), batch_size=3)
+        got.append((len(loader), [_plain(b) for b in loader]))
+    assert got[0] == got[1]
