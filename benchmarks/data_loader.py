@@ -31,7 +31,7 @@ def make_epoch(lib, data, workers: int, persistent: bool = False):
 
     def epoch():
         n = 0
-        for xb, _ in loader:
+        for _batch in loader:
             n += 1
         return n
 

@@ -466,7 +466,7 @@ def test_a_custom_optimizer_written_for_torch_runs():
         w = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
         opt = make(lib)([w], lr=0.25)
         calls = []
-        opt.register_step_post_hook(lambda *a: calls.append(1))
+        opt.register_step_post_hook(lambda *a, calls=calls: calls.append(1))
         for _ in range(3):
             opt.zero_grad()
             (w * w).sum().backward()
