@@ -129,10 +129,10 @@ def test_faults_name_the_failed_rank():
 def test_ddp_digits_example_trains_on_2_ranks():
     status, out = _finish(_start(_leafgrad_run(2, os.path.join(ROOT, "examples",
                                                                 "ddp_digits.py"),
-                                               "--epochs", "3")))
+                                               "--epochs", "5")))
     assert status == 0, out[-4000:]
     accs = [float(a) for a in re.findall(r"test accuracy ([0-9.]+)", out)]
-    assert accs and accs[-1] > 0.8, out[-3000:]
+    assert accs and accs[-1] > 0.85, out[-3000:]
     assert "ranks agree" in out
 
 
