@@ -8,6 +8,7 @@ import builtins as _builtins
 from .tensor import Tensor  # isort: skip
 from . import autograd, linalg, methods, random, utils, viz  # isort: skip
 from . import nn  # isort: skip
+from . import optim  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -121,8 +122,8 @@ __all__ = [
 __all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
             "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
             "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
-__all__ += ["linalg", "nn", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-            "bfloat16"]
+__all__ += ["linalg", "nn", "optim", "utils", "viz", "is_anomaly_enabled",
+            "is_anomaly_check_nan_enabled", "bfloat16"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__

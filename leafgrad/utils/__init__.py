@@ -1,7 +1,8 @@
-"""Utilities: ``checkpoint`` (recompute activations in backward to save memory)."""
+"""Utilities: ``checkpoint`` (recompute activations in backward to save memory) and ``data``
+(datasets, samplers, DataLoader)."""
 
 from __future__ import annotations
 
-from . import checkpoint
+from . import checkpoint, data
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data"]
