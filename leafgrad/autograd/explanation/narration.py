@@ -32,7 +32,18 @@ from ..stepper import (
 
 if TYPE_CHECKING:
     from ...tensor import Tensor
-from .forms import _FORWARD, _LOCAL, _fmt_param, _formula_with, _Names, _params, _scalar_form, _tup
+from .forms import (
+    _FORWARD,
+    _LOCAL,
+    _fmt_param,
+    _formula_with,
+    _Names,
+    _params,
+    _scalar_form,
+    _tup,
+    loop_targets,
+)
+from .modules import ModuleGroup, group_modules, module_blocks, suggest_names
 
 
 # -- the narration -----------------------------------------------------------------------------
@@ -57,6 +68,9 @@ class Explanation:
         self.seed_given = seed_given
         self.applied = False
         self._output_snaps = [Snap(t._data) for t in outputs]
+        self._groups = group_modules(steps)
+        # parameters' qualified names, modules' outputs, the user's names of inputs
+        suggest_names(steps, names, self._groups[0])
         for s in steps:  # labels are fixed now, in the engine's order
             if s.is_leaf:
                 names.of_leaf(s.leaf)
@@ -64,6 +78,16 @@ class Explanation:
                 names.of_output(s.node)
 
     # -- data --------------------------------------------------------------------------------
+    @property
+    def modules(self) -> list[ModuleGroup]:
+        """The module calls that made the pass's nodes (forward order; empty when no module
+        scope was recorded: build the graph inside ``explaining()`` or ``recording_sites()``)."""
+        return self._groups[0]
+
+    def group_of(self, step: Step) -> ModuleGroup | None:
+        """The innermost module call whose group holds ``step`` (None: no module made it)."""
+        return self._groups[1].get(step)
+
     @property
     def grads(self) -> dict:
         """``{id(leaf): gradient}`` for every leaf the pass reaches (see ``grad_of``)."""
@@ -188,9 +212,20 @@ class Explanation:
             return None
 
     # -- rendering ---------------------------------------------------------------------------
-    def blocks(self, lang: str | None = None) -> list[tuple[str, str]]:
-        """The narration as ``(kind, text)`` blocks: title, p, step, line, eq, val."""
+    def blocks(self, lang: str | None = None, detail: str | None = None
+               ) -> list[tuple[str, str]]:
+        """The narration as ``(kind, text)`` blocks: title, p, step, line, eq, val.
+
+        ``detail`` is ``"modules"`` (one part per module call; the default when modules made
+        the graph) or ``"ops"`` (every node).
+        """
         lang = lang or self.lang
+        if detail is None:
+            detail = "modules" if self.modules else "ops"
+        if detail not in ("modules", "ops"):
+            raise ValueError(f"explain: detail must be 'modules' or 'ops', not {detail!r}")
+        if detail == "modules" and self.modules:
+            return module_blocks(self, lang)
         S = strings(lang)
         notes = op_notes(lang)
         me = self.max_elements
@@ -452,17 +487,18 @@ class Explanation:
                                                 val=fmt_array(fit._data, me, lang))))
         return b
 
-    def text(self, lang: str | None = None, width: int = 96) -> str:
-        """The narration as plain text."""
+    def text(self, lang: str | None = None, width: int = 96, detail: str | None = None) -> str:
+        """The narration as plain text (``detail``: ``"modules"`` or ``"ops"``, see blocks)."""
         lang = lang or self.lang
-        return _render_text(self.blocks(lang), width, lang)
+        return _render_text(self.blocks(lang, detail), width, lang)
 
     def step_text(self, step: Step, lang: str | None = None, width: int = 0) -> str:
         """The narration of one step as plain text (``width`` 0: lines are not wrapped)."""
         lang = lang or self.lang
         return _render_text(self.step_blocks(step, lang), width, lang)
 
-    def html(self, lang: str | None = None, graph: bool = True) -> str:
+    def html(self, lang: str | None = None, graph: bool = True, detail: str | None = None
+             ) -> str:
         """The narration as an HTML fragment (with the graph as inline SVG)."""
         lang = lang or self.lang
         parts = ['<div class="leafgrad-explain" style="font-family:sans-serif;line-height:1.4">']
@@ -471,7 +507,7 @@ class Explanation:
                 parts.append(f'<div style="overflow:auto">{self.to_svg(lang=lang)}</div>')
             except Exception:  # noqa: BLE001 - a picture must never hide the narration
                 pass
-        for kind, t in self.blocks(lang):
+        for kind, t in self.blocks(lang, detail):
             e = html.escape(t)
             if kind == "title":
                 parts.append(f"<h3>{e}</h3>")
@@ -598,9 +634,11 @@ def explain(output: Tensor | Sequence[Tensor], gradient=None, *, lang: str = "en
     if names is None:
         f = sys._getframe(1)
         scopes = [f.f_globals, f.f_locals]
+        loops = loop_targets(f)
     else:
         scopes = [names]
-    ex = _explain(tensors, gradient, _Names(scopes), lang, max_elements)
+        loops = frozenset()
+    ex = _explain(tensors, gradient, _Names(scopes, loops), lang, max_elements)
     if backward:
         _engine.backward(tensors, gradient, retain_graph=retain_graph)
         ex.applied = True
