@@ -10,6 +10,7 @@ from .anomaly import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
+from .gradflow import GradientReport, diagnose
 from .engine import backward, grad
 from .explanation import Explanation, Step, backward_steps, explain, explaining
 from .function import Function, FunctionCtx, once_differentiable
@@ -27,8 +28,8 @@ from .sites import record_sites, recording_sites
 from .why import Diagnosis, why_none
 
 __all__ = [
-    "Diagnosis", "Explanation", "Step", "backward_steps", "explain", "explaining", "record_sites",
-    "recording_sites", "why_none",
+    "Diagnosis", "Explanation", "GradientReport", "Step", "backward_steps", "diagnose", "explain",
+    "explaining", "record_sites", "recording_sites", "why_none",
     "Function", "FunctionCtx", "anomaly", "detect_anomaly", "forward_ad", "functional", "graph",
     "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "once_differentiable",
     "set_detect_anomaly",

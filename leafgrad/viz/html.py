@@ -45,7 +45,7 @@ def html_page(target, lang: str | None = None, diagnosis: str | None = None) -> 
         narration = target.text(lang or target.lang)
         if diagnosis is None and target.modules:
             try:
-                from ..autograd.diagnose import diagnose_explanation
+                from ..autograd.gradflow import diagnose_explanation
 
                 diagnosis = diagnose_explanation(target, lang=lang or target.lang).text()
             except Exception:  # noqa: BLE001 - a diagnosis must never hide the page

@@ -1,4 +1,4 @@
-"""``diagnose``: is gradient flowing well through a model? Per-layer gradient norms and update
+"""``diagnose`` (gradient flow): is gradient flowing well through a model? Per-layer gradient norms and update
 ratios, and flags, each with one sentence of what to try (English and Chinese).
 
 The numbers come from the stepper (the engine's own backward, run without touching ``.grad``)
@@ -352,20 +352,27 @@ def _diagnose(models: list, steps, loss, optimizer, lang: str, ex) -> GradientRe
                         if loss is not None else "" for lg in ("en", "zh")}
                 flags.append(Flag("no_grad", qn, "flag_no_grad", {
                     "name": qn, "why": lambda S, w=whys: w[_lang_of(S)]}, "fix_no_grad"))
-    ratios = sorted(L.update_ratio for L in layers if L.update_ratio is not None)
-    if ratios:
-        med = ratios[len(ratios) // 2] if len(ratios) % 2 else \
-            math.sqrt(ratios[len(ratios) // 2 - 1] * ratios[len(ratios) // 2])
-        if med > LR_HIGH:
-            flags.append(Flag("lr_high", "", "flag_lr_high", {"ratio": fmt_num(med)},
-                              "fix_lr_high", {"factor": _factor(med / HEALTHY_RATIO)}))
-        elif 0 < med < LR_LOW:
-            flags.append(Flag("lr_low", "", "flag_lr_low", {"ratio": fmt_num(med)},
-                              "fix_lr_low", {"factor": _factor(HEALTHY_RATIO / med)}))
+    flags += _lr_flags(layers)
     for f in flags:
         f.lang = lang
     name = ", ".join(type(m).__name__ for m in models) or "model"
     return GradientReport(name, layers, flags, source, lang)
+
+
+def _lr_flags(layers: list[LayerStats]) -> list[Flag]:
+    """A learning rate far off: the median update/weight ratio over layers ~100x from 1e-3."""
+    ratios = sorted(L.update_ratio for L in layers if L.update_ratio is not None)
+    if not ratios:
+        return []
+    n = len(ratios)
+    med = ratios[n // 2] if n % 2 else math.sqrt(max(ratios[n // 2 - 1] * ratios[n // 2], 0))
+    if med > LR_HIGH:
+        return [Flag("lr_high", "", "flag_lr_high", {"ratio": fmt_num(med)},
+                     "fix_lr_high", {"factor": _factor(med / HEALTHY_RATIO)})]
+    if 0 < med < LR_LOW:
+        return [Flag("lr_low", "", "flag_lr_low", {"ratio": fmt_num(med)},
+                     "fix_lr_low", {"factor": _factor(HEALTHY_RATIO / med)})]
+    return []
 
 
 def _lang_of(S: dict) -> str:
