@@ -132,10 +132,46 @@ class GradientReport:
 
     __repr__ = __str__
 
-    def _repr_html_(self) -> str:
+    def html(self, lang: str | None = None) -> str:
+        """The report as an HTML fragment: a table of the layers and a list of the flags."""
         from html import escape
 
-        return f"<pre>{escape(self.text())}</pre>"
+        lang = lang or self.lang
+        S = strings(lang)
+        n, k = len(self.layers), len(self.flags)
+        head = S["diag_title"].format(
+            model=self.model, n=n, layers=S["diag_layer_one" if n == 1 else "diag_layer_many"],
+            k=k, flags=S["diag_flag_one" if k == 1 else "diag_flag_many"])
+        out = [f'<div class="lg-report"><p class="lg-rhead"><b>{escape(head)}</b></p>']
+        if self.layers:
+            cols = S["diag_cols"].split("|")
+            out.append('<div style="overflow-x:auto"><table class="lg-layers" style="'
+                       'border-collapse:collapse;font-size:12px"><tr>'
+                       + "".join(f'<th style="text-align:left;padding:1px 6px">{escape(c)}'
+                                 "</th>" for c in cols) + "</tr>")
+            for L in self.layers:
+                cells = [L.label, _num(L.grad_norm), _num(L.weight_norm), _num(L.relative),
+                         _num(L.update_ratio)]
+                out.append("<tr>" + "".join(
+                    f'<td style="padding:1px 6px;{"" if i == 0 else "text-align:right"}">'
+                    f"{escape(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
+            out.append("</table></div>")
+        if self.source == "grad":
+            out.append(f"<p>{escape(S['diag_from_grad'])}</p>")
+        if not self.flags:
+            out.append(f'<p class="lg-healthy">{escape(S["diag_healthy"])}</p>')
+        else:
+            out.append('<ul class="lg-flags">')
+            for f in self.flags:
+                out.append(f'<li data-code="{f.code}"><b>{escape(S["diag_warn"])}</b>'
+                           f"{escape(f.message(lang))}<br><i>"
+                           f"{escape(S['diag_try'].format(fix=f.fix(lang)))}</i></li>")
+            out.append("</ul>")
+        out.append("</div>")
+        return "".join(out)
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
 
 def _num(v) -> str:
@@ -339,7 +375,7 @@ def _diagnose(models: list, steps, loss, optimizer, lang: str, ex) -> GradientRe
         rest = [L for L in layers if L.label not in order]
         layers = sorted(known, key=lambda L: -order[L.label]) + rest
     flags: list[Flag] = []
-    flags += _nan_flags(steps, layers_def, grads, S, ex)
+    flags += _nan_flags(steps, layers_def, grads, S, ex, loss)
     flags += _flow_flags(layers, S)
     if steps is not None:
         flags += _activation_flags(steps, owner, S, ex)
@@ -355,13 +391,15 @@ def _diagnose(models: list, steps, loss, optimizer, lang: str, ex) -> GradientRe
     flags += _lr_flags(layers)
     for f in flags:
         f.lang = lang
-    name = ", ".join(type(m).__name__ for m in models) or "model"
+    name = ", ".join(type(m).__name__ for m in models
+                     if any(True for _ in m.parameters())) or "model"
     return GradientReport(name, layers, flags, source, lang)
 
 
 def _lr_flags(layers: list[LayerStats]) -> list[Flag]:
     """A learning rate far off: the median update/weight ratio over layers ~100x from 1e-3."""
-    ratios = sorted(L.update_ratio for L in layers if L.update_ratio is not None)
+    # layers that got no gradient (so no update) say nothing about the learning rate
+    ratios = sorted(L.update_ratio for L in layers if L.update_ratio)
     if not ratios:
         return []
     n = len(ratios)
@@ -396,17 +434,15 @@ def _flow_flags(layers: list[LayerStats], S: dict) -> list[Flag]:
                 "last": last.label}, "fix_vanishing"))
         elif rl > 0 and rf / rl > EXPLODE:
             flags.append(Flag("exploding", first.label, "flag_exploding", {
-                "factor": _sig(rf / rl), "first": first.label, "last": last.label, "big": ""},
+                "factor": _sig(rf / rl), "first": first.label, "last": last.label},
                 "fix_exploding"))
     if rel and not any(f.code == "exploding" for f in flags):
         big = [(L, r) for L, r in rel if r > EXPLODE_REL]
         if big:
-            L, _ = max(big, key=lambda x: x[1])
-            (first, rf), (last, rl) = rel[0], rel[-1]
-            flags.append(Flag("exploding", L.label, "flag_exploding", {
-                "factor": _sig(rf / rl) if rl else "∞", "first": first.label,
-                "last": last.label, "big": lambda S, L=L: S["flag_exploding_big"].format(
-                    layer=L.label, norm=fmt_num(L.grad_norm))}, "fix_exploding"))
+            L, r = max(big, key=lambda x: x[1])
+            flags.append(Flag("exploding", L.label, "flag_exploding_abs", {
+                "layer": L.label, "ratio": _sig(r), "norm": fmt_num(L.grad_norm)},
+                "fix_exploding"))
     return flags
 
 
@@ -470,7 +506,7 @@ def _activation_flags(steps: list, owner: dict, S: dict, ex) -> list[Flag]:
             kind = "sigmoid" if s.name == "SigmoidBackward0" else "tanh"
             frac = flowstats.saturated(kind, out)
             if frac > SATURATED:
-                where = _place(s, owner, S, ex, kind)
+                where = _place(s, owner, S, ex, kind.capitalize())
                 flags.append(Flag("saturated", _text(where, S), "flag_saturated", {
                     "kind": kind, "layer": where, "pct": f"{100 * frac:.0f}%"},
                     "fix_saturated"))
@@ -485,11 +521,13 @@ def _describe(s, ex) -> tuple[str, object]:
 
         where = f"{os.path.basename(s.site.filename)}:{s.site.lineno}: {s.site.line}"
     g = ex.group_of(s) if ex is not None else None
-    node = f"{s.name} ({g.label})" if g is not None else s.name
+    scope = getattr(s.site, "scope", ()) if s.site is not None else ()
+    place = g.label if g is not None else (type(scope[-1][0]).__name__ if scope else None)
+    node = f"{s.name} ({place})" if place else s.name
     return node, (lambda S: S["diag_where"].format(where=where)) if where else ""
 
 
-def _nan_flags(steps, layers_def, grads: dict, S: dict, ex) -> list[Flag]:
+def _nan_flags(steps, layers_def, grads: dict, S: dict, ex, loss=None) -> list[Flag]:
     from .explanation.modules import value_of
 
     owner = {id(p): (label, qn) for label, _, ps in layers_def for qn, p in ps}
@@ -506,18 +544,33 @@ def _nan_flags(steps, layers_def, grads: dict, S: dict, ex) -> list[Flag]:
                 snap = s.saved.get(s.keys[i]) if i < len(s.keys) else None
                 if nxt is not None and snap is not None and snap.array is not None:
                     outval.setdefault(nxt, snap.array)
+        if loss is not None and loss.grad_fn is not None:
+            outval.setdefault(loss.grad_fn, loss._data)
+        # suspects: nodes whose output is known to be non-finite, and below them the nodes
+        # whose output nobody kept (one of them may be where it started)
+        by_node = {s.node: s for s in steps if not s.is_leaf}
+        suspect = [s for s in by_node.values()
+                   if s.node in outval and not flowstats.finite(outval[s.node])]
+        seen = {s.node for s in suspect}
+        k = 0
+        while k < len(suspect):
+            for nxt, _ in suspect[k].edges:
+                if nxt in by_node and nxt not in seen and nxt not in outval:
+                    seen.add(nxt)
+                    suspect.append(by_node[nxt])
+            k += 1
         sources = []
-        for s in steps:
-            if s.is_leaf or s.node not in outval or flowstats.finite(outval[s.node]):
-                continue
+        for s in suspect:
             ins = []
             for i, (nxt, _) in enumerate(s.edges):
-                if nxt is not None and nxt.__class__ is not AccumulateGrad:
+                snap = s.saved.get(s.keys[i]) if i < len(s.keys) else None
+                if snap is not None and snap.array is not None:
+                    ins.append(snap.array)
+                elif nxt is not None and nxt.__class__ is not AccumulateGrad:
                     ins.append(outval.get(nxt))
-                else:
-                    snap = s.saved.get(s.keys[i]) if i < len(s.keys) else None
-                    ins.append(snap.array if snap is not None else None)
-            if all(a is None or flowstats.finite(a) for a in ins):
+                elif nxt is not None:
+                    ins.append(nxt.variable._data)
+            if all(a is not None and flowstats.finite(a) for a in ins):
                 sources.append(s)
         if sources:
             first = min(sources, key=lambda s: s.site.seq) if all(

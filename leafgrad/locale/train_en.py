@@ -48,6 +48,7 @@ STRINGS: dict[str, str] = {
                     "neither vanish nor explode across the layers.",
     "diag_table_head": "layer                          grad norm   weight norm  grad/weight  "
                        "update/weight",
+    "diag_cols": "layer|grad norm|weight norm|grad/weight|update/weight",
     "diag_from_grad": "(the gradients already in .grad: the graph of the loss was freed, so "
                       "activation checks — dead ReLUs, saturation, NaN sources — need diagnose() "
                       "before backward(), or leafgrad.utils.monitor)",
@@ -62,8 +63,10 @@ STRINGS: dict[str, str] = {
                      "He/Kaiming initialisation, normalisation layers (BatchNorm/LayerNorm) or "
                      "residual connections.",
     "flag_exploding": "exploding gradients: the gradient norm grows by {factor}× from {last} "
-                      "(nearest the loss) to {first} (nearest the input){big}.",
-    "flag_exploding_big": "; {layer} has gradient norm {norm}",
+                      "(nearest the loss) to {first} (nearest the input).",
+    "flag_exploding_abs": "exploding gradients: the gradient of {layer} is {ratio}× the size "
+                          "of its weights (gradient norm {norm}), so a step at an ordinary "
+                          "learning rate throws the weights far from where they were.",
     "fix_exploding": "lower the learning rate, clip gradients "
                      "(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)), use a smaller "
                      "initialisation or add normalisation layers.",

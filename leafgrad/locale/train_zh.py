@@ -46,6 +46,7 @@ STRINGS: dict[str, str] = {
                     "爆炸。",
     "diag_table_head": "层                             梯度范数    权重范数     梯度/权重    "
                        "更新/权重",
+    "diag_cols": "层|梯度范数|权重范数|梯度/权重|更新/权重",
     "diag_from_grad": "（使用 .grad 中已有的梯度：损失的计算图已被释放，所以激活相关的检查——死亡 "
                       "ReLU、饱和、NaN 的来源——需要在 backward() 之前调用 diagnose()，或者使用 "
                       "leafgrad.utils.monitor）",
@@ -57,8 +58,9 @@ STRINGS: dict[str, str] = {
     "fix_vanishing": "隐藏层改用 ReLU 一类的激活函数而不是 sigmoid/tanh，使用 He/Kaiming 初始化、"
                      "归一化层（BatchNorm/LayerNorm）或残差连接。",
     "flag_exploding": "梯度爆炸：梯度范数从 {last}（最靠近损失）到 {first}（最靠近输入）增大了 "
-                      "{factor} 倍{big}。",
-    "flag_exploding_big": "；{layer} 的梯度范数为 {norm}",
+                      "{factor} 倍。",
+    "flag_exploding_abs": "梯度爆炸：{layer} 的梯度是其权重大小的 {ratio} 倍（梯度范数 {norm}），"
+                          "所以用普通的学习率更新一步，权重就会被推得很远。",
     "fix_exploding": "降低学习率，裁剪梯度（torch.nn.utils.clip_grad_norm_(model.parameters(), "
                      "1.0)），使用更小的初始化，或加入归一化层。",
     "flag_dead_relu": "{layer} 中有死亡 ReLU：它的 {units} 个单元中有 {dead} 个对整个批次都输出零，"

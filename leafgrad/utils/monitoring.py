@@ -77,7 +77,7 @@ class Monitor:
         self._nan: tuple | None = None  # (step, module label) of the first non-finite output
         self._last_root = None
         self._orig_run_backward = None
-        self._names = {id(m): (n or type(m).__name__) for n, m in model.named_modules()}
+        self._names = dict((id(m), n) for n, m in model.named_modules())
 
     # -- recording --------------------------------------------------------------------------
     def log(self, loss) -> None:
@@ -108,8 +108,8 @@ class Monitor:
     def _label(self, module) -> str:
         from ..autograd.explanation.modules import short_label
 
-        name = self._names.get(id(module), type(module).__name__)
-        return f"{name}: {short_label(module)}"
+        name = self._names.get(id(module))
+        return f"{name}: {short_label(module)}" if name else short_label(module)
 
     def _pre_step(self, opt, args, kwargs) -> None:
         for g in opt.param_groups:
@@ -161,21 +161,21 @@ class Monitor:
             for _, p in ps:
                 if p.requires_grad:
                     self._handles.append(p.register_post_accumulate_grad_hook(self._on_grad))
-        for m in self.model.modules():
-            if not m._modules or type(m).__name__ in _ACTIVATIONS:
-                self._handles.append(m.register_forward_hook(self._on_forward))
+        for m in self.model.modules():  # inner modules finish first: the first NaN is theirs
+            self._handles.append(m.register_forward_hook(self._on_forward))
         if self.optimizer is not None:
             self._handles.append(self.optimizer.register_step_pre_hook(self._pre_step))
             self._handles.append(self.optimizer.register_step_post_hook(self._post_step))
         self._orig_run_backward = _engine.run_backward
-        _engine.run_backward = self._run_backward
+        self._patched = self._run_backward  # one bound method, to recognise it on exit
+        _engine.run_backward = self._patched
         return self
 
     def __exit__(self, *exc) -> None:
         for h in self._handles:
             h.remove()
         self._handles.clear()
-        if _engine.run_backward is self._run_backward:
+        if _engine.run_backward is self._patched:
             _engine.run_backward = self._orig_run_backward
         if exc[0] is not None and not self.records:
             return
@@ -232,7 +232,8 @@ class Monitor:
                     flags.append(_diag.Flag("nan", L.label, "flag_nan_grad",
                                             {"name": L.label}, "fix_nan"))
                     break
-        flags += _diag._flow_flags(layers, S)
+        flow = _diag._flow_flags(layers, S)
+        flags += flow
         for label, (kind, dead, units, samples, sat) in last.activations.items():
             if kind == "relu" and units and samples >= _diag.DEAD_SAMPLES and \
                     dead / units > _diag.DEAD:
@@ -255,6 +256,9 @@ class Monitor:
                             "name": qn, "why": lambda S, w=whys: w[_diag._lang_of(S)]},
                             "fix_no_grad"))
         flags += _diag._lr_flags(layers)
+        if any(f.code == "dead_relu" for f in flags):  # no gradient at all: dead ReLUs say why
+            flags = [f for f in flags
+                     if not (f.code == "vanishing" and f.values["factor"] == "∞")]
         for f in flags:
             f.lang = lang
         return _diag.GradientReport(type(self.model).__name__, layers, flags, "monitor", lang)
@@ -331,7 +335,7 @@ class Monitor:
 <main>
 {charts}
 <section class="card" id="lg-diagnosis"><h2>{html.escape(S["viz_diag"])}</h2>
-<pre>{html.escape(report.text(lang))}</pre></section>
+{report.html(lang)}</section>
 </main>
 </body></html>
 """

@@ -30,7 +30,7 @@ def _json_script(obj) -> str:
     return json.dumps(obj, ensure_ascii=False).replace("</", "<\\/")
 
 
-def html_page(target, lang: str | None = None, diagnosis: str | None = None) -> str:
+def html_page(target, lang: str | None = None, diagnosis=None) -> str:
     """The page for a ``Graph``, an ``Explanation`` or tensor(s), as one HTML string.
 
     A graph whose nodes were made by ``nn.Module`` calls opens with every module closed (one
@@ -47,7 +47,7 @@ def html_page(target, lang: str | None = None, diagnosis: str | None = None) -> 
             try:
                 from ..autograd.gradflow import diagnose_explanation
 
-                diagnosis = diagnose_explanation(target, lang=lang or target.lang).text()
+                diagnosis = diagnose_explanation(target, lang=lang or target.lang)
             except Exception:  # noqa: BLE001 - a diagnosis must never hide the page
                 diagnosis = None
     else:
@@ -60,7 +60,7 @@ def html_page(target, lang: str | None = None, diagnosis: str | None = None) -> 
     inline = ""
     for key in keys:
         vg, frames = view_graph(g, closed_in(g, key))
-        svg = render_svg(vg, interactive=True, frames=frames)
+        svg = render_svg(vg, interactive=True, prefix=None, frames=frames)
         if len(keys) == 1:
             inline = svg  # no modules: one drawing, in the page itself
         else:
@@ -76,8 +76,12 @@ def html_page(target, lang: str | None = None, diagnosis: str | None = None) -> 
             "hint": S["viz_group_hint"]}
     full = f"<details><summary>{escape(S['viz_full'])}</summary><pre id='lg-full'>" \
            f"{escape(narration)}</pre></details>" if narration else ""
+    if diagnosis is not None and not isinstance(diagnosis, str):
+        diagnosis = diagnosis.html(lang)  # a GradientReport
+    elif diagnosis:
+        diagnosis = f"<pre>{escape(diagnosis)}</pre>"
     diag = f"<details id='lg-diag' open><summary>{escape(S['viz_diag'])}</summary>" \
-           f"<pre>{escape(diagnosis)}</pre></details>" if diagnosis else ""
+           f"{diagnosis}</details>" if diagnosis else ""
     group_buttons = "" if not g.groups else (
         f'<button id="lg-open" type="button">{escape(S["viz_expand_all"])}</button>'
         f'<button id="lg-close" type="button">{escape(S["viz_collapse_all"])}</button>')

@@ -275,10 +275,10 @@ JS = """
     else if (ev.key === '-') { zoomButton(1 / 1.4); } else if (ev.key === '0') { fit(); }
   });
   show(META.start, false);
-  var m = /[?&]steps=(\\d+)/.exec(window.location.search);
-  if (m) { var n = parseInt(m[1], 10); for (var i = 0; i < n; i++) { step(); } }
   var v = /[?&]view=([\\w-]+)/.exec(window.location.search);
   if (v) { show(v[1], true); }
+  var m = /[?&]steps=(\\d+)/.exec(window.location.search);
+  if (m) { var n = parseInt(m[1], 10); for (var i = 0; i < n; i++) { step(); } }
   window.addEventListener('resize', function(){ if (cur === 0) { fit(); } else { render(); } });
   body.setAttribute('data-ready', '1');
 })();

@@ -204,14 +204,15 @@ def _unit(dx: float, dy: float) -> tuple[float, float]:
     return (dx / n, dy / n) if n else (0.0, 0.0)
 
 
-def render_svg(g: Graph, interactive: bool = False, prefix: str = "",
+def render_svg(g: Graph, interactive: bool = False, prefix: str | None = "",
                frames: list | None = None) -> str:
     """The graph as a standalone SVG document (every node a ``<g class="node">``).
 
     With ``interactive`` the nodes carry the data attributes the HTML stepper uses, and the
     drawing sits in one ``<g id="lg-cam">`` that the page moves and scales (a transform on a
     group costs the browser no new layout; a new viewBox re-lays out every text). ``prefix``
-    goes before element ids (one page holds several drawings); ``frames`` are
+    goes before element ids (None: none, and no narration in the tooltips, for a page whose
+    panel shows it); ``frames`` are
     ``(group id, label, member node ids)``: a labelled frame is drawn around the members of
     each open module group whose members no other box overlaps.
     """
@@ -230,9 +231,9 @@ def render_svg(g: Graph, interactive: bool = False, prefix: str = "",
            ".edge{fill:none;stroke:#888888;stroke-width:1.3}"
            ".elabel{fill:#666666;font-size:10px}</style>"]
     if interactive:
-        out.append(f'<g id="{prefix}lg-cam" class="lg-cam">')
+        out.append(f'<g id="{prefix or ""}lg-cam" class="lg-cam">')
     for gid, label, members in frames or ():
-        out.extend(_frame(gid, label, members, boxes, prefix))
+        out.extend(_frame(gid, label, members, boxes, prefix or ""))
     steps = {n.id: n.step for n in g.nodes}
     for k, e in enumerate(g.edges):
         pts = lines.get(k)
@@ -254,9 +255,11 @@ def render_svg(g: Graph, interactive: bool = False, prefix: str = "",
             if interactive else ""
         if n.group is not None:
             attrs += f' data-group="{escape(n.group)}"'
-        out.append(f'<g class="node kind-{n.kind}" id="{escape(prefix + n.id)}" '
+        out.append(f'<g class="node kind-{n.kind}" id="{escape((prefix or "") + n.id)}" '
                    f'data-kind="{n.kind}"{attrs}>')
-        tip = "\n".join(t for t in (n.title, n.subtitle, n.site, n.detail) if t)
+        # the page shows the narration in its panel: its drawings' tooltips leave it out
+        tip = "\n".join(t for t in (n.title, n.subtitle, n.site,
+                                    None if prefix is None else n.detail) if t)
         out.append(f"<title>{escape(tip)}</title>")
         rx = 14 if n.kind == "leaf" else 5
         out.append(f'<rect x="{b.x - b.w / 2:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" '

@@ -13,7 +13,7 @@ from dataclasses import replace
 from ..locale import strings
 from .graph import GEdge, GNode, Graph
 
-MAX_VIEWS = 80  # past this many groups only ``top`` and ``all`` are drawn
+MAX_VIEWS = 40  # past this many groups only ``top`` and ``all`` are drawn (page size)
 
 
 def chain(g: Graph, gid: str | None) -> list[str]:

@@ -43,7 +43,7 @@ from .forms import (
     _tup,
     loop_targets,
 )
-from .modules import ModuleGroup, group_modules, module_blocks, suggest_names
+from .modules import ModuleGroup, blocked_all, group_modules, module_blocks, suggest_names
 
 
 # -- the narration -----------------------------------------------------------------------------
@@ -68,9 +68,7 @@ class Explanation:
         self.seed_given = seed_given
         self.applied = False
         self._output_snaps = [Snap(t._data) for t in outputs]
-        self._groups = group_modules(steps)
-        # parameters' qualified names, modules' outputs, the user's names of inputs
-        suggest_names(steps, names, self._groups[0])
+        self._groups = _prepare_names(steps, names)
         for s in steps:  # labels are fixed now, in the engine's order
             if s.is_leaf:
                 names.of_leaf(s.leaf)
@@ -129,9 +127,14 @@ class Explanation:
                 self.names.node.get((t.grad_fn, t._out_nr))
             if n is not None:
                 return n
+        names = getattr(step.site, "names", ()) if step.site is not None else ()
+        if i < len(names) and names[i] is not None:
+            return names[i]  # what the user's code called it where it was used
         v = step.saved.get(step.keys[i]) if i < len(step.keys) else None
         if v is not None and v.size == 1 and v.array is not None:
             return fmt_num(v.array.reshape(-1)[0])
+        if v is not None and v.size <= 4 and v.array is not None:
+            return fmt_array(v.array)
         return "c"
 
     def forward_text(self, step: Step) -> str:
@@ -361,6 +364,8 @@ class Explanation:
                     inp=lab)))
                 continue
             b.extend(self._chain(s, i, k, lab, label, root, S, ptxt, lang))
+        if blocked_all(s):
+            b.append(("line", S["relu_blocked_all"].format(out=label, inp=self.input_label(s, 0))))
         return b
 
     def _note_args(self, s: Step) -> dict:
@@ -558,6 +563,16 @@ class Explanation:
         return path
 
 
+def _prepare_names(steps: list, names: _Names) -> tuple:
+    """The module groups of ``steps``, and the names they suggest (parameters' qualified
+    names, modules' outputs, the user's names of inputs); done once per ``_Names``."""
+    groups = getattr(names, "_groups", None)
+    if groups is None:
+        groups = names._groups = group_modules(steps)
+        suggest_names(steps, names, groups[0])
+    return groups
+
+
 def _hang(template: str, block: str) -> str:
     """Put a multi-line ``block`` where ``\\0`` is in ``template``, aligning its later lines."""
     head, _, tail = template.partition("\0")
@@ -647,10 +662,11 @@ def explain(output: Tensor | Sequence[Tensor], gradient=None, *, lang: str = "en
 
 def _explain(tensors, gradient, names: _Names, lang: str, max_elements: int) -> Explanation:
     roots, seeds = _roots(tensors, gradient)
+    steps = list(_walk(roots, seeds, MAX_ELEMENTS))
+    _prepare_names(steps, names)  # before the scalar form names any leaf
     form = None
     if len(tensors) == 1 and tensors[0]._data.size == 1 and gradient is None:
         fn, nr = roots[0]
         form = _scalar_form(fn, nr, names)
-    steps = list(_walk(roots, seeds, MAX_ELEMENTS))
     return Explanation(tensors, seeds, steps, names, lang, max_elements, form,
                        seed_given=gradient is not None)
