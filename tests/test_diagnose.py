@@ -188,7 +188,7 @@ def test_the_trial_step_leaves_no_trace():
     x, y = _batch()
     a, opt_a = make()
     b, opt_b = make()
-    for step in range(3):
+    for _ in range(3):
         for model, opt, probe in ((a, opt_a, True), (b, opt_b, False)):
             opt.zero_grad()
             loss = CE(model(x), y)

@@ -12,8 +12,7 @@ import torch
 
 import leafgrad
 from leafgrad import nn
-from leafgrad.autograd import explain, explaining
-from leafgrad.autograd import flowstats
+from leafgrad.autograd import explain, explaining, flowstats
 from leafgrad.autograd.sites import recording_sites, state
 from leafgrad.autograd.stepper import fmt_num
 from leafgrad.viz.graph import from_explanation
@@ -79,7 +78,7 @@ def test_groups_labels_and_grads_match_torch():
     tl = torch.nn.functional.cross_entropy(t(torch.from_numpy(x.numpy())),
                                            torch.from_numpy(y.numpy()))
     tl.backward()
-    for (name, p), q in zip(model.named_parameters(), t.parameters()):
+    for p, q in zip(model.parameters(), t.parameters()):
         np.testing.assert_allclose(ex.grad_of(p).numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
     assert abs(loss.item() - tl.item()) < 1e-6
@@ -137,7 +136,7 @@ def test_nested_models_repeated_calls_and_loop_names():
     inputs = leafgrad.randn(2, 3)
     with recording_sites():
         out = net(inputs).sum()
-    for p in net.parameters():  # leaves `p` bound to the last parameter
+    for p in net.parameters():  # noqa: B007 - leaves `p` bound to the last parameter
         pass
     ex = explain(out)
     labels = [g.label for g in ex.modules]

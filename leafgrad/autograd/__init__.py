@@ -10,7 +10,6 @@ from .anomaly import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
-from .gradflow import GradientReport, diagnose
 from .engine import backward, grad
 from .explanation import Explanation, Step, backward_steps, explain, explaining
 from .function import Function, FunctionCtx, once_differentiable
@@ -23,6 +22,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradflow import GradientReport, diagnose
 from .node import AccumulateGrad, Node, Op
 from .sites import record_sites, recording_sites
 from .why import Diagnosis, why_none

@@ -1,4 +1,4 @@
-"""``diagnose`` (gradient flow): is gradient flowing well through a model? Per-layer gradient norms and update
+"""``diagnose``: is gradient flowing well through a model? Per-layer gradient norms and update
 ratios, and flags, each with one sentence of what to try (English and Chinese).
 
 The numbers come from the stepper (the engine's own backward, run without touching ``.grad``)

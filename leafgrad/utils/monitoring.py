@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..autograd import gradflow as _diag
 from ..autograd import engine as _engine
 from ..autograd import flowstats
+from ..autograd import gradflow as _diag
 from ..locale import strings
 
 __all__ = ["Monitor", "monitor"]
