@@ -218,6 +218,28 @@ _FORWARD: dict[str, Callable] = {
     "ExpandBackward0": lambda fn, s: f"{s['x']}.expand({_tup(fn.shape)})",
     "CloneBackward0": lambda fn, s: f"{s['x']}.clone()",
 }
+def _index_text(fn, s: dict, item: str) -> str:
+    """``x[:, 2]``: an index on dim ``fn.dim`` written as Python indexing."""
+    dim = fn.dim
+    nd = len(fn.in_shape) if getattr(fn, "in_shape", None) is not None else None
+    if dim < 0 and nd is not None:
+        dim += nd
+    if dim < 0:
+        return f"{s['x']}.select({fn.dim}, {item})"
+    return f"{s['x']}[{':, ' * dim}{item}]"
+
+
+def _slice_text(sl) -> str:
+    if not isinstance(sl, slice):
+        return str(sl)
+    a = "" if sl.start is None else str(sl.start)
+    b = "" if sl.stop is None else str(sl.stop)
+    return f"{a}:{b}" + ("" if sl.step in (None, 1) else f":{sl.step}")
+
+
+_FORWARD["SelectBackward0"] = lambda fn, s: _index_text(fn, s, str(fn.index))
+_FORWARD["SliceBackward0"] = lambda fn, s: _index_text(fn, s, _slice_text(fn.sl))
+
 for _n in ("Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Sqrt", "Abs", "Sign"):
     _FORWARD[f"{_n}Backward0"] = (lambda m: lambda fn, s: f"{s['x']}.{m}()")(_n.lower())
 
