@@ -213,3 +213,15 @@ def test_every_op_node_shows_its_value_and_a_blocking_relu_is_pointed_out():
     assert relu.note == "blocked every gradient (all inputs ≤ 0)"
     assert "this ReLU blocked every gradient" in ex.text(detail="ops", width=0)
     assert lin.weight.grad is not None and not lin.weight.grad.numpy().any()
+
+
+def test_select_and_slice_show_their_index():
+    x = leafgrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    z = x[1].sum() + x[:, 0].sum() + x[:, 1:].sum() + x[-1, ::2].sum()
+    ex = explain(z)
+    texts = [ex.forward_text(s).split(" = ", 1)[1] for s in ex.steps
+             if s.name in ("SelectBackward0", "SliceBackward0")]
+    # x[-1, ::2] is x[1] (the index as taken), then a slice of that
+    assert sorted(t for t in texts if t.startswith("x")) == ["x[1]", "x[1]", "x[:, 0]",
+                                                             "x[:, 1:]"]
+    assert [t for t in texts if not t.startswith("x")][0].endswith("[::2]")

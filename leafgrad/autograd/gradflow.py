@@ -29,7 +29,7 @@ VANISH = 1e-3  # relative gradient (‖g‖/‖w‖) nearest the input over near
 EXPLODE = 1e3  # ... above this
 EXPLODE_REL = 1e2  # or any layer's gradient this many times its weights' norm
 DEAD = 0.2  # a ReLU layer with more than this fraction of dead units
-DEAD_SAMPLES = 4  # ... counted only when each unit saw at least this many values
+DEAD_SAMPLES = 16  # ... counted only when each unit saw at least this many values
 SATURATED = 0.5  # a sigmoid/tanh layer with more than this fraction of outputs in the tails
 LR_HIGH = 1e-1  # median update/weight ratio above this: learning rate too high
 LR_LOW = 1e-5  # ... below this: too low
@@ -121,10 +121,7 @@ class GradientReport:
         if not self.flags:
             lines.append(S["diag_healthy"])
         lang = lang or self.lang
-        for f in self.flags:
-            lines.append(S["diag_warn" if f.level == "warning" else "diag_info"]
-                         + f.message(lang))
-            lines.append("  " + S["diag_try"].format(fix=f.fix(lang)))
+        lines += flag_lines(self.flags, lang)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -162,16 +159,45 @@ class GradientReport:
             out.append(f'<p class="lg-healthy">{escape(S["diag_healthy"])}</p>')
         else:
             out.append('<ul class="lg-flags">')
-            for f in self.flags:
+            for k, f in enumerate(self.flags):
+                last = k + 1 == len(self.flags) or self.flags[k + 1].code != f.code
+                fix = f"<br><i>{escape(S['diag_try'].format(fix=f.fix(lang)))}</i>" \
+                    if last else ""
                 out.append(f'<li data-code="{f.code}"><b>{escape(S["diag_warn"])}</b>'
-                           f"{escape(f.message(lang))}<br><i>"
-                           f"{escape(S['diag_try'].format(fix=f.fix(lang)))}</i></li>")
+                           f"{escape(f.message(lang))}{fix}</li>")
             out.append("</ul>")
         out.append("</div>")
         return "".join(out)
 
     def _repr_html_(self) -> str:
         return self.html()
+
+
+def flag_lines(flags: list[Flag], lang: str, indent: str = "") -> list[str]:
+    """Each flag's sentence; what to try once after a run of flags with the same code."""
+    S = strings(lang)
+    out = []
+    for k, f in enumerate(flags):
+        out.append(indent + S["diag_warn" if f.level == "warning" else "diag_info"]
+                   + f.message(lang))
+        if k + 1 == len(flags) or flags[k + 1].code != f.code:
+            out.append(indent + "  " + S["diag_try"].format(fix=f.fix(lang)))
+    return out
+
+
+def flag_summary(flags: list[Flag]) -> str:
+    """``vanishing (0: Linear(6→6)), dead_relu ×3, lr_low``: the flags in a few words."""
+    out: list[str] = []
+    k = 0
+    while k < len(flags):
+        j = k
+        while j < len(flags) and flags[j].code == flags[k].code:
+            j += 1
+        f = flags[k]
+        out.append(f"{f.code} ×{j - k}" if j - k > 1 else
+                   f.code + (f" ({f.where})" if f.where else ""))
+        k = j
+    return ", ".join(out)
 
 
 def _num(v) -> str:

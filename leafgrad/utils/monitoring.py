@@ -276,8 +276,7 @@ class Monitor:
         k = len(report.flags)
         flags = S["mon_no_flags"] if not k else S["mon_flags"].format(
             k=k, flags=S["diag_flag_one" if k == 1 else "diag_flag_many"],
-            names=", ".join(f.code + (f" ({f.where})" if f.where else "")
-                            for f in report.flags))
+            names=_diag.flag_summary(report.flags))
         if ls:
             best = min(ls, key=lambda x: x[1] if math.isfinite(x[1]) else math.inf)
             head = S["mon_summary"].format(steps=len(self.records), first=_n(ls[0][1]),
@@ -292,10 +291,7 @@ class Monitor:
             lines.append(f"  {_cut(label, 34):<34} grad {_n(g[0]) if g else '—':>9} → "
                          f"{_n(g[-1]) if g else '—':<9}  update/weight "
                          f"{_n(u[-1]) if u else '—'}")
-        for f in report.flags:
-            lines.append("  " + S["diag_warn" if f.level == "warning" else "diag_info"]
-                         + f.message(lang))
-            lines.append("    " + S["diag_try"].format(fix=f.fix(lang)))
+        lines += _diag.flag_lines(report.flags, lang, "  ")
         return "\n".join(lines)
 
     def html(self, lang: str | None = None) -> str:

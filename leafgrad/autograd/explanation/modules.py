@@ -258,7 +258,7 @@ def brief(a, lang: str = "en", max_elements: int = 4) -> str:
     """A gradient or value in a few words: its numbers when tiny, else shape and norm.
 
     >>> brief(np.array([3.0, 4.0])), brief(np.ones((2, 3)))
-    ('[3, 4]', '[2, 3], norm 2.449')
+    ('[3, 4]', 'shape [2, 3], norm 2.449')
     """
     a = np.asarray(a)
     if a.size <= max_elements:
