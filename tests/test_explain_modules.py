@@ -225,3 +225,16 @@ def test_select_and_slice_show_their_index():
     assert sorted(t for t in texts if t.startswith("x")) == ["x[1]", "x[1]", "x[:, 0]",
                                                              "x[:, 1:]"]
     assert [t for t in texts if not t.startswith("x")][0].endswith("[::2]")
+
+
+def test_without_sites_parameters_still_have_names_and_the_text_says_how_to_group():
+    model = _mlp()
+    x, y = _data()
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    ex = explain(loss)
+    assert ex.modules == []
+    leaves = [ex.names.of_leaf(s.leaf) for s in ex.steps if s.is_leaf]
+    assert sorted(leaves) == ["model.0.bias", "model.0.weight", "model.2.bias",
+                              "model.2.weight"]
+    assert "built inside explaining(), it is also narrated module by module" in \
+        ex.text(width=0)

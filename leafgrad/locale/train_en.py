@@ -22,6 +22,8 @@ STRINGS: dict[str, str] = {
     "mod_param_none": "{name} {shape} (norm {norm}): no gradient reaches it in this pass",
     "mod_sends": "→ sends ∂{L}/∂{inp} = {val} to {target}",
     "mod_result": "{name}.grad: {val}",
+    "mod_hint": "(The graph was made by nn.Module layers: built inside explaining(), it is also "
+                "narrated module by module.)",
     "mod_expand": "On the HTML page (save_html) each module is a box: click it to open it down "
                   "to its nodes.",
     "relu_blocked_all": "this ReLU blocked every gradient: all of {inp} was ≤ 0, so nothing "

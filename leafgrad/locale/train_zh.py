@@ -21,6 +21,7 @@ STRINGS: dict[str, str] = {
     "mod_param_none": "{name} {shape}（范数 {norm}）：这次反向传播没有梯度到达它",
     "mod_sends": "→ 把 ∂{L}/∂{inp} = {val} 传给 {target}",
     "mod_result": "{name}.grad：{val}",
+    "mod_hint": "（这个计算图由 nn.Module 层构建：在 explaining() 中构建时，还会按模块讲解。）",
     "mod_expand": "在 HTML 页面（save_html）中每个模块是一个方框：点击它即可展开到各个节点。",
     "relu_blocked_all": "这个 ReLU 挡住了全部梯度：{inp} 的所有元素都 ≤ 0，所以没有梯度经过 "
                         "{out} 往回传（若整层如此，就是“死亡 ReLU”；参见 "

@@ -42,13 +42,16 @@ class _Names:
         self._keep: list = []  # keeps scanned tensors alive so their ids stay unique
         self._loose: dict = {}  # loop-target names: used only when nothing better is found
         self.modules: dict = {}  # id(module) -> the caller's name for it
+        self._module_objs: dict = {}  # id(module) -> the module
         for scope in scopes:
             for k, v in scope.items():
                 if k.startswith("_"):
                     continue
                 if not isinstance(v, Tensor):
-                    if hasattr(v, "named_parameters") and hasattr(v, "_modules"):
+                    if hasattr(v, "named_parameters") and hasattr(v, "_modules") and \
+                            k not in loops:
                         self._put(self.modules, id(v), k)
+                        self._module_objs[id(v)] = v
                     continue
                 self._keep.append(v)
                 key = id(v) if v.grad_fn is None else (v.grad_fn, v._out_nr)

@@ -218,6 +218,13 @@ def suggest_names(steps: list[Step], names, groups: list[ModuleGroup] = ()) -> N
                 names.suggest(id(p), qn, p)
         except (AttributeError, TypeError):
             pass
+    # no module scope recorded: the caller's name of a model prefixes its parameters' names
+    for mid, m in getattr(names, "_module_objs", {}).items():
+        try:
+            for qn, p in m.named_parameters():
+                names.suggest(id(p), f"{names.modules[mid]}.{qn}", p)
+        except (AttributeError, TypeError):
+            pass
     # the names inputs had where they were used; a name used for several tensors gets _1, _2...
     seen: dict = {}  # name -> [key, ...] in forward order
     tensors: dict = {}

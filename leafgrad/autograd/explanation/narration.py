@@ -262,6 +262,8 @@ class Explanation:
             out.append(("eq", S["scalar_form"].format(out=root, expr=self.scalar_form)))
         if not any(s.site is not None for s in nonleaf) and nonleaf:
             out.append(("p", S["no_sites"]))
+            if any(type(s.leaf).__name__ == "Parameter" for s in leaves):
+                out.append(("p", S["mod_hint"]))
         for s in self.steps:
             out.extend(self._step_blocks(s, S, notes, root, lang))
         out.append(("step", S["result_head"]))
