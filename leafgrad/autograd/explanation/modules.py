@@ -315,7 +315,12 @@ def facts(group: ModuleGroup, lang: str) -> dict:
         gout_arr = incoming[0][1]._data if incoming[0][1] is not None else None
         if gout_arr is not None:
             v["gout"] = S["mod_val"].format(val=brief(gout_arr, lang))
-    grads = [g._data for _, _, g in outgoing if g is not None]
+    try:
+        own = {id(p) for p in group.module.parameters()}
+    except (AttributeError, TypeError):
+        own = set()
+    grads = [g._data for s, i, g in outgoing if g is not None and not (
+        s.edges[i][0].__class__ is AccumulateGrad and id(s.edges[i][0].variable) in own)]
     if grads:
         gin_arr = grads[0]
         v["gin"] = S["mod_val"].format(val=brief(gin_arr, lang))
@@ -380,11 +385,15 @@ def group_blocks(ex, group: ModuleGroup, S: dict, lang: str, number: int,
                                                  val=brief(g._data, lang, ex.max_elements))))
     for pname, p, ls in group.params:
         b.extend(param_lines(ex, pname, p, ls, S, lang))
+    try:  # its own parameters: their lines above say what reaches them
+        own = {id(p) for p in group.module.parameters()}
+    except (AttributeError, TypeError):
+        own = set()
     for s, i, g in outgoing:
         nxt, _ = s.edges[i]
-        lab = ex.input_label(s, i)
-        if g is None:
+        if g is None or (nxt.__class__ is AccumulateGrad and id(nxt.variable) in own):
             continue
+        lab = ex.input_label(s, i)
         target = _target(ex, nxt, S)
         b.append(("line", S["mod_sends"].format(L=root, inp=lab, target=target,
                                                 val=brief(g._data, lang, ex.max_elements))))
