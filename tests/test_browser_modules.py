@@ -1,6 +1,6 @@
 """Module-grouped pages and monitor reports in a real headless browser (tests/cdp.py), on wide
 models built from nn.Modules: a 12-layer MLP (nn.Sequential), a 2-layer LSTM unrolled over 5
-steps, and a small CNN when nn.Conv2d exists. Set LEAFGRAD_REQUIRE_BROWSER=1 (CI does) to fail
+steps (cells of nn.Linear; nn.LSTM too once it exists), and a small CNN. Set LEAFGRAD_REQUIRE_BROWSER=1 (CI does) to fail
 instead of skipping when there is no browser or no CJK font."""
 
 from __future__ import annotations
@@ -76,7 +76,24 @@ def cnn():
     return net, leafgrad.randn(2, 1, 10, 10), leafgrad.tensor([0, 2])
 
 
-BUILD = {"mlp": mlp12, "lstm": lstm, "cnn": cnn}
+class TorchLSTM(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(3, 3, num_layers=2)
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, xs):
+        out, _ = self.rnn(xs)
+        return self.head(out[-1])
+
+
+def nn_lstm():
+    if not hasattr(nn, "LSTM"):
+        pytest.skip("nn.LSTM is not in leafgrad yet (branch seq)")
+    return TorchLSTM(), leafgrad.randn(5, 2, 3), leafgrad.tensor([0, 1])
+
+
+BUILD = {"mlp": mlp12, "lstm": lstm, "cnn": cnn, "nn_lstm": nn_lstm}
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +139,7 @@ INSIDE = """(function(){  // every drawn box of the current view inside the pane
   return out; })()"""
 
 
-@pytest.mark.parametrize("name", ["mlp", "lstm", "cnn"])
+@pytest.mark.parametrize("name", ["mlp", "lstm", "cnn", "nn_lstm"])
 def test_module_page_fits_and_every_group_opens(chromium, out_dir, name):
     url, ex = page_of(name, out_dir)
     page = chromium.open(url, W, H)
