@@ -1,7 +1,8 @@
 """Module-grouped pages and monitor reports in a real headless browser (tests/cdp.py), on wide
 models built from nn.Modules: a 12-layer MLP (nn.Sequential), a 2-layer LSTM unrolled over 5
-steps (cells of nn.Linear; nn.LSTM too once it exists), and a small CNN. Set LEAFGRAD_REQUIRE_BROWSER=1 (CI does) to fail
-instead of skipping when there is no browser or no CJK font."""
+steps (cells of nn.Linear; nn.LSTM too once it exists), and a small CNN. Set
+LEAFGRAD_REQUIRE_BROWSER=1 (CI does) to fail instead of skipping when there is no browser or no
+CJK font."""
 
 from __future__ import annotations
 

@@ -186,7 +186,12 @@ def flag_lines(flags: list[Flag], lang: str, indent: str = "") -> list[str]:
 
 
 def flag_summary(flags: list[Flag]) -> str:
-    """``vanishing (0: Linear(6→6)), dead_relu ×3, lr_low``: the flags in a few words."""
+    """``vanishing (0: Linear(6→6)), dead_relu ×3, lr_low``: the flags in a few words.
+
+    >>> flag_summary([Flag("dead_relu", "1: ReLU", "flag_dead_relu")] * 2 +
+    ...              [Flag("lr_low", "", "flag_lr_low")])
+    'dead_relu ×2, lr_low'
+    """
     out: list[str] = []
     k = 0
     while k < len(flags):
@@ -253,6 +258,12 @@ def trial_update(optimizer, grads: dict | None = None) -> dict:
     values and version counters, their ``.grad`` and the optimizer's state and groups are all
     put back, so a later ``backward()`` and ``step()`` run exactly as without it. Optimizers
     whose step needs a closure (LBFGS) give ``{}``.
+
+    >>> import leafgrad
+    >>> w = leafgrad.ones(4, requires_grad=True)
+    >>> opt = leafgrad.optim.SGD([w], lr=0.5)
+    >>> trial_update(opt, {id(w): leafgrad.ones(4).numpy()})[id(w)], w.tolist(), w.grad
+    (1.0, [1.0, 1.0, 1.0, 1.0], None)
     """
     step = getattr(type(optimizer).step, "__wrapped__", None)
     if step is None or getattr(optimizer, "_needs_closure", False):

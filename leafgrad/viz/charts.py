@@ -18,7 +18,11 @@ FONT = "DejaVu Sans, Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, Pin
 
 
 def colour(i: int) -> str:
-    """The ``i``-th series colour (the palette, then evenly spread hues)."""
+    """The ``i``-th series colour (the palette, then evenly spread hues).
+
+    >>> colour(0), colour(20)
+    ('#1f77b4', 'hsl(220, 55%, 42%)')
+    """
     if i < len(PALETTE):
         return PALETTE[i]
     return f"hsl({(i * 137) % 360}, 55%, 42%)"
@@ -47,7 +51,12 @@ def line_chart(xs: list, series: list[tuple[str, list]], title: str, *, log: boo
                band: tuple[float, float] | None = None, width: int = 760, height: int = 280,
                xlabel: str = "", chart_id: str = "") -> str:
     """``series`` as ``(label, ys)`` lines over ``xs`` (None: no point); ``log`` for a log10
-    y axis (non-positive values are left out); ``band`` shades a healthy y range."""
+    y axis (non-positive values are left out); ``band`` shades a healthy y range.
+
+    >>> svg = line_chart([1, 2, 3], [("loss", [2.0, 1.0, 0.5])], "Loss")
+    >>> svg.startswith("<svg") and svg.count("<circle") == 3
+    True
+    """
     left, right, top, bottom = 64, 16, 30, 34
     legend_rows = math.ceil(len(series) / 4) if len(series) > 1 else 0
     height += 16 * legend_rows
@@ -131,7 +140,11 @@ def line_chart(xs: list, series: list[tuple[str, list]], title: str, *, log: boo
 
 def bar_chart(labels: list[str], values: list, title: str, *, log: bool = True,
               width: int = 760, chart_id: str = "") -> str:
-    """Horizontal bars, one per label (log10 scale by default; None or 0: no bar)."""
+    """Horizontal bars, one per label (log10 scale by default; None or 0: no bar).
+
+    >>> bar_chart(["a", "b"], [0.1, None], "norms").count('fill="#')
+    1
+    """
     row, left, top = 20, 230, 30
     height = top + row * len(labels) + 12
     ok = [v for v in values if v is not None and math.isfinite(v) and (v > 0 or not log)]

@@ -27,7 +27,12 @@ def chain(g: Graph, gid: str | None) -> list[str]:
 
 
 def view_keys(g: Graph) -> list[str]:
-    """The views a page carries: ``top``, one per group (``g3``) and ``all``."""
+    """The views a page carries: ``top``, one per group (``g3``) and ``all``.
+
+    >>> from leafgrad.viz.graph import GGroup
+    >>> view_keys(Graph(groups=[GGroup("g0", "Linear", None)])), view_keys(Graph())
+    (['top', 'g0', 'all'], ['all'])
+    """
     if not g.groups:
         return ["all"]
     keys = ["top"]

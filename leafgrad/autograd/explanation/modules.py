@@ -112,7 +112,16 @@ def short_label(m) -> str:
 
 
 def group_modules(steps: list[Step]) -> tuple[list[ModuleGroup], dict]:
-    """The module groups of a pass (forward order) and each step's innermost group."""
+    """The module groups of a pass (forward order) and each step's innermost group.
+
+    >>> import leafgrad
+    >>> from leafgrad.autograd.stepper import backward_steps
+    >>> m = leafgrad.nn.Sequential(leafgrad.nn.Linear(2, 2), leafgrad.nn.Tanh())
+    >>> with leafgrad.autograd.recording_sites():
+    ...     y = m(leafgrad.ones(1, 2)).sum()
+    >>> [g.label for g in group_modules(list(backward_steps(y)))[0]]
+    ['Sequential/0: Linear(2→2)', 'Sequential/1: Tanh']
+    """
     entries: dict = {}  # call number -> (module, parent call, root module)
     for s in steps:
         if s.is_leaf or s.site is None or not getattr(s.site, "scope", ()):
@@ -275,7 +284,12 @@ def brief(a, lang: str = "en", max_elements: int = 4) -> str:
 
 
 def note_for(module, lang: str) -> str:
-    """The sentence saying what ``module``'s backward computes (by class, then base classes)."""
+    """The sentence saying what ``module``'s backward computes (by class, then base classes).
+
+    >>> from leafgrad import nn
+    >>> note_for(nn.Conv2d(1, 1, 3), "en").startswith("each output is the kernel's dot product")
+    True
+    """
     notes = module_notes(lang)
     for cls in type(module).__mro__:
         n = notes.get(cls.__name__)
@@ -453,7 +467,14 @@ def _target(ex, nxt, S: dict) -> str:
 
 
 def blocked_all(s: Step) -> bool:
-    """True for a ReLU step that let no gradient through although gradient arrived."""
+    """True for a ReLU step that let no gradient through although gradient arrived.
+
+    >>> import leafgrad
+    >>> from leafgrad.autograd.stepper import backward_steps
+    >>> x = leafgrad.tensor([-1.0, -2.0], requires_grad=True)
+    >>> [blocked_all(s) for s in backward_steps(x.relu().sum())]
+    [False, True, False]
+    """
     if s.name != "ReluBackward0" or s.grad_output is None or not s.grad_inputs:
         return False
     gi = s.grad_inputs[0]
