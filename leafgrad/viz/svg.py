@@ -235,6 +235,7 @@ def render_svg(g: Graph, interactive: bool = False, prefix: str | None = "",
     for gid, label, members in frames or ():
         out.extend(_frame(gid, label, members, boxes, prefix or ""))
     steps = {n.id: n.step for n in g.nodes}
+    titles = {n.id: n.title for n in g.nodes if n.kind == "leaf"}
     for k, e in enumerate(g.edges):
         pts = lines.get(k)
         if not pts:
@@ -243,7 +244,8 @@ def render_svg(g: Graph, interactive: bool = False, prefix: str | None = "",
             if interactive else ""
         out.append(f'<g class="edge-g"{attrs}><path class="edge" d="{_path(pts)}" '
                    'marker-end="url(#lg-arrow)"/>')
-        if e.label:  # beside the edge where it leaves its source
+        if e.label and titles.get(e.dst) != e.label:  # beside the edge where it leaves its
+            # source; an edge into a leaf would only repeat the name written in the leaf's box
             x0, y0 = pts[0]
             label = e.label if len(e.label) <= 24 else e.label[:23] + "…"
             out.append(f'<text class="elabel" x="{x0 + 4:.1f}" y="{y0 + 11:.1f}">'
