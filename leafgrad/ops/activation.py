@@ -17,7 +17,7 @@ from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import dual, lastbits
 from ._apply import record, record_unary
-from .elementwise import _erf_np
+from .elementwise import _erf_f
 
 __all__ = [
     "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -50,7 +50,7 @@ def _sigmoid(x):
 
 
 def _erf(x):
-    return x.erf() if isinstance(x, Tensor) else _erf_np(x)
+    return x.erf() if isinstance(x, Tensor) else _erf_f(x)
 
 
 # -- PyTorch's fused CPU kernels, on raw arrays ---------------------------------------------------
@@ -90,13 +90,15 @@ def _logsigmoid_raw(x):
     return xp.minimum(x, 0) - lastbits.log1p(lastbits.exp(-xp.abs(x)))
 
 
-@_kernel
 def _logsigmoid_backward_raw(x, g):
     """g·(m − s·z/(1 + z)), z = exp(−|x|), (m, s) = (1, 1) for x < 0 else (0, −1)."""
     xp = array_module(x)
-    z = lastbits.exp(-xp.abs(x))
+    w = lastbits.opmath(x)
+    # NOTE: z is the forward's buffer in PyTorch, kept in the input's dtype (rounded for half)
+    z = lastbits.opmath(lastbits.exp(-xp.abs(w)).astype(x.dtype, copy=False))
     q = z / (1 + z)
-    return g * xp.where(x < 0, 1 - q, q)  # NOTE: 0 - (-1)·q is q exactly
+    with np.errstate(all="ignore"):  # NOTE: 0 - (-1)·q is q exactly
+        return (lastbits.opmath(g) * xp.where(w < 0, 1 - q, q)).astype(x.dtype, copy=False)
 
 
 @_kernel
@@ -134,7 +136,7 @@ def _gelu_raw(x, approximate: str):
     if approximate == "tanh":
         inner = t(_GELU_BETA) * lastbits.fma(t(_GELU_KAPPA), x * x * x, x)
         return t(0.5) * x * (1 + lastbits.tanh(inner))
-    return x * t(0.5) * (1 + _erf_np(x * t(_SQRT1_2)))
+    return x * t(0.5) * (1 + _erf_f(x * t(_SQRT1_2)))
 
 
 @_kernel
@@ -150,7 +152,7 @@ def _gelu_backward_raw(x, g, approximate: str):
         # NOTE: 3 * kappa is rounded in the working dtype first, as the kernel's two constants
         inner_derivative = t(_GELU_BETA) * lastbits.fma(t(3) * t(_GELU_KAPPA), x_sq, one)
         return g * (left_derivative + t(0.5) * x * tanh_derivative * inner_derivative)
-    cdf = t(0.5) * (1 + _erf_np(x * t(_SQRT1_2)))
+    cdf = t(0.5) * (1 + _erf_f(x * t(_SQRT1_2)))
     pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
     return g * lastbits.fma(x, pdf, cdf)
 

@@ -470,6 +470,8 @@ def lane_sum(a, axis: int):
     """
     xp = array_module(a)
     axis = axis % a.ndim
+    if xp is not np:  # NOTE: a GPU sums in its own order; PyTorch's CPU lanes do not apply
+        return a.sum(axis=axis, keepdims=True)
     if axis != a.ndim - 1:
         return xp.add.accumulate(a, axis=axis).take([-1], axis=axis)
     n = a.shape[-1]

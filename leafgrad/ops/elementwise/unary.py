@@ -15,8 +15,8 @@ from .special import (
     _SQRT_PI,
     _TWO_OVER_SQRT_PI,
     _digamma_np,
-    _erf_np,
-    _erfc_np,
+    _erf_f,
+    _erfc_f,
     _erfinv_np,
     _lgamma_np,
     _polygamma_np,
@@ -264,7 +264,7 @@ class Erf(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        return _erf_np(x)
+        return _erf_f(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -277,7 +277,7 @@ class Erfc(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        return _erfc_np(x)
+        return _erfc_f(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
