@@ -31,6 +31,7 @@ import os
 import numpy as np
 
 from .. import _libm
+from ..autograd.node import _IGNORE, _quiet_off, _quiet_on
 from ..backend import array_module
 
 __all__ = [
@@ -47,16 +48,28 @@ LN10 = 2.3025850929940456  # M_LN10 (math.log(10) is one ulp above it)
 _BLOCK = 1 << 16  # elements per float64 scratch block: 512 KiB, stays in cache
 
 
-def _float64_blocks(fn, x: np.ndarray) -> np.ndarray:
-    """``fn`` over float64 copies of ``x`` in cache-sized blocks, written back in x's dtype."""
+def _float64_blocks(fn, x: np.ndarray, more: tuple) -> np.ndarray:
+    """``fn`` over float64 copies of ``x`` (and of the arrays in ``more``, of x's shape) in
+    cache-sized blocks, written back in x's dtype: no full-size float64 temporaries, whose
+    allocation (page faults) costs more than the arithmetic on big arrays."""
     out = np.empty(x.shape, x.dtype)
     src, dst = x.reshape(-1), out.reshape(-1)
-    buf = np.empty(_BLOCK, np.float64)
+    bufs = [np.empty(_BLOCK, np.float64) for _ in range(1 + sum(np.ndim(m) > 0 for m in more))]
+    flat = [m.reshape(-1) if np.ndim(m) else m for m in more]
     for i in range(0, src.size, _BLOCK):
-        b = buf[:min(_BLOCK, src.size - i)]
-        np.copyto(b, src[i:i + b.size])
-        b = fn(b)
-        np.copyto(dst[i:i + b.size], b, casting="same_kind")
+        k = min(_BLOCK, src.size - i)
+        b = bufs[0][:k]
+        np.copyto(b, src[i:i + k])
+        args, j = [], 1
+        for m in flat:
+            if np.ndim(m):
+                np.copyto(bufs[j][:k], m[i:i + k])
+                args.append(bufs[j][:k])
+                j += 1
+            else:
+                args.append(m)
+        fn(b, *args, out=b)
+        np.copyto(dst[i:i + k], b, casting="same_kind")
     return out
 
 
@@ -75,12 +88,20 @@ def in_float64(fn, x, *more):
     if dt == _F64 or dt.kind != "f":
         return fn(x, *more)
     xp = array_module(x)
-    with np.errstate(all="ignore"):
-        if not more and xp is np and x.size > _BLOCK and x.flags.c_contiguous:
-            return _float64_blocks(lambda b: fn(b, out=b), x)
+    token = _quiet_on(_IGNORE)  # inf and nan are values here, as in PyTorch (a cheap errstate)
+    try:
+        if xp is np and x.size > _BLOCK and x.flags.c_contiguous and all(
+                np.ndim(m) == 0 or (np.shape(m) == x.shape and m.flags.c_contiguous)
+                for m in more):
+            return _float64_blocks(fn, x, more)
+        if not more:
+            y = xp.asarray(x, dtype=xp.float64)  # an array, also for a NumPy scalar
+            return fn(y, out=y).astype(dt)
         args = [x.astype(xp.float64)] + [m.astype(xp.float64) if hasattr(m, "astype") else m
                                          for m in more]
         return fn(*args).astype(dt)
+    finally:
+        _quiet_off(token)
 
 
 def fma(a, b, c):
@@ -96,16 +117,22 @@ def fma(a, b, c):
     >>> bool(fma(-y, y, np.float32(1))[0] == exact), bool(1 - y[0] * y[0] == exact)
     (True, False)
     """
-    if isinstance(a, _Tensor()) or isinstance(b, _Tensor()) or isinstance(c, _Tensor()):
-        return a * b + c  # a graph of the backward: the recorded ops (last bits may differ)
-    dt = np.result_type(a, b, c)
-    xp = array_module(a if hasattr(a, "dtype") else c)
+    # NOTE: the operands are arrays or NumPy scalars of one float dtype (the kernels' own)
+    arr = a if getattr(a, "ndim", 0) else (b if getattr(b, "ndim", 0) else c)
+    dt = arr.dtype
     if dt != _F64:
-        f = xp.float64
-        r = xp.asarray(a).astype(f) * xp.asarray(b).astype(f)
-        r += xp.asarray(c).astype(f)
+        if type(arr) is np.ndarray and arr.size > _BLOCK:
+            shape = np.broadcast_shapes(*(np.shape(v) for v in (a, b, c)))
+            flat = [_flat_operand(v, shape) for v in (a, b, c)]
+            if all(v is not None for v in flat):
+                return _fma_blocks(*flat, dt).reshape(shape)
+        f64 = np.float64 if type(arr) is np.ndarray else array_module(arr).float64
+        r = a.astype(f64)
+        r = r * b.astype(f64)  # exact: the product of two floats fits in a double
+        r += c
         return r.astype(dt)
-    a, b, c = (xp.asarray(v, dtype=f) for v, f in ((a, dt), (b, dt), (c, dt)))
+    xp = array_module(arr)
+    a, b, c = (xp.asarray(v, dtype=dt) for v in (a, b, c))
     p = a * b
     ah, al = _split(a)
     bh, bl = _split(b)
@@ -116,18 +143,36 @@ def fma(a, b, c):
     return s + (t + e)
 
 
+def _flat_operand(v, shape):
+    """``v`` as a flat array of the result's size, or a scalar; None when neither is free."""
+    if np.ndim(v) == 0:
+        return v
+    if np.shape(v) == shape and v.flags.c_contiguous:
+        return v.reshape(-1)
+    return None
+
+
+def _fma_blocks(a, b, c, dt):
+    """float32/float16 fma in cache-sized float64 blocks (no full-size float64 temporaries)."""
+    n = next(v.size for v in (a, b, c) if np.ndim(v))
+    out = np.empty(n, dt)
+    buf = np.empty(_BLOCK, np.float64)
+    for i in range(0, n, _BLOCK):
+        k = min(_BLOCK, n - i)
+        r = buf[:k]
+        np.copyto(r, a[i:i + k] if np.ndim(a) else a)
+        r *= b[i:i + k] if np.ndim(b) else b
+        r += c[i:i + k] if np.ndim(c) else c
+        np.copyto(out[i:i + k], r, casting="same_kind")
+    return out
+
+
 def _split(a):
     """Veltkamp's split of float64 ``a`` into two 26-bit halves (a == hi + lo exactly)."""
     with np.errstate(over="ignore", invalid="ignore"):
         t = a * 134217729.0
         hi = t - (t - a)
     return hi, a - hi
-
-
-def _Tensor():  # noqa: N802 - the class, imported late (tensor.py imports the op modules)
-    from ..tensor import Tensor
-
-    return Tensor
 
 
 def scale(x, s: float):
@@ -139,9 +184,15 @@ def scale(x, s: float):
     >>> float(scale(np.array([1.0], np.float16), 0.1)[0]) == float(np.float16(np.float32(0.1)))
     True
     """
-    if getattr(x, "dtype", None) == _F16:
+    if _is_half(x):
         return (x.astype(np.float32) * np.float32(s)).astype(_F16)
     return x * s
+
+
+def _is_half(x) -> bool:
+    """An array (not a Tensor: its ops round as PyTorch's already) of float16."""
+    dt = getattr(x, "dtype", None)
+    return isinstance(dt, np.dtype) and dt == _F16
 
 
 def divide(x, s: float):
@@ -151,7 +202,7 @@ def divide(x, s: float):
     >>> divide(np.array([1.0], np.float16), 3000)
     array([0.0003333], dtype=float16)
     """
-    if getattr(x, "dtype", None) == _F16:
+    if _is_half(x):
         return (x.astype(np.float32) / np.float32(s)).astype(_F16)
     return x / s
 
@@ -169,15 +220,28 @@ def opmath(x):
 # float64: the C library where it agrees with torch more often than NumPy's SIMD loops (measured
 # per function: docs/last_bits.md); NumPy's own loops otherwise.
 _LIBM64 = {"exp": _libm.exp}
+_NP = {name: getattr(np, name) for name in (
+    "exp", "log", "tanh", "expm1", "log1p", "log2", "log10", "exp2", "sinh", "cosh", "arcsin",
+    "arccos", "arctan")}
 
 
 def _unary(name: str, x):
+    dt = x.dtype
+    if (dt is _F32 or dt is _F16) and type(x) is np.ndarray and x.size <= _BLOCK:
+        token = _quiet_on(_IGNORE)  # the common small case, inline (W1: per-op overhead)
+        try:
+            y = x.astype(np.float64)
+            return _NP[name](y, out=y).astype(dt)
+        finally:
+            _quiet_off(token)
     xp = array_module(x)
     fn = getattr(xp, name)
-    if x.dtype == _F64:
-        if xp is np and name in _LIBM64:
-            return _LIBM64[name](x)
-        return fn(x)
+    if dt == _F64:
+        token = _quiet_on(_IGNORE)
+        try:
+            return _LIBM64[name](x) if xp is np and name in _LIBM64 else fn(x)
+        finally:
+            _quiet_off(token)
     return in_float64(fn, x)
 
 
@@ -187,8 +251,7 @@ def exp(x):
     >>> exp(np.zeros(1, np.float32))
     array([1.], dtype=float32)
     """
-    with np.errstate(over="ignore", under="ignore"):
-        return _unary("exp", x)
+    return _unary("exp", x)
 
 
 def log(x):
@@ -197,8 +260,7 @@ def log(x):
     >>> log(np.ones(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary("log", x)
+    return _unary("log", x)
 
 
 def tanh(x):
@@ -216,8 +278,7 @@ def expm1(x):
     >>> expm1(np.zeros(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(over="ignore"):
-        return _unary("expm1", x)
+    return _unary("expm1", x)
 
 
 def log1p(x):
@@ -226,8 +287,7 @@ def log1p(x):
     >>> log1p(np.zeros(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary("log1p", x)
+    return _unary("log1p", x)
 
 
 def log2(x):
@@ -236,8 +296,7 @@ def log2(x):
     >>> log2(np.full(1, 8, np.float32))
     array([3.], dtype=float32)
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary("log2", x)
+    return _unary("log2", x)
 
 
 def log10(x):
@@ -246,8 +305,7 @@ def log10(x):
     >>> log10(np.full(1, 100, np.float32))
     array([2.], dtype=float32)
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _unary("log10", x)
+    return _unary("log10", x)
 
 
 def exp2(x):
@@ -256,8 +314,7 @@ def exp2(x):
     >>> exp2(np.full(1, 3, np.float32))
     array([8.], dtype=float32)
     """
-    with np.errstate(over="ignore"):
-        return _unary("exp2", x)
+    return _unary("exp2", x)
 
 
 def sinh(x):
@@ -266,8 +323,7 @@ def sinh(x):
     >>> sinh(np.zeros(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(over="ignore"):
-        return _unary("sinh", x)
+    return _unary("sinh", x)
 
 
 def cosh(x):
@@ -276,8 +332,7 @@ def cosh(x):
     >>> cosh(np.zeros(1, np.float32))
     array([1.], dtype=float32)
     """
-    with np.errstate(over="ignore"):
-        return _unary("cosh", x)
+    return _unary("cosh", x)
 
 
 def arcsin(x):
@@ -286,8 +341,7 @@ def arcsin(x):
     >>> arcsin(np.zeros(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(invalid="ignore"):
-        return _unary("arcsin", x)
+    return _unary("arcsin", x)
 
 
 def arccos(x):
@@ -296,8 +350,7 @@ def arccos(x):
     >>> arccos(np.ones(1, np.float32))
     array([0.], dtype=float32)
     """
-    with np.errstate(invalid="ignore"):
-        return _unary("arccos", x)
+    return _unary("arccos", x)
 
 
 def arctan(x):
@@ -357,10 +410,15 @@ def power(x, e):
     >>> power(np.full(1, 3, np.float32), 3), power(np.full(1, 4, np.float32), -0.5)
     (array([27.], dtype=float32), array([0.5], dtype=float32))
     """
-    xp = array_module(x)
     dt = x.dtype
     if dt.kind != "f":
         return x ** e
+    if dt != _F16:  # the common cases first, without casts
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+    xp = array_module(x)
     w = opmath(x)
     with np.errstate(all="ignore"):
         if e == 2:
@@ -390,10 +448,9 @@ def power_tensor(a, b):
     >>> power_tensor(np.full(1, 2, np.float32), np.full(1, 0.5, np.float32))
     array([1.4142135], dtype=float32)
     """
-    xp = array_module(a)
     if np.result_type(a, b) == _F32:
         with np.errstate(all="ignore"):
-            return in_float64(xp.power, a, b)
+            return in_float64(array_module(a).power, a, b)
     return a ** b
 
 
@@ -404,10 +461,11 @@ def rpower(base: float, x):
     >>> rpower(2, np.full(1, 3, np.float32))
     array([8.], dtype=float32)
     """
-    xp = array_module(x)
     with np.errstate(all="ignore"):
         if x.dtype == _F32:
-            return xp.power(float(np.float32(base)), x.astype(xp.float64)).astype(_F32)
+            xp = array_module(x)
+            b = float(np.float32(base))
+            return in_float64(lambda v, out=None: xp.power(b, v, out=out), x)
         return base ** x
 
 
@@ -418,8 +476,6 @@ def tanh_backward(g, y):
     >>> tanh_backward(np.ones(1, np.float32), np.zeros(1, np.float32))
     array([1.], dtype=float32)
     """
-    if isinstance(g, _Tensor()):
-        return g * (1 - y * y)
     if g.dtype == _F16:
         g32, y32 = g.astype(np.float32), y.astype(np.float32)
         return (g32 * (1 - y32 * y32)).astype(_F16)
@@ -472,16 +528,15 @@ def lane_sum(a, axis: int):
     axis = axis % a.ndim
     if xp is not np:  # NOTE: a GPU sums in its own order; PyTorch's CPU lanes do not apply
         return a.sum(axis=axis, keepdims=True)
-    if axis != a.ndim - 1:
-        return xp.add.accumulate(a, axis=axis).take([-1], axis=axis)
+    if axis != a.ndim - 1:  # NOTE: NumPy reduces a non-inner axis in order, lane by lane
+        return xp.add.reduce(a, axis=axis, keepdims=True)
     n = a.shape[-1]
     lanes = vector_bytes() // a.dtype.itemsize
     if n < lanes:
         return xp.add.accumulate(a, axis=-1)[..., -1:]
     full = n - n % lanes
     lead = a.shape[:-1]
-    acc = xp.add.accumulate(a[..., :full].reshape(lead + (full // lanes, lanes)), axis=-2)
-    acc = acc[..., -1, :].copy()
+    acc = xp.add.reduce(a[..., :full].reshape(lead + (full // lanes, lanes)), axis=-2)
     if full < n:
         acc[..., :n - full] += a[..., full:]
     while acc.shape[-1] > 1:

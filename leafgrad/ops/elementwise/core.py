@@ -405,8 +405,11 @@ class Tanh(Op):
         return lastbits.tanh(x)
 
     def backward(self, grad):
+        out = self.result(grad)
+        if isinstance(out, Tensor):
+            return grad * (1 - out * out)
         # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
-        return lastbits.tanh_backward(grad, self.result(grad))
+        return lastbits.tanh_backward(grad, out)
 
 
 class Sigmoid(Op):
