@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -505,6 +506,11 @@ def vector_bytes() -> int:
     cap = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
     if cap:
         return 64 if cap.startswith("avx512") else 32
+    return _cpu_vector_bytes()
+
+
+@functools.cache
+def _cpu_vector_bytes() -> int:
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as feats
     except ImportError:  # NumPy 1.x
