@@ -61,6 +61,28 @@ def _erfc_np(x):
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
+def _libm_map(fn, x):
+    """The C library's ``fn`` (through ``math``) on each element of a float64 array."""
+    z = np.asarray(x, dtype=np.float64)
+    return np.fromiter(map(fn, z.ravel().tolist()), np.float64, z.size).reshape(z.shape)
+
+
+def _erf_f(x):
+    """erf as the ops compute it: float64 by the C library (~60 ns an element; PyTorch's MKL and
+    Sleef agree with it in 93-98% of elements, with the series above in 35-82%), float32 and
+    float16 by the series in float64, rounded once."""
+    if np.asarray(x).dtype == np.float64:
+        return _libm_map(math.erf, x)
+    return _erf_np(x)
+
+
+def _erfc_f(x):
+    """erfc as the ops compute it (see ``_erf_f``)."""
+    if np.asarray(x).dtype == np.float64:
+        return _libm_map(math.erfc, x)
+    return _erfc_np(x)
+
+
 def _erfinv_np(y):
     """erfinv: Winitzki's closed form as a start, then Newton steps on erf (or erfc near +-1)."""
     z = np.asarray(y, dtype=np.float64)
