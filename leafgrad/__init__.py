@@ -7,6 +7,7 @@ import builtins as _builtins
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
 from . import autograd, linalg, methods, random, utils, viz  # isort: skip
+from . import nn  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -85,6 +86,25 @@ from .random import (
 )
 from .size import Size
 
+# torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
+from .nn.functional import (  # isort: skip
+    alpha_dropout,
+    celu,
+    cosine_similarity,
+    dropout,
+    feature_alpha_dropout,
+    group_norm,
+    layer_norm,
+    log_softmax,
+    pairwise_distance,
+    pdist,
+    prelu,
+    rrelu,
+    selu,
+    softmax,
+)
+from .ops.distance import cdist  # isort: skip
+
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
     "default_generator", "device", "double", "dtype", "empty", "empty_like", "enable_grad",
@@ -98,7 +118,10 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+__all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
+            "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
+            "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
+__all__ += ["linalg", "nn", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
             "bfloat16"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):

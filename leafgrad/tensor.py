@@ -571,12 +571,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 dtype, device = a.dtype, a.device
             elif isinstance(a, _dt.dtype):
                 dtype = a
+            elif isinstance(a, bool):
+                pass  # non_blocking given positionally (before int: a bool is an int)
             elif isinstance(a, (str, _backend.device, int)):
                 device = a
             elif a is None:
                 pass
-            elif isinstance(a, bool):
-                pass  # non_blocking given positionally
             else:
                 dtype = _dt.as_dtype(a)
         t = self

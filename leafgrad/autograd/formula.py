@@ -16,6 +16,15 @@ def namespace() -> dict:
     ns.update(reduce_helpers)
     ns.update(linalg_helpers)
     ns["math"] = math
+    # each op module may export the helpers its formulas call (nn's fused ops do)
+    import importlib
+    import pkgutil
+
+    from .. import ops as _ops_pkg
+
+    for info in pkgutil.iter_modules(_ops_pkg.__path__):
+        mod = importlib.import_module(f"{_ops_pkg.__name__}.{info.name}")
+        ns.update(getattr(mod, "FORMULA_HELPERS", {}))
     return ns
 
 
