@@ -237,6 +237,10 @@ def test_linear_wrong_in_features_message():
     for shape in ((64, 100), (2, 64, 100), (100,)):
         assert _outcome(lambda s=shape: fc(leafgrad.randn(*s))) == \
             _outcome(lambda s=shape: tfc(torch.randn(*s)))
+        # the same first line from matmul itself (a batched operand folds into rows)
+        a = _outcome(lambda s=shape: leafgrad.randn(*s) @ leafgrad.randn(784, 256))
+        b = _outcome(lambda s=shape: torch.randn(*s) @ torch.randn(784, 256))
+        assert (a[0], a[1].splitlines()[0]) == b
 
 
 BAD_CALLS = [

@@ -168,3 +168,23 @@ def test_mlp_trains_like_torch_step_for_step():
     assert abs(l_acc - t_acc) < 1e-6
     for k in t_state:
         np.testing.assert_allclose(l_state[k], t_state[k], rtol=1e-3, atol=1e-5, err_msg=k)
+
+
+def test_user_script_runs_unchanged_through_leafgrad_run():
+    """tests/scripts/mlp_train.py imports torch, torch.nn, torch.nn.functional; under
+    ``leafgrad run`` it prints exactly what it prints with the real PyTorch."""
+    import contextlib
+    import io
+    import runpy
+
+    from leafgrad._torch_alias import run_script
+
+    path = str(pathlib.Path(__file__).parent / "scripts" / "mlp_train.py")
+    real = io.StringIO()
+    with contextlib.redirect_stdout(real):
+        runpy.run_path(path, run_name="__main__")
+    ours = io.StringIO()
+    with contextlib.redirect_stdout(ours):
+        status = run_script(path, [])
+    assert status == 0
+    assert ours.getvalue() == real.getvalue()

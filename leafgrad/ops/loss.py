@@ -97,12 +97,12 @@ class NllLoss(Op):
         # x arrives as (M, C) with the class dim last; target (M,)
         t = self.target
         ignored = t == self.ignore_index
-        safe = xp.where(ignored, 0, t)
-        if self.weight is not None:
-            w = self.weight[safe]
+        if self.weight is None and not ignored.any():  # the common case: every target counts
+            safe, w = t, xp.ones(t.shape, dtype=x.dtype)
         else:
-            w = xp.ones(t.shape, dtype=x.dtype)
-        w = xp.where(ignored, w.dtype.type(0), w)
+            safe = xp.where(ignored, 0, t)
+            w = self.weight[safe] if self.weight is not None else xp.ones(t.shape, x.dtype)
+            w = xp.where(ignored, w.dtype.type(0), w)
         rows = xp.arange(t.shape[0])
         self._index = (rows, safe)
         self._w = w
@@ -189,6 +189,8 @@ def _check_nll(x, t, weight, ignore_index: int, n_classes: int) -> None:
         raise RuntimeError(
             f"weight tensor should be defined either for all {n_classes} classes or no classes "
             f"but got weight tensor of shape: {list(weight.shape)}")
+    if not t.size or (t.min() >= 0 and t.max() < n_classes):
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         v = int(t[bad].flat[0])
