@@ -1,0 +1,600 @@
+"""Recurrent layers as fused nodes: one node runs one layer in one direction over the whole
+sequence (PyTorch's CPU LSTM records the same: ``MkldnnRnnLayerBackward0`` per layer and
+direction), for LSTM (with projections), GRU and the tanh/ReLU RNN, padded or packed.
+
+Why one node per layer rather than one per time step: the recurrence forces two small matrix
+products per step (``h @ W_hhᵀ`` forward, ``dgates @ W_hh`` backward), but everything else can
+run over all steps at once: the input projection ``x @ W_ihᵀ`` for every step is one big GEMM,
+and so are the weight gradients (``dGᵀ x``, ``dGᵀ h_prev``) and the input gradient; the
+elementwise factors of the backward are computed for all steps in a few vectorised passes, so
+each step does about seven NumPy calls. Memory is linear in the sequence length (the gates,
+cell states and outputs of every step), and the backward is a plain loop: a sequence of any
+length backpropagates without recursion.
+
+Internally the steps walk the rows of a *packed* layout: step t owns rows ``lo:hi`` (its batch
+size ``bs`` rows, longest sequences first). A padded (T, B, ·) input is the packed layout with
+every batch size B, so both share one loop. The hidden state lives in a (B, ·) array whose first
+``bs`` rows are updated at each step; rows that finished (forward) or have not started yet
+(reverse direction) keep their final / initial state, which is exactly what PyTorch returns.
+
+With ``create_graph`` (a gradient that will itself be differentiated) the backward recomputes
+the layer from core differentiable ops and differentiates that, so higher derivatives are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad, state
+from ..autograd.node import FREED_MSG, Op
+from ..backend import array_module
+from ..tensor import Tensor, _wrap
+from ._apply import record
+
+__all__ = ["rnn_layer", "lstm_cell", "gru_cell"]
+
+_new = object.__new__
+
+
+def _sigmoid_(a) -> None:
+    """In place: a = 1 / (1 + exp(-a)) (exp overflows to inf for very negative a: gives 0)."""
+    xp = array_module(a)
+    xp.negative(a, out=a)
+    xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
+
+
+def _steps(n_rows: int, batch: int, batch_sizes, reverse: bool) -> list:
+    """(lo, hi, bs) for each step in processing order: the rows of that step in the packed
+    layout and its batch size."""
+    if batch_sizes is None:
+        steps = [(lo, lo + batch, batch) for lo in range(0, n_rows, batch)]
+    else:
+        steps, lo = [], 0
+        for bs in batch_sizes:
+            bs = int(bs)
+            steps.append((lo, lo + bs, bs))
+            lo += bs
+    if reverse:
+        steps.reverse()
+    return steps
+
+
+def _prev_rows(seq, init, batch: int, reverse: bool):
+    """For a padded layout: the state each step started from (``init`` for the first step),
+    laid out like ``seq`` (rows of the previous step, in processing order)."""
+    xp = array_module(seq)
+    if reverse:
+        return xp.concatenate([seq[batch:], init])
+    return xp.concatenate([init, seq[:-batch]])
+
+
+class _Layer(Op):
+    """Common part of the recurrent layer nodes: the step schedule and the graph-mode backward.
+
+    ``inputs`` is (x, h0, [c0,] w_ih, w_hh, b_ih, b_hh, [w_hr,] cache): absent biases and
+    projections are None, and the last entry holds the forward's intermediate arrays (it rides
+    in ``inputs`` so that the engine frees it with the saved tensors after backward).
+    """
+
+    save_inputs = True
+    save_output = True  # the output sequence is read back in backward: in-place edits refused
+    __slots__ = ("reverse", "batch_sizes", "batch", "mode")
+
+    def _schedule(self, n_rows: int) -> list:
+        return _steps(n_rows, self.batch, self.batch_sizes, self.reverse)
+
+    def _graph_backward(self, grads: tuple) -> tuple:
+        """Gradients as a graph (create_graph): recompute the layer from differentiable core
+        ops on aliases of the saved inputs, and differentiate that."""
+        from ..autograd.engine import grad as autograd_grad
+
+        saved = self.inputs
+        if saved is None:
+            raise RuntimeError(FREED_MSG.format(name=self.name()))
+        tensors = saved[:-1]
+        nf = self.next_functions
+        want = [k for k, t in enumerate(tensors) if t is not None and nf[k][0] is not None]
+        args = list(tensors)
+        with enable_grad():
+            for k in want:
+                args[k] = tensors[k].view_as(tensors[k])
+            outs = composite_layer(self.mode, args, self.batch_sizes, self.reverse,
+                                   self.batch)
+        pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+        res = autograd_grad([o for o, _ in pairs], [args[k] for k in want],
+                            [g for _, g in pairs], create_graph=True, allow_unused=True)
+        out = [None] * len(saved)
+        for k, r in zip(want, res):
+            out[k] = r if r is not None else args[k] * 0
+        return tuple(out)
+
+
+# -- LSTM -----------------------------------------------------------------------------------------
+class LstmLayer(_Layer):
+    """One LSTM layer, one direction: gates i, f, g, o (PyTorch's order in the weights),
+    c' = f·c + i·g, h' = o·tanh(c') (then h' W_hrᵀ with a projection)."""
+
+    name_ = "MkldnnRnnLayerBackward0"
+    formula = {
+        "input": "dG @ W_ih, with dG the gate gradients of every step (BPTT)",
+        "hx": "dh flowing out of the first step", "cx": "dc flowing out of the first step",
+        "w_ih": "dGᵀ @ input", "w_hh": "dGᵀ @ h_prev", "b_ih": "dG.sum(0)", "b_hh": "dG.sum(0)",
+        "w_hr": "dhᵀ @ (o·tanh(c))",
+    }
+    _nout = 3
+    __slots__ = ()
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        xp = array_module(x)
+        lead = x.shape[:-1]
+        x = x.reshape(-1, x.shape[-1])
+        H = c0.shape[1]
+        P = w_hh.shape[1]
+        n_rows = x.shape[0]
+        H3 = 3 * H
+        # Internal gate order o, i, f, g: the three sigmoids are one block, and the backward
+        # writes the three cell-driven gradients (i, f, g) as one block. The forward weights
+        # of the sigmoid gates are negated (exact), so that a step's pre-activations z give
+        # sigmoid(-z') = 1 / (1 + exp(z')) in three whole-row operations.
+        perm = np.r_[H3:4 * H, 0:H3]
+        w_ih_p = w_ih[perm]
+        w_hh_p = w_hh[perm]
+        sign = xp.ones((4 * H, 1), x.dtype)
+        sign[:H3] = -1
+        # OpenBLAS is slower on a transposed operand: contiguous transposed copies
+        whhT = xp.ascontiguousarray((w_hh_p * sign).T)
+        Z = x @ xp.ascontiguousarray((w_ih_p * sign).T)
+        if b_ih is not None:
+            Z += (b_ih + b_hh)[perm] * sign[:, 0]
+        A = xp.empty_like(Z)  # the gate activations of every step
+        Y = xp.empty((n_rows, P), x.dtype)
+        C = xp.empty((n_rows, H), x.dtype)
+        TC = xp.empty((n_rows, H), x.dtype)
+        R = xp.empty((n_rows, H), x.dtype) if w_hr is not None else None
+        whrT = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
+        packed = self.batch_sizes is not None
+        if packed:
+            h_full, c_full = h0.copy(), c0.copy()
+            HP = xp.empty((n_rows, P), x.dtype)
+            CP = xp.empty((n_rows, H), x.dtype)
+        h, c = h0, c0
+        exp, tanh, multiply = xp.exp, xp.tanh, xp.multiply
+        for lo, hi, bs in self._schedule(n_rows):
+            if packed:
+                h, c = h_full[:bs], c_full[:bs]
+                HP[lo:hi] = h
+                CP[lo:hi] = c
+            z = Z[lo:hi]
+            z += h @ whhT
+            a = A[lo:hi]
+            exp(z, out=a)  # NOTE: overflows to inf for a saturated gate: 1 / inf = 0, exact
+            a += 1
+            xp.reciprocal(a, out=a)
+            tanh(z[:, H3:], out=a[:, H3:])
+            cn = C[lo:hi]
+            multiply(a[:, 2 * H:H3], c, out=cn)
+            cn += a[:, H:2 * H] * a[:, H3:]
+            tc = TC[lo:hi]
+            tanh(cn, out=tc)
+            hn = Y[lo:hi]
+            if R is not None:
+                r = R[lo:hi]
+                multiply(a[:, :H], tc, out=r)
+                xp.matmul(r, whrT, out=hn)
+            else:
+                multiply(a[:, :H], tc, out=hn)
+            if packed:
+                h_full[:bs] = hn
+                c_full[:bs] = cn
+            else:
+                h, c = hn, cn
+        if packed:
+            h_n, c_n = h_full, c_full
+        else:
+            h_n, c_n = h.copy(), c.copy()
+            HP = CP = None
+        return Y.reshape(lead + (P,)), h_n, c_n, (perm, w_ih_p, w_hh_p, A, C, TC, R, HP, CP)
+
+    def backward(self, dY, dhn, dcn):
+        g0 = dY if dY is not None else dhn if dhn is not None else dcn
+        if isinstance(g0, Tensor):
+            return self._graph_backward((dY, dhn, dcn))
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, cache = self.saved(g0)
+        perm, w_ih_p, w_hh_p, G, C, TC, R, HP, CP = cache
+        x_shape = x.shape
+        x = x.reshape(-1, x_shape[-1])
+        Y = self.result(g0)
+        Y = Y.reshape(-1, Y.shape[-1])
+        if dY is not None:
+            dY = dY.reshape(Y.shape)
+        xp = array_module(G)
+        n_rows, H = C.shape
+        P = Y.shape[1]
+        B0 = h0.shape[0]
+        if HP is None:  # padded layout: the previous states are the sequence shifted by a step
+            HP = _prev_rows(Y, h0, self.batch, self.reverse)
+            CP = _prev_rows(C, c0, self.batch, self.reverse)
+        o, i, f, gg = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
+        # the elementwise factors of every step at once (vectorised over the whole sequence)
+        A_c = 1 - TC * TC
+        A_c *= o  # dc += dh_eff * A_c
+        A_o = TC * o * (1 - o)  # d(o) = dh_eff * A_o
+        A3 = xp.empty((n_rows, 3, H), G.dtype)  # d(i, f, g) = dc * A3
+        xp.multiply(gg * i, 1 - i, out=A3[:, 0])
+        xp.multiply(CP * f, 1 - f, out=A3[:, 1])
+        xp.multiply(i, 1 - gg * gg, out=A3[:, 2])
+        dG = xp.empty((n_rows, 4 * H), G.dtype)
+        dG4 = dG.reshape(n_rows, 4, H)
+        dh_full = dhn.copy() if dhn is not None else xp.zeros((B0, P), G.dtype)
+        dc_full = dcn.copy() if dcn is not None else xp.zeros((B0, H), G.dtype)
+        dHs = xp.empty((n_rows, P), G.dtype) if w_hr is not None else None
+        for lo, hi, bs in reversed(self._schedule(n_rows)):
+            dh = dh_full[:bs]
+            if dY is not None:
+                dh = dh + dY[lo:hi]
+            if dHs is not None:
+                dHs[lo:hi] = dh
+                dh = dh @ w_hr
+            dc = dh * A_c[lo:hi]
+            dc += dc_full[:bs]
+            xp.multiply(dh, A_o[lo:hi], out=dG4[lo:hi, 0])
+            xp.multiply(dc[:, None, :], A3[lo:hi], out=dG4[lo:hi, 1:])
+            xp.multiply(dc, f[lo:hi], out=dc_full[:bs])
+            xp.matmul(dG[lo:hi], w_hh_p, out=dh_full[:bs])
+        nf = self.next_functions
+        dx = (dG @ w_ih_p).reshape(x_shape) if nf[0][0] is not None else None
+        dw_ih = dw_hh = db_ih = db_hh = dw_hr = None
+        if nf[3][0] is not None:
+            dw_ih = xp.empty_like(w_ih)
+            dw_ih[perm] = dG.T @ x
+        if nf[4][0] is not None:
+            dw_hh = xp.empty_like(w_hh)
+            dw_hh[perm] = dG.T @ HP
+        if b_ih is not None and (nf[5][0] is not None or nf[6][0] is not None):
+            db = xp.empty_like(b_ih)
+            db[perm] = dG.sum(0)
+            db_ih = db if nf[5][0] is not None else None
+            db_hh = (db.copy() if db_ih is not None else db) if nf[6][0] is not None else None
+        if w_hr is not None and nf[7][0] is not None:
+            dw_hr = dHs.T @ R
+        return (dx, dh_full, dc_full, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None)
+
+
+# -- GRU ------------------------------------------------------------------------------------------
+class GruLayer(_Layer):
+    """One GRU layer, one direction: r, z, n as PyTorch: n = tanh(W_in x + b_in + r·(W_hn h +
+    b_hn)), h' = (1 − z)·n + z·h."""
+
+    name_ = "MkldnnRnnLayerBackward0"
+    formula = {
+        "input": "dGx @ W_ih, with dGx the gate gradients of every step (BPTT)",
+        "hx": "dh flowing out of the first step", "w_ih": "dGxᵀ @ input",
+        "w_hh": "dGhᵀ @ h_prev", "b_ih": "dGx.sum(0)", "b_hh": "dGh.sum(0)",
+    }
+    _nout = 2
+    __slots__ = ()
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh):
+        xp = array_module(x)
+        lead = x.shape[:-1]
+        x = x.reshape(-1, x.shape[-1])
+        H = h0.shape[1]
+        n_rows = x.shape[0]
+        G = x @ xp.ascontiguousarray(w_ih.T)  # r, z, n
+        if b_ih is not None:
+            G += b_ih
+            G[:, :2 * H] += b_hh[:2 * H]  # r and z take both biases; b_hn sits inside r·(...)
+            b_hn = b_hh[2 * H:]
+        whhT = xp.ascontiguousarray(w_hh.T)
+        Y = xp.empty((n_rows, H), x.dtype)
+        GHN = xp.empty((n_rows, H), x.dtype)
+        packed = self.batch_sizes is not None
+        if packed:
+            h_full = h0.copy()
+            HP = xp.empty((n_rows, H), x.dtype)
+        h = h0
+        H2 = 2 * H
+        for lo, hi, bs in self._schedule(n_rows):
+            if packed:
+                h = h_full[:bs]
+                HP[lo:hi] = h
+            g = G[lo:hi]
+            gh = h @ whhT
+            rz = g[:, :H2]
+            rz += gh[:, :H2]
+            _sigmoid_(rz)
+            ghn = GHN[lo:hi]
+            if b_ih is not None:
+                xp.add(gh[:, H2:], b_hn, out=ghn)
+            else:
+                ghn[...] = gh[:, H2:]
+            n = g[:, H2:]
+            n += g[:, :H] * ghn
+            xp.tanh(n, out=n)
+            hn = Y[lo:hi]
+            xp.subtract(h, n, out=hn)
+            hn *= g[:, H:H2]
+            hn += n
+            if packed:
+                h_full[:bs] = hn
+            else:
+                h = hn
+        if packed:
+            h_n = h_full
+        else:
+            h_n = h.copy()
+            HP = None
+        return Y.reshape(lead + (H,)), h_n, (G, GHN, HP)
+
+    def backward(self, dY, dhn):
+        g0 = dY if dY is not None else dhn
+        if isinstance(g0, Tensor):
+            return self._graph_backward((dY, dhn))
+        x, h0, w_ih, w_hh, b_ih, b_hh, cache = self.saved(g0)
+        G, GHN, HP = cache
+        x_shape = x.shape
+        x = x.reshape(-1, x_shape[-1])
+        Y = self.result(g0)
+        Y = Y.reshape(-1, Y.shape[-1])
+        if dY is not None:
+            dY = dY.reshape(Y.shape)
+        xp = array_module(G)
+        n_rows, H = Y.shape
+        if HP is None:
+            HP = _prev_rows(Y, h0, self.batch, self.reverse)
+        r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
+        A_n = (1 - z) * (1 - n * n)  # dn_pre = dh * A_n
+        A_r = GHN * r * (1 - r)  # dr_pre = dn_pre * A_r
+        A_z = (HP - n) * z * (1 - z)  # dz_pre = dh * A_z
+        dGh = xp.empty((n_rows, 3 * H), G.dtype)  # gradient of W_hh h + b_hh
+        DN = xp.empty((n_rows, H), G.dtype)  # gradient of the n pre-activation (input side)
+        dh_full = dhn.copy() if dhn is not None else xp.zeros_like(h0)
+        for lo, hi, bs in reversed(self._schedule(n_rows)):
+            dh = dh_full[:bs]
+            if dY is not None:
+                dh = dh + dY[lo:hi]
+            dnp = DN[lo:hi]
+            xp.multiply(dh, A_n[lo:hi], out=dnp)
+            xp.multiply(dnp, A_r[lo:hi], out=dGh[lo:hi, :H])
+            xp.multiply(dh, A_z[lo:hi], out=dGh[lo:hi, H:2 * H])
+            xp.multiply(dnp, r[lo:hi], out=dGh[lo:hi, 2 * H:])
+            back = dGh[lo:hi] @ w_hh
+            xp.multiply(dh, z[lo:hi], out=dh_full[:bs])
+            dh_full[:bs] += back
+        dGx = dGh.copy()
+        dGx[:, 2 * H:] = DN
+        nf = self.next_functions
+        dx = (dGx @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
+        dw_ih = dGx.T @ x if nf[2][0] is not None else None
+        dw_hh = dGh.T @ HP if nf[3][0] is not None else None
+        db_ih = dGx.sum(0) if b_ih is not None and nf[4][0] is not None else None
+        db_hh = dGh.sum(0) if b_ih is not None and nf[5][0] is not None else None
+        return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
+
+
+# -- Elman RNN ------------------------------------------------------------------------------------
+class RnnLayer(_Layer):
+    """One tanh or ReLU RNN layer, one direction: h' = act(W_ih x + b_ih + W_hh h + b_hh)."""
+
+    name_ = "MkldnnRnnLayerBackward0"
+    formula = {
+        "input": "dG @ W_ih, with dG = dh·act'(h) at every step (BPTT)",
+        "hx": "dh flowing out of the first step", "w_ih": "dGᵀ @ input",
+        "w_hh": "dGᵀ @ h_prev", "b_ih": "dG.sum(0)", "b_hh": "dG.sum(0)",
+    }
+    _nout = 2
+    __slots__ = ()
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh):
+        xp = array_module(x)
+        lead = x.shape[:-1]
+        x = x.reshape(-1, x.shape[-1])
+        n_rows = x.shape[0]
+        G = x @ xp.ascontiguousarray(w_ih.T)  # becomes the output sequence, in place
+        if b_ih is not None:
+            G += b_ih + b_hh
+        whhT = xp.ascontiguousarray(w_hh.T)
+        relu = self.mode == "RNN_RELU"
+        packed = self.batch_sizes is not None
+        if packed:
+            h_full = h0.copy()
+            HP = xp.empty_like(G)
+        h = h0
+        for lo, hi, bs in self._schedule(n_rows):
+            if packed:
+                h = h_full[:bs]
+                HP[lo:hi] = h
+            g = G[lo:hi]
+            g += h @ whhT
+            if relu:
+                xp.maximum(g, 0, out=g)
+            else:
+                xp.tanh(g, out=g)
+            if packed:
+                h_full[:bs] = g
+            else:
+                h = g
+        if packed:
+            h_n = h_full
+        else:
+            h_n = h.copy()
+            HP = None
+        return G.reshape(lead + G.shape[-1:]), h_n, (HP,)
+
+    def backward(self, dY, dhn):
+        g0 = dY if dY is not None else dhn
+        if isinstance(g0, Tensor):
+            return self._graph_backward((dY, dhn))
+        x, h0, w_ih, w_hh, b_ih, b_hh, cache = self.saved(g0)
+        (HP,) = cache
+        x_shape = x.shape
+        x = x.reshape(-1, x_shape[-1])
+        Y = self.result(g0)
+        Y = Y.reshape(-1, Y.shape[-1])
+        if dY is not None:
+            dY = dY.reshape(Y.shape)
+        xp = array_module(Y)
+        n_rows = Y.shape[0]
+        if HP is None:
+            HP = _prev_rows(Y, h0, self.batch, self.reverse)
+        # NOTE: PyTorch's ReLU backward passes the gradient where the output is > 0
+        A = (Y > 0).astype(Y.dtype) if self.mode == "RNN_RELU" else 1 - Y * Y
+        dG = xp.empty_like(Y)
+        dh_full = dhn.copy() if dhn is not None else xp.zeros_like(h0)
+        for lo, hi, bs in reversed(self._schedule(n_rows)):
+            dh = dh_full[:bs]
+            if dY is not None:
+                dh = dh + dY[lo:hi]
+            xp.multiply(dh, A[lo:hi], out=dG[lo:hi])
+            xp.matmul(dG[lo:hi], w_hh, out=dh_full[:bs])
+        nf = self.next_functions
+        dx = (dG @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
+        dw_ih = dG.T @ x if nf[2][0] is not None else None
+        dw_hh = dG.T @ HP if nf[3][0] is not None else None
+        db = dG.sum(0) if b_ih is not None and (nf[4][0] is not None or nf[5][0] is not None) \
+            else None
+        db_ih = db if nf[4][0] is not None else None
+        db_hh = (db.copy() if db_ih is not None else db) if db is not None and \
+            nf[5][0] is not None else None
+        return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
+
+
+class LstmCellNode(LstmLayer):
+    """``nn.LSTMCell`` / ``lstm_cell``: the layer node for one step (PyTorch's fused cell)."""
+
+    name_ = "ThnnFusedLstmCellBackward0"
+    __slots__ = ()
+
+
+class GruCellNode(GruLayer):
+    """``nn.GRUCell`` / ``gru_cell``: the layer node for one step (PyTorch's fused cell)."""
+
+    name_ = "ThnnFusedGruCellBackward0"
+    __slots__ = ()
+
+
+_LAYERS = {"LSTM": LstmLayer, "GRU": GruLayer, "RNN_TANH": RnnLayer, "RNN_RELU": RnnLayer}
+
+
+def _run(cls, mode: str, args: list, batch_sizes, reverse: bool, batch: int) -> list:
+    """Run a layer node on Tensors ``args`` (None where absent); record it when needed."""
+    fn = _new(cls)
+    fn.mode = mode
+    fn.reverse = reverse
+    fn.batch_sizes = batch_sizes
+    fn.batch = batch
+    raw = [a._data if a is not None else None for a in args]
+    *outs, cache = fn.forward(*raw)
+    if not state.enabled or not any(a is not None and a._rg for a in args):
+        return [_wrap(o) for o in outs]
+    t0 = record(fn, (*args, cache), outs[0])
+    res = [t0]
+    for k, o in enumerate(outs[1:], 1):
+        t = _wrap(o)
+        t._rg = True
+        t.grad_fn = fn
+        t._out_nr = k
+        res.append(t)
+    return res
+
+
+def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
+              w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None = None,
+              batch_sizes=None, reverse: bool = False) -> list:
+    """One recurrent layer, one direction, as one node: ``[output, h_n(, c_n)]``.
+
+    ``input`` is (T, B, I) (or packed data (N, I) with ``batch_sizes``); ``hx``/``cx`` are
+    (B, ·); for LSTM ``mode`` the cell state ``cx`` is required. Arguments are trusted (the
+    modules check them).
+
+    >>> import leafgrad
+    >>> x, h = leafgrad.ones(2, 1, 3), leafgrad.zeros(1, 2)
+    >>> w_ih, w_hh = leafgrad.full((2, 3), 0.1), leafgrad.full((2, 2), 0.1)
+    >>> rnn_layer("RNN_TANH", x, h, None, w_ih, w_hh, None, None)[1]
+    tensor([[0.3452, 0.3452]])
+    """
+    B = input.shape[1] if batch_sizes is None else int(batch_sizes[0])
+    cls = _LAYERS[mode]
+    args = [input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr] if mode == "LSTM" else \
+        [input, hx, w_ih, w_hh, b_ih, b_hh]
+    outs = _run(cls, mode, args, batch_sizes, reverse, B)
+    return outs
+
+
+def lstm_cell(input: Tensor, hx: Tensor, cx: Tensor, w_ih: Tensor, w_hh: Tensor,
+              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple:
+    """One LSTM step on (B, I) input and (B, H) states, as one node: ``(h', c')``.
+
+    >>> import leafgrad
+    >>> w = leafgrad.full((8, 3), 0.1); u = leafgrad.full((8, 2), 0.1)
+    >>> lstm_cell(leafgrad.ones(1, 3), leafgrad.zeros(1, 2), leafgrad.zeros(1, 2), w, u)[1]
+    tensor([[0.1734, 0.1734]])
+    """
+    y, _, c = _run(LstmCellNode, "LSTM", [input, hx, cx, w_ih, w_hh, b_ih, b_hh, None],
+                   None, False, input.shape[0])
+    return y, c
+
+
+def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None) -> Tensor:
+    """One GRU step on (B, I) input and a (B, H) state, as one node: ``h'``.
+
+    >>> import leafgrad
+    >>> w = leafgrad.full((6, 3), 0.1); u = leafgrad.full((6, 2), 0.1)
+    >>> gru_cell(leafgrad.ones(1, 3), leafgrad.zeros(1, 2), w, u)
+    tensor([[0.1218, 0.1218]])
+    """
+    return _run(GruCellNode, "GRU", [input, hx, w_ih, w_hh, b_ih, b_hh], None, False,
+                input.shape[0])[0]
+
+
+# -- the same layers from core ops (create_graph backward; a reference for the tests) ------------
+def composite_layer(mode: str, args: list, batch_sizes, reverse: bool, batch: int) -> list:
+    """A layer computed step by step from differentiable core ops, on the fused node's
+    arguments (``x`` as 2-D rows of the packed layout): ``[output rows, h_n(, c_n)]``."""
+    from ..methods.shape import cat
+    from .linear import linear
+
+    lstm = mode == "LSTM"
+    if lstm:
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = args
+    else:
+        x, h0, w_ih, w_hh, b_ih, b_hh = args
+        c0 = w_hr = None
+    H = w_hh.shape[1] if w_hr is None else w_hr.shape[1]
+    lead = tuple(x.shape[:-1])
+    x = x.reshape(-1, x.shape[-1])
+    gx = linear(x, w_ih, b_ih)
+    outs = {}
+    h, c = h0, c0
+    for lo, hi, bs in _steps(x.shape[0], batch, batch_sizes, reverse):
+        hp = h[:bs]
+        gh = linear(hp, w_hh, b_hh)
+        g = gx[lo:hi]
+        if lstm:
+            gates = g + gh
+            i, f = gates[:, :H].sigmoid(), gates[:, H:2 * H].sigmoid()
+            gg, o = gates[:, 2 * H:3 * H].tanh(), gates[:, 3 * H:].sigmoid()
+            cn = f * c[:bs] + i * gg
+            hn = o * cn.tanh()
+            if w_hr is not None:
+                hn = linear(hn, w_hr)
+            c = cn if bs == c.shape[0] else cat([cn, c[bs:]], 0)
+        elif mode == "GRU":
+            r = (g[:, :H] + gh[:, :H]).sigmoid()
+            z = (g[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+            n = (g[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+            hn = (1 - z) * n + z * hp
+        else:
+            pre = g + gh
+            hn = pre.relu() if mode == "RNN_RELU" else pre.tanh()
+        outs[lo] = hn
+        h = hn if bs == h.shape[0] else cat([hn, h[bs:]], 0)
+    y = cat([outs[lo] for lo in sorted(outs)], 0)
+    y = y.reshape(*lead, y.shape[-1])
+    return [y, h, c] if lstm else [y, h]
+
+
+FORMULA_HELPERS: dict = {}
