@@ -23,6 +23,8 @@ the layer from core differentiable ops and differentiates that, so higher deriva
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, state
@@ -45,6 +47,32 @@ def _sigmoid_(a) -> None:
     xp.reciprocal(a, out=a)
 
 
+class _Scratch(threading.local):
+    """Reusable buffers for the large temporaries of a layer's forward and backward.
+
+    NOTE: a fresh multi-megabyte array costs a page fault per 4 KiB on first touch (about as
+    much as the arithmetic on it), and glibc gives such arrays back to the system when they
+    are freed; the backward of a W7-sized layer faulted ~1,400 pages per call. Temporaries that
+    never leave the node come from here instead (per thread; at most _MAX bytes per buffer).
+    """
+
+    _MAX = 8 << 20
+
+    def __init__(self) -> None:
+        self.bufs: dict = {}
+
+    def get(self, name: str, shape: tuple, dtype, xp):
+        a = self.bufs.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype or array_module(a) is not xp:
+            a = xp.empty(shape, dtype)
+            if a.nbytes <= self._MAX:
+                self.bufs[name] = a
+        return a
+
+
+_scratch = _Scratch()
+
+
 def _steps(n_rows: int, batch: int, batch_sizes, reverse: bool) -> list:
     """(lo, hi, bs) for each step in processing order: the rows of that step in the packed
     layout and its batch size."""
@@ -61,13 +89,18 @@ def _steps(n_rows: int, batch: int, batch_sizes, reverse: bool) -> list:
     return steps
 
 
-def _prev_rows(seq, init, batch: int, reverse: bool):
+def _prev_rows(seq, init, batch: int, reverse: bool, out=None):
     """For a padded layout: the state each step started from (``init`` for the first step),
     laid out like ``seq`` (rows of the previous step, in processing order)."""
-    xp = array_module(seq)
+    if out is None:
+        out = array_module(seq).empty_like(seq)
     if reverse:
-        return xp.concatenate([seq[batch:], init])
-    return xp.concatenate([init, seq[:-batch]])
+        out[:-batch] = seq[batch:]
+        out[-batch:] = init
+    else:
+        out[:batch] = init
+        out[batch:] = seq[:-batch]
+    return out
 
 
 class _Layer(Op):
@@ -145,7 +178,8 @@ class LstmLayer(_Layer):
         sign[:H3] = -1
         # OpenBLAS is slower on a transposed operand: contiguous transposed copies
         whhT = xp.ascontiguousarray((w_hh_p * sign).T)
-        Z = x @ xp.ascontiguousarray((w_ih_p * sign).T)
+        Z = _scratch.get("Z", (n_rows, 4 * H), x.dtype, xp)
+        xp.matmul(x, xp.ascontiguousarray((w_ih_p * sign).T), out=Z)
         if b_ih is not None:
             Z += (b_ih + b_hh)[perm] * sign[:, 0]
         A = xp.empty_like(Z)  # the gate activations of every step
@@ -161,13 +195,17 @@ class LstmLayer(_Layer):
             CP = xp.empty((n_rows, H), x.dtype)
         h, c = h0, c0
         exp, tanh, multiply = xp.exp, xp.tanh, xp.multiply
+        skip = not h0.any()  # a zero initial state (the default) adds nothing at the first step
         for lo, hi, bs in self._schedule(n_rows):
             if packed:
                 h, c = h_full[:bs], c_full[:bs]
                 HP[lo:hi] = h
                 CP[lo:hi] = c
             z = Z[lo:hi]
-            z += h @ whhT
+            if skip:
+                skip = False
+            else:
+                z += h @ whhT
             a = A[lo:hi]
             exp(z, out=a)  # NOTE: overflows to inf for a saturated gate: 1 / inf = 0, exact
             a += 1
@@ -213,24 +251,44 @@ class LstmLayer(_Layer):
         n_rows, H = C.shape
         P = Y.shape[1]
         B0 = h0.shape[0]
+        get = _scratch.get
         if HP is None:  # padded layout: the previous states are the sequence shifted by a step
-            HP = _prev_rows(Y, h0, self.batch, self.reverse)
-            CP = _prev_rows(C, c0, self.batch, self.reverse)
+            HP = _prev_rows(Y, h0, self.batch, self.reverse, get("HP", Y.shape, Y.dtype, xp))
+            CP = _prev_rows(C, c0, self.batch, self.reverse, get("CP", C.shape, C.dtype, xp))
         o, i, f, gg = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
-        # the elementwise factors of every step at once (vectorised over the whole sequence)
-        A_c = 1 - TC * TC
-        A_c *= o  # dc += dh_eff * A_c
-        A_o = TC * o * (1 - o)  # d(o) = dh_eff * A_o
-        A3 = xp.empty((n_rows, 3, H), G.dtype)  # d(i, f, g) = dc * A3
-        xp.multiply(gg * i, 1 - i, out=A3[:, 0])
-        xp.multiply(CP * f, 1 - f, out=A3[:, 1])
-        xp.multiply(i, 1 - gg * gg, out=A3[:, 2])
-        dG = xp.empty((n_rows, 4 * H), G.dtype)
+        # the elementwise factors of every step at once (vectorised over the whole sequence,
+        # written in place: no temporaries)
+        sub, mul = xp.subtract, xp.multiply
+        A_c = get("A_c", C.shape, C.dtype, xp)  # dc += dh_eff * A_c
+        mul(TC, TC, out=A_c)
+        sub(1, A_c, out=A_c)
+        A_c *= o
+        A_o = get("A_o", C.shape, C.dtype, xp)  # d(o) = dh_eff * A_o
+        sub(1, o, out=A_o)
+        A_o *= o
+        A_o *= TC
+        A3 = get("A3", (n_rows, 3, H), C.dtype, xp)  # d(i, f, g) = dc * A3
+        a = A3[:, 0]
+        sub(1, i, out=a)
+        a *= i
+        a *= gg
+        a = A3[:, 1]
+        sub(1, f, out=a)
+        a *= f
+        a *= CP
+        a = A3[:, 2]
+        mul(gg, gg, out=a)
+        sub(1, a, out=a)
+        a *= i
+        dG = get("dG", G.shape, G.dtype, xp)
         dG4 = dG.reshape(n_rows, 4, H)
         dh_full = dhn.copy() if dhn is not None else xp.zeros((B0, P), G.dtype)
         dc_full = dcn.copy() if dcn is not None else xp.zeros((B0, H), G.dtype)
         dHs = xp.empty((n_rows, P), G.dtype) if w_hr is not None else None
-        for lo, hi, bs in reversed(self._schedule(n_rows)):
+        steps = self._schedule(n_rows)
+        first = steps[0][0]
+        h0_grad = self.next_functions[1][0] is not None
+        for lo, hi, bs in reversed(steps):
             dh = dh_full[:bs]
             if dY is not None:
                 dh = dh + dY[lo:hi]
@@ -242,7 +300,8 @@ class LstmLayer(_Layer):
             xp.multiply(dh, A_o[lo:hi], out=dG4[lo:hi, 0])
             xp.multiply(dc[:, None, :], A3[lo:hi], out=dG4[lo:hi, 1:])
             xp.multiply(dc, f[lo:hi], out=dc_full[:bs])
-            xp.matmul(dG[lo:hi], w_hh_p, out=dh_full[:bs])
+            if lo != first or h0_grad:  # the first step's dh only reaches h0
+                xp.matmul(dG[lo:hi], w_hh_p, out=dh_full[:bs])
         nf = self.next_functions
         dx = (dG @ w_ih_p).reshape(x_shape) if nf[0][0] is not None else None
         dw_ih = dw_hh = db_ih = db_hh = dw_hr = None
@@ -259,7 +318,10 @@ class LstmLayer(_Layer):
             db_hh = (db.copy() if db_ih is not None else db) if nf[6][0] is not None else None
         if w_hr is not None and nf[7][0] is not None:
             dw_hr = dHs.T @ R
-        return (dx, dh_full, dc_full, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None)
+        if not h0_grad:
+            dh_full = None
+        return (dx, dh_full, dc_full if nf[2][0] is not None else None, dw_ih, dw_hh, db_ih,
+                db_hh, dw_hr, None)
 
 
 # -- GRU ------------------------------------------------------------------------------------------
