@@ -33,7 +33,7 @@ from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from ._apply import record
 
-__all__ = ["rnn_layer", "lstm_cell", "gru_cell"]
+__all__ = ["rnn", "rnn_layer", "lstm_cell", "gru_cell"]
 
 _new = object.__new__
 
@@ -73,11 +73,11 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-def _steps(n_rows: int, batch: int, batch_sizes, reverse: bool) -> list:
+def _steps(n_steps: int, batch: int, batch_sizes, reverse: bool) -> list:
     """(lo, hi, bs) for each step in processing order: the rows of that step in the packed
     layout and its batch size."""
     if batch_sizes is None:
-        steps = [(lo, lo + batch, batch) for lo in range(0, n_rows, batch)]
+        steps = [(t * batch, (t + 1) * batch, batch) for t in range(n_steps)]
     else:
         steps, lo = [], 0
         for bs in batch_sizes:
@@ -113,10 +113,10 @@ class _Layer(Op):
 
     save_inputs = True
     save_output = True  # the output sequence is read back in backward: in-place edits refused
-    __slots__ = ("reverse", "batch_sizes", "batch", "mode")
+    __slots__ = ("reverse", "batch_sizes", "batch", "mode", "n_steps")
 
     def _schedule(self, n_rows: int) -> list:
-        return _steps(n_rows, self.batch, self.batch_sizes, self.reverse)
+        return _steps(self.n_steps, self.batch, self.batch_sizes, self.reverse)
 
     def _graph_backward(self, grads: tuple) -> tuple:
         """Gradients as a graph (create_graph): recompute the layer from differentiable core
@@ -134,7 +134,7 @@ class _Layer(Op):
             for k in want:
                 args[k] = tensors[k].view_as(tensors[k])
             outs = composite_layer(self.mode, args, self.batch_sizes, self.reverse,
-                                   self.batch)
+                                   self.batch, self.n_steps)
         pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
         res = autograd_grad([o for o, _ in pairs], [args[k] for k in want],
                             [g for _, g in pairs], create_graph=True, allow_unused=True)
@@ -543,6 +543,9 @@ _LAYERS = {"LSTM": LstmLayer, "GRU": GruLayer, "RNN_TANH": RnnLayer, "RNN_RELU":
 def _run(cls, mode: str, args: list, batch_sizes, reverse: bool, batch: int) -> list:
     """Run a layer node on Tensors ``args`` (None where absent); record it when needed."""
     fn = _new(cls)
+    x = args[0]
+    fn.n_steps = (x.shape[0] if x.dim() == 3 else 1) if batch_sizes is None else \
+        len(batch_sizes)
     fn.mode = mode
     fn.reverse = reverse
     fn.batch_sizes = batch_sizes
@@ -585,6 +588,52 @@ def rnn_layer(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Ten
     return outs
 
 
+def rnn(mode: str, input: Tensor, batch_sizes, hx: Tensor, cx: Tensor | None,
+        weights: list, has_biases: bool, num_layers: int, dropout: float, train: bool,
+        bidirectional: bool) -> tuple:
+    """A stack of recurrent layers (PyTorch's ``_VF.lstm`` / ``gru`` / ``rnn_tanh`` /
+    ``rnn_relu``): ``(output, h_n, c_n)``, c_n None unless LSTM.
+
+    ``input`` is time-major (T, B, I), or packed data with ``batch_sizes``; ``hx`` / ``cx``
+    are (layers · directions, B, ·); ``weights`` the module's ``_flat_weights``. Dropout is
+    applied to each layer's output but the last, drawn as ``F.dropout`` draws it.
+
+    >>> import leafgrad
+    >>> w = [leafgrad.full((2, 3), 0.1), leafgrad.full((2, 2), 0.1)]
+    >>> out, h, _ = rnn("RNN_TANH", leafgrad.ones(2, 1, 3), None, leafgrad.zeros(1, 1, 2),
+    ...                 None, w, False, 1, 0.0, False, False)
+    >>> h
+    tensor([[[0.3452, 0.3452]]])
+    """
+    from ..methods.shape import cat, stack
+    from .dropout import dropout as _dropout
+
+    lstm = mode == "LSTM"
+    nd = 2 if bidirectional else 1
+    per = len(weights) // (num_layers * nd)
+    proj = per in (3, 5)  # (w_ih, w_hh[, b_ih, b_hh], w_hr)
+    hs = hx.unbind(0)
+    cs = cx.unbind(0) if lstm else None
+    h_out, c_out = [], []
+    layer_input = input
+    for layer in range(num_layers):
+        outs = []
+        for d in range(nd):
+            k = layer * nd + d
+            w = weights[k * per:(k + 1) * per]
+            b_ih, b_hh = (w[2], w[3]) if has_biases else (None, None)
+            res = rnn_layer(mode, layer_input, hs[k], cs[k] if lstm else None, w[0], w[1], b_ih,
+                            b_hh, w[-1] if proj else None, batch_sizes, reverse=d == 1)
+            outs.append(res[0])
+            h_out.append(res[1])
+            if lstm:
+                c_out.append(res[2])
+        layer_input = outs[0] if nd == 1 else cat(outs, -1)
+        if dropout and train and layer < num_layers - 1:
+            layer_input = _dropout(layer_input, dropout, True)
+    return layer_input, stack(h_out, 0), stack(c_out, 0) if lstm else None
+
+
 def lstm_cell(input: Tensor, hx: Tensor, cx: Tensor, w_ih: Tensor, w_hh: Tensor,
               b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple:
     """One LSTM step on (B, I) input and (B, H) states, as one node: ``(h', c')``.
@@ -613,7 +662,8 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor
 
 
 # -- the same layers from core ops (create_graph backward; a reference for the tests) ------------
-def composite_layer(mode: str, args: list, batch_sizes, reverse: bool, batch: int) -> list:
+def composite_layer(mode: str, args: list, batch_sizes, reverse: bool, batch: int,
+                    n_steps: int) -> list:
     """A layer computed step by step from differentiable core ops, on the fused node's
     arguments (``x`` as 2-D rows of the packed layout): ``[output rows, h_n(, c_n)]``."""
     from ..methods.shape import cat
@@ -631,7 +681,7 @@ def composite_layer(mode: str, args: list, batch_sizes, reverse: bool, batch: in
     gx = linear(x, w_ih, b_ih)
     outs = {}
     h, c = h0, c0
-    for lo, hi, bs in _steps(x.shape[0], batch, batch_sizes, reverse):
+    for lo, hi, bs in _steps(n_steps, batch, batch_sizes, reverse):
         hp = h[:bs]
         gh = linear(hp, w_hh, b_hh)
         g = gx[lo:hi]
