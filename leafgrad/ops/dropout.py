@@ -24,11 +24,19 @@ def _check_p(p: float) -> None:
 
 def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
     """The 0/1 keep mask in the input's dtype; per channel (N, C, 1, ...) for feature dropout."""
-    from ..random import bernoulli_mask
+    from ..random import _is_dense, _iter_order, bernoulli_mask
 
     x = input._data
-    shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2) if feature else x.shape
-    return bernoulli_mask(shape, 1 - p).astype(x.dtype)
+    if feature:
+        shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
+        return bernoulli_mask(shape, 1 - p).astype(x.dtype)
+    order = _iter_order(x)
+    if order is None or not _is_dense(x):
+        return bernoulli_mask(x.shape, 1 - p).astype(x.dtype)
+    # NOTE: PyTorch's noise is empty_like(x), which keeps a transposed / permuted input's
+    # layout, and bernoulli_ fills it in memory order: draw in that order
+    mask = bernoulli_mask(tuple(x.shape[d] for d in order), 1 - p)
+    return np.transpose(mask, np.argsort(order)).astype(x.dtype)
 
 
 def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bool,

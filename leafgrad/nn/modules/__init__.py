@@ -70,6 +70,15 @@ from .loss import (
 from .module import Module
 from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+
+from .attention import MultiheadAttention  # isort: skip
+from .transformer import (  # isort: skip
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .sparse import Embedding, EmbeddingBag
 
 # -- spatial family (conv, pooling, padding, upsampling, fold, pixel shuffle): added by nnconv --
@@ -100,4 +109,7 @@ __all__ = [
     "TripletMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss",
     # recurrent layers (seq)
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    # attention and transformers (seq)
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+    "TransformerEncoderLayer", "TransformerDecoderLayer",
 ]
