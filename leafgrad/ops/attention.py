@@ -76,6 +76,11 @@ def attention_probs(query, key, attn_mask, scale: float, keep, dead):
     return s
 
 
+def dropped(a, noise):
+    """``a`` times the dropout noise (kept / (1 − p)), or ``a`` without dropout."""
+    return a if noise is None else a * noise
+
+
 def softmax_grad(dp, p):
     """The gradient of the softmax input from the gradient ``dp`` of its output ``p``."""
     return p * (dp - dual.sum(dp * p, (-1,), True))
@@ -84,12 +89,13 @@ def softmax_grad(dp, p):
 class ScaledDotProductAttention(Op):
     name_ = "ScaledDotProductFlashAttentionForCpuBackward0"
     formula = {
-        "query": "softmax_grad((grad @ value.mT) * noise, attention_probs(query, key, attn_mask, "
-                 "scale, keep, dead)) @ key * scale",
-        "key": "softmax_grad((grad @ value.mT) * noise, attention_probs(query, key, attn_mask, "
-               "scale, keep, dead)).mT @ query * scale",
-        "value": "(attention_probs(query, key, attn_mask, scale, keep, dead) * noise).mT @ grad",
-        "attn_mask": "softmax_grad((grad @ value.mT) * noise, attention_probs(query, key, "
+        "query": "softmax_grad(dropped(grad @ value.mT, noise), attention_probs(query, key, "
+                 "attn_mask, scale, keep, dead)) @ key * scale",
+        "key": "softmax_grad(dropped(grad @ value.mT, noise), attention_probs(query, key, "
+               "attn_mask, scale, keep, dead)).mT @ query * scale",
+        "value": "dropped(attention_probs(query, key, attn_mask, scale, keep, dead), noise).mT "
+                 "@ grad",
+        "attn_mask": "softmax_grad(dropped(grad @ value.mT, noise), attention_probs(query, key, "
                      "attn_mask, scale, keep, dead))",
     }
     __slots__ = ("scale", "keep", "dead", "noise", "groups")
@@ -116,8 +122,7 @@ class ScaledDotProductAttention(Op):
         xp.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
         p = s if dead is None else xp.where(dead, 0, s)
-        pd = p * self.noise if self.noise is not None else p
-        return pd @ v, p
+        return dropped(p, self.noise) @ v, p
 
     def backward(self, grad):
         q, k, v, bias, p = self.saved(grad)
@@ -126,17 +131,14 @@ class ScaledDotProductAttention(Op):
         if isinstance(grad, Tensor):  # a graph of the backward: the weights as a function
             p = attention_probs(q, kr, bias, self.scale, self.keep, self.dead)
         noise = self.noise
-        pd = p * noise if noise is not None else p
+        pd = dropped(p, noise)
         nf = self.next_functions
         gv = None
         if nf[2][0] is not None:
             gv = dual.sum_to(_fold_heads(_swap(pd) @ grad, groups), tuple(v.shape))
         if nf[0][0] is None and nf[1][0] is None and nf[3][0] is None:
             return None, None, gv, None, None
-        dp = grad @ _swap(vr)
-        if noise is not None:
-            dp = dp * noise
-        ds = softmax_grad(dp, p)
+        ds = softmax_grad(dropped(grad @ _swap(vr), noise), p)
         gq = gk = gb = None
         if nf[0][0] is not None:
             gq = dual.sum_to((ds @ kr) * self.scale, tuple(q.shape))
@@ -279,4 +281,5 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     return record(fn, (query, key, value, mask_t, p), out)
 
 
-FORMULA_HELPERS = {"attention_probs": attention_probs, "softmax_grad": softmax_grad}
+FORMULA_HELPERS = {"attention_probs": attention_probs, "softmax_grad": softmax_grad,
+                   "dropped": dropped}
