@@ -15,8 +15,8 @@ SEED = 7
 
 
 def _normals_exact() -> bool:
-    """Whether leafgrad's float32 normals equal torch's on this machine (not on AVX-512 CPUs
-    until the generator's non-AVX2 path is fixed: see docs/random.md)."""
+    """Whether leafgrad's float32 normals equal torch's on this machine (not on CPUs where
+    PyTorch takes its non-AVX2 normal kernel: see docs/random.md)."""
     leafgrad.manual_seed(0)
     torch.manual_seed(0)
     return bool((leafgrad.randn(64).numpy() == torch.randn(64).numpy()).all())

@@ -17,7 +17,7 @@ def _link() -> None:
     cycle"); run once by leafgrad.tensor when Tensor exists."""
     global Tensor, _ops, _softmax_ops
     from ..ops import reduce as _ops
-    from ..ops import softmax as _softmax_ops
+    from ..ops import softmax as _softmax_ops  # the fused nodes nn.functional uses too
     from ..tensor import Tensor
 
 

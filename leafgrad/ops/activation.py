@@ -748,10 +748,12 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 
         # NOTE: PyTorch draws one double uniform per element that is <= 0, in memory order
         neg = x <= 0
-        noise = np.ones(x.shape, dtype=x.dtype)
+        xp = array_module(x)
+        noise = xp.ones(x.shape, dtype=x.dtype)
         k = int(neg.sum())
         if k:
-            noise[neg] = uniform_array((k,), np.float64, lower, upper).astype(x.dtype)
+            draws = uniform_array((k,), np.float64, lower, upper).astype(x.dtype)
+            noise[neg] = xp.asarray(draws)
         out = _run(RreluWithNoise, input, "rrelu", noise=noise)
     else:
         out = _run(RreluWithNoise, input, "rrelu", noise=(lower + upper) / 2)

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import array_module, move
 from ..tensor import Tensor, _wrap
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -29,14 +30,18 @@ def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
     x = input._data
     if feature:
         shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
-        return bernoulli_mask(shape, 1 - p).astype(x.dtype)
-    order = _iter_order(x)
-    if order is None or not _is_dense(x):
-        return bernoulli_mask(x.shape, 1 - p).astype(x.dtype)
-    # NOTE: PyTorch's noise is empty_like(x), which keeps a transposed / permuted input's
-    # layout, and bernoulli_ fills it in memory order: draw in that order
-    mask = bernoulli_mask(tuple(x.shape[d] for d in order), 1 - p)
-    return np.transpose(mask, np.argsort(order)).astype(x.dtype)
+        mask = bernoulli_mask(shape, 1 - p)
+    else:
+        order = _iter_order(x)
+        if order is None or not _is_dense(x):
+            mask = bernoulli_mask(x.shape, 1 - p)
+        else:
+            # NOTE: PyTorch's noise is empty_like(x), which keeps a transposed / permuted
+            # input's layout, and bernoulli_ fills it in memory order: draw in that order
+            mask = bernoulli_mask(tuple(x.shape[d] for d in order), 1 - p)
+            mask = np.transpose(mask, np.argsort(order))
+    # drawn on the CPU generator (as docs/random.md says for CUDA), then put beside the input
+    return move(mask.astype(x.dtype), input.device)
 
 
 def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bool,
@@ -49,7 +54,7 @@ def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bo
             "channels (dim 1) of each sample (dim 0).")
     x = input._data
     if p == 1:
-        zero = _wrap(np.zeros((), x.dtype))
+        zero = _wrap(array_module(x).zeros((), x.dtype))
         return input.mul_(zero) if inplace else input * zero
     noise = _noise(input, p, feature)
     if alpha:

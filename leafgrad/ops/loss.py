@@ -55,7 +55,8 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
 
 def _reduce_raw(loss, reduction: str):
     if reduction == "mean":
-        return loss.mean(dtype=loss.dtype) if loss.size else np.asarray(np.nan, loss.dtype)
+        return loss.mean(dtype=loss.dtype) if loss.size else array_module(loss).asarray(
+            np.nan, loss.dtype)
     if reduction == "sum":
         return loss.sum(dtype=loss.dtype)
     return loss

@@ -1,7 +1,8 @@
-"""Utilities: ``checkpoint`` (recompute activations in backward to save memory)."""
+"""Utilities: ``checkpoint`` (recompute activations in backward to save memory), ``data``
+(datasets, samplers, DataLoader), ``dlpack`` and ``safetensors``."""
 
 from __future__ import annotations
 
-from . import checkpoint
+from . import checkpoint, data, dlpack, safetensors
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data", "dlpack", "safetensors"]
