@@ -23,8 +23,6 @@ the layer from core differentiable ops and differentiates that, so higher deriva
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, state
@@ -32,6 +30,7 @@ from ..autograd.node import FREED_MSG, Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from ._apply import record
+from ._workspace import Saved, give, take
 
 __all__ = ["rnn", "rnn_layer", "lstm_cell", "gru_cell"]
 
@@ -45,32 +44,6 @@ def _sigmoid_(a) -> None:
     xp.exp(a, out=a)
     a += 1
     xp.reciprocal(a, out=a)
-
-
-class _Scratch(threading.local):
-    """Reusable buffers for the large temporaries of a layer's forward and backward.
-
-    NOTE: a fresh multi-megabyte array costs a page fault per 4 KiB on first touch (about as
-    much as the arithmetic on it), and glibc gives such arrays back to the system when they
-    are freed; the backward of a W7-sized layer faulted ~1,400 pages per call. Temporaries that
-    never leave the node come from here instead (per thread; at most _MAX bytes per buffer).
-    """
-
-    _MAX = 8 << 20
-
-    def __init__(self) -> None:
-        self.bufs: dict = {}
-
-    def get(self, name: str, shape: tuple, dtype, xp):
-        a = self.bufs.get(name)
-        if a is None or a.shape != shape or a.dtype != dtype or array_module(a) is not xp:
-            a = xp.empty(shape, dtype)
-            if a.nbytes <= self._MAX:
-                self.bufs[name] = a
-        return a
-
-
-_scratch = _Scratch()
 
 
 def _steps(n_steps: int, batch: int, batch_sizes, reverse: bool) -> list:
@@ -178,21 +151,21 @@ class LstmLayer(_Layer):
         sign[:H3] = -1
         # OpenBLAS is slower on a transposed operand: contiguous transposed copies
         whhT = xp.ascontiguousarray((w_hh_p * sign).T)
-        Z = _scratch.get("Z", (n_rows, 4 * H), x.dtype, xp)
+        Z = take((n_rows, 4 * H), x.dtype, xp)  # pre-activations (a temporary)
         xp.matmul(x, xp.ascontiguousarray((w_ih_p * sign).T), out=Z)
         if b_ih is not None:
             Z += (b_ih + b_hh)[perm] * sign[:, 0]
-        A = xp.empty_like(Z)  # the gate activations of every step
+        A = take(Z.shape, x.dtype, xp)  # the gate activations of every step
         Y = xp.empty((n_rows, P), x.dtype)
-        C = xp.empty((n_rows, H), x.dtype)
-        TC = xp.empty((n_rows, H), x.dtype)
-        R = xp.empty((n_rows, H), x.dtype) if w_hr is not None else None
+        C = take((n_rows, H), x.dtype, xp)
+        TC = take((n_rows, H), x.dtype, xp)
+        R = take((n_rows, H), x.dtype, xp) if w_hr is not None else None
         whrT = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
         packed = self.batch_sizes is not None
         if packed:
             h_full, c_full = h0.copy(), c0.copy()
-            HP = xp.empty((n_rows, P), x.dtype)
-            CP = xp.empty((n_rows, H), x.dtype)
+            HP = take((n_rows, P), x.dtype, xp)
+            CP = take((n_rows, H), x.dtype, xp)
         h, c = h0, c0
         exp, tanh, multiply = xp.exp, xp.tanh, xp.multiply
         skip = not h0.any()  # a zero initial state (the default) adds nothing at the first step
@@ -228,19 +201,21 @@ class LstmLayer(_Layer):
                 c_full[:bs] = cn
             else:
                 h, c = hn, cn
+        give(Z)
         if packed:
             h_n, c_n = h_full, c_full
         else:
             h_n, c_n = h.copy(), c.copy()
             HP = CP = None
-        return Y.reshape(lead + (P,)), h_n, c_n, (perm, w_ih_p, w_hh_p, A, C, TC, R, HP, CP)
+        saved = Saved((perm, w_ih_p, w_hh_p, A, C, TC, R, HP, CP), (A, C, TC, R, HP, CP))
+        return Y.reshape(lead + (P,)), h_n, c_n, saved
 
     def backward(self, dY, dhn, dcn):
         g0 = dY if dY is not None else dhn if dhn is not None else dcn
         if isinstance(g0, Tensor):
             return self._graph_backward((dY, dhn, dcn))
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, cache = self.saved(g0)
-        perm, w_ih_p, w_hh_p, G, C, TC, R, HP, CP = cache
+        perm, w_ih_p, w_hh_p, G, C, TC, R, HP, CP = cache.arrays
         x_shape = x.shape
         x = x.reshape(-1, x_shape[-1])
         Y = self.result(g0)
@@ -251,23 +226,29 @@ class LstmLayer(_Layer):
         n_rows, H = C.shape
         P = Y.shape[1]
         B0 = h0.shape[0]
-        get = _scratch.get
+        temps = []  # temporaries, handed back to the pool at the end
+
+        def get(shape, dtype):
+            a = take(shape, dtype, xp)
+            temps.append(a)
+            return a
+
         if HP is None:  # padded layout: the previous states are the sequence shifted by a step
-            HP = _prev_rows(Y, h0, self.batch, self.reverse, get("HP", Y.shape, Y.dtype, xp))
-            CP = _prev_rows(C, c0, self.batch, self.reverse, get("CP", C.shape, C.dtype, xp))
+            HP = _prev_rows(Y, h0, self.batch, self.reverse, get(Y.shape, Y.dtype))
+            CP = _prev_rows(C, c0, self.batch, self.reverse, get(C.shape, C.dtype))
         o, i, f, gg = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
         # the elementwise factors of every step at once (vectorised over the whole sequence,
         # written in place: no temporaries)
         sub, mul = xp.subtract, xp.multiply
-        A_c = get("A_c", C.shape, C.dtype, xp)  # dc += dh_eff * A_c
+        A_c = get(C.shape, C.dtype)  # dc += dh_eff * A_c
         mul(TC, TC, out=A_c)
         sub(1, A_c, out=A_c)
         A_c *= o
-        A_o = get("A_o", C.shape, C.dtype, xp)  # d(o) = dh_eff * A_o
+        A_o = get(C.shape, C.dtype)  # d(o) = dh_eff * A_o
         sub(1, o, out=A_o)
         A_o *= o
         A_o *= TC
-        A3 = get("A3", (n_rows, 3, H), C.dtype, xp)  # d(i, f, g) = dc * A3
+        A3 = get((n_rows, 3, H), C.dtype)  # d(i, f, g) = dc * A3
         a = A3[:, 0]
         sub(1, i, out=a)
         a *= i
@@ -280,11 +261,11 @@ class LstmLayer(_Layer):
         mul(gg, gg, out=a)
         sub(1, a, out=a)
         a *= i
-        dG = get("dG", G.shape, G.dtype, xp)
+        dG = get(G.shape, G.dtype)
         dG4 = dG.reshape(n_rows, 4, H)
         dh_full = dhn.copy() if dhn is not None else xp.zeros((B0, P), G.dtype)
         dc_full = dcn.copy() if dcn is not None else xp.zeros((B0, H), G.dtype)
-        dHs = xp.empty((n_rows, P), G.dtype) if w_hr is not None else None
+        dHs = get((n_rows, P), G.dtype) if w_hr is not None else None
         steps = self._schedule(n_rows)
         first = steps[0][0]
         h0_grad = self.next_functions[1][0] is not None
@@ -318,6 +299,7 @@ class LstmLayer(_Layer):
             db_hh = (db.copy() if db_ih is not None else db) if nf[6][0] is not None else None
         if w_hr is not None and nf[7][0] is not None:
             dw_hr = dHs.T @ R
+        give(*temps)
         if not h0_grad:
             dh_full = None
         return (dx, dh_full, dc_full if nf[2][0] is not None else None, dw_ih, dw_hh, db_ih,
@@ -344,18 +326,19 @@ class GruLayer(_Layer):
         x = x.reshape(-1, x.shape[-1])
         H = h0.shape[1]
         n_rows = x.shape[0]
-        G = x @ xp.ascontiguousarray(w_ih.T)  # r, z, n
+        G = take((n_rows, w_ih.shape[0]), x.dtype, xp)  # r, z, n (then their activations)
+        xp.matmul(x, xp.ascontiguousarray(w_ih.T), out=G)
         if b_ih is not None:
             G += b_ih
             G[:, :2 * H] += b_hh[:2 * H]  # r and z take both biases; b_hn sits inside r·(...)
             b_hn = b_hh[2 * H:]
         whhT = xp.ascontiguousarray(w_hh.T)
         Y = xp.empty((n_rows, H), x.dtype)
-        GHN = xp.empty((n_rows, H), x.dtype)
+        GHN = take((n_rows, H), x.dtype, xp)
         packed = self.batch_sizes is not None
         if packed:
             h_full = h0.copy()
-            HP = xp.empty((n_rows, H), x.dtype)
+            HP = take((n_rows, H), x.dtype, xp)
         h = h0
         H2 = 2 * H
         for lo, hi, bs in self._schedule(n_rows):
@@ -388,14 +371,14 @@ class GruLayer(_Layer):
         else:
             h_n = h.copy()
             HP = None
-        return Y.reshape(lead + (H,)), h_n, (G, GHN, HP)
+        return Y.reshape(lead + (H,)), h_n, Saved((G, GHN, HP), (G, GHN, HP))
 
     def backward(self, dY, dhn):
         g0 = dY if dY is not None else dhn
         if isinstance(g0, Tensor):
             return self._graph_backward((dY, dhn))
         x, h0, w_ih, w_hh, b_ih, b_hh, cache = self.saved(g0)
-        G, GHN, HP = cache
+        G, GHN, HP = cache.arrays
         x_shape = x.shape
         x = x.reshape(-1, x_shape[-1])
         Y = self.result(g0)
@@ -404,28 +387,48 @@ class GruLayer(_Layer):
             dY = dY.reshape(Y.shape)
         xp = array_module(G)
         n_rows, H = Y.shape
+        temps = []
+
+        def get(shape):
+            a = take(shape, G.dtype, xp)
+            temps.append(a)
+            return a
+
         if HP is None:
-            HP = _prev_rows(Y, h0, self.batch, self.reverse)
+            HP = _prev_rows(Y, h0, self.batch, self.reverse, get(Y.shape))
         r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
-        A_n = (1 - z) * (1 - n * n)  # dn_pre = dh * A_n
-        A_r = GHN * r * (1 - r)  # dr_pre = dn_pre * A_r
-        A_z = (HP - n) * z * (1 - z)  # dz_pre = dh * A_z
-        dGh = xp.empty((n_rows, 3 * H), G.dtype)  # gradient of W_hh h + b_hh
-        DN = xp.empty((n_rows, H), G.dtype)  # gradient of the n pre-activation (input side)
+        sub, mul = xp.subtract, xp.multiply
+        A_n = get((n_rows, H))  # dn_pre = dh * A_n, A_n = (1 - z)(1 - n²)
+        mul(n, n, out=A_n)
+        sub(1, A_n, out=A_n)
+        tmp = get((n_rows, H))
+        sub(1, z, out=tmp)
+        A_n *= tmp
+        A_r = get((n_rows, H))  # dr_pre = dn_pre * A_r, A_r = ghn · r(1 - r)
+        sub(1, r, out=A_r)
+        A_r *= r
+        A_r *= GHN
+        A_z = get((n_rows, H))  # dz_pre = dh * A_z, A_z = (h_prev - n) · z(1 - z)
+        sub(HP, n, out=A_z)
+        A_z *= z
+        A_z *= tmp
+        dGh = get((n_rows, 3 * H))  # gradient of W_hh h + b_hh
+        DN = get((n_rows, H))  # gradient of the n pre-activation (input side)
         dh_full = dhn.copy() if dhn is not None else xp.zeros_like(h0)
         for lo, hi, bs in reversed(self._schedule(n_rows)):
             dh = dh_full[:bs]
             if dY is not None:
                 dh = dh + dY[lo:hi]
             dnp = DN[lo:hi]
-            xp.multiply(dh, A_n[lo:hi], out=dnp)
-            xp.multiply(dnp, A_r[lo:hi], out=dGh[lo:hi, :H])
-            xp.multiply(dh, A_z[lo:hi], out=dGh[lo:hi, H:2 * H])
-            xp.multiply(dnp, r[lo:hi], out=dGh[lo:hi, 2 * H:])
+            mul(dh, A_n[lo:hi], out=dnp)
+            mul(dnp, A_r[lo:hi], out=dGh[lo:hi, :H])
+            mul(dh, A_z[lo:hi], out=dGh[lo:hi, H:2 * H])
+            mul(dnp, r[lo:hi], out=dGh[lo:hi, 2 * H:])
             back = dGh[lo:hi] @ w_hh
-            xp.multiply(dh, z[lo:hi], out=dh_full[:bs])
+            mul(dh, z[lo:hi], out=dh_full[:bs])
             dh_full[:bs] += back
-        dGx = dGh.copy()
+        dGx = get(dGh.shape)
+        dGx[:, :2 * H] = dGh[:, :2 * H]
         dGx[:, 2 * H:] = DN
         nf = self.next_functions
         dx = (dGx @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
@@ -433,6 +436,7 @@ class GruLayer(_Layer):
         dw_hh = dGh.T @ HP if nf[3][0] is not None else None
         db_ih = dGx.sum(0) if b_ih is not None and nf[4][0] is not None else None
         db_hh = dGh.sum(0) if b_ih is not None and nf[5][0] is not None else None
+        give(*temps)
         return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
 
 
@@ -462,7 +466,7 @@ class RnnLayer(_Layer):
         packed = self.batch_sizes is not None
         if packed:
             h_full = h0.copy()
-            HP = xp.empty_like(G)
+            HP = take(G.shape, G.dtype, xp)
         h = h0
         for lo, hi, bs in self._schedule(n_rows):
             if packed:
@@ -483,14 +487,14 @@ class RnnLayer(_Layer):
         else:
             h_n = h.copy()
             HP = None
-        return G.reshape(lead + G.shape[-1:]), h_n, (HP,)
+        return G.reshape(lead + G.shape[-1:]), h_n, Saved((HP,), (HP,))
 
     def backward(self, dY, dhn):
         g0 = dY if dY is not None else dhn
         if isinstance(g0, Tensor):
             return self._graph_backward((dY, dhn))
         x, h0, w_ih, w_hh, b_ih, b_hh, cache = self.saved(g0)
-        (HP,) = cache
+        (HP,) = cache.arrays
         x_shape = x.shape
         x = x.reshape(-1, x_shape[-1])
         Y = self.result(g0)
@@ -499,11 +503,19 @@ class RnnLayer(_Layer):
             dY = dY.reshape(Y.shape)
         xp = array_module(Y)
         n_rows = Y.shape[0]
+        temps = []
         if HP is None:
-            HP = _prev_rows(Y, h0, self.batch, self.reverse)
-        # NOTE: PyTorch's ReLU backward passes the gradient where the output is > 0
-        A = (Y > 0).astype(Y.dtype) if self.mode == "RNN_RELU" else 1 - Y * Y
-        dG = xp.empty_like(Y)
+            HP = _prev_rows(Y, h0, self.batch, self.reverse, take(Y.shape, Y.dtype, xp))
+            temps.append(HP)
+        A = take(Y.shape, Y.dtype, xp)  # the activation's derivative at every step
+        if self.mode == "RNN_RELU":
+            # NOTE: PyTorch's ReLU backward passes the gradient where the output is > 0
+            xp.greater(Y, 0, out=A)
+        else:
+            xp.multiply(Y, Y, out=A)
+            xp.subtract(1, A, out=A)
+        dG = take(Y.shape, Y.dtype, xp)
+        temps += [A, dG]
         dh_full = dhn.copy() if dhn is not None else xp.zeros_like(h0)
         for lo, hi, bs in reversed(self._schedule(n_rows)):
             dh = dh_full[:bs]
@@ -520,6 +532,7 @@ class RnnLayer(_Layer):
         db_ih = db if nf[4][0] is not None else None
         db_hh = (db.copy() if db_ih is not None else db) if db is not None and \
             nf[5][0] is not None else None
+        give(*temps)
         return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
 
 
