@@ -139,22 +139,19 @@ class LstmLayer(_Layer):
         H = c0.shape[1]
         P = w_hh.shape[1]
         n_rows = x.shape[0]
-        H3 = 3 * H
-        # Internal gate order o, i, f, g: the three sigmoids are one block, and the backward
-        # writes the three cell-driven gradients (i, f, g) as one block. The forward weights
-        # of the sigmoid gates are negated (exact), so that a step's pre-activations z give
-        # sigmoid(-z') = 1 / (1 + exp(z')) in three whole-row operations.
-        perm = np.r_[H3:4 * H, 0:H3]
-        w_ih_p = w_ih[perm]
-        w_hh_p = w_hh[perm]
+        H2, H3 = 2 * H, 3 * H
+        # The forward weights of the sigmoid gates (i, f, o) are negated (exact), so that a
+        # step's pre-activations z' = -z give sigmoid(z) = 1 / (1 + exp(z')) in three
+        # whole-row operations; the g gate's tanh then overwrites its block.
         sign = xp.ones((4 * H, 1), x.dtype)
-        sign[:H3] = -1
+        sign[:H2] = -1
+        sign[H3:] = -1
         # OpenBLAS is slower on a transposed operand: contiguous transposed copies
-        whhT = xp.ascontiguousarray((w_hh_p * sign).T)
+        whhT = xp.ascontiguousarray((w_hh * sign).T)
         Z = take((n_rows, 4 * H), x.dtype, xp)  # pre-activations (a temporary)
-        xp.matmul(x, xp.ascontiguousarray((w_ih_p * sign).T), out=Z)
+        xp.matmul(x, xp.ascontiguousarray((w_ih * sign).T), out=Z)
         if b_ih is not None:
-            Z += (b_ih + b_hh)[perm] * sign[:, 0]
+            Z += (b_ih + b_hh) * sign[:, 0]
         A = take(Z.shape, x.dtype, xp)  # the gate activations of every step
         Y = xp.empty((n_rows, P), x.dtype)
         C = take((n_rows, H), x.dtype, xp)
@@ -183,19 +180,19 @@ class LstmLayer(_Layer):
             exp(z, out=a)  # NOTE: overflows to inf for a saturated gate: 1 / inf = 0, exact
             a += 1
             xp.reciprocal(a, out=a)
-            tanh(z[:, H3:], out=a[:, H3:])
+            tanh(z[:, H2:H3], out=a[:, H2:H3])
             cn = C[lo:hi]
-            multiply(a[:, 2 * H:H3], c, out=cn)
-            cn += a[:, H:2 * H] * a[:, H3:]
+            multiply(a[:, H:H2], c, out=cn)
+            cn += a[:, :H] * a[:, H2:H3]
             tc = TC[lo:hi]
             tanh(cn, out=tc)
             hn = Y[lo:hi]
             if R is not None:
                 r = R[lo:hi]
-                multiply(a[:, :H], tc, out=r)
+                multiply(a[:, H3:], tc, out=r)
                 xp.matmul(r, whrT, out=hn)
             else:
-                multiply(a[:, :H], tc, out=hn)
+                multiply(a[:, H3:], tc, out=hn)
             if packed:
                 h_full[:bs] = hn
                 c_full[:bs] = cn
@@ -207,7 +204,7 @@ class LstmLayer(_Layer):
         else:
             h_n, c_n = h.copy(), c.copy()
             HP = CP = None
-        saved = Saved((perm, w_ih_p, w_hh_p, A, C, TC, R, HP, CP), (A, C, TC, R, HP, CP))
+        saved = Saved((A, C, TC, R, HP, CP), (A, C, TC, R, HP, CP))
         return Y.reshape(lead + (P,)), h_n, c_n, saved
 
     def backward(self, dY, dhn, dcn):
@@ -215,7 +212,7 @@ class LstmLayer(_Layer):
         if isinstance(g0, Tensor):
             return self._graph_backward((dY, dhn, dcn))
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, cache = self.saved(g0)
-        perm, w_ih_p, w_hh_p, G, C, TC, R, HP, CP = cache.arrays
+        G, C, TC, R, HP, CP = cache.arrays
         x_shape = x.shape
         x = x.reshape(-1, x_shape[-1])
         Y = self.result(g0)
@@ -236,7 +233,7 @@ class LstmLayer(_Layer):
         if HP is None:  # padded layout: the previous states are the sequence shifted by a step
             HP = _prev_rows(Y, h0, self.batch, self.reverse, get(Y.shape, Y.dtype))
             CP = _prev_rows(C, c0, self.batch, self.reverse, get(C.shape, C.dtype))
-        o, i, f, gg = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
+        i, f, gg, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
         # the elementwise factors of every step at once (vectorised over the whole sequence,
         # written in place: no temporaries)
         sub, mul = xp.subtract, xp.multiply
@@ -278,23 +275,18 @@ class LstmLayer(_Layer):
                 dh = dh @ w_hr
             dc = dh * A_c[lo:hi]
             dc += dc_full[:bs]
-            xp.multiply(dh, A_o[lo:hi], out=dG4[lo:hi, 0])
-            xp.multiply(dc[:, None, :], A3[lo:hi], out=dG4[lo:hi, 1:])
+            xp.multiply(dc[:, None, :], A3[lo:hi], out=dG4[lo:hi, :3])
+            xp.multiply(dh, A_o[lo:hi], out=dG4[lo:hi, 3])
             xp.multiply(dc, f[lo:hi], out=dc_full[:bs])
             if lo != first or h0_grad:  # the first step's dh only reaches h0
-                xp.matmul(dG[lo:hi], w_hh_p, out=dh_full[:bs])
+                xp.matmul(dG[lo:hi], w_hh, out=dh_full[:bs])
         nf = self.next_functions
-        dx = (dG @ w_ih_p).reshape(x_shape) if nf[0][0] is not None else None
-        dw_ih = dw_hh = db_ih = db_hh = dw_hr = None
-        if nf[3][0] is not None:
-            dw_ih = xp.empty_like(w_ih)
-            dw_ih[perm] = dG.T @ x
-        if nf[4][0] is not None:
-            dw_hh = xp.empty_like(w_hh)
-            dw_hh[perm] = dG.T @ HP
+        dx = (dG @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
+        dw_ih = dG.T @ x if nf[3][0] is not None else None
+        dw_hh = dG.T @ HP if nf[4][0] is not None else None
+        db_ih = db_hh = dw_hr = None
         if b_ih is not None and (nf[5][0] is not None or nf[6][0] is not None):
-            db = xp.empty_like(b_ih)
-            db[perm] = dG.sum(0)
+            db = dG.sum(0)
             db_ih = db if nf[5][0] is not None else None
             db_hh = (db.copy() if db_ih is not None else db) if nf[6][0] is not None else None
         if w_hr is not None and nf[7][0] is not None:
