@@ -32,6 +32,52 @@ def _erfc_cf(a):
     return np.exp(-a * a) / _SQRT_PI / f
 
 
+# A fast erf for float32 arrays (exact GELU uses it): least-squares fits (made with math.erf on
+# Chebyshev nodes) of erf(x)/x in u = x² on |x| < 0.9, and of erfc(x)·exp(x²) in t = 1/(1 + x)
+# on [0.9, 4] (erf rounds to ±1 in float32 past 3.92), evaluated in float32. Within 2 ulp of
+# the correctly rounded float32 erf everywhere (PyTorch's own is within 1; ``_erf_np`` is
+# correctly rounded); about 14 passes over the array instead of the ~90 of the float64 series,
+# which made exact GELU the slowest op of a Transformer (13x faster on 0.5M elements).
+_ERF_SMALL = np.array([8.534120589875255e-05, -0.0008180780878279832, 0.005204331582896889,
+                       -0.026860708957476314, 0.11283718890836811, -0.37612635252632937,
+                       1.1283791667958627], dtype=np.float32)
+_ERFC_LARGE = np.array([0.9689315309824402, -3.3172811609652957, 4.584658091627274,
+                        -2.8533639748974178, 0.3078030853645159, 0.17923868801453288,
+                        0.5753318289808961, 0.5635079097807669, 1.7847076717939774e-05],
+                       dtype=np.float32)
+
+
+def _erf_f32(x):
+    """erf of a float32 array in float32 arithmetic, within 2 ulp (see the note above)."""
+    shape = x.shape
+    x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    u = np.multiply(x, x)
+    p = np.multiply(u, _ERF_SMALL[0])
+    for c in _ERF_SMALL[1:-1]:
+        p += c
+        p *= u
+    p += _ERF_SMALL[-1]
+    p *= x
+    a = np.abs(x)
+    big = np.flatnonzero(a >= np.float32(0.9))
+    if big.size:
+        ab = np.minimum(a[big], np.float32(4.0))
+        t = ab + 1
+        np.reciprocal(t, out=t)
+        q = t * _ERFC_LARGE[0]
+        for c in _ERFC_LARGE[1:-1]:
+            q += c
+            q *= t
+        q += _ERFC_LARGE[-1]
+        np.multiply(ab, ab, out=ab)
+        np.negative(ab, out=ab)
+        np.exp(ab, out=ab)
+        q *= ab
+        np.subtract(1, q, out=q)
+        p[big] = np.copysign(q, x[big])
+    return p.reshape(shape)
+
+
 def _erf_np(x):
     """erf on an array, float64 inside; relative error ~1e-16 (checked against torch)."""
     z = np.asarray(x, dtype=np.float64)
