@@ -283,17 +283,34 @@ class Gelu(Op):
     same_shape = True
     # d/dx x·Φ(x) = Φ(x) + x·φ(x); the tanh form differentiates its own approximation
     formula = {"x": "gelu_backward(grad, x, approximate)"}
-    __slots__ = ("approximate",)
+    __slots__ = ("approximate", "cdf")
 
     def forward(self, x):
         xp = array_module(x)
         if self.approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
             return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
-        return (x * 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+        cdf = _erf(x * (1 / math.sqrt(2)))
+        cdf += 1
+        cdf *= 0.5
+        # NOTE: kept for the first backward (erf is the costly part of both passes); a
+        # second backward (retain_graph) or a graph of the backward recomputes it
+        self.cdf = cdf
+        return (x * cdf).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        return _gelu_backward(grad, self.saved(grad)[0], self.approximate)
+        x = self.saved(grad)[0]
+        cdf = getattr(self, "cdf", None)
+        if cdf is not None and not isinstance(grad, Tensor):
+            self.cdf = None
+            pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+            return grad * (cdf + x * pdf)
+        return _gelu_backward(grad, x, self.approximate)
+
+    def __getattr__(self, name: str):
+        if name == "cdf":
+            return None
+        return super().__getattr__(name)
 
 
 def _gelu_backward(grad, x, approximate: str):

@@ -23,8 +23,6 @@ the layer from core differentiable ops and differentiates that, so higher deriva
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.grad_mode import enable_grad, state
 from ..autograd.node import FREED_MSG, Op
 from ..backend import array_module
