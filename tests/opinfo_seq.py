@@ -84,6 +84,14 @@ def _sdpa(**kw):
     return fn
 
 
+def _mha(need_weights: bool):
+    def fn(m, q, k, v, w, b, ow, ob):
+        out, weights = m.nn.functional.multi_head_attention_forward(
+            q, k, v, 4, 2, w, b, None, None, False, 0.0, ow, ob, need_weights=need_weights)
+        return out if weights is None else m.cat([out.reshape(-1), weights.reshape(-1)])
+    return fn
+
+
 def _lstm_shapes(I, H, T, B, G=4, bias=True, packed=False, proj=0):
     x = (5, I) if packed else (T, B, I)  # packed: batch sizes 2, 2, 1
     w = [(G * H, I), (G * H, H)] + ([(G * H,), (G * H,)] if bias else [])
@@ -125,6 +133,12 @@ OPS = [
            (((1, 4, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2)),), gradgrad=False),
     OpInfo("scaled_dot_product_attention_3d_dropout", _sdpa(dropout_p=0.3),
            (((2, 4, 3), (2, 5, 3), (2, 5, 2)),), gradgrad=False, node_differs=_SDPA_COMPOSITE),
+    OpInfo("multi_head_attention_forward", _mha(True),
+           (((2, 1, 4), (3, 1, 4), (3, 1, 4), (12, 4), (12,), (4, 4), (4,)),),
+           node_differs="outputs joined with cat"),
+    OpInfo("multi_head_attention_forward_sdpa", _mha(False),
+           (((2, 1, 4), (3, 1, 4), (3, 1, 4), (12, 4), (12,), (4, 4), (4,)),), gradgrad=False,
+           node_differs="leafgrad's linear is one fused node (torch: a t() node below it)"),
     OpInfo("scaled_dot_product_attention_2d", _sdpa(),
            (((4, 3), (5, 3), (5, 2)),), gradgrad=False, node_differs=_SDPA_COMPOSITE),
 ]
