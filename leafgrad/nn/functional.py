@@ -155,3 +155,15 @@ __all__ = [
     # attention (seq)
     "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
+
+# -- spatial: convolution, pooling, padding, interpolation, pixel shuffle, fold -------------------
+from ..ops.conv import *  # noqa: E402,F403
+from ..ops.conv import __all__ as _conv_all  # noqa: E402
+from ..ops.interpolate import *  # noqa: E402,F403
+from ..ops.interpolate import __all__ as _interpolate_all  # noqa: E402
+from ..ops.pooling import *  # noqa: E402,F403
+from ..ops.pooling import __all__ as _pooling_all  # noqa: E402
+from ..ops.spatial import *  # noqa: E402,F403
+from ..ops.spatial import __all__ as _spatial_all  # noqa: E402
+
+__all__ += [*_conv_all, *_pooling_all, *_spatial_all, *_interpolate_all]

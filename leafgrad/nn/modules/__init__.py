@@ -113,3 +113,20 @@ __all__ = [
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
     "TransformerEncoderLayer", "TransformerDecoderLayer",
 ]
+
+# -- spatial family (conv, pooling, padding, pixel shuffle, upsampling, fold)
+from .conv import *  # noqa: E402,F403
+from .conv import __all__ as _conv_all  # noqa: E402
+from .fold import *  # noqa: E402,F403
+from .fold import __all__ as _fold_all  # noqa: E402
+from .padding import *  # noqa: E402,F403
+from .padding import __all__ as _padding_all  # noqa: E402
+from .pixelshuffle import *  # noqa: E402,F403
+from .pixelshuffle import __all__ as _pixelshuffle_all  # noqa: E402
+from .pooling import *  # noqa: E402,F403
+from .pooling import __all__ as _pooling_all  # noqa: E402
+from .upsampling import *  # noqa: E402,F403
+from .upsampling import __all__ as _upsampling_all  # noqa: E402
+
+__all__ += [*_conv_all, *_pooling_all, *_padding_all, *_pixelshuffle_all, *_upsampling_all,
+            *_fold_all]
