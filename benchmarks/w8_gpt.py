@@ -1,5 +1,6 @@
 """W8: one training step of the tiny GPT of examples/tiny_gpt.py (4 layers, 4 heads, d=128,
-context 64, batch 16, dropout 0.1, float32): forward, cross-entropy, backward, gradient
+context 64, batch 16, dropout 0.1 unless --dropout says otherwise, float32): forward,
+cross-entropy, backward, gradient
 clipping and an AdamW step with weight-decay groups. The example's own code runs on both
 sides (loaded once with ``import torch`` as torch, once as leafgrad), from the same weights.
 
@@ -38,11 +39,11 @@ def load_example(on_leafgrad: bool) -> dict:
         return runpy.run_path(str(EXAMPLE), run_name="tiny_gpt")
 
 
-def make_step(ex: dict, seed: int = 0, state: dict | None = None):
+def make_step(ex: dict, seed: int = 0, state: dict | None = None, dropout: float = 0.1):
     """(step, model, phase_fns) for the example module ``ex``."""
     lib = ex["torch"]
     lib.manual_seed(seed)
-    model = ex["GPT"](VOCAB, CONTEXT, LAYERS, HEADS, D, 0.1)
+    model = ex["GPT"](VOCAB, CONTEXT, LAYERS, HEADS, D, dropout)
     if state is not None:
         model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95))
@@ -91,17 +92,19 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--dropout", type=float, default=0.1,
+                   help="the example's dropout (0.1; nanoGPT's pretraining default is 0.0)")
     args = p.parse_args(argv)
 
     lex = load_example(on_leafgrad=True)
-    lstep, lmodel, lphases = make_step(lex)
+    lstep, lmodel, lphases = make_step(lex, dropout=args.dropout)
     state = {k: v.numpy().copy() for k, v in lmodel.state_dict().items()}
     contenders = {"leafgrad": lstep}
     all_phases = {"leafgrad": lphases}
     if not args.no_torch:
         tex = load_example(on_leafgrad=False)
         torch = tex["torch"]
-        tstep, _, tphases = make_step(tex, state=state)
+        tstep, _, tphases = make_step(tex, state=state, dropout=args.dropout)
         n_default = torch.get_num_threads()
 
         def torch_1thread():
@@ -123,8 +126,8 @@ def main(argv=None) -> None:
     base = "torch (1 thread)" if not args.no_torch else None
     med = measure(contenders, repeats=args.repeats)
     print(report(f"W8: tiny GPT ({LAYERS} layers, {HEADS} heads, d={D}, context {CONTEXT}, "
-                 f"batch {BATCH}), one AdamW training step (wall time)", med, unit="ms",
-                 baseline=base))
+                 f"batch {BATCH}, dropout {args.dropout}), one AdamW training step (wall time)",
+                 med, unit="ms", baseline=base))
     single = {k: v for k, v in contenders.items() if "threads)" not in k}
     if not args.no_torch:
         torch.set_num_threads(1)

@@ -108,7 +108,9 @@ class ScaledDotProductAttention(Op):
         if bias is not None:
             s = s + bias
         if self.keep is not None:
-            s = xp.where(self.keep, s, -xp.inf)
+            if s.shape != xp.broadcast_shapes(s.shape, self.keep.shape):
+                s = xp.broadcast_to(s, xp.broadcast_shapes(s.shape, self.keep.shape)).copy()
+            xp.copyto(s, -xp.inf, where=~self.keep)  # in place: no second scores array
         m = s.max(axis=-1, keepdims=True)
         # NOTE: a row with nothing to attend to (all masked) would be 0/0 = nan; PyTorch's
         # kernel returns zeros for it (and zero gradients): such rows are marked and zeroed
