@@ -264,7 +264,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True\nWhy: is_causal builds the mask itself; pass the combined mask "
                 "(causal & yours) as attn_mask instead.")
-        causal = np.tril(np.ones((L, S), dtype=bool))
+        causal = array_module(q).tril(array_module(q).ones((L, S), dtype=bool))
         keep = causal if keep is None else keep & causal
     fn = _new(ScaledDotProductAttention)
     fn.scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
@@ -274,9 +274,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         from ..random import bernoulli_mask
 
         shape = tuple(batch) + (L, S)
+        from ..backend import move
+
         noise = bernoulli_mask(shape, 1 - dropout_p).astype(q.dtype)
         noise /= q.dtype.type(1 - dropout_p)  # NOTE: PyTorch's div_(1 - p) in the dtype
-        fn.noise = noise
+        fn.noise = move(noise, query.device)  # drawn on the CPU generator, as dropout's
     out, p = fn.forward(q, k, v, bias)
     if not state.enabled:
         return _wrap(out)
