@@ -283,8 +283,11 @@ def test_long_sequence_backpropagates():
     tm(tx)[0].sum().backward()
     _close(lx.grad, tx.grad, "input grad over 1000 steps")
 
+    from leafgrad.ops import _workspace
+
     def peak(steps):
         xs = leafgrad.ones(steps, 4, I, dtype=leafgrad.float64)
+        _workspace.clear()  # count every buffer, none recycled from an earlier call
         tracemalloc.start()
         out = lm(xs)[0]
         _, p = tracemalloc.get_traced_memory()

@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["take", "give", "Saved"]
+__all__ = ["take", "give", "clear", "Saved"]
 
 MAX_BYTES = 64 << 20
 _MIN_BYTES = 64 << 10  # smaller arrays come from NumPy's own small-block cache
@@ -50,6 +50,13 @@ def give(*arrays) -> None:
                 continue
             _free.setdefault((a.shape, a.dtype), []).append(a)
             _held[0] += a.nbytes
+
+
+def clear() -> None:
+    """Drop every pooled array (the memory goes back to the system)."""
+    with _lock:
+        _free.clear()
+        _held[0] = 0
 
 
 class Saved:
