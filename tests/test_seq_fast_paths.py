@@ -78,3 +78,22 @@ def test_linear_with_many_rows_matches_torch():
     to = torch.nn.functional.linear(*(torch.tensor(a) for a in (x, w, b)))
     np.testing.assert_allclose(lo.numpy(), to.numpy(), rtol=1e-5, atol=1e-5)
     assert lo.numpy().flags.c_contiguous
+
+
+def test_workspace_recycles_only_whole_unshared_arrays():
+    from leafgrad.ops import _workspace as ws
+
+    ws.clear()
+    a = ws.take((300, 100), np.float32)
+    ws.give(a)
+    assert ws.take((300, 100), np.float32) is a  # recycled
+    assert ws.take((300, 100), np.float32) is not a  # given out once only
+    ws.give(a[:10], np.zeros(3))  # views and small arrays are never pooled
+    assert ws._held[0] == 0
+    saved = ws.Saved((a,), (a,))
+    del saved  # dropping a node's saved state hands its buffers back
+    assert ws.take((300, 100), np.float32) is a
+    big = np.empty(ws.MAX_BYTES // 4 + 1, np.float32)
+    ws.give(big)  # over the bound: freed, not kept
+    assert ws._held[0] == 0
+    ws.clear()
