@@ -235,6 +235,9 @@ def demo(epochs: int = 15, seed: int = 0) -> dict:
     return result
 
 
+_NPROC = ("-n", "--nproc", "--nproc-per-node", "--nproc_per_node")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``leafgrad`` console script."""
     from ._textout import ascii_fallback
@@ -246,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run a PyTorch script unchanged, on leafgrad",
                        description="Run SCRIPT as `python SCRIPT ARGS` would, with every "
                                    "`import torch` resolved to leafgrad.")
+    r.add_argument("-n", "--nproc", type=int, metavar="N",
+                   help="start N ranks through mpirun (torch.distributed on MPI)")
     r.add_argument("script", help="the Python file to run")
     r.add_argument("args", nargs="*", help="the script's own arguments")
     t = sub.add_parser("tour", help="walk through the founding example, line by line")
@@ -263,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
         return run(argv[1], argv[2:])  # everything after the script is the script's
+    if argv[:1] == ["run"] and len(argv) > 1 and (argv[1].split("=")[0] in _NPROC or
+                                                 argv[1][:2] == "-n" and argv[1][2:].isdigit()):
+        from .distributed.run import main as launch  # leafgrad run -n 4 train.py ARGS
+
+        return launch(argv[1:])
     script_args: list[str] = []
     if argv[:1] == ["explain"] and "--" in argv:  # leafgrad explain a.py --html x -- ARGS
         k = argv.index("--")
