@@ -18,6 +18,7 @@ from ..tensor import Tensor, _wrap
 from . import dual, lastbits
 from ._apply import record, record_unary
 from .elementwise import _erf_f
+from .elementwise.special import _erf_f32
 
 __all__ = [
     "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -50,7 +51,16 @@ def _sigmoid(x):
 
 
 def _erf(x):
-    return x.erf() if isinstance(x, Tensor) else _erf_f(x)
+    return x.erf() if isinstance(x, Tensor) else _gelu_erf(x)
+
+
+def _gelu_erf(x):
+    """erf inside exact GELU: float32 / float16 through the fast float32 erf (within 2 ulp of
+    the correctly rounded value; PyTorch's own GELU erf is an approximation we could not pin
+    down, so no exact route matches it better), float64 through the C library."""
+    if x.dtype.itemsize <= 4:
+        return _erf_f32(x).astype(x.dtype, copy=False)
+    return _erf_f(x)
 
 
 # -- PyTorch's fused CPU kernels, on raw arrays ---------------------------------------------------
@@ -136,7 +146,7 @@ def _gelu_raw(x, approximate: str):
     if approximate == "tanh":
         inner = t(_GELU_BETA) * lastbits.fma(t(_GELU_KAPPA), x * x * x, x)
         return t(0.5) * x * (1 + lastbits.tanh(inner))
-    return x * t(0.5) * (1 + _erf_f(x * t(_SQRT1_2)))
+    return x * t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
 
 
 @_kernel
@@ -152,7 +162,7 @@ def _gelu_backward_raw(x, g, approximate: str):
         # NOTE: 3 * kappa is rounded in the working dtype first, as the kernel's two constants
         inner_derivative = t(_GELU_BETA) * lastbits.fma(t(3) * t(_GELU_KAPPA), x_sq, one)
         return g * (left_derivative + t(0.5) * x * tanh_derivative * inner_derivative)
-    cdf = t(0.5) * (1 + _erf_f(x * t(_SQRT1_2)))
+    cdf = t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
     pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
     return g * lastbits.fma(x, pdf, cdf)
 
@@ -381,13 +391,32 @@ class Gelu(Op):
     same_shape = True
     # d/dx x·Φ(x) = Φ(x) + x·φ(x); the tanh form differentiates its own approximation
     formula = {"x": "gelu_backward(grad, x, approximate)"}
-    __slots__ = ("approximate",)
+    __slots__ = ("approximate", "cdf")
 
     def forward(self, x):
+        if self.approximate != "tanh" and x.dtype == np.float32:
+            # NOTE: Φ(x) is kept for the first backward (erf is the costly part of both
+            # passes); a second backward (retain_graph) or a graph of the backward recomputes it
+            t = x.dtype.type
+            cdf = t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
+            self.cdf = cdf
+            return x * cdf
         return _gelu_raw(x, self.approximate)
 
     def backward(self, grad):
-        return _gelu_backward(grad, self.saved(grad)[0], self.approximate)
+        x = self.saved(grad)[0]
+        cdf = getattr(self, "cdf", None)
+        if cdf is not None and not isinstance(grad, Tensor):
+            self.cdf = None
+            t = x.dtype.type
+            pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
+            return grad * lastbits.fma(x, pdf, cdf)  # as _gelu_backward_raw, Φ(x) reused
+        return _gelu_backward(grad, x, self.approximate)
+
+    def __getattr__(self, name: str):
+        if name == "cdf":
+            return None
+        return super().__getattr__(name)
 
 
 def _gelu_backward(grad, x, approximate: str):
