@@ -48,7 +48,7 @@ def evaluate(node, key: str, grad, inputs: tuple | None = None):
         ns.update(zip(names, saved))
     for cls in type(node).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot.startswith("_") or slot in ("inputs", "next_functions"):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "needs_input_grad"):
                 continue
             if hasattr(node, slot):
                 ns[slot] = getattr(node, slot)

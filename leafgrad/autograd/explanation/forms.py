@@ -201,7 +201,8 @@ def _params(fn) -> dict:
     out = {}
     for cls in type(fn).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable"):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable",
+                                                "needs_input_grad"):
                 continue
             if hasattr(fn, slot):
                 out[slot] = getattr(fn, slot)
