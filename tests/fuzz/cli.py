@@ -4,6 +4,7 @@
     python -m tests.fuzz --seed 1234 --show            # one program, its outcome, a reproducer
     python -m tests.fuzz --merge a.json b.json --report all.json
     python -m tests.fuzz --programs 3000 --write-known tests/fuzz/known.py
+    python -m tests.fuzz --classes out.json            # failures by root-cause class
 """
 
 from __future__ import annotations
@@ -158,9 +159,16 @@ def main(argv=None) -> int:
                     help="rewrite KNOWN (or SAFETY_KNOWN with --safety, SLOW_BASELINE with "
                          "--baseline) in this file from this run")
     ap.add_argument("--safety", action="store_true", help="the autograd-safety matrix instead")
+    ap.add_argument("--classes", metavar="REPORT_JSON",
+                    help="print a report's failures grouped by root-cause class")
     ap.add_argument("--baseline", action="store_true",
                     help="with --write-known: write the run's counts as SLOW_BASELINE")
     a = ap.parse_args(argv)
+    if a.classes:
+        from .classify import table as class_table
+
+        print(class_table(json.load(open(a.classes))))
+        return 0
     if a.safety:
         table = safety_table()
         counts = Counter(f"{k.split('/')[1].rstrip('0123456789')} {v}" for k, v in table.items())

@@ -22,11 +22,14 @@ ULPS = 64.0
 # and the program goes on
 MAJOR = ("silent-value", "silent-grad", "shape", "dtype", "missing-error", "spurious-error",
          "missing-api", "autograd-meta", "timeout")
-MINOR = ("exception-type", "raw-exception", "strides", "grad_fn", "version", "signed-zero")
+MINOR = ("exception-type", "raw-exception", "strides", "grad_fn", "version", "signed-zero",
+         "aliasing-undefined")
 CATEGORIES = MAJOR + MINOR
 # recorded in the statistics but not a failure: the sign of a zero (torch's own kernels are
 # not consistent about it, e.g. remainder and zero gradients)
-INFO = ("signed-zero",)
+# aliasing-undefined: an in-place op reading memory it writes through another layout, which
+# torch accepts without defining the result (families._alias_undefined); the program stops
+INFO = ("signed-zero", "aliasing-undefined")
 
 
 @dataclass

@@ -545,7 +545,59 @@ def inplace(g: Gen, x: str | None = None) -> None:
             code = f"{x}.{op}({rhs})"
     if r.random() < 0.15:
         code = "with torch.no_grad():\n    " + code
-    g.emit(code, f"inplace:{op}", "inplace")
+    g.emit(code, f"inplace:{op}", "inplace", undefined=_alias_undefined(g, code))
+
+
+def _elements(t: torch.Tensor) -> set[int]:
+    """The storage offsets (in elements) a small tensor covers."""
+    offs = {t.storage_offset()} if t.numel() else set()
+    for size, stride in zip(t.shape, t.stride()):
+        offs = {o + k * stride for o in offs for k in range(size)}
+    return offs
+
+
+def _alias_undefined(g: Gen, code: str) -> bool:
+    """True when an in-place line reads memory it writes through a *different* layout.
+
+    torch refuses such partial overlaps only when it can prove them (dense, non-overlapping
+    tensors); otherwise (a strided or broadcast operand: "TOO_HARD") it computes the result
+    in its kernel's order, so the value is not defined and cannot serve as the oracle. A full
+    overlap with the same layout (``x.mul_(x)``) is elementwise and well defined.
+    """
+    try:
+        st = ast.parse(code).body[0]
+    except SyntaxError:
+        return False
+    if isinstance(st, ast.With):
+        st = st.body[0]
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(
+            st.value.func, ast.Attribute):
+        target, args = st.value.func.value, st.value.args + [k.value for k in st.value.keywords]
+    elif isinstance(st, ast.AugAssign):
+        target, args = st.target, [st.value]
+    elif isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Subscript):
+        target, args = st.targets[0], [st.value]
+    else:
+        return False
+    env = dict(g.ns)
+    try:
+        with torch.no_grad():
+            a = eval(ast.unparse(target), env)  # noqa: S307 (our own text)
+            if not isinstance(a, torch.Tensor):
+                return False
+            ea = _elements(a)
+            for arg in args:
+                b = eval(ast.unparse(arg), env)  # noqa: S307
+                if not isinstance(b, torch.Tensor) or b.untyped_storage().data_ptr() != \
+                        a.untyped_storage().data_ptr() or b.element_size() != a.element_size():
+                    continue
+                same = (a.storage_offset(), a.shape, a.stride()) == (
+                    b.storage_offset(), b.shape, b.stride())
+                if not same and ea & _elements(b):
+                    return True
+    except Exception:
+        return False
+    return False
 
 
 # -- indexing ------------------------------------------------------------------------------
@@ -641,7 +693,8 @@ def setitem(g: Gen) -> None:
     else:
         dt = str(g.val(x).dtype)[6:] if r.random() < 0.8 else g.dtype()
         v = g.leaf(_bshape(g, rs), dt)
-    g.emit(f"{x}[{idx}] = {v}", f"setitem:{kind}", "setitem")
+    code = f"{x}[{idx}] = {v}"
+    g.emit(code, f"setitem:{kind}", "setitem", undefined=_alias_undefined(g, code))
 
 
 # -- out= ------------------------------------------------------------------------------------

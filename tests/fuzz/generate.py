@@ -89,10 +89,10 @@ class Gen:
     # -- emitting lines ----------------------------------------------------------------------
     def emit(self, code: str, op: str, kind: str, writes=(), base: str | None = None,
              tol: float = 1.0, node_ok: bool = True, leaf: Leaf | None = None,
-             generic: bool = False, values_ok: bool = True) -> bool:
+             generic: bool = False, values_ok: bool = True, undefined: bool = False) -> bool:
         """Append a line and run it in torch; True when torch ran it without an error."""
         reads = tuple(sorted(set(NAME.findall(code)) - set(writes)))
-        st = Stmt(code, op, kind, tuple(writes), reads, tol, node_ok, leaf, values_ok)
+        st = Stmt(code, op, kind, tuple(writes), reads, tol, node_ok, leaf, values_ok, undefined)
         self.prog.stmts.append(st)
         ok = run_line(st.text(), self.ns)
         for w in writes:

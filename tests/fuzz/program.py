@@ -147,6 +147,7 @@ class Stmt:
     node_ok: bool = True       # False: leafgrad records a different node chain (documented)
     leaf: Leaf | None = None
     values_ok: bool = True     # False: outputs defined only up to sign (raw Q/R, U/S/Vh)
+    undefined: bool = False    # True: an in-place op whose operand partially overlaps it
 
     def text(self) -> str:
         return self.leaf.code() if self.leaf is not None else self.code
