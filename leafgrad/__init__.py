@@ -8,6 +8,7 @@ import builtins as _builtins
 from .tensor import Tensor  # isort: skip
 from . import autograd, linalg, methods, random, utils, viz  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
+from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad,
@@ -36,6 +37,7 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    bfloat16,
     bool,
     can_cast,
     double,
@@ -83,8 +85,6 @@ from .random import (
 )
 from .size import Size
 
-__version__ = "0.1.0"
-
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
     "default_generator", "device", "double", "dtype", "empty", "empty_like", "enable_grad",
@@ -98,11 +98,25 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+__all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+            "bfloat16"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
 del _area
+
+
+# `type(t)` prints <class 'leafgrad.Tensor'>, as torch's prints <class 'torch.Tensor'>
+for _cls in (Tensor, Size, device, dtype):
+    _cls.__module__ = "leafgrad"
+del _cls
+
+
+def __getattr__(name: str):
+    """torch.cuda, backends, FloatTensor, set_num_threads...: loaded on first use (PEP 562)."""
+    from ._compat import lazy_attribute
+
+    return lazy_attribute(name)
 
 
 def is_tensor(obj) -> _builtins.bool:

@@ -7,6 +7,8 @@ import struct
 
 import numpy as np
 
+from . import _libm
+
 # NOTE: PyTorch's default CPU generator starts from this seed (c10::default_rng_seed_val), so
 # a fresh process draws the same numbers in both libraries even without manual_seed.
 DEFAULT_SEED = 67280421310721
@@ -198,8 +200,10 @@ def fma64(a, b, c) -> np.ndarray:
 # capability and picks one at start-up; two things differ between the builds: whether `a*b+c`
 # is contracted into an FMA (the AVX2/AVX-512 builds are compiled with -mfma, the x86 default
 # build is not; ARM compilers contract by default), and how float32 `normal_` does Box-Muller
-# for >= 16 elements (the AVX2 build uses avx_mathfun's log256_ps/sincos256_ps, the others call
-# the C library's logf/cosf/sinf).
+# for >= 16 elements (code under `#ifdef __AVX2__` uses avx_mathfun's log256_ps/sincos256_ps, the
+# others call the C library's logf/cosf/sinf). NOTE: the AVX-512 build is compiled with
+# -mavx512f, which implies AVX2 and defines __AVX2__, so it takes the AVX2 path too (checked
+# against torch 2.13 on an AVX-512 CPU, with and without ATEN_CPU_CAPABILITY=avx2).
 
 
 def _is_x86() -> bool:
@@ -232,7 +236,7 @@ def _detect_capability() -> str:
 CAPABILITY = _detect_capability()
 # Only x86's default build lacks FMA contraction; ARM compilers contract a*b+c by default.
 FUSED = CAPABILITY != "default" or not _is_x86()
-AVX2_NORMAL = CAPABILITY == "avx2"
+AVX2_NORMAL = CAPABILITY in ("avx2", "avx512")
 
 
 def _mul_add(a, b, c, dtype):
@@ -358,9 +362,9 @@ def _box_muller16_f32(blocks: np.ndarray, mean: float, std: float) -> np.ndarray
     else:
         # NOTE: the generic build calls glibc's logf/cosf/sinf; rounding the float64 results
         # agrees with them except where they are not correctly rounded (within 1 ulp).
-        radius = np.sqrt(_c32(-2.0) * np.log(u1.astype(np.float64)).astype(np.float32))
+        radius = np.sqrt(_c32(-2.0) * _libm.log(u1.astype(np.float64)).astype(np.float32))
         theta = (2.0 * np.pi * u2.astype(np.float64)).astype(np.float32).astype(np.float64)
-        c, s = np.cos(theta).astype(np.float32), np.sin(theta).astype(np.float32)
+        c, s = _libm.cos(theta).astype(np.float32), _libm.sin(theta).astype(np.float32)
     n1, n2 = radius * c, radius * s
     if mean != 0 or std != 1:  # an explicit fma in every build
         m, sd = _c32(mean), _c32(std)
@@ -370,9 +374,10 @@ def _box_muller16_f32(blocks: np.ndarray, mean: float, std: float) -> np.ndarray
 
 def _box_muller16_f64(blocks: np.ndarray, mean: float, std: float) -> np.ndarray:
     """``NormalFill16<double>`` on rows of 16 float64 uniforms."""
-    radius = np.sqrt(-2.0 * np.log(1.0 - blocks[:, :8]))
+    # the C library's log/cos/sin, as PyTorch's std::log etc. (NumPy's AVX-512 ones can differ)
+    radius = np.sqrt(-2.0 * _libm.log(1.0 - blocks[:, :8]))
     theta = 2.0 * np.pi * blocks[:, 8:]
-    n1, n2 = radius * np.cos(theta), radius * np.sin(theta)
+    n1, n2 = radius * _libm.cos(theta), radius * _libm.sin(theta)
     if mean != 0 or std != 1:
         n1, n2 = fma64(n1, std, mean), fma64(n2, std, mean)
     return np.concatenate([n1, n2], axis=1)
@@ -419,9 +424,9 @@ def normal_scalar(engine: Engine, n: int, mean: float, std: float) -> np.ndarray
     pairs = (m + 1) // 2
     if pairs:
         u = uniform01_f64(engine, 2 * pairs).reshape(pairs, 2)
-        r = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+        r = np.sqrt(-2.0 * _libm.log1p(-u[:, 1]))
         theta = 2.0 * np.pi * u[:, 0]
-        vals = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
+        vals = np.stack([r * _libm.cos(theta), r * _libm.sin(theta)], axis=1).ravel()
         out[start:] = vals[:m]
         if m % 2:
             engine.next_double_normal = float(vals[-1])
@@ -768,7 +773,7 @@ def bernoulli_tensor(engine: Engine, p: np.ndarray) -> np.ndarray:
 
 def exponential(engine: Engine, n: int, dtype: np.dtype, lambd: float) -> np.ndarray:
     """``exponential_distribution<double>``: ``-1/lambd * log1p(-u)`` cast to ``dtype``."""
-    return ((-1.0 / lambd) * np.log1p(-uniform01_f64(engine, n))).astype(dtype)
+    return ((-1.0 / lambd) * _libm.log1p(-uniform01_f64(engine, n))).astype(dtype)
 
 
 def _top_k_row(row: np.ndarray, k: int) -> np.ndarray:

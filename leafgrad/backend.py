@@ -64,7 +64,6 @@ class device:
 
 
 CPU = device("cpu")
-_CUDA0 = device("cuda", 0)
 
 
 def as_device(d) -> device:

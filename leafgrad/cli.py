@@ -1,12 +1,11 @@
-"""The ``leafgrad`` command: ``tour`` narrates the founding example, ``explain`` narrates the
-last backward pass of your script, ``demo`` trains a tiny model."""
+"""The ``leafgrad`` command: ``run`` runs a PyTorch script on leafgrad, ``tour`` narrates the
+founding example, ``explain`` narrates the last backward pass of your script, ``demo`` trains a
+tiny model."""
 
 from __future__ import annotations
 
 import argparse
 import linecache
-import os
-import runpy
 import sys
 import textwrap
 
@@ -144,28 +143,26 @@ def tour(lang: str = "en") -> None:
 def explain_script(script: str, args: list[str], lang: str = "en", html: str | None = None,
                    svg: str | None = None, dot: str | None = None,
                    mermaid: str | None = None) -> int:
-    """Run ``script`` and narrate its last backward pass (optionally writing pictures)."""
+    """Run ``script`` (``import torch`` resolved to leafgrad) and narrate its last backward pass.
+
+    Optionally writes pictures of it. Returns the script's exit status, or 1 when there was
+    nothing to explain.
+    """
+    from ._torch_alias import run_script
     from .autograd.explanation import explaining
     from .locale import strings
     from .viz import Picture
 
     S = strings(lang)
-    path = os.path.abspath(script)
-    old_argv, old_path = sys.argv, list(sys.path)
-    sys.argv = [script, *args]
-    sys.path.insert(0, os.path.dirname(path))
-    status = 0
-    try:
-        with explaining(lang=lang) as rec:
-            try:
-                runpy.run_path(path, run_name="__main__")
-            except SystemExit as e:
-                status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.argv, sys.path[:] = old_argv, old_path
+    ns: dict = {}
+    with explaining(lang=lang) as rec:
+        status = run_script(script, args, namespace_out=ns)
     ex = rec.last
+    report = ns.get("__leafgrad_alias__")
+    if report is not None and report.preloaded:
+        print(S["cli_torch_preloaded"], file=sys.stderr)
     if ex is None:
-        print(S["cli_no_backward"].format(script=script))
+        print(_no_backward_reason(script, ns, S))
         return status or 1
     print()
     print(S["cli_ran"].format(script=script, k=rec.count))
@@ -180,6 +177,42 @@ def explain_script(script: str, args: list[str], lang: str = "en", html: str | N
         ex.save_html(html, lang)
         print(S["cli_wrote"].format(path=html))
     return status
+
+
+def _no_backward_reason(script: str, ns: dict, S: dict) -> str:
+    """Why leafgrad saw no backward pass: none was called, or the script used the real torch."""
+    from ._torch_alias import real_torch_in
+
+    report = ns.get("__leafgrad_alias__")
+    names = real_torch_in(ns)
+    if names or (report is not None and report.appeared):
+        what = ", ".join(names or report.appeared)
+        return S["cli_real_torch"].format(script=script, names=what)
+    return S["cli_no_backward"].format(script=script)
+
+
+def run(script: str, args: list[str]) -> int:
+    """``leafgrad run``: run a PyTorch script unchanged, ``import torch`` giving leafgrad."""
+    from ._torch_alias import run_script
+
+    ns: dict = {}
+    status = run_script(script, args, namespace_out=ns)
+    _torch_notes(script, ns)
+    return status
+
+
+def _torch_notes(script: str, ns: dict) -> None:
+    """Say on stderr when the real torch was in the process already, or the script used it."""
+    from ._torch_alias import real_torch_in
+    from .locale import strings
+
+    S = strings("en")
+    report = ns.get("__leafgrad_alias__")
+    if report is not None and report.preloaded:
+        print(S["cli_torch_preloaded"], file=sys.stderr)
+    names = real_torch_in(ns)
+    if names:
+        print(S["cli_real_torch"].format(script=script, names=", ".join(names)), file=sys.stderr)
 
 
 def demo(steps: int = 200) -> None:
@@ -209,9 +242,17 @@ def demo(steps: int = 200) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``leafgrad`` console script."""
+    from ._textout import ascii_fallback
+
+    ascii_fallback()  # a cp1252 or ASCII stdout gets `d` for ∂, `->` for →, ... (no crash)
     p = argparse.ArgumentParser(prog="leafgrad", description=__doc__)
     p.add_argument("--version", action="version", version=f"leafgrad {torch.__version__}")
     sub = p.add_subparsers(dest="cmd")
+    r = sub.add_parser("run", help="run a PyTorch script unchanged, on leafgrad",
+                       description="Run SCRIPT as `python SCRIPT ARGS` would, with every "
+                                   "`import torch` resolved to leafgrad.")
+    r.add_argument("script", help="the Python file to run")
+    r.add_argument("args", nargs="*", help="the script's own arguments")
     t = sub.add_parser("tour", help="walk through the founding example, line by line")
     t.add_argument("--lang", choices=("en", "zh"), default="en", help="narrate in this language")
     e = sub.add_parser("explain", help="run a script and narrate its last backward pass")
@@ -224,11 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="train a tiny model and print its loss")
     d.add_argument("--steps", type=int, default=200)
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
+        return run(argv[1], argv[2:])  # everything after the script is the script's
     script_args: list[str] = []
     if argv[:1] == ["explain"] and "--" in argv:  # leafgrad explain a.py --html x -- ARGS
         k = argv.index("--")
         argv, script_args = argv[:k], argv[k + 1:]
     args = p.parse_args(argv)
+    if args.cmd == "run":  # only reached for `leafgrad run -h` and the like
+        return run(args.script, args.args)
     if args.cmd == "tour":
         tour(args.lang)
     elif args.cmd == "explain":

@@ -7,7 +7,7 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "half", "float32", "float", "float64", "double", "int8", "int16", "short",
     "int32", "int", "int64", "long", "uint8", "bool", "get_default_dtype", "set_default_dtype",
-    "promote_types", "result_type", "can_cast",
+    "promote_types", "result_type", "can_cast", "bfloat16",
 ]
 
 _builtin_bool, _builtin_int, _builtin_float = bool, int, float
@@ -72,6 +72,43 @@ short, int, long = int16, int32, int64  # noqa: A001
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _NAMES = {d.name: d for d in ALL}
+
+
+class _NamedOnly(dtype):
+    """A PyTorch dtype leafgrad can name but not store: creating a tensor of it raises.
+
+    Scripts mention ``torch.bfloat16`` in comparisons, ``autocast(dtype=...)`` and dtype tables
+    even when they never make such a tensor; those work. Anything that needs its array type
+    (a factory, ``.to``, promotion) raises a TypeError that says why.
+    """
+
+    __slots__ = ("_why",)
+
+    def __init__(self, name: str, itemsize: _builtin_int, why: str) -> None:
+        self.name = name
+        self.itemsize = itemsize
+        self.is_floating_point = True
+        self.is_signed = True
+        self.is_complex = False
+        self._why = why
+
+    def _refuse(self):
+        raise TypeError(self._why)
+
+    np = property(_refuse)  # type: ignore[assignment]
+    category = property(_refuse)  # type: ignore[assignment]
+    _rank = property(_refuse)  # type: ignore[assignment]
+
+
+# NOTE: bfloat16 is a clear error rather than a dtype through the ml_dtypes package: NumPy has no
+# bfloat16, and PyTorch rounds every bfloat16 op from float32 its own way; a dtype that is not
+# checked op by op against PyTorch would be silently wrong, which is worse than a TypeError.
+bfloat16 = _NamedOnly(
+    "bfloat16", 2,
+    "bfloat16 tensors are not supported by leafgrad: NumPy has no bfloat16 type, and leafgrad's "
+    "ops have not been checked against PyTorch's bfloat16 rounding. Use torch.float32 (or "
+    "torch.float16, which leafgrad supports)")
+_NAMES["bfloat16"] = bfloat16
 # numpy dtype -> leafgrad dtype; numpy dtypes hash by value, so any equal np.dtype finds its entry
 FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in ALL}
 
@@ -120,6 +157,8 @@ def as_dtype(d) -> dtype:
         return int64
     if d is _builtin_bool:
         return bool
+    if isinstance(d, dtype):
+        return d  # a _NamedOnly dtype: it raises where its array type is needed
     if isinstance(d, str):
         d = d.removeprefix("torch.")
         if d in _NAMES:
@@ -169,7 +208,7 @@ def set_default_dtype(d: dtype) -> None:
 
 def _dtype_arg(d, fn: str, pos: _builtin_int) -> dtype:
     """A dtype argument as PyTorch's parser takes it: a dtype, or the Python type float/int/bool."""
-    if d.__class__ is dtype:
+    if isinstance(d, dtype):
         return d
     if d is _builtin_float or d is _builtin_int or d is _builtin_bool:
         return as_dtype(d)

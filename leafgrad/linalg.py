@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .methods import _keepdims
 from .ops import linalg as _ops
 from .ops import reduce as _reduce
 
@@ -86,3 +87,6 @@ def vecdot(x, y, *, dim: int = -1):
     tensor([3., 3.])
     """
     return (x * y).sum(dim)
+
+# the norms also take PyTorch's `keepdims` spelling
+_keepdims.accept_keepdims_in(globals(), __all__)

@@ -10,16 +10,35 @@ from . import backend as _backend
 from . import dtypes as _dt
 from ._dims import _contiguous_strides, _wrap_dim, parse_dims, parse_size_neg  # noqa: F401
 from .autograd import engine as _engine
+from .autograd import function as _function
+from .autograd import node as _node
 from .autograd.grad_mode import _NoGrad  # noqa: F401
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import EPOCH as _EPOCH
 from .autograd.node import RemovableHandle
 from .dtypes import FROM_NP
+from .methods import linalg as _m_linalg
+from .methods import reduce as _m_reduce
 from .methods.elementwise import ElementwiseMethods
+from .methods.elementwise import arith as _m_ew_arith
+from .methods.elementwise import binary as _m_ew_binary
+from .methods.elementwise import mixin as _m_ew_mixin
 from .methods.linalg import LinalgMethods
 from .methods.reduce import ReductionMethods
 from .methods.shape import ShapeMethods
+from .methods.shape import functions as _m_shape_functions
+from .methods.shape import mixin as _m_shape_mixin
+from .ops import dual as _dual
 from .size import Size, parse_size
+
+
+def _link() -> None:
+    """Import what Tensor's methods need from modules that import this one (docs/design.md,
+    "The import cycle"); run once, at the end of this module."""
+    global _tensor_str, Clone, ToCopy, ToDevice, _unary
+    from . import _tensor_str
+    from .ops.elementwise import Clone, ToCopy, ToDevice, _unary
+
 
 _new = object.__new__
 _new_size = tuple.__new__
@@ -453,6 +472,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def nbytes(self) -> int:
         return self._data.nbytes
 
+    def data_ptr(self) -> int:
+        """Address of the first element: equal for tensors that share memory from the same start."""
+        a = self._data
+        return a.data.ptr if hasattr(a.data, "ptr") else a.__array_interface__["data"][0]
+
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch reports them."""
         if self._data.size == 0:
@@ -566,8 +590,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             if target.is_floating_point:
                 t = ToCopy.apply_to(t, target)
             else:
-                # NOTE: an integer/bool result is not differentiable: PyTorch records no node
-                t = _wrap(t._data.astype(target.np))
+                # NOTE: an integer/bool result is not differentiable: PyTorch records no node.
+                # nan/inf cast to an integer without NumPy's "invalid value" warning, as in torch
+                with np.errstate(invalid="ignore", over="ignore"):
+                    t = _wrap(t._data.astype(target.np))
             copy = False
         if copy and t is self:
             t = self.clone()
@@ -579,6 +605,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             from .autograd.node import _type_name
 
             return "torch." + _type_name(self)
+        if isinstance(dtype, type) and hasattr(dtype, "dtype"):  # t.type(torch.LongTensor)
+            dtype = dtype.dtype
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             names = {"FloatTensor": _dt.float32, "DoubleTensor": _dt.float64,
                      "HalfTensor": _dt.float16, "LongTensor": _dt.int64, "IntTensor": _dt.int32,
@@ -598,6 +626,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
     def double(self) -> Tensor:
         """Cast to float64."""
         return self.to(_dt.float64)
+
+    def bfloat16(self) -> Tensor:
+        """Cast to bfloat16: raises TypeError, leafgrad has no bfloat16 tensors."""
+        return self.to(_dt.bfloat16)
 
     def half(self) -> Tensor:
         """Cast to float16."""
@@ -822,20 +854,13 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         memo[id(self)] = t
         return t
 
-from .autograd import node as _node  # noqa: E402
 
-_node._wrap = _wrap  # Op.out wraps saved results without an import on the hot path
-_node._Tensor = Tensor
-
-# The op modules import Tensor, so they load after it; the method mixins reach them through
-# module globals bound here (an import inside a method would cost a microsecond per call).
-from . import _tensor_str  # noqa: E402
-from .methods import elementwise as _m_elementwise  # noqa: E402
-from .methods import linalg as _m_linalg  # noqa: E402
-from .methods import reduce as _m_reduce  # noqa: E402
-from .methods import shape as _m_shape  # noqa: E402
-from .ops.elementwise import Clone, ToCopy, ToDevice, _unary  # noqa: E402
-
-for _m in (_m_elementwise, _m_linalg, _m_reduce, _m_shape):
-    _m._bind()
+# -- the import cycle (docs/design.md) ----------------------------------------------------------
+# The op modules import Tensor, and Tensor's own imports (autograd, the method mixins) load
+# before it exists. Each module that needs names from this one or from the op modules imports
+# them in its `_link()`, which runs here, once, now that Tensor exists.
+for _m in (_node, _function, _engine, _m_ew_mixin, _m_ew_arith, _m_ew_binary, _m_linalg,
+           _m_reduce, _m_shape_mixin, _m_shape_functions, _dual):
+    _m._link()
+_link()
 del _m

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
-import torch
-from hypothesis import settings
+# NOTE: pin torch's MKL vector math to its AVX2 code before torch is imported. On AVX-512 CPUs MKL
+# picks other kernels whose float64 results differ in the last bit (torch.sqrt(tensor(2.,
+# dtype=float64)) gives 1.414213562373095 instead of the correctly rounded ...0951), so the same
+# suite would test a different oracle on different CI machines. leafgrad itself does not use MKL;
+# see docs/random.md, "Testing on AVX2 and AVX-512 machines".
+os.environ.setdefault("MKL_ENABLE_INSTRUCTIONS", "AVX2")
 
-import leafgrad
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+import leafgrad  # noqa: E402
 
 torch.set_num_threads(1)  # these machines have 2 cores; threads only add noise to the tests
 

@@ -122,6 +122,9 @@ OPS = [
            ((3, 3), (4, 3), (2, 3)), node_differs=_COMP, gradgrad=False),
     OpInfo("svd_full", lambda m, a: _svd(m.linalg.svd(a)), ((3, 3),), node_differs=_COMP,
            gradgrad=False),
+    # the old torch.svd: (U, S, V) with V = Vh^T
+    OpInfo("svd_old", lambda m, a: _svd_old(m.svd(a)), ((3, 3), (4, 3)), node_differs=_COMP,
+           gradgrad=False, funcs=("svd",)),
     # (* 1: the formula test calls a node's backward with one gradient; a multi-output node
     # such as LinalgSvdBackward0 is checked through the gradient tests instead)
     OpInfo("svdvals", lambda m, a: m.linalg.svdvals(a) * 1, ((3, 3), (4, 2), (2, 2, 3)),
@@ -161,6 +164,11 @@ def _qr(r):
 def _svd(r):
     """Sign-invariant: U diag(S^2) Vh + U Vh."""
     return (r.U * (r.S ** 2).unsqueeze(-2)) @ r.Vh + r.U @ r.Vh
+
+
+def _svd_old(r):
+    """Sign-invariant, for torch.svd's (U, S, V)."""
+    return (r.U * (r.S ** 2).unsqueeze(-2)) @ r.V.mT + r.U @ r.V.mT
 
 
 def _eigh(r):

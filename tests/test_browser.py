@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import struct
 import subprocess
-import zlib
 
 import numpy as np
 import pytest
+from cdp import png_pixels as _png_pixels
 
 import leafgrad
 from leafgrad.autograd.explanation import explain
@@ -102,50 +101,6 @@ def test_stepping_advances(browser, page, tmp_path):
     # past the end it stops at the last step
     body = _body(_dom(browser, tmp_path, path.as_uri() + "?steps=99"))
     assert body["data-step"] == str(len(ex.steps))
-
-
-def _png_pixels(data: bytes) -> np.ndarray:
-    """Decode an 8-bit RGB/RGBA PNG (what Chromium writes) to an (h, w, channels) array."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat = 8, b""
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    assert depth == 8 and ctype in (2, 6) and interlace == 0
-    bpp = 3 if ctype == 2 else 4
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, w * bpp + 1)
-    out = np.zeros((h, w * bpp), dtype=np.int32)
-    prev = np.zeros(w * bpp, dtype=np.int32)
-    for y in range(h):
-        f, row = raw[y, 0], raw[y, 1:].astype(np.int32)
-        if f == 0:
-            cur = row
-        elif f == 1:  # Sub: a running sum per channel
-            cur = np.cumsum(row.reshape(w, bpp), axis=0).reshape(-1) % 256
-        elif f == 2:  # Up
-            cur = (row + prev) % 256
-        else:  # Average / Paeth depend on the byte just decoded: plain ints, byte by byte
-            r, up, cur = row.tolist(), prev.tolist(), [0] * (w * bpp)
-            for x in range(w * bpp):
-                a = cur[x - bpp] if x >= bpp else 0
-                b = up[x]
-                if f == 3:
-                    pred = (a + b) >> 1
-                else:
-                    c = up[x - bpp] if x >= bpp else 0
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                cur[x] = (r[x] + pred) & 255
-            cur = np.array(cur, dtype=np.int32)
-        out[y] = cur
-        prev = cur
-    return out.reshape(h, w, bpp)[:, :, :3]
 
 
 def test_screenshot_shows_the_graph_and_the_running_node(browser, page, tmp_path):

@@ -141,8 +141,8 @@ def _op_classes():
 
     import leafgrad.ops
 
-    mods = [importlib.import_module(f"leafgrad.ops.{m.name}")
-            for m in pkgutil.iter_modules(leafgrad.ops.__path__)]
+    mods = [importlib.import_module(m.name)
+            for m in pkgutil.walk_packages(leafgrad.ops.__path__, "leafgrad.ops.")]
     out = {}
     for mod in mods:
         for _, cls in inspect.getmembers(mod, inspect.isclass):

@@ -540,8 +540,9 @@ def test_inside_out_shuffle_matches_its_loop(n):
 
 
 def test_float32_normal_kernel_bit_exact_on_many_blocks():
-    if K.CAPABILITY != "avx2" or torch.backends.cpu.get_cpu_capability() != "AVX2":
-        pytest.skip("the AVX2 Box-Muller kernel is compiled in only on AVX2 machines")
+    # NOTE: torch's AVX-512 build defines __AVX2__ too, so it runs the same avx_mathfun kernel
+    if not K.AVX2_NORMAL or torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        pytest.skip("the AVX2 Box-Muller kernel is compiled in only on AVX2/AVX-512 machines")
     torch.manual_seed(123)
     R.manual_seed(123)
     assert_same(torch.empty(16 * 20000).normal_(0.25, 1.5), R.normal_(leafgrad.empty(16 * 20000),
@@ -710,3 +711,33 @@ def test_normal_of_tensors_that_require_grad_records_a_node(args):
         got.append(type(z.grad_fn).__name__)
         z.sum().backward()
     assert got[0] == got[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The C library's float64 log/log1p/sin/cos (torch's kernels call them; NumPy's AVX-512 loops
+# can differ by 1 ulp).
+
+_LIBM_CASES = {"log": lambda u: 1.0 - u, "log1p": lambda u: -u,
+               "sin": lambda u: 2 * np.pi * u, "cos": lambda u: 2 * np.pi * u}
+
+
+@pytest.mark.parametrize("name", sorted(_LIBM_CASES))
+def test_libm_functions_equal_the_c_library(name):
+    import math
+
+    from leafgrad import _libm
+
+    u = np.random.default_rng(7).random(20000)
+    x = _LIBM_CASES[name](u)
+    want = np.array([getattr(math, name)(v) for v in x.tolist()])
+    assert np.array_equal(getattr(_libm, name)(x), want), _libm.chosen()
+    # one element, empty, 2-D and strided inputs take the same path
+    assert getattr(_libm, name)(x[5:6])[0] == want[5]
+    assert getattr(_libm, name)(x[:0]).shape == (0,)
+    assert np.array_equal(getattr(_libm, name)(x[:20].reshape(4, 5)), want[:20].reshape(4, 5))
+    assert np.array_equal(getattr(_libm, name)(x[::3]), want[::3])
+    # each fallback is exact too, wherever NumPy's own loop happens to agree
+    for impl in (_libm._scalar_loop(getattr(np, name)), _libm._python_loop(getattr(math, name))):
+        assert np.array_equal(impl(x), want)
+        assert impl(x[7:8])[0] == want[7]
+    assert _libm.chosen()[name] in ("numpy", "numpy scalar loop", "math")

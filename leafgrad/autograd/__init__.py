@@ -1,4 +1,5 @@
-"""Automatic differentiation: the graph, the engine and grad modes."""
+"""Automatic differentiation: the graph and its nodes, the engine, grad modes, custom Functions,
+the functional API, forward-mode AD, anomaly mode, saved-tensor hooks and ``explain``."""
 
 from __future__ import annotations
 
@@ -33,5 +34,14 @@ __all__ = [
     "set_detect_anomaly",
     "AccumulateGrad", "GradcheckError", "Node", "Op", "backward", "gradcheck", "gradgradcheck",
     "enable_grad", "grad", "inference_mode",
-    "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
+    "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled", "Variable",
 ]
+
+
+def __getattr__(name: str):
+    # Variable (the pre-0.4 spelling of a Tensor) loads on first use, keeping import lean
+    if name == "Variable":
+        from .variable import Variable
+
+        return Variable
+    raise AttributeError(f"module 'leafgrad.autograd' has no attribute '{name}'")

@@ -6,9 +6,19 @@ import warnings
 
 import numpy as np
 
+from ..backend import array_module as _xp
 from . import anomaly as _anomaly
 from .grad_mode import state
 from .node import _RELEASED, EPOCH, AccumulateGrad, accumulate_node
+
+
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _wrap, dual, refresh_view
+    from ..ops import dual
+    from ..ops.inplace_view import refresh_view
+    from ..tensor import Tensor, _wrap
 
 
 def _not_requiring_grad(i: int) -> RuntimeError:
@@ -22,8 +32,6 @@ def _not_requiring_grad(i: int) -> RuntimeError:
 
 def make_root_grads(tensors, grads, create_graph: bool) -> list:
     """Check or create the gradient that seeds each output (ones for a scalar output)."""
-    from ..tensor import Tensor, _wrap
-
     out = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
         if g is None:
@@ -60,12 +68,6 @@ def make_root_grads(tensors, grads, create_graph: bool) -> list:
     return out
 
 
-def _xp(a):
-    from ..backend import array_module
-
-    return array_module(a)
-
-
 def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True, allow_unused: bool = True):
     """Run one backward pass from ``tensors`` seeded with ``grads``.
@@ -80,8 +82,6 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     roots = []
     for i, t in enumerate(tensors):
         if t._x is not None and t._x.base is not None:
-            from ..ops.inplace_view import refresh_view
-
             refresh_view(t)
         fn = t.grad_fn
         if fn is None:
@@ -264,8 +264,6 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
 
 def _capture(fn, g, targets: dict, captured: list, shared: set, raw: bool) -> None:
     """autograd.grad / backward(inputs=...): keep the gradient flowing into a target."""
-    from ..tensor import _wrap
-
     for nr in range(fn._nout):
         for k in targets.get((fn, nr), ()):
             gk = g if fn._nout == 1 else (g[nr] if g is not None else None)
@@ -318,8 +316,6 @@ def _fit(fn, results: tuple, grad) -> tuple:
     None means "like the output". NOTE: the dtype is checked for every input then, because NumPy
     promotes some mixes past PyTorch's result (float32 grad * float64 0-d input is float64).
     """
-    from ..ops import dual
-
     out = list(results)
     out_dt = grad.dtype if fn._nout == 1 else None
     for i, (g, meta) in enumerate(zip(results, fn._meta)):
@@ -338,17 +334,8 @@ def _fit(fn, results: tuple, grad) -> tuple:
     return tuple(out)
 
 
-def sum_to(g, shape: tuple, fn=None, i: int = 0):
-    """Sum ``g`` over the dimensions that broadcasting added or stretched, to get ``shape``."""
-    from ..ops.dual import sum_to as dual_sum_to
-
-    return dual_sum_to(g, shape, fn, i)
-
-
 def _run_pre_hooks(fn, g, shared: set, raw: bool):
     """Tensor hooks and retain_grad on ``fn``'s outputs, then the node's own pre-hooks."""
-    from ..tensor import _wrap
-
     x = fn._x
     grads = [g] if fn._nout == 1 else list(g)
     for nr in range(fn._nout):
@@ -378,8 +365,6 @@ def _run_pre_hooks(fn, g, shared: set, raw: bool):
 
 
 def _run_post_hooks(fn, results: tuple, g, raw: bool) -> tuple:
-    from ..tensor import _wrap
-
     def t(v):
         return _wrap(v) if raw and v is not None else v
 
@@ -407,8 +392,6 @@ def _accumulate(var, g, shared: set) -> None:
 
     ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
     """
-    from ..tensor import Tensor, _wrap
-
     raw = not isinstance(g, Tensor)
     x = var._x
     if x is not None and x.hooks:
@@ -457,8 +440,6 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     >>> backward((x * x).sum()); x.grad
     tensor([2., 4.])
     """
-    from ..tensor import Tensor
-
     if grad_variables is not None:
         warnings.warn("'grad_variables' is deprecated. Use 'grad_tensors' instead.", stacklevel=2)
         grad_tensors = grad_variables
@@ -494,8 +475,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     >>> grad(x ** 2, x)
     (tensor(6.),)
     """
-    from ..tensor import Tensor
-
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)

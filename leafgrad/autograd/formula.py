@@ -5,37 +5,17 @@ from __future__ import annotations
 import math
 
 
-def _inverse(dims: tuple) -> tuple:
-    inv = [0] * len(dims)
-    for i, d in enumerate(dims):
-        inv[d] = i
-    return tuple(inv)
-
-
 def namespace() -> dict:
-    """Helpers a formula may call, beyond Tensor methods and operators."""
-    from ..ops.elementwise import threshold_backward, where
-    from ..ops.movement import _d_diag_scatter, _embed, _put
-    from ..ops.reduce import _expand_back
-    from ..tensor import _wrap
-    from .engine import sum_to
+    """Names a formula may call, beyond Tensor methods and operators: the two-mode vocabulary
+    of ``leafgrad.ops.dual`` (what backward code calls), the ops' own derivative helpers."""
+    from ..ops import dual
+    from ..ops.linalg.formulas import FORMULA_HELPERS as linalg_helpers
+    from ..ops.reduce.formulas import FORMULA_HELPERS as reduce_helpers
 
-    def put(g, index, value):
-        return _put(g, index, _wrap(g._data.dtype.type(value)) if not hasattr(
-            value, "_data") else value)
-
-    from ..ops import linalg as _linalg_ops
-    from ..ops import reduce as _reduce_ops
-
-    ns = {
-        "math": math, "where": where, "threshold_backward": threshold_backward,
-        "sum_to": sum_to, "expand_back": _expand_back,
-        "embed": lambda g, shape, index, acc=False: _embed(g, shape, index, acc),
-        "put": put, "inverse": _inverse, "diag_scatter": _d_diag_scatter,
-    }
-    # each op module may export the dual helpers its formulas call
-    for mod in (_reduce_ops, _linalg_ops):
-        ns.update(getattr(mod, "FORMULA_HELPERS", {}))
+    ns = {name: getattr(dual, name) for name in dual.__all__}
+    ns.update(reduce_helpers)
+    ns.update(linalg_helpers)
+    ns["math"] = math
     return ns
 
 

@@ -18,17 +18,13 @@ from .node import _RELEASED, EPOCH, FREED_MSG, NONE_EDGE, Op, _modified_error, e
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
-_Tensor = None
-_wrap = None
 
-
-def _bind() -> None:
-    # leafgrad.tensor imports leafgrad.autograd; bind lazily to break the cycle
+def _link() -> None:
+    """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
+    "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
     global _Tensor, _wrap
-    from ..tensor import Tensor
-    from ..tensor import _wrap as w
-
-    _Tensor, _wrap = Tensor, w
+    from ..tensor import Tensor as _Tensor
+    from ..tensor import _wrap
 
 
 class FunctionCtx:
@@ -229,8 +225,6 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when an input requires grad, record the call as a graph node."""
-        if _Tensor is None:
-            _bind()
         ctx = object.__new__(cls._backward_cls)
         ctx._x = None
         ctx._vers = None

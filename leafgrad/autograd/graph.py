@@ -30,11 +30,6 @@ class _State(threading.local):
 state = _State()
 
 
-def hooks_active() -> bool:
-    """Whether a ``saved_tensors_hooks`` block is active in this thread."""
-    return bool(state.stack)
-
-
 def _current():
     if state.disabled is not None:
         raise RuntimeError(state.disabled)
@@ -109,16 +104,12 @@ def pack_all(tensors: tuple) -> Packed:
                         for t in tensors), None)
 
 
-def unpack_all(packed: Packed) -> tuple:
-    """The tensors of ``pack_all``, unpacked (unpack runs on every access, as in PyTorch)."""
-    return packed.unpack_inputs()
-
-
 def pack_node(fn, out=None) -> None:
     """Pack what ``fn`` saved (``fn.inputs``, and ``out``, the output tensor, if saved).
 
-    Called by the record functions when ``hooks_active()``; afterwards the node holds only the
-    packed values, and the engine restores them through ``_check_saved``.
+    Called by the record functions while a ``saved_tensors_hooks`` block is active; afterwards
+    the node holds only the packed values, and the engine restores them through
+    ``_check_saved``.
     """
     from ..tensor import Tensor
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 import weakref
 
+import numpy as np
+
 from .grad_mode import state
 
-# Set by leafgrad.tensor once Tensor exists (the two modules import each other).
-_wrap = None
-_Tensor = None
+
+def _link() -> None:
+    """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
+    "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global _Tensor, _wrap
+    from ..tensor import Tensor as _Tensor
+    from ..tensor import _wrap
+
 
 class Epoch:
     """Counts every in-place change anywhere; while it has not moved, no saved tensor changed."""
@@ -128,11 +135,56 @@ class AccumulateGrad(Node):
         self._x = None
 
 
-class Op(Node):
-    """Base of every differentiable op: ``forward`` on raw arrays, ``backward`` on Tensors.
+def _errstate_switch():
+    """(set, reset, ignore) for NumPy's floating-point error state, as cheap as NumPy allows."""
+    try:  # NumPy >= 2: the error state is a context variable; set/reset are two C calls
+        from numpy._core._ufunc_config import _extobj_contextvar as var  # noqa: PLC0415
+    except ImportError:  # older NumPy: through np.errstate
+        return _enter, _exit, None
+    with np.errstate(all="ignore"):
+        ignore = var.get()
+    return var.set, var.reset, ignore
 
-    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), a PyTorch
-    node ``name`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
+
+def _enter(_):
+    cm = np.errstate(all="ignore")
+    cm.__enter__()
+    return cm
+
+
+def _exit(cm) -> None:
+    cm.__exit__(None, None, None)
+
+
+_quiet_on, _quiet_off, _IGNORE = _errstate_switch()
+
+
+def _quiet(forward):
+    """``forward`` run with NumPy's floating-point warnings off.
+
+    NOTE: PyTorch computes inf and nan without a word; NumPy would warn "divide by zero",
+    "overflow", "invalid value". Every op's forward runs through this (Op.__init_subclass__), as
+    the engine runs backward under np.errstate, so no such warning reaches the user.
+    """
+    def run(self, *args, **kwargs):
+        token = _quiet_on(_IGNORE)
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            _quiet_off(token)
+
+    run.__wrapped__ = forward
+    run.__name__, run.__qualname__, run.__doc__ = (forward.__name__, forward.__qualname__,
+                                                   forward.__doc__)
+    return run
+
+
+class Op(Node):
+    """Base of every differentiable op: ``forward`` on raw arrays; ``backward`` written once, run
+    on raw arrays in a plain backward and on Tensors with ``create_graph`` (``leafgrad.ops.dual``).
+
+    Subclasses set ``formula`` (what ``explain`` prints for each input's gradient), the PyTorch
+    node name ``name_`` (e.g. ``"MulBackward0"``, which becomes the class ``__name__``), and declare
     whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
     """
 
@@ -149,6 +201,9 @@ class Op(Node):
             # NOTE: type(t.grad_fn).__name__ reads as PyTorch's ("MulBackward0"); __qualname__
             # keeps the op's own name ("Mul") for tracebacks.
             cls.__name__ = cls.name_
+        fwd = cls.__dict__.get("forward")
+        if fwd is not None and not hasattr(fwd, "__wrapped__"):
+            cls.forward = _quiet(fwd)
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract

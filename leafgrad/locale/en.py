@@ -179,6 +179,14 @@ STRINGS: dict[str, str] = {
                  "leafgrad.autograd.why_none(t, loss)).",
     "cli_ran": "{script} ran {k} backward pass(es); this is the last one.",
     "cli_no_backward": "{script} ran, but it called no backward(): there is nothing to explain.",
+    "cli_real_torch": "{script} ran with the real PyTorch ({names}), not leafgrad, so leafgrad "
+                      "saw none of its backward passes. Why: the script got torch from a module "
+                      "that had imported it before leafgrad's import hook was installed; run it "
+                      "in a fresh process (leafgrad explain {script}) or import torch directly "
+                      "in the script.",
+    "cli_torch_preloaded": "leafgrad: note: the real torch was already imported in this process; "
+                           "the script's imports got leafgrad, but objects made earlier with the "
+                           "real torch are still torch's.",
     "cli_wrote": "wrote {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "leaf",
@@ -195,6 +203,7 @@ STRINGS: dict[str, str] = {
     "viz_title": "leafgrad: the backward pass of {out}",
     "viz_legend": "blue: leaves · grey: operation nodes · green: output · "
                   "gold: the node running now",
+    "viz_fit": "Fit",
     "viz_full": "The whole narration",
     "viz_seen": "(shared, shown above)",
 }

@@ -154,6 +154,12 @@ STRINGS: dict[str, str] = {
                  "leafgrad.viz.draw(loss)、leafgrad.autograd.why_none(t, loss)）。",
     "cli_ran": "{script} 运行了 {k} 次反向传播；下面是最后一次。",
     "cli_no_backward": "{script} 运行完毕，但没有调用 backward()：没有可叙述的内容。",
+    "cli_real_torch": "{script} 使用的是真正的 PyTorch（{names}），而不是 leafgrad，"
+                      "所以 leafgrad 看不到它的任何反向传播。原因：脚本从一个在 leafgrad "
+                      "的导入钩子安装之前就已导入 torch 的模块那里拿到了 torch；请在新进程中"
+                      "运行它（leafgrad explain {script}），或在脚本里直接 import torch。",
+    "cli_torch_preloaded": "leafgrad：注意：这个进程里已经导入了真正的 torch；脚本的导入得到的是 "
+                           "leafgrad，但之前用真正的 torch 创建的对象仍然属于 torch。",
     "cli_wrote": "已写入 {path}",
     # -- pictures --------------------------------------------------------------------------------
     "viz_leaf": "叶子",
@@ -169,6 +175,7 @@ STRINGS: dict[str, str] = {
     "viz_done": "完成：每个叶子的梯度都已算出。",
     "viz_title": "leafgrad：{out} 的反向传播",
     "viz_legend": "蓝色：叶子 · 灰色：运算节点 · 绿色：输出 · 金色：正在运行的节点",
+    "viz_fit": "适应窗口",
     "viz_full": "完整的叙述",
     "viz_seen": "（共享节点，见上方）",
 }

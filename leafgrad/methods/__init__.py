@@ -1,1 +1,1 @@
-"""Tensor methods by area, mixed into ``Tensor``; each module also holds its free functions."""
+"""Tensor methods by area, mixed into ``Tensor``; each area also holds its free functions."""

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 __all__ = [
     "addbmm", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cholesky", "cholesky_solve",
     "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "matmul",
-    "matrix_power", "mm", "mv", "outer", "pinverse", "slogdet", "tensordot", "triangular_solve",
-    "vdot",
+    "matrix_power", "mm", "mv", "outer", "pinverse", "slogdet", "svd", "tensordot",
+    "triangular_solve", "vdot",
 ]
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
-_ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _ops
+    from ..ops import linalg as _ops
+    from ..tensor import Tensor
 
 
 class LinalgMethods:
@@ -94,6 +95,21 @@ class LinalgMethods:
         """Determinant."""
         return _ops.det(self)
 
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """The old ``torch.svd``: ``(U, S, V)`` with ``A = U diag(S) V^T`` (V, not Vh)."""
+        from ..ops.reduce.multi import return_type
+
+        U, S, Vh = _ops.svd(self, full_matrices=not some)
+        if not compute_uv:
+            # NOTE: PyTorch returns zero-filled U and V (full-size) and only S is computed
+            from ..creation import zeros
+
+            m, n = self.shape[-2], self.shape[-1]
+            lead = tuple(self.shape[:-2])
+            U = zeros(*lead, m, m, dtype=S.dtype)
+            return return_type("svd")(U, _ops.svdvals(self), zeros(*lead, n, n, dtype=S.dtype))
+        return return_type("svd")(U, S, Vh.mT)
+
     def slogdet(self):
         """(sign, log|det|) named tuple."""
         return _ops.slogdet(self)
@@ -128,17 +144,6 @@ class LinalgMethods:
 
     def __rmatmul__(self, other) -> Tensor:
         return _as_tensor_like(other, self).matmul(self)
-
-
-def _bind() -> None:
-    """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
-    from ..tensor import Tensor as _Tensor
-
-    Tensor = _Tensor
-    from ..ops import linalg as ops
-
-    _ops = ops
 
 
 def _as_tensor_like(v, like):
@@ -260,6 +265,16 @@ def matrix_power(input, n: int) -> Tensor:  # noqa: A002
 def det(input) -> Tensor:  # noqa: A002
     """Determinant."""
     return input.det()
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    """``torch.svd``: ``(U, S, V)`` of a matrix, ``V`` not transposed (see ``linalg.svd``).
+
+    >>> import leafgrad
+    >>> [tuple(x.shape) for x in leafgrad.svd(leafgrad.ones(3, 2))]
+    [(3, 2), (2,), (2, 2)]
+    """
+    return input.svd(some, compute_uv)
 
 
 def slogdet(input):  # noqa: A002

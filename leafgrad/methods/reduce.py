@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from . import _keepdims
 
 __all__ = [
     "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cummax",
@@ -11,10 +11,13 @@ __all__ = [
     "std", "std_mean", "sum", "trapezoid", "trapz", "var", "var_mean",
 ]
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
-_ops = None  # the op module; it imports Tensor, so _bind() loads it once Tensor exists
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _ops
+    from ..ops import reduce as _ops
+    from ..tensor import Tensor
 
 
 class ReductionMethods:
@@ -183,17 +186,6 @@ def _maximum(a, b, name: str):
     if f is None:
         raise NotImplementedError(f"{name} (the binary form of max/min) is not available yet")
     return f(a, b)
-
-
-def _bind() -> None:
-    """Load the op module (called by leafgrad.tensor once the Tensor class is defined)."""
-    global _ops, Tensor
-    from ..tensor import Tensor as _Tensor
-
-    Tensor = _Tensor
-    from ..ops import reduce as ops
-
-    _ops = ops
 
 
 # -- free functions (leafgrad.sum(x), ...) ---------------------------------------------------
@@ -377,3 +369,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
 
 
 trapz = trapezoid
+
+
+# every reduction also takes PyTorch's `keepdims` spelling
+_keepdims.accept_keepdims_in(globals(), __all__, ReductionMethods)

@@ -55,13 +55,6 @@ class Graph:
         return [e for e in self.edges if e.src == nid]
 
 
-def _short(text: str | None, limit: int = 48) -> str | None:
-    if text is None:
-        return None
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def from_explanation(ex, lang: str | None = None) -> Graph:
     """The graph of an ``Explanation``: every node its pass runs, with values and gradients."""
     from ..autograd.stepper import Snap, fmt_shape

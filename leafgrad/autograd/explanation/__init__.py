@@ -1,0 +1,68 @@
+"""A narrated backward pass: ``explain`` (text in English or Chinese, HTML), ``explaining``.
+
+The numbers come from the stepper (``backward_steps``), which runs each node's backward exactly
+as the engine would, without freeing or accumulating anything; this package turns its steps
+into a teacher's narration (``forms``: names and local derivatives; ``narration``: the
+``Explanation``), and captures the backward passes of running code (``capture``).
+"""
+
+from __future__ import annotations
+
+from ..stepper import (
+    _SUP,
+    MAX_ELEMENTS,
+    Snap,
+    Step,
+    _elementwise,
+    _keys,
+    _paren,
+    _roots,
+    _user_frame,
+    _walk,
+    backward_steps,
+    fmt_array,
+    fmt_num,
+    fmt_shape,
+    sub,
+)
+from .capture import (
+    Recorder,
+    _capturing_run_backward,
+    _recorders,
+    explaining,
+)
+from .forms import (
+    _FORWARD,
+    _LOCAL,
+    _PREC_ATOM,
+    _PREC_POW,
+    _PREC_PROD,
+    _PREC_SUM,
+    _UNARY,
+    _alpha,
+    _dims,
+    _fmt_param,
+    _formula_with,
+    _n,
+    _Names,
+    _params,
+    _pow_local,
+    _scalar_form,
+    _tup,
+    _wrap_prec,
+)
+from .narration import (
+    Explanation,
+    _explain,
+    _FakeLeaf,
+    _fill,
+    _hang,
+    _readable,
+    _render_text,
+    _width,
+    explain,
+)
+
+__all__ = [
+    "Explanation", "Recorder", "Step", "backward_steps", "explain", "explaining",
+]

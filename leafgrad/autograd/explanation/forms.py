@@ -1,0 +1,325 @@
+"""What the narration calls each tensor, and how each node reads as mathematics (its local
+derivative, and the whole function element by element for small graphs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..node import AccumulateGrad
+from ..stepper import (
+    _SUP,
+    MAX_ELEMENTS,
+    _keys,
+    fmt_num,
+    fmt_shape,
+    sub,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+# -- names ------------------------------------------------------------------------------------
+class _Names:
+    """What to call each tensor in the narration: the user's variable names, else t1, t2, ..."""
+
+    def __init__(self, scopes: Sequence[dict]) -> None:
+        from ...tensor import Tensor
+
+        self.leaf: dict = {}  # id(tensor) -> name
+        self.node: dict = {}  # (node, output nr) -> name
+        self.tensors: dict = {}  # (node, output nr) -> the named non-leaf tensor
+        self._keep: list = []  # keeps scanned tensors alive so their ids stay unique
+        for scope in scopes:
+            for k, v in scope.items():
+                if not isinstance(v, Tensor) or k.startswith("_"):
+                    continue
+                self._keep.append(v)
+                if v.grad_fn is None:
+                    self._put(self.leaf, id(v), k)
+                else:
+                    self._put(self.node, (v.grad_fn, v._out_nr), k)
+                    self.tensors[(v.grad_fn, v._out_nr)] = v
+        self._n = 0
+
+    @staticmethod
+    def _put(d: dict, key, name: str) -> None:
+        old = d.get(key)
+        if old is None or len(name) < len(old):
+            d[key] = name
+
+    def of_leaf(self, t) -> str:
+        n = self.leaf.get(id(t))
+        if n is None:
+            self._keep.append(t)
+            n = self.leaf[id(t)] = self._fresh()
+        return n
+
+    def of_output(self, fn, nr: int = 0) -> str:
+        if fn.__class__ is AccumulateGrad:
+            return self.of_leaf(fn.variable)
+        n = self.node.get((fn, nr))
+        if n is None:
+            n = self.node[(fn, nr)] = self._fresh()
+        return n
+
+    def _fresh(self) -> str:
+        while True:
+            self._n += 1
+            n = f"t{self._n}"
+            if n not in self.leaf.values() and n not in self.node.values():
+                return n
+
+
+# -- how each node reads as mathematics ---------------------------------------------------------
+def _pow_local(e, x: str) -> str:
+    if e == 0:
+        return "0"
+    if e == 1:
+        return "1"
+    if e == 2:
+        return f"2·{x}"
+    e1 = e - 1
+    return f"{fmt_num(e)}·{x}" + (str(int(e1)).translate(_SUP) if float(e1).is_integer() and
+                                   0 < e1 < 10 else f"^{fmt_num(e1)}")
+
+
+def _alpha(fn) -> str:
+    return fmt_num(getattr(fn, "alpha", 1))
+
+
+# local derivative ∂out/∂input of elementwise nodes, with {x}/{a}/{b}/{out} element strings
+_LOCAL: dict[str, dict[str, Callable]] = {
+    "AddBackward0": {"a": lambda fn, s: "1", "b": lambda fn, s: _alpha(fn)},
+    "SubBackward0": {"a": lambda fn, s: "1", "b": lambda fn, s: "-" + _alpha(fn)},
+    "RsubBackward0": {"a": lambda fn, s: "-1", "b": lambda fn, s: "1"},
+    "RsubBackward1": {"x": lambda fn, s: "-1"},
+    "MulBackward0": {"a": lambda fn, s: s["b"], "b": lambda fn, s: s["a"]},
+    "DivBackward0": {"a": lambda fn, s: f"1/{s['b']}", "b": lambda fn, s: f"-{s['a']}/{s['b']}²"},
+    "NegBackward0": {"x": lambda fn, s: "-1"},
+    "PowBackward0": {"x": lambda fn, s: _pow_local(fn.exponent, s["x"])},
+    "PowBackward1": {"a": lambda fn, s: f"{s['b']}·{s['a']}^({s['b']} - 1)",
+                     "b": lambda fn, s: f"{s['out']}·ln {s['a']}"},
+    "PowBackward2": {"x": lambda fn, s: f"{s['out']}·ln {fmt_num(fn.base)}"},
+    "ReciprocalBackward0": {"x": lambda fn, s: f"-{s['out']}²"},
+    "ExpBackward0": {"x": lambda fn, s: f"e^{s['x']}"},
+    "LogBackward0": {"x": lambda fn, s: f"1/{s['x']}"},
+    "SinBackward0": {"x": lambda fn, s: f"cos {s['x']}"},
+    "CosBackward0": {"x": lambda fn, s: f"-sin {s['x']}"},
+    "TanhBackward0": {"x": lambda fn, s: f"1 - tanh²{s['x']}"},
+    "SigmoidBackward0": {"x": lambda fn, s: f"σ({s['x']})·(1 - σ({s['x']}))"},
+    "ReluBackward0": {"x": lambda fn, s: f"[{s['x']} > 0]"},
+    "SqrtBackward0": {"x": lambda fn, s: f"1/(2√{s['x']})"},
+    "AbsBackward0": {"x": lambda fn, s: f"sign {s['x']}"},
+    "SignBackward0": {"x": lambda fn, s: "0"},
+    "CloneBackward0": {"x": lambda fn, s: "1"},
+}
+
+# the forward expression of each node, with input labels {x}/{a}/{b}
+_FORWARD: dict[str, Callable] = {
+    "AddBackward0": lambda fn, s: f"{s['a']} + {s['b']}" if _alpha(fn) == "1"
+    else f"{s['a']} + {_alpha(fn)} * {s['b']}",
+    "SubBackward0": lambda fn, s: f"{s['a']} - {s['b']}" if _alpha(fn) == "1"
+    else f"{s['a']} - {_alpha(fn)} * {s['b']}",
+    "RsubBackward0": lambda fn, s: f"{s['b']} - {s['a']}",
+    "RsubBackward1": lambda fn, s: f"{fmt_num(fn.other)} - {s['x']}",
+    "MulBackward0": lambda fn, s: f"{s['a']} * {s['b']}",
+    "DivBackward0": lambda fn, s: f"{s['a']} / {s['b']}",
+    "NegBackward0": lambda fn, s: f"-{s['x']}",
+    "PowBackward0": lambda fn, s: f"{s['x']}.pow({fmt_num(fn.exponent)})",
+    "PowBackward1": lambda fn, s: f"{s['a']} ** {s['b']}",
+    "PowBackward2": lambda fn, s: f"{fmt_num(fn.base)} ** {s['x']}",
+    "ReciprocalBackward0": lambda fn, s: f"{s['x']}.reciprocal()",
+    "MmBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
+    "MatmulBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
+    "MvBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
+    "DotBackward0": lambda fn, s: f"{s['a']}.dot({s['b']})",
+    "SumBackward0": lambda fn, s: f"{s['x']}.sum()",
+    "SumBackward1": lambda fn, s: f"{s['x']}.sum(dim={_dims(fn)}"
+    + (", keepdim=True)" if fn.keepdim else ")"),
+    "MeanBackward0": lambda fn, s: f"{s['x']}.mean()",
+    "MeanBackward1": lambda fn, s: f"{s['x']}.mean(dim={_dims(fn)}"
+    + (", keepdim=True)" if fn.keepdim else ")"),
+    "ViewBackward0": lambda fn, s: f"{s['x']}.view({_tup(fn.shape)})",
+    "UnsafeViewBackward0": lambda fn, s: f"{s['x']}.reshape({_tup(fn.shape)})",
+    "TransposeBackward0": lambda fn, s: f"{s['x']}.transpose({fn.dim0}, {fn.dim1})",
+    "TBackward0": lambda fn, s: f"{s['x']}.t()",
+    "PermuteBackward0": lambda fn, s: f"{s['x']}.permute({_tup(fn.dims)})",
+    "UnsqueezeBackward0": lambda fn, s: f"{s['x']}.unsqueeze({fn.dim})",
+    "ExpandBackward0": lambda fn, s: f"{s['x']}.expand({_tup(fn.shape)})",
+    "CloneBackward0": lambda fn, s: f"{s['x']}.clone()",
+}
+for _n in ("Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Sqrt", "Abs", "Sign"):
+    _FORWARD[f"{_n}Backward0"] = (lambda m: lambda fn, s: f"{s['x']}.{m}()")(_n.lower())
+
+
+def _tup(t) -> str:
+    return ", ".join(str(v) for v in t) if isinstance(t, (tuple, list)) else str(t)
+
+
+def _dims(fn) -> str:
+    d = fn.dims
+    return str(d[0]) if d is not None and len(d) == 1 else str(d)
+
+
+def _params(fn) -> dict:
+    """The op's parameters (slot attributes that are not engine state)."""
+    out = {}
+    for cls in type(fn).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable"):
+                continue
+            if hasattr(fn, slot):
+                out[slot] = getattr(fn, slot)
+    return out
+
+
+def _fmt_param(v) -> str:
+    if isinstance(v, np.ndarray):
+        return f"<{v.dtype} array {fmt_shape(v.shape)}>"
+    if isinstance(v, (float, np.floating)):
+        return fmt_num(v)
+    if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+        return str(np.dtype(v))
+    return repr(v)
+
+
+def _formula_with(text: str, subst: dict) -> str:
+    """Replace the names in a formula (grad, x, a, b, out) by labels from ``subst``."""
+    return re.sub(r"\b(grad|out|x|a|b)\b", lambda m: subst.get(m.group(1), m.group(1)), text)
+
+
+# -- the whole function, element by element (small graphs only) ---------------------------------
+_PREC_SUM, _PREC_PROD, _PREC_POW, _PREC_ATOM = 0, 1, 2, 3
+_UNARY = {"ExpBackward0": "exp", "LogBackward0": "ln", "SinBackward0": "sin",
+          "CosBackward0": "cos", "TanhBackward0": "tanh", "SigmoidBackward0": "σ",
+          "ReluBackward0": "relu", "SqrtBackward0": "√", "AbsBackward0": "abs"}
+
+
+def _wrap_prec(e, prec: int) -> str:
+    return f"({e[0]})" if e[1] < prec else e[0]
+
+
+def _scalar_form(root_fn, root_nr: int, names: _Names, limit: int = 160) -> str | None:
+    """``x₁² + x₂² + ...``: the output written in the leaves' elements, when the graph is small.
+
+    Only elementwise ops and full reductions are spelled out; anything else gives None.
+    """
+    memo: dict = {}
+    budget = [4000]
+
+    def elems(fn, nr):
+        key = (fn, nr)
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # a cycle cannot happen, but a failure is remembered
+        r = _elems(fn)
+        memo[key] = r
+        return r
+
+    def leaf_elems(t):
+        n = names.of_leaf(t)
+        size = t._data.size
+        if size > MAX_ELEMENTS:
+            return None
+        if t._data.ndim == 0:
+            return np.array([(n, _PREC_ATOM)], dtype=object).reshape(())
+        flat = [(f"{n}{sub(i + 1)}", _PREC_ATOM) for i in range(size)]
+        out = np.empty(size, dtype=object)
+        out[:] = flat
+        return out.reshape(t._data.shape)
+
+    def const_elems(v):
+        a = np.asarray(v._data if hasattr(v, "_data") else v)
+        if a.size > MAX_ELEMENTS:
+            return None
+        out = np.empty(a.shape, dtype=object)
+        for idx in np.ndindex(*a.shape):
+            f = fmt_num(a[idx])
+            out[idx] = (f, _PREC_ATOM if not f.startswith("-") else _PREC_SUM)
+        return out
+
+    def _elems(fn):
+        if fn.__class__ is AccumulateGrad:
+            return leaf_elems(fn.variable)
+        name = fn.name()
+        keys = _keys(fn)
+        args = []
+        for i, (nxt, nr) in enumerate(fn.next_functions):
+            if nxt is not None:
+                e = elems(nxt, nr)
+            elif fn.inputs is not None and i < len(fn.inputs):
+                e = const_elems(fn.inputs[i])
+            else:
+                return None
+            if e is None:
+                return None
+            args.append(e)
+        s = dict(zip(keys, args))
+        try:
+            return _combine(fn, name, s)
+        except (KeyError, ValueError, AttributeError, TypeError):
+            return None
+
+    def _combine(fn, name, s):
+        def bin_(op, prec, a, b, right_prec=None):
+            a, b = np.broadcast_arrays(a, b)
+            out = np.empty(a.shape, dtype=object)
+            for idx in np.ndindex(*a.shape):
+                out[idx] = (f"{_wrap_prec(a[idx], prec)}{op}"
+                            f"{_wrap_prec(b[idx], right_prec or prec)}", prec)
+            return out
+
+        def map_(f):
+            x = s["x"]
+            out = np.empty(x.shape, dtype=object)
+            for idx in np.ndindex(*x.shape):
+                out[idx] = f(x[idx])
+            return out
+
+        if name == "AddBackward0" and _alpha(fn) == "1":
+            return bin_(" + ", _PREC_SUM, s["a"], s["b"])
+        if name == "SubBackward0" and _alpha(fn) == "1":
+            return bin_(" - ", _PREC_SUM, s["a"], s["b"], _PREC_PROD)
+        if name == "MulBackward0":
+            return bin_("·", _PREC_PROD, s["a"], s["b"], _PREC_POW)
+        if name == "DivBackward0":
+            return bin_("/", _PREC_PROD, s["a"], s["b"], _PREC_POW)
+        if name == "NegBackward0":
+            return map_(lambda e: (f"-{_wrap_prec(e, _PREC_POW)}", _PREC_SUM))
+        if name == "PowBackward0":
+            ex = fn.exponent
+            sup = (str(int(ex)).translate(_SUP) if float(ex).is_integer() and 0 <= ex < 10
+                   else f"^{fmt_num(ex)}")
+            return map_(lambda e: (f"{_wrap_prec(e, _PREC_ATOM)}{sup}", _PREC_POW))
+        if name in _UNARY:
+            f = _UNARY[name]
+            if name == "AbsBackward0":
+                return map_(lambda e: (f"|{e[0]}|", _PREC_ATOM))
+            return map_(lambda e: (f"{f}({e[0]})", _PREC_ATOM))
+        if name in ("SumBackward0", "MeanBackward0"):
+            x = s["x"]
+            terms = [x[idx] for idx in np.ndindex(*x.shape)]
+            if not terms:
+                return None
+            text = " + ".join(_wrap_prec(t, _PREC_PROD) for t in terms)
+            if len(text) > budget[0]:
+                return None
+            if name == "MeanBackward0":
+                r = (f"({text})/{len(terms)}", _PREC_PROD) if len(terms) > 1 else terms[0]
+            else:
+                r = (text, _PREC_SUM) if len(terms) > 1 else terms[0]
+            out = np.empty((), dtype=object)
+            out[()] = r
+            return out
+        return None
+
+    e = elems(root_fn, root_nr)
+    if e is None or e.size != 1:
+        return None
+    text = e.reshape(-1)[0][0]
+    return text if len(text) <= limit else None

@@ -1,0 +1,14 @@
+"""``torch.backends.mkldnn``: oneDNN (MKL-DNN), which leafgrad does not use."""
+
+from __future__ import annotations
+
+__all__ = ["is_available"]
+
+
+def is_available() -> bool:
+    """False: leafgrad computes with NumPy and does not use oneDNN (MKL-DNN).
+
+    >>> is_available()
+    False
+    """
+    return False

@@ -1,0 +1,426 @@
+"""Free functions of the elementwise area taking several tensors (``leafgrad.maximum``,
+``leafgrad.clamp``, ``leafgrad.lerp``, ...) and PyTorch's aliases."""
+
+from __future__ import annotations
+
+from ... import dtypes as _dt
+from .arith import _out, _t, abs, div, mul, neg, sub
+from .unary import acos, asin, asinh, atan, atanh, erf, trunc
+
+
+def _link() -> None:
+    """Import what this module needs from modules that import it (docs/design.md, "The import
+    cycle"); run once by leafgrad.tensor when Tensor exists."""
+    global Tensor, _ops, _to_float
+    from ...ops import elementwise as _ops
+    from ...ops.elementwise import _to_float
+    from ...tensor import Tensor
+
+
+def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input // other``, rounding toward minus infinity.
+
+    >>> import leafgrad
+    >>> leafgrad.floor_divide(leafgrad.tensor([7, -7]), 2)
+    tensor([ 3, -4])
+    """
+    return _out(_t(input).floor_divide(other), out, "floor_divide")
+
+
+def remainder(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Python-style modulus: the result has the sign of ``other``.
+
+    >>> import leafgrad
+    >>> leafgrad.remainder(leafgrad.tensor([7, -7]), 3)
+    tensor([1, 2])
+    """
+    if not isinstance(input, Tensor):
+        return _out(_t(other).__rmod__(input), out, "remainder")
+    return _out(input.remainder(other), out, "remainder")
+
+
+def fmod(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """C-style modulus: the result has the sign of ``input``.
+
+    >>> import leafgrad
+    >>> leafgrad.fmod(leafgrad.tensor([7, -7]), 3)
+    tensor([ 1, -1])
+    """
+    return _out(_t(input).fmod(other), out, "fmod")
+
+
+def float_power(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input ** exponent`` computed in float64.
+
+    >>> import leafgrad
+    >>> leafgrad.float_power(leafgrad.tensor([2, 3]), 2)
+    tensor([4., 9.], dtype=torch.float64)
+    """
+    if not isinstance(input, Tensor):
+        return _out(_float_power_rscalar(input, exponent), out, "float_power")
+    return _out(input.float_power(exponent), out, "float_power")
+
+
+def atan2(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``atan(input / other)`` in the quadrant of (other, input).
+
+    >>> import leafgrad
+    >>> leafgrad.atan2(leafgrad.tensor([1.0]), leafgrad.tensor([-1.0]))
+    tensor([2.3562])
+    """
+    return _out(_t(input).atan2(other), out, "atan2")
+
+
+def maximum(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise maximum; nan propagates.
+
+    >>> import leafgrad
+    >>> leafgrad.maximum(leafgrad.tensor([1., 4.]), leafgrad.tensor([3., 2.]))
+    tensor([3., 4.])
+    """
+    return _out(_t(input).maximum(other), out, "maximum")
+
+
+def minimum(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise minimum; nan propagates.
+
+    >>> import leafgrad
+    >>> leafgrad.minimum(leafgrad.tensor([1., 4.]), leafgrad.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
+    return _out(_t(input).minimum(other), out, "minimum")
+
+
+def fmax(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise maximum that ignores nan.
+
+    >>> import leafgrad
+    >>> leafgrad.fmax(leafgrad.tensor([1., float('nan')]), leafgrad.tensor([3., 2.]))
+    tensor([3., 2.])
+    """
+    return _out(_t(input).fmax(other), out, "fmax")
+
+
+def fmin(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise minimum that ignores nan.
+
+    >>> import leafgrad
+    >>> leafgrad.fmin(leafgrad.tensor([1., float('nan')]), leafgrad.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
+    return _out(_t(input).fmin(other), out, "fmin")
+
+
+def hypot(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``sqrt(input**2 + other**2)``.
+
+    >>> import leafgrad
+    >>> leafgrad.hypot(leafgrad.tensor([3.]), leafgrad.tensor([4.]))
+    tensor([5.])
+    """
+    return _out(_t(input).hypot(other), out, "hypot")
+
+
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input * log(other)``, 0 where ``input == 0``.
+
+    >>> import leafgrad
+    >>> leafgrad.xlogy(leafgrad.tensor([0., 2.]), leafgrad.tensor([0., 1.]))
+    tensor([0., 0.])
+    """
+    if not isinstance(input, Tensor):
+        return _out(_xlogy_rscalar(input, other), out, "xlogy")
+    return _out(input.xlogy(other), out, "xlogy")
+
+
+def logaddexp(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``log(exp(input) + exp(other))`` without overflow.
+
+    >>> import leafgrad
+    >>> leafgrad.logaddexp(leafgrad.tensor([0.]), leafgrad.tensor([0.]))
+    tensor([0.6931])
+    """
+    return _out(_t(input).logaddexp(other), out, "logaddexp")
+
+
+def logaddexp2(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``log2(2**input + 2**other)`` without overflow.
+
+    >>> import leafgrad
+    >>> leafgrad.logaddexp2(leafgrad.tensor([1.]), leafgrad.tensor([1.]))
+    tensor([2.])
+    """
+    return _out(_t(input).logaddexp2(other), out, "logaddexp2")
+
+
+def copysign(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``|input|`` with the sign of ``other``.
+
+    >>> import leafgrad
+    >>> leafgrad.copysign(leafgrad.tensor([1., 2.]), -1.0)
+    tensor([-1., -2.])
+    """
+    return _out(_t(input).copysign(other), out, "copysign")
+
+
+def heaviside(input, values, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Step function: 0 below 0, ``values`` at 0, 1 above.
+
+    >>> import leafgrad
+    >>> leafgrad.heaviside(leafgrad.tensor([-1., 0., 2.]), leafgrad.tensor([0.5]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _out(_t(input).heaviside(values), out, "heaviside")
+
+
+def logical_and(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise AND of truth values, as a bool tensor.
+
+    >>> import leafgrad
+    >>> leafgrad.logical_and(leafgrad.tensor([1, 0]), leafgrad.tensor([2, 2]))
+    tensor([ True, False])
+    """
+    return _out(_t(input).logical_and(other), out, "logical_and")
+
+
+def logical_or(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise OR of truth values, as a bool tensor.
+
+    >>> import leafgrad
+    >>> leafgrad.logical_or(leafgrad.tensor([1, 0]), leafgrad.tensor([0, 0]))
+    tensor([ True, False])
+    """
+    return _out(_t(input).logical_or(other), out, "logical_or")
+
+
+def logical_xor(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise XOR of truth values, as a bool tensor.
+
+    >>> import leafgrad
+    >>> leafgrad.logical_xor(leafgrad.tensor([1, 0]), leafgrad.tensor([1, 1]))
+    tensor([False,  True])
+    """
+    return _out(_t(input).logical_xor(other), out, "logical_xor")
+
+
+def bitwise_and(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise bitwise AND of integer/bool tensors.
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_and(leafgrad.tensor([12]), leafgrad.tensor([10]))
+    tensor([8])
+    """
+    return _out(_t(input).bitwise_and(other), out, "bitwise_and")
+
+
+def bitwise_or(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise bitwise OR of integer/bool tensors.
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_or(leafgrad.tensor([12]), leafgrad.tensor([10]))
+    tensor([14])
+    """
+    return _out(_t(input).bitwise_or(other), out, "bitwise_or")
+
+
+def bitwise_xor(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise bitwise XOR of integer/bool tensors.
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_xor(leafgrad.tensor([12]), leafgrad.tensor([10]))
+    tensor([6])
+    """
+    return _out(_t(input).bitwise_xor(other), out, "bitwise_xor")
+
+
+def bitwise_left_shift(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input << other``.
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_left_shift(leafgrad.tensor([1, 3]), 2)
+    tensor([ 4, 12])
+    """
+    return _out(_t(input).bitwise_left_shift(other), out, "bitwise_left_shift")
+
+
+def bitwise_right_shift(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input >> other`` (arithmetic for signed integers).
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_right_shift(leafgrad.tensor([8, -8]), 2)
+    tensor([ 2, -2])
+    """
+    return _out(_t(input).bitwise_right_shift(other), out, "bitwise_right_shift")
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    """Round half to even, to ``decimals`` decimal places.
+
+    >>> import leafgrad
+    >>> leafgrad.round(leafgrad.tensor([0.5, 1.5, 1.26]), decimals=1)
+    tensor([0.5000, 1.5000, 1.3000])
+    """
+    return _out(_t(input).round(decimals=decimals), out, "round")
+
+
+def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    """Limit values to ``[min, max]``; bounds are numbers or tensors.
+
+    >>> import leafgrad
+    >>> leafgrad.clamp(leafgrad.tensor([-1., 0.5, 2.]), 0, 1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _out(_t(input).clamp(min, max), out, "clamp")
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    """``max(input, min)``.
+
+    >>> import leafgrad
+    >>> leafgrad.clamp_min(leafgrad.tensor([-1., 2.]), 0)
+    tensor([0., 2.])
+    """
+    return _out(_t(input).clamp_min(min), out, "clamp_min")
+
+
+def clamp_max(input: Tensor, max, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    """``min(input, max)``.
+
+    >>> import leafgrad
+    >>> leafgrad.clamp_max(leafgrad.tensor([-1., 2.]), 0)
+    tensor([-1.,  0.])
+    """
+    return _out(_t(input).clamp_max(max), out, "clamp_max")
+
+
+def lerp(input: Tensor, end: Tensor, weight, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input + weight * (end - input)``.
+
+    >>> import leafgrad
+    >>> leafgrad.lerp(leafgrad.tensor([0., 1.]), leafgrad.tensor([10., 11.]), 0.5)
+    tensor([5., 6.])
+    """
+    return _out(_t(input).lerp(end, weight), out, "lerp")
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,
+            out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 * tensor2``.
+
+    >>> import leafgrad
+    >>> leafgrad.addcmul(leafgrad.tensor([1.]), leafgrad.tensor([2.]), leafgrad.tensor([3.]))
+    tensor([7.])
+    """
+    return _out(_t(input).addcmul(tensor1, tensor2, value=value), out, "addcmul")
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,
+            out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 / tensor2``.
+
+    >>> import leafgrad
+    >>> leafgrad.addcdiv(leafgrad.tensor([1.]), leafgrad.tensor([3.]), leafgrad.tensor([2.]))
+    tensor([2.5000])
+    """
+    return _out(_t(input).addcdiv(tensor1, tensor2, value=value), out, "addcdiv")
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *,
+               out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Replace nan, +inf and -inf by finite numbers.
+
+    >>> import leafgrad
+    >>> leafgrad.nan_to_num(leafgrad.tensor([float('nan'), 1.0, float('inf')]), posinf=9.0)
+    tensor([0., 1., 9.])
+    """
+    return _out(_t(input).nan_to_num(nan, posinf, neginf), out, "nan_to_num")
+
+
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """The n-th derivative of digamma.
+
+    >>> import leafgrad
+    >>> leafgrad.polygamma(1, leafgrad.tensor([1.0]))
+    tensor([1.6449])
+    """
+    return _out(_ops.polygamma(n, _t(input)), out, "polygamma")
+
+
+def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``log(p / (1 - p))``, ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
+
+    >>> import leafgrad
+    >>> leafgrad.logit(leafgrad.tensor([0.5, 1.0]), eps=0.1)
+    tensor([0.0000, 2.1972])
+    """
+    return _out(_t(input).logit(eps), out, "logit")
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:  # noqa: A002
+    """``|input - other| <= atol + rtol * |other|`` as a bool tensor.
+
+    >>> import leafgrad
+    >>> leafgrad.isclose(leafgrad.tensor([1.0, 2.0]), leafgrad.tensor([1.0 + 1e-9, 2.1]))
+    tensor([ True, False])
+    """
+    return _t(input).isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:  # noqa: A002
+    """True when every element of ``input`` is close to ``other`` (see ``isclose``).
+
+    >>> import leafgrad
+    >>> leafgrad.allclose(leafgrad.tensor([1.0]), leafgrad.tensor([1.0 + 1e-9]))
+    True
+    """
+    return _t(input).allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """True when both tensors have the same shape and values.
+
+    >>> import leafgrad
+    >>> leafgrad.equal(leafgrad.tensor([1, 2]), leafgrad.tensor([1, 2]))
+    True
+    """
+    return _t(input).equal(other)
+
+
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise NOT: logical for bool, two's complement for integers.
+
+    >>> import leafgrad
+    >>> leafgrad.bitwise_not(leafgrad.tensor([0, 5]))
+    tensor([-1, -6])
+    """
+    return _out(_t(input).bitwise_not(), out, "bitwise_not")
+
+
+def _xlogy_rscalar(x, other: Tensor) -> Tensor:
+    return _ops._unary_with(_ops.XlogyScalarSelf, _to_float(_t(other)), self_=x)
+
+
+def _float_power_rscalar(base, exponent: Tensor) -> Tensor:
+    return _t(exponent).to(_dt.float64).__rpow__(base)
+
+
+def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Elementwise ``acosh`` (see ``Tensor.acosh``).
+
+    >>> import leafgrad
+    >>> leafgrad.acosh(leafgrad.tensor([1.0, 2.0]))
+    tensor([0.0000, 1.3170])
+    """
+    return _out(_t(input).acosh(), out, "acosh")
+
+
+# NOTE: PyTorch's aliases (arcsin for asin, ...); the doctest lives on the canonical name.
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+arctan2, fix, special_erf = atan2, trunc, erf
+subtract, multiply, divide, true_divide = sub, mul, div, div
+negative, absolute = neg, abs

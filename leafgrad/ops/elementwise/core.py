@@ -1,0 +1,653 @@
+"""The core elementwise ops: arithmetic, powers, exp/log, sin/cos/tanh, activations, where."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...autograd.grad_mode import state
+from ...autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
+from ...backend import array_module
+from ...dtypes import FROM_NP, _Default, result_type
+from ...tensor import Tensor, _wrap
+from .. import dual
+from .._apply import record, record2, record_unary
+from .dispatch import (
+    _FLOAT_NP,
+    _binary,
+    _new,
+    _not_impl_dtype,
+    _operands,
+    _unary_with,
+    broadcast_error,
+)
+
+
+# -- ops ------------------------------------------------------------------------------------------
+class Add(Op):
+    name_ = "AddBackward0"
+    op_name = "add"
+    formula = {"a": "grad", "b": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    name_ = "SubBackward0"
+    op_name = "sub"
+    formula = {"a": "grad", "b": "-grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        if a.dtype.kind == "b" and getattr(b, "dtype", None) is not None and b.dtype.kind == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                "`^` or `logical_xor()` operator instead."
+            )
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad
+
+
+class AddAlpha(Op):
+    """``a + alpha * b`` (``add(a, b, alpha=...)``); alpha lives in the node, as in PyTorch."""
+
+    name_ = "AddBackward0"
+    op_name = "add"
+    formula = {"a": "grad", "b": "grad * alpha"}
+    save_inputs = False
+    __slots__ = ("alpha",)
+
+    def forward(self, a, b):
+        return a + b * self.alpha
+
+    def backward(self, grad):
+        return grad, grad * self.alpha
+
+
+class SubAlpha(AddAlpha):
+    """``a - alpha * b``."""
+
+    name_ = "SubBackward0"
+    op_name = "sub"
+    formula = {"a": "grad", "b": "-grad * alpha"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b * self.alpha
+
+    def backward(self, grad):
+        return grad, -grad * self.alpha
+
+
+def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
+    """``add``/``sub`` with ``alpha != 1``."""
+    if not isinstance(b, Tensor):
+        return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
+    ad, bd = _operands(a, b)
+    fn = _new(cls)
+    fn.alpha = alpha
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error(cls.op_name, a, b) from None
+    return record2(fn, a, b, out) if state.enabled else _wrap(out)
+
+
+class Rsub(Op):
+    """``other - x`` for a Python number ``other`` (the number is not an input of the node)."""
+
+    name_ = "RsubBackward1"
+    formula = {"x": "-grad"}
+    same_shape = True
+    save_inputs = False
+    __slots__ = ("other",)
+
+    def forward(self, x):
+        return self.other - x
+
+    def backward(self, grad):
+        return -grad
+
+
+class RsubTensor(Op):
+    """``b - a`` for tensors (``torch.rsub(a, b)``)."""
+
+    name_ = "RsubBackward0"
+    op_name = "rsub"
+    formula = {"a": "-grad", "b": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return b - a
+
+    def backward(self, grad):
+        return -grad, grad
+
+
+def rsub(x: Tensor, other) -> Tensor:
+    """``other - x`` (the reflected ``-``)."""
+    if isinstance(other, Tensor):
+        return _binary(RsubTensor, x, other)
+    if not isinstance(other, (int, float, bool)):
+        from ...creation import as_tensor
+
+        return _binary(RsubTensor, x, as_tensor(other))
+    xd, od = _operands(x, other)
+    if xd is not x._data:
+        x = _wrap(xd) if not x._rg else x.to(FROM_NP[xd.dtype])
+    fn = _new(Rsub)
+    fn.other = od
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+class Mul(Op):
+    name_ = "MulBackward0"
+    op_name = "mul"
+    formula = {"a": "grad * b", "b": "grad * a"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved(grad)
+        nf = self.next_functions
+        return (grad * b if nf[0][0] is not None else None,
+                grad * a if nf[1][0] is not None else None)
+
+
+class Div(Op):
+    name_ = "DivBackward0"
+    op_name = "div"
+    formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        if a.dtype.kind != "f":
+            # NOTE: true division of integers gives the default float dtype, as in PyTorch
+            a = a.astype(_Default.value.np)
+            if hasattr(b, "dtype"):
+                b = b.astype(a.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
+
+    def backward(self, grad):
+        a, b = self.saved(grad)
+        nf = self.next_functions
+        ga = grad / b if nf[0][0] is not None else None
+        gb = -grad * a / (b * b) if nf[1][0] is not None else None
+        return ga, gb
+
+
+class Neg(Op):
+    name_ = "NegBackward0"
+    same_shape = True
+    formula = {"x": "-grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                "to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return -x
+
+    def backward(self, grad):
+        return -grad
+
+
+class PowScalar(Op):
+    """``x ** exponent`` for a Python-number exponent."""
+
+    name_ = "PowBackward0"
+    same_shape = True
+    formula = {"x": "grad * exponent * x ** (exponent - 1)"}
+    __slots__ = ("exponent",)
+
+    def forward(self, x):
+        return x ** self.exponent
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        e = self.exponent
+        if e == 0:
+            # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
+            return grad * 0
+        if e == 2:
+            return grad * (x * 2.0)  # the common square: one op fewer than x ** 1 * 2
+        return grad * (x ** (e - 1) * e)
+
+
+class PowTensor(Op):
+    """``a ** b`` with a tensor exponent."""
+
+    name_ = "PowBackward1"
+    op_name = "pow"
+    formula = {"a": "grad * b * a ** (b - 1)", "b": "grad * out * a.log()"}
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, grad):
+        a, b = self.saved(grad)
+        nf = self.next_functions
+        ga = gb = None
+        if nf[0][0] is not None:
+            # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
+            ga = dual.where(dual.raw(b == 0), 0.0, grad * b * a ** (b - 1))
+        if nf[1][0] is not None:
+            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
+            gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
+                            grad * self.result(grad) * dual.log(a))
+        return ga, gb
+
+
+class RPowScalar(Op):
+    """``base ** x`` for a Python-number base."""
+
+    name_ = "PowBackward2"
+    same_shape = True
+    formula = {"x": "grad * out * math.log(base)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ("base",)
+
+    def forward(self, x):
+        return self.base ** x
+
+    def backward(self, grad):
+        out = self.result(grad)
+        if self.base == 0:
+            # NOTE: d(0**x)/dx is taken as 0 where 0**x == 0 (x > 0), as in PyTorch
+            return dual.where(self._out == 0, 0.0, grad * out * float("-inf"))
+        return grad * out * math.log(self.base)
+
+
+def _pow_scalar(x: Tensor, e) -> Tensor:
+    d = x._data
+    if e.__class__ is not int and e.__class__ is not float:
+        e = e.item() if hasattr(e, "item") else e
+        if isinstance(e, bool):
+            e = int(e)
+    if d.dtype not in _FLOAT_NP:
+        if e.__class__ is int and e < 0:
+            raise RuntimeError(
+                "Integers to negative integer powers are not allowed.\nWhy: the result would "
+                "not be an integer; convert first, e.g. x.float() ** -1."
+            )
+        if e.__class__ is float:
+            x = x.to(_Default.value)
+            d = x._data
+    fn = _new(PowScalar)
+    fn.exponent = e
+    token = _quiet_on(_IGNORE)  # 0 ** -1 is inf, silently, as in torch (see Op's forward)
+    try:
+        out = d ** e
+    finally:
+        _quiet_off(token)
+    return record_unary(fn, x, out)
+
+
+def _rpow_scalar(x: Tensor, base) -> Tensor:
+    if not isinstance(base, (int, float)):
+        from ...creation import as_tensor
+
+        return _binary(PowTensor, as_tensor(base), x)
+    dt = result_type(x, base)
+    if x._data.dtype != dt.np:
+        x = x.to(dt)
+    return _unary_with(RPowScalar, x, base=base)
+
+
+class Reciprocal(Op):
+    name_ = "ReciprocalBackward0"
+    same_shape = True
+    formula = {"x": "-grad * out * out"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return 1 / x
+
+    def backward(self, grad):
+        out = self.result(grad)
+        return -grad * out * out
+
+
+class Exp(Op):
+    name_ = "ExpBackward0"
+    same_shape = True
+    formula = {"x": "grad * out"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).exp(x)
+
+    def backward(self, grad):
+        return grad * self.result(grad)
+
+
+class Log(Op):
+    name_ = "LogBackward0"
+    same_shape = True
+    formula = {"x": "grad / x"}
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(x)
+
+    def backward(self, grad):
+        return grad / self.saved(grad)[0]
+
+
+class Sin(Op):
+    name_ = "SinBackward0"
+    same_shape = True
+    formula = {"x": "grad * x.cos()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).sin(x)
+
+    def backward(self, grad):
+        return grad * dual.cos(self.saved(grad)[0])
+
+
+class Cos(Op):
+    name_ = "CosBackward0"
+    same_shape = True
+    formula = {"x": "-grad * x.sin()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).cos(x)
+
+    def backward(self, grad):
+        return -grad * dual.sin(self.saved(grad)[0])
+
+
+class Tanh(Op):
+    name_ = "TanhBackward0"
+    same_shape = True
+    formula = {"x": "grad * (1 - out * out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        return array_module(x).tanh(x)
+
+    def backward(self, grad):
+        out = self.result(grad)
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Op):
+    name_ = "SigmoidBackward0"
+    same_shape = True
+    formula = {"x": "grad * out * (1 - out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        # NOTE: exp(-x) overflows to inf for very negative x, and 1 / (1 + inf) = 0 is the
+        # right answer (PyTorch's too), so only the warning needs silencing.
+        with np.errstate(over="ignore"):
+            e = xp.exp(-x)
+        if not x.ndim:
+            return 1 / (1 + e)  # e is a NumPy scalar here
+        e += 1
+        return xp.reciprocal(e, out=e)
+
+    def backward(self, grad):
+        out = self.result(grad)
+        return grad * (out - out * out)
+
+
+class Relu(Op):
+    name_ = "ReluBackward0"
+    same_shape = True
+    formula = {"x": "threshold_backward(grad, out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError('"relu" not implemented for \'Bool\'')
+        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
+        return dual.threshold_backward(grad, self.result(grad))
+
+
+class ThresholdBackward(Op):
+    """relu's backward as one op, so that a graph of it keeps PyTorch's zero path to the input."""
+
+    name_ = "ThresholdBackwardBackward0"
+    op_name = "threshold_backward"
+    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    save_inputs = True
+    __slots__ = ()
+
+    def forward(self, g, out):
+        return g * (out > 0)
+
+    def backward(self, grad):
+        g, out = self.saved(grad)
+        nf = self.next_functions
+        ga = dual.threshold_backward(grad, out) if nf[0][0] is not None else None
+        return ga, (grad * 0 if nf[1][0] is not None else None)
+
+
+def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
+    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    fn = _new(ThresholdBackward)
+    res = fn.forward(grad._data, out._data)
+    return record2(fn, grad, out, res) if state.enabled else _wrap(res)
+
+
+class Sqrt(Op):
+    name_ = "SqrtBackward0"
+    same_shape = True
+    formula = {"x": "grad / (2 * out)"}
+    save_inputs = False
+    save_output = True
+    __slots__ = ()
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return array_module(x).sqrt(x)
+
+    def backward(self, grad):
+        return grad / (2 * self.result(grad))
+
+
+class Abs(Op):
+    name_ = "AbsBackward0"
+    same_shape = True
+    formula = {"x": "grad * x.sign()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+        return array_module(x).abs(x)
+
+    def backward(self, grad):
+        # NOTE: d|x|/dx at 0 is taken as 0 (sign(0) = 0), as in PyTorch
+        return grad * dual.sign(self.saved(grad)[0])
+
+
+class Sign(Op):
+    name_ = "SignBackward0"
+    same_shape = True
+    formula = {"x": "grad * 0"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            return x.copy()
+        return array_module(x).sign(x)
+
+    def backward(self, grad):
+        return grad * 0  # NOTE: sign is piecewise constant; PyTorch's gradient is zero everywhere
+
+
+class Clone(Op):
+    name_ = "CloneBackward0"
+    same_shape = True
+    formula = {"x": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+class ToCopy(Op):
+    """A dtype conversion; the gradient is cast back to the input's dtype."""
+
+    name_ = "ToCopyBackward0"
+    formula = {"x": "grad"}  # the engine casts it back to the input dtype
+    save_inputs = False
+    __slots__ = ("dtype",)
+
+    def forward(self, x):
+        if x.dtype == np.float64 and self.dtype.np == np.float16:
+            # NOTE: PyTorch converts double -> float -> half: two roundings, not one
+            return x.astype(np.float32).astype(np.float16)
+        return x.astype(self.dtype.np)
+
+    def backward(self, grad):
+        return grad  # the engine casts to the input's dtype (recorded in _meta)
+
+    @classmethod
+    def apply_to(cls, x: Tensor, dtype) -> Tensor:
+        return _unary_with(cls, x, dtype=dtype)
+
+
+class ToDevice(Op):
+    """A move between devices; the gradient moves back."""
+
+    name_ = "ToCopyBackward0"
+    formula = {"x": "grad.to(src)"}
+    save_inputs = False
+    __slots__ = ("device", "src")
+
+    def forward(self, x):
+        from ...backend import device_of, move
+
+        self.src = device_of(x)
+        return move(x, self.device)
+
+    def backward(self, grad):
+        if isinstance(grad, Tensor):
+            return grad.to(self.src)
+        from ...backend import move
+
+        return move(grad, self.src)
+
+    @classmethod
+    def apply_to(cls, x: Tensor, device) -> Tensor:
+        return _unary_with(cls, x, device=device)
+
+
+class Where(Op):
+    """``a`` where ``cond`` holds, else ``b`` (``cond`` is a constant bool array)."""
+
+    name_ = "WhereBackward0"
+    op_name = "where"
+    formula = {"a": "where(cond, grad, 0.0)", "b": "where(cond, 0.0, grad)"}
+    save_inputs = False
+    __slots__ = ("cond",)
+
+    def forward(self, a, b):
+        return array_module(self.cond).where(self.cond, a, b)
+
+    def backward(self, grad):
+        nf = self.next_functions
+        ga = dual.where(self.cond, grad, 0.0) if nf[0][0] is not None else None
+        gb = dual.where(self.cond, 0.0, grad) if nf[1][0] is not None else None
+        return ga, gb
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise select: ``a`` where ``cond`` is true, else ``b`` (differentiable in a and b).
+
+    >>> import leafgrad
+    >>> where(leafgrad.tensor([True, False]), leafgrad.tensor([1., 2.]), 0.0)
+    tensor([1., 0.])
+    """
+    cd = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if cd.dtype.kind != "b":
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{FROM_NP[cd.dtype]}"
+        )
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            from ...creation import as_tensor
+
+            b = as_tensor(b)
+        a, b = b, a
+        swap = True
+    else:
+        swap = False
+    ad, bd = _operands(a, b)
+    if swap:
+        ad, bd = bd, ad
+        a, b = b, a
+    fn = _new(Where)
+    fn.cond = cd
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error("where", a, b) from None
+    return record(fn, (a, b), out)
+
+
+def bitwise(op, a: Tensor, b, name: str) -> Tensor:
+    """``&``, ``|``, ``^`` on bool/integer tensors (not differentiable)."""
+    if isinstance(b, Tensor) or isinstance(b, (int, bool)):
+        ad, bd = _operands(a, b) if isinstance(b, Tensor) else (a._data, b)
+    else:
+        return NotImplemented
+    if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
+        raise _not_impl_dtype(f"{name}_cpu", ad.dtype if ad.dtype.kind == "f" else bd.dtype)
+    try:
+        return _wrap(op(ad, bd))
+    except ValueError:
+        raise broadcast_error(name, a, b) from None

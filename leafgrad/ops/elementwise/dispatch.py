@@ -1,0 +1,160 @@
+"""How an elementwise op runs: operands, dtype promotion, broadcasting errors, dispatch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.grad_mode import state
+from ...dtypes import _Default, result_type
+from ...tensor import Tensor, _wrap
+from .._apply import record2, record_unary
+
+_new = object.__new__
+_float_kinds = "f"
+_FLOAT_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+
+# -- dispatch helpers ---------------------------------------------------------------------------
+def _unary(cls, x: Tensor) -> Tensor:
+    fn = _new(cls)
+    if not state.enabled:
+        return _wrap(fn.forward(x._data))
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def _unary_with(cls, x: Tensor, **params) -> Tensor:
+    fn = _new(cls)
+    for k, v in params.items():
+        setattr(fn, k, v)
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def _to_float(x: Tensor) -> Tensor:
+    """Integer/bool inputs of floating ops (exp, sin, ...) compute in the default float dtype."""
+    if x._data.dtype.kind in _float_kinds:
+        return x
+    return _wrap(x._data.astype(_Default.value.np))
+
+
+def broadcast_error(op: str, a, b) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast, naming the op and both shapes."""
+    sa = list(a._data.shape) if isinstance(a, Tensor) else list(np.shape(a))
+    sb = list(b._data.shape) if isinstance(b, Tensor) else list(np.shape(b))
+    detail = ""
+    for k in range(1, max(len(sa), len(sb)) + 1):
+        da = sa[-k] if k <= len(sa) else 1
+        db = sb[-k] if k <= len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            dim = max(len(sa), len(sb)) - k
+            detail = (f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                      f"non-singleton dimension {dim}")
+            break
+    return RuntimeError(
+        f"{detail}\n{op}(): shapes {sa} and {sb} are not broadcastable. Why: broadcasting lines "
+        "shapes up from the right, and each pair of sizes must be equal or one of them 1; "
+        "reshape or unsqueeze one operand (e.g. b.unsqueeze(-1)) so the sizes line up."
+    )
+
+
+def _operands(a: Tensor, b):
+    """Raw operands of a binary op, cast to PyTorch's promoted dtype when dtypes differ."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+            dt = result_type(a, b).np
+            if ad.dtype != dt:
+                ad = ad.astype(dt)
+            if bd.dtype != dt:
+                bd = bd.astype(dt)
+        return ad, bd
+    cls = b.__class__
+    kind = ad.dtype.kind
+    if cls is float:
+        if kind != "f":
+            ad = ad.astype(_Default.value.np)
+        return ad, b
+    if cls is int:
+        if kind == "b":
+            ad = ad.astype(np.int64)
+        elif kind in "iu":
+            info = np.iinfo(ad.dtype)
+            if not info.min <= b <= info.max:
+                # NOTE: PyTorch wraps an out-of-range Python int around (int8 + 1000 -> -23)
+                b = np.array(b).astype(ad.dtype)
+        return ad, b
+    if cls is bool:
+        return ad, b
+    if isinstance(b, (np.ndarray, np.generic)) or hasattr(b, "__array__"):
+        from ...creation import as_tensor
+
+        return _operands(a, as_tensor(b))
+    raise TypeError(
+        f"unsupported operand type for a tensor op: {type(b).__name__}; expected a Tensor or a "
+        "Python number"
+    )
+
+
+_F16 = np.dtype(np.float16)
+
+
+def _half_with_scalar(cls, a: Tensor, b) -> Tensor:
+    """float16 tensor op Python number, computed in float32 and rounded once, as PyTorch does.
+
+    NOTE: NumPy would round the number to half first (0.1 -> 0.0999756), so ``x * 0.1`` would
+    differ from PyTorch's in the last bit, and 1e10 would overflow to inf.
+    """
+    fn = _new(cls)
+    with np.errstate(over="ignore"):  # rounding past 65504 gives inf, silently, as in torch
+        out = fn.forward(a._data.astype(np.float32), b).astype(np.float16)
+    if state.enabled:
+        return record2(fn, a, b, out)
+    return _wrap(out)
+
+
+def _binary(cls, a: Tensor, b) -> Tensor:
+    """Run binary op ``cls`` on a Tensor and a Tensor/number (``b`` may be a Python scalar)."""
+    ad = a._data
+    bc = b.__class__
+    # Fast paths first: same-dtype tensors, and a float tensor with a Python float.
+    if bc is Tensor and ad.dtype is b._data.dtype:
+        bd = b._data
+    elif (bc is float or bc is int) and ad.dtype in _FLOAT_NP:
+        bd = b  # NumPy keeps a float array's dtype with a Python number, as PyTorch does
+        if ad.dtype is _F16:
+            return _half_with_scalar(cls, a, b)
+    else:
+        if not isinstance(b, (Tensor, int, float, bool)):
+            from ...creation import as_tensor
+
+            try:
+                b = as_tensor(b)
+            except (TypeError, ValueError):
+                return NotImplemented
+        ad, bd = _operands(a, b)
+    fn = _new(cls)
+    try:
+        out = fn.forward(ad, bd)
+    except ValueError:
+        raise broadcast_error(cls.op_name, a, b) from None
+    if state.enabled:
+        return record2(fn, a, b, out)
+    return _wrap(out)
+
+
+def _flt(a, b=None):
+    """Cast integer/bool operands of a floating op to the default float dtype."""
+    if a.dtype.kind != "f":
+        a = a.astype(_Default.value.np)
+        if b is not None and hasattr(b, "dtype") and b.dtype.kind != "f":
+            b = b.astype(a.dtype)
+    return a, b
+
+
+def _not_impl_dtype(op: str, dt) -> NotImplementedError:
+    name = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+    return NotImplementedError(
+        f'"{op}" not implemented for \'{name.get(np.dtype(dt).name, np.dtype(dt).name)}\'\n'
+        "Why: PyTorch has no kernel of this op for that dtype; convert first, e.g. x.float()."
+    )

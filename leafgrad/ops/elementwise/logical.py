@@ -1,0 +1,68 @@
+"""Elementwise ops without gradients: isclose, logical and/or/xor, shifts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import Tensor, _wrap
+from .dispatch import _not_impl_dtype, _operands, broadcast_error
+
+
+# -- not differentiable -------------------------------------------------------------------------
+def _bool_unary(fn, x: Tensor) -> Tensor:
+    return _wrap(np.asarray(fn(x._data)))
+
+
+def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """``|a - b| <= atol + rtol * |b|`` elementwise (as a bool tensor)."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"{a.dtype} did not match {b.dtype}\nWhy: isclose compares tensors of one dtype; "
+            "cast one with .to(other.dtype).")
+    ad, bd = a._data, b._data
+    if ad.dtype.kind == "b":
+        return _wrap(np.asarray(ad == bd))
+    with np.errstate(all="ignore"):
+        try:
+            return _wrap(np.asarray(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+        except ValueError:
+            raise broadcast_error("isclose", a, b) from None
+
+
+def logical(op, a: Tensor, b, name: str) -> Tensor:
+    """logical_and / or / xor: nonzero is true; the result is bool."""
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+    try:
+        return _wrap(np.asarray(op(a._data.astype(bool), b._data.astype(bool))))
+    except ValueError:
+        raise broadcast_error(name, a, b) from None
+
+
+def shift(a: Tensor, b, left: bool) -> Tensor:
+    """``a << b`` / ``a >> b`` on integer tensors."""
+    name = "lshift_cpu" if left else "rshift_cpu"
+    if not isinstance(b, (Tensor, int)) or isinstance(b, float):
+        if isinstance(b, float):
+            raise _not_impl_dtype(name, np.float32)
+        return NotImplemented
+    ad, bd = _operands(a, b)
+    if ad.dtype.kind in "fb":
+        raise _not_impl_dtype(name, ad.dtype)
+    bits = ad.dtype.itemsize * 8
+    bd = np.asarray(bd)
+    with np.errstate(all="ignore"):
+        try:
+            if left:
+                out = np.left_shift(ad, bd)
+                # NOTE: PyTorch gives 0 for shifts past the width (NumPy's is undefined)
+                out = np.where((bd >= bits) | (bd < 0), 0, out).astype(ad.dtype)
+            else:
+                out = np.right_shift(ad, np.clip(bd, 0, bits - 1).astype(bd.dtype))
+                out = np.where(bd < 0, 0, out).astype(ad.dtype)
+        except ValueError:
+            raise broadcast_error("bitwise_left_shift" if left else "bitwise_right_shift",
+                                  a, b) from None
+    return _wrap(np.asarray(out))

@@ -1,0 +1,241 @@
+"""Special functions on NumPy arrays (erf, erfinv, lgamma, digamma, polygamma), no SciPy at run
+time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# -- special functions on NumPy arrays (no SciPy at runtime) -------------------------------------
+_SQRT_PI = math.sqrt(math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
+
+
+def _erf_series(x):
+    """erf for |x| < 1.5: 2/sqrt(pi) e^-x^2 sum x (2x^2)^n / (1*3*...*(2n+1)), terms all > 0."""
+    x2 = x * x
+    term = x.copy()
+    s = x.copy()
+    for n in range(30):
+        term *= (2.0 / (2 * n + 3)) * x2
+        s += term
+    return _TWO_OVER_SQRT_PI * np.exp(-x2) * s
+
+
+def _erfc_cf(a):
+    """erfc for a >= 1.5 by Laplace's continued fraction, evaluated backwards."""
+    k_max = 100 if (a < 3.0).any() else 40  # fewer terms suffice once every a >= 3
+    f = a.copy()
+    for k in range(k_max, 0, -1):
+        f = a + (k / 2.0) / f
+    return np.exp(-a * a) / _SQRT_PI / f
+
+
+def _erf_np(x):
+    """erf on an array, float64 inside; relative error ~1e-16 (checked against torch)."""
+    z = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(z)
+    with np.errstate(all="ignore"):
+        a = np.abs(z)
+        small = a < 1.5
+        out[small] = _erf_series(z[small])
+        big = ~small
+        if big.any():
+            out[big] = np.copysign(1.0 - _erfc_cf(a[big]), z[big])
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+def _erfc_np(x):
+    """erfc on an array; large x by the continued fraction, so no 1 - erf cancellation."""
+    z = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(z)
+    with np.errstate(all="ignore"):
+        a = np.abs(z)
+        small = a < 1.5
+        out[small] = 1.0 - _erf_series(z[small])
+        big = ~small
+        if big.any():
+            c = _erfc_cf(a[big])
+            out[big] = np.where(z[big] > 0, c, 2.0 - c)
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+def _erfinv_np(y):
+    """erfinv: Winitzki's closed form as a start, then Newton steps on erf (or erfc near +-1)."""
+    z = np.asarray(y, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        a = np.abs(z)
+        w = np.log((1.0 - a) * (1.0 + a))
+        t = 2.0 / (math.pi * 0.147) + w / 2.0
+        x = np.sqrt(np.sqrt(t * t - w / 0.147) - t)
+        hi = a > 0.5
+        for _ in range(4):
+            # NOTE: near |y| = 1 the residual is taken as (1 - y) - erfc(x): both terms are exact
+            # enough there, where erf(x) - y would lose every digit.
+            r = np.where(hi, (1.0 - a) - _erfc_np(x), _erf_np(x) - a)
+            x = x - r / (_TWO_OVER_SQRT_PI * np.exp(-x * x))
+        x = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, x))
+        out = np.copysign(x, z)
+    return out.astype(np.asarray(y).dtype, copy=False)
+
+
+# Stirling series for lgamma: B_2k / (2k (2k-1)), k = 1..8
+_LGAMMA_C = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
+             -3617 / 122400)
+# asymptotic series for digamma: B_2k / (2k), k = 1..7
+_DIGAMMA_C = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+# Bernoulli numbers B_2k, k = 1..8 (Hurwitz zeta by Euler-Maclaurin)
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+_SHIFT = 10.0  # recurrences move arguments up to here, where the asymptotic series are exact
+
+
+def _shift_up(w, each):
+    """Move every element of ``w`` up by 1 until it reaches _SHIFT, calling ``each(w, mask)``."""
+    w = w.copy()
+    while True:
+        m = w < _SHIFT
+        if not m.any():
+            return w
+        each(w, m)
+        w[m] += 1.0
+
+
+def _lgamma_pos(w):
+    """lgamma for w >= 0.5."""
+    p = np.ones_like(w)
+
+    def mul(v, m):
+        p[m] *= v[m]
+
+    w = _shift_up(w, mul)
+    r = 1.0 / w
+    r2 = r * r
+    s = np.zeros_like(w)
+    for c in reversed(_LGAMMA_C):
+        s = s * r2 + c
+    return (w - 0.5) * np.log(w) - w + 0.5 * math.log(2 * math.pi) + s * r - np.log(p)
+
+
+def _sinpi(x):
+    """sin(pi x) with the argument reduced exactly first (x - 2 round(x / 2))."""
+    return np.sin(math.pi * (x - 2.0 * np.round(x / 2.0)))
+
+
+def _lgamma_np(x):
+    """lgamma (log |Gamma(x)|); reflection below 0.5, recurrence and Stirling's series above."""
+    z = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(z)
+    with np.errstate(all="ignore"):
+        fin = np.isfinite(z)
+        pos = fin & (z >= 0.5)
+        neg = fin & ~pos
+        out[pos] = _lgamma_pos(z[pos])
+        zn = z[neg]
+        out[neg] = np.log(math.pi / np.abs(_sinpi(zn))) - _lgamma_pos(1.0 - zn)
+        out[~fin] = np.where(np.isnan(z[~fin]), np.nan, np.inf)
+        out[(z <= 0) & (z == np.floor(z))] = np.inf  # poles of Gamma
+        out[(z == 1) | (z == 2)] = 0.0
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+def _digamma_pos(w):
+    acc = np.zeros_like(w)
+
+    def sub(v, m):
+        acc[m] -= 1.0 / v[m]
+
+    w = _shift_up(w, sub)
+    r2 = 1.0 / (w * w)
+    s = np.zeros_like(w)
+    for c in reversed(_DIGAMMA_C):
+        s = s * r2 + c
+    return acc + np.log(w) - 0.5 / w - s * r2
+
+
+def _digamma_np(x):
+    """digamma; NOTE: PyTorch returns -inf at +0, +inf at -0 and nan at negative integers."""
+    z = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(z)
+    with np.errstate(all="ignore"):
+        pos = z >= 0.5
+        out[pos] = _digamma_pos(z[pos])
+        neg = ~pos & ~np.isnan(z)
+        zn = z[neg]
+        r = zn - np.round(zn)
+        out[neg] = _digamma_pos(1.0 - zn) - math.pi / np.tan(math.pi * r)
+        out[np.isnan(z)] = np.nan
+        out[z == 0] = np.copysign(np.inf, -z[z == 0])
+        out[(z < 0) & (z == np.floor(z))] = np.nan
+        out[z == -np.inf] = np.nan
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+def _zeta_shifted(s: int, w):
+    """Hurwitz zeta(s, w) for w >= 0.5 (recurrence up to _SHIFT, then Euler-Maclaurin)."""
+    acc = np.zeros_like(w)
+
+    def add(v, m):
+        acc[m] += v[m] ** -s
+
+    w = _shift_up(w, add)
+    tail = w ** (1 - s) / (s - 1) + 0.5 * w ** -s
+    fact = 1.0  # (2k)!
+    rising = float(s)  # s (s+1) ... (s+2k-2)
+    wp = w ** (-s - 1)
+    for k, b in enumerate(_BERNOULLI, start=1):
+        fact *= (2 * k - 1) * (2 * k)
+        tail = tail + b / fact * rising * wp
+        rising *= (s + 2 * k - 1) * (s + 2 * k)
+        wp = wp / (w * w)
+    return acc + tail
+
+
+def _trigamma_np(x):
+    """trigamma by PyTorch's own algorithm (calc_trigamma), so digamma's gradient matches it.
+
+    NOTE: PyTorch's trigamma is accurate to ~1e-10 relative only (six recurrence steps and a
+    short asymptotic series); a more exact value would disagree with torch's gradients.
+    """
+    z = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        refl = z < 0.5
+        result = np.where(refl, -(math.pi ** 2) / np.sin(math.pi * z) ** 2, 0.0)
+        w = np.where(refl, 1.0 - z, z)
+        for _ in range(6):
+            result += 1.0 / (w * w)
+            w = w + 1.0
+        ixx = 1.0 / (w * w)
+        result += (1.0 + 1.0 / (2.0 * w) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx / 42))) / w
+        out = np.where(refl, -result, result)
+    return out.astype(np.asarray(x).dtype, copy=False)
+
+
+def _polygamma_np(n: int, x):
+    """polygamma(n, x) for n >= 1: (-1)^(n+1) n! zeta(n + 1, x)."""
+    if n == 0:
+        return _digamma_np(x)
+    if n == 1:
+        return _trigamma_np(x)
+    z = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(z)
+    sign_fact = (-1.0) ** (n + 1) * math.factorial(n)
+    with np.errstate(all="ignore"):
+        pos = z >= 0.5
+        out[pos] = sign_fact * _zeta_shifted(n + 1, z[pos])
+        neg = ~pos & np.isfinite(z)
+        zn = z[neg]
+        if n == 1:  # reflection: psi1(1 - x) + psi1(x) = pi^2 / sin^2(pi x)
+            out[neg] = (math.pi / _sinpi(zn)) ** 2 - _zeta_shifted(2, 1.0 - zn)
+        else:  # recurrence psi_n(x) = psi_n(x + 1) + (-1)^(n+1) n! / x^(n+1), up to 0.5
+            acc = np.zeros_like(zn)
+            w = zn.copy()
+            while (w < 0.5).any():
+                m = w < 0.5
+                acc[m] += w[m] ** -(n + 1)
+                w[m] += 1.0
+            out[neg] = sign_fact * (acc + _zeta_shifted(n + 1, w))
+        out[np.isnan(z)] = np.nan
+        out[z == np.inf] = 0.0
+        out[z == -np.inf] = np.nan
+    return out.astype(np.asarray(x).dtype, copy=False)

@@ -1,0 +1,308 @@
+"""The clamp family and the ternary ops: clamp, lerp, addcmul, addcdiv."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.grad_mode import state
+from ...autograd.node import Op
+from ...dtypes import FROM_NP
+from ...tensor import Tensor, _wrap
+from .. import dual
+from .._apply import record, record2
+from .dispatch import _binary, _new, _unary_with, broadcast_error
+
+
+# -- clamp -------------------------------------------------------------------------------------
+class Clamp(Op):
+    """clamp with Python-number bounds (either may be None)."""
+
+    name_ = "ClampBackward1"
+    same_shape = True
+    formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)"}
+    __slots__ = ("min", "max")
+
+    def forward(self, x):
+        if self.min is not None:
+            x = np.maximum(x, x.dtype.type(self.min))
+        if self.max is not None:
+            x = np.minimum(x, x.dtype.type(self.max))
+        return x
+
+    def backward(self, grad):
+        x = dual.raw(self.saved(grad)[0])
+        # NOTE: PyTorch passes the gradient at the bounds themselves (>= and <=)
+        if self.min is None:
+            m = x <= self.max
+        elif self.max is None:
+            m = x >= self.min
+        else:
+            m = (x >= self.min) & (x <= self.max)
+        return dual.where(m, grad, 0.0)
+
+
+class ClampMin(Clamp):
+    name_ = "ClampMinBackward0"
+    formula = {"x": "where(x >= min, grad, 0.0)"}
+    __slots__ = ()
+
+
+class ClampMax(Clamp):
+    name_ = "ClampMaxBackward0"
+    formula = {"x": "where(x <= max, grad, 0.0)"}
+    __slots__ = ()
+
+
+class ClampTensor(Op):
+    """clamp with tensor bounds (``min`` or ``max`` may be None)."""
+
+    name_ = "ClampBackward0"
+    op_name = "clamp"
+    formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)",
+               "min": "where((x < min) & (min < max), grad, 0.0)",
+               "max": "where((x > max) | (max < min), grad, 0.0)"}
+    __slots__ = ()
+
+    def forward(self, x, lo, hi):
+        if lo is not None:
+            x = np.maximum(x, lo)
+        if hi is not None:
+            x = np.minimum(x, hi)
+        return x
+
+    def backward(self, grad):
+        x, lo, hi = (dual.raw(v) for v in self.saved(grad))
+        nf = self.next_functions
+        gx = glo = ghi = None
+        if nf[0][0] is not None:
+            m = True
+            if lo is not None:
+                m = x >= lo
+            if hi is not None:
+                m = m & (x <= hi)
+            gx = dual.where(m, grad, 0.0)
+        if lo is not None and nf[1][0] is not None:
+            m = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = dual.where(m, grad, 0.0)
+        if hi is not None and nf[2][0] is not None:
+            m = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = dual.where(m, grad, 0.0)
+        return gx, glo, ghi
+
+
+class ClampMinTensor(Op):
+    name_ = "ClampMinBackward1"
+    op_name = "clamp_min"
+    formula = {"a": "where(a >= b, grad, 0.0)", "b": "where(a < b, grad, 0.0)"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, grad):
+        a, b = (dual.raw(v) for v in self.saved(grad))
+        m = a >= b
+        nf = self.next_functions
+        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
+                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+
+
+class ClampMaxTensor(Op):
+    name_ = "ClampMaxBackward1"
+    op_name = "clamp_max"
+    formula = {"a": "where(a <= b, grad, 0.0)", "b": "where(a > b, grad, 0.0)"}
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = (dual.raw(v) for v in self.saved(grad))
+        m = a <= b
+        nf = self.next_functions
+        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
+                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+
+
+def _as_operand(v, like: Tensor):
+    from ...creation import as_tensor
+
+    return v if isinstance(v, Tensor) else as_tensor(v)
+
+
+def clamp(x: Tensor, min=None, max=None, _clamp_cls=None) -> Tensor:  # noqa: A002
+    """``min(max(x, min), max)`` with number or tensor bounds."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if _clamp_cls is None:
+        _clamp_cls = Clamp
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = None if min is None else _as_operand(min, x)
+        hi = None if max is None else _as_operand(max, x)
+        from ...dtypes import _result_type
+
+        dt = _result_type(*(v for v in (x, lo, hi) if v is not None)).np
+        args = [None if v is None else (v._data if v._data.dtype == dt else v._data.astype(dt))
+                for v in (x, lo, hi)]
+        fn = _new(ClampTensor)
+        try:
+            out = fn.forward(*args)
+        except ValueError:
+            raise broadcast_error("clamp", x, lo if lo is not None else hi) from None
+        return record(fn, (x, lo, hi), out)
+    dt = _result_type_many(x, *(v for v in (min, max) if v is not None))
+    if x._data.dtype != dt:
+        x = x.to(FROM_NP[dt])
+    # NOTE: PyTorch records clamp(x, min=s) as ClampBackward1; only clamp_min(x, s) is ClampMin
+    return _unary_with(_clamp_cls, x, min=min, max=max)
+
+
+def _result_type_many(*ops):
+    from ...dtypes import _result_type
+
+    return _result_type(*ops).np
+
+
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    """``max(x, min)``."""
+    if isinstance(min, Tensor):
+        return _binary(ClampMinTensor, x, min)
+    return clamp(x, min=min, _clamp_cls=ClampMin)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    """``min(x, max)``."""
+    if isinstance(max, Tensor):
+        return _binary(ClampMaxTensor, x, max)
+    return clamp(x, max=max, _clamp_cls=ClampMax)
+
+
+# -- ternary ops --------------------------------------------------------------------------------
+def _ternary(cls, opname: str, inputs: tuple, **params) -> Tensor:
+    from ...creation import as_tensor
+    from ...dtypes import _result_type
+
+    ts = tuple(v if isinstance(v, Tensor) else as_tensor(v) for v in inputs)
+    dt = _result_type(*inputs).np
+    arrs = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in ts]
+    fn = _new(cls)
+    for k, v in params.items():
+        setattr(fn, k, v)
+    try:
+        out = fn.forward(*arrs)
+    except ValueError:
+        shapes = " and ".join(str(list(t.shape)) for t in ts)
+        raise RuntimeError(
+            f"{opname}(): shapes {shapes} are not broadcastable. Why: broadcasting lines shapes "
+            "up from the right, and each pair of sizes must be equal or one of them 1."
+        ) from None
+    return record(fn, ts, out)
+
+
+def _lerp_np(a, b, w):
+    # NOTE: PyTorch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), exact at w = 1
+    d = b - a
+    return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(d.dtype, copy=False)
+
+
+class Lerp(Op):
+    name_ = "LerpBackward0"
+    op_name = "lerp"
+    formula = {"a": "grad * (1 - weight)", "b": "grad * weight"}
+    save_inputs = False
+    __slots__ = ("weight",)
+
+    def forward(self, a, b):
+        return _lerp_np(a, b, a.dtype.type(self.weight))
+
+    def backward(self, grad):
+        nf = self.next_functions
+        w = self.weight
+        return (grad * (1 - w) if nf[0][0] is not None else None,
+                grad * w if nf[1][0] is not None else None)
+
+
+class LerpTensor(Op):
+    name_ = "LerpBackward1"
+    op_name = "lerp"
+    formula = {"a": "grad * (1 - w)", "b": "grad * w", "w": "grad * (b - a)"}
+    __slots__ = ()
+
+    def forward(self, a, b, w):
+        return _lerp_np(a, b, w)
+
+    def backward(self, grad):
+        a, b, w = self.saved(grad)
+        nf = self.next_functions
+        return (grad * (-w + 1) if nf[0][0] is not None else None,
+                grad * w if nf[1][0] is not None else None,
+                grad * (b - a) if nf[2][0] is not None else None)
+
+
+def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
+    """``a + weight * (b - a)``."""
+    for name, v in (("end", b), ("weight", weight)):
+        if isinstance(v, Tensor) and v._data.dtype != a._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {a.dtype.name.replace('32', '').replace('64', '')} for `{name}` "
+                f"but got dtype {v.dtype.name}\nWhy: lerp needs start, end and weight of one "
+                "dtype; cast with .to(start.dtype).")
+    if isinstance(weight, Tensor):
+        return _ternary(LerpTensor, "lerp", (a, b, weight))
+    fn = _new(Lerp)
+    fn.weight = weight
+    try:
+        out = fn.forward(a._data, b._data)
+    except ValueError:
+        raise broadcast_error("lerp", a, b) from None
+    return record2(fn, a, b, out) if state.enabled else _wrap(out)
+
+
+class Addcmul(Op):
+    name_ = "AddcmulBackward0"
+    formula = {"x": "grad", "t1": "grad * value * t2", "t2": "grad * value * t1"}
+    __slots__ = ("value",)
+
+    def forward(self, x, t1, t2):
+        v = self.value
+        return x + (t1 * t2 if v == 1 else t1 * t2 * x.dtype.type(v))
+
+    def backward(self, grad):
+        _, t1, t2 = self.saved(grad)
+        nf = self.next_functions
+        v = self.value
+        return (grad if nf[0][0] is not None else None,
+                grad * v * t2 if nf[1][0] is not None else None,
+                grad * v * t1 if nf[2][0] is not None else None)
+
+
+class Addcdiv(Op):
+    name_ = "AddcdivBackward0"
+    formula = {"x": "grad", "t1": "grad * value / t2", "t2": "-grad * value * t1 / (t2 * t2)"}
+    __slots__ = ("value",)
+
+    def forward(self, x, t1, t2):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = t1 / t2
+        return x + (q if self.value == 1 else q * x.dtype.type(self.value))
+
+    def backward(self, grad):
+        _, t1, t2 = self.saved(grad)
+        nf = self.next_functions
+        v = self.value
+        return (grad if nf[0][0] is not None else None,
+                grad * v / t2 if nf[1][0] is not None else None,
+                -grad * v * t1 / (t2 * t2) if nf[2][0] is not None else None)
+
+
+def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:
+    """``x + value * t1 / t2``."""
+    if t1._data.dtype.kind in "iub" and t2._data.dtype.kind in "iub":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+            "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    return _ternary(Addcdiv, "addcdiv", (x, t1, t2), value=value)

@@ -1,0 +1,321 @@
+"""einsum and friends: tensordot, inner, outer, kron, cross, multi_dot, matrix_power."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Op
+from ...tensor import Tensor, _wrap
+from .. import dual
+from .._apply import record
+from ..elementwise import _operands
+from .products import _new, matmul
+from .solve import _check_square, inv
+
+# -- einsum and friends ----------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(eq: str, shapes: list) -> tuple[list, str]:
+    """Explicit subscripts (ellipsis expanded to letters) for each operand and the output."""
+    eq = eq.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum(): {len(terms)} subscript terms for {len(shapes)} operands")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in _LETTERS if c not in used]
+    nell = 0
+    for term, s in zip(terms, shapes):
+        if "..." in term:
+            nell = builtins_max(nell, len(s) - (len(term) - 3))
+    ell = "".join(free[:nell])
+    out_terms = []
+    for term, s in zip(terms, shapes):
+        if "..." in term:
+            k = len(s) - (len(term) - 3)
+            term = term.replace("...", ell[nell - k:] if k else "")
+        if len(term) != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(term)})"
+                               f" does not match the number of dimensions ({len(s)}) for an "
+                               "operand and no ellipsis was given")
+        out_terms.append(term)
+    if "->" in eq:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for term in out_terms:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return out_terms, out
+
+
+def builtins_max(a, b):
+    return a if a > b else b
+
+
+class Einsum(Op):
+    name_ = "EinsumBackward0"
+    # one entry per operand (the first n apply to an n-operand einsum)
+    formula = {f"operand{i}": f"einsum_grad(terms, out_term, {i}, grad, operands)"
+               for i in range(8)}
+    __slots__ = ("terms", "out_term", "operands")
+
+    def forward(self, *ops):
+        eq = ",".join(self.terms) + "->" + self.out_term
+        return np.asarray(np.einsum(eq, *ops, optimize=len(ops) > 2))
+
+    def backward(self, grad):
+        ops = self.saved(grad)
+        res = []
+        for i, nf in enumerate(self.next_functions):
+            if nf[0] is None:
+                res.append(None)
+                continue
+            res.append(self._grad_for(i, grad, ops))
+        return tuple(res)
+
+    def _grad_for(self, i: int, grad, ops):
+        term = self.terms[i]
+        shape = dual.raw(ops[i]).shape
+        # repeated letters in the operand (diagonals): rename, add identity operands
+        seen, new_term, extra, extra_terms = {}, "", [], []
+        used = set("".join(self.terms) + self.out_term)
+        free = [c for c in _LETTERS if c not in used]
+        for k, c in enumerate(term):
+            if c in seen:
+                f = free.pop(0)
+                new_term += f
+                e = np.eye(shape[k], dtype=dual.raw(grad).dtype)
+                extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
+                extra_terms.append(c + f)
+            else:
+                seen[c] = k
+                new_term += c
+        others = [ops[j] for j in range(len(ops)) if j != i]
+        other_terms = [self.terms[j] for j in range(len(ops)) if j != i]
+        avail = set(self.out_term + "".join(other_terms) + "".join(extra_terms))
+        target = "".join(c for c in new_term if c in avail)
+        g = einsum(",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
+                   grad, *others, *extra) if isinstance(grad, Tensor) else np.einsum(
+            ",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
+            grad, *others, *extra)
+        if target != new_term:
+            # letters only in this operand were summed out: broadcast back over them
+            shp = [shape[k] if c in avail else 1 for k, c in enumerate(new_term)]
+            g = g.reshape(tuple(shp))
+            from ..dual import expand
+
+            g = expand(g, shape)
+        return g
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation (``'ij,jk->ik'``, implicit output, ellipsis).
+
+    >>> import leafgrad
+    >>> einsum('ii->', leafgrad.eye(3))
+    tensor(3.)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    terms, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    fn = _new(Einsum)
+    fn.terms = tuple(terms)
+    fn.out_term = out
+    fn.operands = tuple(operands)
+    datas = [o._data for o in operands]
+    if len(set(d.dtype for d in datas)) > 1:
+        raise RuntimeError(f"einsum(): expected scalar type {operands[0].dtype} but found "
+                           f"{[o.dtype for o in operands if o._data.dtype != datas[0].dtype][0]}")
+    try:
+        out_arr = fn.forward(*datas)
+    except ValueError as e:
+        raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes ({e})") \
+            from None
+    return record(fn, tuple(operands), out_arr)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Sum of products over the given dims of ``a`` and ``b``.
+
+    >>> import leafgrad
+    >>> tensordot(leafgrad.ones(2, 3), leafgrad.ones(3, 4), 1).shape
+    torch.Size([2, 4])
+    """
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = dims
+        if isinstance(da, int):
+            da, db = [da], [db]
+        da = [d % na for d in da]
+        db = [d % nb for d in db]
+    la = list(_LETTERS[:na])
+    lb = list(_LETTERS[na:na + nb])
+    for x, y in zip(da, db):
+        if a._data.shape[x] != b._data.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[x]} in dim {x} and second has size "
+                               f"{b._data.shape[y]} in dim {y}")
+        lb[y] = la[x]
+    out = "".join(c for k, c in enumerate(la) if k not in da) + "".join(
+        c for k, c in enumerate(lb) if k not in db)
+    return einsum("".join(la) + "," + "".join(lb) + "->" + out, a, b)
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product over the last dims (scalars multiply).
+
+    >>> import leafgrad
+    >>> inner(leafgrad.tensor([1., 2.]), leafgrad.tensor([3., 4.]))
+    tensor(11.)
+    """
+    if a._data.ndim == 0 or b._data.ndim == 0:
+        return a * b
+    if a._data.shape[-1] != b._data.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a._data.shape)} and {list(b._data.shape)}")
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """Outer product of two vectors.
+
+    >>> import leafgrad
+    >>> outer(leafgrad.tensor([1., 2.]), leafgrad.tensor([1., 3.]))
+    tensor([[1., 3.],
+            [2., 6.]])
+    """
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {a._data.ndim}-D")
+    return a.reshape(-1, 1) * b
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """Kronecker product.
+
+    >>> import leafgrad
+    >>> kron(leafgrad.eye(2), leafgrad.ones(1, 2))
+    tensor([[1., 1., 0., 0.],
+            [0., 0., 1., 1.]])
+    """
+    n = builtins_max(a._data.ndim, b._data.ndim)
+    sa = (1,) * (n - a._data.ndim) + a._data.shape
+    sb = (1,) * (n - b._data.ndim) + b._data.shape
+    ia = []
+    ib = []
+    for x, y in zip(sa, sb):
+        ia += [x, 1]
+        ib += [1, y]
+    p = a.reshape(tuple(ia)) * b.reshape(tuple(ib))
+    return p.reshape(tuple(x * y for x, y in zip(sa, sb)))
+
+
+class Cross(Op):
+    name_ = "LinalgCrossBackward0"
+    formula = {"a": "cross(b, grad, dim)", "b": "cross(grad, a, dim)"}  # (helpers: dual)
+    __slots__ = ("dim",)
+
+    def forward(self, a, b):
+        return np.cross(a, b, axis=self.dim)
+
+    def backward(self, grad):
+        a, b = self.saved(grad)
+        nf = self.next_functions
+        return (dual.cross(b, grad, self.dim) if nf[0][0] is not None else None,
+                dual.cross(grad, a, self.dim) if nf[1][0] is not None else None)
+
+
+def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:
+    fn = _new(Cross)
+    ad, bd = _operands(a, b)
+    nd = builtins_max(ad.ndim, bd.ndim)
+    fn.dim = dim - nd if dim >= 0 else dim
+    return record(fn, (a, b), np.asarray(fn.forward(ad, bd)))
+
+
+def cross(a: Tensor, b: Tensor, dim=None, *, _linalg: bool = False) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (torch.cross: the first size-3 dim by default).
+
+    >>> import leafgrad
+    >>> cross(leafgrad.tensor([1., 0., 0.]), leafgrad.tensor([0., 1., 0.]))
+    tensor([0., 0., 1.])
+    """
+    ad, bd = a._data, b._data
+    nd = builtins_max(ad.ndim, bd.ndim)
+    if dim is None:
+        if _linalg:
+            dim = -1
+        else:
+            shp = np.broadcast_shapes(ad.shape, bd.shape)
+            dim = next((k for k, s in enumerate(shp) if s == 3), -1)
+    from ..._dims import _wrap_dim
+
+    d = _wrap_dim(int(dim), nd, "cross")
+    if (ad.shape[d - nd + ad.ndim] if ad.ndim else 0) != 3 or (
+            bd.shape[d - nd + bd.ndim] if bd.ndim else 0) != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{ad.shape[d] if d < ad.ndim else 0} and "
+                           f"{bd.shape[d] if d < bd.ndim else 0}")
+    return _cross(a, b, d)
+
+
+def multi_dot(tensors) -> Tensor:
+    """Product of a chain of matrices (first / last may be vectors).
+
+    >>> import leafgrad
+    >>> multi_dot([leafgrad.ones(2, 3), leafgrad.ones(3, 4), leafgrad.ones(4)]).shape
+    torch.Size([2])
+    """
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    out = ts[0]
+    for x in ts[1:]:
+        out = matmul(out, x)
+    return out
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """Product of a chain of 2-d matrices (deprecated in PyTorch for linalg.multi_dot).
+
+    >>> import leafgrad
+    >>> chain_matmul(leafgrad.eye(2), leafgrad.eye(2))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return multi_dot(matrices)
+
+
+def matrix_power(a: Tensor, n: int) -> Tensor:
+    """``a`` multiplied by itself ``n`` times (negative ``n``: powers of the inverse).
+
+    >>> import leafgrad
+    >>> matrix_power(leafgrad.tensor([[1., 1.], [0., 1.]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    _check_square(a, "linalg.matrix_power")
+    if n == 0:
+        eye = np.broadcast_to(np.eye(a._data.shape[-1], dtype=a._data.dtype), a._data.shape)
+        return a * 0 + _wrap(eye.copy())
+    if n < 0:
+        a = inv(a)
+        n = -n
+    result = None
+    base = a
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result if result is not a else a.clone()

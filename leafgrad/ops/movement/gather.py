@@ -1,0 +1,287 @@
+"""Gathers (out = x[index]: take, gather, index_select, masked_select, unfold) and sorting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Op
+from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
+from .._apply import record_unary
+from .views import _ax_slice, _new, expand_to, reshape
+
+
+# -- structseq-like named tuples (torch.return_types.*) ------------------------------------------
+def _return_type(name: str, fields: tuple):
+    import collections
+
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self) -> str:  # noqa: N807
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+SortResult = _return_type("sort", ("values", "indices"))
+TopkResult = _return_type("topk", ("values", "indices"))
+KthvalueResult = _return_type("kthvalue", ("values", "indices"))
+
+
+# -- gathers: one node class per PyTorch node, all of the form out = x[index] --------------------
+class Take(Op):
+    """``out = x[index]`` for an advanced index (repeats allowed); backward scatters grad back."""
+
+    name_ = "TakeBackward0"
+    formula = {"x": "embed(grad.reshape(ishape), in_shape, index, acc)"}
+    save_inputs = False
+    __slots__ = ("index", "in_shape", "ishape", "acc", "oshape")
+
+    def forward(self, x):
+        return x[self.index].reshape(self.oshape)
+
+    def backward(self, grad):
+        return dual.embed(grad.reshape(self.ishape), self.in_shape, self.index, self.acc)
+
+
+class Gather(Take):
+    name_ = "GatherBackward0"
+    __slots__ = ()
+
+
+class IndexSelect(Take):
+    name_ = "IndexSelectBackward0"
+    __slots__ = ()
+
+
+class MaskedSelect(Take):
+    name_ = "MaskedSelectBackward0"
+    __slots__ = ()
+
+
+class SortValues(Take):
+    name_ = "SortBackward0"
+    __slots__ = ()
+
+
+class TopkValues(Take):
+    name_ = "TopkBackward0"
+    __slots__ = ()
+
+
+class KthvalueValues(Take):
+    name_ = "KthvalueBackward0"
+    __slots__ = ()
+
+
+class Unfold(Take):
+    name_ = "UnfoldBackward0"
+    __slots__ = ()
+
+
+def _take(cls, x: Tensor, index, ishape: tuple, oshape: tuple | None = None,
+          acc: bool = True) -> Tensor:
+    fn = _new(cls)
+    fn.index, fn.in_shape, fn.ishape, fn.acc = index, x._data.shape, ishape, acc
+    fn.oshape = ishape if oshape is None else oshape
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def _long_index(idx, op: str, what: str = "index") -> np.ndarray:
+    a = idx._data if isinstance(idx, Tensor) else np.asarray(idx)
+    if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
+        raise RuntimeError(f"{op}(): Expected dtype int64 for {what}")
+    return a.astype(np.int64, copy=False)
+
+
+def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError) -> None:
+    if a.size and (a.max() >= n or a.min() < -n):
+        bad = a.max() if a.max() >= n else a.min()
+        raise exc(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _along(idx: np.ndarray, dim: int) -> tuple:
+    """The advanced index tuple that picks ``idx`` along ``dim`` (take_along_axis's rule)."""
+    nd = idx.ndim
+    return tuple(idx if k == dim else np.arange(idx.shape[k]).reshape(
+        (-1,) + (1,) * (nd - k - 1)) for k in range(nd))
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``x`` at ``index`` (the result has index's shape)."""
+    a = _long_index(index, "take")
+    n = x._data.size
+    if a.size and (a.max() >= n or a.min() < -n):
+        bad = a.max() if a.max() >= n else a.min()
+        raise IndexError(
+            f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return _take(Take, reshape(x, (-1,)), (a % max(n, 1),), a.shape)
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` for dim 0 (and so on): values picked along ``dim``."""
+    a = _long_index(index, "gather")
+    s = x._data.shape
+    d = _wrap_dim(dim, len(s), "gather")
+    if a.ndim != len(s) and not (a.ndim <= 1 and len(s) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if len(s) == 0:
+        x = reshape(x, (1,))
+        s = (1,)
+    a2 = a.reshape(a.shape if a.ndim else (1,))
+    for k in range(len(s)):
+        if k != d and a2.shape[k] > s[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(a.shape)} to be no "
+                f"larger than self {list(s)} apart from dimension {d}")
+    _check_bounds(a2, s[d], "gather", d, RuntimeError)
+    return _take(Gather, x, _along(a2, d), a2.shape, a.shape)
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
+    """Values of ``x`` at ``indices`` along ``dim`` (broadcasting the other dims)."""
+    a = _long_index(indices, "take_along_dim", "indices")
+    if dim is None:
+        flat = reshape(x, (-1,))
+        return gather(flat, 0, _wrap(a.reshape(-1)))
+    s = x._data.shape
+    d = _wrap_dim(dim, len(s), "take_along_dim")
+    if a.ndim != len(s):
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of dimensions,"
+            f" but got {len(s)} dimensions for input, and {a.ndim} dimensions for indices")
+    bs = list(np.broadcast_shapes(tuple(k for i, k in enumerate(s) if i != d),
+                                  tuple(k for i, k in enumerate(a.shape) if i != d)))
+    xs, as_ = list(bs), list(bs)
+    xs.insert(d, s[d])
+    as_.insert(d, a.shape[d])
+    x = expand_to(x, tuple(xs))
+    return gather(x, d, _wrap(np.broadcast_to(a, tuple(as_))))
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Entries of ``x`` along ``dim`` at the 1-d ``index``."""
+    a = _long_index(index, "index_select")
+    if a.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    a = a.reshape(-1)
+    s = x._data.shape
+    d = _wrap_dim(dim, len(s), "index_select")
+    if not s:
+        if a.size != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {a.size} value(s)")
+        _check_bounds(a, 1, "index_select")
+        return _take(IndexSelect, reshape(x, (1,)), (a,), a.shape, ())
+    _check_bounds(a, s[d], "index_select", d)
+    out_shape = s[:d] + (a.size,) + s[d + 1:]
+    return _take(IndexSelect, x, (_ax_slice,) * d + (a,), out_shape)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements where ``mask`` (broadcast with ``x``) is true, as a 1-d tensor."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_select: expected BoolTensor for mask but got {FROM_NP_name(m.dtype)}")
+    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    x = expand_to(x, shape)
+    m = np.broadcast_to(m, shape)
+    return _take(MaskedSelect, x, m, (int(m.sum()),))
+
+
+def FROM_NP_name(dt) -> str:  # noqa: N802 - a tiny name helper
+    from ...dtypes import FROM_NP
+
+    return FROM_NP[np.dtype(dt)].name.capitalize()
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """All windows of ``size`` along ``dimension`` with stride ``step``, as a new last dim."""
+    s = x._data.shape
+    d = _wrap_dim(dimension, len(s), "unfold")
+    n = s[d] if s else 1
+    if size > n:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    cnt = (n - size) // step + 1
+    pos = np.arange(x._data.size).reshape(s)
+    if s:
+        st = pos.strides
+        shape = s[:d] + (cnt,) + s[d + 1:] + (size,)
+        strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
+        flat = np.lib.stride_tricks.as_strided(pos, shape, strides)
+    else:
+        shape = (size,)
+        flat = pos.reshape(1)[:size]
+    if not s:
+        return _take(Unfold, reshape(x, (1,)), (flat,), shape)
+    return _take(Unfold, x, np.unravel_index(flat, s), shape)
+
+
+# -- sorting -------------------------------------------------------------------------------------
+def _argsort(d: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if not descending:
+        return np.argsort(d, axis=axis, kind="stable")
+    # NOTE: stable descending keeps equal elements in input order, as torch.sort(stable=True);
+    # flip, stable-sort ascending, flip back and map indices.
+    n = d.shape[axis]
+    r = np.flip(d, axis)
+    idx = np.argsort(r, axis=axis, kind="stable")
+    idx = np.flip(idx, axis)
+    return n - 1 - idx
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """Sorted values along ``dim`` and their original indices."""
+    d_ = x._data
+    if d_.ndim == 0:
+        return SortResult(_take(SortValues, x, (), (), acc=False), _wrap(np.zeros((), np.int64)))
+    d = _wrap_dim(dim, d_.ndim, "sort")
+    idx = _argsort(d_, d, descending)
+    return SortResult(_take(SortValues, x, _along(idx, d), idx.shape, acc=False), _wrap(idx))
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``dim``."""
+    d_ = x._data
+    if d_.ndim == 0:
+        return _wrap(np.zeros((), np.int64))
+    return _wrap(_argsort(d_, _wrap_dim(dim, d_.ndim, "argsort"), descending))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    d_ = x._data
+    xx = x if d_.ndim else reshape(x, (1,))
+    dd = xx._data
+    d = _wrap_dim(dim, dd.ndim, "topk")
+    if not 0 <= k <= dd.shape[d]:
+        raise RuntimeError("selected index k out of range")
+    idx = _argsort(dd, d, largest)
+    idx = np.take(idx, np.arange(k), axis=d)
+    oshape = idx.shape if d_.ndim else ()
+    vals = _take(TopkValues, xx, _along(idx, d), idx.shape, oshape, acc=False)
+    return TopkResult(vals, _wrap(idx.reshape(oshape)))
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """The ``k``-th smallest value along ``dim`` and its index."""
+    d_ = x._data
+    xx = x if d_.ndim else reshape(x, (1,))
+    dd = xx._data
+    d = _wrap_dim(dim, dd.ndim, "kthvalue")
+    if not 1 <= k <= dd.shape[d]:
+        raise RuntimeError(
+            f"kthvalue(): selected number k out of range for dimension {d}")
+    idx = np.take(np.argsort(dd, axis=d, kind="stable"), [k - 1], axis=d)
+    oshape = idx.shape if keepdim else idx.shape[:d] + idx.shape[d + 1:]
+    if not d_.ndim:
+        oshape = ()
+    vals = _take(KthvalueValues, xx, _along(idx, d), idx.shape, oshape, acc=False)
+    return KthvalueResult(vals, _wrap(idx.reshape(oshape)))

@@ -1,0 +1,230 @@
+"""Indexing: select, slice and getitem with basic and advanced indices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Op
+from ...backend import array_module
+from ...tensor import Tensor, _wrap_dim
+from .. import dual
+from .._apply import record_unary
+from .views import _new, _view_op, unsqueeze
+
+
+# -- indexing ------------------------------------------------------------------------------------
+class Select(Op):
+    name_ = "SelectBackward0"
+    formula = {"x": "embed(grad, in_shape, (slice(None),) * dim + (index,))"}
+    save_inputs = False
+    __slots__ = ("dim", "index", "in_shape")
+
+    def forward(self, x):
+        return x[(slice(None),) * self.dim + (self.index,)]
+
+    def backward(self, grad):
+        return dual.embed(grad, self.in_shape, (slice(None),) * self.dim + (self.index,))
+
+
+class Slice(Op):
+    name_ = "SliceBackward0"
+    formula = {"x": "embed(grad, in_shape, (slice(None),) * dim + (sl,))"}
+    save_inputs = False
+    __slots__ = ("dim", "sl", "in_shape")
+
+    def forward(self, x):
+        return x[(slice(None),) * self.dim + (self.sl,)]
+
+    def backward(self, grad):
+        return dual.embed(grad, self.in_shape, (slice(None),) * self.dim + (self.sl,))
+
+
+class Alias(Op):
+    name_ = "AliasBackward0"
+    formula = {"x": "grad"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.view()
+
+    def backward(self, grad):
+        return grad
+
+
+class Index(Op):
+    """Advanced (integer-array / boolean-mask) indexing: a gather, not a view."""
+
+    name_ = "IndexBackward0"
+    formula = {"x": "embed(grad, in_shape, index, True)"}
+    save_inputs = False
+    __slots__ = ("index", "in_shape")
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, grad):
+        return dual.embed(grad, self.in_shape, self.index, accumulate=True)
+
+
+class Embed(Op):
+    """The backward of an indexing op: a zero tensor with ``grad`` written at ``index``."""
+
+    name_ = "IndexBackwardBackward0"
+    formula = {"x": "grad[index]"}
+    save_inputs = False
+    __slots__ = ("index", "shape", "accumulate")
+
+    def forward(self, g):
+        xp = array_module(g)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        if self.accumulate:
+            xp.add.at(out, self.index, g)
+        else:
+            out[self.index] = g
+        return out
+
+    def backward(self, grad):
+        return dual.gather(grad, self.index)
+
+
+def _embed(grad: Tensor, shape: tuple, index, accumulate: bool = False) -> Tensor:
+    fn = _new(Embed)
+    fn.index, fn.shape, fn.accumulate = index, shape, accumulate
+    return record_unary(fn, grad, fn.forward(grad._data))
+
+
+def _gather(x: Tensor, index) -> Tensor:
+    fn = _new(Index)
+    fn.index, fn.in_shape = index, x._data.shape
+    return record_unary(fn, x, fn.forward(x._data))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, with that dim removed (a view)."""
+    n = x._data.ndim
+    if n == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, n, "select")
+    size = x._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(
+            f"index {index} is out of bounds for dimension {d} with size {size}"
+        )
+    return _view_op(Select, x, dim=d, index=index % size if size else index,
+                    in_shape=x._data.shape)
+
+
+def _slice(x: Tensor, dim: int, s: slice) -> Tensor:
+    if s.step is not None and s.step <= 0:
+        raise ValueError("step must be greater than zero")
+    return _view_op(Slice, x, dim=dim, sl=s, in_shape=x._data.shape)
+
+
+def _is_advanced(i) -> bool:
+    # NOTE: a Python range indexes like the list of its values, as in PyTorch
+    return isinstance(i, (list, np.ndarray, range)) or (
+        isinstance(i, Tensor) and i._data.ndim > 0) or (
+        isinstance(i, Tensor) and i._data.dtype.kind == "b")
+
+
+def _norm_advanced(i):
+    if isinstance(i, Tensor):
+        a = i._data
+    elif isinstance(i, range):
+        a = np.arange(i.start, i.stop, i.step, dtype=np.int64)
+    else:
+        a = np.asarray(i)
+    if a.dtype.kind == "f":
+        raise IndexError(
+            "tensors used as indices must be long, int, byte or bool tensors\nWhy: an index "
+            "names positions, which are whole numbers; cast with .long()."
+        )
+    if a.dtype.kind not in "biu" and a.size:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if a.dtype == np.uint8:
+        a = a.astype(bool)  # NOTE: PyTorch treats a uint8 index as a (deprecated) mask
+    if a.size == 0 and a.dtype.kind not in "b":
+        a = a.astype(np.int64)
+    return a
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with ints, slices, None, Ellipsis, and integer/boolean index arrays."""
+    if not isinstance(index, tuple):
+        if isinstance(index, slice):
+            return _slice_checked(x, 0, index)
+        if index is Ellipsis:
+            return _view_op(Alias, x)
+        index = (index,)
+    # Ellipsis -> explicit full slices
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not (
+        isinstance(i, (Tensor, np.ndarray)) and np.asarray(
+            i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
+    n_real += sum(np.asarray(i._data if isinstance(i, Tensor) else i).ndim for i in index if (
+        isinstance(i, (Tensor, np.ndarray)) and np.asarray(
+            i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
+    if sum(1 for i in index if i is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_real > x._data.ndim:
+        raise IndexError(
+            f"too many indices for tensor of dimension {x._data.ndim}"
+        )
+    expanded = []
+    for i in index:
+        if i is Ellipsis:
+            expanded.extend([slice(None)] * (x._data.ndim - n_real))
+        else:
+            expanded.append(i)
+    out = x
+    dim = 0
+    adv = []  # (position in the result, index array) for advanced parts
+    has_adv = False
+    for i in expanded:
+        if i is None:
+            out = unsqueeze(out, dim)
+            adv.append(slice(None))
+            dim += 1
+        elif isinstance(i, bool):
+            # NOTE: x[True] adds a dim, x[False] adds an empty one (as PyTorch/NumPy)
+            out = unsqueeze(out, dim)
+            if not i:
+                out = _slice(out, dim, slice(0, 0))
+            adv.append(slice(None))
+            dim += 1
+        elif isinstance(i, slice):
+            if not (i.start in (None, 0) and i.stop is None and i.step in (None, 1)):
+                out = _slice_checked(out, dim, i)
+            adv.append(slice(None))
+            dim += 1
+        elif _is_advanced(i):
+            a = _norm_advanced(i)
+            adv.append(a)
+            has_adv = True
+            dim += a.ndim if a.dtype.kind == "b" else 1
+        else:
+            try:
+                k = int(i.item() if isinstance(i, Tensor) else i.__index__())
+            except (AttributeError, TypeError):
+                raise IndexError(
+                    "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                    f"Variables are valid indices (got {type(i).__name__})"
+                ) from None
+            out = select(out, dim, k)
+    if has_adv:
+        while adv and isinstance(adv[-1], slice):
+            adv.pop()
+        idx = tuple(adv)
+        try:
+            return _gather(out, idx)
+        except IndexError as e:
+            raise IndexError(str(e).replace("axis", "dimension")) from None
+    if out is x:
+        return _view_op(Alias, x) if expanded else _slice(x, 0, slice(None))
+    return out
+
+
+def _slice_checked(x: Tensor, dim: int, s: slice) -> Tensor:
+    if x._data.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    return _slice(x, dim, s)

@@ -1,0 +1,503 @@
+"""Writes: out = x with a region set or added (setitem, index_put, index_copy/add/fill, scatter,
+masked_fill...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Op
+from ...backend import array_module
+from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
+from .._apply import record
+from .gather import FROM_NP_name, _along, _check_bounds, _long_index
+from .indexing import _norm_advanced, getitem
+from .views import _ax_slice, _new, expand_to, reshape
+
+
+class IndexPut(Op):
+    """``x[index] = value`` recorded out of place (PyTorch shows the node as CopySlices)."""
+
+    name_ = "CopySlices"
+    op_name = "setitem"
+    formula = {"a": "put(grad, index, 0.0)", "b": "sum_to(grad[index], vshape)"}
+    save_inputs = False
+    __slots__ = ("index", "vshape")
+
+    def forward(self, a, b):
+        out = a.copy()
+        out[self.index] = b
+        return out
+
+    def backward(self, grad):
+        nf = self.next_functions
+        ga = gb = None
+        if nf[0][0] is not None:
+            ga = dual.put(grad, self.index, 0)
+        if nf[1][0] is not None:
+            # NOTE: the value may broadcast to the region; sum back to its own shape here, since
+            # the engine only un-broadcasts against the output's shape
+            gb = dual.sum_to(dual.gather(grad, self.index), self.vshape, self, 1)
+        return ga, gb
+
+
+def _put(x: Tensor, index, value: Tensor) -> Tensor:
+    fn = _new(IndexPut)
+    fn.index = index
+    vd = value._data
+    fn.vshape = vd.shape
+    return record(fn, (x, value), fn.forward(x._data, vd))
+
+
+def _raw_index(x: Tensor, index):
+    """Translate a Tensor index expression to a NumPy one (for writes)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, Tensor):
+            out.append(_norm_advanced(i) if (i._data.ndim or i._data.dtype.kind == "b")
+                       else int(i.item()))
+        elif isinstance(i, list):
+            out.append(_norm_advanced(i))
+        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
+            raise ValueError("step must be greater than zero")
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+def _whole_basic(shape: tuple, idx: tuple) -> bool:
+    """True when the non-array parts of ``idx`` are ``...`` or full slices (no view is taken)."""
+    if Ellipsis in [i for i in idx if not isinstance(i, np.ndarray)]:
+        k = next(n for n, i in enumerate(idx) if i is Ellipsis)
+        return _whole_basic(shape, idx[:k]) and _whole_basic(shape[::-1], idx[k + 1:][::-1])
+    dim = 0
+    for i in idx:
+        if isinstance(i, np.ndarray):
+            dim += i.ndim if i.dtype == np.bool_ else 1
+            continue
+        if not isinstance(i, slice) or dim >= len(shape):
+            return False
+        if i.indices(shape[dim]) != (0, shape[dim], 1):
+            return False
+        dim += 1
+    return True
+
+
+def _split_ints(idx: tuple, ndim: int):
+    """``(basic, rest)`` when ``idx`` mixes integers with index arrays, else None.
+
+    NOTE: PyTorch applies integer indices first, as selects, then the rest to the result; NumPy
+    treats such integers as index arrays, which moves the indexed dims to the front when the
+    array indices are separated (``x[0, :, [1, 2]]``). Writing through ``x[basic]`` (a view)
+    with ``rest`` gives PyTorch's layout.
+    """
+    def is_int(i):
+        return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+    if not (any(is_int(i) for i in idx) and any(isinstance(i, np.ndarray) for i in idx)):
+        return None
+    used = sum(0 if (i is None or i is Ellipsis) else (
+        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in idx)
+    basic, rest = [], []
+    for i in idx:
+        if i is Ellipsis:
+            basic += [slice(None)] * (ndim - used)
+            rest += [slice(None)] * (ndim - used)
+        elif i is None:
+            rest.append(None)
+        elif is_int(i):
+            basic.append(int(i))
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            basic += [slice(None)] * i.ndim
+            rest.append(i)
+        else:
+            basic.append(slice(None))
+            rest.append(i)
+    return tuple(basic), tuple(rest)
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value``; differentiable on non-leaf tensors (recorded as CopySlices)."""
+    from ...autograd.grad_mode import state
+
+    idx = _raw_index(x, index)
+    split = _split_ints(idx, x._data.ndim)
+    if split is not None:
+        basic, rest = split
+        # write through the view x[basic] (a view of x: in-place history goes to x's base)
+        setitem(getitem(x, basic), rest, value)
+        return
+    v = value if isinstance(value, Tensor) else None
+    if state.enabled and (x._rg or (v is not None and v._rg)):
+        x._check_inplace("setitem")
+        if v is None:
+            v = _wrap(np.asarray(value, dtype=x._data.dtype))
+        elif v._data.dtype != x._data.dtype:
+            v = v.to(x.dtype)
+        # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
+        # masks) as index_put_ (IndexPutBackward0)
+        adv = any(isinstance(i, np.ndarray) for i in idx) and _whole_basic(x._data.shape, idx)
+        x._inplace_from(_write(IndexPutOp, x, idx, v) if adv else _put(x, idx, v), "setitem")
+        return
+    vd = v._data if v is not None else value
+    try:
+        x._data[idx] = vd
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    except ValueError as e:
+        raise RuntimeError(
+            f"setitem: {e}; the value's shape must broadcast to the indexed region"
+        ) from None
+    x._bump_version()
+
+
+# -- writes: out = x with a region set / added (one node class per PyTorch node) ----------------
+class IndexCopy(Op):
+    """``out = x.clone(); out[index] = src`` (or ``+= alpha * src`` when ``add``)."""
+
+    name_ = "IndexCopyBackward0"
+    formula = {"a": "grad if add else put(grad, index, 0.0)",
+               "b": "sum_to(grad[index] * alpha, vshape)"}
+    save_inputs = False
+    __slots__ = ("index", "add", "alpha", "vshape")
+
+    def forward(self, a, b):
+        out = a.copy()
+        if self.add:
+            array_module(a).add.at(out, self.index, b * self.alpha if self.alpha != 1 else b)
+        else:
+            out[self.index] = b
+        return out
+
+    def backward(self, grad):
+        nf = self.next_functions
+        ga = gb = None
+        if nf[0][0] is not None:
+            ga = grad if self.add else dual.put(grad, self.index, 0)
+        if len(nf) > 1 and nf[1][0] is not None:
+            gb = dual.gather(grad, self.index)
+            if self.alpha != 1:
+                gb = gb * self.alpha
+            gb = dual.sum_to(gb, self.vshape, self, 1)
+        return ga, gb
+
+
+class IndexAdd(IndexCopy):
+    name_ = "IndexAddBackward0"
+    __slots__ = ()
+
+
+class IndexFill(IndexCopy):
+    name_ = "IndexFillBackward0"
+    __slots__ = ()
+
+
+class IndexFillTensor(IndexCopy):
+    name_ = "IndexFillBackward1"
+    __slots__ = ()
+
+
+class IndexPutOp(IndexCopy):
+    name_ = "IndexPutBackward0"
+    __slots__ = ()
+
+
+class Scatter(IndexCopy):
+    name_ = "ScatterBackward0"
+    __slots__ = ()
+
+
+class ScatterValue(IndexCopy):
+    name_ = "ScatterBackward1"
+    __slots__ = ()
+
+
+class ScatterAdd(IndexCopy):
+    name_ = "ScatterAddBackward0"
+    __slots__ = ()
+
+
+class ScatterReduceSum(IndexCopy):
+    name_ = "ScatterReduceBackward0"
+    __slots__ = ()
+
+
+class MaskedFill(IndexCopy):
+    name_ = "MaskedFillBackward0"
+    __slots__ = ()
+
+
+class MaskedFillTensor(IndexCopy):
+    name_ = "MaskedFillBackward1"
+    __slots__ = ()
+
+
+class MaskedScatter(IndexCopy):
+    name_ = "MaskedScatterBackward0"
+    __slots__ = ()
+
+
+def _write(cls, x: Tensor, index, value, add: bool = False, alpha=1) -> Tensor:
+    fn = _new(cls)
+    fn.index, fn.add, fn.alpha = index, add, alpha
+    xd = x._data
+    if isinstance(value, Tensor):
+        if value._data.dtype != xd.dtype:
+            value = value.to(x.dtype)
+        fn.vshape = value._data.shape
+        return record(fn, (x, value), fn.forward(xd, value._data))
+    fn.vshape = ()
+    return record(fn, (x,), fn.forward(xd, value))
+
+
+def _check_src_dtype(x: Tensor, src: Tensor, op: str) -> None:
+    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            f"{op}(): self ({x.dtype.name.capitalize()}) and source "
+            f"({src.dtype.name.capitalize()}) must have the same scalar type")
+
+
+def _dim_region(x: Tensor, dim: int, index, op: str) -> tuple:
+    """The index tuple that selects ``index`` along ``dim`` (for index_copy/add/fill)."""
+    s = x._data.shape
+    a = _long_index(index, op).reshape(-1)
+    d = _wrap_dim(dim, len(s), op)
+    _check_bounds(a, s[d] if s else 1, op, d)
+    if not s:
+        return d, (Ellipsis,)  # a 0-d tensor: the one element
+    return d, (_ax_slice,) * d + (a,)
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
+    _check_src_dtype(x, source, "index_copy")
+    d, idx = _dim_region(x, dim, index, "index_copy")
+    return _write(IndexCopy, x, idx, source)
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``x`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    _check_src_dtype(x, source, "index_add")
+    d, idx = _dim_region(x, dim, index, "index_add")
+    return _write(IndexAdd, x, idx, source, add=True, alpha=alpha)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``x`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    d, idx = _dim_region(x, dim, index, "index_fill")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s).")
+        return _write(IndexFillTensor, x, idx, value)
+    return _write(IndexFill, x, idx, value)
+
+
+def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """``x`` with ``values`` written (or added) at the advanced index ``indices``."""
+    idx = _raw_index(x, tuple(indices))
+    if not isinstance(values, Tensor):
+        values = _wrap(np.asarray(values, dtype=x._data.dtype))
+    if values._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{x.dtype.name.capitalize()} for the destination and "
+            f"{values.dtype.name.capitalize()} for the source.")
+    return _write(IndexPutOp, x, idx, values, add=accumulate)
+
+
+def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
+    a = _long_index(index, op)
+    s = x._data.shape
+    d = _wrap_dim(dim, len(s), op)
+    if a.ndim != len(s) and not (a.ndim <= 1 and len(s) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if not s:
+        a = a.reshape(-1)
+        _check_bounds(a, 1, op)
+        return d, (a * 0,) if a.size else (a,), a.shape
+    for k in range(len(s)):
+        if k != d and a.shape[k] > s[k]:
+            raise RuntimeError(
+                f"Expected index {list(a.shape)} to be smaller than self {list(s)} apart from "
+                f"dimension {d}" + (f" and to be smaller size than src {list(src.shape)}"
+                                    if isinstance(src, Tensor) else ""))
+    _check_bounds(a, s[d], op, d, RuntimeError)
+    return d, _along(a, d), a.shape
+
+
+def _src_region(src: Tensor, ishape: tuple) -> Tensor:
+    """The leading ``ishape`` block of ``src`` (scatter reads only that much of it)."""
+    if src._data.shape == ishape:
+        return src
+    if not src._data.ndim:
+        return reshape(src, (1,) * len(ishape))[tuple(slice(0, k) for k in ishape)] if ishape \
+            else src
+    return src[tuple(slice(0, k) for k in ishape)]
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:
+    """``x`` with ``src``'s values (or ``value``) written at ``index`` along ``dim``."""
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        return scatter_reduce(x, dim, index, src if isinstance(src, Tensor) else _wrap(
+            np.full(index.shape, src, dtype=x._data.dtype)),
+            "sum" if reduce == "add" else "prod")
+    d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
+    if isinstance(src, Tensor):
+        _check_src_dtype(x, src, "scatter")
+        return _write(Scatter, x, idx, _src_region(src, ishape))
+    return _write(ScatterValue, x, idx, src)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``x`` with ``src``'s values added at ``index`` along ``dim`` (repeats accumulate)."""
+    _check_src_dtype(x, src, "scatter_add")
+    d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_add")
+    return _write(ScatterAdd, x, idx, _src_region(src, ishape), add=True)
+
+
+class ScatterReduce(Op):
+    """scatter_reduce with prod / mean / amax / amin (sum is ScatterReduceSum)."""
+
+    name_ = "ScatterReduceBackward0"
+    formula = {"a": "scatter_reduce_backward(grad, ...)[0]",
+               "b": "scatter_reduce_backward(grad, ...)[1]"}
+    __slots__ = ("index", "reduce", "include_self")
+    save_output = True
+
+    def forward(self, a, b):
+        xp = array_module(a)
+        idx, r = self.index, self.reduce
+        out = a.copy()
+        if r == "mean":
+            out = out.astype(np.float64) if out.dtype.kind != "f" else out
+            cnt = xp.zeros(a.shape, dtype=np.int64)
+            xp.add.at(cnt, idx, 1)
+            if not self.include_self:
+                out[idx] = 0
+            xp.add.at(out, idx, b)
+            cnt = cnt + (1 if self.include_self else 0)
+            with np.errstate(all="ignore"):
+                res = np.where(cnt > 0, out / np.maximum(cnt, 1), a)
+            if a.dtype.kind != "f":  # NOTE: integer means round down, as torch's
+                res = np.where(cnt > 0, np.floor_divide(out, np.maximum(cnt, 1)), a)
+            return res.astype(a.dtype)
+        ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[r]
+        if not self.include_self:
+            touched = xp.zeros(a.shape, dtype=bool)
+            touched[idx] = True
+            fill = {"prod": 1, "amax": -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min,
+                    "amin": np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).max}[r]
+            out[touched] = fill
+        ufunc.at(out, idx, b)
+        return out
+
+    def backward(self, grad):
+        # NOTE: these reductions' gradients are computed on arrays (not recorded for a double
+        # backward), like a once_differentiable function.
+        graph = isinstance(grad, Tensor)
+        g = grad._data if graph else grad
+        a, b = (i._data for i in self.inputs)
+        out = self._out
+        idx, r = self.index, self.reduce
+        xp = array_module(g)
+        nf = self.next_functions
+        if r == "mean":
+            cnt = xp.zeros(a.shape, dtype=g.dtype)
+            xp.add.at(cnt, idx, 1)
+            cnt = cnt + (1 if self.include_self else 0)
+            cnt = np.maximum(cnt, 1)
+            ga = g / cnt if self.include_self else np.where(
+                _touched(a.shape, idx), 0, g)
+            if self.include_self:
+                ga = np.where(_touched(a.shape, idx), ga, g)
+            gb = (g / cnt)[idx]
+        elif r == "prod":
+            with np.errstate(all="ignore"):
+                ga = np.where(a != 0, g * out / np.where(a == 0, 1, a), 0)
+                gb = np.where(b != 0, (g * out)[idx] / np.where(b == 0, 1, b), 0)
+            if not self.include_self:
+                ga = np.where(_touched(a.shape, idx), 0, g)
+        else:
+            ma = (a == out) if self.include_self else xp.zeros(a.shape, dtype=bool)
+            mb = b == out[idx]
+            cnt = ma.astype(g.dtype)
+            xp.add.at(cnt, idx, mb.astype(g.dtype))
+            cnt = np.maximum(cnt, 1)
+            ga = np.where(_touched(a.shape, idx), g * ma / cnt, g)
+            gb = (g / cnt)[idx] * mb
+        ga = ga.astype(g.dtype) if nf[0][0] is not None else None
+        gb = gb.astype(g.dtype) if nf[1][0] is not None else None
+        if graph:
+            ga = None if ga is None else _wrap(ga)
+            gb = None if gb is None else _wrap(gb)
+        return ga, gb
+
+
+def _touched(shape, idx):
+    m = np.zeros(shape, dtype=bool)
+    m[idx] = True
+    return m
+
+
+def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Reduce ``src``'s values into ``x`` at ``index`` along ``dim`` (sum/prod/mean/amax/amin)."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            "reduce argument must be either sum, prod, mean, amax or amin, got " + str(reduce))
+    _check_src_dtype(x, src, "scatter_reduce")
+    d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_reduce")
+    src = _src_region(src, ishape)
+    if reduce == "sum" and include_self:
+        return _write(ScatterReduceSum, x, idx, src, add=True)
+    if reduce == "sum":  # without self: zero the places written to, then add
+        return _write(ScatterReduceSum, _write(ScatterValue, x, idx, 0), idx, src, add=True)
+    fn = _new(ScatterReduce)
+    fn.index, fn.reduce, fn.include_self = idx, reduce, include_self
+    return record(fn, (x, src), fn.forward(x._data, src._data))
+
+
+def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
+    """``x`` with ``value`` wherever ``mask`` (broadcast to x's shape) is true."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{FROM_NP_name(m.dtype).lower()}")
+    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    x = expand_to(x, shape)
+    m = np.broadcast_to(m, shape)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s).")
+        return _write(MaskedFillTensor, x, m, value)
+    return _write(MaskedFill, x, m, value)
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """``x`` with the true places of ``mask`` filled, in order, from ``source``'s elements."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_scatter_ only supports boolean masks")
+    _check_src_dtype(x, source, "masked_scatter")
+    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    x = expand_to(x, shape)
+    m = np.broadcast_to(m, shape)
+    k = int(m.sum())
+    if k > source._data.size:
+        raise RuntimeError(
+            "masked_scatter: expected source to have at least as many elements as ones in mask")
+    src = reshape(source, (-1,))
+    if k != src._data.shape[0]:
+        src = src[:k]
+    return _write(MaskedScatter, x, m, src)

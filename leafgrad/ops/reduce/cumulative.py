@@ -1,0 +1,201 @@
+"""Scans: cumsum, cumprod, cummax, cummin, logcumsumexp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.node import Op
+from ...dtypes import as_dtype
+from ...tensor import Tensor, _wrap, _wrap_dim
+from .. import dual
+from .._apply import record_unary
+from .extrema import MaxDim, _select_back
+from .multi import return_type
+from .stats import _default_float
+from .sums import _new, _sum_dtype
+
+
+# -- cumulative ------------------------------------------------------------------------------------
+class Cumsum(Op):
+    name_ = "CumsumBackward0"
+    formula = {"x": "rev_cumsum(grad, dim)"}
+    save_inputs = False
+    __slots__ = ("dim", "dtype")
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.dim, dtype=self.dtype)
+
+    def backward(self, grad):
+        return dual.rev_cumsum(grad, self.dim) if dual.raw(grad).ndim else grad
+
+
+def _scan_setup(x: Tensor, dim, op: str):
+    d = x._data
+    dm = _wrap_dim(int(dim), d.ndim, op)
+    if d.ndim == 0:
+        return d.reshape(1), 0
+    return d, dm
+
+
+def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim`` (bool/int inputs give int64, as PyTorch).
+
+    >>> import leafgrad
+    >>> cumsum(leafgrad.tensor([1, 2, 3]), 0)
+    tensor([1, 3, 6])
+    """
+    return _scan(Cumsum, x, dim, dtype, "cumsum")
+
+
+def _scan(cls, x: Tensor, dim, dtype, op: str) -> Tensor:
+    """Run a cumulative op (cumsum / cumprod) along ``dim``, with PyTorch's dtype rules."""
+    if dtype is not None:
+        x = x.to(as_dtype(dtype))
+    d, dm = _scan_setup(x, dim, op)
+    fn = _new(cls)
+    fn.dim = dm
+    fn.dtype = _sum_dtype(x, None)
+    return record_unary(fn, x, fn.forward(d).reshape(x._data.shape))
+
+
+class Cumprod(Op):
+    name_ = "CumprodBackward0"
+    formula = {"x": "cumprod_backward(grad, x, out, dim)"}
+    save_output = True
+    __slots__ = ("dim", "dtype")
+
+    def forward(self, x):
+        return np.cumprod(x, axis=self.dim, dtype=self.dtype)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return _cumprod_backward(grad, x, self.result(grad), self.dim)
+
+
+def _cumprod_backward(grad, x, out, dim: int):
+    """Gradient of cumprod along ``dim`` (dual)."""
+    xr = dual.raw(x)
+    if xr.ndim == 0:
+        return grad
+    zero = xr == 0
+    if not zero.any():
+        return dual.rev_cumsum(grad * out, dim) / x
+    # NOTE: exact with zeros as PyTorch's cumprod_backward: before the first zero z of a
+    # slice the quotient formula holds; at z the gradient is the sum of grad times the
+    # products with x_z left out; after z it is 0.
+    n = xr.shape[dim]
+    pos = np.arange(n).reshape([n if k == dim else 1 for k in range(xr.ndim)])
+    z = np.where(zero.any(axis=dim, keepdims=True), np.argmax(zero, axis=dim,
+                                                              keepdims=True), n)
+    before, at = pos < z, pos == z
+    safe = dual.where(before, x, 1.0) if isinstance(x, Tensor) else np.where(before, x, 1)
+    a = dual.rev_cumsum(grad * out, dim) / safe
+    x1 = dual.where(at, 1.0, x) if isinstance(x, Tensor) else np.where(at, 1, x)
+    b = dual.rev_cumsum(grad * dual.cumprod(x1, dim), dim)
+    return dual.where(before, a, dual.where(np.broadcast_to(at, xr.shape), b, 0.0))
+
+
+def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
+    """Cumulative product along ``dim``.
+
+    >>> import leafgrad
+    >>> cumprod(leafgrad.tensor([1., 2., 3.]), 0)
+    tensor([1., 2., 6.])
+    """
+    return _scan(Cumprod, x, dim, dtype, "cumprod")
+
+
+class Cummax(MaxDim):
+    name_ = "CummaxBackward0"
+    formula = {"x": "select_back(grad, index, dim, True, in_shape, True)"}
+    __slots__ = ()
+
+    def backward(self, grad):
+        return _select_back(grad, self.index, self.dim, True, self.in_shape, accumulate=True)
+
+
+class Cummin(Cummax):
+    name_ = "CumminBackward0"
+    __slots__ = ()
+
+
+def cummax(x: Tensor, dim, _which: str = "max"):
+    """Running maximum along ``dim`` and the index where it was reached.
+
+    >>> import leafgrad
+    >>> cummax(leafgrad.tensor([1., 3., 2.]), 0).values
+    tensor([1., 3., 3.])
+    """
+    d, dm = _scan_setup(x, dim, "cum" + _which)
+    acc = np.maximum if _which == "max" else np.minimum
+    vals = acc.accumulate(d, axis=dm) if d.size else d.copy()
+    n = d.shape[dm] if d.ndim else 1
+    pos = np.arange(n).reshape([n if k == dm else 1 for k in range(d.ndim)])
+    hit = (d == vals)
+    if d.dtype.kind == "f":
+        hit |= np.isnan(d)
+    # NOTE: PyTorch's cummax/cummin index moves to the latest position that equals the running
+    # extreme (ties take the later index)
+    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=dm) if d.size else \
+        np.zeros(d.shape, np.int64)
+    shape = x._data.shape
+    fn = _new(Cummax if _which == "max" else Cummin)
+    fn.dim = dm
+    fn.keepdim = True
+    fn.in_shape = d.shape
+    fn.index = idx
+    v = record_unary(fn, x, vals.reshape(shape))
+    return return_type("cum" + _which)(v, _wrap(idx.astype(np.int64).reshape(shape)))
+
+
+def cummin(x: Tensor, dim):
+    """Running minimum along ``dim`` and the index where it was reached.
+
+    >>> import leafgrad
+    >>> cummin(leafgrad.tensor([3., 1., 2.]), 0).values
+    tensor([3., 1., 1.])
+    """
+    return cummax(x, dim, "min")
+
+
+class Logcumsumexp(Op):
+    name_ = "LogcumsumexpBackward0"
+    formula = {"x": "logcumsumexp_backward(grad, x, out, dim)"}
+    save_output = True
+    __slots__ = ("dim",)
+
+    def forward(self, x):
+        if x.size == 0:
+            return x.copy()
+        m = x.max(axis=self.dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.log(np.cumsum(np.exp(x - m), axis=self.dim)) + m
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return _logcumsumexp_backward(grad, x, self.result(grad), self.dim)
+
+
+def _logcumsumexp_backward(grad, x, out, dim: int):
+    """Gradient of logcumsumexp along ``dim`` (dual)."""
+    if dual.raw(x).ndim == 0:
+        return grad
+    # shifted by the slice max so that exp neither overflows nor underflows needlessly
+    m = dual.raw(x).max(axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return dual.rev_cumsum(grad * dual.exp(m - out), dim) * dual.exp(x - m)
+
+
+def logcumsumexp(x: Tensor, dim) -> Tensor:
+    """``log(cumsum(exp(x)))`` along ``dim``, computed stably.
+
+    >>> import leafgrad
+    >>> logcumsumexp(leafgrad.tensor([0., 0.]), 0)
+    tensor([0.0000, 0.6931])
+    """
+    x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    d, dm = _scan_setup(x, dim, "logcumsumexp")
+    fn = _new(Logcumsumexp)
+    fn.dim = dm
+    return record_unary(fn, x, fn.forward(d).reshape(x._data.shape))

@@ -1,0 +1,52 @@
+"""No NumPy floating-point warning (divide by zero, overflow, invalid value) reaches the user: torch
+computes inf and nan silently, and so must every leafgrad op."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from opinfo import OPS
+
+import leafgrad
+
+_SPECIAL = {
+    "float32": np.array([0., -0., 1., -1., np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45, .5, 2.],
+                        np.float32),
+    "float64": np.array([0., -0., 1., -1., np.inf, -np.inf, np.nan, 1.7e308, -1.7e308, 5e-324,
+                         .5, 2.]),
+    "float16": np.array([0., -0., 1., -1., np.inf, -np.inf, np.nan, 65000, -65000, 6e-8, .5, 2.],
+                        np.float16),
+}
+
+
+@pytest.mark.parametrize("dtype", sorted(_SPECIAL))
+def test_ops_on_inf_nan_and_extremes_do_not_warn(dtype):
+    leaks = {}
+    for op in OPS:
+        shapes = next(iter(op.shapes()))
+        arrs = [np.resize(np.roll(_SPECIAL[dtype], 3 * k), int(np.prod(s))).reshape(s)
+                for k, s in enumerate(shapes)]
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            try:
+                op.fn(leafgrad, *[leafgrad.tensor(a) for a in arrs])
+            except Exception:  # noqa: BLE001,S110 - errors are other tests' business
+                pass
+        msgs = [str(x.message) for x in w if issubclass(x.category, RuntimeWarning)]
+        if msgs:
+            leaks[op.name] = msgs[0]
+    assert not leaks, leaks
+
+
+def test_user_numpy_error_state_is_left_alone():
+    before = np.geterr()
+    leafgrad.tensor([1.0, 0.0]).reciprocal()
+    assert np.geterr() == before
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        np.reciprocal(np.array([0.0]))  # the user's own NumPy still warns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warnings as errors (pytest -W error) do not break ops
+        assert leafgrad.tensor([0.0]).log().item() == float("-inf")
+        assert leafgrad.tensor([float("nan")]).long().dtype == leafgrad.int64
