@@ -20,10 +20,45 @@ from .generate import generate
 from .minimize import minimize, reproducer
 from .runner import describe, run
 
+HANG_S = 300.0
 
-def run_range(start: int, n: int, examples: int = 2, progress: bool = True) -> dict:
-    """Run seeds ``start .. start+n-1``; the report as a dict (see README.md)."""
+
+def _watchdog(state: str, current: list) -> None:
+    """Exit with status 3 when one seed runs past HANG_S (a hang inside C code, which the
+    runner's per-line alarm cannot interrupt); the seed is appended to ``state + '.hung'`` and
+    skipped (reported as a timeout) when the chunk is run again (run_chunks.sh does)."""
+    import os
+    import threading
+
+    def loop():
+        while True:
+            time.sleep(5)
+            seed, since = current
+            if seed is not None and time.time() - since > HANG_S:
+                with open(state + ".hung", "a") as fh:
+                    fh.write(f"{seed}\n")
+                print(f"seed {seed} hung for {HANG_S:.0f}s: recorded, exiting", file=sys.stderr,
+                      flush=True)
+                os._exit(3)
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def run_range(start: int, n: int, examples: int = 2, progress: bool = True,
+              state: str | None = None) -> dict:
+    """Run seeds ``start .. start+n-1``; the report as a dict (see README.md).
+
+    ``state``: a path prefix; enables the hang watchdog and skips seeds recorded as hung.
+    """
+    import os
+
     t0 = time.time()
+    hung: set[int] = set()
+    current: list = [None, 0.0]
+    if state:
+        if os.path.exists(state + ".hung"):
+            hung = {int(x) for x in open(state + ".hung").read().split()}
+        _watchdog(state, current)
     primary: Counter = Counter()
     anycat: Counter = Counter()
     by_op: dict = defaultdict(Counter)
@@ -32,6 +67,15 @@ def run_range(start: int, n: int, examples: int = 2, progress: bool = True) -> d
     failures, ex = [], defaultdict(dict)
     lines = 0
     for seed in range(start, start + n):
+        if seed in hung:
+            primary["timeout"] += 1
+            anycat["timeout"] += 1
+            by_op["timeout"]["?"] += 1
+            failures.append({"seed": seed, "category": "timeout", "op": "?", "line": -1,
+                             "path": "", "detail": f"never returned within {HANG_S:.0f}s "
+                             "(a hang in C code); run it alone: --seed N --show"})
+            continue
+        current[:] = [seed, time.time()]
         prog = generate(seed)
         out = run(prog)
         lines += out.lines
@@ -57,6 +101,7 @@ def run_range(start: int, n: int, examples: int = 2, progress: bool = True) -> d
         if progress and (seed - start + 1) % 500 == 0:
             print(f"  {seed - start + 1}/{n} programs, {len(failures)} failing, "
                   f"{time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    current[0] = None
     return {"seed_start": start, "programs": n, "lines": lines,
             "elapsed_s": round(time.time() - t0, 1), "primary": dict(primary),
             "any": dict(anycat), "by_op": {k: dict(v) for k, v in by_op.items()},
@@ -98,14 +143,14 @@ def summary(rep: dict) -> str:
     fails = sum(v for k, v in rep["primary"].items() if k not in INFO)
     rows = [f"{n} programs ({rep['lines']} lines) in {rep['elapsed_s']:.0f}s: "
             f"{n - fails} agree, {fails} differ",
-            f"{'category':16} {'programs':>9} {'%':>6} {'any line':>9}   top ops"]
+            f"{'category':18} {'programs':>9} {'%':>6} {'any line':>9}   top ops"]
     for c in CATEGORIES:
         k, a = rep["primary"].get(c, 0), rep["any"].get(c, 0)
         if not (k or a):
             continue
         ops = sorted(rep["by_op"].get(c, {}).items(), key=lambda kv: -kv[1])[:4]
         tops = ", ".join(f"{o} {v}" for o, v in ops)
-        rows.append(f"{c:16} {k:9d} {100 * k / max(n, 1):6.2f} {a:9d}   {tops}")
+        rows.append(f"{c:18} {k:9d} {100 * k / max(n, 1):6.2f} {a:9d}   {tops}")
     for dt, (eq, tot) in sorted(rep["bits"].items()):
         rows.append(f"bit-identical {dt}: {eq}/{tot} ({100 * eq / max(tot, 1):.2f}%)")
     return "\n".join(rows)
@@ -192,7 +237,7 @@ def main(argv=None) -> int:
     if a.merge:
         rep = merge([json.load(open(p)) for p in a.merge])
     else:
-        rep = run_range(a.seed, a.programs, a.examples)
+        rep = run_range(a.seed, a.programs, a.examples, state=a.report)
     print(summary(rep))
     if a.report:
         with open(a.report, "w") as fh:

@@ -11,8 +11,13 @@ for ((s = first; s < first + total; s += chunk)); do
   n=$(( chunk < first + total - s ? chunk : first + total - s ))
   f="$out/chunk_$s.json"
   [ -f "$f" ] && continue
-  nice -n 19 python -m tests.fuzz --programs "$n" --seed "$s" --examples 1 \
-    --report "$f.tmp" > "$out/chunk_$s.txt" 2>&1
+  rc=3
+  while [ "$rc" -eq 3 ]; do  # 3: a seed hung in C code; it is recorded and skipped on retry
+    rc=0
+    nice -n 19 python -m tests.fuzz --programs "$n" --seed "$s" --examples 1 \
+      --report "$f.tmp" > "$out/chunk_$s.txt" 2>&1 || rc=$?
+  done
+  [ "$rc" -eq 0 ] || { echo "chunk $s failed (status $rc), see $out/chunk_$s.txt"; exit "$rc"; }
   mv "$f.tmp" "$f"
 done
 python -m tests.fuzz --merge "$out"/chunk_*.json --report "$out/all.json" > "$out/summary.txt"
