@@ -201,7 +201,7 @@ def run_line(code: str, ns: dict) -> bool:
 
 def generate(seed: int) -> Program:
     """The program for ``seed`` (1-6 operations plus their leaves, often a closing backward)."""
-    from . import families
+    from . import registry as families
 
     torch.manual_seed(0)
     g = Gen(seed)
