@@ -126,6 +126,8 @@ def classify(f: dict, prog: Program | None = None) -> str:
             return "validation: argument type (float dim, None, wrong kind) accepted"
         return "validation: other error torch raises"
     if cat == "spurious-error":
+        if "not supported by leafgrad yet" in d:
+            return "not supported yet, said in the error (in-place shape methods on graph tensors)"
         if "modified by an inplace operation" in d:
             return "saved state: over-conservative (refuses what torch allows)"
         if "second time" in d:

@@ -159,7 +159,9 @@ def diff(ot, ol, path: str, tol: float, scale: float, out: list, strides: bool =
     """Append to ``out`` the differences between torch's ``ot`` and leafgrad's ``ol``."""
     if isinstance(ot, TObs) or isinstance(ol, TObs):
         if not (isinstance(ot, TObs) and isinstance(ol, TObs)):
-            out.append(("shape", path, f"torch {_kind(ot)} leafgrad {_kind(ol)}"))
+            # a tensor against None (an unused input's gradient) is a value, not a shape
+            cat = _cat_value(path) if ot is None or ol is None else "shape"
+            out.append((cat, path, f"torch {_kind(ot)} leafgrad {_kind(ol)}"))
             return
         _tensor_diff(ot, ol, path, tol, scale, out, strides, loose, floor, values)
         return
@@ -180,6 +182,8 @@ def diff(ot, ol, path: str, tol: float, scale: float, out: list, strides: bool =
         return
     if type(ot) is not type(ol):
         out.append(("dtype", path, f"torch {ot!r} leafgrad {ol!r}"))
+        return
+    if not values:
         return
     if isinstance(ot, float):
         # Python floats often come from float32 tensors (item(), tolist()): float32 tolerance
