@@ -6,7 +6,9 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, utils, viz  # isort: skip
+from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
+from . import nn  # isort: skip
+from . import optim  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -83,7 +85,28 @@ from .random import (
     seed,
     set_rng_state,
 )
+from .serialization import load, save
 from .size import Size
+from .utils.dlpack import from_dlpack
+
+# torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
+from .nn.functional import (  # isort: skip
+    alpha_dropout,
+    celu,
+    cosine_similarity,
+    dropout,
+    feature_alpha_dropout,
+    group_norm,
+    layer_norm,
+    log_softmax,
+    pairwise_distance,
+    pdist,
+    prelu,
+    rrelu,
+    selu,
+    softmax,
+)
+from .ops.distance import cdist  # isort: skip
 
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
@@ -98,8 +121,12 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["linalg", "utils", "viz", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-            "bfloat16"]
+__all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
+            "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
+            "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
+__all__ += ["linalg", "nn", "optim", "utils", "viz", "is_anomaly_enabled",
+            "is_anomaly_check_nan_enabled", "bfloat16"]
+__all__ += ["serialization", "save", "load", "from_dlpack"]
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from . import _interop
 from . import backend as _backend
 from . import dtypes as _dt
 from ._dims import _contiguous_strides, _wrap_dim, parse_dims, parse_size_neg  # noqa: F401
@@ -545,12 +546,18 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             )
         return self._data
 
+    # NumPy and DLPack protocols: the logic (and its notes on PyTorch's behaviour) is in _interop
     def __array__(self, dtype=None, copy=None):
-        if self._rg:
-            # NOTE: PyTorch raises here too; np.asarray(t) of a grad-requiring tensor is refused
-            return self.numpy()
-        a = _backend.to_numpy(self._data)
-        return a if dtype is None else a.astype(dtype)
+        return _interop.to_array(self, dtype, copy)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        return _interop.wrap_array(array)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return _interop.dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple:
+        return _interop.dlpack_device(self)
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``...
@@ -571,12 +578,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 dtype, device = a.dtype, a.device
             elif isinstance(a, _dt.dtype):
                 dtype = a
+            elif isinstance(a, bool):
+                pass  # non_blocking given positionally (before int: a bool is an int)
             elif isinstance(a, (str, _backend.device, int)):
                 device = a
             elif a is None:
                 pass
-            elif isinstance(a, bool):
-                pass  # non_blocking given positionally
             else:
                 dtype = _dt.as_dtype(a)
         t = self
@@ -841,18 +848,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return id(self)
 
     def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
-                "be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001"
-            )
-        t = _wrap(self._data.copy(), self._rg)
-        if self._grad is not None:
-            t._grad = _wrap(self._grad._data.copy())
-        memo[id(self)] = t
-        return t
+        return _interop.deepcopy(self, memo)
+
+    def __reduce_ex__(self, proto):
+        return _interop.reduce_ex(self, proto)
 
 
 # -- the import cycle (docs/design.md) ----------------------------------------------------------

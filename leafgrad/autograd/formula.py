@@ -15,6 +15,16 @@ def namespace() -> dict:
     ns = {name: getattr(dual, name) for name in dual.__all__}
     ns.update(reduce_helpers)
     ns.update(linalg_helpers)
+    # the single-module op families (nn: activation, loss, normalization, ...) export theirs
+    import importlib
+    import pkgutil
+
+    from .. import ops as ops_pkg
+
+    for info in pkgutil.iter_modules(ops_pkg.__path__):
+        if not info.ispkg:
+            mod = importlib.import_module(f"{ops_pkg.__name__}.{info.name}")
+            ns.update(getattr(mod, "FORMULA_HELPERS", {}))
     ns["math"] = math
     return ns
 

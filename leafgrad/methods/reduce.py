@@ -15,8 +15,9 @@ __all__ = [
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _ops
+    global Tensor, _ops, _softmax_ops
     from ..ops import reduce as _ops
+    from ..ops import softmax as _softmax_ops  # the fused nodes nn.functional uses too
     from ..tensor import Tensor
 
 
@@ -50,6 +51,24 @@ class ReductionMethods:
     def prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Product of all elements, or over one ``dim``."""
         return _ops.prod(self, dim, keepdim, dtype)
+
+    def softmax(self, dim: int, dtype=None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim`` (``torch.nn.functional.softmax``).
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([0.0, 0.0]).softmax(0)
+        tensor([0.5000, 0.5000])
+        """
+        return _softmax_ops.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype=None) -> Tensor:
+        """log(softmax(x)) along ``dim``, computed stably.
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([0.0, 0.0]).log_softmax(0)
+        tensor([-0.6931, -0.6931])
+        """
+        return _softmax_ops.log_softmax(self, dim, dtype=dtype)
 
     # -- extremes --------------------------------------------------------------------------
     def max(self, dim=None, keepdim: bool = False):

@@ -85,8 +85,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
-    if _site_state.on:
-        fn._site = _sites.capture()
+    if _site_state.on:  # explaining: also the value and the user's names of the inputs
+        fn._site = _sites.capture(t._data, inputs)
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -140,7 +140,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         _save(fn, (a, b), t)
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (a, b))
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -178,7 +178,7 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         if fn._vers is None:
             fn._vers = EPOCH.v
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (x,))
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved

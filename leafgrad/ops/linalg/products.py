@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...autograd.node import Op
@@ -109,6 +111,10 @@ def _mismatch(a: Tensor, b: Tensor) -> RuntimeError:
             "one to one."
         )
     ra = (1, sa[0]) if len(sa) == 1 else sa[-2:]
+    if len(sa) > 2 and len(sb) == 2:
+        # NOTE: PyTorch folds a batched operand times a matrix into one mm: (2, 64, 100) @ W
+        # reports 128x100, as a Linear layer's error does
+        ra = (math.prod(sa[:-1]), sa[-1])
     rb = (sb[0], 1) if len(sb) == 1 else sb[-2:]
     return RuntimeError(
         f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(ra)} and {_shape_str(rb)})\n"

@@ -1,0 +1,803 @@
+"""Activation ops (``nn.functional``'s elementwise nonlinearities) as fused nodes.
+
+Each op is one node with PyTorch's name (``GeluBackward0``, ``EluBackward0``...). Backward
+formulas are written with the dual helpers below, so they run on arrays in a plain backward and
+on Tensors (recorded, hence differentiable again) under ``create_graph``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from ..autograd.node import Op
+from ..backend import array_module
+from ..tensor import Tensor, _wrap
+from . import dual
+from ._apply import record, record_unary
+from .elementwise import _erf_np
+
+__all__ = [
+    "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
+    "selu_", "celu", "celu_", "gelu", "silu", "mish", "softplus", "softsign", "hardsigmoid",
+    "hardswish", "hardshrink", "softshrink", "tanhshrink", "threshold", "threshold_", "prelu",
+    "rrelu", "rrelu_", "glu", "logsigmoid",
+]
+
+_new = object.__new__
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+# -- dual helpers: the same call on an array or a Tensor ------------------------------------------
+def _raw(x):
+    """The array behind ``x`` (conditions of ``where`` are raw boolean arrays)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _exp(x):
+    return x.exp() if isinstance(x, Tensor) else array_module(x).exp(x)
+
+
+def _tanh(x):
+    return x.tanh() if isinstance(x, Tensor) else array_module(x).tanh(x)
+
+
+def _sigmoid(x):
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    xp = array_module(x)
+    with np.errstate(over="ignore"):
+        return 1 / (1 + xp.exp(-x))
+
+
+def _erf(x):
+    return x.erf() if isinstance(x, Tensor) else _erf_np(x)
+
+
+def _log1p(x):
+    return x.log1p() if isinstance(x, Tensor) else array_module(x).log1p(x)
+
+
+def _softplus_raw(x, beta: float, threshold: float):
+    """log(1 + exp(beta x)) / beta, linear past ``threshold`` (PyTorch's formula), on arrays."""
+    xp = array_module(x)
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        soft = xp.log1p(xp.exp(bx)) / beta
+    return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+def _check_float(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{name}" not implemented for \'{_c10_name(x)}\'\nWhy: {name} is a function of '
+            "real numbers; convert the input first (x.float()).")
+
+
+def _c10_name(x: Tensor) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}[
+        x._data.dtype.name]
+
+
+def _run(cls, x: Tensor, name: str, **params) -> Tensor:
+    """Run unary op ``cls`` (attributes ``params``) on ``x`` and record it."""
+    _check_float(x, name)
+    fn = _new(cls)
+    for k, v in params.items():
+        setattr(fn, k, v)
+    out = fn.forward(x._data)
+    if not state.enabled:
+        return _wrap(out)
+    return record_unary(fn, x, out)
+
+
+def _inplace(x: Tensor, result: Tensor, op: str) -> Tensor:
+    """Write ``result`` into ``x`` and give ``x`` its history (PyTorch's ``inplace=True``)."""
+    return x._inplace_from(result, op)
+
+
+class ZeroPath(Op):
+    """``g`` unchanged, with ``x`` attached by a zero derivative.
+
+    The backward of a piecewise-linear op (or of nll_loss) depends on its input only through a
+    mask, so its derivative with respect to that input is zero, and PyTorch returns that zero
+    (not None) from a double backward. This node keeps the path so leafgrad does too.
+    """
+
+    name_ = "ZeroPathBackward"
+    formula = {"g": "grad", "x": "grad * 0"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, g, x):
+        return g
+
+    def backward(self, grad):
+        nf = self.next_functions
+        return (grad if nf[0][0] is not None else None,
+                grad * 0 if nf[1][0] is not None else None)
+
+
+def zero_path(g, x):
+    """``g``, linked to ``x`` with a zero derivative when building a graph of the backward."""
+    if not isinstance(g, Tensor) or not isinstance(x, Tensor) or not x._rg:
+        return g
+    fn = _new(ZeroPath)
+    return record(fn, (g, x), g._data)
+
+
+# -- piecewise-linear ---------------------------------------------------------------------------
+class Hardtanh(Op):
+    name_ = "HardtanhBackward0"
+    same_shape = True
+    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+    __slots__ = ("min_val", "max_val")
+
+    def forward(self, x):
+        return array_module(x).clip(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves
+        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, grad * 0), x)
+
+
+class LeakyRelu(Op):
+    name_ = "LeakyReluBackward0"
+    same_shape = True
+    formula = {"x": "where(x > 0, grad, grad * negative_slope)"}
+    __slots__ = ("negative_slope",)
+
+    def forward(self, x):
+        return array_module(x).where(x > 0, x, x * self.negative_slope).astype(x.dtype,
+                                                                               copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return zero_path(dual.where(_raw(x) > 0, grad, grad * self.negative_slope), x)
+
+
+class Threshold(Op):
+    name_ = "ThresholdBackward0"
+    same_shape = True
+    formula = {"x": "where(x > threshold, grad, grad * 0)"}
+    __slots__ = ("threshold", "value")
+
+    def forward(self, x):
+        xp = array_module(x)
+        return xp.where(x > self.threshold, x, xp.asarray(self.value, x.dtype)).astype(
+            x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return zero_path(dual.where(_raw(x) > self.threshold, grad, grad * 0), x)
+
+
+class Hardshrink(Op):
+    name_ = "HardshrinkBackward0"
+    same_shape = True
+    formula = {"x": "where((x >= -lambd) & (x <= lambd), grad * 0, grad)"}
+    __slots__ = ("lambd",)
+
+    def forward(self, x):
+        xp = array_module(x)
+        return xp.where((x >= -self.lambd) & (x <= self.lambd), xp.zeros((), x.dtype), x)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+
+
+class Softshrink(Op):
+    name_ = "SoftshrinkBackward0"
+    same_shape = True
+    formula = {"x": "where((x >= -lambd) & (x <= lambd), grad * 0, grad)"}
+    __slots__ = ("lambd",)
+
+    def forward(self, x):
+        xp = array_module(x)
+        lam = x.dtype.type(self.lambd)
+        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, xp.zeros((), x.dtype)))
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+
+
+class Hardsigmoid(Op):
+    name_ = "HardsigmoidBackward0"
+    same_shape = True
+    formula = {"x": "where((x > -3) & (x < 3), grad * float32(1 / 6), grad * 0)"}
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        return (xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        # NOTE: PyTorch multiplies by 1/6 rounded to float32, even for float64 tensors
+        sixth = r.dtype.type(np.float32(1.0) / np.float32(6.0))
+        return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, grad * 0), x)
+
+
+class Hardswish(Op):
+    name_ = "HardswishBackward0"
+    same_shape = True
+    formula = {"x": "where(x < -3, grad * 0, where(x <= 3, grad * (x / 3 + 0.5), grad))"}
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        return (x * xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        return dual.where(r < -3, grad * 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+
+
+# -- smooth ---------------------------------------------------------------------------------------
+class Elu(Op):
+    """elu / selu (``EluBackward0``): scale·x for x > 0, else scale·α·(exp(input_scale·x) − 1)."""
+
+    name_ = "EluBackward0"
+    same_shape = True
+    formula = {"x": "where(x > 0, grad * scale, "
+                    "grad * input_scale * scale * alpha * (x * input_scale).exp())"}
+    __slots__ = ("alpha", "scale", "input_scale")
+
+    def forward(self, x):
+        xp = array_module(x)
+        with np.errstate(over="ignore"):
+            neg = xp.expm1(x * self.input_scale) * (self.alpha * self.scale)
+        return xp.where(x > 0, x * self.scale, neg).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
+            dual.where(r > 0, x * 0, x) * self.input_scale)
+        return dual.where(r > 0, grad * self.scale, neg)
+
+
+class Celu(Elu):
+    name_ = "CeluBackward0"
+    __slots__ = ()
+
+
+class Gelu(Op):
+    name_ = "GeluBackward0"
+    same_shape = True
+    # d/dx x·Φ(x) = Φ(x) + x·φ(x); the tanh form differentiates its own approximation
+    formula = {"x": "gelu_backward(grad, x, approximate)"}
+    __slots__ = ("approximate",)
+
+    def forward(self, x):
+        xp = array_module(x)
+        if self.approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+            return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        return (x * 0.5 * (1 + _erf_np(x * (1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        return _gelu_backward(grad, self.saved(grad)[0], self.approximate)
+
+
+def _gelu_backward(grad, x, approximate: str):
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        x2 = x * x
+        t = _tanh(k * (x + 0.044715 * x2 * x))
+        dinner = k * (1 + 3 * 0.044715 * x2)
+        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
+    pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+    return grad * (cdf + x * pdf)
+
+
+class Silu(Op):
+    name_ = "SiluBackward0"
+    same_shape = True
+    formula = {"x": "grad * x.sigmoid() * (1 + x * (1 - x.sigmoid()))"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return (x * _sigmoid(x)).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        s = _sigmoid(x)
+        return grad * s * (1 + x * (1 - s))
+
+
+class Mish(Op):
+    name_ = "MishBackward0"
+    same_shape = True
+    formula = {"x": "grad * (x.exp().log1p().tanh() + x * x.sigmoid() * "
+                    "(1 - x.exp().log1p().tanh() ** 2))"}
+    __slots__ = ()
+
+    def forward(self, x):
+        return (x * array_module(x).tanh(_softplus_raw(x, 1.0, 20.0))).astype(x.dtype,
+                                                                             copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        if isinstance(x, Tensor):
+            sp = softplus(x)
+        else:
+            sp = _softplus_raw(x, 1.0, 20.0)
+        t = _tanh(sp)
+        return grad * (t + x * _sigmoid(x) * (1 - t * t))
+
+
+class Softplus(Op):
+    name_ = "SoftplusBackward0"
+    same_shape = True
+    formula = {"x": "where(x * beta > threshold, grad, grad * (x * beta).sigmoid())"}
+    __slots__ = ("beta", "threshold")
+
+    def forward(self, x):
+        return _softplus_raw(x, self.beta, self.threshold)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        r = _raw(x)
+        lin = r * self.beta > self.threshold
+        return dual.where(lin, grad, grad * _sigmoid(x * self.beta))
+
+
+class LogSigmoid(Op):
+    name_ = "LogSigmoidBackward0"
+    same_shape = True
+    formula = {"x": "grad * (-x).sigmoid()"}
+    __slots__ = ()
+
+    def forward(self, x):
+        xp = array_module(x)
+        # NOTE: min(x, 0) - log1p(exp(-|x|)): no overflow for large |x| (PyTorch's form)
+        return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return grad * _sigmoid(-x)
+
+
+class Glu(Op):
+    name_ = "GluBackward0"
+    formula = {"x": "glu_backward(grad, x, dim)"}
+    __slots__ = ("dim",)
+
+    def forward(self, x):
+        a, b = array_module(x).split(x, 2, axis=self.dim)
+        return (a * _sigmoid(b)).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        return _glu_backward(grad, x, self.dim)
+
+
+def _glu_backward(grad, x, dim: int):
+    if isinstance(x, Tensor):
+        from ..methods.shape import cat
+
+        a, b = x.chunk(2, dim)
+        s = b.sigmoid()
+        return cat([grad * s, grad * a * s * (1 - s)], dim)
+    a, b = np.split(x, 2, axis=dim)
+    s = _sigmoid(b)
+    return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
+
+
+def _prelu_weight(w, x):
+    """The weight viewed to broadcast against ``x`` (one slope per channel, dim 1)."""
+    return w.reshape(Prelu._shape(_raw(x), _raw(w)))
+
+
+# formula helpers (see leafgrad.autograd.formula)
+FORMULA_HELPERS = {"glu_backward": _glu_backward, "prelu_weight": _prelu_weight,
+                   "float32": lambda v: float(np.float32(v)),
+                   "gelu_backward": _gelu_backward}
+
+
+class Prelu(Op):
+    """PReLU: the weight has one slope per channel (dim 1) or one shared slope."""
+
+    name_ = "PreluKernelBackward0"
+    formula = {"x": "where(x > 0, grad, prelu_weight(w, x) * grad)",
+               "w": "sum_to(where(x > 0, grad * 0, x * grad), prelu_weight(w, x).shape)"
+                    ".reshape(w.shape)"}
+    __slots__ = ()
+
+    @staticmethod
+    def _shape(x, w) -> tuple:
+        if w.size == 1 or x.ndim < 2:
+            return (1,) * x.ndim if x.ndim else ()
+        return (1, w.size) + (1,) * (x.ndim - 2)
+
+    def forward(self, x, w):
+        wv = w.reshape(self._shape(x, w))
+        return array_module(x).where(x > 0, x, x * wv).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        x, w = self.saved(grad)
+        nf = self.next_functions
+        r = _raw(x)
+        wv = _prelu_weight(w, x)
+        shape = wv.shape
+        gx = dual.where(r > 0, grad, grad * wv) if nf[0][0] is not None else None
+        gw = None
+        if nf[1][0] is not None:
+            gw = dual.sum_to(dual.where(r > 0, grad * 0, x * grad), shape).reshape(w.shape)
+        return gx, gw
+
+
+class RreluWithNoise(Op):
+    """rrelu: x·noise for x ≤ 0, where noise is the eval slope or a per-element uniform draw."""
+
+    name_ = "RreluWithNoiseBackward0"
+    same_shape = True
+    formula = {"x": "where(x > 0, grad, grad * noise)"}
+    __slots__ = ("noise",)
+
+    def forward(self, x):
+        return array_module(x).where(x > 0, x, x * self.noise).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved(grad)
+        noise = self.noise
+        if isinstance(grad, Tensor) and isinstance(noise, np.ndarray):
+            noise = _wrap(noise)
+        return zero_path(dual.where(_raw(x) > 0, grad, grad * noise), x)
+
+
+# -- public functions ---------------------------------------------------------------------------
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """Clamp into ``[min_val, max_val]`` (gradient 0 outside and at the bounds).
+
+    >>> import leafgrad
+    >>> hardtanh(leafgrad.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    out = _run(Hardtanh, input, "hardtanh", min_val=min_val, max_val=max_val)
+    return _inplace(input, out, "hardtanh_") if inplace else out
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``.
+
+    >>> import leafgrad
+    >>> hardtanh_(leafgrad.tensor([-2.0, 3.0]))
+    tensor([-1.,  1.])
+    """
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6).
+
+    >>> import leafgrad
+    >>> relu6(leafgrad.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, else ``negative_slope``·x.
+
+    >>> import leafgrad
+    >>> leaky_relu(leafgrad.tensor([-1.0, 2.0]), 0.1)
+    tensor([-0.1000,  2.0000])
+    """
+    out = _run(LeakyRelu, input, "leaky_relu", negative_slope=negative_slope)
+    return _inplace(input, out, "leaky_relu_") if inplace else out
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu``.
+
+    >>> import leafgrad
+    >>> leaky_relu_(leafgrad.tensor([-1.0]), 0.5)
+    tensor([-0.5000])
+    """
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else α·(exp(x) − 1).
+
+    >>> import leafgrad
+    >>> elu(leafgrad.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    out = _run(Elu, input, "elu", alpha=alpha, scale=1.0, input_scale=1.0)
+    return _inplace(input, out, "elu_") if inplace else out
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``.
+
+    >>> import leafgrad
+    >>> elu_(leafgrad.tensor([0.5]))
+    tensor([0.5000])
+    """
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with the self-normalising constants.
+
+    >>> import leafgrad
+    >>> selu(leafgrad.tensor([-1.0, 1.0]))
+    tensor([-1.1113,  1.0507])
+    """
+    out = _run(Elu, input, "selu", alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _inplace(input, out, "selu_") if inplace else out
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``.
+
+    >>> import leafgrad
+    >>> selu_(leafgrad.tensor([1.0]))
+    tensor([1.0507])
+    """
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α·(exp(x/α) − 1)).
+
+    >>> import leafgrad
+    >>> celu(leafgrad.tensor([-1.0, 1.0]), 2.0)
+    tensor([-0.7869,  1.0000])
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError\nWhy: celu divides x by alpha; alpha must be "
+                           "nonzero.")
+    out = _run(Celu, input, "celu", alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _inplace(input, out, "celu_") if inplace else out
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``.
+
+    >>> import leafgrad
+    >>> celu_(leafgrad.tensor([1.0]))
+    tensor([1.])
+    """
+    return celu(input, alpha, inplace=True)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (``approximate='tanh'``: the tanh approximation).
+
+    >>> import leafgrad
+    >>> gelu(leafgrad.tensor([-1.0, 1.0]))
+    tensor([-0.1587,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.\nWhy: got "
+                           f"{approximate!r}")
+    return _run(Gelu, input, "GeluKernelImpl", approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·sigmoid(x) (swish).
+
+    >>> import leafgrad
+    >>> silu(leafgrad.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    out = _run(Silu, input, "silu")
+    return _inplace(input, out, "silu_") if inplace else out
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)).
+
+    >>> import leafgrad
+    >>> mish(leafgrad.tensor([1.0]))
+    tensor([0.8651])
+    """
+    out = _run(Mish, input, "mish")
+    return _inplace(input, out, "mish_") if inplace else out
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(βx))/β, linear once βx > threshold.
+
+    >>> import leafgrad
+    >>> softplus(leafgrad.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    return _run(Softplus, input, "softplus", beta=beta, threshold=threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|).
+
+    >>> import leafgrad
+    >>> softsign(leafgrad.tensor([1.0, -3.0]))
+    tensor([ 0.5000, -0.7500])
+    """
+    return input / (input.abs() + 1)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """clip(x/6 + 1/2, 0, 1).
+
+    >>> import leafgrad
+    >>> hardsigmoid(leafgrad.tensor([-4.0, 0.0, 4.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    out = _run(Hardsigmoid, input, "hardsigmoid")
+    return _inplace(input, out, "hardsigmoid_") if inplace else out
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x).
+
+    >>> import leafgrad
+    >>> hardswish(leafgrad.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    out = _run(Hardswish, input, "hardswish")
+    return _inplace(input, out, "hardswish_") if inplace else out
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0.
+
+    >>> import leafgrad
+    >>> hardshrink(leafgrad.tensor([-1.0, 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    return _run(Hardshrink, input, "hardshrink", lambd=lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ·sign(x) where |x| > λ, else 0.
+
+    >>> import leafgrad
+    >>> softshrink(leafgrad.tensor([-1.0, 0.2, 0.7]))
+    tensor([-0.5000,  0.0000,  0.2000])
+    """
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _run(Softshrink, input, "softshrink", lambd=lambd)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh(x).
+
+    >>> import leafgrad
+    >>> tanhshrink(leafgrad.tensor([1.0]))
+    tensor([0.2384])
+    """
+    return input - input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``.
+
+    >>> import leafgrad
+    >>> threshold(leafgrad.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    out = _run(Threshold, input, "threshold", threshold=threshold, value=value)
+    return _inplace(input, out, "threshold_") if inplace else out
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``.
+
+    >>> import leafgrad
+    >>> threshold_(leafgrad.tensor([0.5]), 1.0, 0.0)
+    tensor([0.])
+    """
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, else weight·x, with one learnable slope per channel (dim 1) or one shared.
+
+    >>> import leafgrad
+    >>> prelu(leafgrad.tensor([[-1.0, 2.0]]), leafgrad.tensor([0.25]))
+    tensor([[-0.2500,  2.0000]])
+    """
+    _check_float(input, "prelu")
+    x, w = input._data, weight._data
+    if w.size != 1:
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if w.ndim != 1 or w.size != channels:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers "
+                f"= {w.size} and channel size = {channels}.\nWhy: PReLU has one slope per "
+                "channel (dim 1 of the input) or a single shared slope.")
+    fn = _new(Prelu)
+    out = fn.forward(x, w)
+    return record(fn, (input, weight), out) if state.enabled else _wrap(out)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with slope (lower+upper)/2 in eval; a random slope per element in training.
+
+    >>> import leafgrad
+    >>> rrelu(leafgrad.tensor([-1.0, 1.0]))
+    tensor([-0.2292,  1.0000])
+    """
+    _check_float(input, "rrelu")
+    x = input._data
+    if training:
+        from ..random import uniform_array
+
+        # NOTE: PyTorch draws one double uniform per element that is <= 0, in memory order
+        neg = x <= 0
+        xp = array_module(x)
+        noise = xp.ones(x.shape, dtype=x.dtype)
+        k = int(neg.sum())
+        if k:
+            draws = uniform_array((k,), np.float64, lower, upper).astype(x.dtype)
+            noise[neg] = xp.asarray(draws)
+        out = _run(RreluWithNoise, input, "rrelu", noise=noise)
+    else:
+        out = _run(RreluWithNoise, input, "rrelu", noise=(lower + upper) / 2)
+    return _inplace(input, out, "rrelu_") if inplace else out
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place ``rrelu``.
+
+    >>> import leafgrad
+    >>> rrelu_(leafgrad.tensor([2.0]))
+    tensor([2.])
+    """
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a·sigmoid(b) where a, b are the two halves of ``input`` along ``dim``.
+
+    >>> import leafgrad
+    >>> glu(leafgrad.tensor([[1.0, 0.0]]))
+    tensor([[0.5000]])
+    """
+    _check_float(input, "glu")
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim + x.ndim if dim < 0 else dim
+    if x.shape[d] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}\nWhy: glu "
+            "splits that dim into two equal halves (values and gates).")
+    fn = _new(Glu)
+    fn.dim = d
+    out = fn.forward(x)
+    return record(fn, (input,), out) if state.enabled else _wrap(out)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed without overflow.
+
+    >>> import leafgrad
+    >>> logsigmoid(leafgrad.tensor([0.0, -200.0]))
+    tensor([  -0.6931, -200.0000])
+    """
+    return _run(LogSigmoid, input, "log_sigmoid_forward")

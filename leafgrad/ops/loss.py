@@ -1,0 +1,723 @@
+"""Losses with their own nodes: nll_loss / cross_entropy, mse, smooth L1, Huber, binary cross
+entropy (with logits), soft margin; plus l1 and the reduction helpers the other losses share."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from ..autograd.node import Op
+from ..backend import array_module
+from ..tensor import Tensor, _wrap
+from . import dual
+from ._apply import record, record_unary
+from .activation import _raw, _sigmoid
+from .softmax import log_softmax
+
+__all__ = [
+    "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
+]
+
+_new = object.__new__
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+# -- reductions -----------------------------------------------------------------------------------
+def legacy_reduction(size_average, reduce, emit_warning: bool = True) -> str:
+    """The ``reduction`` string for the deprecated ``size_average`` / ``reduce`` arguments."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                      f"reduction='{ret}' instead.", stacklevel=3)
+    return ret
+
+
+def check_reduction(reduction: str) -> str:
+    """Raise PyTorch's ValueError for an unknown reduction."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    """Apply ``reduction`` to an elementwise loss (``apply_loss_reduction`` in ATen)."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _reduce_raw(loss, reduction: str):
+    if reduction == "mean":
+        return loss.mean(dtype=loss.dtype) if loss.size else array_module(loss).asarray(
+            np.nan, loss.dtype)
+    if reduction == "sum":
+        return loss.sum(dtype=loss.dtype)
+    return loss
+
+
+def _grad_scale(grad, reduction: str, n: int, shape: tuple):
+    """The incoming gradient spread over the elementwise loss of ``shape``."""
+    if reduction == "none":
+        return grad
+    g = dual.expand(grad, shape)
+    return g / n if reduction == "mean" else g
+
+
+def _size_warning(input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=3)
+
+
+def _reduction_arg(size_average, reduce, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    return check_reduction(reduction)
+
+
+# -- negative log likelihood ----------------------------------------------------------------------
+class NllLoss(Op):
+    """−w[t]·input[n, t] for each sample, reduced; class dim 1 (moved last inside)."""
+
+    name_ = "NllLossBackward0"
+    formula = {"x": "nll_backward(grad, x, target, weight, ignore_index, reduction)"}
+    __slots__ = ("target", "weight", "ignore_index", "reduction", "_index", "_w", "_total",
+                 "in_shape")
+
+    def forward(self, x):
+        xp = array_module(x)
+        # x arrives as (M, C) with the class dim last; target (M,)
+        t = self.target
+        ignored = t == self.ignore_index
+        if self.weight is None and not ignored.any():  # the common case: every target counts
+            safe, w = t, xp.ones(t.shape, dtype=x.dtype)
+        else:
+            safe = xp.where(ignored, 0, t)
+            w = self.weight[safe] if self.weight is not None else xp.ones(t.shape, x.dtype)
+            w = xp.where(ignored, w.dtype.type(0), w)
+        rows = xp.arange(t.shape[0])
+        self._index = (rows, safe)
+        self._w = w
+        losses = -(x[rows, safe] * w)
+        if self.reduction == "none":
+            return losses
+        total = w.sum(dtype=x.dtype)
+        self._total = total
+        s = losses.sum(dtype=x.dtype)
+        if self.reduction == "sum":
+            return xp.asarray(s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return xp.asarray(s / total)  # NOTE: all targets ignored gives 0/0 = nan (PyTorch)
+
+    def backward(self, grad):
+        g = _nll_backward(self, grad)
+        if isinstance(grad, Tensor):
+            from .activation import zero_path
+
+            g = zero_path(g, self.saved(grad)[0])  # d/dx of the gradient is 0 (PyTorch: zeros)
+        return g
+
+
+class NllLoss2d(NllLoss):
+    name_ = "NllLoss2DBackward0"
+    __slots__ = ()
+
+
+def _nll_backward(fn, grad):
+    w = fn._w
+    if fn.reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = w / fn._total
+    if fn.reduction == "none":
+        grad = grad.reshape(w.shape)  # spatial losses arrive in the target's shape
+    if isinstance(grad, Tensor):
+        vals = grad * _wrap(-w) if fn.reduction == "none" else _wrap(-w) * grad
+    else:
+        vals = -w * grad
+    g2 = dual.embed(vals, fn.in_shape, fn._index)
+    return g2
+
+
+def _nll_formula(grad, x, target, weight, ignore_index, reduction):
+    """nll_loss's gradient recomputed from scratch (what the node's formula prints)."""
+    fn = _new(NllLoss)
+    fn.target, fn.weight, fn.ignore_index, fn.reduction = target, weight, ignore_index, reduction
+    fn.in_shape = x.shape
+    fn.forward(x._data)
+    return _nll_backward(fn, grad)
+
+
+def _scale_formula(grad, reduction: str, x):
+    return _grad_scale(grad, reduction, x.numel(), tuple(x.shape))
+
+
+def _weight_formula(w):
+    return 1 if w is None else _wrap(w)
+
+
+def _logsigmoid_formula(x):
+    from .activation import logsigmoid
+
+    return logsigmoid(x)
+
+
+FORMULA_HELPERS = {"nll_backward": _nll_formula, "scale": _scale_formula, "wt": _weight_formula,
+                   "logsigmoid": _logsigmoid_formula}
+
+
+def _c10(dt) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}.get(
+        dt.name, dt.name)
+
+
+def _check_nll(x, t, weight, ignore_index: int, n_classes: int) -> None:
+    if t.dtype.kind not in "iu" or t.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_c10(t.dtype)}\nWhy: these "
+            "targets are class indices; for class probabilities pass a float target of the "
+            "input's shape to cross_entropy, otherwise convert with target.long().")
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}")
+    if not t.size or (t.min() >= 0 and t.max() < n_classes):
+        return
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        v = int(t[bad].flat[0])
+        raise IndexError(
+            f"Target {v} is out of bounds.\nWhy: there are {n_classes} classes, so class "
+            f"indices run from 0 to {n_classes - 1} (ignore_index={ignore_index} is skipped).")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of class-index targets given log-probabilities (class dim 1).
+
+    >>> import leafgrad
+    >>> lp = leafgrad.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+    >>> nll_loss(lp, leafgrad.tensor([0, 1]))
+    tensor(0.3000)
+    """
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    x, t = input._data, target._data
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 1):
+        raise ValueError(
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+            f"({t.shape[0] if t.ndim else 1}).")
+    if x.ndim <= 2 and t.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if x.ndim > 2 and t.shape != (x.shape[0],) + x.shape[2:]:
+        raise RuntimeError(
+            f"size mismatch (got input: {list(x.shape)}, target: {list(t.shape)})\nWhy: with "
+            "spatial dims the target has the input's shape without the class dim (dim 1).")
+    if x.ndim == 1 and t.ndim != 0 and not (t.ndim == 1 and t.shape[0] == 1):
+        raise RuntimeError(
+            f"size mismatch (got input: {list(x.shape)}, target: {list(t.shape)})")
+    n_classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    w = weight._data if weight is not None else None
+    _check_nll(x, t, w, ignore_index, n_classes)
+    if w is not None and w.dtype != x.dtype:
+        w = w.astype(x.dtype)
+    # move the class dim last and flatten the rest: (M, C)
+    if x.ndim == 1:
+        x2, t2 = x.reshape(1, -1), t.reshape(1)
+    elif x.ndim == 2:
+        x2, t2 = x, t
+    else:
+        x2 = np.moveaxis(x, 1, -1).reshape(-1, n_classes)
+        t2 = t.reshape(-1)
+    fn = _new(NllLoss if x.ndim <= 2 else NllLoss2d)
+    fn.target, fn.weight, fn.ignore_index, fn.reduction = t2, w, ignore_index, reduction
+    fn.in_shape = x2.shape
+    out = fn.forward(x2)
+    if reduction == "none":
+        out = out.reshape(t.shape if x.ndim != 1 else ())
+    if x.ndim > 2:
+        # the node works on the moved/flattened layout; a view maps it back to the input's
+        flat = _moved_view(input, n_classes)
+        return record_unary(fn, flat, out) if state.enabled else _wrap(out)
+    if x.ndim == 1:
+        fn.in_shape = (1, n_classes)
+        flat = input.reshape(1, n_classes)
+        return record_unary(fn, flat, out) if state.enabled else _wrap(out)
+    return record_unary(fn, input, out) if state.enabled else _wrap(out)
+
+
+def _moved_view(input: Tensor, n_classes: int) -> Tensor:
+    return input.movedim(1, -1).reshape(-1, n_classes)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over dim 1 then nll_loss; or, when ``target`` has the input's shape, the
+    cross entropy with class probabilities. Logits of any size are safe (no overflow).
+
+    >>> import leafgrad
+    >>> cross_entropy(leafgrad.tensor([[1e4, 0.0]]), leafgrad.tensor([1]))
+    tensor(10000.)
+    """
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    x, t = input._data, target._data
+    class_dim = 0 if x.ndim == 1 else 1
+    if x.ndim == 0:
+        raise RuntimeError(
+            "cross_entropy(): expected an input of at least 1 dimension (the classes), got a "
+            "0-d tensor\nWhy: the input holds one score per class.")
+    if tuple(x.shape) == tuple(t.shape):
+        if t.dtype.kind != "f":
+            raise RuntimeError(
+                f"Expected floating point type for target with class probabilities, got "
+                f"{_c10(t.dtype)}\nWhy: a target of the input's shape is read as class "
+                "probabilities; pass class indices of shape (N,) for hard labels.")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_prob(input, target, weight, reduction, label_smoothing,
+                                   class_dim)
+    lsm = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        return _cross_entropy_smoothed(lsm, target, weight, reduction, ignore_index,
+                                       label_smoothing, class_dim)
+    return nll_loss(lsm, target, weight, None, ignore_index, None, reduction)
+
+
+def _class_view(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _cross_entropy_prob(input, target, weight, reduction, label_smoothing, class_dim):
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}")
+    lsm = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = lsm * target
+    if weight is not None:
+        prod = prod * _class_view(weight, input.dim(), class_dim)
+    if reduction == "mean":
+        n = input.numel() // n_classes if input.numel() else 0
+        return -prod.sum() / n
+    if reduction == "sum":
+        return -prod.sum()
+    return -prod.sum(class_dim)
+
+
+def _cross_entropy_smoothed(lsm, target, weight, reduction, ignore_index, label_smoothing,
+                            class_dim):
+    n_classes = lsm.shape[class_dim]
+    nll = nll_loss(lsm, target, weight, None, ignore_index, None, reduction)
+    ignore_mask = target == ignore_index
+    if weight is not None:
+        smooth = -(lsm * _class_view(weight, lsm.dim(), class_dim)).sum(class_dim)
+    else:
+        smooth = -lsm.sum(class_dim)
+    smooth = smooth.masked_fill(ignore_mask, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            keep = target.masked_select(~ignore_mask).flatten()
+            ret = smooth.sum() / weight.gather(0, keep).sum()
+        else:
+            ret = smooth.sum() / (~ignore_mask).sum()
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return nll * (1 - label_smoothing) + ret * (label_smoothing / n_classes)
+
+
+# -- regression losses ----------------------------------------------------------------------------
+class _PairLoss(Op):
+    """An elementwise loss of (input, target), reduced; both inputs may require grad."""
+
+    __slots__ = ("reduction",)
+
+    def forward(self, x, t):
+        return _reduce_raw(self._elementwise(x, t), self.reduction)
+
+    def backward(self, grad):
+        x, t = self.saved(grad)
+        g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
+        d = self._derivative(x, t) * g
+        nf = self.next_functions
+        return (d if nf[0][0] is not None else None, -d if nf[1][0] is not None else None)
+
+
+class MseLoss(_PairLoss):
+    name_ = "MseLossBackward0"
+    formula = {"x": "2 * (x - t) * scale(grad, reduction, x)",
+               "t": "-2 * (x - t) * scale(grad, reduction, x)"}
+    __slots__ = ()
+
+    def _elementwise(self, x, t):
+        d = x - t
+        return d * d
+
+    def _derivative(self, x, t):
+        return (x - t) * 2
+
+
+class SmoothL1Loss(_PairLoss):
+    name_ = "SmoothL1LossBackward0"
+    formula = {"x": "((x - t) / beta).clamp(-1, 1) * scale(grad, reduction, x)",
+               "t": "-((x - t) / beta).clamp(-1, 1) * scale(grad, reduction, x)"}
+    __slots__ = ("beta",)
+
+    def _elementwise(self, x, t):
+        xp = array_module(x)
+        z = xp.abs(x - t)
+        return xp.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta).astype(
+            x.dtype, copy=False)
+
+    def _derivative(self, x, t):
+        d = x - t
+        r = _raw(d)
+        return dual.where(r <= -self.beta, d * 0 - 1, dual.where(r >= self.beta, d * 0 + 1,
+                                                                  d / self.beta))
+
+
+class HuberLoss(_PairLoss):
+    name_ = "HuberLossBackward0"
+    formula = {"x": "(x - t).clamp(-delta, delta) * scale(grad, reduction, x)",
+               "t": "-(x - t).clamp(-delta, delta) * scale(grad, reduction, x)"}
+    __slots__ = ("delta",)
+
+    def _elementwise(self, x, t):
+        xp = array_module(x)
+        z = xp.abs(x - t)
+        return xp.where(z < self.delta, 0.5 * z * z, self.delta * (z - 0.5 * self.delta)).astype(
+            x.dtype, copy=False)
+
+    def _derivative(self, x, t):
+        d = x - t
+        r = _raw(d)
+        return dual.where(r <= -self.delta, d * 0 - self.delta,
+                          dual.where(r >= self.delta, d * 0 + self.delta, d))
+
+
+def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> Tensor:
+    from ..methods.shape import broadcast_tensors
+
+    x, t = broadcast_tensors(input, target) if tuple(input.shape) != tuple(target.shape) \
+        else (input, target)
+    xd, td = x._data, t._data
+    if xd.dtype != td.dtype:
+        raise RuntimeError(
+            f"Found dtype {_c10(td.dtype)} but expected {_c10(xd.dtype)}\nWhy: the loss's input "
+            "and target must share a dtype; convert the target (target.to(input.dtype)).")
+    fn = _new(cls)
+    fn.reduction = reduction
+    for k, v in params.items():
+        setattr(fn, k, v)
+    with np.errstate(invalid="ignore"):
+        out = fn.forward(xd, td)
+    return record(fn, (x, t), out) if state.enabled else _wrap(out)
+
+
+def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str,
+              normalise: bool) -> Tensor:
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if normalise else loss.mean()
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error.
+
+    >>> import leafgrad
+    >>> mse_loss(leafgrad.tensor([1.0, 2.0]), leafgrad.tensor([0.0, 0.0]))
+    tensor(2.5000)
+    """
+    _size_warning(input, target)
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    if weight is not None:
+        from ..methods.shape import broadcast_tensors
+
+        x, t = broadcast_tensors(input, target)
+        return _weighted((x - t) ** 2, weight, input, reduction, normalise=True)
+    return _pair_loss(MseLoss, input, target, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error.
+
+    >>> import leafgrad
+    >>> l1_loss(leafgrad.tensor([1.0, -2.0]), leafgrad.tensor([0.0, 0.0]))
+    tensor(1.5000)
+    """
+    from ..methods.shape import broadcast_tensors
+
+    _size_warning(input, target)
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    x, t = broadcast_tensors(input, target)
+    if weight is not None:
+        return _weighted((x - t).abs(), weight, input, reduction, normalise=True)
+    return reduce_loss((x - t).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5·d²/β where |d| < β, else |d| − β/2 (d = input − target).
+
+    >>> import leafgrad
+    >>> smooth_l1_loss(leafgrad.tensor([0.5, 3.0]), leafgrad.tensor([0.0, 0.0]))
+    tensor(1.3125)
+    """
+    _size_warning(input, target)
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    return _pair_loss(SmoothL1Loss, input, target, reduction, beta=beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5·d² where |d| < δ, else δ·(|d| − δ/2).
+
+    >>> import leafgrad
+    >>> huber_loss(leafgrad.tensor([0.5, 3.0]), leafgrad.tensor([0.0, 0.0]))
+    tensor(1.3125)
+    """
+    _size_warning(input, target)
+    check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta. Got "
+                           f"{delta}")
+    if weight is not None:
+        loss = _pair_loss(HuberLoss, input, target, "none", delta=delta)
+        return _weighted(loss, weight, input, reduction, normalise=False)
+    return _pair_loss(HuberLoss, input, target, reduction, delta=delta)
+
+
+# -- binary classification ------------------------------------------------------------------------
+class BinaryCrossEntropy(Op):
+    name_ = "BinaryCrossEntropyBackward0"
+    formula = {"x": "scale(grad, reduction, x) * wt(weight) * (x - t) / ((1 - x) * x)"
+                    ".clamp_min(1e-12)",
+               "t": "scale(grad, reduction, x) * wt(weight) * ((1 - x).log() - x.log())"}
+    __slots__ = ("reduction", "weight")
+
+    def forward(self, x, t):
+        xp = array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # NOTE: PyTorch clamps each log at -100, so x = 0 or 1 gives a finite loss
+            lx = xp.maximum(xp.log(x), -100)
+            l1x = xp.maximum(xp.log1p(-x), -100)
+        loss = -((t * (lx - l1x)) + l1x)
+        if self.weight is not None:
+            loss = loss * self.weight
+        return _reduce_raw(loss.astype(x.dtype, copy=False), self.reduction)
+
+    def backward(self, grad):
+        x, t = self.saved(grad)
+        rx = _raw(x)
+        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
+        w = self.weight
+        if w is not None and isinstance(grad, Tensor):
+            w = _wrap(w)
+        nf = self.next_functions
+        gx = gt = None
+        if nf[0][0] is not None:
+            denom = (1 - x) * x
+            denom = denom.clamp_min(1e-12) if isinstance(denom, Tensor) else \
+                array_module(denom).maximum(denom, 1e-12)
+            gx = g * (x - t) / denom
+            if w is not None:
+                gx = gx * w
+        if nf[1][0] is not None:
+            if isinstance(x, Tensor):
+                lx = x.log().clamp_min(-100)
+                l1x = (1 - x).log().clamp_min(-100)
+            else:
+                with np.errstate(divide="ignore"):
+                    lx = np.maximum(np.log(x), -100)
+                    l1x = np.maximum(np.log1p(-x), -100)
+            gt = g * (l1x - lx)
+            if w is not None:
+                gt = gt * w
+        return gx, gt
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    name_ = "BinaryCrossEntropyWithLogitsBackward0"
+    formula = {"x": "scale(grad, reduction, x) * wt(weight) * (((wt(pos_weight) - 1) * t + 1) "
+                    "* x.sigmoid() - wt(pos_weight) * t)",
+               "t": "scale(grad, reduction, x) * wt(weight) * (-x - (wt(pos_weight) - 1) * "
+                    "logsigmoid(x))"}
+    __slots__ = ("reduction", "weight", "pos_weight")
+
+    def forward(self, x, t):
+        xp = array_module(x)
+        # NOTE: log σ(x) = min(x, 0) − log1p(exp(−|x|)): finite for any logit
+        logsig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        if self.pos_weight is not None:
+            lw = (self.pos_weight - 1) * t + 1
+            loss = (1 - t) * x - lw * logsig
+        else:
+            loss = (1 - t) * x - logsig
+        if self.weight is not None:
+            loss = loss * self.weight
+        return _reduce_raw(loss.astype(x.dtype, copy=False), self.reduction)
+
+    def backward(self, grad):
+        x, t = self.saved(grad)
+        rx = _raw(x)
+        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
+        tensor_mode = isinstance(grad, Tensor)
+        pw, w = self.pos_weight, self.weight
+        if tensor_mode:
+            pw = _wrap(pw) if pw is not None else None
+            w = _wrap(w) if w is not None else None
+        nf = self.next_functions
+        gx = gt = None
+        if nf[0][0] is not None:
+            s = _sigmoid(x)
+            gx = (((pw - 1) * t + 1) * s - pw * t) if pw is not None else s - t
+            gx = gx * g
+            if w is not None:
+                gx = gx * w
+        if nf[1][0] is not None:
+            if tensor_mode:
+                from .activation import logsigmoid
+
+                logsig = logsigmoid(x)
+            else:
+                logsig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+            gt = -x - (pw - 1) * logsig if pw is not None else -x
+            gt = gt * g
+            if w is not None:
+                gt = gt * w
+        return gx, gt
+
+
+def _expand_weight(weight: Tensor | None, shape: tuple, dtype):
+    if weight is None:
+        return None
+    w = weight._data
+    if w.dtype != dtype:
+        w = w.astype(dtype)
+    return np.broadcast_to(w, np.broadcast_shapes(w.shape, shape))
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """−w·(t·log x + (1 − t)·log(1 − x)), logs clamped at −100 as in PyTorch.
+
+    >>> import leafgrad
+    >>> binary_cross_entropy(leafgrad.tensor([0.5, 1.0]), leafgrad.tensor([1.0, 1.0]))
+    tensor(0.3466)
+    """
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size.")
+    x, t = input._data, target._data
+    if x.size and ((x < 0) | (x > 1) | np.isnan(x)).any():
+        raise RuntimeError(
+            "all elements of input should be between 0 and 1\nWhy: binary_cross_entropy takes "
+            "probabilities; for raw scores (logits) use binary_cross_entropy_with_logits, which "
+            "is also numerically safer.")
+    fn = _new(BinaryCrossEntropy)
+    fn.reduction = reduction
+    fn.weight = _expand_weight(weight, x.shape, x.dtype)
+    out = fn.forward(x, t.astype(x.dtype, copy=False))
+    return record(fn, (input, target), out) if state.enabled else _wrap(out)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable step; ``pos_weight`` weighs positives.
+
+    >>> import leafgrad
+    >>> binary_cross_entropy_with_logits(leafgrad.tensor([1e4, -1e4]), leafgrad.tensor([1.0, 0.0]))
+    tensor(0.)
+    """
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
+    x, t = input._data, target._data
+    fn = _new(BinaryCrossEntropyWithLogits)
+    fn.reduction = reduction
+    fn.weight = _expand_weight(weight, x.shape, x.dtype)
+    fn.pos_weight = None
+    if pos_weight is not None:
+        pw = pos_weight._data.astype(x.dtype, copy=False)
+        try:
+            np.broadcast_shapes(pw.shape, x.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"The size of tensor a ({pw.shape[-1]}) must match the size of tensor b "
+                f"({x.shape[-1]}) at non-singleton dimension {x.ndim - 1}\nWhy: pos_weight "
+                "has one weight per class (the last dim of the input).") from None
+        fn.pos_weight = pw
+    with np.errstate(over="ignore"):
+        out = fn.forward(x, t.astype(x.dtype, copy=False))
+    return record(fn, (input, target), out) if state.enabled else _wrap(out)
+
+
+class SoftMarginLoss(Op):
+    name_ = "SoftMarginLossBackward0"
+    formula = {"x": "-t * (-(x * t)).sigmoid() * scale(grad, reduction, x)",
+               "t": "-x * (-(x * t)).sigmoid() * scale(grad, reduction, x)"}
+    __slots__ = ("reduction",)
+
+    def forward(self, x, t):
+        xp = array_module(x)
+        z = -x * t
+        # NOTE: log(1 + exp(z)) without overflow (PyTorch's log1p(exp(z)) gives inf past ~88)
+        loss = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+        return _reduce_raw(loss.astype(x.dtype, copy=False), self.reduction)
+
+    def backward(self, grad):
+        x, t = self.saved(grad)
+        rx = _raw(x)
+        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
+        s = _sigmoid(-(x * t)) * g
+        nf = self.next_functions
+        return (-t * s if nf[0][0] is not None else None,
+                -x * s if nf[1][0] is not None else None)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + exp(−y·x)) for targets y in {−1, 1}.
+
+    >>> import leafgrad
+    >>> soft_margin_loss(leafgrad.tensor([0.0]), leafgrad.tensor([1.0]))
+    tensor(0.6931)
+    """
+    reduction = _reduction_arg(size_average, reduce, reduction)
+    return _pair_loss(SoftMarginLoss, input, target, reduction)
