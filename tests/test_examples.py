@@ -28,6 +28,7 @@ def _load(name: str, library: str) -> dict:
 @pytest.mark.parametrize("name,kwargs,rtol", [
     ("mlp_digits.py", {"epochs": 3}, 1e-4),
     ("regression_scheduler.py", {"epochs": 4}, 1e-4),
+    ("cnn_digits.py", {"epochs": 2}, 1e-4),
 ])
 def test_example_follows_torch(name, kwargs, rtol):
     ours = _load(name, "leafgrad")["main"](verbose=False, **kwargs)

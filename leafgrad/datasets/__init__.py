@@ -2,6 +2,8 @@
 
 ``load_digits()``: the 8x8 handwritten digits (1,797 images, UCI "Optical Recognition of
 Handwritten Digits", CC BY 4.0; see ``ATTRIBUTION.md`` beside this file).
+``load_tiny_shakespeare()``: 100 KB of Shakespeare's *Coriolanus* (public domain), for
+character-level language models.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DIGITS_PATH", "load_digits"]
+__all__ = ["DIGITS_PATH", "load_digits", "SHAKESPEARE_PATH", "load_tiny_shakespeare"]
 
 DIGITS_PATH = Path(__file__).with_name("digits.csv.gz")
+SHAKESPEARE_PATH = Path(__file__).with_name("tiny_shakespeare.txt")
 
 
 @lru_cache(maxsize=1)
@@ -40,3 +43,13 @@ def load_digits(*, scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if scaled:
         x /= 16
     return x, labels.copy()
+
+
+def load_tiny_shakespeare() -> str:
+    """The bundled Shakespeare text (the examples char_rnn.py and tiny_gpt.py train on it).
+
+    >>> text = load_tiny_shakespeare()
+    >>> len(text), len(set(text)), text[:14]
+    (99843, 61, 'First Citizen:')
+    """
+    return SHAKESPEARE_PATH.read_text(encoding="utf-8")

@@ -16,10 +16,11 @@ import numpy as np
 
 from ..backend import array_module
 from ..dtypes import FROM_NP
+from . import lastbits
 
 __all__ = [
     # elementwise
-    "raw", "exp", "log", "sqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
+    "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
     "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
@@ -71,19 +72,26 @@ def raw(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+# NOTE: on arrays the elementwise functions are leafgrad.ops.lastbits' (the ops' own forward
+# kernels), so a backward formula rounds as PyTorch's, which calls its ops there.
 def exp(x):
     """Elementwise e**x."""
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+    return x.exp() if isinstance(x, Tensor) else lastbits.exp(x)
 
 
 def log(x):
     """Elementwise natural log."""
-    return x.log() if isinstance(x, Tensor) else array_module(x).log(x)
+    return x.log() if isinstance(x, Tensor) else lastbits.log(x)
 
 
 def sqrt(x):
     """Elementwise square root."""
-    return x.sqrt() if isinstance(x, Tensor) else np.sqrt(x)
+    return x.sqrt() if isinstance(x, Tensor) else array_module(x).sqrt(x)
+
+
+def rsqrt(x):
+    """Elementwise 1 / sqrt(x)."""
+    return x.rsqrt() if isinstance(x, Tensor) else lastbits.rsqrt(x)
 
 
 def sin(x):
@@ -98,12 +106,12 @@ def cos(x):
 
 def sinh(x):
     """Elementwise hyperbolic sine."""
-    return x.sinh() if isinstance(x, Tensor) else np.sinh(x)
+    return x.sinh() if isinstance(x, Tensor) else lastbits.sinh(x)
 
 
 def cosh(x):
     """Elementwise hyperbolic cosine."""
-    return x.cosh() if isinstance(x, Tensor) else np.cosh(x)
+    return x.cosh() if isinstance(x, Tensor) else lastbits.cosh(x)
 
 
 def sign(x):

@@ -11,9 +11,9 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
-from . import dual
+from . import dual, lastbits
 from ._apply import record, record_unary
-from .activation import _raw, _sigmoid
+from .activation import _logsigmoid_raw, _raw, _sigmoid
 from .softmax import log_softmax
 
 __all__ = [
@@ -576,9 +576,8 @@ class BinaryCrossEntropyWithLogits(Op):
     __slots__ = ("reduction", "weight", "pos_weight")
 
     def forward(self, x, t):
-        xp = array_module(x)
-        # NOTE: log σ(x) = min(x, 0) − log1p(exp(−|x|)): finite for any logit
-        logsig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        # NOTE: log σ(x) = min(x, 0) − log1p(exp(−|x|)): finite for any logit (PyTorch's kernel)
+        logsig = _logsigmoid_raw(x)
         if self.pos_weight is not None:
             lw = (self.pos_weight - 1) * t + 1
             loss = (1 - t) * x - lw * logsig
@@ -591,12 +590,11 @@ class BinaryCrossEntropyWithLogits(Op):
     def backward(self, grad):
         x, t = self.saved(grad)
         rx = _raw(x)
-        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
-        tensor_mode = isinstance(grad, Tensor)
-        pw, w = self.pos_weight, self.weight
-        if tensor_mode:
-            pw = _wrap(pw) if pw is not None else None
-            w = _wrap(w) if w is not None else None
+        if not isinstance(grad, Tensor):
+            return self._backward_raw(grad, x, t)
+        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)  # a graph of the backward
+        pw = _wrap(self.pos_weight) if self.pos_weight is not None else None
+        w = _wrap(self.weight) if self.weight is not None else None
         nf = self.next_functions
         gx = gt = None
         if nf[0][0] is not None:
@@ -606,16 +604,36 @@ class BinaryCrossEntropyWithLogits(Op):
             if w is not None:
                 gx = gx * w
         if nf[1][0] is not None:
-            if tensor_mode:
-                from .activation import logsigmoid
+            from .activation import logsigmoid
 
-                logsig = logsigmoid(x)
-            else:
-                logsig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-            gt = -x - (pw - 1) * logsig if pw is not None else -x
+            gt = -x - (pw - 1) * logsigmoid(x) if pw is not None else -x
             gt = gt * g
             if w is not None:
                 gt = gt * w
+        return gx, gt
+
+    def _backward_raw(self, grad, x, t):
+        """PyTorch's order: the elementwise derivative times grad, times weight, then / n."""
+        xp = array_module(x)
+        g = grad if self.reduction == "none" else xp.broadcast_to(grad, x.shape)
+        pw, w = self.pos_weight, self.weight
+        nf = self.next_functions
+
+        def finish(d):
+            d = d * g
+            if w is not None:
+                d = d * w
+            return lastbits.divide(d, x.size) if self.reduction == "mean" else d
+
+        gx = gt = None
+        if nf[0][0] is not None:
+            if pw is None:
+                gx = finish(_sigmoid(x) - t)
+            else:
+                pt = pw * t
+                gx = finish((pt + 1 - t) * _sigmoid(x) - pt)
+        if nf[1][0] is not None:
+            gt = finish(-x if pw is None else _logsigmoid_raw(-x) - _logsigmoid_raw(x) * pw)
         return gx, gt
 
 

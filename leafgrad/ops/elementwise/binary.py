@@ -104,9 +104,10 @@ class Atan2(Op):
         a, b = self.saved(grad)
         r = a * a + b * b
         zero = dual.raw(r) == 0
+        recip = 1 / r  # NOTE: PyTorch's order: grad * other * recip, grad * -self * recip
         nf = self.next_functions
-        return (dual.where(zero, 0.0, grad * b / r) if nf[0][0] is not None else None,
-                dual.where(zero, 0.0, -grad * a / r) if nf[1][0] is not None else None)
+        return (dual.where(zero, 0.0, grad * b * recip) if nf[0][0] is not None else None,
+                dual.where(zero, 0.0, grad * -a * recip) if nf[1][0] is not None else None)
 
 
 class Hypot(Op):
