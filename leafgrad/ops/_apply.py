@@ -37,12 +37,13 @@ def _versions(inputs: tuple):
 
 def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs (``save_inputs``, ``save_output``) and its version state."""
-    if fn.save_inputs:
+    cls = type(fn)
+    if cls.save_inputs:
         fn.inputs = inputs
         fn._vers = _versions(inputs)
     else:
         fn.inputs = fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
@@ -52,10 +53,10 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
         fn._out = fn._out_vc = None
 
 
-def _extras(fn, t: Tensor) -> None:
+def _extras(fn, t: Tensor, inputs: tuple) -> None:
     """The rare parts of recording: the creation site, saved-tensor hooks (see sites.EXTRAS)."""
-    if _site_state.on:
-        fn._site = _sites.capture()
+    if _site_state.on:  # explaining: also the value and the user's names of the inputs
+        fn._site = _sites.capture(t._data, inputs)
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
         _graph.pack_node(fn, t)
 
@@ -102,7 +103,7 @@ def record(fn, inputs: tuple, out) -> Tensor:
     t._rg = True
     t.grad_fn = fn
     if EXTRAS.n:
-        _extras(fn, t)
+        _extras(fn, t, inputs)
     return t
 
 
@@ -142,7 +143,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn.needs_input_grad = (a_rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
-    if fn.save_inputs and not fn.save_output:
+    cls = type(fn)  # class attributes: read from the type
+    if cls.save_inputs and not cls.save_output:
         fn.inputs = (a, b)
         va = a._vc
         vb = b._vc if b_is_t else None
@@ -157,7 +159,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     t._rg = True
     t.grad_fn = fn
     if EXTRAS.n:
-        _extras(fn, t)
+        _extras(fn, t, (a, b))
     return t
 
 
@@ -172,20 +174,21 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     fn.next_functions = ((g, x._out_nr) if g is not None else (accumulate_node(x), 0),)
     fn.needs_input_grad = _ONE_NEEDS
     fn._x = None
-    if fn.same_shape:
+    cls = type(fn)  # class attributes: read from the type
+    if cls.same_shape:
         fn._meta = None  # elementwise: same shape and dtype as the input, nothing to fit
     else:
         d = x._data
         out = t._data
         fn._meta = None if (d.shape == out.shape and d.dtype is out.dtype) else (
             (d.shape, d.dtype),)
-    if fn.save_inputs:
+    if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
         fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         fn.inputs = fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
@@ -196,5 +199,5 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     t._rg = True
     t.grad_fn = fn
     if EXTRAS.n:
-        _extras(fn, t)
+        _extras(fn, t, (x,))
     return t

@@ -8,8 +8,8 @@ from ...locale import strings
 from .. import engine as _engine
 from .. import sites as _sites
 from ..stepper import MAX_ELEMENTS, StepMaker, _user_frame
-from .forms import _Names, _scalar_form
-from .narration import Explanation
+from .forms import _Names, _scalar_form, loop_targets
+from .narration import Explanation, _prepare_names
 
 
 # -- capturing the backward passes of running code ---------------------------------------------
@@ -45,7 +45,8 @@ class _PassNarrator(StepMaker):
         # the engine's seeds for scalar outputs are ones: narrate them as backward() does
         self.seed_given = any(not (g._data.size == 1 and t._data.size == 1
                                    and float(g._data) == 1) for t, g in zip(tensors, grads))
-        self.names = _Names([frame.f_globals, frame.f_locals] if frame is not None else [])
+        self.names = _Names([frame.f_globals, frame.f_locals] if frame is not None else [],
+                            loop_targets(frame))
         self.form = None
         if len(tensors) == 1 and tensors[0]._data.size == 1 and not self.seed_given:
             self.form = _scalar_form(roots[0][0], roots[0][1], self.names)  # before any freeing
@@ -74,6 +75,7 @@ class _PassNarrator(StepMaker):
         if self.failed:
             return
         try:
+            _prepare_names(self.steps, self.names)  # as _explain does, before narrating
             ex = Explanation(self.tensors, self.seeds, self.steps, self.names, rec.lang,
                              MAX_ELEMENTS, self.form, seed_given=self.seed_given)
         except Exception as e:  # noqa: BLE001 - the pass has run; only its narration is lost
