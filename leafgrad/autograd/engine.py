@@ -15,9 +15,8 @@ from .node import EPOCH, RELEASED, AccumulateGrad, accumulate_node
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _wrap, dual, refresh_view
+    global Tensor, _wrap, dual
     from ..ops import dual
-    from ..ops.inplace_view import refresh_view
     from ..tensor import Tensor, _wrap
 
 
@@ -81,9 +80,7 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
     """
     roots = []
     for i, t in enumerate(tensors):
-        if t._x is not None and t._x.base is not None:
-            refresh_view(t)
-        fn = t.grad_fn
+        fn = t.grad_fn  # a view's node is regenerated here if its memory changed in place
         if fn is None:
             if not t._rg:
                 raise _not_requiring_grad(i)

@@ -40,6 +40,12 @@ def _link() -> None:
     from ...tensor import Tensor, _wrap
 
 
+# In-place ops that refuse any overlap of an operand with the written tensor, not only a
+# partial one (PyTorch's at::assert_no_overlap); the others are TensorIterator ops.
+_STRICT_OVERLAP = frozenset(("index_add_", "index_copy_", "index_fill_", "index_put_", "scatter_",
+                             "scatter_add_", "scatter_reduce_", "masked_scatter_", "put_"))
+
+
 class ElementwiseMethods:
     """Tensor methods for elementwise ops (mixed into Tensor)."""
 
@@ -172,13 +178,18 @@ class ElementwiseMethods:
         return self._inplace(self.neg, "neg_")
 
     def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
-        # _inplace_from checks PyTorch's in-place guards, writes, and bumps the version
-        if _grad_state.enabled and (self._rg or any(
-                isinstance(a, Tensor) and a._rg for a in args)):
-            return self._inplace_from(method(*args, **kwargs), name)
+        # _inplace_from checks PyTorch's in-place guards and memory overlap, writes, and bumps
+        # the version; the guards run first, as PyTorch's check_inplace, before computing
+        operands = args + tuple(kwargs.values()) if kwargs else args
+        if _grad_state.enabled and (self.requires_grad or any(
+                isinstance(a, Tensor) and a.requires_grad for a in operands)):
+            self._check_inplace(name, True)
+            return self._inplace_from(method(*args, **kwargs), name, operands,
+                                      name in _STRICT_OVERLAP)
         with _NoGrad():
             result = method(*args, **kwargs)
-        return self._inplace_from(result, name)  # nothing to record: checks, write, version
+        # nothing to record: checks, write, version
+        return self._inplace_from(result, name, operands, name in _STRICT_OVERLAP)
 
     __add__ = add
 

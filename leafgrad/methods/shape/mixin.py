@@ -408,6 +408,74 @@ class ShapeMethods:
         """Histogram with equal-width bins."""
         return _ops.histc(self, bins, min, max)
 
+    def as_strided(self, size, stride, storage_offset=None) -> Tensor:
+        """A view of this tensor's memory with the given sizes, strides and offset (elements).
+
+        >>> import leafgrad
+        >>> leafgrad.arange(4.).as_strided((2, 2), (1, 1))
+        tensor([[0., 1.],
+                [1., 2.]])
+        """
+        return _ops.as_strided(self, size, stride, storage_offset)
+
+    def storage_offset(self) -> int:
+        """Where this tensor starts in its memory, in elements.
+
+        >>> import leafgrad
+        >>> leafgrad.arange(4.)[1:].storage_offset()
+        1
+        """
+        return _ops.storage_offset(self)
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-d tensor (a view when the layout allows)."""
+        return _ops.reshape(self, (-1,))
+
+    # -- complex-number views of a real tensor: PyTorch returns the tensor itself ---------------
+    @property
+    def real(self) -> Tensor:
+        """The real part: this tensor itself (leafgrad's tensors are real)."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        """Raises: a real tensor has no imaginary part (PyTorch's error)."""
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def conj(self) -> Tensor:
+        """The complex conjugate: this tensor itself for real dtypes."""
+        return self
+
+    resolve_conj = resolve_neg = conj
+
+    def is_conj(self) -> bool:
+        """False: real tensors carry no conjugate bit."""
+        return False
+
+    def is_neg(self) -> bool:
+        """False: real tensors carry no negative bit."""
+        return False
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of (a batch of) matrices: ``mT`` for real tensors."""
+        if self._data.ndim < 2:
+            if self._data.ndim == 0:
+                return self  # NOTE: as PyTorch 2.13 (the identity on 0-d tensors)
+            raise RuntimeError(
+                f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                f"{self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of a matrix: ``t()`` for a real one."""
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self._data.ndim}-D tensor.")
+        return self if self._data.ndim == 0 else self.transpose(0, 1)
+
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Sliding windows of ``size`` along ``dimension`` as a new last dim."""
         return _ops.unfold(self, dimension, size, step)

@@ -8,7 +8,7 @@ from ...autograd.node import Op
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record_unary
-from .views import _ax_slice, _new, expand_to, reshape
+from .views import _as_view, _ax_slice, _new, expand_to, reshape
 
 
 # -- structseq-like named tuples (torch.return_types.*) ------------------------------------------
@@ -78,6 +78,8 @@ class KthvalueValues(Take):
 
 
 class Unfold(Take):
+    """Sliding windows: a view of ``x`` (its forward is the strided view, not a gather)."""
+
     name_ = "UnfoldBackward0"
     __slots__ = ()
 
@@ -210,18 +212,31 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     cnt = (n - size) // step + 1
-    pos = np.arange(x._data.size).reshape(s)
+    data = x._data
+    strided = np.lib.stride_tricks.as_strided
+    pos = np.arange(data.size).reshape(s)
     if s:
-        st = pos.strides
+        st, dst = pos.strides, data.strides
         shape = s[:d] + (cnt,) + s[d + 1:] + (size,)
-        strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
-        flat = np.lib.stride_tricks.as_strided(pos, shape, strides)
+        flat = strided(pos, shape, st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],))
+        index = np.unravel_index(flat, s)
+        # NOTE: a view of x, as PyTorch's unfold: the windows share x's memory
+        out = strided(data, shape, dst[:d] + (dst[d] * step,) + dst[d + 1:] + (dst[d],))
     else:
         shape = (size,)
-        flat = pos.reshape(1)[:size]
+        index = (pos.reshape(1)[:size],)
+        out = strided(data, shape, (data.itemsize,))
+    fn = _new(Unfold)
+    fn.index, fn.in_shape, fn.ishape, fn.acc = index, s if s else (1,), shape, True
+    fn.oshape = shape
     if not s:
-        return _take(Unfold, reshape(x, (1,)), (flat,), shape)
-    return _take(Unfold, x, np.unravel_index(flat, s), shape)
+        fn.ishape = shape
+        fn.in_shape = (1,)
+        res = record_unary(fn, x, out)
+        if res._fn is fn:
+            fn._meta = ((s, data.dtype),)  # the engine reshapes (1,) back to ()
+        return _as_view(res, x)
+    return _as_view(record_unary(fn, x, out), x)
 
 
 # -- sorting -------------------------------------------------------------------------------------
