@@ -173,10 +173,14 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                         if vers.__class__ is not int or vers != epoch.v:
                             fn._check_saved()  # modified in place since, or graph freed
                         results = fn.backward(g) if single else fn.backward(*g)
-                        if not retain_graph:
+                        if not retain_graph and (fn.saved_for is None or
+                                                 not fn._saves_nothing()):
                             # free what the node saved as soon as its backward has run
-                            fn.inputs = fn._out = None
+                            fn.inputs = fn._out = fn._kept = None
                             fn._vers = RELEASED
+                            if fn.saved_state:
+                                for name in fn.saved_state:
+                                    setattr(fn, name, None)
                     else:
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:

@@ -62,7 +62,8 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
                 for i in inputs
             )
     else:
-        fn._vers = None
+        # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
+        fn._vers = EPOCH.v if fn.saved_state else None
     if fn.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
@@ -196,7 +197,8 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         vc = x._vc
         fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
-        fn._vers = None
+        # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
+        fn._vers = EPOCH.v if fn.saved_state else None
     if fn.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
@@ -209,4 +211,18 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     t._fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
         _graph.pack_node(fn, t)
+    return t
+
+
+def keep(t: Tensor, *tensors) -> Tensor:
+    """Save ``tensors`` (e.g. an index tensor) on ``t``'s node as PyTorch saves them: an in-place
+    change to one before backward is refused, and they are freed after it. Returns ``t``."""
+    fn = t._fn
+    if fn is None or not state.enabled:
+        return t
+    kept = tuple((k, k._version) for k in tensors if isinstance(k, Tensor))
+    if kept:
+        fn._kept = kept
+        if fn._vers is None:
+            fn._vers = EPOCH.v
     return t

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import NONE_EDGE, Op, edge, make_node
+from ..autograd.node import EPOCH, NONE_EDGE, Op, edge, make_node
 from ..tensor import Tensor, _wrap
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -97,7 +97,7 @@ class Geometry:
         pb, pv = self.positions()
         buf = np.zeros(self.span, dtype=a.dtype)
         buf[pb] = a
-        return buf[pv]
+        return np.asarray(buf[pv])
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """A base-shaped array of zeros with ``g`` in the region (summed where the region's
@@ -105,11 +105,11 @@ class Geometry:
         if self.simple:
             whole, region = self._buffers(g.dtype)
             region[...] = g
-            return np.ascontiguousarray(whole)
+            return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
         pb, pv = self.positions()
         buf = np.zeros(self.span, dtype=g.dtype)
         np.add.at(buf, pv, g)
-        out = buf[pb]
+        out = np.asarray(buf[pb])
         if _overlapping(self.base_shape, self.base_strides):
             count = np.bincount(pb.ravel(), minlength=self.span)[pb]
             out = out / count.astype(out.dtype)
@@ -121,12 +121,12 @@ class Geometry:
             whole, region = self._buffers(a.dtype)
             whole[...] = a
             region[...] = v
-            return np.ascontiguousarray(whole)
+            return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
         pb, pv = self.positions()
         buf = np.zeros(self.span, dtype=a.dtype)
         buf[pb] = a
         buf[pv] = v
-        return buf[pb]
+        return np.asarray(buf[pb])
 
 
 def _size(shape: tuple) -> int:
@@ -183,6 +183,7 @@ class CopySlices(Op):
     name_ = "CopySlices"
     formula = {"base": "grad outside the view; op's gradient, applied to grad[view], inside"}
     save_inputs = False
+    saved_state = ("op",)  # PyTorch frees the wrapped node after backward: no second one
     __slots__ = ("geometry", "op")
 
     def backward(self, grad):
@@ -354,6 +355,7 @@ def rebase_history(view: Tensor, result: Tensor) -> None:
                    tuple(op.next_functions[1:]))
     cs.geometry = geo
     cs.op = op
+    cs._vers = EPOCH.v
     set_history(base, cs)
     av = make_node(AsStrided, ((cs, 0),))
     av.geometry = geo

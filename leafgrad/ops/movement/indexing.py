@@ -60,6 +60,7 @@ class Index(Op):
     name_ = "IndexBackward0"
     formula = {"x": "embed(grad, in_shape, index, True)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch saves the index tensors: a second backward is refused
     __slots__ = ("index", "in_shape")
 
     def forward(self, x):

@@ -9,7 +9,7 @@ from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
-from .._apply import record
+from .._apply import keep, record
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
 from .indexing import _norm_advanced, getitem
 from .views import _ax_slice, _new, expand_to, reshape
@@ -22,6 +22,7 @@ class IndexPut(Op):
     op_name = "setitem"
     formula = {"a": "put(grad, index, 0.0)", "b": "sum_to(grad[index], vshape)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch's CopySlices is freed after backward: no second one
     __slots__ = ("index", "vshape")
 
     def forward(self, a, b):
@@ -160,7 +161,9 @@ class IndexCopy(Op):
     name_ = "IndexCopyBackward0"
     formula = {"a": "grad if add else put(grad, index, 0.0)",
                "b": "sum_to(grad[index] * alpha, vshape)"}
-    save_inputs = False
+    # PyTorch saves the index (and the source for its own gradient: index_add, index_copy)
+    saved_for = ((), (1,))
+    saved_state = ("index",)
     __slots__ = ("index", "add", "alpha", "vshape")
 
     def forward(self, a, b):
@@ -191,51 +194,62 @@ class IndexAdd(IndexCopy):
 
 class IndexFill(IndexCopy):
     name_ = "IndexFillBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class IndexFillTensor(IndexCopy):
     name_ = "IndexFillBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class IndexPutOp(IndexCopy):
     name_ = "IndexPutBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class Scatter(IndexCopy):
     name_ = "ScatterBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterValue(IndexCopy):
     name_ = "ScatterBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterAdd(IndexCopy):
     name_ = "ScatterAddBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterReduceSum(IndexCopy):
     name_ = "ScatterReduceBackward0"
+    save_output = True  # PyTorch saves self, src, index and the result
+    saved_for = None
     __slots__ = ()
 
 
 class MaskedFill(IndexCopy):
     name_ = "MaskedFillBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class MaskedFillTensor(IndexCopy):
     name_ = "MaskedFillBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class MaskedScatter(IndexCopy):
     name_ = "MaskedScatterBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
@@ -274,14 +288,14 @@ def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``x`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
     _check_src_dtype(x, source, "index_copy")
     d, idx = _dim_region(x, dim, index, "index_copy")
-    return _write(IndexCopy, x, idx, source)
+    return keep(_write(IndexCopy, x, idx, source), index)
 
 
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``x`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate)."""
     _check_src_dtype(x, source, "index_add")
     d, idx = _dim_region(x, dim, index, "index_add")
-    return _write(IndexAdd, x, idx, source, add=True, alpha=alpha)
+    return keep(_write(IndexAdd, x, idx, source, add=True, alpha=alpha), index)
 
 
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
@@ -292,8 +306,8 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
             raise RuntimeError(
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
-        return _write(IndexFillTensor, x, idx, value)
-    return _write(IndexFill, x, idx, value)
+        return keep(_write(IndexFillTensor, x, idx, value), index)
+    return keep(_write(IndexFill, x, idx, value), index)
 
 
 def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -306,7 +320,7 @@ def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> T
             f"Index put requires the source and destination dtypes match, got "
             f"{x.dtype.name.capitalize()} for the destination and "
             f"{values.dtype.name.capitalize()} for the source.")
-    return _write(IndexPutOp, x, idx, values, add=accumulate)
+    return keep(_write(IndexPutOp, x, idx, values, add=accumulate), *indices)
 
 
 def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
@@ -352,15 +366,15 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
     if isinstance(src, Tensor):
         _check_src_dtype(x, src, "scatter")
-        return _write(Scatter, x, idx, _src_region(src, ishape))
-    return _write(ScatterValue, x, idx, src)
+        return keep(_write(Scatter, x, idx, _src_region(src, ishape)), index)
+    return keep(_write(ScatterValue, x, idx, src), index)
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``src``'s values added at ``index`` along ``dim`` (repeats accumulate)."""
     _check_src_dtype(x, src, "scatter_add")
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_add")
-    return _write(ScatterAdd, x, idx, _src_region(src, ishape), add=True)
+    return keep(_write(ScatterAdd, x, idx, _src_region(src, ishape), add=True), index)
 
 
 class ScatterReduce(Op):
@@ -371,6 +385,7 @@ class ScatterReduce(Op):
                "b": "scatter_reduce_backward(grad, ...)[1]"}
     __slots__ = ("index", "reduce", "include_self")
     save_output = True
+    saved_state = ("index",)
 
     def forward(self, a, b):
         xp = array_module(a)
@@ -457,12 +472,14 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_reduce")
     src = _src_region(src, ishape)
     if reduce == "sum" and include_self:
-        return _write(ScatterReduceSum, x, idx, src, add=True)
+        return keep(_write(ScatterReduceSum, x, idx, src, add=True), index)
     if reduce == "sum":  # without self: zero the places written to, then add
-        return _write(ScatterReduceSum, _write(ScatterValue, x, idx, 0), idx, src, add=True)
+        # NOTE: PyTorch's node saves self itself, not the zeroed copy: keep it too
+        return keep(_write(ScatterReduceSum, _write(ScatterValue, x, idx, 0), idx, src, add=True),
+                    index, x)
     fn = _new(ScatterReduce)
     fn.index, fn.reduce, fn.include_self = idx, reduce, include_self
-    return record(fn, (x, src), fn.forward(x._data, src._data))
+    return keep(record(fn, (x, src), fn.forward(x._data, src._data)), index)
 
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
@@ -480,8 +497,8 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
-        return _write(MaskedFillTensor, x, m, value)
-    return _write(MaskedFill, x, m, value)
+        return keep(_write(MaskedFillTensor, x, m, value), mask)
+    return keep(_write(MaskedFill, x, m, value), mask)
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -500,4 +517,4 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     src = reshape(source, (-1,))
     if k != src._data.shape[0]:
         src = src[:k]
-    return _write(MaskedScatter, x, m, src)
+    return keep(_write(MaskedScatter, x, m, src), mask)
