@@ -37,17 +37,18 @@ def _link() -> None:
     """Import what Tensor's methods need from modules that import this one (docs/design.md,
     "The import cycle"); run once, at the end of this module."""
     global _tensor_str, Clone, ToCopy, ToDevice, _unary
-    global check_overlap, check_view_inplace, check_writeable, rebase_history, refresh_view
-    global set_history
+    global check_overlap, check_view_inplace, writable_target, rebase_history, refresh_view
+    global set_history, sharing_counts
     from . import _tensor_str
     from .ops.elementwise import Clone, ToCopy, ToDevice, _unary
     from .ops.inplace_view import (
         check_overlap,
         check_view_inplace,
-        check_writeable,
         rebase_history,
         refresh_view,
         set_history,
+        sharing_counts,
+        writable_target,
     )
 
 
@@ -170,11 +171,14 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 "update parameters inside `with torch.no_grad():`, or use the out-of-place op."
             )
 
-    def _inplace_from(self, result: Tensor, op: str, operands=(), strict: bool = False) -> Tensor:
+    def _inplace_from(self, result: Tensor, op: str, operands=(), strict: bool = False,
+                      again=None) -> Tensor:
         """Make ``self`` hold ``result`` (an out-of-place op's output) and take over its history.
 
         ``operands``: the op's other arguments, checked for memory overlap with ``self`` as
-        PyTorch does (``strict``: any overlap is refused, not only a partial one).
+        PyTorch does (``strict``: any overlap is refused, not only a partial one). ``again``:
+        recomputes the result from self's current values (when self's elements share memory,
+        PyTorch's kernel applies the op once per element: see writable_target).
         """
         fn = result._fn
         self._check_inplace(op, fn is not None)
@@ -194,8 +198,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 f"{list(res.shape)}\nWhy: an in-place op ({op}) cannot change the tensor's shape; "
                 "use the out-of-place op instead."
             )
-        if not data.flags.writeable:
-            check_writeable(self, op)
+        if not data.flags.c_contiguous or not data.flags.writeable:
+            # PyTorch's internal-overlap rules
+            data = writable_target(self, op, again is not None and all(
+                o.__class__ is not Tensor or not o._data.ndim for o in operands))
+        else:
+            again = None
         if operands:
             check_overlap(self, operands, op, strict)
         if fn is not None and fn.inputs is not None and fn.inputs and fn.inputs[0] is self:
@@ -208,12 +216,27 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             fn.inputs = (orig,) + tuple(fn.inputs[1:])
             if fn._vers.__class__ is SavedVersions:
                 fn._vers = SavedVersions((0,) + tuple(fn._vers[1:]))
-        if data.ndim:
-            data[...] = res
-        else:
-            data[()] = res
+        try:
+            if data.ndim:
+                data[...] = res
+            else:
+                data[()] = res
+        except ValueError:  # memory NumPy holds read-only (not ours to write)
+            raise RuntimeError(
+                f"{op}: the tensor's memory is read-only (it came from a read-only NumPy array); "
+                "clone() it first.") from None
+        if again is not None and data.size > 1:
+            counts = sharing_counts(data)
+            for r in range(2, int(counts.max()) + 1):
+                # elements sharing a location: the op applied once more for each (kernel order)
+                mask = counts >= r
+                data[mask] = again()._data[mask]
         self._bump_version()
         if fn is not None:
+            if fn._out_vc is not None:
+                # the node saved its result, which now lives in self: check self's version
+                vc = self._shared_vc()
+                fn._out, fn._out_vc, fn._out_v = self._data, vc, vc.v
             if self._x is not None and self._x.base is not None:
                 # a view of a tensor in the graph: rewrite the base's history (CopySlices)
                 rebase_history(self, result)
@@ -778,33 +801,46 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return self._fill(0, "zero_")
 
     def _fill(self, value, op: str) -> Tensor:
-        if isinstance(value, Tensor):
-            if value._data.ndim:
+        vt = value if isinstance(value, Tensor) else None
+        if vt is not None:
+            if vt._data.ndim:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with "
-                    f"{value._data.ndim} dimensions."
+                    f"{vt._data.ndim} dimensions."
                 )
-            value = value.item()
-        self._check_inplace(op)
-        if self._rg and _grad_state.enabled:
+            value = vt.item()
+        if _grad_state.enabled and (self.requires_grad or (vt is not None and vt.requires_grad)):
             from .ops.inplace_view import fill
 
-            return self._inplace_from(fill(self, value, zero=op == "zero_"), op)
-        self._data.fill(value)
+            # NOTE: a 0-d tensor value gets a gradient (PyTorch's FillBackward3)
+            self._check_inplace(op, True)
+            return self._inplace_from(fill(self, value if vt is None else vt,
+                                           zero=op == "zero_"), op)
+        self._check_inplace(op)
+        writable_target(self, op).fill(value)
         self._bump_version()
         return self
 
     def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values into this tensor in place (broadcasting ``src``)."""
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
-        if _grad_state.enabled and (src_t._rg or self._rg):
+        if _grad_state.enabled and (src_t.requires_grad or self.requires_grad):
             from .ops.inplace_view import copy_from
 
+            self._check_inplace("copy_", True)
             if src_t.device != self.device:
                 src_t = src_t.to(self.device)
-            return self._inplace_from(copy_from(self, src_t), "copy_")
+            return self._inplace_from(copy_from(self, src_t), "copy_", (src_t,))
         self._check_inplace("copy_")
-        self._data[...] = _backend.move(src_t._data, self.device)
+        data = writable_target(self, "copy_")
+        check_overlap(self, (src_t,), "copy_")
+        try:
+            data[...] = _backend.move(src_t._data, self.device)
+        except ValueError:
+            raise RuntimeError(
+                f"The size of tensor a ({list(self._data.shape)}) must match the size of tensor "
+                f"b ({list(src_t._data.shape)}) at non-singleton dimension; copy_ broadcasts src "
+                "to self's shape") from None
         self._bump_version()
         return self
 

@@ -394,6 +394,8 @@ def _accumulate(var, g, shared: set) -> None:
 
     ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
     """
+    if not var._rg:
+        return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
     x = var._x
     if x is not None and x.hooks:

@@ -217,8 +217,8 @@ class Op(Node):
     # somewhere). Recorded with next_functions for nodes of several inputs, read by their
     # backward; a one-input node's single input always needs it (see __getattr__).
     # _vers: the state of the saved tensors (see SavedVersions above).
-    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_kept",
-                 "_outs_vc")
+    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_out_v",
+                 "_kept", "_outs_vc")
     formula: dict[str, str] = {}
     # -- what the node saves, as PyTorch's node does (checked at backward, freed after it) -----
     # saved_for: None (every input in ``inputs`` is saved), or per input the inputs whose
@@ -367,8 +367,9 @@ class Op(Node):
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
-        if self._out_vc is not None and self._out_vc.v != 0:
-            raise self._modified(self.out, "result", self._out_vc.v, 0)
+        if self._out_vc is not None and self._out_vc.v != self._out_v:
+            # _out_v: the result's version when saved (0, or after an in-place op wrote it)
+            raise self._modified(self.out, "result", self._out_vc.v, self._out_v)
         kept = self._kept
         if kept is not None:
             for t, v in kept:
@@ -405,6 +406,8 @@ class Op(Node):
         # recording cheap); reading one that was never saved gives None.
         if name in ("inputs", "_out", "_out_vc", "_site", "_kept", "_outs_vc"):
             return None
+        if name == "_out_v":
+            return 0
         if name == "needs_input_grad":
             # not recorded for one-input nodes (a store per op costs more than this rare read)
             return tuple(e[0] is not None for e in self.next_functions)

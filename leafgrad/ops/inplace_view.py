@@ -14,18 +14,20 @@ import numpy as np
 
 from ..autograd.node import EPOCH, NONE_EDGE, Op, edge, make_node
 from ..tensor import Tensor, _wrap
+from . import dual
 
 _as_strided = np.lib.stride_tricks.as_strided
 _new = object.__new__
 
 
 def _overlapping(shape: tuple, strides: tuple) -> bool:
-    """Whether some two elements of a strided layout share memory (sufficient test)."""
-    extent = 1
+    """Whether some two elements of a strided layout may share memory: False when each stride
+    (smallest first) reaches past every position the smaller ones span (then none do)."""
+    reach = 0  # the largest offset the dims seen so far reach
     for st, n in sorted((abs(st), n) for n, st in zip(shape, strides) if n > 1):
-        if st < extent:
+        if st <= reach:
             return True
-        extent = st * n
+        reach += (n - 1) * st
     return False
 
 
@@ -432,14 +434,56 @@ depend on the order in which elements are visited.
             raise RuntimeError(_OVERLAP_MSG.format(op=op))
 
 
-def check_writeable(t: Tensor, op: str) -> None:
-    """PyTorch's error for writing into a tensor whose elements share memory (an expand)."""
-    raise RuntimeError(
-        "unsupported operation: more than one element of the written-to tensor refers to a single "
-        "memory location. Please clone() the tensor before performing the operation.\n"
-        f"Why: {op} writes into an expanded view, where several elements are one value in "
-        "memory; clone() gives each its own."
-    )
+# Writes that do not read the written tensor: PyTorch lets them through a tensor whose elements
+# share memory (the last write wins, in the same order in NumPy).
+_PURE_WRITES = frozenset(("fill_", "zero_", "copy_", "setitem", "index_put_"))
+# ...and these even through an expand (stride 0), where the others refuse.
+_EXPAND_WRITES = frozenset(("fill_", "zero_", "index_put_"))
+
+
+def sharing_counts(d: np.ndarray) -> np.ndarray:
+    """For each element of ``d``, how many elements of ``d`` share its memory location."""
+    pos = _positions(d.shape, tuple(st // d.itemsize for st in d.strides), 0)
+    pos = pos - pos.min()
+    return np.bincount(pos.ravel())[pos]
+
+
+def writable_target(t: Tensor, op: str, repeatable: bool = False) -> np.ndarray:
+    """The array to write ``op``'s result into: ``t``'s, after PyTorch's internal-overlap checks.
+
+    An expand (a stride 0) is refused with PyTorch's error except by fill_/zero_/index_put_,
+    which write through it (NumPy's expand is read-only: a writeable alias is made). Other
+    overlapping layouts (unfold windows with step < size) are accepted by PyTorch with a result
+    that depends on its kernel's order for read-modify-write ops; leafgrad follows it when
+    every element gets the same update (``repeatable``: the caller applies the op once per
+    element sharing a location, as PyTorch's kernel does) and refuses the others.
+    """
+    d = t._data
+    if d.flags.c_contiguous or d.size <= 1:
+        return d
+    if any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
+        if op not in _EXPAND_WRITES:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to "
+                "a single memory location. Please clone() the tensor before performing the "
+                f"operation.\nWhy: {op} writes into an expanded view, where several elements are "
+                "one value in memory; clone() gives each its own.")
+    elif op not in _PURE_WRITES and not repeatable and not _dense(d) and _overlapping(
+            d.shape, tuple(st // d.itemsize for st in d.strides)):
+        raise RuntimeError(
+            f"unsupported operation: {op} reads and writes a tensor some of whose elements refer "
+            "to a single memory location (e.g. windows of unfold with step < size). Please "
+            "clone() the tensor before performing the operation.\nWhy: the result would depend "
+            "on the order in which the elements are visited (PyTorch's is its kernel's); "
+            "leafgrad refuses rather than give a different one.")
+    if d.flags.writeable:
+        return d
+    from .movement.views import _storage_of
+
+    root, off = _storage_of(d)
+    if root is d or not root.flags.writeable:
+        return d  # NumPy raises the read-only error below
+    return _as_strided(root.ravel(order="K")[off:], d.shape, d.strides)
 
 
 __all__ = ["AsStrided", "CopySlices", "Geometry", "check_overlap", "check_view_inplace",
@@ -485,6 +529,23 @@ class Zero(Fill):
     __slots__ = ()
 
 
+class FillTensor(Op):
+    """``self.fill_(value)`` with a 0-d tensor value: the value gets the sum of the gradient."""
+
+    name_ = "FillBackward3"
+    formula = {"x": "grad * 0", "value": "grad.sum()"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x, v):
+        return np.full(x.shape, v, dtype=x.dtype)
+
+    def backward(self, grad):
+        need = self.needs_input_grad
+        return (grad * 0 if need[0] else None,
+                dual.sum(grad, None) if need[1] else None)
+
+
 def copy_from(a: Tensor, b: Tensor) -> Tensor:
     """The recorded out-of-place form of ``a.copy_(b)`` (first input ``a``, as PyTorch's)."""
     from ._apply import record
@@ -501,7 +562,13 @@ def copy_from(a: Tensor, b: Tensor) -> Tensor:
 
 
 def fill(a: Tensor, value, zero: bool = False) -> Tensor:
-    """The recorded out-of-place form of ``a.fill_(value)`` / ``a.zero_()``."""
+    """The recorded out-of-place form of ``a.fill_(value)`` / ``a.zero_()`` (``value`` a number
+    or a 0-d tensor, which then gets a gradient)."""
+    if isinstance(value, Tensor):
+        from ._apply import record
+
+        fn = _new(FillTensor)
+        return record(fn, (a, value), fn.forward(a._data, value._data.astype(a._data.dtype)))
     fn = _new(Zero if zero else Fill)
     fn.value = value
     return _record1(fn, a, fn.forward(a._data))

@@ -41,9 +41,25 @@ def _link() -> None:
 
 
 # In-place ops that refuse any overlap of an operand with the written tensor, not only a
-# partial one (PyTorch's at::assert_no_overlap); the others are TensorIterator ops.
-_STRICT_OVERLAP = frozenset(("index_add_", "index_copy_", "index_fill_", "index_put_", "scatter_",
-                             "scatter_add_", "scatter_reduce_", "masked_scatter_", "put_"))
+# partial one (PyTorch's at::assert_no_overlap); the others are TensorIterator ops, except those
+# that read their value before writing (a 0-d value's item(), masked_scatter_'s source) and check
+# no operand.
+_STRICT_OVERLAP = frozenset(("index_add_", "index_copy_", "index_put_", "scatter_",
+                             "scatter_add_", "scatter_reduce_", "put_"))
+_NO_OVERLAP_CHECK = frozenset(("masked_fill_", "index_fill_", "masked_scatter_"))
+
+
+class _Again:
+    """The out-of-place op of an in-place one, recomputed from the current values (no graph)."""
+
+    __slots__ = ("method", "args", "kwargs")
+
+    def __init__(self, method, args, kwargs) -> None:
+        self.method, self.args, self.kwargs = method, args, kwargs
+
+    def __call__(self):
+        with _NoGrad():
+            return self.method(*self.args, **self.kwargs)
 
 
 class ElementwiseMethods:
@@ -181,15 +197,17 @@ class ElementwiseMethods:
         # _inplace_from checks PyTorch's in-place guards and memory overlap, writes, and bumps
         # the version; the guards run first, as PyTorch's check_inplace, before computing
         operands = args + tuple(kwargs.values()) if kwargs else args
+        checked = () if name in _NO_OVERLAP_CHECK else operands
         if _grad_state.enabled and (self.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in operands)):
             self._check_inplace(name, True)
-            return self._inplace_from(method(*args, **kwargs), name, operands,
-                                      name in _STRICT_OVERLAP)
+            return self._inplace_from(method(*args, **kwargs), name, checked,
+                                      name in _STRICT_OVERLAP, _Again(method, args, kwargs))
         with _NoGrad():
             result = method(*args, **kwargs)
         # nothing to record: checks, write, version
-        return self._inplace_from(result, name, operands, name in _STRICT_OVERLAP)
+        return self._inplace_from(result, name, checked, name in _STRICT_OVERLAP,
+                                  _Again(method, args, kwargs))
 
     __add__ = add
 

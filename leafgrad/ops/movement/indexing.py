@@ -138,6 +138,8 @@ def _norm_advanced(i):
         a = np.arange(i.start, i.stop, i.step, dtype=np.int64)
     else:
         a = np.asarray(i)
+        if a.size == 0 and a.dtype.kind != "b":
+            a = a.astype(np.int64)  # NOTE: an empty list indexes as an empty int64 tensor
     if a.dtype.kind == "f":
         raise IndexError(
             "tensors used as indices must be long, int, byte or bool tensors\nWhy: an index "

@@ -217,6 +217,20 @@ def t(x: Tensor) -> Tensor:
     return _view_op(TOp, x, dim0=0, dim1=1)
 
 
+class TInplace(TOp):
+    """``x.t_()``'s node (PyTorch names the in-place variant TBackward1)."""
+
+    name_ = "TBackward1"
+    forward_text = "{x}.t_()"
+    __slots__ = ()
+
+
+class TransposeInplace(Transpose):
+    name_ = "TransposeBackward1"
+    forward_text = "{x}.transpose_({dim0}, {dim1})"
+    __slots__ = ()
+
+
 def permute(x: Tensor, dims: tuple) -> Tensor:
     """Reorder dims (a view)."""
     n = x._data.ndim
@@ -270,6 +284,27 @@ class SqueezeDims(Squeeze):
     __slots__ = ()
 
 
+class UnsqueezeInplace(Unsqueeze):
+    name_ = "UnsqueezeBackward1"
+    forward_text = "{x}.unsqueeze_({dim})"
+    __slots__ = ()
+
+
+class SqueezeInplace(Squeeze):
+    name_ = "SqueezeBackward3"
+    __slots__ = ()
+
+
+class SqueezeDimInplace(Squeeze):
+    name_ = "SqueezeBackward4"
+    __slots__ = ()
+
+
+class SqueezeDimsInplace(Squeeze):
+    name_ = "SqueezeBackward5"
+    __slots__ = ()
+
+
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (a view)."""
     d = _wrap_dim(dim, x._data.ndim + 1, "unsqueeze")
@@ -299,7 +334,16 @@ class Expand(Op):
     __slots__ = ("shape", "in_shape")
 
     def forward(self, x):
-        return array_module(x).broadcast_to(x, self.shape)
+        shape = self.shape
+        lead = len(shape) - x.ndim
+        if isinstance(x, np.ndarray) and all(
+                n == 1 or x.shape[k - lead] == n for k, n in enumerate(shape) if k >= lead) and \
+                all(n == 1 for n in shape[:lead]):
+            # NOTE: nothing is repeated: a writeable view, as PyTorch's (broadcast_to's views are
+            # read-only, which is right only where elements share memory)
+            strides = (0,) * lead + x.strides
+            return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
+        return array_module(x).broadcast_to(x, shape)
 
     def backward(self, grad):
         return dual.sum_to(grad, self.in_shape, self)

@@ -131,6 +131,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
             xlo = tuple(slice(None, -1) if k == xdm else slice(None) for k in range(xd.ndim))
         return ((x[xhi] - x[xlo]) * pair).sum(dm) / 2
     spacing = 1 if dx is None else (dx if x is None else x)
-    if isinstance(spacing, Tensor):
-        return pair.sum(dm) * (spacing / 2)
-    return _mul_scalar(pair.sum(dm), spacing / 2)
+    total = pair.sum(dm)
+    if isinstance(spacing, Tensor) or total._data.dtype.kind != "f":
+        return total * (spacing / 2)  # (an integer sum is promoted as PyTorch's mul does)
+    return _mul_scalar(total, spacing / 2)
