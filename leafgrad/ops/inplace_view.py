@@ -192,6 +192,14 @@ class CopySlices(Op):
         from ..autograd.engine import _fit
 
         op, geo = self.op, self.geometry
+        if any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+            # NOTE: PyTorch writes the op's gradient into the view's region of the base's
+            # gradient with copy_, which refuses a region whose elements share memory
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.\nWhy: an in-place op changed an expanded view, whose elements share "
+                "memory, so its gradient cannot be written back into the base's.")
         if op._vers is not None:
             # NOTE: the epoch moved with this very in-place op, so the check always runs; the
             # view's old value was replaced by a copy (original_self), its other operands were

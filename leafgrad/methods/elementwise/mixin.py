@@ -17,7 +17,7 @@ def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists. The hot paths' helpers and op
     classes are module globals: one lookup per use."""
-    global Tensor, _wrap, _ops, _binary, _unary, _to_float
+    global Tensor, _wrap, _ops, _binary, _unary, _to_float, _check_overlap
     global _Add, _Sub, _Mul, _Div, _Neg, _Exp, _Log, _Sin, _Cos, _Tanh, _Sigmoid, _Relu, _Sqrt
     global _Abs, _PowTensor
     from ...ops import elementwise as _ops
@@ -37,6 +37,7 @@ def _link() -> None:
     from ...ops.elementwise import Sub as _Sub
     from ...ops.elementwise import Tanh as _Tanh
     from ...ops.elementwise import _binary, _to_float, _unary
+    from ...ops.inplace_view import check_overlap as _check_overlap
     from ...tensor import Tensor, _wrap
 
 
@@ -198,6 +199,9 @@ class ElementwiseMethods:
         # the version; the guards run first, as PyTorch's check_inplace, before computing
         operands = args + tuple(kwargs.values()) if kwargs else args
         checked = () if name in _NO_OVERLAP_CHECK else operands
+        if checked:
+            # NOTE: before computing, as PyTorch checks overlap before broadcasting shapes
+            _check_overlap(self, checked, name, name in _STRICT_OVERLAP)
         if _grad_state.enabled and (self.requires_grad or any(
                 isinstance(a, Tensor) and a.requires_grad for a in operands)):
             self._check_inplace(name, True)

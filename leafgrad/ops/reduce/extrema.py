@@ -181,6 +181,8 @@ def _values_indices(cls, x: Tensor, dim: int, keepdim: bool, values, idx, rtype)
     if not keepdim and x._data.ndim:
         values = np.squeeze(values, dim)
         idx = np.squeeze(idx, dim)
+    if not x._data.ndim:
+        values = np.array(values)  # NOTE: not a view in PyTorch: fresh memory, not x's
     fn.index = idx
     v = record_unary(fn, x, np.asarray(values))
     return rtype(v, _wrap(np.asarray(idx, dtype=np.int64)))
