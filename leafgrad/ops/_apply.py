@@ -52,7 +52,8 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
     NOTE: when every saved tensor is at version 0 (the usual case) the node stores the global
     in-place epoch (an int) instead of their ``SavedVersions``; backward compares one int.
     """
-    if fn.save_inputs:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs:
         fn.inputs = inputs
         if all(_version0(i) for i in inputs):
             fn._vers = EPOCH.v
@@ -63,8 +64,8 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
             )
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
-        fn._vers = EPOCH.v if fn.saved_state else None
-    if fn.save_output:
+        fn._vers = EPOCH.v if cls.saved_state else None
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
@@ -110,8 +111,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
-    if _site_state.on:
-        fn._site = _sites.capture()
+    if _site_state.on:  # explaining: also the value and the user's names of the inputs
+        fn._site = _sites.capture(t._data, inputs)
     t._rg = True
     t._fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -152,7 +153,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn.needs_input_grad = (a_rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
-    if fn.save_inputs and not fn.save_output:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs and not cls.save_output:
         fn.inputs = (a, b)
         va = a._vc
         vb = b._vc if b_is_t else None
@@ -164,7 +166,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         _save(fn, (a, b), t)
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (a, b))
     t._rg = True
     t._fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -185,28 +187,29 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     g = x._fn
     fn.next_functions = ((g, x._out_nr) if g is not None else _edge(x),)
     fn._x = None
-    if fn.same_shape:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.same_shape:
         fn._meta = None  # elementwise: same shape and dtype as the input, nothing to fit
     else:
         d = x._data
         out = t._data
         fn._meta = None if (d.shape == out.shape and d.dtype is out.dtype) else (
             (d.shape, d.dtype),)
-    if fn.save_inputs:
+    if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
         fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
-        fn._vers = EPOCH.v if fn.saved_state else None
-    if fn.save_output:
+        fn._vers = EPOCH.v if cls.saved_state else None
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
         if fn._vers is None:
             fn._vers = EPOCH.v
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (x,))
     t._rg = True
     t._fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved

@@ -151,11 +151,14 @@ def template(row) -> Template:
     subst: dict[str, ast.expr] = {names[0]: ast.Name(id="torch", ctx=ast.Load())}
     for k, n in enumerate(names[1:]):
         subst[n] = ast.Name(id=f"__A{k}__", ctx=ast.Load())
-    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):  # closures: constants
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):  # closures: literals
         val = cell.cell_contents
-        if not isinstance(val, str | int | float | bool):
-            raise _NoTemplate(f"closure {name}")
-        subst[name] = ast.Constant(val)
+        try:
+            if ast.literal_eval(repr(val)) != val:
+                raise ValueError
+        except (ValueError, SyntaxError):
+            raise _NoTemplate(f"closure {name}") from None
+        subst[name] = ast.parse(repr(val), mode="eval").body
     hoist: list[tuple[str, str]] = []
     body = _Inline(subst, code.co_filename, fn.__globals__, hoist).visit(_deep(lam.body))
     lines = tuple(hoist) + ((None, ast.unparse(body)),)
