@@ -145,8 +145,8 @@ def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
             except RuntimeError:
                 return
             vs = v._data.shape
-            k = 0
-            while k < len(vs) and vs[k] == 1:
+            k = 0  # leading size-1 dims beyond the region's rank are dropped, as in the write
+            while k < len(vs) and vs[k] == 1 and len(vs) - k > region.ndim:
                 k += 1
             if vs[k:] != region.shape:
                 # PyTorch expands the value to the region first: its added dims get stride 0,
