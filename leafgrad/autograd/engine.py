@@ -16,9 +16,8 @@ from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_o
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _wrap, dual, refresh_view
+    global Tensor, _wrap, dual
     from ..ops import dual
-    from ..ops.inplace_view import refresh_view
     from ..tensor import Tensor, _wrap
 
 
@@ -73,9 +72,7 @@ def graph_roots(tensors) -> list:
     """``(node, output_nr)`` of each tensor a pass starts from (a leaf: its AccumulateGrad)."""
     roots = []
     for i, t in enumerate(tensors):
-        if t._x is not None and t._x.base is not None:
-            refresh_view(t)
-        fn = t.grad_fn
+        fn = t.grad_fn  # a view's node is regenerated here if its memory changed in place
         if fn is None:
             if not t._rg:
                 raise _not_requiring_grad(i)
@@ -350,15 +347,21 @@ class Pass:
             results = _run_post_hooks(fn, results, g, self.raw)
         if self.observe is not None:
             self.observe.node(fn, g, raw, results)
-        if vers is not None and not self.retain:
+        if vers is not None and not self.retain and (fn.saved_for is None or
+                                                     not fn._saves_nothing()):
             # free what the node saved as soon as its backward has run
-            fn.inputs = fn._out = None
+            fn.inputs = fn._out = fn._kept = None
             fn._vers = RELEASED
+            if fn.saved_state:
+                for name in fn.saved_state:
+                    setattr(fn, name, None)
         return results
 
     def leaf(self, fn, g) -> None:
         """AccumulateGrad: the leaf's own hooks, then into ``.grad`` (a dry pass only observes)."""
         var = fn.variable
+        if not var._rg:
+            return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
         if not self.dry:
             if self.accumulate:
                 _accumulate(var, g, self.shared, self.observe, fn)
@@ -512,6 +515,8 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
 
     ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
     """
+    if not var._rg:
+        return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
     g = _leaf_hooks(var, g, shared)
     if g.dtype != var._data.dtype:
