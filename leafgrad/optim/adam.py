@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, _wrap
-from . import _fused
+from . import _fma, _fused
 from . import _kernels as K
 from .optimizer import (
     Optimizer,
@@ -70,7 +70,7 @@ class Adam(Optimizer):
         """Update the parameters once; ``closure`` (optional) recomputes and returns the loss."""
         loss = _call_closure(closure)
         name = type(self).__name__
-        with _fused.errors():  # torch's inf/nan without warnings; underflows noted
+        with _fma.errors():  # torch's inf/nan without warnings; float errors noted
             for group in self.param_groups:
                 params = self._with_grads(group, name)
                 beta1, beta2 = (_value(b) for b in group["betas"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from . import _fused
+from . import _fma, _fused
 from . import _kernels as K
 from .optimizer import Optimizer, _call_closure, _check_lr, _to_scalar, _value
 
@@ -52,7 +52,7 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """Update the parameters once; ``closure`` (optional) recomputes and returns the loss."""
         loss = _call_closure(closure)
-        with _fused.errors():  # torch's inf/nan without warnings; underflows noted
+        with _fma.errors():  # torch's inf/nan without warnings; float errors noted
             for group in self.param_groups:
                 params = self._with_grads(group, "SGD")
                 lr = _value(_to_scalar(group["lr"]))

@@ -1,4 +1,5 @@
-"""The chunked float32 updates (``leafgrad/optim/_fused.py``) against torch, bit for bit.
+"""The exact FMA kernels (``_fma.py``) and the chunked float32 updates (``_fused.py``) against
+torch, bit for bit.
 
 ``test_optim.py`` runs every optimizer row through them already (its float32 parameters are
 contiguous); here: the FMA kernel alone on adversarial inputs, both ways it finds subnormal
@@ -18,21 +19,25 @@ from test_optim import _assert_states_equal, _run, _same_bits, correct_sqrt  # n
 from test_optim_kernels import _midpoint_cases, _random
 
 import leafgrad
-from leafgrad.optim import _fused as F
+from leafgrad.optim import _fma as F
 
 
 @pytest.fixture(params=["flag", "search"])
 def subnormal_check(request, monkeypatch):
     """Run a test with each way of finding float32-subnormal results."""
     if request.param == "search":  # as on a NumPy whose casts do not report underflow
-        monkeypatch.setattr(F, "_CASTS_REPORT_UNDERFLOW", False)
-        monkeypatch.setattr(F, "_on_underflow", lambda kind, flag: None)
+        monkeypatch.setattr(F, "_FLAGS_WORK", False)
+        monkeypatch.setattr(F, "_on_fperr", lambda kind, flag: None)
     return request.param
 
 
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(F, "CHUNK", 16)
+
+
+def _f32(x) -> float:
+    return float(np.float32(x))
 
 
 def _fma(a, b, c):
@@ -51,7 +56,7 @@ def _ours(a, b, c, in_place=True):
 
 
 def test_casts_report_underflow_here():
-    assert F._casts_report_underflow()  # else every run takes the explicit search
+    assert F._flags_work()  # else every run takes the explicit searches
 
 
 @pytest.mark.parametrize("scalar_b", [True, False], ids=["scalar", "array"])
@@ -60,7 +65,7 @@ def test_fma32_equals_torch(scalar_b, subnormal_check):
     for n in (1, 5, 1000, F.CHUNK):
         a, b, c = (_random(rng, n, np.float32) for _ in range(3))
         for s in ([0.1, -0.37, 3.0] if scalar_b else [b]):
-            s = F.f32(s) if scalar_b else s
+            s = _f32(s) if scalar_b else s
             want = _fma(a, s, c)
             assert _bits(_ours(a, s, c)) == _bits(want)
             assert _bits(_ours(a, s, c, in_place=False)) == _bits(want)
@@ -115,7 +120,7 @@ def test_fma32_subnormal_results(subnormal_check):
     a = (rng.standard_normal(n) * 2.0**-100).astype(np.float32)
     b = (rng.standard_normal(n) * 2.0**-40).astype(np.float32)
     assert _bits(_ours(a, b, c)) == _bits(_fma(a, b, c))
-    assert _bits(_ours(a, F.f32(1e-30), c)) == _bits(_fma(a, F.f32(1e-30), c))
+    assert _bits(_ours(a, _f32(1e-30), c)) == _bits(_fma(a, _f32(1e-30), c))
 
 
 CHUNKED_ROWS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.05, momentum=0.9)),
@@ -131,7 +136,8 @@ CHUNKED_ROWS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.05, momentum=0.9)),
 
 @pytest.mark.parametrize("name,kw", CHUNKED_ROWS, ids=[f"{n}-{i}" for i, (n, _) in
                                                        enumerate(CHUNKED_ROWS)])
-def test_chunk_boundaries(name, kw, small_chunks, correct_sqrt):
+@pytest.mark.usefixtures("correct_sqrt")
+def test_chunk_boundaries(name, kw, small_chunks):
     # with 16-element chunks the (67,) and (5, 3) parameters cross chunk boundaries
     tp, lp, to, lo = _run(name, kw, np.float32, 12)
     for t, p in zip(tp, lp):
@@ -141,7 +147,8 @@ def test_chunk_boundaries(name, kw, small_chunks, correct_sqrt):
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
-def test_subnormal_state(name, subnormal_check, correct_sqrt):
+@pytest.mark.usefixtures("correct_sqrt")
+def test_subnormal_state(name, subnormal_check):
     # gradients near float32's smallest normal: the moments (and with SGD, the parameters)
     # decay through the subnormal range, where float64 sums round twice
     rng = np.random.default_rng(4)
@@ -162,7 +169,8 @@ def test_subnormal_state(name, subnormal_check, correct_sqrt):
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
-def test_other_layouts_take_the_array_path(name, correct_sqrt):
+@pytest.mark.usefixtures("correct_sqrt")
+def test_other_layouts_take_the_array_path(name):
     # a non-contiguous float32 parameter (a transposed view) is updated op by op, identically
     rng = np.random.default_rng(5)
     base = rng.standard_normal((6, 9)).astype(np.float32)
@@ -186,3 +194,93 @@ def test_errors_restores_the_callers_state():
     with F.errors():
         assert F._WORK.armed
     assert np.geterr() == before and not F._WORK.armed
+
+
+# -- float64 ---------------------------------------------------------------------------------
+
+def _ours64(a, b, c):
+    out = c.copy()
+    F.fma(out, a, b, out)
+    return out
+
+
+def _hard64(rng, n):
+    """float64 (a, b, c) whose exact a*b + c lies within 2**-100 relative of a rounding tie:
+    a naive sum, or a double-double sum without round-to-odd, rounds them the wrong way."""
+    k1 = rng.integers(40, 52, n)
+    k2 = 100 - k1
+    sa, sb = rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)
+    a = 1 + sa * 2.0**-k1                        # a * b = 2**-53 * (1 + sa 2**-k1 + sb 2**-k2
+    b = 2.0**-53 * (1 + sb * 2.0**-k2)           #                  + sa sb 2**-100)
+    c = 1 + rng.integers(0, 2**20, n) * 2.0**-52  # odd and even last bits: ties go both ways
+    scale = 2.0 ** rng.integers(-500, 500, n)
+    return a * scale, b, c * scale
+
+
+@pytest.mark.parametrize("scalar_b", [True, False], ids=["scalar", "array"])
+def test_fma64_equals_torch(scalar_b, subnormal_check):
+    rng = np.random.default_rng(6)
+    for n in (1, 7, 5000, F.CHUNK + 3):  # the last crosses the float64 chunk (half of CHUNK)
+        a, b, c = (_random(rng, n, np.float64) for _ in range(3))
+        for s in ([0.1, -0.37, 3.0] if scalar_b else [b]):
+            assert _bits(_ours64(a, s, c)) == _bits(_fma(a, s, c))
+
+
+def test_fma64_near_ties(subnormal_check):
+    rng = np.random.default_rng(7)
+    a, b, c = _hard64(rng, 3000)
+    want = _fma(a, b, c)
+    assert (a * b + c != want).any()  # the naive sum really is wrong on these
+    assert _bits(_ours64(a, b, c)) == _bits(want)
+
+
+def test_fma64_extremes(subnormal_check):
+    # overflowing products and splits, subnormal products, inf and nan: redone exactly
+    f = np.float64
+    big, tiny = 2.0**1000, 2.0**-1000
+    a = np.array([np.inf, 1.0, 1e308, 1e308, big, 3 * 2.0**1020, tiny, tiny * 3.3, -0.0,
+                  np.nan, 1.0, 1.5, 2.0**-537], f)
+    b = np.array([2.0, np.inf, 10.0, 10.0, 3.0, 1.0, tiny, 2.0**-60, 0.0, 1.0, 1.0, 2.0**1023,
+                  2.0**-537], f)
+    c = np.array([1.0, -np.inf, -np.inf, -1e308, -big, -2.0**1023, 2.0**-1074, -2.0**-1070,
+                  -0.0, 1.0, np.inf, -2.0**1023, 3 * 2.0**-1074], f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _ours64(a, b, c)
+    want = _fma(a, b, c)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert _bits(got[ok]) == _bits(want[ok])
+    # mixed into a chunk of ordinary elements: only the extreme ones take the slow path
+    rng = np.random.default_rng(8)
+    pos = rng.choice(4000, a.size, replace=False)
+    arrays = [_random(rng, 4000, np.float64) for _ in range(3)]
+    for arr, v in zip(arrays, (a, b, c)):
+        arr[pos] = v
+    got, want = _ours64(*arrays), _fma(*arrays)
+    ok = ~np.isnan(want)
+    assert np.array_equal(np.isnan(got), ~ok) and _bits(got[ok]) == _bits(want[ok])
+
+
+def test_fma_layouts_and_broadcasting():
+    # the op-by-op kernels' entry: any layout, scalars, broadcasting, out aliasing an input
+    rng = np.random.default_rng(9)
+    for dt in (np.float32, np.float64):
+        x = rng.standard_normal((40, 30)).astype(dt)
+        y = rng.standard_normal((30,)).astype(dt)
+        z = rng.standard_normal((30, 40)).astype(dt).T  # not C-contiguous
+        want = torch.from_numpy(z.copy()).addcmul(torch.from_numpy(x), torch.from_numpy(y))
+        out = np.empty((40, 30), dt)
+        F.fma(out, x, y, z)
+        assert _bits(out) == _bits(want.numpy())
+        zz = z.copy()
+        F.fma(zz, x, y, zz)  # out is c
+        assert _bits(zz) == _bits(want.numpy())
+        xx = x.copy()
+        F.fma(xx, xx, y, z)  # out is a: computed aside, then copied
+        assert _bits(xx) == _bits(want.numpy())
+        s = dt(0.25).item()
+        out = np.empty((40, 30), dt)
+        F.fma(out, s, x, z)  # a scalar first factor
+        want = torch.from_numpy(z.copy()).add(torch.from_numpy(x), alpha=s)
+        assert _bits(out) == _bits(want.numpy())
