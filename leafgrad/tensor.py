@@ -531,8 +531,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         array([1., 1.], dtype=float32)
         """
         if force:
-            return _backend.to_numpy(self._data).copy() if self.device.type == "cuda" else (
-                self._data)
+            return _backend.to_numpy(self._data) if self.device.type != "cpu" else self._data
         if self._rg:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
