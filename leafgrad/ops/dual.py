@@ -326,7 +326,7 @@ def diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
 def diag_embed(v):
     """Batched diagonal matrices from vectors."""
     n = raw(v).shape[-1]
-    eye = np.eye(n, dtype=raw(v).dtype)
+    eye = array_module(raw(v)).eye(n, dtype=raw(v).dtype)
     return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
 
 

@@ -81,7 +81,7 @@ def _operands(a: Tensor, b):
             info = np.iinfo(ad.dtype)
             if not info.min <= b <= info.max:
                 # NOTE: PyTorch wraps an out-of-range Python int around (int8 + 1000 -> -23)
-                b = np.array(b).astype(ad.dtype)
+                b = ad.dtype.type((b - info.min) % (1 << info.bits) + info.min)
         return ad, b
     if cls is bool:
         return ad, b

@@ -34,7 +34,7 @@ def _erfc_cf(a):
 
 def _erf_np(x):
     """erf on an array, float64 inside; relative error ~1e-16 (checked against torch)."""
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     out = np.empty_like(z)
     with np.errstate(all="ignore"):
         a = np.abs(z)
@@ -43,12 +43,12 @@ def _erf_np(x):
         big = ~small
         if big.any():
             out[big] = np.copysign(1.0 - _erfc_cf(a[big]), z[big])
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
 
 
 def _erfc_np(x):
     """erfc on an array; large x by the continued fraction, so no 1 - erf cancellation."""
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     out = np.empty_like(z)
     with np.errstate(all="ignore"):
         a = np.abs(z)
@@ -58,12 +58,12 @@ def _erfc_np(x):
         if big.any():
             c = _erfc_cf(a[big])
             out[big] = np.where(z[big] > 0, c, 2.0 - c)
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
 
 
 def _erfinv_np(y):
     """erfinv: Winitzki's closed form as a start, then Newton steps on erf (or erfc near +-1)."""
-    z = np.asarray(y, dtype=np.float64)
+    z = y.astype(np.float64, copy=False)
     with np.errstate(all="ignore"):
         a = np.abs(z)
         w = np.log((1.0 - a) * (1.0 + a))
@@ -77,7 +77,7 @@ def _erfinv_np(y):
             x = x - r / (_TWO_OVER_SQRT_PI * np.exp(-x * x))
         x = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, x))
         out = np.copysign(x, z)
-    return out.astype(np.asarray(y).dtype, copy=False)
+    return out.astype(y.dtype, copy=False)
 
 
 # Stirling series for lgamma: B_2k / (2k (2k-1)), k = 1..8
@@ -124,7 +124,7 @@ def _sinpi(x):
 
 def _lgamma_np(x):
     """lgamma (log |Gamma(x)|); reflection below 0.5, recurrence and Stirling's series above."""
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     out = np.empty_like(z)
     with np.errstate(all="ignore"):
         fin = np.isfinite(z)
@@ -136,7 +136,7 @@ def _lgamma_np(x):
         out[~fin] = np.where(np.isnan(z[~fin]), np.nan, np.inf)
         out[(z <= 0) & (z == np.floor(z))] = np.inf  # poles of Gamma
         out[(z == 1) | (z == 2)] = 0.0
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
 
 
 def _digamma_pos(w):
@@ -155,7 +155,7 @@ def _digamma_pos(w):
 
 def _digamma_np(x):
     """digamma; NOTE: PyTorch returns -inf at +0, +inf at -0 and nan at negative integers."""
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     out = np.empty_like(z)
     with np.errstate(all="ignore"):
         pos = z >= 0.5
@@ -168,7 +168,7 @@ def _digamma_np(x):
         out[z == 0] = np.copysign(np.inf, -z[z == 0])
         out[(z < 0) & (z == np.floor(z))] = np.nan
         out[z == -np.inf] = np.nan
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
 
 
 def _zeta_shifted(s: int, w):
@@ -197,7 +197,7 @@ def _trigamma_np(x):
     NOTE: PyTorch's trigamma is accurate to ~1e-10 relative only (six recurrence steps and a
     short asymptotic series); a more exact value would disagree with torch's gradients.
     """
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     with np.errstate(all="ignore"):
         refl = z < 0.5
         result = np.where(refl, -(math.pi ** 2) / np.sin(math.pi * z) ** 2, 0.0)
@@ -208,7 +208,7 @@ def _trigamma_np(x):
         ixx = 1.0 / (w * w)
         result += (1.0 + 1.0 / (2.0 * w) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx / 42))) / w
         out = np.where(refl, -result, result)
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
 
 
 def _polygamma_np(n: int, x):
@@ -217,7 +217,7 @@ def _polygamma_np(n: int, x):
         return _digamma_np(x)
     if n == 1:
         return _trigamma_np(x)
-    z = np.asarray(x, dtype=np.float64)
+    z = x.astype(np.float64, copy=False)
     out = np.empty_like(z)
     sign_fact = (-1.0) ** (n + 1) * math.factorial(n)
     with np.errstate(all="ignore"):
@@ -238,4 +238,4 @@ def _polygamma_np(n: int, x):
         out[np.isnan(z)] = np.nan
         out[z == np.inf] = 0.0
         out[z == -np.inf] = np.nan
-    return out.astype(np.asarray(x).dtype, copy=False)
+    return out.astype(x.dtype, copy=False)
