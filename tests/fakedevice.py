@@ -70,6 +70,8 @@ def _wrap(r):
     c = r.__class__
     if c is tuple or c is list:
         return c(_wrap(i) for i in r)
+    if isinstance(r, tuple):  # a named tuple (np.linalg's SVDResult, EighResult...)
+        return c(*(_wrap(i) for i in r))
     return r
 
 
