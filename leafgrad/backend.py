@@ -18,18 +18,20 @@ _cupy = None  # imported on first use so that `import leafgrad` stays NumPy-only
 class Backend:
     """A device type: its array module, its array class, and how arrays cross to and from it."""
 
-    __slots__ = ("type", "xp", "array_type", "to_host", "from_host", "index_of", "scatter_add",
+    __slots__ = ("type", "xp", "array_type", "to_host", "from_host", "index_of", "scatter",
                  "as_strided")
 
     def __init__(self, type, xp, array_type, to_host, from_host, index_of,  # noqa: A002
-                 scatter_add=None, as_strided=None):
+                 scatter=None, as_strided=None):
         self.type = type
         self.xp = xp
         self.array_type = array_type
         self.to_host = to_host          # device array -> NumPy array (a copy)
         self.from_host = from_host      # (NumPy array, device index) -> device array
         self.index_of = index_of        # device array -> its device index (or None)
-        self.scatter_add = scatter_add  # (a, index, values): a[index] += values, repeats add
+        # ufunc name -> f(a, index, values): NumPy's ufunc.at, done natively on the device
+        # (the index may hold host arrays, as in indexing); others go through the host
+        self.scatter = scatter or {}
         self.as_strided = as_strided    # (a, shape, strides in bytes) -> view
 
 
@@ -70,13 +72,12 @@ def _cupy_backend(cp) -> Backend:
         with cp.cuda.Device(index or 0):
             return cp.asarray(a)
 
-    def scatter_add(a, index, values):
-        import cupyx  # noqa: PLC0415 - part of CuPy; older CuPy has no ufunc.at
+    import cupyx  # noqa: PLC0415 - part of CuPy; its scatter_* work where ufunc.at does not
 
-        cupyx.scatter_add(a, index, values)
-
+    scatter = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,
+               "minimum": cupyx.scatter_min}
     return Backend("cuda", cp, cp.ndarray, lambda a: a.get(), from_host, lambda a: a.device.id,
-                   scatter_add, cp.lib.stride_tricks.as_strided)
+                   scatter, cp.lib.stride_tricks.as_strided)
 
 
 class device:
@@ -241,17 +242,65 @@ def like(host, ref):
     return host if b is None else b.from_host(np.asarray(host), b.index_of(ref))
 
 
+def ufunc_at(name: str, a, index, values) -> None:
+    """NumPy's ``np.<name>.at(a, index, values)`` on any device (repeated indices combine).
+
+    CuPy does ``add``, ``maximum`` and ``minimum`` natively (``cupyx.scatter_*``); ``subtract``
+    adds the negated values; any other ufunc (``multiply``) runs on a host copy.
+
+    >>> a = np.zeros(2); ufunc_at("add", a, np.array([0, 0, 1]), 1.0); a
+    array([2., 1.])
+    """
+    b = None if a.__class__ is np.ndarray else _backend_of(a)
+    if b is None:
+        getattr(np, name).at(a, index, values)
+        return
+    f = b.scatter.get(name)
+    if f is not None:
+        f(a, index, values)
+    elif name == "subtract" and "add" in b.scatter:
+        b.scatter["add"](a, index, -values)
+    else:  # NOTE: no device kernel for this ufunc: through the host, correct but slow
+        host = b.to_host(a)
+        idx = tuple(to_numpy(i) for i in index) if isinstance(index, tuple) else to_numpy(index)
+        getattr(np, name).at(host, idx, to_numpy(values))
+        a[...] = b.from_host(host, b.index_of(a))
+
+
 def scatter_add(a, index, values) -> None:
     """``a[index] += values`` with repeated indices adding up (NumPy's ``np.add.at``).
 
     >>> a = np.zeros(2); scatter_add(a, np.array([0, 0, 1]), 1.0); a
     array([2., 1.])
     """
-    b = None if a.__class__ is np.ndarray else _backend_of(a)
-    if b is None or b.scatter_add is None:
-        array_module(a).add.at(a, index, values)
+    if a.__class__ is np.ndarray:
+        np.add.at(a, index, values)
     else:
-        b.scatter_add(a, index, values)
+        ufunc_at("add", a, index, values)
+
+
+def accumulate(name: str, a, axis: int):
+    """NumPy's ``np.<name>.accumulate(a, axis)`` (``maximum``/``minimum``: running extremes) on
+    any device; CuPy accumulates only ``add`` and ``multiply``, so elsewhere it is a log-step
+    scan of the ufunc, exact because max and min pick one of their operands.
+
+    >>> accumulate("maximum", np.array([1, 3, 2, 5]), 0)
+    array([1, 3, 3, 5])
+    """
+    if a.__class__ is np.ndarray:
+        return getattr(np, name).accumulate(a, axis=axis)
+    f = getattr(array_module(a), name)
+    out = a.copy()
+    n = a.shape[axis]
+    hi = [slice(None)] * a.ndim
+    lo = [slice(None)] * a.ndim
+    step = 1
+    while step < n:
+        hi[axis] = slice(step, None)
+        lo[axis] = slice(None, n - step)
+        out[tuple(hi)] = f(out[tuple(hi)], out[tuple(lo)])
+        step *= 2
+    return out
 
 
 def as_strided(a, shape, strides):
@@ -280,3 +329,14 @@ def as_array(r):
     array(0.)
     """
     return _np_asarray(r) if isinstance(r, _generic) else r
+
+
+def data_ptr(a) -> int:
+    """The address of an array's first element (NumPy's interface, CuPy's ``data.ptr``).
+
+    >>> a = np.zeros(4); data_ptr(a[1:]) - data_ptr(a)
+    8
+    """
+    if a.__class__ is np.ndarray:
+        return a.__array_interface__["data"][0]
+    return a.data.ptr

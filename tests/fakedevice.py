@@ -156,6 +156,7 @@ class FakeArray(NDArrayOperatorsMixin):
             if not isinstance(x, (FakeArray, _ndarray, np.generic, int, float, complex, bool)):
                 return NotImplemented  # e.g. a leafgrad Tensor: let its reflected operator run
         where = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        _check_method(ufunc.__name__, method)
         args = _unwrap(inputs, where)
         out = kwargs.get("out")
         if out is not None:
@@ -177,7 +178,14 @@ class FakeArray(NDArrayOperatorsMixin):
         return f(*args, **kwargs)
 
     # -- attributes ---------------------------------------------------------------------------
-    shape = property(lambda self: self._a.shape)
+    @property
+    def shape(self):
+        return self._a.shape
+
+    @shape.setter
+    def shape(self, value):  # reshape without a copy, or AttributeError (CuPy's, NumPy's rule)
+        self._a.shape = value
+
     dtype = property(lambda self: self._a.dtype)
     ndim = property(lambda self: self._a.ndim)
     size = property(lambda self: self._a.size)
@@ -194,6 +202,10 @@ class FakeArray(NDArrayOperatorsMixin):
     @property
     def device(self):
         return _DEVICE
+
+    @property
+    def data(self):  # CuPy's MemoryPointer: the address, not the memory
+        return types.SimpleNamespace(ptr=self._a.__array_interface__["data"][0])
 
     def __len__(self):
         return len(self._a)
@@ -246,7 +258,7 @@ for _f in ("__lt__", "__le__", "__eq__", "__ne__", "__gt__", "__ge__"):
 
 
 # ndarray members CuPy arrays lack (or that would leak host memory)
-_NOT_ON_DEVICE = frozenset({"ctypes", "setflags", "tofile", "dumps", "dump", "resize", "data",
+_NOT_ON_DEVICE = frozenset({"ctypes", "setflags", "tofile", "dumps", "dump", "resize",
                             "getfield", "setfield", "byteswap", "newbyteorder", "itemset"})
 
 
@@ -288,6 +300,21 @@ def _unwrap_seq(x):
     return out
 
 
+# ufunc methods CuPy implements, and for which ufuncs (cupy/_core/_kernel.pyx)
+_UFUNC_METHODS = {"reduce": {"add", "multiply"}, "accumulate": {"add", "multiply"},
+                  "reduceat": {"add"}}
+
+
+def _check_method(name: str, method: str) -> None:
+    if method == "at":  # CuPy's ufunc.at is recent and partial: go through the backend
+        raise NotImplementedError(
+            f"{name}.at on a device array: use leafgrad.backend.ufunc_at / scatter_add "
+            "(cupyx.scatter_* on CUDA; older CuPy has no ufunc.at)")
+    ok = _UFUNC_METHODS.get(method)
+    if ok is not None and name not in ok:
+        raise NotImplementedError(f"`{name}.{method}` is not supported yet (as in CuPy)")
+
+
 class _FakeUfunc:
     """A NumPy ufunc on fake arrays (``fake.add``, ``fake.add.at``, ``fake.maximum.reduce``)."""
 
@@ -301,6 +328,7 @@ class _FakeUfunc:
 
     def _call(self, method, args, kwargs):
         where = f"fake.{self.__name__}" + ("" if method == "__call__" else f".{method}")
+        _check_method(self.__name__, method)
         out = kwargs.get("out")
         kw = {k: _unwrap(v, where) for k, v in kwargs.items()}
         r = getattr(self._uf, method)(*_unwrap(args, where), **kw)
@@ -376,10 +404,12 @@ FAKE = _FakeNamespace(
 _DEVICE = types.SimpleNamespace(id=0)
 
 
-def _scatter_add(a, index, values) -> None:
-    """``cupyx.scatter_add``: the index may hold host arrays (CuPy copies them, as in indexing);
-    the values may not."""
-    np.add.at(a._a, _unwrap_index(index), _unwrap(values, "scatter_add (values)"))
+def _scatter(ufunc):
+    """``cupyx.scatter_add/max/min``: the index may hold host arrays (CuPy copies them, as in
+    indexing); the values may not."""
+    def f(a, index, values) -> None:
+        ufunc.at(a._a, _unwrap_index(index), _unwrap(values, f"scatter_{ufunc.__name__}"))
+    return f
 
 
 def register() -> None:
@@ -391,7 +421,8 @@ def register() -> None:
         to_host=lambda a: a._a.copy(),
         from_host=lambda a, index: FakeArray(np.array(a)),
         index_of=lambda a: None,
-        scatter_add=_scatter_add,
+        scatter={"add": _scatter(np.add), "maximum": _scatter(np.maximum),
+                 "minimum": _scatter(np.minimum)},
         as_strided=lambda a, shape, strides: _fake_as_strided(a, shape, strides),
     ))
 
