@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, scatter_add
 from ..dtypes import FROM_NP
 
 __all__ = [
@@ -349,7 +349,7 @@ def embed(g, shape: tuple, index, accumulate: bool = False):
     xp = array_module(g)
     out = xp.zeros(shape, dtype=g.dtype)
     if accumulate:
-        xp.add.at(out, index, g)
+        scatter_add(out, index, g)
     else:
         out[index] = g
     return out

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import NONE_EDGE, Op, edge, make_node
+from ..backend import array_module, as_strided, data_ptr
 from ..tensor import Tensor, _wrap
 
-_as_strided = np.lib.stride_tricks.as_strided
 _new = object.__new__
 
 
@@ -31,13 +31,12 @@ class Geometry:
         self.shape, self.strides = view.shape, view.strides
         self.span = 1 + sum((n - 1) * abs(s) // item for n, s in zip(base.shape, base.strides)
                             if n > 0) if base.size else 0
-        self.offset = (view.__array_interface__["data"][0] -
-                       base.__array_interface__["data"][0]) // item
+        self.offset = (data_ptr(view) - data_ptr(base)) // item
 
-    def _buffers(self, dtype=None):
-        buf = np.zeros(max(self.span, 1), dtype=dtype or self.dtype)
-        whole = _as_strided(buf, self.base_shape, self._strides(self.base_strides, buf))
-        region = _as_strided(buf[self.offset:], self.shape, self._strides(self.strides, buf))
+    def _buffers(self, like, dtype=None):
+        buf = array_module(like).zeros(max(self.span, 1), dtype=dtype or self.dtype)
+        whole = as_strided(buf, self.base_shape, self._strides(self.base_strides, buf))
+        region = as_strided(buf[self.offset:], self.shape, self._strides(self.strides, buf))
         return whole, region
 
     def _strides(self, strides, buf):
@@ -46,22 +45,22 @@ class Geometry:
 
     def gather(self, a: np.ndarray) -> np.ndarray:
         """The region of a base-shaped array (a copy)."""
-        whole, region = self._buffers(a.dtype)
+        whole, region = self._buffers(a, a.dtype)
         whole[...] = a
         return region.copy()
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """A base-shaped array of zeros with ``g`` in the region."""
-        whole, region = self._buffers(g.dtype)
+        whole, region = self._buffers(g, g.dtype)
         region[...] = g
-        return np.ascontiguousarray(whole)
+        return array_module(g).ascontiguousarray(whole)
 
     def put(self, a: np.ndarray, v) -> np.ndarray:
         """A copy of base-shaped ``a`` with the region replaced by ``v``."""
-        whole, region = self._buffers(a.dtype)
+        whole, region = self._buffers(a, a.dtype)
         whole[...] = a
         region[...] = v
-        return np.ascontiguousarray(whole)
+        return array_module(a).ascontiguousarray(whole)
 
 
 class AsStrided(Op):
@@ -143,7 +142,8 @@ class ViewPut(Op):
 
     def backward(self, grad):
         geo = self.geometry
-        mask = geo.put(np.ones(geo.base_shape, dtype=geo.dtype), 0)
+        g = grad._data if isinstance(grad, Tensor) else grad
+        mask = geo.put(array_module(g).ones(geo.base_shape, dtype=geo.dtype), 0)
         if isinstance(grad, Tensor):
             return grad * _wrap(mask), _by_geometry(AsStrided, geo, grad)
         return grad * mask, geo.gather(grad)
@@ -257,7 +257,7 @@ class Fill(Op):
     __slots__ = ("value",)
 
     def forward(self, x):
-        return np.full(x.shape, self.value, dtype=x.dtype)
+        return array_module(x).full(x.shape, self.value, dtype=x.dtype)
 
     def backward(self, grad):
         return grad * 0

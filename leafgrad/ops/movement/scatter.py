@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import array_module, ufunc_at
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record
@@ -54,12 +54,13 @@ def _raw_index(x: Tensor, index):
     if not isinstance(index, tuple):
         index = (index,)
     out = []
+    xp = array_module(x._data)
     for i in index:
         if isinstance(i, Tensor):
             out.append(_norm_advanced(i) if (i._data.ndim or i._data.dtype.kind == "b")
                        else int(i.item()))
         elif isinstance(i, list):
-            out.append(_norm_advanced(i))
+            out.append(_norm_advanced(i, xp))
         elif isinstance(i, slice) and i.step is not None and i.step <= 0:
             raise ValueError("step must be greater than zero")
         else:
@@ -133,7 +134,7 @@ def setitem(x: Tensor, index, value) -> None:
     if state.enabled and (x._rg or (v is not None and v._rg)):
         x._check_inplace("setitem")
         if v is None:
-            v = _wrap(np.asarray(value, dtype=x._data.dtype))
+            v = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
         elif v._data.dtype != x._data.dtype:
             v = v.to(x.dtype)
         # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
@@ -166,7 +167,7 @@ class IndexCopy(Op):
     def forward(self, a, b):
         out = a.copy()
         if self.add:
-            array_module(a).add.at(out, self.index, b * self.alpha if self.alpha != 1 else b)
+            ufunc_at("add", out, self.index, b * self.alpha if self.alpha != 1 else b)
         else:
             out[self.index] = b
         return out
@@ -300,7 +301,7 @@ def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> T
     """``x`` with ``values`` written (or added) at the advanced index ``indices``."""
     idx = _raw_index(x, tuple(indices))
     if not isinstance(values, Tensor):
-        values = _wrap(np.asarray(values, dtype=x._data.dtype))
+        values = _wrap(array_module(x._data).asarray(values, dtype=x._data.dtype))
     if values._data.dtype != x._data.dtype:
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
@@ -347,7 +348,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         return scatter_reduce(x, dim, index, src if isinstance(src, Tensor) else _wrap(
-            np.full(index.shape, src, dtype=x._data.dtype)),
+            array_module(x._data).full(index.shape, src, dtype=x._data.dtype)),
             "sum" if reduce == "add" else "prod")
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
     if isinstance(src, Tensor):
@@ -379,24 +380,24 @@ class ScatterReduce(Op):
         if r == "mean":
             out = out.astype(np.float64) if out.dtype.kind != "f" else out
             cnt = xp.zeros(a.shape, dtype=np.int64)
-            xp.add.at(cnt, idx, 1)
+            ufunc_at("add", cnt, idx, 1)
             if not self.include_self:
                 out[idx] = 0
-            xp.add.at(out, idx, b)
+            ufunc_at("add", out, idx, b)
             cnt = cnt + (1 if self.include_self else 0)
             with np.errstate(all="ignore"):
                 res = np.where(cnt > 0, out / np.maximum(cnt, 1), a)
             if a.dtype.kind != "f":  # NOTE: integer means round down, as torch's
                 res = np.where(cnt > 0, np.floor_divide(out, np.maximum(cnt, 1)), a)
             return res.astype(a.dtype)
-        ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[r]
+        ufunc = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}[r]
         if not self.include_self:
             touched = xp.zeros(a.shape, dtype=bool)
             touched[idx] = True
             fill = {"prod": 1, "amax": -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min,
                     "amin": np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).max}[r]
             out[touched] = fill
-        ufunc.at(out, idx, b)
+        ufunc_at(ufunc, out, idx, b)
         return out
 
     def backward(self, grad):
@@ -411,27 +412,27 @@ class ScatterReduce(Op):
         need = self.needs_input_grad
         if r == "mean":
             cnt = xp.zeros(a.shape, dtype=g.dtype)
-            xp.add.at(cnt, idx, 1)
+            ufunc_at("add", cnt, idx, 1)
             cnt = cnt + (1 if self.include_self else 0)
             cnt = np.maximum(cnt, 1)
             ga = g / cnt if self.include_self else np.where(
-                _touched(a.shape, idx), 0, g)
+                _touched(a.shape, idx, xp), 0, g)
             if self.include_self:
-                ga = np.where(_touched(a.shape, idx), ga, g)
+                ga = np.where(_touched(a.shape, idx, xp), ga, g)
             gb = (g / cnt)[idx]
         elif r == "prod":
             with np.errstate(all="ignore"):
                 ga = np.where(a != 0, g * out / np.where(a == 0, 1, a), 0)
                 gb = np.where(b != 0, (g * out)[idx] / np.where(b == 0, 1, b), 0)
             if not self.include_self:
-                ga = np.where(_touched(a.shape, idx), 0, g)
+                ga = np.where(_touched(a.shape, idx, xp), 0, g)
         else:
             ma = (a == out) if self.include_self else xp.zeros(a.shape, dtype=bool)
             mb = b == out[idx]
             cnt = ma.astype(g.dtype)
-            xp.add.at(cnt, idx, mb.astype(g.dtype))
+            ufunc_at("add", cnt, idx, mb.astype(g.dtype))
             cnt = np.maximum(cnt, 1)
-            ga = np.where(_touched(a.shape, idx), g * ma / cnt, g)
+            ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt, g)
             gb = (g / cnt)[idx] * mb
         ga = ga.astype(g.dtype) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None
@@ -441,8 +442,8 @@ class ScatterReduce(Op):
         return ga, gb
 
 
-def _touched(shape, idx):
-    m = np.zeros(shape, dtype=bool)
+def _touched(shape, idx, xp):
+    m = xp.zeros(shape, dtype=bool)
     m[idx] = True
     return m
 
@@ -467,7 +468,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     """``x`` with ``value`` wherever ``mask`` (broadcast to x's shape) is true."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -486,7 +487,7 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """``x`` with the true places of ``mask`` filled, in order, from ``source``'s elements."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks")
     _check_src_dtype(x, source, "masked_scatter")

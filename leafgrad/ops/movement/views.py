@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor, _wrap_dim
@@ -102,8 +100,7 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
         return _view_op(View, x, shape=shape, in_shape=d.shape)
     fn = _new(UnsafeView)
     fn.shape, fn.in_shape = shape, d.shape
-    return record_unary(fn, x, np.ascontiguousarray(d).reshape(shape) if isinstance(
-        d, np.ndarray) else d.reshape(shape))
+    return record_unary(fn, x, array_module(d).ascontiguousarray(d).reshape(shape))
 
 
 def view(x: Tensor, shape: tuple) -> Tensor:

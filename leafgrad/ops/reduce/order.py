@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import accumulate, array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record_unary
@@ -99,7 +99,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     pos = xp.arange(n)
     new = xp.ones(s.shape, bool)
     new[..., 1:] = s[..., 1:] != s[..., :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    start = accumulate("maximum", np.where(new, pos, 0), -1)
     run = pos - start + 1
     end = np.argmax(run, axis=-1)[..., None]  # the longest run ends here (first: smallest value)
     # NOTE: PyTorch returns the last index at which the mode occurs
