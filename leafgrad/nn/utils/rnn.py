@@ -36,7 +36,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for s in sequences:
         short = max_len - s.shape[0]
         if short:
-            pad = full((short,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)
+            pad = full((short,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype,
+                       device=s.device)
             s = cat([s, pad] if padding_side == "right" else [pad, s], 0)
         rows.append(s)
     return stack(rows, 0 if batch_first else 1)
