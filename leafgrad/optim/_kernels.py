@@ -84,7 +84,7 @@ def fma(a, b, c, out) -> None:
     elif dt == F32:
         _fma32(a, b, c, out)
     elif dt == F16:
-        tmp = np.empty(out.shape, F32)
+        tmp = array_module(out).empty(out.shape, F32)
         _fma32(_up(a), _up(b), _up(c), tmp)
         out[...] = tmp
     else:
