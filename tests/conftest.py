@@ -64,3 +64,29 @@ def device(request):
         if reason:
             pytest.skip(reason)
     return leafgrad.device(request.param)
+
+
+@pytest.fixture(params=["cpu", "fake", "cuda"])
+def each_device(request, monkeypatch):
+    """Run a test module's tests on every device: off the CPU, the module's ``leafgrad`` (and
+    ``LIBS``) become ``fakedevice.OnDevice`` proxies, so the tensors its tests create are made
+    on that device. A module opts in with ``pytestmark = pytest.mark.usefixtures("each_device")``
+    and reads results with ``.cpu().numpy()``."""
+    if request.param == "cuda":
+        reason = _cupy_missing()
+        if reason:
+            pytest.skip(reason)
+    dev = leafgrad.device(request.param)
+    if dev.type != "cpu" and request.node.get_closest_marker("cpu_only"):
+        pytest.skip("device-independent and slow: run on the CPU only")
+    if dev.type != "cpu":
+        mod = request.module
+        proxy = fakedevice.OnDevice(leafgrad, dev)
+        monkeypatch.setattr(mod, "leafgrad", proxy, raising=False)
+        if hasattr(mod, "LIBS"):  # (leafgrad, torch) or [(leafgrad, its submodule), ...]
+            def sub(x):
+                if x is leafgrad:
+                    return proxy
+                return type(x)(sub(i) for i in x) if isinstance(x, (tuple, list)) else x
+            monkeypatch.setattr(mod, "LIBS", sub(mod.LIBS))
+    return dev

@@ -188,3 +188,55 @@ def test_lbfgs_on_device(kw, device):
     _same(xd, xc, "LBFGS parameter", device)
     np.testing.assert_allclose(ld, lc, rtol=1e-11)
     assert nd == nc
+
+
+# -- the module table on other devices ---------------------------------------------------------
+def _module_rows():
+    from moduleinfo import MODULES
+
+    return MODULES
+
+
+def _module_run(row, dtype: str, dev, train: bool):
+    """Build the row's module from its seed, move it to ``dev``, run forward and backward."""
+    from test_modules import _build, _inputs
+
+    m = _build(row, leafgrad, dtype).to(dev)
+    m.train(train)
+    xs, _ = _inputs(row, dtype, seed=3)
+    xs = [x.detach().to(dev).requires_grad_(x.requires_grad) for x in xs]
+    if row.random:
+        leafgrad.manual_seed(11)
+    out = m(*xs)
+    outs = out if isinstance(out, tuple) else (out,)
+    first = outs[0][0] if isinstance(outs[0], tuple) else outs[0]  # (output, h) of RNNs
+    if first.requires_grad:
+        g = np.random.default_rng(4).standard_normal(tuple(first.shape)).astype(dtype)
+        first.backward(leafgrad.tensor(g, device=dev))
+    return m, xs, first
+
+
+@ON_DEVICES
+@pytest.mark.parametrize("row", _module_rows(), ids=[r.name for r in _module_rows()])
+def test_module_table_row_on_device(row, device):
+    """Every module row, moved with ``.to(device)``, gives the CPU's outputs, input and parameter
+    gradients and buffers (train mode, then eval mode), all on the device."""
+    for train in (True, False):
+        dt = row.dtypes[-1]
+        mc, xc, oc = _module_run(row, dt, leafgrad.device("cpu"), train)
+        md, xd, od = _module_run(row, dt, device, train)
+        where = f"{row.name} ({'train' if train else 'eval'})"
+        _same(od, oc, f"{where} output", device)
+        for k, (a, b) in enumerate(zip(xc, xd)):
+            assert (a.grad is None) == (b.grad is None)
+            if a.grad is not None:
+                _same(b.grad, a.grad, f"{where} input grad {k}", device)
+        pc, pd = dict(mc.named_parameters()), dict(md.named_parameters())
+        for k in pc:
+            _same(pd[k].detach(), pc[k].detach(), f"{where} parameter {k}", device)
+            assert (pc[k].grad is None) == (pd[k].grad is None), k
+            if pc[k].grad is not None:
+                _same(pd[k].grad, pc[k].grad, f"{where} grad of {k}", device)
+        for (k, bc), (_, bd) in zip(mc.named_buffers(), md.named_buffers()):
+            if bc is not None:
+                _same(bd, bc, f"{where} buffer {k}", device)
