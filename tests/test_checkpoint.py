@@ -39,7 +39,8 @@ def test_same_gradients_as_torch_and_as_plain(reentrant):
             f = _block(lib, w)
             y = ck.checkpoint(f, x, use_reentrant=reentrant) if use_ck else f(x)
             (y * y).sum().backward()
-            res.append((y.detach().cpu().numpy(), x.grad.cpu().numpy().copy(), w.grad.cpu().numpy().copy()))
+            res.append((y.detach().cpu().numpy(), x.grad.cpu().numpy().copy(),
+                        w.grad.cpu().numpy().copy()))
     for r in res[1:]:
         for a, b in zip(res[0], r):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -90,8 +90,8 @@ def test_retain_graph_allows_a_second_backward():
         y = (x.exp() * x).sum()
         y.backward(retain_graph=True)
         y.backward()
-        np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(x.grad.cpu().numpy(),
+                                   2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))), rtol=1e-6)
 
 
 def test_backward_twice_through_freed_graph_raises_like_torch():

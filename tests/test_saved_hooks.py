@@ -50,7 +50,8 @@ def test_pack_unpack_counts_and_gradients_builtin_ops():
             y = f()
         packs = log.count("pack")
         y.backward()
-        res.append((packs, log.count("unpack"), x.grad.cpu().numpy().copy(), w.grad.cpu().numpy().copy()))
+        res.append((packs, log.count("unpack"), x.grad.cpu().numpy().copy(),
+                    w.grad.cpu().numpy().copy()))
     assert res[0][0] == res[1][0] and res[0][1] == res[1][1]
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)
     np.testing.assert_allclose(res[0][3], res[1][3], rtol=1e-6)
