@@ -240,3 +240,23 @@ def test_module_table_row_on_device(row, device):
         for (k, bc), (_, bd) in zip(mc.named_buffers(), md.named_buffers()):
             if bc is not None:
                 _same(bd, bc, f"{where} buffer {k}", device)
+
+
+# -- operands on two devices ----------------------------------------------------------------------
+@ON_DEVICES
+def test_a_0d_cpu_tensor_acts_as_a_number_with_device_tensors(device):
+    """As in PyTorch, a 0-d CPU tensor (outside autograd) combines with a device tensor."""
+    x = leafgrad.tensor([1.0, -2.0, 3.0], device=device, requires_grad=True)
+    y = x * leafgrad.tensor(2.0) + leafgrad.tensor(3.0) * x - (leafgrad.tensor(1.0) - x)
+    assert y.device == device
+    y.sum().backward()
+    assert x.grad.device == device
+    np.testing.assert_array_equal(_host(x.grad), [6.0, 6.0, 6.0])
+
+
+@ON_DEVICES
+def test_tensors_on_two_devices_are_refused_with_torchs_error(device):
+    for a, b in ((leafgrad.ones(2), leafgrad.ones(2, device=device)),
+                 (leafgrad.ones(2, device=device), leafgrad.ones(2))):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            a + b
