@@ -260,3 +260,26 @@ def test_tensors_on_two_devices_are_refused_with_torchs_error(device):
                  (leafgrad.ones(2, device=device), leafgrad.ones(2))):
         with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
             a + b
+
+
+@ON_DEVICES
+def test_moving_between_devices_is_differentiable(device):
+    """``x.to(device)`` records ToCopyBackward0 (torch's node); gradients move back, to any
+    order, and the formula evaluates as backward does."""
+    from leafgrad.autograd.formula import evaluate
+
+    x = leafgrad.tensor([0.5, -1.0, 2.0], dtype=leafgrad.float64, requires_grad=True)
+    y = x.to(device)
+    assert y.device == device and type(y.grad_fn).__name__ == "ToCopyBackward0"
+    z = (y ** 3).sum()
+    (g,) = leafgrad.autograd.grad(z, x, create_graph=True)
+    assert g.device == leafgrad.device("cpu")
+    np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([0.5, -1.0, 2.0]) ** 2)
+    (h,) = leafgrad.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array([0.5, -1.0, 2.0]))
+    back = y.cpu()
+    assert back.device == leafgrad.device("cpu")
+    assert type(back.grad_fn).__name__ == "ToCopyBackward0"
+    gy = leafgrad.ones(3, dtype=leafgrad.float64, device=device)
+    with leafgrad.no_grad():
+        np.testing.assert_array_equal(_host(evaluate(y.grad_fn, "x", gy, (x,))), _host(gy))
