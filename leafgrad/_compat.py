@@ -275,7 +275,7 @@ _ALIASES = {"autocast": ("amp", "autocast")}
 # torch namespaces that leafgrad does not provide (yet): a message for each
 _NOT_YET = "is not provided by leafgrad yet"
 _MISSING = {
-    "nn": _NOT_YET, "optim": _NOT_YET, "distributed": _NOT_YET, "distributions": _NOT_YET,
+    "nn": _NOT_YET, "optim": _NOT_YET, "distributions": _NOT_YET,
     "fft": _NOT_YET, "special": _NOT_YET, "func": _NOT_YET, "hub": _NOT_YET,
     "profiler": _NOT_YET, "multiprocessing": _NOT_YET, "testing": _NOT_YET,
     "signal": _NOT_YET, "masked": _NOT_YET, "nested": _NOT_YET, "library": _NOT_YET,

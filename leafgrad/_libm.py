@@ -1,11 +1,13 @@
-"""float64 ``log``, ``log1p``, ``sin``, ``cos`` on arrays, equal to the C library's.
+"""float64 ``log``, ``log1p``, ``sin``, ``cos``, ``exp`` on arrays, equal to the C library's.
 
 PyTorch's CPU random kernels (``normal_distribution<double>``, ``normal_fill`` for float64,
-``exponential_``) call the C library's scalar ``log``/``log1p``/``sin``/``cos``. NumPy calls the
-same functions on most CPUs, but its AVX-512 builds use their own SIMD versions (SVML), which
-differ from glibc's by 1 ulp on a few percent of inputs; a normal sample computed with them is
-then not torch's. So, once per function and at first use, this module checks NumPy's ufunc
-against Python's ``math`` module (which is the C library's function) on a probe array and picks:
+``exponential_``) call the C library's scalar ``log``/``log1p``/``sin``/``cos``; PyTorch's
+float64 ``exp`` (MKL) agrees with the C library's in 99.5% of elements, NumPy's AVX-512 loop
+in 95.5% (``leafgrad.ops.lastbits`` uses it). NumPy calls the same functions on most CPUs,
+but its AVX-512 builds use their own SIMD versions (SVML), which differ from glibc's by 1 ulp
+on a few percent of inputs; a normal sample computed with them is then not torch's. So, once
+per function and at first use, this module checks NumPy's ufunc against Python's ``math``
+module (which is the C library's function) on a probe array and picks:
 
 1. NumPy's ufunc, when it agrees on the whole probe (AVX2 and older CPUs: NumPy's loop *is* the
    C library's), full NumPy speed;
@@ -25,7 +27,7 @@ import math
 
 import numpy as np
 
-__all__ = ["log", "log1p", "sin", "cos", "chosen"]
+__all__ = ["log", "log1p", "sin", "cos", "exp", "chosen"]
 
 _PROBE_SIZE = 8192
 
@@ -37,6 +39,8 @@ def _probe(name: str) -> np.ndarray:
         return 1.0 - u  # (0, 1]: log(1 - u) in Box-Muller
     if name == "log1p":
         return -u  # (-1, 0]: log1p(-u) in the scalar normal and in exponential_
+    if name == "exp":
+        return 1400.0 * u - 700.0  # [-700, 700): exp's whole finite range
     return 2.0 * math.pi * u  # [0, 2 pi): the Box-Muller angle
 
 
@@ -119,6 +123,15 @@ def cos(x) -> np.ndarray:
     1.0
     """
     return _call("cos", x)
+
+
+def exp(x) -> np.ndarray:
+    """The C library's ``exp`` on each element of a float64 array.
+
+    >>> float(exp(np.array([0.0]))[0])
+    1.0
+    """
+    return _call("exp", x)
 
 
 def chosen() -> dict[str, str]:

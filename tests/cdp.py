@@ -207,3 +207,64 @@ def png_pixels(data: bytes) -> np.ndarray:
         out[y] = cur
         prev = cur
     return out.reshape(h, w, bpp)[:, :, :3]
+
+
+def has_cjk_font() -> bool:
+    """True when fontconfig knows a font with Chinese glyphs."""
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(out.strip())
+
+
+def assert_cjk_glyphs(page: Page, selector: str, chars: list[str]) -> None:
+    """Each of ``chars`` (found in the element ``selector``) puts ink on the page, different
+    characters look different, and none is the box a font-less character is drawn as."""
+    cells = page.js("""(function(sel, chars){
+      function rectOf(el, ch){
+        var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), t;
+        while ((t = walker.nextNode())) {
+          var i = t.data.indexOf(ch);
+          if (i >= 0) { var r = document.createRange(); r.setStart(t, i);
+            r.setEnd(t, i + ch.length); return r.getBoundingClientRect().toJSON(); }
+        }
+        return null;
+      }
+      var el = document.querySelector(sel);
+      var probe = document.createElement('span');  // in the element's own font, at its end
+      probe.textContent = ' \\u{10FFFD}\\u{10FFFC}';
+      el.appendChild(probe);
+      return {chars: chars.map(function(c){ return rectOf(el, c); }),
+              tofu: [rectOf(probe, '\\u{10FFFD}'), rectOf(probe, '\\u{10FFFC}')]};
+    })""" + f"({json.dumps(selector)}, {json.dumps(chars)})")
+    assert all(r is not None for r in cells["chars"]), cells
+    grey = png_pixels(page.screenshot()).mean(axis=-1)
+
+    def ink(rect):
+        x0, x1 = int(rect["left"]), int(np.ceil(rect["right"]))
+        y0, y1 = int(rect["top"]), int(np.ceil(rect["bottom"]))
+        return grey[y0:y1, x0:x1] < 128
+
+    def trim(g):  # to the ink's bounding box: sub-pixel positions shift glyphs by a pixel
+        rows, cols = np.flatnonzero(g.any(axis=1)), np.flatnonzero(g.any(axis=0))
+        return g[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if rows.size else g
+
+    glyphs = [ink(r) for r in cells["chars"]]
+    for g in glyphs:
+        assert 0.05 < g.mean() < 0.7  # each character put ink on the page
+    h = min(g.shape[0] for g in glyphs)
+    w = min(g.shape[1] for g in glyphs)
+    crops = [g[:h, :w] for g in glyphs]
+    for i in range(len(crops)):  # and different characters look different
+        for j in range(i + 1, len(crops)):
+            assert (crops[i] != crops[j]).mean() > 0.2, (i, j)
+    # sanity of the method: two missing characters do draw the same box
+    a, b = (trim(ink(r)) for r in cells["tofu"])
+    hh, ww = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    assert (a[:hh, :ww] != b[:hh, :ww]).mean() < 0.15  # (sub-pixel offsets differ a little)
+    for g in glyphs:  # and no character is that box
+        g = trim(g)
+        h2, w2 = min(g.shape[0], hh), min(g.shape[1], ww)
+        assert g.shape != a.shape or (g[:h2, :w2] != a[:h2, :w2]).mean() > 0.2

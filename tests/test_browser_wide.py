@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from cdp import Browser, png_pixels
+from cdp import Browser, assert_cjk_glyphs, has_cjk_font, png_pixels
 from wide_graphs import lstm, mlp
 
 from leafgrad.autograd.explanation import explain
@@ -199,64 +198,13 @@ def test_panel_never_squeezes_the_graph(chromium, pages):
         narrow.close()
 
 
-def _has_cjk_font() -> bool:
-    try:
-        out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True,
-                             timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(out.strip())
-
-
 def test_chinese_page_renders_glyphs_not_boxes(chromium, pages):
-    if not _has_cjk_font():
+    if not has_cjk_font():
         _missing("no CJK font (apt-get install -y fonts-noto-cjk)")
     url, _ = pages["mlp", "zh"]
     page = chromium.open(url, W, H)
     try:
         page.js("window.leafgradStep()")
-        # one Chinese character of the title and of the narration each, and a character no
-        # font has (drawn as the missing-glyph box), all measured where the browser put them
-        cells = page.js("""(function(){
-          function rectOf(el, ch){
-            var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), t;
-            while ((t = walker.nextNode())) {
-              var i = t.data.indexOf(ch);
-              if (i >= 0) { var r = document.createRange(); r.setStart(t, i);
-                r.setEnd(t, i + 1); return r.getBoundingClientRect().toJSON(); }
-            }
-            return null;
-          }
-          var probe = document.createElement('span');
-          probe.textContent = '\\u{10FFFD}\\u{10FFFC}';
-          probe.style.cssText = 'font-size:17px;font-weight:bold;position:fixed;left:600px;top:4px';
-          document.querySelector('header h1').appendChild(probe);
-          var h = document.querySelector('header h1');
-          return {title: ['反', '向', '传', '播'].map(function(c){ return rectOf(h, c); }),
-                  tofu: [rectOf(probe, '\\u{10FFFD}'), rectOf(probe, '\\u{10FFFC}')]};
-        })()""")
-        px = png_pixels(page.screenshot())
-        grey = px.mean(axis=-1)
-
-        def ink(rect):
-            x0, x1 = int(rect["left"]), int(np.ceil(rect["right"]))
-            y0, y1 = int(rect["top"]), int(np.ceil(rect["bottom"]))
-            return grey[y0:y1, x0:x1] < 128
-
-        glyphs = [ink(r) for r in cells["title"]]
-        for g in glyphs:
-            assert 0.05 < g.mean() < 0.7  # each character put ink on the page
-        h = min(g.shape[0] for g in glyphs)
-        w = min(g.shape[1] for g in glyphs)
-        crops = [g[:h, :w] for g in glyphs]
-        for i in range(len(crops)):  # and different characters look different
-            for j in range(i + 1, len(crops)):
-                assert (crops[i] != crops[j]).mean() > 0.2, (i, j)
-        # sanity of the method: two missing characters do draw the same box
-        a, b = (ink(r) for r in cells["tofu"])
-        hh, ww = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
-        assert (a[:hh, :ww] != b[:hh, :ww]).mean() < 0.15  # (sub-pixel offsets differ a little)
-        for g in crops:  # and no title character is that box
-            assert (g[:hh, :ww] != a[:hh, :ww]).mean() > 0.2
+        assert_cjk_glyphs(page, "header h1", ["反", "向", "传", "播"])
     finally:
         page.close()

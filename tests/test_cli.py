@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -46,10 +47,15 @@ def test_tour_chinese(capsys):
         assert f in out, f
 
 
-def test_demo_still_trains(capsys):
-    assert main(["demo", "--steps", "40"]) == 0
+def test_demo_trains_on_the_digits(capsys):
+    # the main job, as the README's first command runs it (default settings)
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "step    0" in out and "step   40" in out and "learned w" in out
+    acc = float(re.search(r"held-out accuracy ([0-9.]+)%", out).group(1))
+    assert acc >= 95.0
+    path = re.search(r"Read the code that just ran: (\S+)", out).group(1)
+    assert os.path.exists(path) and "import leafgrad as torch" in open(path).read()
+    assert "epoch 15/15" in out
 
 
 SCRIPT = textwrap.dedent("""

@@ -337,3 +337,38 @@ def test_dataset_classes_match_torch():
         assert [int(v) for v in st[2].values()] == [2, 4]
         batch = next(iter(data.DataLoader(data.StackDataset(x, x + 1), batch_size=3)))
         assert [b.tolist() for b in batch] == [[0, 1, 2], [1, 2, 3]]
+
+
+def test_tensor_dataset_batches_match_torch_through_subsets_and_odd_indices():
+    # leafgrad gathers a TensorDataset's batch rows in one indexing; it must equal torch's
+    # sample-by-sample collation, through nested Subsets and negative indices too
+    got = []
+    for lib, data in LIBS:
+        x, y = _digits_like(lib, 20)
+        ds = data.Subset(data.Subset(data.TensorDataset(x, y), list(range(19, -1, -1))),
+                         [0, 3, 5, 7, 9, 11, -1, -2])
+        sampler = data.BatchSampler([6, 7, -1, 0, 2], 3, drop_last=False)
+        got.append([_plain(b) for b in data.DataLoader(ds, batch_sampler=sampler)])
+        with pytest.raises(IndexError):
+            next(iter(data.DataLoader(data.TensorDataset(x, y), sampler=[3, 25],
+                                      batch_size=2)))
+    assert got[0] == got[1]
+
+
+def test_custom_sampler_subclass_matches_torch():
+    got = []
+    for lib, data in LIBS:
+        class Reverse(data.Sampler):
+            def __init__(self, n):
+                self.n = n
+
+            def __iter__(self):
+                return iter(range(self.n - 1, -1, -1))
+
+            def __len__(self):
+                return self.n
+
+        x, y = _digits_like(lib, 7)
+        loader = data.DataLoader(data.TensorDataset(x, y), sampler=Reverse(7), batch_size=3)
+        got.append((len(loader), [_plain(b) for b in loader]))
+    assert got[0] == got[1]

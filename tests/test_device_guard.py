@@ -34,6 +34,12 @@ _GEOMETRY = ("a geometry table computed on the host from sizes (cached per shape
 _CTC = ("CTC's forward-backward recursion is a Python loop over samples and time steps: it runs "
         "on a host copy of log_probs, and its results are placed back (backend.like)")
 _NUMPY_PATH = "the NumPy-only branch (the device branch above it returns first)"
+_LIBM = ("float64 erf/erfc by the C library, host data only: _erf_f sends device arrays to the "
+         "series instead")
+_PACKED = ("packed-sequence bookkeeping from lengths/batch_sizes, which torch keeps on the CPU "
+           "(batch_sizes is always a CPU tensor)")
+_MPI = ("leafgrad.distributed's MPI transport exchanges host buffers (as torch's gloo backend, "
+        "CPU only); DDP/SyncBatchNorm on device tensors are not supported yet")
 ALLOWED: dict[tuple[str, str, str], str] = {
     ("ops/_conv_kernels.py", "workspace", "zeros"):
         "a reused NumPy scratch buffer; device arrays get xp.zeros in the line above",
@@ -76,6 +82,29 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("optim/optimizer.py", "_as_tensor", "array"): "as _as_tensor's asarray (the copy)",
     ("optim/lbfgs.py", "_arr", "asarray"):
         "a NumPy value in a loaded state (leafgrad stores Tensors); a Tensor's array is used as is",
+    ("ops/elementwise/special.py", "", "array"):
+        "erf's float32 coefficient tables, read one element at a time (NumPy scalars, which "
+        "mix with device arrays as numbers)",
+    ("ops/elementwise/special.py", "_libm_map", "asarray"): _LIBM,
+    ("ops/elementwise/special.py", "_libm_map", "fromiter"): _LIBM,
+    ("ops/lastbits.py", "_float64_blocks", "empty"): _NUMPY_PATH + " (in_float64's blocks)",
+    ("ops/lastbits.py", "_fma_blocks", "empty"): _NUMPY_PATH + " (fma's blocks)",
+    ("optim/_kernels.py", "_scratch", "empty"): _NUMPY_PATH + " (reused NumPy scratch)",
+    ("ops/rnn_packing.py", "pack_rows", "arange"): _PACKED + "; the index is placed with like",
+    ("nn/utils/rnn.py", "_lengths_array", "asarray"): _PACKED + " (lengths as Python data)",
+    ("nn/utils/rnn.py", "_pack", "arange"): _PACKED,
+    ("nn/utils/rnn.py", "pad_packed_sequence", "arange"): _PACKED,
+    ("nn/parallel/_functions.py", "SyncBatchNorm.forward", "zeros"): _MPI,
+    ("nn/parallel/_functions.py", "SyncBatchNorm.forward", "full"): _MPI,
+    ("nn/parallel/_functions.py", "SyncBatchNorm.forward", "empty"): _MPI,
+    ("nn/parallel/_functions.py", "SyncBatchNorm.forward", "asarray"): _MPI,
+    ("nn/parallel/_functions.py", "SyncBatchNorm.backward", "asarray"): _MPI,
+    ("nn/parallel/_reducer.py", "_Bucket.__init__", "zeros"): _MPI + " (the gradient bucket)",
+    ("nn/parallel/distributed.py", "DistributedDataParallel._broadcast", "empty"): _MPI,
+    ("nn/parallel/distributed.py", "DistributedDataParallel._verify_same_parameters", "empty"):
+        _MPI + " (counts and shape fingerprints)",
+    ("nn/parallel/distributed.py", "DistributedDataParallel._verify_same_parameters", "array"):
+        _MPI + " (counts and shape fingerprints)",
     ("ops/movement/gather.py", "_long_index", "asarray"):
         "an index given as Python data where torch requires a Tensor: a host index array, "
         "which device indexing and backend.ufunc_at accept (CuPy copies it)",

@@ -278,3 +278,18 @@ def test_narration_on_the_op_classes_fills_in_for_every_node():
                     if k in cls.local or (k == "x" and cls._narrate_local is not Op._narrate_local):
                         assert isinstance(local_text(fn, k, dict(labels)), str), (fn.name(), k)
     assert len({type(f) for f in checked}) > 150
+
+
+def test_formula_namespace_has_every_op_modules_helpers():
+    """Guard: an op module that lists FORMULA_HELPERS is imported by formula.namespace."""
+    import importlib
+    import pkgutil
+
+    import leafgrad.ops
+    from leafgrad.autograd.formula import namespace
+
+    ns = namespace()
+    for m in pkgutil.walk_packages(leafgrad.ops.__path__, "leafgrad.ops."):
+        helpers = getattr(importlib.import_module(m.name), "FORMULA_HELPERS", {})
+        for name, fn in helpers.items():
+            assert ns.get(name) is fn, f"{m.name}.FORMULA_HELPERS[{name!r}] is not in namespace()"

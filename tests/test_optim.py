@@ -443,3 +443,33 @@ def test_scheduler_before_optimizer_step_warns():
             warnings.simplefilter("error")
             opt.step()
             sched.step()
+
+
+def test_a_custom_optimizer_written_for_torch_runs():
+    def make(lib):
+        class SignSGD(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            @lib.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        self.state[p]["n"] = self.state[p].get("n", 0) + 1
+                        p.sub_(group["lr"] * p.grad.sign())
+        return SignSGD
+
+    outs = []
+    for lib in (torch, leafgrad):
+        w = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        opt = make(lib)([w], lr=0.25)
+        calls = []
+        opt.register_step_post_hook(lambda *a, calls=calls: calls.append(1))
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        outs.append((w.tolist(), opt.state_dict()["state"], len(calls), repr(opt)))
+    assert outs[0] == outs[1]

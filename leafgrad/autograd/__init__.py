@@ -22,13 +22,14 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradflow import GradientReport, diagnose
 from .node import AccumulateGrad, Node, Op
 from .sites import record_sites, recording_sites
 from .why import Diagnosis, why_none
 
 __all__ = [
-    "Diagnosis", "Explanation", "Step", "backward_steps", "explain", "explaining", "record_sites",
-    "recording_sites", "why_none",
+    "Diagnosis", "Explanation", "GradientReport", "Step", "backward_steps", "diagnose", "explain",
+    "explaining", "record_sites", "recording_sites", "why_none",
     "Function", "FunctionCtx", "anomaly", "detect_anomaly", "forward_ad", "functional", "graph",
     "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "once_differentiable",
     "set_detect_anomaly",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -68,8 +69,59 @@ def make_root_grads(tensors, grads, create_graph: bool) -> list:
     return out
 
 
+_final = threading.local()  # .stack: one list of queued callbacks per backward pass running
+
+
+def queue_callback(callback) -> None:
+    """Call ``callback()`` when the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel waits for its
+    gradient all-reduces there).
+
+    >>> import leafgrad
+    >>> x = leafgrad.ones(2, requires_grad=True); seen = []
+    >>> h = x.register_post_accumulate_grad_hook(lambda p: queue_callback(lambda: seen.append(1)))
+    >>> x.sum().backward(); seen
+    [1]
+    """
+    stack = getattr(_final, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1][0].append(callback)
+
+
+def accumulating() -> bool:
+    """Whether the backward pass now running fills ``.grad`` (``backward()``, not
+    ``autograd.grad``): DistributedDataParallel averages gradients only for those.
+
+    >>> accumulating()
+    False
+    """
+    stack = getattr(_final, "stack", None)
+    return bool(stack) and stack[-1][1]
+
+
 def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
                  accumulate: bool = True, allow_unused: bool = True):
+    """Run one backward pass, then the callbacks queued during it (``queue_callback``)."""
+    stack = getattr(_final, "stack", None)
+    if stack is None:
+        stack = _final.stack = []
+    queued: list = []
+    stack.append((queued, accumulate))
+    try:
+        out = _run_backward(tensors, grads, retain_graph, create_graph, inputs, accumulate,
+                            allow_unused)
+        i = 0
+        while i < len(queued):  # a callback may queue another
+            queued[i]()
+            i += 1
+        return out
+    finally:
+        stack.pop()
+
+
+def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=None,
+                  accumulate: bool = True, allow_unused: bool = True):
     """Run one backward pass from ``tensors`` seeded with ``grads``.
 
     With ``inputs`` given, only gradients for those tensors are computed. With ``accumulate``
@@ -220,6 +272,18 @@ def run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs=
                         continue
                     d = deps[nxt] - 1
                     deps[nxt] = d
+                    if d == 0 and nxt.__class__ is AccumulateGrad and targets is None \
+                            and nxt._x is None:
+                        # NOTE: a leaf's gradient is complete: accumulate it now, as PyTorch
+                        # runs AccumulateGrad first, so that post-accumulate hooks (DDP's
+                        # all-reduce) start while the rest of the pass runs (no other node's
+                        # order changes: AccumulateGrad has nothing downstream)
+                        acc = pop_buffer(nxt, None)
+                        if gi is not None:
+                            acc = gi if acc is None else acc + gi
+                        if acc is not None:
+                            _accumulate(nxt.variable, acc, shared)
+                        continue
                     if gi is not None:
                         if nxt._nout == 1:
                             prev = get_buffer(nxt)

@@ -1,12 +1,17 @@
 """Where in the user's code each graph node was created (for explain, anomaly mode, errors).
 
 Recording a site walks the Python stack, which is too slow to do for every op by default; it is
-switched on by ``explain`` and anomaly detection, or by ``record_sites(True)``.
+switched on by ``explain`` and anomaly detection, or by ``record_sites(True)``. While it is on,
+a site also keeps what explain shows of the node: the module calls running when it was made
+(``Module.__call__`` pushes itself on ``state.scope`` only while recording is on, so the module
+scope costs nothing otherwise), the node's output value, the names the user's code gave its
+input tensors at that moment, and a sequence number (the forward order).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import linecache
 import os
 import sys
@@ -17,35 +22,81 @@ _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 class _State(threading.local):
     on = False
+    # the module calls running now, outermost first: ((module, call number), ...)
+    scope: tuple = ()
 
 
 state = _State()
+_seq = itertools.count(1)  # creation order of recorded nodes (forward order)
+_calls = itertools.count(1)  # numbers module calls, so two calls of one module stay apart
 
 
 class Site:
-    """A source location: file, line number, function name and the line's text."""
+    """A source location (file, line number, function name, the line's text) and what explain
+    shows of the node made there: ``scope`` (the module calls running), ``value`` (a ``Snap``
+    of its output), ``names`` (the user's names of its inputs then) and ``seq``."""
 
-    __slots__ = ("filename", "lineno", "function", "line")
+    __slots__ = ("filename", "lineno", "function", "line", "scope", "value", "names", "seq")
 
-    def __init__(self, filename: str, lineno: int, function: str) -> None:
+    def __init__(self, filename: str, lineno: int, function: str, scope: tuple = (),
+                 value=None, names: tuple = ()) -> None:
         self.filename = filename
         self.lineno = lineno
         self.function = function
         self.line = linecache.getline(filename, lineno).strip()
+        self.scope = scope
+        self.value = value
+        self.names = names
+        self.seq = next(_seq)
 
     def __repr__(self) -> str:
         return f"{os.path.basename(self.filename)}:{self.lineno}: {self.line}"
 
 
-def capture() -> Site | None:
-    """The innermost stack frame outside the leafgrad package (the user's line)."""
+def capture(value=None, inputs: tuple = ()) -> Site | None:
+    """The innermost stack frame outside the leafgrad package (the user's line).
+
+    ``value`` (the node's output array) is kept as a ``Snap``; ``inputs`` are named from the
+    user's local variables at this moment (a name bound to the tensor itself, else None).
+    """
     f = sys._getframe(1)
     while f is not None:
         fname = f.f_code.co_filename
         if not fname.startswith(_PKG_DIR):
-            return Site(fname, f.f_lineno, f.f_code.co_name)
+            snap = None
+            if value is not None:
+                from .stepper import Snap
+
+                snap = Snap(value)
+            return Site(fname, f.f_lineno, f.f_code.co_name, state.scope, snap,
+                        _input_names(f, inputs) if inputs else ())
         f = f.f_back
     return None
+
+
+def _input_names(frame, inputs: tuple) -> tuple:
+    """For each input, the name a local variable of ``frame`` gives it (None if none does)."""
+    want = {id(t): k for k, t in enumerate(inputs) if hasattr(t, "_data")}
+    if not want:
+        return ()
+    names: list = [None] * len(inputs)
+    for name, v in frame.f_locals.items():
+        k = want.get(id(v))
+        if k is not None and not name.startswith("_") and \
+                (names[k] is None or len(name) < len(names[k])):
+            names[k] = name
+    return tuple(names)
+
+
+def in_module(module, call, args: tuple, kwargs: dict):
+    """Run ``call(*args, **kwargs)`` with ``module`` pushed on this thread's module scope."""
+    st = state
+    prev = st.scope
+    st.scope = prev + ((module, next(_calls)),)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        st.scope = prev
 
 
 def record_sites(on: bool = True) -> None:

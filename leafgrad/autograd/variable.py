@@ -23,6 +23,17 @@ class _VariableMeta(type):
         return isinstance(obj, Tensor)
 
 
+class _ExecutionEngine:
+    """``Variable._execution_engine``: the engine's method that scripts call on it."""
+
+    @staticmethod
+    def queue_callback(callback) -> None:
+        """Call ``callback()`` when the backward pass now running has finished."""
+        from .engine import queue_callback  # noqa: PLC0415
+
+        queue_callback(callback)
+
+
 class Variable(metaclass=_VariableMeta):
     """``Variable(data, requires_grad=False)``: ``data`` as a leaf tensor (see the module)."""
 
@@ -42,3 +53,6 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+
+Variable._execution_engine = _ExecutionEngine()

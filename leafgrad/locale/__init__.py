@@ -27,3 +27,13 @@ def op_notes(lang: str = "en") -> dict[str, str]:
     """
     strings(lang)  # validates lang
     return importlib.import_module(f"{__name__}.{lang}").OP_NOTES
+
+
+def module_notes(lang: str = "en") -> dict[str, str]:
+    """What each kind of module's backward computes, in ``lang``, keyed by class name.
+
+    >>> "∂" in module_notes("en")["Linear"]
+    True
+    """
+    strings(lang)
+    return importlib.import_module(f"{__name__}.{lang}").MODULE_NOTES

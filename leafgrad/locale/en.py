@@ -252,3 +252,9 @@ OP_NOTES: dict[str, str] = {
     "WhereBackward0": "where() took each element from {a} or {b}; the gradient goes to the one "
                       "it came from, zero to the other",
 }
+
+# explain by module, diagnose() and the training monitor (locale/train_en.py)
+from .train_en import MODULE_NOTES as MODULE_NOTES  # noqa: E402
+from .train_en import STRINGS as _TRAIN  # noqa: E402
+
+STRINGS.update(_TRAIN)

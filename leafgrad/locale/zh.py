@@ -216,3 +216,9 @@ OP_NOTES: dict[str, str] = {
     "ToCopyBackward0": "类型或设备转换：梯度被转换回去",
     "WhereBackward0": "where() 的每个元素取自 {a} 或 {b}；梯度传给它来自的那一个，另一个得到零",
 }
+
+# explain by module, diagnose() and the training monitor (locale/train_zh.py)
+from .train_zh import MODULE_NOTES as MODULE_NOTES  # noqa: E402
+from .train_zh import STRINGS as _TRAIN  # noqa: E402
+
+STRINGS.update(_TRAIN)

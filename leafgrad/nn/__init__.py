@@ -14,6 +14,7 @@ from .modules.module import (
     register_module_module_registration_hook,
     register_module_parameter_registration_hook,
 )
+from .parallel import DataParallel, SyncBatchNorm  # also binds nn.parallel (DDP)
 from .parameter import Buffer, Parameter
 
 __all__ = [

@@ -81,6 +81,9 @@ from ..ops.normalization import (
     rms_norm,
 )
 from ..ops.softmax import gumbel_softmax, log_softmax, softmax, softmin
+
+from ..ops.attention import scaled_dot_product_attention  # isort: skip
+from ._attention import multi_head_attention_forward  # isort: skip
 from ..tensor import Tensor
 
 # -- spatial family (conv, pooling, padding, interpolation, fold): leafgrad/ops/conv*.py ----------
@@ -149,6 +152,8 @@ __all__ = [
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
     "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "ctc_loss",
+    # attention (seq)
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
 
 # -- spatial: convolution, pooling, padding, interpolation, pixel shuffle, fold -------------------

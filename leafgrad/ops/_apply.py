@@ -31,7 +31,8 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
     NOTE: when every saved tensor is at version 0 (the usual case) the node stores the global
     in-place epoch (an int) instead of their ``SavedVersions``; backward compares one int.
     """
-    if fn.save_inputs:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs:
         fn.inputs = inputs
         if all(_version0(i) for i in inputs):
             fn._vers = EPOCH.v
@@ -42,7 +43,7 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
             )
     else:
         fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
@@ -89,8 +90,8 @@ def record(fn, inputs: tuple, out) -> Tensor:
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
-    if _site_state.on:
-        fn._site = _sites.capture()
+    if _site_state.on:  # explaining: also the value and the user's names of the inputs
+        fn._site = _sites.capture(t._data, inputs)
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -133,7 +134,8 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn.needs_input_grad = (a._rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
-    if fn.save_inputs and not fn.save_output:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs and not cls.save_output:
         fn.inputs = (a, b)
         va = a._vc
         vb = b._vc if b_is_t else None
@@ -145,7 +147,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         _save(fn, (a, b), t)
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (a, b))
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
@@ -163,27 +165,28 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     g = x.grad_fn
     fn.next_functions = ((g, x._out_nr) if g is not None else (accumulate_node(x), 0),)
     fn._x = None
-    if fn.same_shape:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.same_shape:
         fn._meta = None  # elementwise: same shape and dtype as the input, nothing to fit
     else:
         d = x._data
         out = t._data
         fn._meta = None if (d.shape == out.shape and d.dtype is out.dtype) else (
             (d.shape, d.dtype),)
-    if fn.save_inputs:
+    if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
         fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
         if fn._vers is None:
             fn._vers = EPOCH.v
     if _site_state.on:
-        fn._site = _sites.capture()
+        fn._site = _sites.capture(t._data, (x,))
     t._rg = True
     t.grad_fn = fn
     if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved

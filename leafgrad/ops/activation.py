@@ -15,9 +15,10 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
-from . import dual
+from . import dual, lastbits
 from ._apply import record, record_unary
-from .elementwise import _erf_np
+from .elementwise import _erf_f
+from .elementwise.special import _erf_f32
 
 __all__ = [
     "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -31,13 +32,139 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+# -- dual helpers: the same call on an array or a Tensor ------------------------------------------
+def _raw(x):
+    """The array behind ``x`` (conditions of ``where`` are raw boolean arrays)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _exp(x):
+    return x.exp() if isinstance(x, Tensor) else lastbits.exp(x)
+
+
+def _tanh(x):
+    return x.tanh() if isinstance(x, Tensor) else lastbits.tanh(x)
+
+
+def _sigmoid(x):
+    return x.sigmoid() if isinstance(x, Tensor) else lastbits.sigmoid(x)
+
+
+def _erf(x):
+    return x.erf() if isinstance(x, Tensor) else _gelu_erf(x)
+
+
+def _gelu_erf(x):
+    """erf inside exact GELU: float32 / float16 through the fast float32 erf (within 2 ulp of
+    the correctly rounded value; PyTorch's own GELU erf is an approximation we could not pin
+    down, so no exact route matches it better), float64 through the C library."""
+    if x.dtype.itemsize <= 4:
+        return _erf_f32(x).astype(x.dtype, copy=False)
+    return _erf_f(x)
+
+
+# -- PyTorch's fused CPU kernels, on raw arrays ---------------------------------------------------
+# Each computes as the kernel does (float16 in float32, rounded once at the end; products fused
+# into additions where the compiled kernel fuses them), so the last bits are PyTorch's wherever
+# its exp/tanh agree with the correctly rounded ones (leafgrad.ops.lastbits).
+def _kernel(fn):
+    """Run ``fn`` on float32 copies of float16 arrays and round its result once."""
+    def run(x, *rest):
+        w = lastbits.opmath(x)
+        with np.errstate(all="ignore"):
+            out = fn(w, *(lastbits.opmath(r) if hasattr(r, "dtype") else r for r in rest))
+        return out.astype(x.dtype, copy=False)
+    run.__name__ = fn.__name__
+    return run
+
+
+@_kernel
 def _softplus_raw(x, beta: float, threshold: float):
-    """log(1 + exp(beta x)) / beta, linear past ``threshold`` (PyTorch's formula), on arrays."""
-    xp = array_module(x)
+    """log1p(exp(βx)) / β, x itself past ``threshold`` (PyTorch's softplus kernel)."""
     bx = x * beta
-    with np.errstate(over="ignore"):
-        soft = xp.log1p(xp.exp(bx)) / beta
-    return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+    return array_module(x).where(bx > threshold, x, lastbits.log1p(lastbits.exp(bx)) / beta)
+
+
+@_kernel
+def _softplus_backward_raw(x, g, beta: float, threshold: float):
+    """g·z / (z + 1) with z = exp(βx), g itself past ``threshold``."""
+    bx = x * beta
+    z = lastbits.exp(bx)
+    return array_module(x).where(bx > threshold, g, g * z / (z + 1))
+
+
+@_kernel
+def _logsigmoid_raw(x):
+    """min(x, 0) − log1p(exp(−|x|)): no overflow for large |x| (PyTorch's kernel)."""
+    xp = array_module(x)
+    return xp.minimum(x, 0) - lastbits.log1p(lastbits.exp(-xp.abs(x)))
+
+
+def _logsigmoid_backward_raw(x, g):
+    """g·(m − s·z/(1 + z)), z = exp(−|x|), (m, s) = (1, 1) for x < 0 else (0, −1)."""
+    xp = array_module(x)
+    w = lastbits.opmath(x)
+    # NOTE: z is the forward's buffer in PyTorch, kept in the input's dtype (rounded for half)
+    z = lastbits.opmath(lastbits.exp(-xp.abs(w)).astype(x.dtype, copy=False))
+    q = z / (1 + z)
+    with np.errstate(all="ignore"):  # NOTE: 0 - (-1)·q is q exactly
+        return (lastbits.opmath(g) * xp.where(w < 0, 1 - q, q)).astype(x.dtype, copy=False)
+
+
+@_kernel
+def _silu_backward_raw(x, g):
+    """g·s·(1 + x·(1 − s)), s = sigmoid(x), with the inner product fused."""
+    s = 1 / (1 + lastbits.exp(-x))
+    return g * s * lastbits.fma(x, 1 - s, x.dtype.type(1))
+
+
+@_kernel
+def _mish_raw(x):
+    """x·tanh(log1p(exp(x)))."""
+    return x * lastbits.tanh(lastbits.log1p(lastbits.exp(x)))
+
+
+@_kernel
+def _mish_backward_raw(x, g):
+    """g·(t + x·s·(1 − t²)), t = tanh(softplus(x)), s = sigmoid(x), products fused."""
+    one = x.dtype.type(1)
+    s = 1 / (1 + lastbits.exp(-x))
+    t = lastbits.tanh(lastbits.log1p(lastbits.exp(x)))
+    return g * lastbits.fma(x * s, lastbits.fma(-t, t, one), t)
+
+
+_SQRT1_2 = 0.7071067811865476  # M_SQRT1_2
+_GELU_PDF = 2 / math.sqrt(math.pi) * _SQRT1_2 * 0.5  # M_2_SQRTPI * M_SQRT1_2 * 0.5
+_GELU_BETA = math.sqrt(2) * (2 / math.sqrt(math.pi)) * 0.5  # M_SQRT2 * M_2_SQRTPI * 0.5
+_GELU_KAPPA = 0.044715
+
+
+@_kernel
+def _gelu_raw(x, approximate: str):
+    """x·Φ(x) (erf form), or 0.5·x·(1 + tanh(β(x + κx³))) with κx³ + x fused."""
+    t = x.dtype.type
+    if approximate == "tanh":
+        inner = t(_GELU_BETA) * lastbits.fma(t(_GELU_KAPPA), x * x * x, x)
+        return t(0.5) * x * (1 + lastbits.tanh(inner))
+    return x * t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
+
+
+@_kernel
+def _gelu_backward_raw(x, g, approximate: str):
+    """PyTorch's GeluBackward kernel: its operation order, with its fused products."""
+    t = x.dtype.type
+    one = t(1)
+    if approximate == "tanh":
+        x_sq = x * x
+        th = lastbits.tanh(t(_GELU_BETA) * lastbits.fma(t(_GELU_KAPPA), x_sq * x, x))
+        left_derivative = t(0.5) * (1 + th)
+        tanh_derivative = lastbits.fma(-th, th, one)
+        # NOTE: 3 * kappa is rounded in the working dtype first, as the kernel's two constants
+        inner_derivative = t(_GELU_BETA) * lastbits.fma(t(3) * t(_GELU_KAPPA), x_sq, one)
+        return g * (left_derivative + t(0.5) * x * tanh_derivative * inner_derivative)
+    cdf = t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
+    pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
+    return g * lastbits.fma(x, pdf, cdf)
 
 
 def _check_float(x: Tensor, name: str) -> None:
@@ -112,7 +239,7 @@ class Hardtanh(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
+        r = _raw(x)
         # NOTE: PyTorch's gradient is 0 at the bounds themselves
         return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, grad * 0), x)
 
@@ -129,7 +256,7 @@ class LeakyRelu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(dual.raw(x) > 0, grad, grad * self.negative_slope), x)
+        return zero_path(dual.where(_raw(x) > 0, grad, grad * self.negative_slope), x)
 
 
 class Threshold(Op):
@@ -145,7 +272,7 @@ class Threshold(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(dual.raw(x) > self.threshold, grad, grad * 0), x)
+        return zero_path(dual.where(_raw(x) > self.threshold, grad, grad * 0), x)
 
 
 class Hardshrink(Op):
@@ -160,7 +287,7 @@ class Hardshrink(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
+        r = _raw(x)
         return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
 
 
@@ -177,7 +304,7 @@ class Softshrink(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
+        r = _raw(x)
         return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
 
 
@@ -193,7 +320,7 @@ class Hardsigmoid(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
+        r = _raw(x)
         # NOTE: PyTorch multiplies by 1/6 rounded to float32, even for float64 tensors
         sixth = r.dtype.type(np.float32(1.0) / np.float32(6.0))
         return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, grad * 0), x)
@@ -211,7 +338,7 @@ class Hardswish(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
+        r = _raw(x)
         return dual.where(r < -3, grad * 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
 
 
@@ -226,17 +353,32 @@ class Elu(Op):
     __slots__ = ("alpha", "scale", "input_scale")
 
     def forward(self, x):
-        xp = array_module(x)
-        with np.errstate(over="ignore"):
-            neg = xp.expm1(x * self.input_scale) * (self.alpha * self.scale)
-        return xp.where(x > 0, x * self.scale, neg).astype(x.dtype, copy=False)
+        return _elu_raw(x, self.alpha, self.scale, self.input_scale)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
-        neg = grad * (self.input_scale * self.scale * self.alpha) * dual.exp(
+        if not isinstance(x, Tensor):
+            return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
+        r = _raw(x)
+        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
             dual.where(r > 0, x * 0, x) * self.input_scale)
         return dual.where(r > 0, grad * self.scale, neg)
+
+
+@_kernel
+def _elu_raw(x, alpha: float, scale: float, input_scale: float):
+    """scale·x for x > 0, else expm1(input_scale·x)·(α·scale) (PyTorch's elu kernel)."""
+    t = x.dtype.type
+    neg = lastbits.expm1(x * t(input_scale)) * t(alpha * scale)
+    return array_module(x).where(x > 0, x * t(scale), neg)
+
+
+@_kernel
+def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
+    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
+    t = x.dtype.type
+    neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
+    return array_module(x).where(x > 0, g * t(scale), neg)
 
 
 class Celu(Elu):
@@ -249,28 +391,45 @@ class Gelu(Op):
     same_shape = True
     # d/dx x·Φ(x) = Φ(x) + x·φ(x); the tanh form differentiates its own approximation
     formula = {"x": "gelu_backward(grad, x, approximate)"}
-    __slots__ = ("approximate",)
+    __slots__ = ("approximate", "cdf")
 
     def forward(self, x):
-        xp = array_module(x)
-        if self.approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
-            return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
-        return (x * 0.5 * (1 + _erf_np(x * (1 / math.sqrt(2))))).astype(x.dtype, copy=False)
+        if self.approximate != "tanh" and x.dtype == np.float32:
+            # NOTE: Φ(x) is kept for the first backward (erf is the costly part of both
+            # passes); a second backward (retain_graph) or a graph of the backward recomputes it
+            t = x.dtype.type
+            cdf = t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
+            self.cdf = cdf
+            return x * cdf
+        return _gelu_raw(x, self.approximate)
 
     def backward(self, grad):
-        return _gelu_backward(grad, self.saved(grad)[0], self.approximate)
+        x = self.saved(grad)[0]
+        cdf = getattr(self, "cdf", None)
+        if cdf is not None and not isinstance(grad, Tensor):
+            self.cdf = None
+            t = x.dtype.type
+            pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
+            return grad * lastbits.fma(x, pdf, cdf)  # as _gelu_backward_raw, Φ(x) reused
+        return _gelu_backward(grad, x, self.approximate)
+
+    def __getattr__(self, name: str):
+        if name == "cdf":
+            return None
+        return super().__getattr__(name)
 
 
 def _gelu_backward(grad, x, approximate: str):
+    if not isinstance(x, Tensor):
+        return _gelu_backward_raw(x, grad, approximate)
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
         x2 = x * x
-        t = dual.tanh(k * (x + 0.044715 * x2 * x))
+        t = _tanh(k * (x + 0.044715 * x2 * x))
         dinner = k * (1 + 3 * 0.044715 * x2)
         return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-    cdf = 0.5 * (1 + dual.erf(x * (1 / math.sqrt(2))))
-    pdf = dual.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
+    pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
     return grad * (cdf + x * pdf)
 
 
@@ -281,12 +440,20 @@ class Silu(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return (x * dual.sigmoid(x)).astype(x.dtype, copy=False)
+        return _silu_raw(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        s = dual.sigmoid(x)
+        if not isinstance(x, Tensor):
+            return _silu_backward_raw(x, grad)
+        s = _sigmoid(x)
         return grad * s * (1 + x * (1 - s))
+
+
+@_kernel
+def _silu_raw(x):
+    """x / (1 + exp(−x)) (PyTorch's silu kernel divides; x·sigmoid(x) rounds once more)."""
+    return x / (1 + lastbits.exp(-x))
 
 
 class Mish(Op):
@@ -297,17 +464,14 @@ class Mish(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return (x * array_module(x).tanh(_softplus_raw(x, 1.0, 20.0))).astype(x.dtype,
-                                                                             copy=False)
+        return _mish_raw(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if isinstance(x, Tensor):
-            sp = softplus(x)
-        else:
-            sp = _softplus_raw(x, 1.0, 20.0)
-        t = dual.tanh(sp)
-        return grad * (t + x * dual.sigmoid(x) * (1 - t * t))
+        if not isinstance(x, Tensor):
+            return _mish_backward_raw(x, grad)
+        t = _tanh(softplus(x))
+        return grad * (t + x * _sigmoid(x) * (1 - t * t))
 
 
 class Softplus(Op):
@@ -321,9 +485,10 @@ class Softplus(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        r = dual.raw(x)
-        lin = r * self.beta > self.threshold
-        return dual.where(lin, grad, grad * dual.sigmoid(x * self.beta))
+        if not isinstance(x, Tensor):
+            return _softplus_backward_raw(x, grad, self.beta, self.threshold)
+        lin = _raw(x) * self.beta > self.threshold
+        return dual.where(lin, grad, grad * _sigmoid(x * self.beta))
 
 
 class LogSigmoid(Op):
@@ -333,13 +498,13 @@ class LogSigmoid(Op):
     __slots__ = ()
 
     def forward(self, x):
-        xp = array_module(x)
-        # NOTE: min(x, 0) - log1p(exp(-|x|)): no overflow for large |x| (PyTorch's form)
-        return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
+        return _logsigmoid_raw(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * dual.sigmoid(-x)
+        if not isinstance(x, Tensor):
+            return _logsigmoid_backward_raw(x, grad)
+        return grad * _sigmoid(-x)
 
 
 class Glu(Op):
@@ -349,7 +514,7 @@ class Glu(Op):
 
     def forward(self, x):
         a, b = array_module(x).split(x, 2, axis=self.dim)
-        return (a * dual.sigmoid(b)).astype(x.dtype, copy=False)
+        return (a * _sigmoid(b)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -364,13 +529,13 @@ def _glu_backward(grad, x, dim: int):
         s = b.sigmoid()
         return cat([grad * s, grad * a * s * (1 - s)], dim)
     a, b = np.split(x, 2, axis=dim)
-    s = dual.sigmoid(b)
+    s = _sigmoid(b)
     return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
 
 
 def _prelu_weight(w, x):
     """The weight viewed to broadcast against ``x`` (one slope per channel, dim 1)."""
-    return w.reshape(Prelu._shape(dual.raw(x), dual.raw(w)))
+    return w.reshape(Prelu._shape(_raw(x), _raw(w)))
 
 
 # formula helpers (see leafgrad.autograd.formula)
@@ -401,7 +566,7 @@ class Prelu(Op):
     def backward(self, grad):
         x, w = self.saved(grad)
         need = self.needs_input_grad
-        r = dual.raw(x)
+        r = _raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
         gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
@@ -427,7 +592,7 @@ class RreluWithNoise(Op):
         noise = self.noise
         if isinstance(grad, Tensor) and isinstance(noise, np.ndarray):
             noise = _wrap(noise)
-        return zero_path(dual.where(dual.raw(x) > 0, grad, grad * noise), x)
+        return zero_path(dual.where(_raw(x) > 0, grad, grad * noise), x)
 
 
 # -- public functions ---------------------------------------------------------------------------

@@ -25,12 +25,23 @@ def _check_p(p: float) -> None:
 
 def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
     """The 0/1 keep mask in the input's dtype; per channel (N, C, 1, ...) for feature dropout."""
-    from ..random import bernoulli_mask
+    from ..random import _is_dense, _iter_order, bernoulli_mask
 
     x = input._data
-    shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2) if feature else x.shape
+    if feature:
+        shape = (x.shape[0], x.shape[1]) + (1,) * (x.ndim - 2)
+        mask = bernoulli_mask(shape, 1 - p)
+    else:
+        order = _iter_order(x)
+        if order is None or not _is_dense(x):
+            mask = bernoulli_mask(x.shape, 1 - p)
+        else:
+            # NOTE: PyTorch's noise is empty_like(x), which keeps a transposed / permuted
+            # input's layout, and bernoulli_ fills it in memory order: draw in that order
+            mask = bernoulli_mask(tuple(x.shape[d] for d in order), 1 - p)
+            mask = np.transpose(mask, np.argsort(order))
     # drawn on the CPU generator (as docs/random.md says for CUDA), then put beside the input
-    return move(bernoulli_mask(shape, 1 - p).astype(x.dtype), input.device)
+    return move(mask.astype(x.dtype), input.device)
 
 
 def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bool,

@@ -16,12 +16,12 @@ import numpy as np
 
 from ..backend import array_module, scatter_add
 from ..dtypes import FROM_NP
+from . import lastbits
 
 __all__ = [
     # elementwise
-    "raw", "exp", "log", "sqrt", "sin", "cos", "sinh", "cosh", "tanh", "sigmoid", "erf", "sign",
-    "floor", "trunc", "digamma", "polygamma", "isnan", "zeros_like", "where",
-    "threshold_backward", "to_dtype",
+    "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
+    "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
@@ -37,7 +37,7 @@ def _link() -> None:
     """Import the differentiable ops the Tensor branches call; the op modules import this one
     (docs/design.md, "The import cycle"). Run once by leafgrad.tensor when Tensor exists."""
     global Tensor, _wrap, _record_unary, _where, _threshold_backward, _polygamma, _digamma_np
-    global _polygamma_np, _erf_np, _flip, _roll, _rot90, _cat, _stack, _tril, _triu, _diagonal
+    global _polygamma_np, _flip, _roll, _rot90, _cat, _stack, _tril, _triu, _diagonal
     global _diag_view, _DiagScatter, _embed, _gather, _put, _cumsum, _cumprod, _inv, _solve
     global _solve_triangular, _SolveTriangular, _Tri, _pinv, _pinv_np, _cross
     from ..tensor import Tensor, _wrap
@@ -45,7 +45,7 @@ def _link() -> None:
     from .elementwise import polygamma as _polygamma
     from .elementwise import threshold_backward as _threshold_backward
     from .elementwise import where as _where
-    from .elementwise.special import _digamma_np, _erf_np, _polygamma_np
+    from .elementwise.special import _digamma_np, _polygamma_np
     from .linalg import SolveTriangular as _SolveTriangular
     from .linalg import _cross, _pinv_np, _Tri
     from .linalg import inv as _inv
@@ -72,19 +72,26 @@ def raw(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+# NOTE: on arrays the elementwise functions are leafgrad.ops.lastbits' (the ops' own forward
+# kernels), so a backward formula rounds as PyTorch's, which calls its ops there.
 def exp(x):
     """Elementwise e**x."""
-    return x.exp() if isinstance(x, Tensor) else array_module(x).exp(x)
+    return x.exp() if isinstance(x, Tensor) else lastbits.exp(x)
 
 
 def log(x):
     """Elementwise natural log."""
-    return x.log() if isinstance(x, Tensor) else array_module(x).log(x)
+    return x.log() if isinstance(x, Tensor) else lastbits.log(x)
 
 
 def sqrt(x):
     """Elementwise square root."""
-    return x.sqrt() if isinstance(x, Tensor) else np.sqrt(x)
+    return x.sqrt() if isinstance(x, Tensor) else array_module(x).sqrt(x)
+
+
+def rsqrt(x):
+    """Elementwise 1 / sqrt(x)."""
+    return x.rsqrt() if isinstance(x, Tensor) else lastbits.rsqrt(x)
 
 
 def sin(x):
@@ -99,30 +106,12 @@ def cos(x):
 
 def sinh(x):
     """Elementwise hyperbolic sine."""
-    return x.sinh() if isinstance(x, Tensor) else np.sinh(x)
+    return x.sinh() if isinstance(x, Tensor) else lastbits.sinh(x)
 
 
 def cosh(x):
     """Elementwise hyperbolic cosine."""
-    return x.cosh() if isinstance(x, Tensor) else np.cosh(x)
-
-
-def tanh(x):
-    """Elementwise hyperbolic tangent."""
-    return x.tanh() if isinstance(x, Tensor) else array_module(x).tanh(x)
-
-
-def sigmoid(x):
-    """Elementwise logistic function 1 / (1 + e**-x)."""
-    if isinstance(x, Tensor):
-        return x.sigmoid()
-    with np.errstate(over="ignore"):
-        return 1 / (1 + array_module(x).exp(-x))
-
-
-def erf(x):
-    """The error function."""
-    return x.erf() if isinstance(x, Tensor) else _erf_np(x)
+    return x.cosh() if isinstance(x, Tensor) else lastbits.cosh(x)
 
 
 def sign(x):

@@ -23,6 +23,10 @@ def _xwt(x, w):
     operand for these shapes (measured on W2's 64x784 @ 784x256); the copy back to C order
     costs less than that and keeps the next layer's operands contiguous.
     """
+    if x.shape[0] >= 256:
+        # NOTE: for many rows the copy back (a transpose of the whole output) costs more than
+        # the transposed operand does: 2-3x slower on W8's 1024x128 @ 128x384
+        return x @ w.T
     xp = array_module(x)
     return xp.ascontiguousarray((w @ x.T).T)
 

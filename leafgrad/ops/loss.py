@@ -11,8 +11,9 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
-from . import dual
+from . import dual, lastbits
 from ._apply import record, record_unary
+from .activation import _logsigmoid_raw, _raw, _sigmoid
 from .softmax import log_softmax
 
 __all__ = [
@@ -356,7 +357,7 @@ class _PairLoss(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        g = _grad_scale(grad, self.reduction, dual.raw(x).size, dual.raw(x).shape)
+        g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
         d = self._derivative(x, t) * g
         need = self.needs_input_grad
         return (d if need[0] else None, -d if need[1] else None)
@@ -390,7 +391,7 @@ class SmoothL1Loss(_PairLoss):
 
     def _derivative(self, x, t):
         d = x - t
-        r = dual.raw(d)
+        r = _raw(d)
         return dual.where(r <= -self.beta, d * 0 - 1, dual.where(r >= self.beta, d * 0 + 1,
                                                                   d / self.beta))
 
@@ -409,7 +410,7 @@ class HuberLoss(_PairLoss):
 
     def _derivative(self, x, t):
         d = x - t
-        r = dual.raw(d)
+        r = _raw(d)
         return dual.where(r <= -self.delta, d * 0 - self.delta,
                           dual.where(r >= self.delta, d * 0 + self.delta, d))
 
@@ -538,7 +539,7 @@ class BinaryCrossEntropy(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = dual.raw(x)
+        rx = _raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
         w = self.weight
         if w is not None and isinstance(grad, Tensor):
@@ -575,9 +576,8 @@ class BinaryCrossEntropyWithLogits(Op):
     __slots__ = ("reduction", "weight", "pos_weight")
 
     def forward(self, x, t):
-        xp = array_module(x)
-        # NOTE: log σ(x) = min(x, 0) − log1p(exp(−|x|)): finite for any logit
-        logsig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        # NOTE: log σ(x) = min(x, 0) − log1p(exp(−|x|)): finite for any logit (PyTorch's kernel)
+        logsig = _logsigmoid_raw(x)
         if self.pos_weight is not None:
             lw = (self.pos_weight - 1) * t + 1
             loss = (1 - t) * x - lw * logsig
@@ -589,32 +589,51 @@ class BinaryCrossEntropyWithLogits(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = dual.raw(x)
-        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
-        tensor_mode = isinstance(grad, Tensor)
-        pw, w = self.pos_weight, self.weight
-        if tensor_mode:
-            pw = _wrap(pw) if pw is not None else None
-            w = _wrap(w) if w is not None else None
+        rx = _raw(x)
+        if not isinstance(grad, Tensor):
+            return self._backward_raw(grad, x, t)
+        g = _grad_scale(grad, self.reduction, rx.size, rx.shape)  # a graph of the backward
+        pw = _wrap(self.pos_weight) if self.pos_weight is not None else None
+        w = _wrap(self.weight) if self.weight is not None else None
         need = self.needs_input_grad
         gx = gt = None
         if need[0]:
-            s = dual.sigmoid(x)
+            s = _sigmoid(x)
             gx = (((pw - 1) * t + 1) * s - pw * t) if pw is not None else s - t
             gx = gx * g
             if w is not None:
                 gx = gx * w
         if need[1]:
-            if tensor_mode:
-                from .activation import logsigmoid
+            from .activation import logsigmoid
 
-                logsig = logsigmoid(x)
-            else:
-                logsig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-            gt = -x - (pw - 1) * logsig if pw is not None else -x
+            gt = -x - (pw - 1) * logsigmoid(x) if pw is not None else -x
             gt = gt * g
             if w is not None:
                 gt = gt * w
+        return gx, gt
+
+    def _backward_raw(self, grad, x, t):
+        """PyTorch's order: the elementwise derivative times grad, times weight, then / n."""
+        xp = array_module(x)
+        g = grad if self.reduction == "none" else xp.broadcast_to(grad, x.shape)
+        pw, w = self.pos_weight, self.weight
+        need = self.needs_input_grad
+
+        def finish(d):
+            d = d * g
+            if w is not None:
+                d = d * w
+            return lastbits.divide(d, x.size) if self.reduction == "mean" else d
+
+        gx = gt = None
+        if need[0]:
+            if pw is None:
+                gx = finish(_sigmoid(x) - t)
+            else:
+                pt = pw * t
+                gx = finish((pt + 1 - t) * _sigmoid(x) - pt)
+        if need[1]:
+            gt = finish(-x if pw is None else _logsigmoid_raw(-x) - _logsigmoid_raw(x) * pw)
         return gx, gt
 
 
@@ -702,9 +721,9 @@ class SoftMarginLoss(Op):
 
     def backward(self, grad):
         x, t = self.saved(grad)
-        rx = dual.raw(x)
+        rx = _raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
-        s = dual.sigmoid(-(x * t)) * g
+        s = _sigmoid(-(x * t)) * g
         need = self.needs_input_grad
         return (-t * s if need[0] else None,
                 -x * s if need[1] else None)

@@ -11,7 +11,7 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
-from . import dual
+from . import lastbits
 from ._apply import record_unary
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax"]
@@ -26,6 +26,57 @@ def _sum_keep(x, dim: int | None):
     return x.sum(axis=dim, keepdims=True)
 
 
+def _exp(x):
+    return x.exp() if isinstance(x, Tensor) else lastbits.exp(x)
+
+
+# NOTE: PyTorch's softmax kernels work in the input's dtype (float16 in float32, rounded once),
+# sum with its vector lanes (lastbits.lane_sum) and, along the last dim, multiply by the
+# reciprocal of the sum where other dims divide by it; the last bits follow each choice.
+def _softmax_raw(x, dim: int):
+    w = lastbits.opmath(x)
+    e = lastbits.exp(w - w.max(axis=dim, keepdims=True))
+    s = lastbits.lane_sum(e, dim)
+    if dim == x.ndim - 1:
+        e *= 1 / s
+    else:
+        e /= s
+    return e.astype(x.dtype, copy=False)
+
+
+def _log_softmax_raw(x, dim: int):
+    w = lastbits.opmath(x)
+    m = w.max(axis=dim, keepdims=True)
+    s = lastbits.lane_sum(lastbits.exp(w - m), dim)
+    return (w - m - lastbits.log(s)).astype(x.dtype, copy=False)
+
+
+def _softmax_backward_raw(g, y, dim: int):
+    gw, yw = lastbits.opmath(g), lastbits.opmath(y)
+    if dim == y.ndim - 1:
+        dot = lastbits.lane_sum(gw * yw, dim)
+    else:  # NOTE: down the other dims the kernel fuses each product into the running sum
+        dot = _fused_dot(gw, yw, dim)
+    return ((gw - dot) * yw).astype(y.dtype, copy=False)
+
+
+def _fused_dot(a, b, dim: int):
+    """Sum of a·b along ``dim`` as fma(a_i, b_i, acc), in order (keeps ``dim``)."""
+    xp = array_module(a)
+    a, b = xp.moveaxis(a, dim, 0), xp.moveaxis(b, dim, 0)
+    acc = a[0] * b[0]
+    for i in range(1, a.shape[0]):
+        acc = lastbits.fma(a[i], b[i], acc)
+    return xp.expand_dims(acc, dim)
+
+
+def _log_softmax_backward_raw(g, y, dim: int):
+    gw, yw = lastbits.opmath(g), lastbits.opmath(y)
+    s = lastbits.lane_sum(gw, dim)
+    # NOTE: grad - exp(out) * sum(grad) with the product fused, as the kernel compiles it
+    return lastbits.fma(-lastbits.exp(yw), s, gw).astype(y.dtype, copy=False)
+
+
 class Softmax(Op):
     name_ = "SoftmaxBackward0"
     same_shape = True
@@ -35,15 +86,13 @@ class Softmax(Op):
     __slots__ = ("dim",)
 
     def forward(self, x):
-        xp = array_module(x)
         # NOTE: shifting by the max keeps exp in range (logits of 1e4 do not overflow)
-        e = x - x.max(axis=self.dim, keepdims=True)
-        xp.exp(e, out=e)
-        e /= e.sum(axis=self.dim, keepdims=True)
-        return e
+        return _softmax_raw(x, self.dim)
 
     def backward(self, grad):
         y = self.result(grad)
+        if not isinstance(y, Tensor) and self.dim is not None:
+            return _softmax_backward_raw(grad, y, self.dim)
         return y * (grad - _sum_keep(grad * y, self.dim))
 
 
@@ -56,14 +105,13 @@ class LogSoftmax(Op):
     __slots__ = ("dim",)
 
     def forward(self, x):
-        xp = array_module(x)
-        s = x - x.max(axis=self.dim, keepdims=True)
-        lse = xp.log(xp.exp(s).sum(axis=self.dim, keepdims=True))
-        s -= lse
-        return s
+        return _log_softmax_raw(x, self.dim)
 
     def backward(self, grad):
-        return grad - dual.exp(self.result(grad)) * _sum_keep(grad, self.dim)
+        y = self.result(grad)
+        if not isinstance(y, Tensor) and self.dim is not None:
+            return _log_softmax_backward_raw(grad, y, self.dim)
+        return grad - _exp(y) * _sum_keep(grad, self.dim)
 
 
 def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

@@ -95,7 +95,7 @@ class Adam(Optimizer):
                         K.mul_scalar(pd, pd, 1 - lr * wd)
                         p._bump_version()
                     else:
-                        g2 = np.empty_like(pd)
+                        g2 = K.temp("grad", pd)
                         K.add(g2, grad, pd, wd)
                         grad = g2
                 exp_avg = K.nd(state["exp_avg"]._data)
@@ -108,12 +108,13 @@ class Adam(Optimizer):
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
+                denom = K.temp("denom", pd)
                 if amsgrad:
                     mx = K.nd(state["max_exp_avg_sq"]._data)
                     np.maximum(mx, exp_avg_sq, out=mx)
-                    denom = np.sqrt(mx)
+                    K.sqrt(denom, mx)
                 else:
-                    denom = np.sqrt(exp_avg_sq)
+                    K.sqrt(denom, exp_avg_sq)
                 K.div_scalar(denom, denom, bias_correction2_sqrt)
                 K.add_scalar(denom, denom, eps)
                 K.addcdiv(pd, pd, exp_avg, denom, -step_size)

@@ -63,7 +63,7 @@ class SGD(Optimizer):
                 if maximize:
                     grad = np.negative(grad)
                 if wd != 0:
-                    g2 = np.empty_like(pd)
+                    g2 = K.temp("grad", pd)
                     K.add(g2, grad, pd, wd)
                     grad = g2
                 if momentum != 0:
@@ -77,7 +77,7 @@ class SGD(Optimizer):
                         K.mul_scalar(buf, buf, momentum)
                         K.add(buf, buf, grad, 1 - dampening)
                     if nesterov:
-                        g2 = np.empty_like(pd)
+                        g2 = K.temp("nesterov", pd)
                         K.add(g2, grad, buf, momentum)
                         grad = g2
                     else:

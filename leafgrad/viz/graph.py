@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..autograd.explanation.modules import blocked_all
 from ..autograd.node import AccumulateGrad
 from ..locale import strings
 
@@ -22,6 +23,24 @@ class GNode:
     step: int = 0  # the backward step that runs this node (0: before the first step)
     site: str | None = None
     detail: str = ""  # the narration of this node's step (plain text)
+    group: str | None = None  # the innermost module group holding it (GGroup.id)
+    note: str | None = None  # a remark drawn in the box (a ReLU that blocked every gradient)
+    hists: list = field(default_factory=list)  # group boxes: (label, counts) per parameter
+    members: int = 0  # group boxes: how many nodes the box stands for
+
+
+@dataclass
+class GGroup:
+    """A module call: its label, enclosing group, the nodes it made itself, its parameters'
+    rows (text) and gradient histograms, and its module-level narration."""
+
+    id: str
+    label: str
+    parent: str | None
+    nodes: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # (text, histogram counts or None) per parameter
+    text: str = ""
+    first: int = 0  # its first backward step
 
 
 @dataclass
@@ -42,6 +61,7 @@ class Graph:
     title: str = ""
     lang: str = "en"
     steps: list[dict] = field(default_factory=list)  # per step: node id, heading, text
+    groups: list[GGroup] = field(default_factory=list)  # module calls, forward order
 
     def node(self, nid: str) -> GNode:
         """The node with id ``nid``."""
@@ -76,6 +96,10 @@ def from_explanation(ex, lang: str | None = None) -> Graph:
             values.setdefault((s.node, 0), s.saved["out"])
     for key, t in ex.names.tensors.items():
         values.setdefault(key, Snap(t._data))
+    for s in ex.steps:  # what the node's site kept while explaining (nodes that save nothing)
+        v = getattr(s.site, "value", None) if s.site is not None and not s.is_leaf else None
+        if v is not None and s._single:
+            values.setdefault((s.node, 0), v)
 
     def val(snap):
         return None if snap is None else snap.text(me, lang)
@@ -110,10 +134,13 @@ def from_explanation(ex, lang: str | None = None) -> Graph:
 
             site = f"{os.path.basename(s.site.filename)}:{s.site.lineno}: {s.site.line}"
         gout = s.grad_output._data if s.grad_output is not None and s._single else None
+        if shape == "?" and (s.node, 0) in values:
+            shape = fmt_shape(values[(s.node, 0)].shape)
         g.nodes.append(GNode(nid, "op", s.name, ex.forward_text(s), shape,
                              value=val(values.get((s.node, 0))),
                              grad=None if gout is None else Snap(gout).text(me, lang),
-                             step=s.index, site=site, detail=text))
+                             step=s.index, site=site, detail=text,
+                             note=S["viz_blocked"] if blocked_all(s) else None))
     for i, t in enumerate(ex.outputs):
         fn = t.grad_fn
         if fn is None:
@@ -128,7 +155,45 @@ def from_explanation(ex, lang: str | None = None) -> Graph:
         for i, (nxt, _) in enumerate(s.edges):
             if nxt is not None and nxt in ids:
                 g.edges.append(GEdge(ids[s.node], ids[nxt], ex.input_label(s, i)))
+    _add_groups(g, ex, ids, lang)
     return g
+
+
+def _add_groups(g: Graph, ex, ids: dict, lang: str) -> None:
+    """The module groups of an explanation, and each node's innermost group."""
+    from ..autograd import flowstats
+    from ..autograd.explanation.modules import group_blocks
+    from ..autograd.explanation.narration import _render_text
+    from ..autograd.stepper import fmt_num, fmt_shape
+
+    groups = ex.modules
+    if not groups:
+        return
+    S = strings(lang)
+    gid = {id(grp): f"g{grp.index}" for grp in groups}
+    byid = {n.id: n for n in g.nodes}
+    for grp in groups:
+        gg = GGroup(gid[id(grp)], grp.label, gid[id(grp.parent)] if grp.parent else None)
+        for s in grp.steps:
+            nid = ids.get(s.node)
+            if nid is not None:
+                gg.nodes.append(nid)
+                byid[nid].group = gg.id
+        every = grp.all_steps()
+        gg.first = min((s.index for s in every), default=0)
+        for pname, p, ls in grp.params:
+            gr = ls.grad_output._data if ls is not None and ls.grad_output is not None else None
+            norm = fmt_num(flowstats.norm(p._data))
+            if gr is None:
+                gg.rows.append((S["viz_param_none"].format(name=pname, shape=fmt_shape(p.shape),
+                                                           norm=norm), None))
+                continue
+            gg.rows.append((S["viz_param"].format(name=pname, shape=fmt_shape(p.shape),
+                                                  norm=norm, gnorm=fmt_num(flowstats.norm(gr))),
+                            flowstats.histogram(gr, 12)[0]))
+        gg.text = _render_text(group_blocks(ex, grp, S, lang, grp.index + 1, len(groups)), 0,
+                               lang)
+        g.groups.append(gg)
 
 
 def from_tensor(t, lang: str = "en", names: dict | None = None) -> Graph:

@@ -15,7 +15,7 @@ from ..stepper import (
 
 if TYPE_CHECKING:
     pass
-from .forms import _Names
+from .forms import _Names, loop_targets
 from .narration import Explanation, _explain
 
 
@@ -41,7 +41,8 @@ class Recorder:
         seeds_given = None
         if any(g is not None for g in grads):
             seeds_given = tuple(grads)
-        ex = _explain(tuple(tensors), seeds_given, _Names(scopes), self.lang, MAX_ELEMENTS)
+        names = _Names(scopes, loop_targets(frame))
+        ex = _explain(tuple(tensors), seeds_given, names, self.lang, MAX_ELEMENTS)
         self.explanations.append(ex)
         del self.explanations[:-self.keep]
 

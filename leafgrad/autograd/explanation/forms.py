@@ -25,25 +25,43 @@ if TYPE_CHECKING:
 
 # -- names ------------------------------------------------------------------------------------
 class _Names:
-    """What to call each tensor in the narration: the user's variable names, else t1, t2, ..."""
+    """What to call each tensor in the narration: the user's variable names, else t1, t2, ...
 
-    def __init__(self, scopes: Sequence[dict]) -> None:
+    A name the caller's code binds as a loop target (``for p in model.parameters()``) is kept
+    only as a last resort: after the loop it names whatever the last iteration left there.
+    Better names can be suggested before the labels are fixed (``suggest``): a module
+    parameter's qualified name, the name an input had in the user's code when it was used.
+    """
+
+    def __init__(self, scopes: Sequence[dict], loops: frozenset = frozenset()) -> None:
         from ...tensor import Tensor
 
         self.leaf: dict = {}  # id(tensor) -> name
         self.node: dict = {}  # (node, output nr) -> name
         self.tensors: dict = {}  # (node, output nr) -> the named non-leaf tensor
         self._keep: list = []  # keeps scanned tensors alive so their ids stay unique
+        self._loose: dict = {}  # loop-target names: used only when nothing better is found
+        self.modules: dict = {}  # id(module) -> the caller's name for it
+        self._module_objs: dict = {}  # id(module) -> the module
         for scope in scopes:
             for k, v in scope.items():
-                if not isinstance(v, Tensor) or k.startswith("_"):
+                if k.startswith("_"):
+                    continue
+                if not isinstance(v, Tensor):
+                    if hasattr(v, "named_parameters") and hasattr(v, "_modules") and \
+                            k not in loops:
+                        self._put(self.modules, id(v), k)
+                        self._module_objs[id(v)] = v
                     continue
                 self._keep.append(v)
-                if v.grad_fn is None:
-                    self._put(self.leaf, id(v), k)
+                key = id(v) if v.grad_fn is None else (v.grad_fn, v._out_nr)
+                if k in loops:
+                    self._put(self._loose, key, k)
+                elif v.grad_fn is None:
+                    self._put(self.leaf, key, k)
                 else:
-                    self._put(self.node, (v.grad_fn, v._out_nr), k)
-                    self.tensors[(v.grad_fn, v._out_nr)] = v
+                    self._put(self.node, key, k)
+                    self.tensors[key] = v
         self._n = 0
 
     @staticmethod
@@ -52,11 +70,25 @@ class _Names:
         if old is None or len(name) < len(old):
             d[key] = name
 
+    def taken(self) -> set:
+        """The names in use."""
+        return set(self.leaf.values()) | set(self.node.values())
+
+    def suggest(self, key, name: str, tensor=None) -> bool:
+        """Name the leaf ``id(t)`` or the output ``(node, nr)`` ``name`` unless it has a name."""
+        d = self.node if isinstance(key, tuple) else self.leaf
+        if key in d or name in self.taken():
+            return False
+        d[key] = name
+        if tensor is not None:
+            self._keep.append(tensor)
+        return True
+
     def of_leaf(self, t) -> str:
         n = self.leaf.get(id(t))
         if n is None:
             self._keep.append(t)
-            n = self.leaf[id(t)] = self._fresh()
+            n = self.leaf[id(t)] = self._loose_or_fresh(id(t))
         return n
 
     def of_output(self, fn, nr: int = 0) -> str:
@@ -64,8 +96,14 @@ class _Names:
             return self.of_leaf(fn.variable)
         n = self.node.get((fn, nr))
         if n is None:
-            n = self.node[(fn, nr)] = self._fresh()
+            n = self.node[(fn, nr)] = self._loose_or_fresh((fn, nr))
         return n
+
+    def _loose_or_fresh(self, key) -> str:
+        n = self._loose.get(key)
+        if n is not None and n not in self.taken():
+            return n
+        return self._fresh()
 
     def _fresh(self) -> str:
         while True:
@@ -73,6 +111,36 @@ class _Names:
             n = f"t{self._n}"
             if n not in self.leaf.values() and n not in self.node.values():
                 return n
+
+
+def loop_targets(frame) -> frozenset:
+    """The names bound as loop targets (``for``, comprehensions) in ``frame``'s source file."""
+    import ast
+    import linecache
+
+    if frame is None:
+        return frozenset()
+    fname = frame.f_code.co_filename
+    src = "".join(linecache.getlines(fname, frame.f_globals))
+    hit = _LOOPS.get((fname, hash(src)))
+    if hit is not None:
+        return hit
+    out: set = set()
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            target = node.target if isinstance(node, (ast.For, ast.AsyncFor,
+                                                      ast.comprehension)) else None
+            if target is not None:
+                out.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    res = _LOOPS[(fname, hash(src))] = frozenset(out)
+    return res
+
+
+_LOOPS: dict = {}
 
 
 # -- how each node reads as mathematics ---------------------------------------------------------
@@ -133,7 +201,8 @@ def _params(fn) -> dict:
     out = {}
     for cls in type(fn).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable"):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable",
+                                                "needs_input_grad"):
                 continue
             if hasattr(fn, slot):
                 out[slot] = getattr(fn, slot)

@@ -37,7 +37,9 @@ from .forms import (
     _tup,
     forward_expr,
     local_text,
+    loop_targets,
 )
+from .modules import ModuleGroup, blocked_all, group_modules, module_blocks, suggest_names
 
 if TYPE_CHECKING:
     from ...tensor import Tensor
@@ -65,6 +67,7 @@ class Explanation:
         self.seed_given = seed_given
         self.applied = False
         self._output_snaps = [Snap(t._data) for t in outputs]
+        self._groups = _prepare_names(steps, names)
         for s in steps:  # labels are fixed now, in the engine's order
             if s.is_leaf:
                 names.of_leaf(s.leaf)
@@ -72,6 +75,16 @@ class Explanation:
                 names.of_output(s.node)
 
     # -- data --------------------------------------------------------------------------------
+    @property
+    def modules(self) -> list[ModuleGroup]:
+        """The module calls that made the pass's nodes (forward order; empty when no module
+        scope was recorded: build the graph inside ``explaining()`` or ``recording_sites()``)."""
+        return self._groups[0]
+
+    def group_of(self, step: Step) -> ModuleGroup | None:
+        """The innermost module call whose group holds ``step`` (None: no module made it)."""
+        return self._groups[1].get(step)
+
     @property
     def grads(self) -> dict:
         """``{id(leaf): gradient}`` for every leaf the pass reaches (see ``grad_of``)."""
@@ -113,9 +126,14 @@ class Explanation:
                 self.names.node.get((t.grad_fn, t._out_nr))
             if n is not None:
                 return n
+        names = getattr(step.site, "names", ()) if step.site is not None else ()
+        if i < len(names) and names[i] is not None:
+            return names[i]  # what the user's code called it where it was used
         v = step.saved.get(step.keys[i]) if i < len(step.keys) else None
         if v is not None and v.size == 1 and v.array is not None:
             return fmt_num(v.array.reshape(-1)[0])
+        if v is not None and v.size <= 4 and v.array is not None:
+            return fmt_array(v.array)
         return "c"
 
     def forward_text(self, step: Step) -> str:
@@ -186,9 +204,20 @@ class Explanation:
         return local_text(step.node, key, self._elem_strings(step, idx, symbolic))
 
     # -- rendering ---------------------------------------------------------------------------
-    def blocks(self, lang: str | None = None) -> list[tuple[str, str]]:
-        """The narration as ``(kind, text)`` blocks: title, p, step, line, eq, val."""
+    def blocks(self, lang: str | None = None, detail: str | None = None
+               ) -> list[tuple[str, str]]:
+        """The narration as ``(kind, text)`` blocks: title, p, step, line, eq, val.
+
+        ``detail`` is ``"modules"`` (one part per module call; the default when modules made
+        the graph) or ``"ops"`` (every node).
+        """
         lang = lang or self.lang
+        if detail is None:
+            detail = "modules" if self.modules else "ops"
+        if detail not in ("modules", "ops"):
+            raise ValueError(f"explain: detail must be 'modules' or 'ops', not {detail!r}")
+        if detail == "modules" and self.modules:
+            return module_blocks(self, lang)
         S = strings(lang)
         notes = op_notes(lang)
         me = self.max_elements
@@ -222,6 +251,8 @@ class Explanation:
             out.append(("eq", S["scalar_form"].format(out=root, expr=self.scalar_form)))
         if not any(s.site is not None for s in nonleaf) and nonleaf:
             out.append(("p", S["no_sites"]))
+            if any(type(s.leaf).__name__ == "Parameter" for s in leaves):
+                out.append(("p", S["mod_hint"]))
         for s in self.steps:
             out.extend(self._step_blocks(s, S, notes, root, lang))
         out.append(("step", S["result_head"]))
@@ -324,6 +355,8 @@ class Explanation:
                     inp=lab)))
                 continue
             b.extend(self._chain(s, i, k, lab, label, root, S, ptxt, lang))
+        if blocked_all(s):
+            b.append(("line", S["relu_blocked_all"].format(out=label, inp=self.input_label(s, 0))))
         return b
 
     def _note_args(self, s: Step) -> dict:
@@ -450,17 +483,18 @@ class Explanation:
                                                 val=fmt_array(fit._data, me, lang))))
         return b
 
-    def text(self, lang: str | None = None, width: int = 96) -> str:
-        """The narration as plain text."""
+    def text(self, lang: str | None = None, width: int = 96, detail: str | None = None) -> str:
+        """The narration as plain text (``detail``: ``"modules"`` or ``"ops"``, see blocks)."""
         lang = lang or self.lang
-        return _render_text(self.blocks(lang), width, lang)
+        return _render_text(self.blocks(lang, detail), width, lang)
 
     def step_text(self, step: Step, lang: str | None = None, width: int = 0) -> str:
         """The narration of one step as plain text (``width`` 0: lines are not wrapped)."""
         lang = lang or self.lang
         return _render_text(self.step_blocks(step, lang), width, lang)
 
-    def html(self, lang: str | None = None, graph: bool = True) -> str:
+    def html(self, lang: str | None = None, graph: bool = True, detail: str | None = None
+             ) -> str:
         """The narration as an HTML fragment (with the graph as inline SVG)."""
         lang = lang or self.lang
         parts = ['<div class="leafgrad-explain" style="font-family:sans-serif;line-height:1.4">']
@@ -469,7 +503,7 @@ class Explanation:
                 parts.append(f'<div style="overflow:auto">{self.to_svg(lang=lang)}</div>')
             except Exception:  # noqa: BLE001 - a picture must never hide the narration
                 pass
-        for kind, t in self.blocks(lang):
+        for kind, t in self.blocks(lang, detail):
             e = html.escape(t)
             if kind == "title":
                 parts.append(f"<h3>{e}</h3>")
@@ -518,6 +552,16 @@ class Explanation:
         with open(path, "w", encoding="utf-8") as f:
             f.write(self.to_html_page(lang))
         return path
+
+
+def _prepare_names(steps: list, names: _Names) -> tuple:
+    """The module groups of ``steps``, and the names they suggest (parameters' qualified
+    names, modules' outputs, the user's names of inputs); done once per ``_Names``."""
+    groups = getattr(names, "_groups", None)
+    if groups is None:
+        groups = names._groups = group_modules(steps)
+        suggest_names(steps, names, groups[0])
+    return groups
 
 
 def _hang(template: str, block: str) -> str:
@@ -596,9 +640,11 @@ def explain(output: Tensor | Sequence[Tensor], gradient=None, *, lang: str = "en
     if names is None:
         f = sys._getframe(1)
         scopes = [f.f_globals, f.f_locals]
+        loops = loop_targets(f)
     else:
         scopes = [names]
-    ex = _explain(tensors, gradient, _Names(scopes), lang, max_elements)
+        loops = frozenset()
+    ex = _explain(tensors, gradient, _Names(scopes, loops), lang, max_elements)
     if backward:
         _engine.backward(tensors, gradient, retain_graph=retain_graph)
         ex.applied = True
@@ -607,10 +653,11 @@ def explain(output: Tensor | Sequence[Tensor], gradient=None, *, lang: str = "en
 
 def _explain(tensors, gradient, names: _Names, lang: str, max_elements: int) -> Explanation:
     roots, seeds = _roots(tensors, gradient)
+    steps = list(_walk(roots, seeds, MAX_ELEMENTS))
+    _prepare_names(steps, names)  # before the scalar form names any leaf
     form = None
     if len(tensors) == 1 and tensors[0]._data.size == 1 and gradient is None:
         fn, nr = roots[0]
         form = _scalar_form(fn, nr, names)
-    steps = list(_walk(roots, seeds, MAX_ELEMENTS))
     return Explanation(tensors, seeds, steps, names, lang, max_elements, form,
                        seed_given=gradient is not None)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ... import dtypes as _dt
+from ...autograd import sites as _sites
 from ...autograd.grad_mode import no_grad
 from ...backend import device as _device
 from ...tensor import Tensor
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_site_state = _sites.state  # creation-site recording (explain): see Module.__call__
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -639,6 +641,8 @@ class Module:
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if _site_state.on:  # explain/anomaly: nodes made inside know this module call
+            return _sites.in_module(self, self._scoped_call, args, kwargs)
         # NOTE: the fast path (no hook anywhere) is one dict-emptiness test per kind
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks or _global_forward_pre_hooks
@@ -648,6 +652,14 @@ class Module:
         return self._call_impl(*args, **kwargs)
 
     _wrapped_call_impl = __call__
+
+    def _scoped_call(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks or _global_forward_pre_hooks
+                or _global_forward_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
 
     def _call_impl(self, *args, **kwargs):
         result = None

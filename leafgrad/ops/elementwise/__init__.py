@@ -113,6 +113,7 @@ from .special import (
     _TWO_OVER_SQRT_PI,
     _digamma_np,
     _digamma_pos,
+    _erf_f,
     _erf_np,
     _erf_series,
     _erfc_cf,

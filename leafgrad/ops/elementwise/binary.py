@@ -107,9 +107,10 @@ class Atan2(Op):
         a, b = self.saved(grad)
         r = a * a + b * b
         zero = dual.raw(r) == 0
+        recip = 1 / r  # NOTE: PyTorch's order: grad * other * recip, grad * -self * recip
         need = self.needs_input_grad
-        return (dual.where(zero, 0.0, grad * b / r) if need[0] else None,
-                dual.where(zero, 0.0, -grad * a / r) if need[1] else None)
+        return (dual.where(zero, 0.0, grad * b * recip) if need[0] else None,
+                dual.where(zero, 0.0, grad * -a * recip) if need[1] else None)
 
 
 class Hypot(Op):

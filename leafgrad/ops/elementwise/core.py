@@ -11,7 +11,7 @@ from ...autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...tensor import Tensor, _wrap
-from .. import dual
+from .. import dual, lastbits
 from .._apply import record, record2, record_unary
 from .dispatch import (
     _FLOAT_NP,
@@ -264,7 +264,7 @@ class PowScalar(Op):
     __slots__ = ("exponent",)
 
     def forward(self, x):
-        return x ** self.exponent
+        return lastbits.power(x, self.exponent)
 
     def _narrate_local(self, key: str, s) -> str | None:
         from ...autograd.explanation.forms import pow_local  # explain only: loaded when used
@@ -277,9 +277,11 @@ class PowScalar(Op):
         if e == 0:
             # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
             return grad * 0
-        if e == 2:
-            return grad * (x * 2.0)  # the common square: one op fewer than x ** 1 * 2
-        return grad * (x ** (e - 1) * e)
+        # NOTE: PyTorch's order: grad * (x.pow(e - 1) * e), its pow kernel special-casing the
+        # exponents 2, 3, 0.5, -0.5, -1, -2 (lastbits.power); x.pow(1) is x itself
+        if isinstance(x, Tensor):
+            return grad * ((x if e == 2 else x ** (e - 1)) * e)
+        return grad * lastbits.scale(x if e == 2 else lastbits.power(x, e - 1), e)
 
 
 class PowTensor(Op):
@@ -290,12 +292,12 @@ class PowTensor(Op):
     local = {"a": "{b}·{a}^({b} - 1)", "b": "{out}·ln {a}"}
     forward_text = "{a} ** {b}"
     op_name = "pow"
-    formula = {"a": "grad * b * a ** (b - 1)", "b": "grad * out * a.log()"}
+    formula = {"a": "grad * (b * a ** (b - 1))", "b": "grad * (out * a.log())"}
     save_output = True
     __slots__ = ()
 
     def forward(self, a, b):
-        return a ** b
+        return lastbits.power_tensor(a, b)
 
     def backward(self, grad):
         a, b = self.saved(grad)
@@ -303,11 +305,12 @@ class PowTensor(Op):
         ga = gb = None
         if need[0]:
             # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
-            ga = dual.where(dual.raw(b == 0), 0.0, grad * b * a ** (b - 1))
+            pw = a ** (b - 1) if isinstance(a, Tensor) else lastbits.power_tensor(a, b - 1)
+            ga = dual.where(dual.raw(b == 0), 0.0, grad * (b * pw))
         if need[1]:
             # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
             gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
-                            grad * self.result(grad) * dual.log(a))
+                            grad * (self.result(grad) * dual.log(a)))
         return ga, gb
 
 
@@ -319,20 +322,21 @@ class RPowScalar(Op):
     local = {"x": "{out}·ln {base}"}
     forward_text = "{base} ** {x}"
     same_shape = True
-    formula = {"x": "grad * out * math.log(base)"}
+    formula = {"x": "grad * (out * math.log(base))"}
     save_inputs = False
     save_output = True
     __slots__ = ("base",)
 
     def forward(self, x):
-        return self.base ** x
+        return lastbits.rpower(self.base, x)
 
     def backward(self, grad):
         out = self.result(grad)
         if self.base == 0:
             # NOTE: d(0**x)/dx is taken as 0 where 0**x == 0 (x > 0), as in PyTorch
             return dual.where(self._out == 0, 0.0, grad * out * float("-inf"))
-        return grad * out * math.log(self.base)
+        # NOTE: PyTorch's order: grad * (result * log(base))
+        return grad * lastbits.scale(out, math.log(self.base))
 
 
 def _pow_scalar(x: Tensor, e) -> Tensor:
@@ -354,7 +358,7 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
     fn.exponent = e
     token = _quiet_on(_IGNORE)  # 0 ** -1 is inf, silently, as in torch (see Op's forward)
     try:
-        out = d ** e
+        out = lastbits.power(d, e) if d.dtype in _FLOAT_NP else d ** e
     finally:
         _quiet_off(token)
     return record_unary(fn, x, out)
@@ -377,7 +381,7 @@ class Reciprocal(Op):
     local = {"x": "-{out}²"}
     forward_text = "{x}.reciprocal()"
     same_shape = True
-    formula = {"x": "-grad * out * out"}
+    formula = {"x": "-grad * (out * out)"}
     save_inputs = False
     save_output = True
     __slots__ = ()
@@ -387,7 +391,7 @@ class Reciprocal(Op):
 
     def backward(self, grad):
         out = self.result(grad)
-        return -grad * out * out
+        return -grad * (out * out)  # NOTE: PyTorch's order: -grad * (result * result)
 
 
 class Exp(Op):
@@ -403,7 +407,7 @@ class Exp(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return array_module(x).exp(x)
+        return lastbits.exp(x)
 
     def backward(self, grad):
         return grad * self.result(grad)
@@ -420,9 +424,7 @@ class Log(Op):
     __slots__ = ()
 
     def forward(self, x):
-        xp = array_module(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return xp.log(x)
+        return lastbits.log(x)
 
     def backward(self, grad):
         return grad / self.saved(grad)[0]
@@ -475,11 +477,14 @@ class Tanh(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return array_module(x).tanh(x)
+        return lastbits.tanh(x)
 
     def backward(self, grad):
         out = self.result(grad)
-        return grad * (1 - out * out)
+        if isinstance(out, Tensor):
+            return grad * (1 - out * out)
+        # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
+        return lastbits.tanh_backward(grad, out)
 
 
 class Sigmoid(Op):
@@ -489,25 +494,16 @@ class Sigmoid(Op):
     forward_text = "{x}.sigmoid()"
     scalar = ("call", "σ")
     same_shape = True
-    formula = {"x": "grad * out * (1 - out)"}
+    formula = {"x": "grad * (1 - out) * out"}
     save_inputs = False
     save_output = True
     __slots__ = ()
 
     def forward(self, x):
-        xp = array_module(x)
-        # NOTE: exp(-x) overflows to inf for very negative x, and 1 / (1 + inf) = 0 is the
-        # right answer (PyTorch's too), so only the warning needs silencing.
-        with np.errstate(over="ignore"):
-            e = xp.exp(-x)
-        if not x.ndim:
-            return 1 / (1 + e)  # e is a NumPy scalar here
-        e += 1
-        return xp.reciprocal(e, out=e)
+        return lastbits.sigmoid(x)
 
     def backward(self, grad):
-        out = self.result(grad)
-        return grad * (out - out * out)
+        return lastbits.sigmoid_backward(grad, self.result(grad))
 
 
 class Relu(Op):

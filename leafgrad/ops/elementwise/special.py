@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from ...backend import array_module, is_device_array
+
 # -- special functions on NumPy arrays (no SciPy at runtime) -------------------------------------
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -30,6 +32,51 @@ def _erfc_cf(a):
     for k in range(k_max, 0, -1):
         f = a + (k / 2.0) / f
     return np.exp(-a * a) / _SQRT_PI / f
+
+
+# A fast erf for float32 arrays (exact GELU uses it): least-squares fits (made with math.erf on
+# Chebyshev nodes) of erf(x)/x in u = x² on |x| < 0.9, and of erfc(x)·exp(x²) in t = 1/(1 + x)
+# on [0.9, 4] (erf rounds to ±1 in float32 past 3.92), evaluated in float32. Within 2 ulp of
+# the correctly rounded float32 erf everywhere (PyTorch's own is within 1; ``_erf_np`` is
+# correctly rounded); about 12 passes over the array instead of the ~90 of the float64 series,
+# which made exact GELU the slowest op of a Transformer (13x faster on 0.5M elements).
+_ERF_SMALL = np.array([-0.0006106989573940291, 0.005015357350107285, -0.026781339779552424,
+                       0.11282212116593804, -0.37612530639449093, 1.12837915502688],
+                      dtype=np.float32)
+_ERFC_LARGE = np.array([-0.5210361989525789, 1.1059104675488192, -0.4180729876512379,
+                        -0.7408528106514937, 0.46352855864971637, 0.5279648652299996,
+                        0.5679414881088827, -0.00016062720850778666], dtype=np.float32)
+
+
+def _erf_f32(x):
+    """erf of a float32 array in float32 arithmetic, within 2 ulp (see the note above)."""
+    shape = x.shape
+    x = array_module(x).ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    u = np.multiply(x, x)
+    p = np.multiply(u, _ERF_SMALL[0])
+    for c in _ERF_SMALL[1:-1]:
+        p += c
+        p *= u
+    p += _ERF_SMALL[-1]
+    p *= x
+    a = np.abs(x)
+    big = np.flatnonzero(a >= np.float32(0.9))
+    if big.size:
+        ab = np.minimum(a[big], np.float32(4.0))
+        t = ab + 1
+        np.reciprocal(t, out=t)
+        q = t * _ERFC_LARGE[0]
+        for c in _ERFC_LARGE[1:-1]:
+            q += c
+            q *= t
+        q += _ERFC_LARGE[-1]
+        np.multiply(ab, ab, out=ab)
+        np.negative(ab, out=ab)
+        np.exp(ab, out=ab)
+        q *= ab
+        np.subtract(1, q, out=q)
+        p[big] = np.copysign(q, x[big])
+    return p.reshape(shape)
 
 
 def _erf_np(x):
@@ -59,6 +106,32 @@ def _erfc_np(x):
             c = _erfc_cf(a[big])
             out[big] = np.where(z[big] > 0, c, 2.0 - c)
     return out.astype(x.dtype, copy=False)
+
+
+def _libm_map(fn, x):
+    """The C library's ``fn`` (through ``math``) on each element of a float64 array."""
+    z = np.asarray(x, dtype=np.float64)
+    return np.fromiter(map(fn, z.ravel().tolist()), np.float64, z.size).reshape(z.shape)
+
+
+def _erf_f(x):
+    """erf as the ops compute it: float64 by the C library (~60 ns an element; PyTorch's MKL and
+    Sleef agree with it in 93-98% of elements, with the series above in 35-82%), float32 and
+    float16 by the series in float64, rounded once."""
+    if x.dtype == np.float64 and x.__class__ is not np.ndarray and is_device_array(x):
+        return _erf_np(x)  # the C library is the host's: a device array takes the series
+    if x.dtype == np.float64:
+        return _libm_map(math.erf, x)
+    return _erf_np(x)
+
+
+def _erfc_f(x):
+    """erfc as the ops compute it (see ``_erf_f``)."""
+    if x.dtype == np.float64 and x.__class__ is not np.ndarray and is_device_array(x):
+        return _erfc_np(x)
+    if x.dtype == np.float64:
+        return _libm_map(math.erfc, x)
+    return _erfc_np(x)
 
 
 def _erfinv_np(y):

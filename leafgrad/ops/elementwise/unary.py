@@ -9,14 +9,14 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...tensor import Tensor
-from .. import dual
+from .. import dual, lastbits
 from .dispatch import _to_float, _unary, _unary_with
 from .special import (
     _SQRT_PI,
     _TWO_OVER_SQRT_PI,
     _digamma_np,
-    _erf_np,
-    _erfc_np,
+    _erf_f,
+    _erfc_f,
     _erfinv_np,
     _lgamma_np,
     _polygamma_np,
@@ -43,12 +43,14 @@ class Rsqrt(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 1 / np.sqrt(x)
+        return lastbits.rsqrt(x)
 
     def backward(self, grad):
         out = self.result(grad)
-        return -0.5 * grad * (out * out * out)
+        # NOTE: PyTorch's order: -0.5 * grad * out.pow(3) (pow(3) is out * out * out)
+        if isinstance(out, Tensor):
+            return -0.5 * grad * (out * out * out)
+        return lastbits.scale(grad, -0.5) * lastbits.power(out, 3)
 
 
 class Exp2(_UnaryFloat):
@@ -59,11 +61,10 @@ class Exp2(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.exp2(x)
+        return lastbits.exp2(x)
 
     def backward(self, grad):
-        return grad * self.result(grad) * math.log(2.0)
+        return lastbits.scale(grad * self.result(grad), lastbits.LN2)
 
 
 class Expm1(_UnaryFloat):
@@ -74,8 +75,7 @@ class Expm1(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.expm1(x)
+        return lastbits.expm1(x)
 
     def backward(self, grad):
         return grad * (self.result(grad) + 1)
@@ -87,24 +87,23 @@ class Log2(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log2(x)
+        return lastbits.log2(x)
 
     def backward(self, grad):
-        return grad / (self.saved(grad)[0] * math.log(2.0))
+        return grad / lastbits.scale(self.saved(grad)[0], lastbits.LN2)
 
 
 class Log10(_UnaryFloat):
     name_ = "Log10Backward0"
-    formula = {"x": "grad / (x * math.log(10))"}
+    formula = {"x": "grad / (x * 2.3025850929940456)"}
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(x)
+        return lastbits.log10(x)
 
     def backward(self, grad):
-        return grad / (self.saved(grad)[0] * math.log(10.0))
+        # NOTE: PyTorch's M_LN10, one ulp below math.log(10)
+        return grad / lastbits.scale(self.saved(grad)[0], lastbits.LN10)
 
 
 class Log1p(_UnaryFloat):
@@ -113,8 +112,7 @@ class Log1p(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+        return lastbits.log1p(x)
 
     def backward(self, grad):
         return grad / (self.saved(grad)[0] + 1)
@@ -137,30 +135,28 @@ class Tan(_UnaryFloat):
 
 class Asin(_UnaryFloat):
     name_ = "AsinBackward0"
-    formula = {"x": "grad / (1 - x * x).sqrt()"}
+    formula = {"x": "grad * (-x * x + 1).rsqrt()"}
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.arcsin(x)
+        return lastbits.arcsin(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad / dual.sqrt(-(x * x) + 1)
+        return grad * dual.rsqrt(-x * x + 1)
 
 
 class Acos(_UnaryFloat):
     name_ = "AcosBackward0"
-    formula = {"x": "-grad / (1 - x * x).sqrt()"}
+    formula = {"x": "grad * -(-x * x + 1).rsqrt()"}
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(invalid="ignore"):
-            return np.arccos(x)
+        return lastbits.arccos(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return -grad / dual.sqrt(-(x * x) + 1)
+        return grad * -dual.rsqrt(-x * x + 1)
 
 
 class Atan(_UnaryFloat):
@@ -169,7 +165,7 @@ class Atan(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        return np.arctan(x)
+        return lastbits.arctan(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -182,8 +178,7 @@ class Sinh(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.sinh(x)
+        return lastbits.sinh(x)
 
     def backward(self, grad):
         return grad * dual.cosh(self.saved(grad)[0])
@@ -195,8 +190,7 @@ class Cosh(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        with np.errstate(over="ignore"):
-            return np.cosh(x)
+        return lastbits.cosh(x)
 
     def backward(self, grad):
         return grad * dual.sinh(self.saved(grad)[0])
@@ -271,11 +265,11 @@ class Erf(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        return _erf_np(x)
+        return _erf_f(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * (dual.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+        return lastbits.scale(dual.exp(-(x * x)), _TWO_OVER_SQRT_PI) * grad
 
 
 class Erfc(_UnaryFloat):
@@ -284,11 +278,11 @@ class Erfc(_UnaryFloat):
     __slots__ = ()
 
     def forward(self, x):
-        return _erfc_np(x)
+        return _erfc_f(x)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return grad * (dual.exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+        return lastbits.scale(dual.exp(-(x * x)), -_TWO_OVER_SQRT_PI) * grad
 
 
 class Erfinv(_UnaryFloat):

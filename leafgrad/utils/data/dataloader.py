@@ -15,11 +15,14 @@ import os
 import queue
 import warnings
 
+import numpy as np
+
 from ... import dtypes as _dt
 from ...creation import empty
+from ...tensor import _wrap
 from . import worker as _worker
 from ._utils.collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
@@ -39,14 +42,47 @@ class _MapFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last) -> None:
         self.dataset, self.auto_collation = dataset, auto_collation
         self.collate_fn, self.drop_last = collate_fn, drop_last
+        self.rows = _tensor_rows(dataset) if (auto_collation
+                                               and collate_fn is default_collate) else None
 
     def fetch(self, index):
         if self.auto_collation:
+            if self.rows is not None:
+                batch = self.rows(index)
+                if batch is not None:
+                    return batch
             getitems = getattr(self.dataset, "__getitems__", None)
             data = getitems(index) if getitems else [self.dataset[i] for i in index]
         else:
             data = self.dataset[index]
         return self.collate_fn(data)
+
+
+def _tensor_rows(dataset):
+    """For a TensorDataset (possibly inside Subsets) collated by default_collate: a function
+    that gathers a batch's rows with one indexing per tensor, which gives exactly what stacking
+    the samples one by one gives (``[x[idx], y[idx]]``) at a fraction of the cost."""
+    maps = []
+    while type(dataset) is Subset:
+        maps.append(dataset.indices)
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset or any(t._rg for t in dataset.tensors):
+        return None
+    tensors = dataset.tensors
+    n = len(dataset)
+
+    def rows(index):
+        try:
+            idx = np.asarray(index, dtype=np.int64)
+            for m in reversed(maps):  # innermost Subset first
+                idx = np.asarray(m, dtype=np.int64)[idx] if len(idx) else idx
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                return None  # let the per-sample path raise torch's IndexError
+            return [_wrap(t._data[idx]) for t in tensors]
+        except (IndexError, TypeError, ValueError):
+            return None
+
+    return rows
 
 
 class _IterableFetcher:
