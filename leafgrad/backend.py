@@ -340,3 +340,13 @@ def data_ptr(a) -> int:
     if a.__class__ is np.ndarray:
         return a.__array_interface__["data"][0]
     return a.data.ptr
+
+
+def writeable(a) -> bool:
+    """Whether ``a`` may be written: NumPy's flag (a broadcast or a read-only buffer is not);
+    device memory (CuPy's arrays have no such flag) always may.
+
+    >>> writeable(np.zeros(2)), writeable(np.broadcast_to(np.zeros(1), (2,)))
+    (True, False)
+    """
+    return getattr(a.flags, "writeable", True)

@@ -392,7 +392,8 @@ _stride_tricks = types.SimpleNamespace(as_strided=_fake_as_strided,
 
 FAKE = _FakeNamespace(
     "fake", np,
-    overrides={"ndarray": FakeArray, "asarray": _to_device, "array": _to_device,
+    overrides={"ndarray": FakeArray, "asarray": _to_device,
+               "array": lambda x, dtype=None, copy=True, **kw: _to_device(x, dtype, copy, **kw),
                "asanyarray": _to_device,
                "ascontiguousarray": lambda x, dtype=None: FakeArray(np.ascontiguousarray(
                    _to_device(x, dtype)._a)),

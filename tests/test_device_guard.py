@@ -34,6 +34,11 @@ _GEOMETRY = ("a geometry table computed on the host from sizes (cached per shape
 _CTC = ("CTC's forward-backward recursion is a Python loop over samples and time steps: it runs "
         "on a host copy of log_probs, and its results are placed back (backend.like)")
 _NUMPY_PATH = "the NumPy-only branch (the device branch above it returns first)"
+_POSITIONS = ("storage positions of a strided layout, computed on the host from its shape and "
+              "strides (geometry of overlapping views); they index device arrays as host index "
+              "arrays, which CuPy accepts (it copies them)")
+_BOOL_INDEX = ("x[True] / x[False] as PyTorch does it: an index [0] or [] on a new dim, a host "
+               "index array, which device indexing accepts (CuPy copies it)")
 _LIBM = ("float64 erf/erfc by the C library, host data only: _erf_f sends device arrays to the "
          "series instead")
 _PACKED = ("packed-sequence bookkeeping from lengths/batch_sizes, which torch keeps on the CPU "
@@ -105,6 +110,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         _MPI + " (counts and shape fingerprints)",
     ("nn/parallel/distributed.py", "DistributedDataParallel._verify_same_parameters", "array"):
         _MPI + " (counts and shape fingerprints)",
+    ("ops/inplace_view.py", "_positions", "full"): _POSITIONS,
+    ("ops/inplace_view.py", "_positions", "arange"): _POSITIONS,
+    ("ops/movement/indexing.py", "getitem", "zeros"): _BOOL_INDEX,
+    ("ops/movement/scatter.py", "_split_bools", "zeros"): _BOOL_INDEX,
     ("ops/movement/gather.py", "_long_index", "asarray"):
         "an index given as Python data where torch requires a Tensor: a host index array, "
         "which device indexing and backend.ufunc_at accept (CuPy copies it)",

@@ -16,9 +16,8 @@ from .node import EPOCH, RELEASED, AccumulateGrad, accumulate_node
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _wrap, dual, refresh_view
+    global Tensor, _wrap, dual
     from ..ops import dual
-    from ..ops.inplace_view import refresh_view
     from ..tensor import Tensor, _wrap
 
 
@@ -133,9 +132,7 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
     """
     roots = []
     for i, t in enumerate(tensors):
-        if t._x is not None and t._x.base is not None:
-            refresh_view(t)
-        fn = t.grad_fn
+        fn = t.grad_fn  # a view's node is regenerated here if its memory changed in place
         if fn is None:
             if not t._rg:
                 raise _not_requiring_grad(i)
@@ -228,10 +225,14 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                         if vers.__class__ is not int or vers != epoch.v:
                             fn._check_saved()  # modified in place since, or graph freed
                         results = fn.backward(g) if single else fn.backward(*g)
-                        if not retain_graph:
+                        if not retain_graph and (fn.saved_for is None or
+                                                 not fn._saves_nothing()):
                             # free what the node saved as soon as its backward has run
-                            fn.inputs = fn._out = None
+                            fn.inputs = fn._out = fn._kept = None
                             fn._vers = RELEASED
+                            if fn.saved_state:
+                                for name in fn.saved_state:
+                                    setattr(fn, name, None)
                     else:
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:
@@ -457,6 +458,8 @@ def _accumulate(var, g, shared: set) -> None:
 
     ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
     """
+    if not var._rg:
+        return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
     x = var._x
     if x is not None and x.hooks:

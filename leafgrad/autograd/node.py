@@ -217,8 +217,21 @@ class Op(Node):
     # somewhere). Recorded with next_functions for nodes of several inputs, read by their
     # backward; a one-input node's single input always needs it (see __getattr__).
     # _vers: the state of the saved tensors (see SavedVersions above).
-    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
+    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_out_v",
+                 "_kept", "_outs_vc")
     formula: dict[str, str] = {}
+    # -- what the node saves, as PyTorch's node does (checked at backward, freed after it) -----
+    # saved_for: None (every input in ``inputs`` is saved), or per input the inputs whose
+    # gradient needs it: input i is checked for in-place changes only when one of those
+    # requires grad (PyTorch saves ``other`` for ``self``'s gradient only when self needs one).
+    saved_for: tuple | None = None
+    # saved_state: slots holding what PyTorch saves as tensors but the node keeps as arrays
+    # (indices, masks, a multi-output op's ``outs``): freed after backward, so a second
+    # backward is refused as PyTorch refuses it.
+    saved_state: tuple[str, ...] = ()
+    # saved_outputs: for a multi-output op, the outputs PyTorch saves (version-checked).
+    saved_outputs: tuple[int, ...] = ()
+    # _kept: other tensors saved with their versions (an index tensor): ``keep`` in _apply.
     # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
     # elementwise: each output element depends on the same element of each input only, so
     # explain shows every input's local derivative element by element. ``local`` writes them
@@ -345,13 +358,40 @@ class Op(Node):
         if inputs is not None:
             if vers.__class__ is int:  # saved when all were at version 0: expected at 0 still
                 vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
+            sf = self.saved_for
+            need = self.needs_input_grad if sf is not None else None
             for i, (t, v) in enumerate(zip(inputs, vers)):
                 if v is not None:
+                    if sf is not None and not any(j < len(need) and need[j] for j in sf[i]):
+                        continue  # not saved by PyTorch: its gradients do not need it
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
-        if self._out_vc is not None and self._out_vc.v != 0:
-            raise self._modified(self.out, "result", self._out_vc.v, 0)
+        if self._out_vc is not None and self._out_vc.v != self._out_v:
+            # _out_v: the result's version when saved (0, or after an in-place op wrote it)
+            raise self._modified(self.out, "result", self._out_vc.v, self._out_v)
+        kept = self._kept
+        if kept is not None:
+            for t, v in kept:
+                if t._version != v:
+                    raise self._modified(t, -1, t._version, v)
+        outs_vc = self._outs_vc
+        if outs_vc is not None:
+            for k, vc in enumerate(outs_vc):
+                if vc is not None and vc.v != 0:
+                    raise _modified_error(self, _wrap(self.outs[k]), ("result", k), vc.v, 0)
+
+    def _saves_nothing(self) -> bool:
+        """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
+        asked of it: such a node is never freed (a second backward through it is allowed)."""
+        sf = self.saved_for
+        if sf is None or self.saved_state or self._out_vc is not None or self._kept:
+            return False
+        need = self.needs_input_grad
+        n = len(need)
+        # NOTE: a Python number operand counts: PyTorch saves it as a wrapped 0-d tensor
+        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed)
+        return not any(j < n and need[j] for deps in sf for j in deps)
 
     def _unpack_saved(self, packed) -> None:
         """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""
@@ -364,8 +404,10 @@ class Op(Node):
     def __getattr__(self, name: str):
         # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
         # recording cheap); reading one that was never saved gives None.
-        if name in ("inputs", "_out", "_out_vc", "_site"):
+        if name in ("inputs", "_out", "_out_vc", "_site", "_kept", "_outs_vc"):
             return None
+        if name == "_out_v":
+            return 0
         if name == "needs_input_grad":
             # not recorded for one-input nodes (a store per op costs more than this rare read)
             return tuple(e[0] is not None for e in self.next_functions)
@@ -374,8 +416,9 @@ class Op(Node):
 
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
     shape = ", ".join(str(d) for d in t._data.shape)
-    if which == "result":
-        owner = f", which is output 0 of {_strip_backward(node.name())},"
+    if which == "result" or which.__class__ is tuple:
+        k = 0 if which == "result" else which[1]
+        owner = f", which is output {k} of {_strip_backward(node.name())},"
     elif t.grad_fn is not None:
         owner = f", which is output {t._out_nr} of {_strip_backward(t.grad_fn.name())},"
     else:

@@ -54,6 +54,7 @@ class Cdist(Op):
     name_ = "CdistBackward0"
     # grad_ij times d‖x1_i − x2_j‖_p, summed over j (for x1) or, negated, over i (for x2)
     formula = {"x1": "cdist_grad(grad, x1, x2, p)[0]", "x2": "cdist_grad(grad, x1, x2, p)[1]"}
+    save_output = True  # PyTorch saves the result too: an in-place change to it is refused
     __slots__ = ("p",)
 
     def forward(self, x1, x2):
@@ -78,6 +79,7 @@ class Pdist(Op):
     name_ = "PdistBackward0"
     # each pair's grad times d‖x_i − x_j‖_p, added to row i and subtracted from row j
     formula = {"x": "pdist_grad(grad, x, p)"}
+    save_output = True  # PyTorch saves the result too
     __slots__ = ("p", "_i", "_j")
 
     def forward(self, x):

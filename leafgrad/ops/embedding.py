@@ -26,6 +26,7 @@ class Embedding(Op):
     formula = {"weight": "embedding_grad(grad, indices, padding_idx, scale_grad_by_freq, "
                          "num_weights)"}
     save_inputs = False
+    saved_state = ("indices",)  # PyTorch saves the indices: a second backward is refused
     __slots__ = ("indices", "padding_idx", "scale_grad_by_freq", "num_weights")
 
     def forward(self, w):
@@ -142,6 +143,9 @@ class EmbeddingBag(Op):
                "per_sample_weights": "embedding_bag_grad(grad, weight, per_sample_weights, "
                                      "indices, bag_of, mode, counts, argmax, num_weights, "
                                      "keep)[1]"}
+    # PyTorch saves the indices and offsets, and the weight only for per_sample_weights' gradient
+    saved_for = ((1,), (0,))
+    saved_state = ("indices",)
     __slots__ = ("indices", "bag_of", "mode", "counts", "argmax", "num_weights", "psw",
                  "keep", "nbags")
 

@@ -147,6 +147,7 @@ class MaxDim(_IndexSelectBack, Op):
     name_ = "MaxBackward0"
     formula = {"x": "select_back(grad, index, dim, keepdim, in_shape)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch saves the indices: a second backward is refused
     __slots__ = ("dim", "keepdim", "in_shape", "index")
 
     def forward(self, x):
@@ -182,6 +183,8 @@ def _values_indices(cls, x: Tensor, dim: int, keepdim: bool, values, idx, rtype)
     if not keepdim and x._data.ndim:
         values = np.squeeze(values, dim)
         idx = np.squeeze(idx, dim)
+    if not x._data.ndim:
+        values = as_array(values).copy()  # NOTE: not a view in PyTorch: fresh memory, not x's
     fn.index = idx
     v = record_unary(fn, x, as_array(values))
     return rtype(v, _wrap(as_array(idx).astype(np.int64, copy=False)))
@@ -241,6 +244,8 @@ class Aminmax(Op):
     formula = {"x": "even_back(grad_min, x, min, dims, keepdim, in_shape) + "
                     "even_back(grad_max, x, max, dims, keepdim, in_shape)"}
     _nout = 2
+    saved_outputs = (0, 1)  # PyTorch saves min and max (and self)
+    saved_state = ("outs",)
     __slots__ = ("dims", "keepdim", "in_shape", "outs")
 
     def forward(self, x):  # noqa: D102
