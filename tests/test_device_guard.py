@@ -45,7 +45,18 @@ _PACKED = ("packed-sequence bookkeeping from lengths/batch_sizes, which torch ke
            "(batch_sizes is always a CPU tensor)")
 _MPI = ("leafgrad.distributed's MPI transport exchanges host buffers (as torch's gloo backend, "
         "CPU only); DDP/SyncBatchNorm on device tensors are not supported yet")
+_FMA = ("the exact FMA emulation of the optimizers works on host arrays: _kernels.fma sends "
+        "another backend's operands through a host copy and writes the result back")
 ALLOWED: dict[tuple[str, str, str], str] = {
+    ("optim/_fma.py", "_Work.get", "empty"): _FMA,
+    ("optim/_fma.py", "_fix64", "full"): _FMA,
+    ("optim/_fma.py", "_flags_work", "empty"): _FMA,
+    ("optim/_fma.py", "_flags_work.flagged", "ones"): _FMA,
+    ("optim/_fma.py", "_operand", "asarray"): _FMA,
+    ("optim/_fma.py", "_operand", "ascontiguousarray"): _FMA,
+    ("optim/_fma.py", "fma", "empty"): _FMA,
+    ("optim/_fma.py", "fma", "full"): _FMA,
+    ("optim/_kernels.py", "fma", "empty"): _FMA,
     ("ops/_conv_kernels.py", "workspace", "zeros"):
         "a reused NumPy scratch buffer; device arrays get xp.zeros in the line above",
     ("ops/_linmap.py", "_as_slice", "arange"): _GEOMETRY,
