@@ -282,9 +282,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
         shape = tuple(batch) + (L, S)
         from ..backend import move
+        from .dropout import _scaled_mask
 
-        noise = bernoulli_mask(shape, 1 - dropout_p).astype(q.dtype)
-        noise /= q.dtype.type(1 - dropout_p)  # NOTE: PyTorch's div_(1 - p) in the dtype
+        # NOTE: PyTorch's div_(1 - p) in the dtype
+        noise = _scaled_mask(bernoulli_mask(shape, 1 - dropout_p), q.dtype, dropout_p)
         fn.noise = move(noise, query.device)  # drawn on the CPU generator, as dropout's
     out, p = fn.forward(q, k, v, bias)
     if not state.enabled:
