@@ -284,8 +284,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         from ..backend import move
         from .dropout import _scaled_mask
 
-        # NOTE: PyTorch's div_(1 - p) in the dtype
-        noise = _scaled_mask(bernoulli_mask(shape, 1 - dropout_p), q.dtype, dropout_p)
+        if dropout_p == 1.0:  # PyTorch's dropout multiplies by zero and draws nothing
+            noise = np.zeros(shape, q.dtype)
+        else:  # NOTE: PyTorch's div_(1 - p) in the dtype
+            noise = _scaled_mask(bernoulli_mask(shape, 1 - dropout_p), q.dtype, dropout_p)
         fn.noise = move(noise, query.device)  # drawn on the CPU generator, as dropout's
     out, p = fn.forward(q, k, v, bias)
     if not state.enabled:
