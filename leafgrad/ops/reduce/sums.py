@@ -291,7 +291,7 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     d = _setup(fn, x, dim, keepdim, "prod")
     if dim is None:
         fn.keepdim = False
-    fn.dtype = _sum_dtype(x, None)
+    fn.dtype = _sum_dtype(x, dtype)  # NOTE: dtype=torch.bool gives a bool result, as PyTorch
     return record_unary(fn, x, fn.forward(d))
 
 
