@@ -16,7 +16,7 @@ from .autograd import node as _node
 from .autograd.grad_mode import _NoGrad  # noqa: F401
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import EPOCH as _EPOCH
-from .autograd.node import RemovableHandle
+from .autograd.node import RemovableHandle, SavedVersions
 from .dtypes import FROM_NP
 from .methods import linalg as _m_linalg
 from .methods import reduce as _m_reduce
@@ -178,8 +178,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             orig = _wrap(self._data.copy(), self._rg, self.grad_fn)
             orig._out_nr = self._out_nr
             fn.inputs = tuple(orig if i is self else i for i in fn.inputs)
-            if fn._vers.__class__ is tuple:
-                fn._vers = tuple(0 if i is orig else v for i, v in zip(fn.inputs, fn._vers))
+            if fn._vers.__class__ is SavedVersions:
+                fn._vers = SavedVersions(0 if i is orig else v for i, v in zip(fn.inputs, fn._vers))
         try:
             if self._data.ndim:
                 self._data[...] = res

@@ -318,3 +318,26 @@ def test_third_derivatives_of_compositions_match_torch():
         res.append(out)
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_needs_input_grad_names_the_inputs_with_an_edge():
+    """Each node's needs_input_grad agrees with its next_functions (recorded or derived), and a
+    backward that skips an input not requiring grad still matches torch's gradients."""
+    x = leafgrad.tensor([1.0, -2.0], requires_grad=True)
+    c = leafgrad.tensor([3.0, 4.0])
+    nodes = [(x * c).grad_fn, (c * x).grad_fn, (x * 2).grad_fn, x.sin().grad_fn,
+             leafgrad.where(c > 3.5, x, c).grad_fn, leafgrad.stack([c, x, c]).grad_fn,
+             leafgrad.addcmul(c, x, c).grad_fn]
+    for fn in nodes:
+        assert fn.needs_input_grad == tuple(e[0] is not None for e in fn.next_functions)
+    assert nodes[0].needs_input_grad == (True, False)
+    assert nodes[1].needs_input_grad == (False, True)
+    assert nodes[3].needs_input_grad == (True,)
+    assert nodes[5].needs_input_grad == (False, True, False)
+
+    def build(lib):
+        a = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        k = lib.tensor([3.0, 4.0, -1.0])
+        return [a], (a * k + k.atan2(a) + lib.hypot(k, a)).sum()
+
+    _assert_same(_both(build))

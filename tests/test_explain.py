@@ -277,3 +277,12 @@ def test_explaining_captures_the_last_backward_with_sites():
 def test_number_formatting():
     assert [fmt_num(v) for v in (2.0, -0.0, 0.5, 1 / 3, 1e20)] == ["2", "0", "0.5", "0.3333",
                                                                    "1e+20"]
+
+
+def test_engine_state_is_not_narrated_as_a_parameter():
+    """A node's parameters (alpha, exponent...) are narrated; its engine state is not."""
+    x = leafgrad.tensor([1.0, 2.0], requires_grad=True)
+    c = leafgrad.tensor([3.0, -1.0])
+    text = " ".join(explain((leafgrad.add(x, c, alpha=2.5) * c + x ** 3).sum()).text().split())
+    assert "alpha = 2.5" in text and "exponent = 3" in text
+    assert "needs_input_grad" not in text and "next_functions" not in text

@@ -284,6 +284,24 @@ def test_deepcopy_and_parameter_repr():
     assert type(p * 2) is leafgrad.Tensor and p.is_leaf
 
 
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_parameter_copies_keep_what_torch_keeps(how):
+    import pickle
+
+    seen = {}
+    for lib in (leafgrad, torch):
+        a = lib.nn.Parameter(lib.arange(4.0))
+        b = lib.nn.Parameter(a.data[1:])  # shares a's memory
+        a.tag = "first"
+        a.grad = lib.ones(4)
+        ca, cb = copy.deepcopy([a, b]) if how == "deepcopy" else pickle.loads(pickle.dumps([a, b]))
+        with lib.no_grad():
+            ca[1] = 9.0  # a write through the copy of a: the copy of b sees it when shared
+        seen[lib] = (type(ca).__name__, getattr(ca, "tag", None), ca.requires_grad, cb.tolist(),
+                     None if ca.grad is None else ca.grad.tolist(), a.tolist())
+    assert seen[leafgrad] == seen[torch]
+
+
 def test_containers_behave_as_torch():
     out = []
     for lib in (leafgrad, torch):

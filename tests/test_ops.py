@@ -250,3 +250,46 @@ def test_broadcasting_binary_ops_match_torch(shapes, which):
     t_out.backward(torch.tensor(g))
     for a, b in zip(lg, th):
         _close(a.grad, b.grad, op, "float64")
+
+
+def test_narration_on_the_op_classes_fills_in_for_every_node():
+    """What explain says about an op lives on its class (forward_text, local): on every node the
+    table reaches, a declared template fills in from the node's own parameters."""
+    from leafgrad.autograd.explanation.forms import forward_expr, local_text
+
+    checked = set()
+    for op in OPS:
+        for shapes in op.shapes():
+            lg = [leafgrad.tensor(a, requires_grad=True)
+                  for a in _inputs(op, shapes, "float64", seed=1)]
+            out = op.fn(leafgrad, *lg)
+            stack = [out.grad_fn]
+            while stack:
+                fn = stack.pop()
+                if fn is None or not isinstance(fn, Op) or fn in checked:
+                    continue
+                checked.add(fn)
+                stack.extend(n for n, _ in fn.next_functions)
+                cls = type(fn)
+                labels = {k: k.upper() for k in ("x", "a", "b", "out")}
+                if cls.forward_text is not None or cls._narrate_forward is not Op._narrate_forward:
+                    assert isinstance(forward_expr(fn, dict(labels)), str), fn.name()
+                for k in ("x", "a", "b"):
+                    if k in cls.local or (k == "x" and cls._narrate_local is not Op._narrate_local):
+                        assert isinstance(local_text(fn, k, dict(labels)), str), (fn.name(), k)
+    assert len({type(f) for f in checked}) > 150
+
+
+def test_formula_namespace_has_every_op_modules_helpers():
+    """Guard: an op module that lists FORMULA_HELPERS is imported by formula.namespace."""
+    import importlib
+    import pkgutil
+
+    import leafgrad.ops
+    from leafgrad.autograd.formula import namespace
+
+    ns = namespace()
+    for m in pkgutil.walk_packages(leafgrad.ops.__path__, "leafgrad.ops."):
+        helpers = getattr(importlib.import_module(m.name), "FORMULA_HELPERS", {})
+        for name, fn in helpers.items():
+            assert ns.get(name) is fn, f"{m.name}.FORMULA_HELPERS[{name!r}] is not in namespace()"

@@ -10,7 +10,7 @@ import numpy as np
 from ..backend import array_module as _xp
 from . import anomaly as _anomaly
 from .grad_mode import state
-from .node import _RELEASED, EPOCH, AccumulateGrad, accumulate_node
+from .node import EPOCH, RELEASED, AccumulateGrad, accumulate_node
 
 
 def _link() -> None:
@@ -224,13 +224,14 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                 else:
                     vers = fn._vers
                     if vers is not None:
+                        # an int is the epoch when saved: unchanged, nothing was modified
                         if vers.__class__ is not int or vers != epoch.v:
                             fn._check_saved()  # modified in place since, or graph freed
                         results = fn.backward(g) if single else fn.backward(*g)
                         if not retain_graph:
                             # free what the node saved as soon as its backward has run
                             fn.inputs = fn._out = None
-                            fn._vers = _RELEASED
+                            fn._vers = RELEASED
                     else:
                         results = fn.backward(g) if single else fn.backward(*g)
                     if results.__class__ is not tuple:

@@ -7,24 +7,26 @@ import math
 
 def namespace() -> dict:
     """Names a formula may call, beyond Tensor methods and operators: the two-mode vocabulary
-    of ``leafgrad.ops.dual`` (what backward code calls), the ops' own derivative helpers."""
-    from ..ops import dual
-    from ..ops.linalg.formulas import FORMULA_HELPERS as linalg_helpers
-    from ..ops.reduce.formulas import FORMULA_HELPERS as reduce_helpers
+    of ``leafgrad.ops.dual`` (what backward code calls), then the ops' own derivative helpers
+    (each op module that has some lists them in ``FORMULA_HELPERS``, imported here by name)."""
+    from ..ops import (
+        activation,
+        attention,
+        distance,
+        dual,
+        embedding,
+        loss,
+        loss_extra,
+        normalization,
+        rnn,
+    )
+    from ..ops.linalg import formulas as linalg_formulas
+    from ..ops.reduce import formulas as reduce_formulas
 
     ns = {name: getattr(dual, name) for name in dual.__all__}
-    ns.update(reduce_helpers)
-    ns.update(linalg_helpers)
-    # the single-module op families (nn: activation, loss, normalization, ...) export theirs
-    import importlib
-    import pkgutil
-
-    from .. import ops as ops_pkg
-
-    for info in pkgutil.iter_modules(ops_pkg.__path__):
-        if not info.ispkg:
-            mod = importlib.import_module(f"{ops_pkg.__name__}.{info.name}")
-            ns.update(getattr(mod, "FORMULA_HELPERS", {}))
+    for mod in (reduce_formulas, linalg_formulas, activation, attention, distance, embedding,
+                loss, loss_extra, normalization, rnn):
+        ns.update(mod.FORMULA_HELPERS)
     ns["math"] = math
     return ns
 
@@ -46,7 +48,7 @@ def evaluate(node, key: str, grad, inputs: tuple | None = None):
         ns.update(zip(names, saved))
     for cls in type(node).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot.startswith("_") or slot in ("inputs", "next_functions"):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "needs_input_grad"):
                 continue
             if hasattr(node, slot):
                 ns[slot] = getattr(node, slot)

@@ -14,7 +14,7 @@ import inspect
 from . import graph as _graph
 from . import sites as _sites
 from .grad_mode import _NoGrad, state
-from .node import _RELEASED, EPOCH, FREED_MSG, NONE_EDGE, Op, _modified_error, edge
+from .node import EPOCH, NONE_EDGE, Op, SavedVersions, _modified_error, edge
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
@@ -64,7 +64,7 @@ class BackwardCFunction(FunctionCtx, Op):
     """
 
     save_inputs = False
-    needs_input_grad = None  # per call; shadows Op's computed property
+    needs_input_grad = None  # set per call, one flag per argument of apply (tensor or not)
     materialize_grads = True
     to_save = None
     dirty_tensors = ()
@@ -74,38 +74,26 @@ class BackwardCFunction(FunctionCtx, Op):
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward`` (raises once the graph is freed)."""
-        vers = self._vers
-        if vers is _RELEASED:
-            raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if vers.__class__ is _graph.Packed:
-            return vers.unpack_inputs()
-        inputs = self.inputs
+        inputs = self._saved_inputs()
         return () if inputs is None else inputs
 
     saved_variables = saved_tensors
 
-    def _check_saved(self) -> None:
-        vers = self._vers
-        if vers.__class__ is _graph.Packed:
-            return  # NOTE: as in PyTorch, tensors packed by saved_tensors_hooks skip the check
-        if vers is _RELEASED:
-            raise RuntimeError(FREED_MSG.format(name=self.name()))
-        inputs = self.inputs or ()
-        if vers.__class__ is int:
-            vers = tuple(0 if t is not None else None for t in inputs)
-        for i, (t, v) in enumerate(zip(inputs, vers)):
-            if v is not None and t._vc is not None and t._vc.v != v:
-                err = _modified_error(self, t, i, t._vc.v, v)
-                # NOTE: PyTorch names a custom Function's output by the class ("output 0 of
-                # Exp"), i.e. the node name without its "Backward" suffix.
-                fn = t.grad_fn
-                if fn is not None:
-                    name = fn.name()
-                    base = name.removesuffix("Backward0").removesuffix("Backward")
-                    err = RuntimeError(str(err).replace(
-                        f"output {t._out_nr} of {name.removesuffix('Backward0')},",
-                        f"output {t._out_nr} of {base},", 1))
-                raise err
+    def _unpack_saved(self, packed) -> None:
+        """Nothing to restore: ``saved_tensors`` unpacks on each access, as in PyTorch."""
+
+    def _modified(self, t, which, now: int, expected: int) -> RuntimeError:
+        err = _modified_error(self, t, which, now, expected)
+        # NOTE: PyTorch names a custom Function's output by the class ("output 0 of Exp"),
+        # i.e. the node name without its "Backward" suffix.
+        fn = t.grad_fn
+        if fn is not None:
+            name = fn.name()
+            base = name.removesuffix("Backward0").removesuffix("Backward")
+            err = RuntimeError(str(err).replace(
+                f"output {t._out_nr} of {name.removesuffix('Backward0')},",
+                f"output {t._out_nr} of {base},", 1))
+        return err
 
     # -- the engine's entry point --------------------------------------------------------------
     def backward(self, *grads):
@@ -345,15 +333,15 @@ def _save(ctx, args, outs, executable: bool) -> None:
         return
     saved = tuple(to_save)
     if _graph.state.stack:
-        # not an int: the engine calls _check_saved, which skips packed tensors
+        # a Packed state: the engine calls _check_saved, which skips packed tensors
         ctx._vers = _graph.pack_all(saved)
         return
     ctx.inputs = saved
     if all(t is None or t._vc is None or t._vc.v == 0 for t in saved):
         ctx._vers = EPOCH.v
     else:
-        ctx._vers = tuple(None if t is None else (t._vc.v if t._vc is not None else 0)
-                          for t in saved)
+        ctx._vers = SavedVersions(None if t is None else (t._vc.v if t._vc is not None else 0)
+                                  for t in saved)
 
 
 def _xp(a):

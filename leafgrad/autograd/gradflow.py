@@ -20,7 +20,7 @@ import numpy as np
 
 from ..locale import strings
 from . import flowstats
-from .node import _RELEASED, AccumulateGrad
+from .node import RELEASED, AccumulateGrad
 from .stepper import fmt_num
 
 __all__ = ["Flag", "GradientReport", "LayerStats", "diagnose"]
@@ -247,7 +247,7 @@ def _walk_steps(loss, gradient=None) -> list | None:
 
 def _freed(loss) -> bool:
     fn = loss.grad_fn if loss is not None else None
-    return fn is not None and getattr(fn, "_vers", None) is _RELEASED
+    return fn is not None and getattr(fn, "_vers", None) is RELEASED
 
 
 # -- the trial step: what one optimizer step would change ---------------------------------------

@@ -4,8 +4,9 @@ While a ``saved_tensors_hooks(pack, unpack)`` block is active (per thread, inner
 every tensor a node saves for backward is passed to ``pack`` at record time and the node keeps
 only what ``pack`` returned; ``unpack`` turns it back into a tensor each time backward (or
 ``ctx.saved_tensors`` / ``grad_fn._saved_*``) needs it. A node's packed state is a ``Packed``
-object stored in its ``_vers`` slot: not an int, so the engine calls ``_check_saved``, which
-restores the tensors (and, as in PyTorch, skips the in-place version check for them).
+object stored in its ``_vers`` slot (one of the states listed in ``leafgrad.autograd.node``):
+the engine calls ``_check_saved``, which restores the tensors (and, as in PyTorch, skips the
+in-place version check for them).
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ from .grad_mode import state
 def _link() -> None:
     """Import what this module needs from leafgrad.tensor, which imports it (docs/design.md,
     "The import cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global _Tensor, _wrap
+    global _Tensor, _wrap, _Packed
     from ..tensor import Tensor as _Tensor
     from ..tensor import _wrap
+    from .graph import Packed as _Packed
 
 
 class Epoch:
@@ -27,12 +28,35 @@ class Epoch:
         self.v = 0
 
 
-# NOTE: a node whose saved tensors had no version counter when saved stores the epoch (an int)
-# instead of a tuple of versions; backward then checks them only if the epoch moved since.
 EPOCH = Epoch()
 
-# A saved tensor was modified in place (its version moved on) or freed after backward.
-_RELEASED = object()
+
+# -- the state of a node's saved tensors (Op._vers) ------------------------------------------
+# One slot, five states, each with a name:
+#   None             nothing saved: nothing to check.
+#   an int           saved when every saved tensor was at version 0: the in-place EPOCH at
+#                    that time. While EPOCH has not moved nothing was modified, so the
+#                    engine's check is one comparison (the usual case, kept a bare int).
+#   SavedVersions    the saved tensors' versions (some had been modified before saving).
+#   RELEASED         freed after backward (without retain_graph).
+#   graph.Packed     packed by saved_tensors_hooks; unpacked on use, not version-checked.
+# Op._check_saved is the one place that reads them all.
+class SavedVersions(tuple):
+    """Each saved input's version when it was saved (None for a non-tensor input)."""
+
+    __slots__ = ()
+
+
+class _Released:
+    """The state of a node whose saved tensors were freed after its backward ran."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RELEASED"
+
+
+RELEASED = _Released()
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -90,6 +114,7 @@ class Node:
 
     __slots__ = ("next_functions", "_x", "_site", "__weakref__")
     _nout = 1  # number of forward outputs this node differentiates
+    elementwise = False  # see Op
 
     def name(self) -> str:
         """PyTorch's name of the node, e.g. ``'PowBackward0'``."""
@@ -188,8 +213,27 @@ class Op(Node):
     whether backward needs the inputs (``save_inputs``) or the result (``save_output``).
     """
 
-    __slots__ = ("inputs", "_vers", "_meta", "_out", "_out_vc")
+    # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
+    # somewhere). Recorded with next_functions for nodes of several inputs, read by their
+    # backward; a one-input node's single input always needs it (see __getattr__).
+    # _vers: the state of the saved tensors (see SavedVersions above).
+    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
     formula: dict[str, str] = {}
+    # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
+    # elementwise: each output element depends on the same element of each input only, so
+    # explain shows every input's local derivative element by element. ``local`` writes them
+    # (input key -> ∂out/∂input, e.g. "cos {x}"), ``forward_text`` the forward computation
+    # (e.g. "{x}.sin()"): templates filled with the inputs' labels or elements ({x}, {a}, {b},
+    # {out}) and the node's parameters ({alpha}, {shape}...: numbers as explain writes them,
+    # tuples as "2, 3"); an op that needs more overrides _narrate_local / _narrate_forward.
+    # ``scalar`` says how the output reads in its inputs' elements (explain's "in scalar
+    # terms" line): ("infix", symbol, binds_like, right_operand_binds_like) with "sum",
+    # "product" or "power", ("call", name), ("neg",), ("pow",), ("abs",), ("sum",), ("mean",).
+    # The prose explain adds for a node is in the locale files, keyed by the node name.
+    elementwise = False
+    local: dict[str, str] = {}
+    forward_text: str | None = None
+    scalar: tuple | None = None
     save_inputs = True
     save_output = False
     same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
@@ -239,11 +283,6 @@ class Op(Node):
         return self._out
 
     @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """Which inputs need a gradient (their edge leads somewhere)."""
-        return tuple(fn is not None for fn, _ in self.next_functions)
-
-    @property
     def out(self):
         """The forward result as a Tensor (linked to this node when building a double backward)."""
         if self._out is None:
@@ -254,12 +293,12 @@ class Op(Node):
             t.grad_fn = self
         return t
 
-    def _saved_inputs(self) -> tuple:
+    def _saved_inputs(self) -> tuple | None:
         vers = self._vers
-        if vers is _RELEASED:
+        if vers is RELEASED:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple:
-            return vers.unpack_inputs()  # packed by saved_tensors_hooks
+        if vers.__class__ is _Packed:
+            return vers.unpack_inputs()  # unpack runs on every access, as in PyTorch
         return self.inputs
 
     @property
@@ -273,40 +312,63 @@ class Op(Node):
     @property
     def _saved_result(self):
         vers = self._vers
-        if vers is not None and vers.__class__ is not int and vers.__class__ is not tuple \
-                and vers is not _RELEASED:
+        if vers.__class__ is _Packed:
             return vers.out.get()
         return self.out
 
+    # -- explain support -----------------------------------------------------------------------
+    def _narrate_forward(self, s) -> str | None:
+        """How explain writes the forward computation (``forward_text`` filled from ``s``)."""
+        return None if self.forward_text is None else self.forward_text.format_map(s)
+
+    def _narrate_local(self, key: str, s) -> str | None:
+        """How explain writes input ``key``'s local derivative (``local[key]`` filled)."""
+        t = self.local.get(key)
+        return None if t is None else t.format_map(s)
+
     # -- engine support ------------------------------------------------------------------------
     def _check_saved(self) -> None:
-        """Raise if saved tensors were freed or modified in place since the forward pass."""
+        """Raise if the saved tensors were freed or modified in place since the forward pass.
+
+        The engine calls it when the state is not the current epoch (see ``SavedVersions``).
+        """
         vers = self._vers
-        if vers is _RELEASED:
+        if vers is None:
+            return
+        if vers is RELEASED:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if vers.__class__ is not int and vers.__class__ is not tuple:
-            # packed by saved_tensors_hooks: unpack; NOTE: PyTorch skips the version check then
-            vers.restore(self)
+        if vers.__class__ is _Packed:
+            # NOTE: as in PyTorch, tensors packed by saved_tensors_hooks skip the version check
+            self._unpack_saved(vers)
             return
         inputs = self.inputs
         if inputs is not None:
-            if vers.__class__ is int:  # saved when no input had a counter: all expected at 0
+            if vers.__class__ is int:  # saved when all were at version 0: expected at 0 still
                 vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
-            i = 0
-            for v in vers:
+            for i, (t, v) in enumerate(zip(inputs, vers)):
                 if v is not None:
-                    vc = inputs[i]._vc
+                    vc = t._vc
                     if vc is not None and vc.v != v:
-                        raise _modified_error(self, inputs[i], i, vc.v, v)
-                i += 1
+                        raise self._modified(t, i, vc.v, v)
         if self._out_vc is not None and self._out_vc.v != 0:
-            raise _modified_error(self, self.out, "result", self._out_vc.v, 0)
+            raise self._modified(self.out, "result", self._out_vc.v, 0)
+
+    def _unpack_saved(self, packed) -> None:
+        """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""
+        packed.restore(self)
+
+    def _modified(self, t, which, now: int, expected: int) -> RuntimeError:
+        """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
+        return _modified_error(self, t, which, now, expected)
 
     def __getattr__(self, name: str):
         # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
         # recording cheap); reading one that was never saved gives None.
         if name in ("inputs", "_out", "_out_vc", "_site"):
             return None
+        if name == "needs_input_grad":
+            # not recorded for one-input nodes (a store per op costs more than this rare read)
+            return tuple(e[0] is not None for e in self.next_functions)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 

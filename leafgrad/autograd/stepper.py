@@ -21,7 +21,7 @@ from ..locale import strings
 from . import engine as _engine
 from . import sites as _sites
 from .grad_mode import state as _grad_state
-from .node import _RELEASED, AccumulateGrad, Node, accumulate_node
+from .node import RELEASED, AccumulateGrad, Node, accumulate_node
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -234,7 +234,7 @@ def _site_note(fn) -> str:
 def _check(fn) -> None:
     if fn._vers is None:
         return
-    if fn._vers is _RELEASED:
+    if fn._vers is RELEASED:
         raise RuntimeError(
             "explain: the saved tensors of this graph were already freed by a backward() call"
             f"{_site_note(fn)}.\nWhy: backward() frees what each node saved as soon as it has "
@@ -246,10 +246,6 @@ def _check(fn) -> None:
         fn._check_saved()
     except RuntimeError as e:
         raise RuntimeError(f"{e}{_site_note(fn)}") from None
-
-
-def _elementwise(fn) -> bool:
-    return ".ops.elementwise." in type(fn).__module__
 
 
 def _saved_snaps(fn) -> dict:
@@ -288,7 +284,7 @@ def _jacobian(fn, g, fitted: tuple, keys: tuple, limit: int) -> dict | None:
 
 def _local(fn, g) -> tuple | None:
     """For an elementwise node: each input's local derivative, element by element."""
-    if fn._nout != 1 or not _elementwise(fn):
+    if fn._nout != 1 or not fn.elementwise:
         return None
     raw, _ = _node_backward(fn, np.ones_like(g))
     return tuple(None if r is None else np.array(r, copy=True) for r in raw)
@@ -449,7 +445,7 @@ def _make_step(fn, g, index: int, srcs: list, jacobian_limit: int) -> Step:
     if g is None or (not single and all(v is None for v in g)):
         step = Step(index, fn, fn.name(), _sites.site_of(fn), None, contributions, keys, edges,
                     hooks=hooks, retained=retained)
-        step.saved = _saved_snaps(fn) if fn._vers is not _RELEASED else {}
+        step.saved = _saved_snaps(fn) if fn._vers is not RELEASED else {}
         step._results = (None,) * len(edges)
         step.grad_inputs = step.grad_inputs_raw = step._results
         return step

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy as _copy
 import weakref
 
 from ..tensor import Tensor, _wrap
@@ -57,21 +56,24 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __deepcopy__(self, memo):
+        # NOTE: as PyTorch's Parameter: a fresh clone of the data; grad and attributes are not
+        # copied, and parameters sharing memory do not share it in the copy
         if id(self) in memo:
             return memo[id(self)]
         result = type(self)(_wrap(self._data.copy()), self._rg)
-        if self._grad is not None:
-            result._grad = _wrap(self._grad._data.copy())
-        result.__dict__.update(_copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = result
         return result
 
     def __reduce_ex__(self, proto):
-        return (_rebuild_parameter, (_wrap(self._data), self._rg))
+        # the user's attributes travel (PyTorch's _rebuild_parameter_with_state); grad does not
+        return (_rebuild_parameter, (_wrap(self._data), self._rg, dict(self.__dict__)))
 
 
-def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
-    return Parameter(data, requires_grad)
+def _rebuild_parameter(data: Tensor, requires_grad: bool, state: dict | None = None) -> Parameter:
+    p = Parameter(data, requires_grad)
+    if state:
+        p.__dict__.update(state)
+    return p
 
 
 class _BufferMeta(type):

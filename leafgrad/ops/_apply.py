@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
-from ..autograd.node import EPOCH, NONE_EDGE, accumulate_node
+from ..autograd.node import EPOCH, NONE_EDGE, SavedVersions, accumulate_node
 from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
 
@@ -29,20 +29,21 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs and how to tell if it was modified in place before backward.
 
     NOTE: when every saved tensor is at version 0 (the usual case) the node stores the global
-    in-place epoch (an int) instead of a tuple of versions; backward compares one int.
+    in-place epoch (an int) instead of their ``SavedVersions``; backward compares one int.
     """
-    if fn.save_inputs:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs:
         fn.inputs = inputs
         if all(_version0(i) for i in inputs):
             fn._vers = EPOCH.v
         else:
-            fn._vers = tuple(
+            fn._vers = SavedVersions(
                 ((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor) else None)
                 for i in inputs
             )
     else:
         fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc
@@ -66,9 +67,12 @@ def record(fn, inputs: tuple, out) -> Tensor:
     out = t._data
     shape, dt = out.shape, out.dtype
     nexts = []
+    need = []
     meta = None
     for k, i in enumerate(inputs):
-        if isinstance(i, Tensor) and i._rg:
+        rg = isinstance(i, Tensor) and i._rg
+        need.append(rg)
+        if rg:
             if i._x is not None and i._x.base is not None:
                 refresh_view(i)
             g = i.grad_fn
@@ -82,6 +86,7 @@ def record(fn, inputs: tuple, out) -> Tensor:
         else:
             nexts.append(NONE_EDGE)
     fn.next_functions = tuple(nexts)
+    fn.needs_input_grad = tuple(need)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
@@ -126,17 +131,19 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     else:
         eb = NONE_EDGE
     fn.next_functions = (ea, eb)
+    fn.needs_input_grad = (a._rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
-    if fn.save_inputs and not fn.save_output:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.save_inputs and not cls.save_output:
         fn.inputs = (a, b)
         va = a._vc
         vb = b._vc if b_is_t else None
         if (va is None or va.v == 0) and (vb is None or vb.v == 0):
             fn._vers = EPOCH.v
         else:
-            fn._vers = (0 if va is None else va.v,
-                        ((0 if vb is None else vb.v) if b_is_t else None))
+            fn._vers = SavedVersions((0 if va is None else va.v,
+                                      ((0 if vb is None else vb.v) if b_is_t else None)))
     else:
         _save(fn, (a, b), t)
     if _site_state.on:
@@ -158,20 +165,21 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     g = x.grad_fn
     fn.next_functions = ((g, x._out_nr) if g is not None else (accumulate_node(x), 0),)
     fn._x = None
-    if fn.same_shape:
+    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    if cls.same_shape:
         fn._meta = None  # elementwise: same shape and dtype as the input, nothing to fit
     else:
         d = x._data
         out = t._data
         fn._meta = None if (d.shape == out.shape and d.dtype is out.dtype) else (
             (d.shape, d.dtype),)
-    if fn.save_inputs:
+    if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
-        fn._vers = EPOCH.v if vc is None or vc.v == 0 else (vc.v,)
+        fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         fn._vers = None
-    if fn.save_output:
+    if cls.save_output:
         vc = t._vc = VersionCounter()
         fn._out = t._data
         fn._out_vc = vc

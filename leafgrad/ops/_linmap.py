@@ -111,15 +111,15 @@ class LinearOp(Op):
         return self.m._apply(x)
 
     def backward(self, grad):
-        nf = self.next_functions
+        need = self.needs_input_grad
         if not self.keeps_input:
             return self.m.adjoint(grad)
         saved = self.saved(grad)
         dep = saved[1] if len(saved) > 1 else saved[0]
         g = self.m.adjoint(grad, dep)
-        if len(nf) == 1:
+        if len(need) == 1:
             return g
-        if nf[1][0] is None:
+        if not need[1]:
             return g, None
         if isinstance(dep, Tensor):
             return g, dep.new_zeros(tuple(dep.shape))

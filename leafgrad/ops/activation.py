@@ -214,9 +214,9 @@ class ZeroPath(Op):
         return g
 
     def backward(self, grad):
-        nf = self.next_functions
-        return (grad if nf[0][0] is not None else None,
-                grad * 0 if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad if need[0] else None,
+                grad * 0 if need[1] else None)
 
 
 def zero_path(g, x):
@@ -565,13 +565,13 @@ class Prelu(Op):
 
     def backward(self, grad):
         x, w = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         r = _raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
-        gx = dual.where(r > 0, grad, grad * wv) if nf[0][0] is not None else None
+        gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
         gw = None
-        if nf[1][0] is not None:
+        if need[1]:
             gw = dual.sum_to(dual.where(r > 0, grad * 0, x * grad), shape).reshape(w.shape)
         return gx, gw
 

@@ -134,19 +134,19 @@ class ScaledDotProductAttention(Op):
             p = attention_probs(q, kr, bias, self.scale, self.keep, self.dead)
         noise = self.noise
         pd = dropped(p, noise)
-        nf = self.next_functions
+        need = self.needs_input_grad
         gv = None
-        if nf[2][0] is not None:
+        if need[2]:
             gv = dual.sum_to(_fold_heads(_swap(pd) @ grad, groups), tuple(v.shape))
-        if nf[0][0] is None and nf[1][0] is None and nf[3][0] is None:
+        if not need[0] and not need[1] and not need[3]:
             return None, None, gv, None, None
         ds = softmax_grad(dropped(grad @ _swap(vr), noise), p)
         gq = gk = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             gq = dual.sum_to((ds @ kr) * self.scale, tuple(q.shape))
-        if nf[1][0] is not None:
+        if need[1]:
             gk = dual.sum_to(_fold_heads((_swap(ds) @ q) * self.scale, groups), tuple(k.shape))
-        if nf[3][0] is not None:
+        if need[3]:
             gb = dual.sum_to(ds, tuple(bias.shape))
         return gq, gk, gv, gb, None
 

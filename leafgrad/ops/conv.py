@@ -81,11 +81,11 @@ class Convolution(Op):
 
     def backward(self, grad):
         x, w, _ = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         m = self.geom
-        return (m.conv_transpose(grad, w) if nf[0][0] is not None else None,
-                m.weight_grad(x, grad) if nf[1][0] is not None else None,
-                m.bias_grad(grad) if nf[2][0] is not None else None)
+        return (m.conv_transpose(grad, w) if need[0] else None,
+                m.weight_grad(x, grad) if need[1] else None,
+                m.bias_grad(grad) if need[2] else None)
 
 
 class ConvolutionTranspose(Op):
@@ -101,11 +101,11 @@ class ConvolutionTranspose(Op):
 
     def backward(self, grad):
         x, w, _ = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         m = self.geom
-        return (m.conv(grad, w) if nf[0][0] is not None else None,
-                m.weight_grad(grad, x) if nf[1][0] is not None else None,
-                m.bias_grad(grad) if nf[2][0] is not None else None)
+        return (m.conv(grad, w) if need[0] else None,
+                m.weight_grad(grad, x) if need[1] else None,
+                m.bias_grad(grad) if need[2] else None)
 
 
 class ConvolutionGrad(Convolution):
@@ -135,10 +135,10 @@ class ConvolutionWeightGrad(Op):
 
     def backward(self, grad):
         x, y = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         m = self.geom
-        return (m.conv_transpose(y, grad) if nf[0][0] is not None else None,
-                m.conv(x, grad) if nf[1][0] is not None else None)
+        return (m.conv_transpose(y, grad) if need[0] else None,
+                m.conv(x, grad) if need[1] else None)
 
 
 def _add_bias(y, b):

@@ -66,9 +66,9 @@ class Cdist(Op):
         diff = x1[..., :, None, :] - x2[..., None, :, :]
         dist = _pnorm(diff, self.p, -1)[..., None]
         g = _pnorm_grad(diff, dist, self.p) * grad[..., None]
-        nf = self.next_functions
-        return (g.sum(-2) if nf[0][0] is not None else None,
-                -g.sum(-3) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (g.sum(-2) if need[0] else None,
+                -g.sum(-3) if need[1] else None)
 
 
 class Pdist(Op):

@@ -177,7 +177,7 @@ class EmbeddingBag(Op):
 
 def _bag_backward(fn, grad, saved):
     w, psw = saved
-    nf = fn.next_functions
+    need = fn.needs_input_grad
     gw = gp = None
     if fn.mode == "max":
         gw = np.zeros((fn.num_weights, grad.shape[1]), grad.dtype)
@@ -188,10 +188,10 @@ def _bag_backward(fn, grad, saved):
     if fn.mode == "mean":
         g = g / np.maximum(fn.counts, 1)[fn.bag_of][:, None]
     g = g * fn.keep[:, None]
-    if nf[0][0] is not None:
+    if need[0]:
         gw = np.zeros((fn.num_weights, grad.shape[1]), grad.dtype)
         np.add.at(gw, fn.indices, g * psw[:, None] if psw is not None else g)
-    if nf[1][0] is not None:
+    if need[1]:
         gp = (g * w[fn.indices]).sum(1)
     return gw, gp
 

@@ -111,6 +111,7 @@ class CopySlices(Op):
 
         op, geo = self.op, self.geometry
         vers = op._vers
+        # NOTE: the epoch moved with this very in-place op: only a recorded state is checked
         if vers is not None and vers.__class__ is not int:
             op._check_saved()
         if isinstance(grad, Tensor):
@@ -241,9 +242,9 @@ class CopyFrom(Op):
         return np.broadcast_to(b, a.shape).astype(a.dtype)
 
     def backward(self, grad):
-        nf = self.next_functions
-        return (grad * 0 if nf[0][0] is not None else None,
-                grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * 0 if need[0] else None,
+                grad if need[1] else None)
 
 
 class Fill(Op):

@@ -45,10 +45,10 @@ class LinearAddmm(Op):
 
     def backward(self, grad):
         x, w, _ = self.saved(grad)
-        nf = self.next_functions
-        gx = grad @ w if nf[0][0] is not None else None
-        gw = t(grad) @ x if nf[1][0] is not None else None
-        gb = grad.sum(0) if nf[2][0] is not None else None
+        need = self.needs_input_grad
+        gx = grad @ w if need[0] else None
+        gw = t(grad) @ x if need[1] else None
+        gb = grad.sum(0) if need[2] else None
         return gx, gw, gb
 
 
@@ -64,9 +64,9 @@ class LinearMm(Op):
 
     def backward(self, grad):
         x, w = self.saved(grad)
-        nf = self.next_functions
-        return (grad @ w if nf[0][0] is not None else None,
-                t(grad) @ x if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad @ w if need[0] else None,
+                t(grad) @ x if need[1] else None)
 
 
 def _dtype_name(a) -> str:

@@ -359,8 +359,8 @@ class _PairLoss(Op):
         x, t = self.saved(grad)
         g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
         d = self._derivative(x, t) * g
-        nf = self.next_functions
-        return (d if nf[0][0] is not None else None, -d if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (d if need[0] else None, -d if need[1] else None)
 
 
 class MseLoss(_PairLoss):
@@ -544,16 +544,16 @@ class BinaryCrossEntropy(Op):
         w = self.weight
         if w is not None and isinstance(grad, Tensor):
             w = _wrap(w)
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = gt = None
-        if nf[0][0] is not None:
+        if need[0]:
             denom = (1 - x) * x
             denom = denom.clamp_min(1e-12) if isinstance(denom, Tensor) else \
                 array_module(denom).maximum(denom, 1e-12)
             gx = g * (x - t) / denom
             if w is not None:
                 gx = gx * w
-        if nf[1][0] is not None:
+        if need[1]:
             if isinstance(x, Tensor):
                 lx = x.log().clamp_min(-100)
                 l1x = (1 - x).log().clamp_min(-100)
@@ -595,15 +595,15 @@ class BinaryCrossEntropyWithLogits(Op):
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)  # a graph of the backward
         pw = _wrap(self.pos_weight) if self.pos_weight is not None else None
         w = _wrap(self.weight) if self.weight is not None else None
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = gt = None
-        if nf[0][0] is not None:
+        if need[0]:
             s = _sigmoid(x)
             gx = (((pw - 1) * t + 1) * s - pw * t) if pw is not None else s - t
             gx = gx * g
             if w is not None:
                 gx = gx * w
-        if nf[1][0] is not None:
+        if need[1]:
             from .activation import logsigmoid
 
             gt = -x - (pw - 1) * logsigmoid(x) if pw is not None else -x
@@ -617,7 +617,7 @@ class BinaryCrossEntropyWithLogits(Op):
         xp = array_module(x)
         g = grad if self.reduction == "none" else xp.broadcast_to(grad, x.shape)
         pw, w = self.pos_weight, self.weight
-        nf = self.next_functions
+        need = self.needs_input_grad
 
         def finish(d):
             d = d * g
@@ -626,13 +626,13 @@ class BinaryCrossEntropyWithLogits(Op):
             return lastbits.divide(d, x.size) if self.reduction == "mean" else d
 
         gx = gt = None
-        if nf[0][0] is not None:
+        if need[0]:
             if pw is None:
                 gx = finish(_sigmoid(x) - t)
             else:
                 pt = pw * t
                 gx = finish((pt + 1 - t) * _sigmoid(x) - pt)
-        if nf[1][0] is not None:
+        if need[1]:
             gt = finish(-x if pw is None else _logsigmoid_raw(-x) - _logsigmoid_raw(x) * pw)
         return gx, gt
 
@@ -724,9 +724,9 @@ class SoftMarginLoss(Op):
         rx = _raw(x)
         g = _grad_scale(grad, self.reduction, rx.size, rx.shape)
         s = _sigmoid(-(x * t)) * g
-        nf = self.next_functions
-        return (-t * s if nf[0][0] is not None else None,
-                -x * s if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (-t * s if need[0] else None,
+                -x * s if need[1] else None)
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,

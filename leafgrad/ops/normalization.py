@@ -33,10 +33,6 @@ def _sum_keep(x, axes: tuple):
     return x.sum(axis=axes, keepdims=True)
 
 
-def _rsqrt(x):
-    return x.rsqrt() if isinstance(x, Tensor) else 1.0 / np.sqrt(x)
-
-
 def _stats(x, axes: tuple, eps: float):
     """(mean, 1/sqrt(biased var + eps)) over ``axes``, kept; float64 inside for arrays."""
     if isinstance(x, Tensor):
@@ -96,10 +92,8 @@ class NativeBatchNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        nf = self.next_functions
-        needs = tuple(f is not None for f, _ in nf)
         return _bn_backward(grad, x, w, self.training, self.eps, self._mean, self._rstd,
-                            needs)
+                            self.needs_input_grad)
 
 
 def _bn_axes(x) -> tuple:
@@ -162,7 +156,7 @@ class NativeLayerNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        needs = tuple(f is not None for f, _ in self.next_functions)
+        needs = self.needs_input_grad
         return _ln_backward(grad, x, w, self.n, self.eps, self._mean, self._rstd, needs)
 
 
@@ -208,7 +202,7 @@ class NativeGroupNorm(Op):
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
-        needs = tuple(f is not None for f, _ in self.next_functions)
+        needs = self.needs_input_grad
         return _gn_backward(grad, x, w, self.groups, self.eps, self._mean, self._rstd, needs)
 
 

@@ -98,8 +98,8 @@ class _Layer(Op):
         if saved is None:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
         tensors = saved[:-1]
-        nf = self.next_functions
-        want = [k for k, t in enumerate(tensors) if t is not None and nf[k][0] is not None]
+        need = self.needs_input_grad
+        want = [k for k, t in enumerate(tensors) if t is not None and need[k]]
         args = list(tensors)
         with enable_grad():
             for k in want:
@@ -278,21 +278,21 @@ class LstmLayer(_Layer):
             xp.multiply(dc, f[lo:hi], out=dc_full[:bs])
             if lo != first or h0_grad:  # the first step's dh only reaches h0
                 xp.matmul(dG[lo:hi], w_hh, out=dh_full[:bs])
-        nf = self.next_functions
-        dx = (dG @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
-        dw_ih = dG.T @ x if nf[3][0] is not None else None
-        dw_hh = dG.T @ HP if nf[4][0] is not None else None
+        need = self.needs_input_grad
+        dx = (dG @ w_ih).reshape(x_shape) if need[0] else None
+        dw_ih = dG.T @ x if need[3] else None
+        dw_hh = dG.T @ HP if need[4] else None
         db_ih = db_hh = dw_hr = None
-        if b_ih is not None and (nf[5][0] is not None or nf[6][0] is not None):
+        if b_ih is not None and (need[5] or need[6]):
             db = dG.sum(0)
-            db_ih = db if nf[5][0] is not None else None
-            db_hh = (db.copy() if db_ih is not None else db) if nf[6][0] is not None else None
-        if w_hr is not None and nf[7][0] is not None:
+            db_ih = db if need[5] else None
+            db_hh = (db.copy() if db_ih is not None else db) if need[6] else None
+        if w_hr is not None and need[7]:
             dw_hr = dHs.T @ R
         give(*temps)
         if not h0_grad:
             dh_full = None
-        return (dx, dh_full, dc_full if nf[2][0] is not None else None, dw_ih, dw_hh, db_ih,
+        return (dx, dh_full, dc_full if need[2] else None, dw_ih, dw_hh, db_ih,
                 db_hh, dw_hr, None)
 
 
@@ -420,12 +420,12 @@ class GruLayer(_Layer):
         dGx = get(dGh.shape)
         dGx[:, :2 * H] = dGh[:, :2 * H]
         dGx[:, 2 * H:] = DN
-        nf = self.next_functions
-        dx = (dGx @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
-        dw_ih = dGx.T @ x if nf[2][0] is not None else None
-        dw_hh = dGh.T @ HP if nf[3][0] is not None else None
-        db_ih = dGx.sum(0) if b_ih is not None and nf[4][0] is not None else None
-        db_hh = dGh.sum(0) if b_ih is not None and nf[5][0] is not None else None
+        need = self.needs_input_grad
+        dx = (dGx @ w_ih).reshape(x_shape) if need[0] else None
+        dw_ih = dGx.T @ x if need[2] else None
+        dw_hh = dGh.T @ HP if need[3] else None
+        db_ih = dGx.sum(0) if b_ih is not None and need[4] else None
+        db_hh = dGh.sum(0) if b_ih is not None and need[5] else None
         give(*temps)
         return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
 
@@ -513,15 +513,15 @@ class RnnLayer(_Layer):
                 dh = dh + dY[lo:hi]
             xp.multiply(dh, A[lo:hi], out=dG[lo:hi])
             xp.matmul(dG[lo:hi], w_hh, out=dh_full[:bs])
-        nf = self.next_functions
-        dx = (dG @ w_ih).reshape(x_shape) if nf[0][0] is not None else None
-        dw_ih = dG.T @ x if nf[2][0] is not None else None
-        dw_hh = dG.T @ HP if nf[3][0] is not None else None
-        db = dG.sum(0) if b_ih is not None and (nf[4][0] is not None or nf[5][0] is not None) \
+        need = self.needs_input_grad
+        dx = (dG @ w_ih).reshape(x_shape) if need[0] else None
+        dw_ih = dG.T @ x if need[2] else None
+        dw_hh = dG.T @ HP if need[3] else None
+        db = dG.sum(0) if b_ih is not None and (need[4] or need[5]) \
             else None
-        db_ih = db if nf[4][0] is not None else None
+        db_ih = db if need[4] else None
         db_hh = (db.copy() if db_ih is not None else db) if db is not None and \
-            nf[5][0] is not None else None
+            need[5] else None
         give(*temps)
         return (dx, dh_full, dw_ih, dw_hh, db_ih, db_hh, None)
 

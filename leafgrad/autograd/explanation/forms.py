@@ -4,7 +4,7 @@ derivative, and the whole function element by element for small graphs)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -144,7 +144,10 @@ _LOOPS: dict = {}
 
 
 # -- how each node reads as mathematics ---------------------------------------------------------
-def _pow_local(e, x: str) -> str:
+# What explain says about an op lives on its class (``Op.local``, ``forward_text``, ``scalar``,
+# ``elementwise``); this section fills those templates in.
+def pow_local(e, x: str) -> str:
+    """``x ** e``'s local derivative written per element: ``3·x²``."""
     if e == 0:
         return "0"
     if e == 1:
@@ -156,104 +159,41 @@ def _pow_local(e, x: str) -> str:
                                    0 < e1 < 10 else f"^{fmt_num(e1)}")
 
 
-def _alpha(fn) -> str:
-    return fmt_num(getattr(fn, "alpha", 1))
+class _Fields(dict):
+    """A template's fields: the given labels, else the node's parameter of that name, written
+    as explain writes it (numbers by ``fmt_num``, tuples as ``2, 3``)."""
+
+    def __init__(self, fn, labels: dict) -> None:
+        super().__init__(labels)
+        self.fn = fn
+
+    def __missing__(self, key: str) -> str:
+        v = getattr(self.fn, key)
+        if isinstance(v, (tuple, list)):
+            return _tup(v)
+        if isinstance(v, (int, float, np.number)):
+            return fmt_num(v)
+        return str(v)
 
 
-# local derivative ∂out/∂input of elementwise nodes, with {x}/{a}/{b}/{out} element strings
-_LOCAL: dict[str, dict[str, Callable]] = {
-    "AddBackward0": {"a": lambda fn, s: "1", "b": lambda fn, s: _alpha(fn)},
-    "SubBackward0": {"a": lambda fn, s: "1", "b": lambda fn, s: "-" + _alpha(fn)},
-    "RsubBackward0": {"a": lambda fn, s: "-1", "b": lambda fn, s: "1"},
-    "RsubBackward1": {"x": lambda fn, s: "-1"},
-    "MulBackward0": {"a": lambda fn, s: s["b"], "b": lambda fn, s: s["a"]},
-    "DivBackward0": {"a": lambda fn, s: f"1/{s['b']}", "b": lambda fn, s: f"-{s['a']}/{s['b']}²"},
-    "NegBackward0": {"x": lambda fn, s: "-1"},
-    "PowBackward0": {"x": lambda fn, s: _pow_local(fn.exponent, s["x"])},
-    "PowBackward1": {"a": lambda fn, s: f"{s['b']}·{s['a']}^({s['b']} - 1)",
-                     "b": lambda fn, s: f"{s['out']}·ln {s['a']}"},
-    "PowBackward2": {"x": lambda fn, s: f"{s['out']}·ln {fmt_num(fn.base)}"},
-    "ReciprocalBackward0": {"x": lambda fn, s: f"-{s['out']}²"},
-    "ExpBackward0": {"x": lambda fn, s: f"e^{s['x']}"},
-    "LogBackward0": {"x": lambda fn, s: f"1/{s['x']}"},
-    "SinBackward0": {"x": lambda fn, s: f"cos {s['x']}"},
-    "CosBackward0": {"x": lambda fn, s: f"-sin {s['x']}"},
-    "TanhBackward0": {"x": lambda fn, s: f"1 - tanh²{s['x']}"},
-    "SigmoidBackward0": {"x": lambda fn, s: f"σ({s['x']})·(1 - σ({s['x']}))"},
-    "ReluBackward0": {"x": lambda fn, s: f"[{s['x']} > 0]"},
-    "SqrtBackward0": {"x": lambda fn, s: f"1/(2√{s['x']})"},
-    "AbsBackward0": {"x": lambda fn, s: f"sign {s['x']}"},
-    "SignBackward0": {"x": lambda fn, s: "0"},
-    "CloneBackward0": {"x": lambda fn, s: "1"},
-}
-
-# the forward expression of each node, with input labels {x}/{a}/{b}
-_FORWARD: dict[str, Callable] = {
-    "AddBackward0": lambda fn, s: f"{s['a']} + {s['b']}" if _alpha(fn) == "1"
-    else f"{s['a']} + {_alpha(fn)} * {s['b']}",
-    "SubBackward0": lambda fn, s: f"{s['a']} - {s['b']}" if _alpha(fn) == "1"
-    else f"{s['a']} - {_alpha(fn)} * {s['b']}",
-    "RsubBackward0": lambda fn, s: f"{s['b']} - {s['a']}",
-    "RsubBackward1": lambda fn, s: f"{fmt_num(fn.other)} - {s['x']}",
-    "MulBackward0": lambda fn, s: f"{s['a']} * {s['b']}",
-    "DivBackward0": lambda fn, s: f"{s['a']} / {s['b']}",
-    "NegBackward0": lambda fn, s: f"-{s['x']}",
-    "PowBackward0": lambda fn, s: f"{s['x']}.pow({fmt_num(fn.exponent)})",
-    "PowBackward1": lambda fn, s: f"{s['a']} ** {s['b']}",
-    "PowBackward2": lambda fn, s: f"{fmt_num(fn.base)} ** {s['x']}",
-    "ReciprocalBackward0": lambda fn, s: f"{s['x']}.reciprocal()",
-    "MmBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
-    "MatmulBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
-    "MvBackward0": lambda fn, s: f"{s['a']} @ {s['b']}",
-    "DotBackward0": lambda fn, s: f"{s['a']}.dot({s['b']})",
-    "SumBackward0": lambda fn, s: f"{s['x']}.sum()",
-    "SumBackward1": lambda fn, s: f"{s['x']}.sum(dim={_dims(fn)}"
-    + (", keepdim=True)" if fn.keepdim else ")"),
-    "MeanBackward0": lambda fn, s: f"{s['x']}.mean()",
-    "MeanBackward1": lambda fn, s: f"{s['x']}.mean(dim={_dims(fn)}"
-    + (", keepdim=True)" if fn.keepdim else ")"),
-    "ViewBackward0": lambda fn, s: f"{s['x']}.view({_tup(fn.shape)})",
-    "UnsafeViewBackward0": lambda fn, s: f"{s['x']}.reshape({_tup(fn.shape)})",
-    "TransposeBackward0": lambda fn, s: f"{s['x']}.transpose({fn.dim0}, {fn.dim1})",
-    "TBackward0": lambda fn, s: f"{s['x']}.t()",
-    "PermuteBackward0": lambda fn, s: f"{s['x']}.permute({_tup(fn.dims)})",
-    "UnsqueezeBackward0": lambda fn, s: f"{s['x']}.unsqueeze({fn.dim})",
-    "ExpandBackward0": lambda fn, s: f"{s['x']}.expand({_tup(fn.shape)})",
-    "CloneBackward0": lambda fn, s: f"{s['x']}.clone()",
-}
-def _index_text(fn, s: dict, item: str) -> str:
-    """``x[:, 2]``: an index on dim ``fn.dim`` written as Python indexing."""
-    dim = fn.dim
-    nd = len(fn.in_shape) if getattr(fn, "in_shape", None) is not None else None
-    if dim < 0 and nd is not None:
-        dim += nd
-    if dim < 0:
-        return f"{s['x']}.select({fn.dim}, {item})"
-    return f"{s['x']}[{':, ' * dim}{item}]"
+def forward_expr(fn, labels: dict) -> str | None:
+    """How the node's output was computed, with its inputs' ``labels`` (None if not known)."""
+    try:
+        return fn._narrate_forward(_Fields(fn, labels))
+    except (KeyError, AttributeError, TypeError):
+        return None
 
 
-def _slice_text(sl) -> str:
-    if not isinstance(sl, slice):
-        return str(sl)
-    a = "" if sl.start is None else str(sl.start)
-    b = "" if sl.stop is None else str(sl.stop)
-    return f"{a}:{b}" + ("" if sl.step in (None, 1) else f":{sl.step}")
-
-
-_FORWARD["SelectBackward0"] = lambda fn, s: _index_text(fn, s, str(fn.index))
-_FORWARD["SliceBackward0"] = lambda fn, s: _index_text(fn, s, _slice_text(fn.sl))
-
-for _n in ("Exp", "Log", "Sin", "Cos", "Tanh", "Sigmoid", "Relu", "Sqrt", "Abs", "Sign"):
-    _FORWARD[f"{_n}Backward0"] = (lambda m: lambda fn, s: f"{s['x']}.{m}()")(_n.lower())
+def local_text(fn, key: str, elems: dict) -> str | None:
+    """The local derivative of the node's output with respect to input ``key``, per element."""
+    try:
+        return fn._narrate_local(key, _Fields(fn, elems))
+    except (KeyError, AttributeError, TypeError):
+        return None
 
 
 def _tup(t) -> str:
     return ", ".join(str(v) for v in t) if isinstance(t, (tuple, list)) else str(t)
-
-
-def _dims(fn) -> str:
-    d = fn.dims
-    return str(d[0]) if d is not None and len(d) == 1 else str(d)
 
 
 def _params(fn) -> dict:
@@ -261,7 +201,8 @@ def _params(fn) -> dict:
     out = {}
     for cls in type(fn).__mro__:
         for slot in getattr(cls, "__slots__", ()):
-            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable"):
+            if slot.startswith("_") or slot in ("inputs", "next_functions", "variable",
+                                                "needs_input_grad"):
                 continue
             if hasattr(fn, slot):
                 out[slot] = getattr(fn, slot)
@@ -285,9 +226,7 @@ def _formula_with(text: str, subst: dict) -> str:
 
 # -- the whole function, element by element (small graphs only) ---------------------------------
 _PREC_SUM, _PREC_PROD, _PREC_POW, _PREC_ATOM = 0, 1, 2, 3
-_UNARY = {"ExpBackward0": "exp", "LogBackward0": "ln", "SinBackward0": "sin",
-          "CosBackward0": "cos", "TanhBackward0": "tanh", "SigmoidBackward0": "σ",
-          "ReluBackward0": "relu", "SqrtBackward0": "√", "AbsBackward0": "abs"}
+_PREC = {"sum": _PREC_SUM, "product": _PREC_PROD, "power": _PREC_POW}
 
 
 def _wrap_prec(e, prec: int) -> str:
@@ -371,27 +310,26 @@ def _scalar_form(root_fn, root_nr: int, names: _Names, limit: int = 160) -> str 
                 out[idx] = f(x[idx])
             return out
 
-        if name == "AddBackward0" and _alpha(fn) == "1":
-            return bin_(" + ", _PREC_SUM, s["a"], s["b"])
-        if name == "SubBackward0" and _alpha(fn) == "1":
-            return bin_(" - ", _PREC_SUM, s["a"], s["b"], _PREC_PROD)
-        if name == "MulBackward0":
-            return bin_("·", _PREC_PROD, s["a"], s["b"], _PREC_POW)
-        if name == "DivBackward0":
-            return bin_("/", _PREC_PROD, s["a"], s["b"], _PREC_POW)
-        if name == "NegBackward0":
+        kind = getattr(fn, "scalar", None)
+        if kind is None:
+            return None
+        if kind[0] == "infix":
+            if fmt_num(getattr(fn, "alpha", 1)) != "1":
+                return None  # a + alpha·b is not spelled out
+            _, sym, prec, right = kind
+            return bin_(sym, _PREC[prec], s["a"], s["b"], _PREC[right])
+        if kind[0] == "neg":
             return map_(lambda e: (f"-{_wrap_prec(e, _PREC_POW)}", _PREC_SUM))
-        if name == "PowBackward0":
+        if kind[0] == "pow":
             ex = fn.exponent
             sup = (str(int(ex)).translate(_SUP) if float(ex).is_integer() and 0 <= ex < 10
                    else f"^{fmt_num(ex)}")
             return map_(lambda e: (f"{_wrap_prec(e, _PREC_ATOM)}{sup}", _PREC_POW))
-        if name in _UNARY:
-            f = _UNARY[name]
-            if name == "AbsBackward0":
-                return map_(lambda e: (f"|{e[0]}|", _PREC_ATOM))
-            return map_(lambda e: (f"{f}({e[0]})", _PREC_ATOM))
-        if name in ("SumBackward0", "MeanBackward0"):
+        if kind[0] == "call":
+            return map_(lambda e: (f"{kind[1]}({e[0]})", _PREC_ATOM))
+        if kind[0] == "abs":
+            return map_(lambda e: (f"|{e[0]}|", _PREC_ATOM))
+        if kind[0] in ("sum", "mean"):
             x = s["x"]
             terms = [x[idx] for idx in np.ndindex(*x.shape)]
             if not terms:
@@ -399,7 +337,7 @@ def _scalar_form(root_fn, root_nr: int, names: _Names, limit: int = 160) -> str 
             text = " + ".join(_wrap_prec(t, _PREC_PROD) for t in terms)
             if len(text) > budget[0]:
                 return None
-            if name == "MeanBackward0":
+            if kind[0] == "mean":
                 r = (f"({text})/{len(terms)}", _PREC_PROD) if len(terms) > 1 else terms[0]
             else:
                 r = (text, _PREC_SUM) if len(terms) > 1 else terms[0]

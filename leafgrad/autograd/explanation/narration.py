@@ -20,7 +20,6 @@ from ..stepper import (
     MAX_ELEMENTS,
     Snap,
     Step,
-    _elementwise,
     _paren,
     _roots,
     _walk,
@@ -29,21 +28,21 @@ from ..stepper import (
     fmt_shape,
     sub,
 )
-
-if TYPE_CHECKING:
-    from ...tensor import Tensor
 from .forms import (
-    _FORWARD,
-    _LOCAL,
     _fmt_param,
     _formula_with,
     _Names,
     _params,
     _scalar_form,
     _tup,
+    forward_expr,
+    local_text,
     loop_targets,
 )
 from .modules import ModuleGroup, blocked_all, group_modules, module_blocks, suggest_names
+
+if TYPE_CHECKING:
+    from ...tensor import Tensor
 
 
 # -- the narration -----------------------------------------------------------------------------
@@ -142,11 +141,7 @@ class Explanation:
         if step.is_leaf:
             return self.names.of_leaf(step.leaf)
         s = {k: self.input_label(step, i) for i, k in enumerate(step.keys)}
-        f = _FORWARD.get(step.name)
-        try:
-            expr = f(step.node, s) if f else None
-        except (KeyError, AttributeError, TypeError):
-            expr = None
+        expr = forward_expr(step.node, s)
         if expr is None:
             op = step.name.removesuffix("Backward0").removesuffix("Backward1")
             expr = f"{op.lower()}({', '.join(s.values())})"
@@ -166,7 +161,7 @@ class Explanation:
 
     def _general(self, step: Step, leaf_step: Step) -> str | None:
         """The chain-rule product in general form when the incoming gradient is uniform."""
-        if step.local is None or step.name not in _LOCAL or step.grad_output is None:
+        if step.local is None or step.grad_output is None:
             return None
         g = step.grad_output._data
         if g.size == 0 or not np.all(g == g.reshape(-1)[0]):
@@ -206,13 +201,7 @@ class Explanation:
         return s
 
     def _local_text(self, step: Step, key: str, symbolic: bool, idx=None) -> str | None:
-        f = _LOCAL.get(step.name, {}).get(key)
-        if f is None:
-            return None
-        try:
-            return f(step.node, self._elem_strings(step, idx, symbolic))
-        except (KeyError, AttributeError, TypeError):
-            return None
+        return local_text(step.node, key, self._elem_strings(step, idx, symbolic))
 
     # -- rendering ---------------------------------------------------------------------------
     def blocks(self, lang: str | None = None, detail: str | None = None
@@ -435,7 +424,7 @@ class Explanation:
             return b
         formula = s.node.formula.get(k) if getattr(s.node, "formula", None) else None
         g = s.grad_output._data if s._single else None
-        ew = g is not None and _elementwise(s.node) and raw._data.shape == g.shape
+        ew = g is not None and s.node.elementwise and raw._data.shape == g.shape
         elementwise = ew and s.local is not None and s.local[i] is not None
         sym = self._local_text(s, k, symbolic=True) if ew else None
         if sym is not None:

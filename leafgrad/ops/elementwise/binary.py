@@ -19,6 +19,7 @@ from .dispatch import _flt, _new, _not_impl_dtype, _operands, broadcast_error
 # -- binary ops ---------------------------------------------------------------------------------
 class Maximum(Op):
     name_ = "MaximumBackward0"
+    elementwise = True
     op_name = "maximum"
     formula = {"a": "where(a < b, 0.0, where(a == b, grad / 2, grad))",
                "b": "where(a > b, 0.0, where(a == b, grad / 2, grad))"}
@@ -32,10 +33,10 @@ class Maximum(Op):
         # NOTE: PyTorch splits the gradient half/half where a == b (and gives it to both at nan)
         eq = a == b
         half = dual.where(eq, grad / 2, grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         lo_a, lo_b = (a < b, a > b) if self._is_max else (a > b, a < b)
-        return (dual.where(lo_a, 0.0, half) if nf[0][0] is not None else None,
-                dual.where(lo_b, 0.0, half) if nf[1][0] is not None else None)
+        return (dual.where(lo_a, 0.0, half) if need[0] else None,
+                dual.where(lo_b, 0.0, half) if need[1] else None)
 
     _is_max = True
 
@@ -54,6 +55,7 @@ class Minimum(Maximum):
 
 class Fmax(Op):
     name_ = "FmaxBackward0"
+    elementwise = True
     op_name = "fmax"
     formula = {"a": "where((a >= b) | b.isnan(), grad, 0.0)",
                "b": "where((a >= b) | b.isnan(), 0.0, grad)"}
@@ -67,9 +69,9 @@ class Fmax(Op):
         a, b = (dual.raw(v) for v in self.saved(grad))
         # NOTE: PyTorch gives a tie (and a nan in b) to a
         m = ((a >= b) if self._is_max else (a <= b)) | np.isnan(b)
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 class Fmin(Fmax):
@@ -86,6 +88,7 @@ class Fmin(Fmax):
 
 class Atan2(Op):
     name_ = "Atan2Backward0"
+    elementwise = True
     op_name = "atan2"
     formula = {"a": "where(a * a + b * b == 0, 0.0, grad * b / (a * a + b * b))",
                "b": "where(a * a + b * b == 0, 0.0, -grad * a / (a * a + b * b))"}
@@ -105,13 +108,14 @@ class Atan2(Op):
         r = a * a + b * b
         zero = dual.raw(r) == 0
         recip = 1 / r  # NOTE: PyTorch's order: grad * other * recip, grad * -self * recip
-        nf = self.next_functions
-        return (dual.where(zero, 0.0, grad * b * recip) if nf[0][0] is not None else None,
-                dual.where(zero, 0.0, grad * -a * recip) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(zero, 0.0, grad * b * recip) if need[0] else None,
+                dual.where(zero, 0.0, grad * -a * recip) if need[1] else None)
 
 
 class Hypot(Op):
     name_ = "HypotBackward0"
+    elementwise = True
     op_name = "hypot"
     formula = {"a": "grad * a / out", "b": "grad * b / out"}
     save_output = True
@@ -123,9 +127,9 @@ class Hypot(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         out = self.result(grad)
-        nf = self.next_functions
-        return (grad * a / out if nf[0][0] is not None else None,
-                grad * b / out if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * a / out if need[0] else None,
+                grad * b / out if need[1] else None)
 
 
 def _xlogy_np(x, y):
@@ -137,6 +141,7 @@ def _xlogy_np(x, y):
 
 class Xlogy(Op):
     name_ = "XlogyBackward0"
+    elementwise = True
     op_name = "xlogy"
     formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad * b.log())", "b": "grad * a / b"}
     __slots__ = ()
@@ -149,17 +154,18 @@ class Xlogy(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
-        if nf[1][0] is not None:
+        if need[1]:
             gb = grad * a / b
         return ga, gb
 
 
 class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
+    elementwise = True
     same_shape = True
     formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad * math.log(other))"}
     __slots__ = ("other",)
@@ -177,6 +183,7 @@ class XlogyScalarOther(Op):
 
 class XlogyScalarSelf(Op):
     name_ = "XlogyBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * self_ / x"}
     __slots__ = ("self_",)
@@ -190,6 +197,7 @@ class XlogyScalarSelf(Op):
 
 class Logaddexp(Op):
     name_ = "LogaddexpBackward0"
+    elementwise = True
     op_name = "logaddexp"
     formula = {"a": "grad / (1 + (b - a).exp())", "b": "grad / (1 + (a - b).exp())"}
     __slots__ = ()
@@ -199,14 +207,15 @@ class Logaddexp(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         with np.errstate(over="ignore"):
-            return (grad / (dual.exp(b - a) + 1) if nf[0][0] is not None else None,
-                    grad / (dual.exp(a - b) + 1) if nf[1][0] is not None else None)
+            return (grad / (dual.exp(b - a) + 1) if need[0] else None,
+                    grad / (dual.exp(a - b) + 1) if need[1] else None)
 
 
 class Logaddexp2(Op):
     name_ = "Logaddexp2Backward0"
+    elementwise = True
     op_name = "logaddexp2"
     formula = {"a": "grad / (1 + 2 ** (b - a))", "b": "grad / (1 + 2 ** (a - b))"}
     __slots__ = ()
@@ -216,14 +225,15 @@ class Logaddexp2(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         with np.errstate(over="ignore"):
-            return (grad / (2.0 ** (b - a) + 1) if nf[0][0] is not None else None,
-                    grad / (2.0 ** (a - b) + 1) if nf[1][0] is not None else None)
+            return (grad / (2.0 ** (b - a) + 1) if need[0] else None,
+                    grad / (2.0 ** (a - b) + 1) if need[1] else None)
 
 
 class Copysign(Op):
     name_ = "CopysignBackward0"
+    elementwise = True
     op_name = "copysign"
     formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
     save_output = True
@@ -237,16 +247,17 @@ class Copysign(Op):
 
     def backward(self, grad):
         a, _ = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = None
-        if nf[0][0] is not None:
+        if need[0]:
             # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
             ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
-        return ga, (dual.zeros_like(grad) if nf[1][0] is not None else None)
+        return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
 class CopysignScalar(Op):
     name_ = "CopysignBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
     save_output = True
@@ -271,6 +282,7 @@ def _int_zero_check(a, b, op: str):
 
 class Remainder(Op):
     name_ = "RemainderBackward1"
+    elementwise = True
     op_name = "remainder"
     formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
     __slots__ = ()
@@ -282,9 +294,9 @@ class Remainder(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad if nf[0][0] is not None else None,
-                -grad * dual.floor(a / b) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad if need[0] else None,
+                -grad * dual.floor(a / b) if need[1] else None)
 
 
 class Fmod(Remainder):
@@ -300,13 +312,14 @@ class Fmod(Remainder):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad if nf[0][0] is not None else None,
-                -grad * dual.trunc(a / b) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad if need[0] else None,
+                -grad * dual.trunc(a / b) if need[1] else None)
 
 
 class RemainderScalar(Op):
     name_ = "RemainderBackward0"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad"}
     save_inputs = False
@@ -351,6 +364,7 @@ def _div_rounded(a, b, mode: str):
 
 class DivRounded(Op):
     name_ = "DivBackward2"
+    elementwise = True
     op_name = "div"
     formula = {"a": "grad * 0", "b": "grad * 0"}
     save_inputs = False
@@ -360,13 +374,14 @@ class DivRounded(Op):
         return _div_rounded(a, b, self.mode)
 
     def backward(self, grad):
-        nf = self.next_functions
-        return (dual.zeros_like(grad) if nf[0][0] is not None else None,
-                dual.zeros_like(grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.zeros_like(grad) if need[0] else None,
+                dual.zeros_like(grad) if need[1] else None)
 
 
 class DivRoundedScalar(Op):
     name_ = "DivBackward2"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
@@ -405,6 +420,7 @@ class NotImplementedOp(Op):
     """An op whose derivative PyTorch does not implement (floor_divide, heaviside, ...)."""
 
     name_ = "NotImplemented"
+    elementwise = True
     formula = {}
     save_inputs = False
     __slots__ = ("what",)

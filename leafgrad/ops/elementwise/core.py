@@ -27,6 +27,10 @@ from .dispatch import (
 # -- ops ------------------------------------------------------------------------------------------
 class Add(Op):
     name_ = "AddBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "1"}
+    forward_text = "{a} + {b}"
+    scalar = ("infix", " + ", "sum", "sum")
     op_name = "add"
     formula = {"a": "grad", "b": "grad"}
     save_inputs = False
@@ -41,6 +45,10 @@ class Add(Op):
 
 class Sub(Op):
     name_ = "SubBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "-1"}
+    forward_text = "{a} - {b}"
+    scalar = ("infix", " - ", "sum", "product")
     op_name = "sub"
     formula = {"a": "grad", "b": "-grad"}
     save_inputs = False
@@ -62,6 +70,10 @@ class AddAlpha(Op):
     """``a + alpha * b`` (``add(a, b, alpha=...)``); alpha lives in the node, as in PyTorch."""
 
     name_ = "AddBackward0"
+    elementwise = True
+    local = {"a": "1", "b": "{alpha}"}
+    forward_text = "{a} + {alpha} * {b}"
+    scalar = ("infix", " + ", "sum", "sum")
     op_name = "add"
     formula = {"a": "grad", "b": "grad * alpha"}
     save_inputs = False
@@ -69,6 +81,11 @@ class AddAlpha(Op):
 
     def forward(self, a, b):
         return a + b * self.alpha
+
+    def _narrate_forward(self, s) -> str:
+        # NOTE: an alpha that explain writes as 1 is left out, as for add/sub without alpha
+        t = self.forward_text
+        return (t.replace("{alpha} * ", "") if s["alpha"] == "1" else t).format_map(s)
 
     def backward(self, grad):
         return grad, grad * self.alpha
@@ -78,6 +95,9 @@ class SubAlpha(AddAlpha):
     """``a - alpha * b``."""
 
     name_ = "SubBackward0"
+    local = {"a": "1", "b": "-{alpha}"}
+    forward_text = "{a} - {alpha} * {b}"
+    scalar = ("infix", " - ", "sum", "product")
     op_name = "sub"
     formula = {"a": "grad", "b": "-grad * alpha"}
     __slots__ = ()
@@ -107,6 +127,9 @@ class Rsub(Op):
     """``other - x`` for a Python number ``other`` (the number is not an input of the node)."""
 
     name_ = "RsubBackward1"
+    elementwise = True
+    local = {"x": "-1"}
+    forward_text = "{other} - {x}"
     formula = {"x": "-grad"}
     same_shape = True
     save_inputs = False
@@ -123,6 +146,9 @@ class RsubTensor(Op):
     """``b - a`` for tensors (``torch.rsub(a, b)``)."""
 
     name_ = "RsubBackward0"
+    elementwise = True
+    local = {"a": "-1", "b": "1"}
+    forward_text = "{b} - {a}"
     op_name = "rsub"
     formula = {"a": "-grad", "b": "grad"}
     save_inputs = False
@@ -158,6 +184,10 @@ def rsub(x: Tensor, other) -> Tensor:
 
 class Mul(Op):
     name_ = "MulBackward0"
+    elementwise = True
+    local = {"a": "{b}", "b": "{a}"}
+    forward_text = "{a} * {b}"
+    scalar = ("infix", "·", "product", "power")
     op_name = "mul"
     formula = {"a": "grad * b", "b": "grad * a"}
     __slots__ = ()
@@ -167,13 +197,17 @@ class Mul(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad * b if nf[0][0] is not None else None,
-                grad * a if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * b if need[0] else None,
+                grad * a if need[1] else None)
 
 
 class Div(Op):
     name_ = "DivBackward0"
+    elementwise = True
+    local = {"a": "1/{b}", "b": "-{a}/{b}²"}
+    forward_text = "{a} / {b}"
+    scalar = ("infix", "/", "product", "power")
     op_name = "div"
     formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
     __slots__ = ()
@@ -189,14 +223,18 @@ class Div(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        ga = grad / b if nf[0][0] is not None else None
-        gb = -grad * a / (b * b) if nf[1][0] is not None else None
+        need = self.needs_input_grad
+        ga = grad / b if need[0] else None
+        gb = -grad * a / (b * b) if need[1] else None
         return ga, gb
 
 
 class Neg(Op):
     name_ = "NegBackward0"
+    elementwise = True
+    local = {"x": "-1"}
+    forward_text = "-{x}"
+    scalar = ("neg",)
     same_shape = True
     formula = {"x": "-grad"}
     save_inputs = False
@@ -218,12 +256,20 @@ class PowScalar(Op):
     """``x ** exponent`` for a Python-number exponent."""
 
     name_ = "PowBackward0"
+    elementwise = True
+    forward_text = "{x}.pow({exponent})"
+    scalar = ("pow",)
     same_shape = True
     formula = {"x": "grad * exponent * x ** (exponent - 1)"}
     __slots__ = ("exponent",)
 
     def forward(self, x):
         return lastbits.power(x, self.exponent)
+
+    def _narrate_local(self, key: str, s) -> str | None:
+        from ...autograd.explanation.forms import pow_local  # explain only: loaded when used
+
+        return pow_local(self.exponent, s["x"]) if key == "x" else None
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -242,6 +288,9 @@ class PowTensor(Op):
     """``a ** b`` with a tensor exponent."""
 
     name_ = "PowBackward1"
+    elementwise = True
+    local = {"a": "{b}·{a}^({b} - 1)", "b": "{out}·ln {a}"}
+    forward_text = "{a} ** {b}"
     op_name = "pow"
     formula = {"a": "grad * (b * a ** (b - 1))", "b": "grad * (out * a.log())"}
     save_output = True
@@ -252,13 +301,13 @@ class PowTensor(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             # NOTE: PyTorch gives 0 where the exponent is 0 (no 0 * x**-1 = nan at x = 0)
             pw = a ** (b - 1) if isinstance(a, Tensor) else lastbits.power_tensor(a, b - 1)
             ga = dual.where(dual.raw(b == 0), 0.0, grad * (b * pw))
-        if nf[1][0] is not None:
+        if need[1]:
             # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
             gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
                             grad * (self.result(grad) * dual.log(a)))
@@ -269,6 +318,9 @@ class RPowScalar(Op):
     """``base ** x`` for a Python-number base."""
 
     name_ = "PowBackward2"
+    elementwise = True
+    local = {"x": "{out}·ln {base}"}
+    forward_text = "{base} ** {x}"
     same_shape = True
     formula = {"x": "grad * (out * math.log(base))"}
     save_inputs = False
@@ -325,6 +377,9 @@ def _rpow_scalar(x: Tensor, base) -> Tensor:
 
 class Reciprocal(Op):
     name_ = "ReciprocalBackward0"
+    elementwise = True
+    local = {"x": "-{out}²"}
+    forward_text = "{x}.reciprocal()"
     same_shape = True
     formula = {"x": "-grad * (out * out)"}
     save_inputs = False
@@ -341,6 +396,10 @@ class Reciprocal(Op):
 
 class Exp(Op):
     name_ = "ExpBackward0"
+    elementwise = True
+    local = {"x": "e^{x}"}
+    forward_text = "{x}.exp()"
+    scalar = ("call", "exp")
     same_shape = True
     formula = {"x": "grad * out"}
     save_inputs = False
@@ -356,6 +415,10 @@ class Exp(Op):
 
 class Log(Op):
     name_ = "LogBackward0"
+    elementwise = True
+    local = {"x": "1/{x}"}
+    forward_text = "{x}.log()"
+    scalar = ("call", "ln")
     same_shape = True
     formula = {"x": "grad / x"}
     __slots__ = ()
@@ -369,6 +432,10 @@ class Log(Op):
 
 class Sin(Op):
     name_ = "SinBackward0"
+    elementwise = True
+    local = {"x": "cos {x}"}
+    forward_text = "{x}.sin()"
+    scalar = ("call", "sin")
     same_shape = True
     formula = {"x": "grad * x.cos()"}
     __slots__ = ()
@@ -382,6 +449,10 @@ class Sin(Op):
 
 class Cos(Op):
     name_ = "CosBackward0"
+    elementwise = True
+    local = {"x": "-sin {x}"}
+    forward_text = "{x}.cos()"
+    scalar = ("call", "cos")
     same_shape = True
     formula = {"x": "-grad * x.sin()"}
     __slots__ = ()
@@ -395,6 +466,10 @@ class Cos(Op):
 
 class Tanh(Op):
     name_ = "TanhBackward0"
+    elementwise = True
+    local = {"x": "1 - tanh²{x}"}
+    forward_text = "{x}.tanh()"
+    scalar = ("call", "tanh")
     same_shape = True
     formula = {"x": "grad * (1 - out * out)"}
     save_inputs = False
@@ -414,6 +489,10 @@ class Tanh(Op):
 
 class Sigmoid(Op):
     name_ = "SigmoidBackward0"
+    elementwise = True
+    local = {"x": "σ({x})·(1 - σ({x}))"}
+    forward_text = "{x}.sigmoid()"
+    scalar = ("call", "σ")
     same_shape = True
     formula = {"x": "grad * (1 - out) * out"}
     save_inputs = False
@@ -429,6 +508,10 @@ class Sigmoid(Op):
 
 class Relu(Op):
     name_ = "ReluBackward0"
+    elementwise = True
+    local = {"x": "[{x} > 0]"}
+    forward_text = "{x}.relu()"
+    scalar = ("call", "relu")
     same_shape = True
     formula = {"x": "threshold_backward(grad, out)"}
     save_inputs = False
@@ -449,6 +532,7 @@ class ThresholdBackward(Op):
     """relu's backward as one op, so that a graph of it keeps PyTorch's zero path to the input."""
 
     name_ = "ThresholdBackwardBackward0"
+    elementwise = True
     op_name = "threshold_backward"
     formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
     save_inputs = True
@@ -459,9 +543,9 @@ class ThresholdBackward(Op):
 
     def backward(self, grad):
         g, out = self.saved(grad)
-        nf = self.next_functions
-        ga = dual.threshold_backward(grad, out) if nf[0][0] is not None else None
-        return ga, (grad * 0 if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        ga = dual.threshold_backward(grad, out) if need[0] else None
+        return ga, (grad * 0 if need[1] else None)
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
@@ -473,6 +557,10 @@ def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
 
 class Sqrt(Op):
     name_ = "SqrtBackward0"
+    elementwise = True
+    local = {"x": "1/(2√{x})"}
+    forward_text = "{x}.sqrt()"
+    scalar = ("call", "√")
     same_shape = True
     formula = {"x": "grad / (2 * out)"}
     save_inputs = False
@@ -489,6 +577,10 @@ class Sqrt(Op):
 
 class Abs(Op):
     name_ = "AbsBackward0"
+    elementwise = True
+    local = {"x": "sign {x}"}
+    forward_text = "{x}.abs()"
+    scalar = ("abs",)
     same_shape = True
     formula = {"x": "grad * x.sign()"}
     __slots__ = ()
@@ -505,6 +597,9 @@ class Abs(Op):
 
 class Sign(Op):
     name_ = "SignBackward0"
+    elementwise = True
+    local = {"x": "0"}
+    forward_text = "{x}.sign()"
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
@@ -521,6 +616,9 @@ class Sign(Op):
 
 class Clone(Op):
     name_ = "CloneBackward0"
+    elementwise = True
+    local = {"x": "1"}
+    forward_text = "{x}.clone()"
     same_shape = True
     formula = {"x": "grad"}
     save_inputs = False
@@ -537,6 +635,7 @@ class ToCopy(Op):
     """A dtype conversion; the gradient is cast back to the input's dtype."""
 
     name_ = "ToCopyBackward0"
+    elementwise = True
     formula = {"x": "grad"}  # the engine casts it back to the input dtype
     save_inputs = False
     __slots__ = ("dtype",)
@@ -559,6 +658,7 @@ class ToDevice(Op):
     """A move between devices; the gradient moves back."""
 
     name_ = "ToCopyBackward0"
+    elementwise = True
     formula = {"x": "grad.to(src)"}
     save_inputs = False
     __slots__ = ("device", "src")
@@ -585,6 +685,7 @@ class Where(Op):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` is a constant bool array)."""
 
     name_ = "WhereBackward0"
+    elementwise = True
     op_name = "where"
     formula = {"a": "where(cond, grad, 0.0)", "b": "where(cond, 0.0, grad)"}
     save_inputs = False
@@ -594,9 +695,9 @@ class Where(Op):
         return array_module(self.cond).where(self.cond, a, b)
 
     def backward(self, grad):
-        nf = self.next_functions
-        ga = dual.where(self.cond, grad, 0.0) if nf[0][0] is not None else None
-        gb = dual.where(self.cond, 0.0, grad) if nf[1][0] is not None else None
+        need = self.needs_input_grad
+        ga = dual.where(self.cond, grad, 0.0) if need[0] else None
+        gb = dual.where(self.cond, 0.0, grad) if need[1] else None
         return ga, gb
 
 

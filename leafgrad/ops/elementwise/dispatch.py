@@ -16,10 +16,12 @@ _FLOAT_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 # -- dispatch helpers ---------------------------------------------------------------------------
 def _unary(cls, x: Tensor) -> Tensor:
+    # NOTE: cls.forward(fn, ...) rather than fn.forward(...): a method looked up on the class
+    # skips Op.__getattr__'s slow attribute path and the bound-method object (hot path)
     fn = _new(cls)
     if not state.enabled:
-        return _wrap(fn.forward(x._data))
-    return record_unary(fn, x, fn.forward(x._data))
+        return _wrap(cls.forward(fn, x._data))
+    return record_unary(fn, x, cls.forward(fn, x._data))
 
 
 def _unary_with(cls, x: Tensor, **params) -> Tensor:
@@ -134,7 +136,7 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         ad, bd = _operands(a, b)
     fn = _new(cls)
     try:
-        out = fn.forward(ad, bd)
+        out = cls.forward(fn, ad, bd)  # NOTE: through the class, as in _unary
     except ValueError:
         raise broadcast_error(cls.op_name, a, b) from None
     if state.enabled:

@@ -18,6 +18,7 @@ class Clamp(Op):
     """clamp with Python-number bounds (either may be None)."""
 
     name_ = "ClampBackward1"
+    elementwise = True
     same_shape = True
     formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)"}
     __slots__ = ("min", "max")
@@ -57,6 +58,7 @@ class ClampTensor(Op):
     """clamp with tensor bounds (``min`` or ``max`` may be None)."""
 
     name_ = "ClampBackward0"
+    elementwise = True
     op_name = "clamp"
     formula = {"x": "where((x >= min) & (x <= max), grad, 0.0)",
                "min": "where((x < min) & (min < max), grad, 0.0)",
@@ -72,19 +74,19 @@ class ClampTensor(Op):
 
     def backward(self, grad):
         x, lo, hi = (dual.raw(v) for v in self.saved(grad))
-        nf = self.next_functions
+        need = self.needs_input_grad
         gx = glo = ghi = None
-        if nf[0][0] is not None:
+        if need[0]:
             m = True
             if lo is not None:
                 m = x >= lo
             if hi is not None:
                 m = m & (x <= hi)
             gx = dual.where(m, grad, 0.0)
-        if lo is not None and nf[1][0] is not None:
+        if lo is not None and need[1]:
             m = x < lo if hi is None else (x < lo) & (lo < hi)
             glo = dual.where(m, grad, 0.0)
-        if hi is not None and nf[2][0] is not None:
+        if hi is not None and need[2]:
             m = x > hi if lo is None else (x > hi) | (hi < lo)
             ghi = dual.where(m, grad, 0.0)
         return gx, glo, ghi
@@ -92,6 +94,7 @@ class ClampTensor(Op):
 
 class ClampMinTensor(Op):
     name_ = "ClampMinBackward1"
+    elementwise = True
     op_name = "clamp_min"
     formula = {"a": "where(a >= b, grad, 0.0)", "b": "where(a < b, grad, 0.0)"}
     __slots__ = ()
@@ -102,13 +105,14 @@ class ClampMinTensor(Op):
     def backward(self, grad):
         a, b = (dual.raw(v) for v in self.saved(grad))
         m = a >= b
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 class ClampMaxTensor(Op):
     name_ = "ClampMaxBackward1"
+    elementwise = True
     op_name = "clamp_max"
     formula = {"a": "where(a <= b, grad, 0.0)", "b": "where(a > b, grad, 0.0)"}
     __slots__ = ()
@@ -119,9 +123,9 @@ class ClampMaxTensor(Op):
     def backward(self, grad):
         a, b = (dual.raw(v) for v in self.saved(grad))
         m = a <= b
-        nf = self.next_functions
-        return (dual.where(m, grad, 0.0) if nf[0][0] is not None else None,
-                dual.where(m, 0.0, grad) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.where(m, grad, 0.0) if need[0] else None,
+                dual.where(m, 0.0, grad) if need[1] else None)
 
 
 def _as_operand(v, like: Tensor):
@@ -207,6 +211,7 @@ def _lerp_np(a, b, w):
 
 class Lerp(Op):
     name_ = "LerpBackward0"
+    elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - weight)", "b": "grad * weight"}
     save_inputs = False
@@ -216,14 +221,15 @@ class Lerp(Op):
         return _lerp_np(a, b, a.dtype.type(self.weight))
 
     def backward(self, grad):
-        nf = self.next_functions
+        need = self.needs_input_grad
         w = self.weight
-        return (grad * (1 - w) if nf[0][0] is not None else None,
-                grad * w if nf[1][0] is not None else None)
+        return (grad * (1 - w) if need[0] else None,
+                grad * w if need[1] else None)
 
 
 class LerpTensor(Op):
     name_ = "LerpBackward1"
+    elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - w)", "b": "grad * w", "w": "grad * (b - a)"}
     __slots__ = ()
@@ -233,10 +239,10 @@ class LerpTensor(Op):
 
     def backward(self, grad):
         a, b, w = self.saved(grad)
-        nf = self.next_functions
-        return (grad * (-w + 1) if nf[0][0] is not None else None,
-                grad * w if nf[1][0] is not None else None,
-                grad * (b - a) if nf[2][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * (-w + 1) if need[0] else None,
+                grad * w if need[1] else None,
+                grad * (b - a) if need[2] else None)
 
 
 def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
@@ -260,6 +266,7 @@ def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
 
 class Addcmul(Op):
     name_ = "AddcmulBackward0"
+    elementwise = True
     formula = {"x": "grad", "t1": "grad * value * t2", "t2": "grad * value * t1"}
     __slots__ = ("value",)
 
@@ -269,15 +276,16 @@ class Addcmul(Op):
 
     def backward(self, grad):
         _, t1, t2 = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         v = self.value
-        return (grad if nf[0][0] is not None else None,
-                grad * v * t2 if nf[1][0] is not None else None,
-                grad * v * t1 if nf[2][0] is not None else None)
+        return (grad if need[0] else None,
+                grad * v * t2 if need[1] else None,
+                grad * v * t1 if need[2] else None)
 
 
 class Addcdiv(Op):
     name_ = "AddcdivBackward0"
+    elementwise = True
     formula = {"x": "grad", "t1": "grad * value / t2", "t2": "-grad * value * t1 / (t2 * t2)"}
     __slots__ = ("value",)
 
@@ -288,11 +296,11 @@ class Addcdiv(Op):
 
     def backward(self, grad):
         _, t1, t2 = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         v = self.value
-        return (grad if nf[0][0] is not None else None,
-                grad * v / t2 if nf[1][0] is not None else None,
-                -grad * v * t1 / (t2 * t2) if nf[2][0] is not None else None)
+        return (grad if need[0] else None,
+                grad * v / t2 if need[1] else None,
+                -grad * v * t1 / (t2 * t2) if need[2] else None)
 
 
 def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:

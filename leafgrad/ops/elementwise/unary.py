@@ -30,6 +30,7 @@ from .special import (
 class _UnaryFloat(Op):
     """Base for unary ops that save their input; subclasses give forward, backward, formula."""
 
+    elementwise = True
     same_shape = True
     __slots__ = ()
 
@@ -348,6 +349,7 @@ def polygamma(n: int, x: Tensor) -> Tensor:
 class _Piecewise(Op):
     """Piecewise-constant unary op (floor, ceil, ...): PyTorch's gradient is zero everywhere."""
 
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
@@ -409,6 +411,7 @@ class Sgn(_Piecewise):
 
 class Frac(Op):
     name_ = "FracBackward0"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad"}
     save_inputs = False
@@ -424,6 +427,7 @@ class Frac(Op):
 class _Scale(Op):
     """``x * factor`` for a constant (deg2rad, rad2deg)."""
 
+    elementwise = True
     same_shape = True
     save_inputs = False
     __slots__ = ()
@@ -452,6 +456,7 @@ class Rad2Deg(_Scale):
 
 class NanToNum(Op):
     name_ = "NanToNumBackward0"
+    elementwise = True
     same_shape = True
     formula = {"x": "grad * x.isfinite()"}
     __slots__ = ("nan", "posinf", "neginf")

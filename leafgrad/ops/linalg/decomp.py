@@ -330,10 +330,10 @@ class Lstsq(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         pa = pinv(a) if isinstance(a, Tensor) else _pinv_np(a, None, None, False)
-        ga = _pinv_backward(grad @ dual.mT(b), pa, a) if nf[0][0] is not None else None
-        gb = dual.mT(pa) @ grad if nf[1][0] is not None else None
+        ga = _pinv_backward(grad @ dual.mT(b), pa, a) if need[0] else None
+        gb = dual.mT(pa) @ grad if need[1] else None
         return ga, gb
 
 

@@ -69,8 +69,8 @@ class Einsum(Op):
     def backward(self, grad):
         ops = self.saved(grad)
         res = []
-        for i, nf in enumerate(self.next_functions):
-            if nf[0] is None:
+        for i, need in enumerate(self.needs_input_grad):
+            if not need:
                 res.append(None)
                 continue
             res.append(self._grad_for(i, grad, ops))
@@ -227,9 +227,9 @@ class Cross(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (dual.cross(b, grad, self.dim) if nf[0][0] is not None else None,
-                dual.cross(grad, a, self.dim) if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.cross(b, grad, self.dim) if need[0] else None,
+                dual.cross(grad, a, self.dim) if need[1] else None)
 
 
 def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:

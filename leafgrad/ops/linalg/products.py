@@ -22,6 +22,7 @@ def _shape_str(s) -> str:
 
 class Mm(Op):
     name_ = "MmBackward0"
+    forward_text = "{a} @ {b}"
     op_name = "mm"
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
     __slots__ = ()
@@ -31,13 +32,14 @@ class Mm(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad @ dual.mT(b) if nf[0][0] is not None else None,
-                dual.mT(a) @ grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad @ dual.mT(b) if need[0] else None,
+                dual.mT(a) @ grad if need[1] else None)
 
 
 class Mv(Op):
     name_ = "MvBackward0"
+    forward_text = "{a} @ {b}"
     formula = {"a": "grad.unsqueeze(1) * b.unsqueeze(0)", "b": "a.t() @ grad"}
     __slots__ = ()
 
@@ -46,13 +48,14 @@ class Mv(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (dual.unsqueeze(grad, 1) * dual.unsqueeze(b, 0) if nf[0][0] is not None else None,
-                dual.t(a) @ grad if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (dual.unsqueeze(grad, 1) * dual.unsqueeze(b, 0) if need[0] else None,
+                dual.t(a) @ grad if need[1] else None)
 
 
 class Dot(Op):
     name_ = "DotBackward0"
+    forward_text = "{a}.dot({b})"
     formula = {"a": "grad * b", "b": "grad * a"}
     __slots__ = ()
 
@@ -61,15 +64,16 @@ class Dot(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
-        return (grad * b if nf[0][0] is not None else None,
-                grad * a if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        return (grad * b if need[0] else None,
+                grad * a if need[1] else None)
 
 
 class Matmul(Op):
     """Batched / broadcasting matmul (1-d operands are promoted and their dim removed)."""
 
     name_ = "MatmulBackward0"
+    forward_text = "{a} @ {b}"
     # (1-d operands act as a row / column; the engine sums broadcast batch dims back)
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
     __slots__ = ()
@@ -79,7 +83,7 @@ class Matmul(Op):
 
     def backward(self, grad):
         a, b = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
         a2 = dual.unsqueeze(a, 0) if a_vec else a
         b2 = dual.unsqueeze(b, -1) if b_vec else b
@@ -89,11 +93,11 @@ class Matmul(Op):
         if b_vec:
             g = dual.unsqueeze(g, -1)
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = g @ dual.mT(b2)
             if a_vec:
                 ga = dual.squeeze(ga, -2)
-        if nf[1][0] is not None:
+        if need[1]:
             gb = dual.mT(a2) @ g
             if b_vec:
                 gb = dual.squeeze(gb, -1)
@@ -162,6 +166,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 # -- bmm / vdot / addmm family ---------------------------------------------------------------------
 class Bmm(Mm):
     name_ = "BmmBackward0"
+    forward_text = None  # not inherited: explain writes bmm(a, b) / vdot(a, b)
     op_name = "bmm"
     __slots__ = ()
 
@@ -190,6 +195,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 class Vdot(Dot):
     name_ = "VdotBackward0"
+    forward_text = None  # not inherited: explain writes bmm(a, b) / vdot(a, b)
     __slots__ = ()
 
 
@@ -260,12 +266,12 @@ class Addmm(Op):
 
     def backward(self, grad):
         c, a, b = self.saved(grad)
-        nf = self.next_functions
-        gc = _scaled(grad, self.beta) if nf[0][0] is not None and self.beta != 0 else None
-        if nf[0][0] is not None and self.beta == 0:
+        need = self.needs_input_grad
+        gc = _scaled(grad, self.beta) if need[0] and self.beta != 0 else None
+        if need[0] and self.beta == 0:
             gc = grad * 0.0
-        ga = _scaled(self._ga(grad, b), self.alpha) if nf[1][0] is not None else None
-        gb = _scaled(self._gb(grad, a), self.alpha) if nf[2][0] is not None else None
+        ga = _scaled(self._ga(grad, b), self.alpha) if need[1] else None
+        gb = _scaled(self._gb(grad, a), self.alpha) if need[2] else None
         return gc, ga, gb
 
     def _ga(self, g, b):

@@ -98,7 +98,7 @@ def det(a: Tensor) -> Tensor:
 
     >>> import leafgrad
     >>> det(leafgrad.tensor([[2., 1.], [1., 3.]]))
-    tensor(5.0000)
+    tensor(5.)
     """
     _check_square(a, "linalg.det")
     _check_float(a, "linalg.det")
@@ -167,9 +167,9 @@ class Solve(Op):
 
     def backward(self, grad):
         a, _ = self.saved(grad)
-        nf = self.next_functions
-        ga, gb = _solve_backward(grad, a, self.result(grad), self.vec, nf[0][0] is not None)
-        return ga, (gb if nf[1][0] is not None else None)
+        need = self.needs_input_grad
+        ga, gb = _solve_backward(grad, a, self.result(grad), self.vec, need[0])
+        return ga, (gb if need[1] else None)
 
 
 def _solve_backward(grad, a, x, vec: bool, need_a: bool = True):
@@ -231,10 +231,10 @@ class SolveTriangular(Op):
 
     def backward(self, grad):
         a, _ = self.saved(grad)
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga, gb = _solve_triangular_backward(grad, a, self.result(grad), self.upper, self.left,
-                                            self.unit, nf[0][0] is not None)
-        return ga, (gb if nf[1][0] is not None else None)
+                                            self.unit, need[0])
+        return ga, (gb if need[1] else None)
 
 
 def _solve_triangular_backward(grad, a, x, upper, left, unit, need_a: bool = True):
@@ -310,10 +310,10 @@ class CholeskySolve(Op):
 
     def backward(self, grad):
         _, L = self.saved(grad)  # noqa: N806
-        nf = self.next_functions
+        need = self.needs_input_grad
         gb, gL = _cholesky_solve_backward(grad, L, self.result(grad), self.upper,  # noqa: N806
-                                          nf[1][0] is not None)
-        return (gb if nf[0][0] is not None else None), gL
+                                          need[1])
+        return (gb if need[0] else None), gL
 
 
 def _cholesky_solve_backward(grad, L, x, upper: bool, need_l: bool = True):  # noqa: N803

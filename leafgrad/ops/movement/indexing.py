@@ -13,11 +13,33 @@ from .views import _new, _view_op, unsqueeze
 
 
 # -- indexing ------------------------------------------------------------------------------------
+def _index_text(fn, x: str, item: str) -> str:
+    """``x[:, 2]``: explain writes an index on dim ``fn.dim`` as Python indexing."""
+    dim = fn.dim
+    nd = len(fn.in_shape) if getattr(fn, "in_shape", None) is not None else None
+    if dim < 0 and nd is not None:
+        dim += nd
+    if dim < 0:
+        return f"{x}.select({fn.dim}, {item})"
+    return f"{x}[{':, ' * dim}{item}]"
+
+
+def _slice_text(sl) -> str:
+    if not isinstance(sl, slice):
+        return str(sl)
+    a = "" if sl.start is None else str(sl.start)
+    b = "" if sl.stop is None else str(sl.stop)
+    return f"{a}:{b}" + ("" if sl.step in (None, 1) else f":{sl.step}")
+
+
 class Select(Op):
     name_ = "SelectBackward0"
     formula = {"x": "embed(grad, in_shape, (slice(None),) * dim + (index,))"}
     save_inputs = False
     __slots__ = ("dim", "index", "in_shape")
+
+    def _narrate_forward(self, s) -> str:
+        return _index_text(self, s["x"], str(self.index))
 
     def forward(self, x):
         return x[(slice(None),) * self.dim + (self.index,)]
@@ -31,6 +53,9 @@ class Slice(Op):
     formula = {"x": "embed(grad, in_shape, (slice(None),) * dim + (sl,))"}
     save_inputs = False
     __slots__ = ("dim", "sl", "in_shape")
+
+    def _narrate_forward(self, s) -> str:
+        return _index_text(self, s["x"], _slice_text(self.sl))
 
     def forward(self, x):
         return x[(slice(None),) * self.dim + (self.sl,)]

@@ -45,8 +45,8 @@ class Cat(Op):
 
     def backward(self, grad):
         pre = (_ax_slice,) * self.dim
-        return tuple(grad[pre + (slice(o, o + n),)] if nf[0] is not None else None
-                     for (o, n), nf in zip(self.parts, self.next_functions))
+        return tuple(grad[pre + (slice(o, o + n),)] if need else None
+                     for (o, n), need in zip(self.parts, self.needs_input_grad))
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -96,8 +96,8 @@ class Stack(Op):
 
     def backward(self, grad):
         pre = (_ax_slice,) * self.dim
-        return tuple(grad[pre + (i,)] if nf[0] is not None else None
-                     for i, nf in enumerate(self.next_functions))
+        return tuple(grad[pre + (i,)] if need else None
+                     for i, need in enumerate(self.needs_input_grad))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:

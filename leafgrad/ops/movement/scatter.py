@@ -30,11 +30,11 @@ class IndexPut(Op):
         return out
 
     def backward(self, grad):
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = dual.put(grad, self.index, 0)
-        if nf[1][0] is not None:
+        if need[1]:
             # NOTE: the value may broadcast to the region; sum back to its own shape here, since
             # the engine only un-broadcasts against the output's shape
             gb = dual.sum_to(dual.gather(grad, self.index), self.vshape, self, 1)
@@ -172,11 +172,11 @@ class IndexCopy(Op):
         return out
 
     def backward(self, grad):
-        nf = self.next_functions
+        need = self.needs_input_grad
         ga = gb = None
-        if nf[0][0] is not None:
+        if need[0]:
             ga = grad if self.add else dual.put(grad, self.index, 0)
-        if len(nf) > 1 and nf[1][0] is not None:
+        if len(need) > 1 and need[1]:
             gb = dual.gather(grad, self.index)
             if self.alpha != 1:
                 gb = gb * self.alpha
@@ -408,7 +408,7 @@ class ScatterReduce(Op):
         out = self._out
         idx, r = self.index, self.reduce
         xp = array_module(g)
-        nf = self.next_functions
+        need = self.needs_input_grad
         if r == "mean":
             cnt = xp.zeros(a.shape, dtype=g.dtype)
             xp.add.at(cnt, idx, 1)
@@ -433,8 +433,8 @@ class ScatterReduce(Op):
             cnt = np.maximum(cnt, 1)
             ga = np.where(_touched(a.shape, idx), g * ma / cnt, g)
             gb = (g / cnt)[idx] * mb
-        ga = ga.astype(g.dtype) if nf[0][0] is not None else None
-        gb = gb.astype(g.dtype) if nf[1][0] is not None else None
+        ga = ga.astype(g.dtype) if need[0] else None
+        gb = gb.astype(g.dtype) if need[1] else None
         if graph:
             ga = None if ga is None else _wrap(ga)
             gb = None if gb is None else _wrap(gb)

@@ -61,6 +61,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 class View(Op):
     name_ = "ViewBackward0"
+    forward_text = "{x}.view({shape})"
     formula = {"x": "grad.reshape(in_shape)"}
     save_inputs = False
     __slots__ = ("shape", "in_shape")
@@ -76,6 +77,7 @@ class UnsafeView(View):
     """A reshape that had to copy (the input's layout did not allow a view)."""
 
     name_ = "UnsafeViewBackward0"
+    forward_text = "{x}.reshape({shape})"
     __slots__ = ()
 
 
@@ -138,6 +140,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 # -- transposes ----------------------------------------------------------------------------------
 class Transpose(Op):
     name_ = "TransposeBackward0"
+    forward_text = "{x}.transpose({dim0}, {dim1})"
     formula = {"x": "grad.transpose(dim0, dim1)"}
     save_inputs = False
     __slots__ = ("dim0", "dim1")
@@ -151,6 +154,7 @@ class Transpose(Op):
 
 class TOp(Transpose):
     name_ = "TBackward0"
+    forward_text = "{x}.t()"
     __slots__ = ()
 
     def backward(self, grad):
@@ -159,6 +163,7 @@ class TOp(Transpose):
 
 class Permute(Op):
     name_ = "PermuteBackward0"
+    forward_text = "{x}.permute({dims})"
     formula = {"x": "grad.permute(inverse(dims))"}
     save_inputs = False
     __slots__ = ("dims",)
@@ -210,6 +215,7 @@ def permute(x: Tensor, dims: tuple) -> Tensor:
 # -- squeeze / unsqueeze / expand ------------------------------------------------------------------
 class Unsqueeze(Op):
     name_ = "UnsqueezeBackward0"
+    forward_text = "{x}.unsqueeze({dim})"
     formula = {"x": "grad.squeeze(dim)"}
     save_inputs = False
     __slots__ = ("dim",)
@@ -267,6 +273,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 
 class Expand(Op):
     name_ = "ExpandBackward0"
+    forward_text = "{x}.expand({shape})"
     formula = {"x": "sum_to(grad, in_shape)"}
     save_inputs = False
     __slots__ = ("shape", "in_shape")

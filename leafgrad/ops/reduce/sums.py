@@ -33,6 +33,8 @@ def _dims(dim, ndim: int, op: str) -> tuple | None:
 
 class Sum(Op):
     name_ = "SumBackward0"
+    forward_text = "{x}.sum()"
+    scalar = ("sum",)
     formula = {"x": "expand_back(grad, in_shape, dims, keepdim)"}
     save_inputs = False
     __slots__ = ("dims", "keepdim", "in_shape", "dtype")
@@ -48,11 +50,17 @@ class Sum(Op):
 
 class SumDim(Sum):
     name_ = "SumBackward1"
+    scalar = None
     __slots__ = ()
+
+    def _narrate_forward(self, s) -> str:
+        return _dim_call(self, s["x"], "sum")
 
 
 class Mean(Op):
     name_ = "MeanBackward0"
+    forward_text = "{x}.mean()"
+    scalar = ("mean",)
     formula = {"x": "expand_back(grad / n, in_shape, dims, keepdim)"}
     save_inputs = False
     __slots__ = ("dims", "keepdim", "in_shape", "n")
@@ -67,7 +75,18 @@ class Mean(Op):
 
 class MeanDim(Mean):
     name_ = "MeanBackward1"
+    scalar = None
     __slots__ = ()
+
+    def _narrate_forward(self, s) -> str:
+        return _dim_call(self, s["x"], "mean")
+
+
+def _dim_call(fn, x: str, method: str) -> str:
+    """``x.sum(dim=1, keepdim=True)`` as explain writes a reduction over dims."""
+    d = fn.dims
+    dims = str(d[0]) if d is not None and len(d) == 1 else str(d)
+    return f"{x}.{method}(dim={dims}" + (", keepdim=True)" if fn.keepdim else ")")
 
 
 def _sum_dtype(x: Tensor, dtype):
