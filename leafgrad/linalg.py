@@ -6,9 +6,11 @@ from ._out import out_variant
 from .methods import _keepdims
 from .ops import linalg as _ops
 from .ops import reduce as _reduce
+from .ops.linalg.solve import LinAlgError
 
 __all__ = [
-    "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "inv_ex",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv",
+    "inv_ex",
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
     "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
 ]

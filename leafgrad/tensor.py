@@ -738,6 +738,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                     f"{value._data.ndim} dimensions."
                 )
             value = value.item()
+        if isinstance(value, (int, float)) and self._data.dtype.kind in "iuf":
+            from .creation import _as_numpy_value, _parsed_int
+
+            # PyTorch's checked conversion: int8.fill_(300) is an error, not a wrap-around
+            value = _as_numpy_value(_parsed_int(value), self._data.dtype)
         self._check_inplace(op)
         if self._rg and _grad_state.enabled:
             from .ops.inplace_view import fill
@@ -757,7 +762,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 src_t = src_t.to(self.device)
             return self._inplace_from(copy_from(self, src_t), "copy_")
         self._check_inplace("copy_")
-        self._data[...] = _backend.move(src_t._data, self.device)
+        try:
+            self._data[...] = _backend.move(src_t._data, self.device)
+        except ValueError:
+            from ._dims import broadcast_mismatch
+
+            raise broadcast_mismatch(self._data.shape, src_t._data.shape, "copy_") from None
         self._bump_version()
         return self
 

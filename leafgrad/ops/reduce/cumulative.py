@@ -31,7 +31,7 @@ class Cumsum(Op):
 
 def _scan_setup(x: Tensor, dim, op: str):
     d = x._data
-    dm = _wrap_dim(int(dim), d.ndim, op)
+    dm = _wrap_dim(dim, d.ndim, op)
     if d.ndim == 0:
         return d.reshape(1), 0
     return d, dm

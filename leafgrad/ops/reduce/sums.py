@@ -21,11 +21,11 @@ def _dims(dim, ndim: int, op: str) -> tuple | None:
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None  # NOTE: PyTorch treats dim=() / [] as a full reduction
-        ds = tuple(_wrap_dim(int(d), ndim, op) for d in dim)
+        ds = tuple(_wrap_dim(d, ndim, op) for d in dim)
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
     else:
-        ds = (_wrap_dim(int(dim), ndim, op),)
+        ds = (_wrap_dim(dim, ndim, op),)
     if ndim == 0:
         return ()
     return tuple(sorted(ds))
