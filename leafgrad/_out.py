@@ -127,6 +127,14 @@ def _check_grad(fname: str, tensors: list) -> None:
             "an existing tensor outside the graph; call it without out= (or under no_grad()).")
 
 
+# PyTorch's out= forms that are composites of other ops skip the autograd check and write the
+# values (no graph, as leafgrad's); argsort's runs sort's, whose values are differentiable
+_GRAD_UNCHECKED = frozenset({
+    "diag", "floor_divide", "heaviside", "histc", "inner", "log_softmax", "nanquantile",
+    "quantile", "softmax", "tensordot", "linalg.cond", "linalg.matrix_norm", "linalg.norm"})
+_GRAD_CHECKED = frozenset({"argsort"})
+
+
 def _extent(a: np.ndarray) -> tuple[int, int]:
     """First and one-past-last byte address an array touches."""
     lo = hi = a.__array_interface__["data"][0]
@@ -253,7 +261,6 @@ def _call(f, fname, rule, alias, error, pass_dtype, resize_warns, args, kwargs, 
     else:
         refused = []
     outs = _out_list(out, fname)
-    _check_grad(fname, ins + outs)
     if pass_dtype and kwargs.get("dtype") is None:
         kwargs["dtype"] = outs[0].dtype
     with no_grad():
@@ -265,6 +272,11 @@ def _call(f, fname, rule, alias, error, pass_dtype, resize_warns, args, kwargs, 
         raise TypeError(f"{fname}(): argument 'out' must be {want}, not {len(outs)} "
                         f"tensor(s)\nWhy: out= takes one tensor for each result.")
     results = list(res) if multi else [res]
+    if fname in _GRAD_CHECKED or (fname not in _GRAD_UNCHECKED
+                                  and any(r._data.dtype.kind in "fc" for r in results)):
+        # NOTE: as PyTorch, only a differentiable (floating) result is refused; comparisons,
+        # argmax, logical ops... write into out= whatever their inputs require
+        _check_grad(fname, ins + outs)
     if isinstance(alias, tuple):
         _check_overlap(fname, refused, outs, results, "refuse")
         _check_overlap(fname, [t for t in ins if not any(t is u for u in refused)], outs,
