@@ -37,8 +37,19 @@ def _link() -> None:
     """Import what Tensor's methods need from modules that import this one (docs/design.md,
     "The import cycle"); run once, at the end of this module."""
     global _tensor_str, Clone, ToCopy, ToDevice, _unary
+    global check_overlap, check_view_inplace, writable_target, rebase_history, refresh_view
+    global set_history, sharing_counts
     from . import _tensor_str
     from .ops.elementwise import Clone, ToCopy, ToDevice, _unary
+    from .ops.inplace_view import (
+        check_overlap,
+        check_view_inplace,
+        rebase_history,
+        refresh_view,
+        set_history,
+        sharing_counts,
+        writable_target,
+    )
 
 
 _new = object.__new__
@@ -60,13 +71,13 @@ class VersionCounter:
 class TensorExtras:
     """Rarely-used per-tensor state, allocated on first use to keep tensor creation cheap."""
 
-    __slots__ = ("base", "hooks", "post_hooks", "retains_grad", "accum", "name", "rebases",
-                 "seen")
+    __slots__ = ("base", "hooks", "post_hooks", "retains_grad", "accum", "name", "seen",
+                 "creation")
 
     def __init__(self) -> None:
-        self.base = None            # the tensor this one is a view of
-        self.rebases = 0            # (a base) times an in-place op on a view rewrote its history
-        self.seen = 0               # (a view) the base's `rebases` its grad_fn reflects
+        self.base = None            # the tensor this one is a view of (never itself a view)
+        self.seen = 0               # (a view) the shared version its grad_fn reflects
+        self.creation = 0           # (a view) how it was made: ops/inplace_view.py, CREATION_*
         self.hooks: list = []       # register_hook on a leaf (run by AccumulateGrad)
         self.post_hooks: list = []  # register_post_accumulate_grad_hook
         self.retains_grad = False
@@ -81,7 +92,7 @@ def _wrap(data, requires_grad: bool = False, grad_fn=None) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._rg = requires_grad
-    t.grad_fn = grad_fn
+    t._fn = grad_fn
     t._out_nr = 0
     t._grad = None
     t._vc = None
@@ -99,7 +110,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             [-2.,  2.]])
     """
 
-    __slots__ = ("_data", "_rg", "grad_fn", "_out_nr", "_grad", "_vc", "_x", "__weakref__")
+    # _fn: the node that made this tensor (``grad_fn`` reads it, regenerating a view's first)
+    __slots__ = ("_data", "_rg", "_fn", "_out_nr", "_grad", "_vc", "_x", "__weakref__")
     __array_priority__ = 1000  # make NumPy defer to Tensor's reflected operators
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
@@ -115,7 +127,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         data = _backend.move(data, _backend.as_device(device))
         self._data = data
         self._rg = False
-        self.grad_fn = None
+        self._fn = None
         self._out_nr = 0
         self._grad = None
         self._vc = None
@@ -137,27 +149,42 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         vc.v += 1
         _EPOCH.v += 1
 
-    def _check_inplace(self, op: str) -> None:
-        """Raise PyTorch's error for an in-place op that autograd could not track."""
+    def _check_inplace(self, op: str, rg: bool | None = None) -> None:
+        """Raise PyTorch's error for an in-place op that autograd could not track.
+
+        ``rg``: whether the op's result requires grad (some operand does); by default, self's.
+        """
         if not _grad_state.enabled:
             return
-        if self._rg and self.grad_fn is None:
+        x = self._x
+        base = x.base if x is not None else None
+        if rg is None:
+            rg = self._rg or (base is not None and self.requires_grad)
+        if not rg:
+            return
+        if base is not None:
+            check_view_inplace(self, base, op)
+        if self._rg and self._fn is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation.\n"
                 f"Why: {op} would overwrite a leaf whose gradient autograd must accumulate; "
                 "update parameters inside `with torch.no_grad():`, or use the out-of-place op."
             )
-        base = self._x.base if self._x is not None else None
-        if base is not None and base._rg:
-            from .ops.inplace_view import check_view_inplace
 
-            check_view_inplace(self, base, op)
+    def _inplace_from(self, result: Tensor, op: str, operands=(), strict: bool = False,
+                      again=None) -> Tensor:
+        """Make ``self`` hold ``result`` (an out-of-place op's output) and take over its history.
 
-    def _inplace_from(self, result: Tensor, op: str) -> Tensor:
-        """Make ``self`` hold ``result`` (an out-of-place op's output) and take over its history."""
-        self._check_inplace(op)
+        ``operands``: the op's other arguments, checked for memory overlap with ``self`` as
+        PyTorch does (``strict``: any overlap is refused, not only a partial one). ``again``:
+        recomputes the result from self's current values (when self's elements share memory,
+        PyTorch's kernel applies the op once per element: see writable_target).
+        """
+        fn = result._fn
+        self._check_inplace(op, fn is not None)
         res = result._data
-        if res.dtype != self._data.dtype:
+        data = self._data
+        if res.dtype != data.dtype:
             if not _dt.can_cast(FROM_NP[res.dtype], self.dtype):
                 raise RuntimeError(
                     f"result type {FROM_NP[res.dtype].name.capitalize()} can't be cast to the "
@@ -165,51 +192,94 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                     f"Why: {op} writes into the existing {self.dtype} tensor, and that would "
                     "silently drop information; use the out-of-place op to get a new tensor."
                 )
-        if res.shape != self._data.shape:
+        if res.shape != data.shape:
             raise RuntimeError(
-                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"output with shape {list(data.shape)} doesn't match the broadcast shape "
                 f"{list(res.shape)}\nWhy: an in-place op ({op}) cannot change the tensor's shape; "
                 "use the out-of-place op instead."
             )
-        fn = result.grad_fn
-        if fn is not None and fn.inputs is not None and any(i is self for i in fn.inputs):
+        if not data.flags.c_contiguous or not data.flags.writeable:
+            # PyTorch's internal-overlap rules
+            data = writable_target(self, op, again is not None and all(
+                o.__class__ is not Tensor or not o._data.ndim for o in operands))
+        else:
+            again = None
+        if operands:
+            check_overlap(self, operands, op, strict)
+        if fn is not None and fn.inputs is not None and fn.inputs and fn.inputs[0] is self:
             # The node needs self's value from before this op: keep a copy (PyTorch's
-            # original_self), so the overwrite below does not corrupt the derivative.
-            orig = _wrap(self._data.copy(), self._rg, self.grad_fn)
+            # original_self), so the overwrite below does not corrupt the derivative. Only the
+            # first input is self's old value; self passed again as another operand
+            # (x.mul_(x)) stays self, and backward refuses it as modified, as PyTorch does.
+            orig = _wrap(data.copy(), self._rg, self._fn)
             orig._out_nr = self._out_nr
-            fn.inputs = tuple(orig if i is self else i for i in fn.inputs)
+            fn.inputs = (orig,) + tuple(fn.inputs[1:])
             if fn._vers.__class__ is SavedVersions:
-                fn._vers = SavedVersions(0 if i is orig else v for i, v in zip(fn.inputs, fn._vers))
+                fn._vers = SavedVersions((0,) + tuple(fn._vers[1:]))
         try:
-            if self._data.ndim:
-                self._data[...] = res
+            if data.ndim:
+                data[...] = res
             else:
-                self._data[()] = res
-        except ValueError as e:  # a read-only (expanded) view
+                data[()] = res
+        except ValueError:  # memory NumPy holds read-only (not ours to write)
             raise RuntimeError(
-                f"unsupported operation: more than one element of the written-to tensor refers to "
-                f"a single memory location. Please clone() the tensor before performing the "
-                f"operation.\nWhy: {op} writes into an expanded view ({e})"
-            ) from None
-        base = self._x.base if self._x is not None else None
-        if fn is not None:
-            if base is not None and _grad_state.enabled:
-                # a view of a tensor in the graph: rewrite the base's history (CopySlices)
-                from .ops.inplace_view import rebase_history
-
-                rebase_history(self, base, result)
-            else:
-                self.grad_fn = fn
-                self._out_nr = 0
-                self._rg = True
+                f"{op}: the tensor's memory is read-only (it came from a read-only NumPy array); "
+                "clone() it first.") from None
+        if again is not None and data.size > 1:
+            counts = sharing_counts(data)
+            for r in range(2, int(counts.max()) + 1):
+                # elements sharing a location: the op applied once more for each (kernel order)
+                mask = counts >= r
+                data[mask] = again()._data[mask]
         self._bump_version()
+        if fn is not None:
+            if fn._out_vc is not None:
+                # the node saved its result, which now lives in self: check self's version
+                vc = self._shared_vc()
+                fn._out, fn._out_vc, fn._out_v = self._data, vc, vc.v
+            if self._x is not None and self._x.base is not None:
+                # a view of a tensor in the graph: rewrite the base's history (CopySlices)
+                rebase_history(self, result)
+            else:
+                set_history(self, fn)
         return self
 
     # -- autograd state --------------------------------------------------------------------
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf).
+
+        A view's node is regenerated (``AsStridedBackward0``) when its memory was changed in
+        place since it was taken, through its base or another view, as PyTorch does on access.
+
+        >>> import leafgrad
+        >>> b = leafgrad.ones(2, 2, requires_grad=True) * 1; v = b.t(); v.grad_fn.name()
+        'TBackward0'
+        >>> _ = b.mul_(2); v.grad_fn.name()
+        'AsStridedBackward0'
+        """
+        x = self._x
+        if x is not None and x.base is not None:
+            refresh_view(self)
+        return self._fn
+
+    @grad_fn.setter
+    def grad_fn(self, fn) -> None:
+        # NOTE: internal (PyTorch's grad_fn is read-only); ops and custom Functions set it
+        self._fn = fn
+
+    @property
     def requires_grad(self) -> bool:
-        """Whether autograd records operations on this tensor."""
-        return self._rg
+        """Whether autograd records operations on this tensor.
+
+        A view requires grad when its base does, as in PyTorch (even one taken under no_grad).
+        """
+        if self._rg:
+            return True
+        x = self._x
+        if x is not None and x.base is not None:
+            return self._fn is not None or x.base._rg
+        return False
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -731,39 +801,46 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         return self._fill(0, "zero_")
 
     def _fill(self, value, op: str) -> Tensor:
-        if isinstance(value, Tensor):
-            if value._data.ndim:
+        vt = value if isinstance(value, Tensor) else None
+        if vt is not None:
+            if vt._data.ndim:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with "
-                    f"{value._data.ndim} dimensions."
+                    f"{vt._data.ndim} dimensions."
                 )
-            value = value.item()
-        if isinstance(value, (int, float)) and self._data.dtype.kind in "iuf":
+            value = vt.item()
+        if vt is None and isinstance(value, (int, float)) and self._data.dtype.kind in "iuf":
             from .creation import _as_numpy_value, _parsed_int
 
             # PyTorch's checked conversion: int8.fill_(300) is an error, not a wrap-around
             value = _as_numpy_value(_parsed_int(value), self._data.dtype)
-        self._check_inplace(op)
-        if self._rg and _grad_state.enabled:
+        if _grad_state.enabled and (self.requires_grad or (vt is not None and vt.requires_grad)):
             from .ops.inplace_view import fill
 
-            return self._inplace_from(fill(self, value, zero=op == "zero_"), op)
-        self._data.fill(value)
+            # NOTE: a 0-d tensor value gets a gradient (PyTorch's FillBackward3)
+            self._check_inplace(op, True)
+            return self._inplace_from(fill(self, value if vt is None else vt,
+                                           zero=op == "zero_"), op)
+        self._check_inplace(op)
+        writable_target(self, op).fill(value)
         self._bump_version()
         return self
 
     def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values into this tensor in place (broadcasting ``src``)."""
         src_t = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
-        if _grad_state.enabled and (src_t._rg or self._rg):
+        if _grad_state.enabled and (src_t.requires_grad or self.requires_grad):
             from .ops.inplace_view import copy_from
 
+            self._check_inplace("copy_", True)
             if src_t.device != self.device:
                 src_t = src_t.to(self.device)
-            return self._inplace_from(copy_from(self, src_t), "copy_")
+            return self._inplace_from(copy_from(self, src_t), "copy_", (src_t,))
         self._check_inplace("copy_")
+        data = writable_target(self, "copy_")
+        check_overlap(self, (src_t,), "copy_")
         try:
-            self._data[...] = _backend.move(src_t._data, self.device)
+            data[...] = _backend.move(src_t._data, self.device)
         except ValueError:
             from ._dims import broadcast_mismatch
 

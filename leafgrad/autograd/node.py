@@ -214,11 +214,28 @@ class Op(Node):
     """
 
     # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
-    # somewhere). Recorded with next_functions for nodes of several inputs, read by their
-    # backward; a one-input node's single input always needs it (see __getattr__).
+    # somewhere), recorded with next_functions and read by backward.
     # _vers: the state of the saved tensors (see SavedVersions above).
-    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc")
+    # NOTE: the slots a recorded node always has are assigned when it is recorded
+    # (leafgrad.ops._apply, make_node), and Op defines no __getattr__: either would make each
+    # attribute read of a node take CPython's slow path (~7x the instructions), on the hottest
+    # path there is. The rarely set ones (_out_v, _kept, _outs_vc) are read only by
+    # _check_saved and _saves_nothing, with getattr defaults.
+    __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_out_v",
+                 "_kept", "_outs_vc")
     formula: dict[str, str] = {}
+    # -- what the node saves, as PyTorch's node does (checked at backward, freed after it) -----
+    # saved_for: None (every input in ``inputs`` is saved), or per input the inputs whose
+    # gradient needs it: input i is checked for in-place changes only when one of those
+    # requires grad (PyTorch saves ``other`` for ``self``'s gradient only when self needs one).
+    saved_for: tuple | None = None
+    # saved_state: slots holding what PyTorch saves as tensors but the node keeps as arrays
+    # (indices, masks, a multi-output op's ``outs``): freed after backward, so a second
+    # backward is refused as PyTorch refuses it.
+    saved_state: tuple[str, ...] = ()
+    # saved_outputs: for a multi-output op, the outputs PyTorch saves (version-checked).
+    saved_outputs: tuple[int, ...] = ()
+    # _kept: other tensors saved with their versions (an index tensor): ``keep`` in _apply.
     # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
     # elementwise: each output element depends on the same element of each input only, so
     # explain shows every input's local derivative element by element. ``local`` writes them
@@ -248,6 +265,7 @@ class Op(Node):
         fwd = cls.__dict__.get("forward")
         if fwd is not None and not hasattr(fwd, "__wrapped__"):
             cls.forward = _quiet(fwd)
+            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -345,13 +363,44 @@ class Op(Node):
         if inputs is not None:
             if vers.__class__ is int:  # saved when all were at version 0: expected at 0 still
                 vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
+            sf = self.saved_for
+            need = self.needs_input_grad if sf is not None else None
             for i, (t, v) in enumerate(zip(inputs, vers)):
                 if v is not None:
+                    if sf is not None and not any(j < len(need) and need[j] for j in sf[i]):
+                        continue  # not saved by PyTorch: its gradients do not need it
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
-        if self._out_vc is not None and self._out_vc.v != 0:
-            raise self._modified(self.out, "result", self._out_vc.v, 0)
+        out_vc = self._out_vc
+        if out_vc is not None:
+            # _out_v: the result's version when saved (0, or after an in-place op wrote it)
+            out_v = getattr(self, "_out_v", 0)
+            if out_vc.v != out_v:
+                raise self._modified(self.out, "result", out_vc.v, out_v)
+        kept = getattr(self, "_kept", None)
+        if kept is not None:
+            for t, v in kept:
+                if t._version != v:
+                    raise self._modified(t, -1, t._version, v)
+        outs_vc = getattr(self, "_outs_vc", None)
+        if outs_vc is not None:
+            for k, vc in enumerate(outs_vc):
+                if vc is not None and vc.v != 0:
+                    raise _modified_error(self, _wrap(self.outs[k]), ("result", k), vc.v, 0)
+
+    def _saves_nothing(self) -> bool:
+        """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
+        asked of it: such a node is never freed (a second backward through it is allowed)."""
+        sf = self.saved_for
+        if sf is None or self.saved_state or self._out_vc is not None or \
+                getattr(self, "_kept", None):
+            return False
+        need = self.needs_input_grad
+        n = len(need)
+        # NOTE: a Python number operand counts: PyTorch saves it as a wrapped 0-d tensor
+        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed)
+        return not any(j < n and need[j] for deps in sf for j in deps)
 
     def _unpack_saved(self, packed) -> None:
         """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""
@@ -361,21 +410,12 @@ class Op(Node):
         """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
         return _modified_error(self, t, which, now, expected)
 
-    def __getattr__(self, name: str):
-        # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
-        # recording cheap); reading one that was never saved gives None.
-        if name in ("inputs", "_out", "_out_vc", "_site"):
-            return None
-        if name == "needs_input_grad":
-            # not recorded for one-input nodes (a store per op costs more than this rare read)
-            return tuple(e[0] is not None for e in self.next_functions)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
 
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
     shape = ", ".join(str(d) for d in t._data.shape)
-    if which == "result":
-        owner = f", which is output 0 of {_strip_backward(node.name())},"
+    if which == "result" or which.__class__ is tuple:
+        k = 0 if which == "result" else which[1]
+        owner = f", which is output {k} of {_strip_backward(node.name())},"
     elif t.grad_fn is not None:
         owner = f", which is output {t._out_nr} of {_strip_backward(t.grad_fn.name())},"
     else:
@@ -420,9 +460,11 @@ def make_node(cls, next_functions: tuple) -> Op:
     """A node recorded by hand (no forward run through ``record``): edges set, nothing saved."""
     fn = object.__new__(cls)
     fn.next_functions = next_functions
+    fn.needs_input_grad = tuple(e[0] is not None for e in next_functions)
     fn._x = None
     fn._meta = None
     fn._vers = None
+    fn.inputs = fn._out = fn._out_vc = None
     return fn
 
 

@@ -73,6 +73,7 @@ class Convolution(Op):
     name_ = "ConvolutionBackward0"
     formula = {"input": "geom.conv_transpose(grad, weight)",
                "weight": "geom.weight_grad(input, grad)", "bias": "geom.bias_grad(grad)"}
+    saved_for = ((0, 1, 2), (0, 1, 2), ())  # PyTorch saves input and weight, never the bias
     __slots__ = ("geom",)
 
     def forward(self, x, w, b):
@@ -94,6 +95,7 @@ class ConvolutionTranspose(Op):
     name_ = "ConvolutionBackward0"
     formula = {"input": "geom.conv(grad, weight)", "weight": "geom.weight_grad(grad, input)",
                "bias": "geom.bias_grad(grad)"}
+    saved_for = ((0, 1, 2), (0, 1, 2), ())
     __slots__ = ("geom",)
 
     def forward(self, x, w, b):

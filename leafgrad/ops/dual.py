@@ -364,7 +364,7 @@ def put(g, index, value):
         v = value if isinstance(value, Tensor) else _wrap(
             array_module(g._data).asarray(value, dtype=g._data.dtype))
         return _put(g, index, v)
-    out = g.copy()
+    out = array_module(g).array(g)  # (a 0-d gradient may arrive as a NumPy scalar)
     out[index] = value
     return out
 

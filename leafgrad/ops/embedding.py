@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
-from ..autograd.node import Op
+from ..autograd.node import Op, make_node
 from ..tensor import Tensor, _wrap
 from . import dual
 from ._apply import record, record_unary
@@ -25,6 +25,7 @@ class Embedding(Op):
     formula = {"weight": "embedding_grad(grad, indices, padding_idx, scale_grad_by_freq, "
                          "num_weights)"}
     save_inputs = False
+    saved_state = ("indices",)  # PyTorch saves the indices: a second backward is refused
     __slots__ = ("indices", "padding_idx", "scale_grad_by_freq", "num_weights")
 
     def forward(self, w):
@@ -141,6 +142,9 @@ class EmbeddingBag(Op):
                "per_sample_weights": "embedding_bag_grad(grad, weight, per_sample_weights, "
                                      "indices, bag_of, mode, counts, argmax, num_weights, "
                                      "keep)[1]"}
+    # PyTorch saves the indices and offsets, and the weight only for per_sample_weights' gradient
+    saved_for = ((1,), (0,))
+    saved_state = ("indices",)
     __slots__ = ("indices", "bag_of", "mode", "counts", "argmax", "num_weights", "psw",
                  "keep", "nbags")
 
@@ -275,11 +279,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 
 def _bag_formula(grad, weight, per_sample_weights, indices, bag_of, mode, counts, argmax,
                  num_weights, keep):
-    fn = _new(EmbeddingBag)
+    psw = None if per_sample_weights is None else per_sample_weights._data
+    fn = make_node(EmbeddingBag, ((1, 0), (None, 0) if psw is None else (1, 0)))
     fn.indices, fn.bag_of, fn.mode, fn.counts, fn.argmax = indices, bag_of, mode, counts, argmax
     fn.num_weights, fn.keep = num_weights, keep
-    psw = None if per_sample_weights is None else per_sample_weights._data
-    fn.next_functions = ((1, 0), (None, 0) if psw is None else (1, 0))
     out = _bag_backward(fn, grad._data, (weight._data, psw))
     return tuple(None if o is None else _wrap(o) for o in out)
 

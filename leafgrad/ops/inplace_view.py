@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.node import NONE_EDGE, Op, edge, make_node
+from ..autograd.node import EPOCH, NONE_EDGE, Op, edge, make_node
 from ..tensor import Tensor, _wrap
 from . import dual
 
@@ -20,49 +20,129 @@ _as_strided = np.lib.stride_tricks.as_strided
 _new = object.__new__
 
 
+def _overlapping(shape: tuple, strides: tuple) -> bool:
+    """Whether some two elements of a strided layout may share memory: False when each stride
+    (smallest first) reaches past every position the smaller ones span (then none do)."""
+    reach = 0  # the largest offset the dims seen so far reach
+    for st, n in sorted((abs(st), n) for n, st in zip(shape, strides) if n > 1):
+        if st <= reach:
+            return True
+        reach += (n - 1) * st
+    return False
+
+
+def _positions(shape: tuple, strides: tuple, offset: int) -> np.ndarray:
+    """The storage position (in elements) of every element of a strided layout."""
+    pos = np.full(shape, offset, dtype=np.int64)
+    for k, (n, st) in enumerate(zip(shape, strides)):
+        if n > 1 and st:
+            pos += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (len(shape) - k - 1))
+    return pos
+
+
 class Geometry:
-    """Where a view's elements sit inside its base's memory."""
+    """Where a view's elements sit in the memory of its base (or of the tensor it was taken
+    from by as_strided): shapes, strides and offsets in elements, as PyTorch's as_strided.
 
-    __slots__ = ("base_shape", "base_strides", "span", "shape", "strides", "offset", "dtype")
+    Both layouts are read into one zeroed buffer standing for the memory. When the view's
+    elements overlap (an expand) the gradient sums over each memory location, and when the
+    base's do, it is shared among the base's elements there (PyTorch's as_strided_backward).
+    """
 
-    def __init__(self, base: np.ndarray, view: np.ndarray) -> None:
+    __slots__ = ("base_shape", "base_strides", "base_off", "shape", "strides", "offset", "dtype",
+                 "span", "simple", "_pos")
+
+    def __init__(self, base: np.ndarray, view: np.ndarray, shape=None, strides=None,
+                 offset=None) -> None:
         item = base.itemsize
         self.dtype = base.dtype
-        self.base_shape, self.base_strides = base.shape, base.strides
-        self.shape, self.strides = view.shape, view.strides
-        self.span = 1 + sum((n - 1) * abs(s) // item for n, s in zip(base.shape, base.strides)
-                            if n > 0) if base.size else 0
-        self.offset = (view.__array_interface__["data"][0] -
-                       base.__array_interface__["data"][0]) // item
+        self.base_shape = base.shape
+        self.base_strides = tuple(st // item for st in base.strides)
+        if shape is None:  # the view is an array: measure it against the base
+            shape = view.shape
+            strides = tuple(st // item for st in view.strides)
+            offset = (view.__array_interface__["data"][0] -
+                      base.__array_interface__["data"][0]) // item
+        self.shape, self.strides, self.offset = tuple(shape), tuple(strides), offset
+        self.base_off = 0
+        lo = min(0, offset) if _size(shape) else 0
+        if lo < 0:  # as_strided may start before the tensor it was taken from
+            self.base_off, self.offset = -lo, offset - lo
+        self.span = max(_reach(self.base_shape, self.base_strides, self.base_off),
+                        _reach(self.shape, self.strides, self.offset), 1)
+        self.simple = (self.base_off == 0 and min(self.base_strides, default=0) >= 0 and
+                       min(self.strides, default=0) >= 0 and
+                       not _overlapping(self.shape, self.strides) and
+                       not _overlapping(self.base_shape, self.base_strides))
+        self._pos = None
 
-    def _buffers(self, dtype=None):
-        buf = np.zeros(max(self.span, 1), dtype=dtype or self.dtype)
-        whole = _as_strided(buf, self.base_shape, self._strides(self.base_strides, buf))
-        region = _as_strided(buf[self.offset:], self.shape, self._strides(self.strides, buf))
+    def _buffers(self, dtype):
+        buf = np.zeros(self.span, dtype=dtype)
+        it = buf.itemsize
+        whole = _as_strided(buf, self.base_shape, tuple(st * it for st in self.base_strides))
+        region = _as_strided(buf[self.offset:], self.shape, tuple(st * it for st in self.strides))
         return whole, region
 
-    def _strides(self, strides, buf):
-        # the geometry was measured in the base's itemsize; rescale for another dtype
-        return tuple(s // self.dtype.itemsize * buf.itemsize for s in strides)
+    def positions(self) -> tuple:
+        """Storage positions of the base's and the view's elements (general path)."""
+        if self._pos is None:
+            self._pos = (_positions(self.base_shape, self.base_strides, self.base_off),
+                         _positions(self.shape, self.strides, self.offset))
+        return self._pos
 
     def gather(self, a: np.ndarray) -> np.ndarray:
         """The region of a base-shaped array (a copy)."""
-        whole, region = self._buffers(a.dtype)
-        whole[...] = a
-        return region.copy()
+        if self.simple:
+            whole, region = self._buffers(a.dtype)
+            whole[...] = a
+            return region.copy()
+        pb, pv = self.positions()
+        buf = np.zeros(self.span, dtype=a.dtype)
+        buf[pb] = a
+        return np.asarray(buf[pv])
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
-        """A base-shaped array of zeros with ``g`` in the region."""
-        whole, region = self._buffers(g.dtype)
-        region[...] = g
-        return np.ascontiguousarray(whole)
+        """A base-shaped array of zeros with ``g`` in the region (summed where the region's
+        elements share memory, shared out where the base's do)."""
+        if self.simple:
+            whole, region = self._buffers(g.dtype)
+            region[...] = g
+            return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
+        pb, pv = self.positions()
+        buf = np.zeros(self.span, dtype=g.dtype)
+        np.add.at(buf, pv, g)
+        out = np.asarray(buf[pb])
+        if _overlapping(self.base_shape, self.base_strides):
+            count = np.bincount(pb.ravel(), minlength=self.span)[pb]
+            out = out / count.astype(out.dtype)
+        return out
 
     def put(self, a: np.ndarray, v) -> np.ndarray:
         """A copy of base-shaped ``a`` with the region replaced by ``v``."""
-        whole, region = self._buffers(a.dtype)
-        whole[...] = a
-        region[...] = v
-        return np.ascontiguousarray(whole)
+        if self.simple:
+            whole, region = self._buffers(a.dtype)
+            whole[...] = a
+            region[...] = v
+            return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
+        pb, pv = self.positions()
+        buf = np.zeros(self.span, dtype=a.dtype)
+        buf[pb] = a
+        buf[pv] = v
+        return np.asarray(buf[pb])
+
+
+def _size(shape: tuple) -> int:
+    n = 1
+    for k in shape:
+        n *= k
+    return n
+
+
+def _reach(shape: tuple, strides: tuple, offset: int) -> int:
+    """One past the last storage position a strided layout touches (0 when empty)."""
+    if not _size(shape):
+        return 0
+    return offset + 1 + sum((n - 1) * st for n, st in zip(shape, strides) if st > 0)
 
 
 class AsStrided(Op):
@@ -105,15 +185,25 @@ class CopySlices(Op):
     name_ = "CopySlices"
     formula = {"base": "grad outside the view; op's gradient, applied to grad[view], inside"}
     save_inputs = False
+    saved_state = ("op",)  # PyTorch frees the wrapped node after backward: no second one
     __slots__ = ("geometry", "op")
 
     def backward(self, grad):
         from ..autograd.engine import _fit
 
         op, geo = self.op, self.geometry
-        vers = op._vers
-        # NOTE: the epoch moved with this very in-place op: only a recorded state is checked
-        if vers is not None and vers.__class__ is not int:
+        if any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+            # NOTE: PyTorch writes the op's gradient into the view's region of the base's
+            # gradient with copy_, which refuses a region whose elements share memory
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.\nWhy: an in-place op changed an expanded view, whose elements share "
+                "memory, so its gradient cannot be written back into the base's.")
+        if op._vers is not None:
+            # NOTE: the epoch moved with this very in-place op, so the check always runs; the
+            # view's old value was replaced by a copy (original_self), its other operands were
+            # not: one sharing the view's memory is refused as modified, as in PyTorch
             op._check_saved()
         if isinstance(grad, Tensor):
             region = _by_geometry(AsStrided, geo, grad)
@@ -171,63 +261,241 @@ def _view_put(a: Tensor, v: Tensor, geo: Geometry) -> Tensor:
     return record(fn, (a, v), fn.forward(a._data, v._data))
 
 
+# -- how a view was made (PyTorch's CreationMeta): what in-place changes it allows --------------
+CREATION_DEFAULT = 0  # an ordinary view
+CREATION_NO_GRAD = 1  # taken under no_grad: in-place changes with grad mode on are refused
+CREATION_MULTI = 2    # an output of split/chunk/unbind (several views of one node): same
+
+_MULTI_TAIL = (" This view is the output of a function that returns multiple views. Such functions "
+               "do not allow the output views to be modified inplace. You should replace the "
+               "inplace operation by an out-of-place one.")
+_NO_GRAD_TAIL = (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                 "clarify your code by moving both the view and the inplace either both inside the "
+                 "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+                 "you want the inplace to be tracked).")
+
+
+def _view_error(view: Tensor, indirect: bool) -> RuntimeError:
+    """PyTorch's error for an in-place change that a view's creation does not allow
+    (handle_view_on_rebase): directly on the view, or (``indirect``) on its base or a sibling."""
+    from ..autograd.node import _strip_backward
+
+    x = view._x
+    fn = view._fn
+    what = "its base or another view of its base has been" if indirect else "is being"
+    if x.creation == CREATION_NO_GRAD or fn is None:
+        prefix = (f"Output {view._out_nr} of {_strip_backward(fn.name())} is a view of a view "
+                  "which was created in" if fn is not None else "A view was created in")
+        msg = f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {view._out_nr} of {_strip_backward(fn.name())} is a view and {what} " \
+              "modified inplace."
+    if x.creation == CREATION_MULTI:
+        msg += _MULTI_TAIL + ("\nWhy: split/chunk/unbind record one node for all their outputs, "
+                              "and it cannot be rewritten for one of them; use torch.narrow or "
+                              "indexing to take the piece instead, or clone() it.")
+    else:
+        msg += _NO_GRAD_TAIL + ("\nWhy: autograd did not record how the view was taken, so it "
+                                "cannot tell what the in-place change does to the base's "
+                                "gradient.")
+    return RuntimeError(msg)
+
+
 def check_view_inplace(view: Tensor, base: Tensor, op: str) -> None:
-    """PyTorch's errors for in-place changes to views that autograd cannot track."""
-    if base._rg and base.grad_fn is None:
+    """PyTorch's errors for an in-place change to a view that autograd cannot track (its
+    check_inplace, when some operand requires grad and grad mode is on)."""
+    if view._x.creation:
+        raise _view_error(view, indirect=False)
+    if base._fn is None and (base._rg or view._rg or view._fn is not None):
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place "
             f"operation.\nWhy: {op} would overwrite part of a leaf whose gradient autograd "
             "accumulates; do it inside `with torch.no_grad():`, or clone the leaf first."
         )
-    if base._rg and view.grad_fn is None:
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
-            "can clarify your code by moving both the view and the inplace either both inside "
-            "the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
-            "you want the inplace to be tracked)."
-        )
+
+
+def _move_retained(t: Tensor, old, new) -> None:
+    """retain_grad() follows a tensor to its new node (PyTorch moves the retains_grad hook)."""
+    if old is not None and t._x is not None and t._x.retains_grad and old._x is not None:
+        ref = old._x.retained.pop(t._out_nr, None)
+        if ref is not None:
+            new._extras().retained[0] = ref
+
+
+def set_history(t: Tensor, fn) -> None:
+    """Make ``fn`` (a node with one output) ``t``'s grad_fn after an in-place op on ``t``."""
+    _move_retained(t, t._fn, fn)
+    t._fn = fn
+    t._out_nr = 0
+    t._rg = True
 
 
 def refresh_view(view: Tensor) -> None:
-    """Give a view whose base's history was rewritten (by an in-place op through another view)
-    a node reading from the new base, as PyTorch regenerates it (AsStridedBackward0)."""
+    """A view's grad_fn, regenerated when its memory changed in place since it was set.
+
+    PyTorch's rule (VariableHooks::grad_fn): when the version counter the view shares with its
+    base has moved since the view's node was made, through the base or any view of it, the view
+    reads its region out of the base's current history (``AsStridedBackward0``); a view whose
+    creation forbids it (no_grad, split/unbind) raises instead.
+    """
     x = view._x
     base = x.base
-    bx = base._x
-    if bx is None or bx.rebases == x.seen:
+    if view._fn is None and not base._rg:
         return
-    x.seen = bx.rebases
-    av = make_node(AsStrided, ((base.grad_fn, base._out_nr),))
+    v = view._vc.v
+    if x.seen == v:
+        return
+    if x.creation:
+        raise _view_error(view, indirect=True)
+    av = make_node(AsStrided, (edge(base) if base._rg else NONE_EDGE,))
     av.geometry = Geometry(base._data, view._data)
-    view.grad_fn = av
-    view._out_nr = 0
-    view._rg = True
+    set_history(view, av)
+    x.seen = v
 
 
-def rebase_history(view: Tensor, base: Tensor, result: Tensor) -> None:
-    """Rewrite ``base``'s and ``view``'s history after ``view`` took ``result``'s values."""
+def rebase_history(view: Tensor, result: Tensor) -> None:
+    """Rewrite the base's and ``view``'s history after ``view`` took ``result``'s values
+    (called after the version bump of the in-place op)."""
+    x = view._x
+    base = x.base
     geo = Geometry(base._data, view._data)
-    op = result.grad_fn
+    op = result._fn
     # the base's old history, then the in-place op's other inputs (its first was the view)
     cs = make_node(CopySlices, ((edge(base) if base._rg else NONE_EDGE),) +
                    tuple(op.next_functions[1:]))
     cs.geometry = geo
     cs.op = op
-    base.grad_fn = cs
-    base._out_nr = 0
-    base._rg = True
-    bx = base._extras()
-    bx.rebases += 1
-    view._x.seen = bx.rebases
+    cs._vers = EPOCH.v
+    set_history(base, cs)
     av = make_node(AsStrided, ((cs, 0),))
     av.geometry = geo
-    view.grad_fn = av
-    view._out_nr = 0
-    view._rg = True
+    set_history(view, av)
+    x.seen = view._vc.v
 
 
-__all__ = ["AsStrided", "CopySlices", "Geometry", "check_view_inplace", "rebase_history"]
+# -- memory overlap (PyTorch's at::get_overlap_status and the checks built on it) ---------------
+_OVERLAP_MSG = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to "
+    "a single memory location. Please clone() the tensor before performing the operation.\n"
+    "Why: {op} writes into memory that it also reads through another layout, so the result "
+    "would depend on the order in which elements are visited."
+)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """PyTorch's is_non_overlapping_and_dense: the elements fill a block, in some dim order."""
+    item = a.itemsize
+    need = 1
+    for st, n in sorted((st // item, n) for n, st in zip(a.shape, a.strides) if n >= 2):
+        if st != need:
+            return False
+        need *= n
+    return True
+
+
+def _bounds(a: np.ndarray) -> tuple:
+    lo = a.__array_interface__["data"][0]
+    return lo, lo + a.size * a.itemsize
+
+
+def overlap_status(a: Tensor, b: Tensor) -> str:
+    """"full", "partial", "no" or "too hard" (PyTorch's MemOverlapStatus) for two tensors."""
+    if a is b:
+        return "full"
+    da, db = a._data, b._data
+    if da.size == 0 or db.size == 0 or not np.may_share_memory(da, db):
+        return "no"
+    if not (_dense(da) and _dense(db)):
+        return "too hard"  # PyTorch accepts these (the result is its kernel's order)
+    (a0, a1), (b0, b1) = _bounds(da), _bounds(db)
+    if a0 == b0 and a1 == b1:
+        # the same elements: in the same layout (PyTorch compares the strides; NumPy's strides
+        # of size-1 dims are arbitrary, so those are skipped)
+        same = da.ndim == db.ndim and all(
+            sa == sb for n, sa, sb in zip(da.shape, da.strides, db.strides) if n > 1)
+        return "full" if same else "partial"
+    return "partial" if a0 < b1 and b0 < a1 else "no"
+
+
+def check_overlap(out: Tensor, operands, op: str, strict: bool = False) -> None:
+    """Refuse an in-place write into ``out`` that reads overlapping memory, as PyTorch does.
+
+    TensorIterator ops (arithmetic, copy_) refuse a partial overlap; ``strict`` ops (index_put_,
+    index_add_, scatter_...: at::assert_no_overlap) refuse a full one too.
+
+    >>> import leafgrad
+    >>> x = leafgrad.ones(2, 2)
+    >>> check_overlap(x, (x.t(),), "mul_")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: unsupported operation: some elements of the input tensor and the written-to \
+tensor refer to a single memory location. Please clone() the tensor before performing the \
+operation.
+    Why: mul_ writes into memory that it also reads through another layout, so the result would \
+depend on the order in which elements are visited.
+    """
+    for o in operands:
+        if o.__class__ is not Tensor and not isinstance(o, Tensor):
+            continue
+        st = overlap_status(out, o)
+        if st == "partial" or (strict and st == "full"):
+            raise RuntimeError(_OVERLAP_MSG.format(op=op))
+
+
+# Writes that do not read the written tensor: PyTorch lets them through a tensor whose elements
+# share memory (the last write wins, in the same order in NumPy).
+_PURE_WRITES = frozenset(("fill_", "zero_", "copy_", "setitem", "index_put_"))
+# ...and these even through an expand (stride 0), where the others refuse.
+_EXPAND_WRITES = frozenset(("fill_", "zero_", "index_put_"))
+
+
+def sharing_counts(d: np.ndarray) -> np.ndarray:
+    """For each element of ``d``, how many elements of ``d`` share its memory location."""
+    pos = _positions(d.shape, tuple(st // d.itemsize for st in d.strides), 0)
+    pos = pos - pos.min()
+    return np.bincount(pos.ravel())[pos]
+
+
+def writable_target(t: Tensor, op: str, repeatable: bool = False) -> np.ndarray:
+    """The array to write ``op``'s result into: ``t``'s, after PyTorch's internal-overlap checks.
+
+    An expand (a stride 0) is refused with PyTorch's error except by fill_/zero_/index_put_,
+    which write through it (NumPy's expand is read-only: a writeable alias is made). Other
+    overlapping layouts (unfold windows with step < size) are accepted by PyTorch with a result
+    that depends on its kernel's order for read-modify-write ops; leafgrad follows it when
+    every element gets the same update (``repeatable``: the caller applies the op once per
+    element sharing a location, as PyTorch's kernel does) and refuses the others.
+    """
+    d = t._data
+    if d.flags.c_contiguous or d.size <= 1:
+        return d
+    if any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
+        if op not in _EXPAND_WRITES:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to "
+                "a single memory location. Please clone() the tensor before performing the "
+                f"operation.\nWhy: {op} writes into an expanded view, where several elements are "
+                "one value in memory; clone() gives each its own.")
+    elif op not in _PURE_WRITES and not repeatable and not _dense(d) and _overlapping(
+            d.shape, tuple(st // d.itemsize for st in d.strides)):
+        raise RuntimeError(
+            f"unsupported operation: {op} reads and writes a tensor some of whose elements refer "
+            "to a single memory location (e.g. windows of unfold with step < size). Please "
+            "clone() the tensor before performing the operation.\nWhy: the result would depend "
+            "on the order in which the elements are visited (PyTorch's is its kernel's); "
+            "leafgrad refuses rather than give a different one.")
+    if d.flags.writeable:
+        return d
+    from .movement.views import _storage_of
+
+    root, off = _storage_of(d)
+    if root is d or not root.flags.writeable:
+        return d  # NumPy raises the read-only error below
+    return _as_strided(root.ravel(order="K")[off:], d.shape, d.strides)
+
+
+__all__ = ["AsStrided", "CopySlices", "Geometry", "check_overlap", "check_view_inplace",
+           "overlap_status", "rebase_history", "refresh_view", "set_history"]
 
 
 class CopyFrom(Op):
@@ -269,6 +537,23 @@ class Zero(Fill):
     __slots__ = ()
 
 
+class FillTensor(Op):
+    """``self.fill_(value)`` with a 0-d tensor value: the value gets the sum of the gradient."""
+
+    name_ = "FillBackward3"
+    formula = {"x": "grad * 0", "value": "grad.sum()"}
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, x, v):
+        return np.full(x.shape, v, dtype=x.dtype)
+
+    def backward(self, grad):
+        need = self.needs_input_grad
+        return (grad * 0 if need[0] else None,
+                dual.sum(grad, None) if need[1] else None)
+
+
 def copy_from(a: Tensor, b: Tensor) -> Tensor:
     """The recorded out-of-place form of ``a.copy_(b)`` (first input ``a``, as PyTorch's)."""
     from ._apply import record
@@ -284,7 +569,13 @@ def copy_from(a: Tensor, b: Tensor) -> Tensor:
 
 
 def fill(a: Tensor, value, zero: bool = False) -> Tensor:
-    """The recorded out-of-place form of ``a.fill_(value)`` / ``a.zero_()``."""
+    """The recorded out-of-place form of ``a.fill_(value)`` / ``a.zero_()`` (``value`` a number
+    or a 0-d tensor, which then gets a gradient)."""
+    if isinstance(value, Tensor):
+        from ._apply import record
+
+        fn = _new(FillTensor)
+        return record(fn, (a, value), fn.forward(a._data, value._data.astype(a._data.dtype)))
     fn = _new(Zero if zero else Fill)
     fn.value = value
     return _record1(fn, a, fn.forward(a._data))

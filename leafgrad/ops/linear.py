@@ -36,6 +36,7 @@ class LinearAddmm(Op):
 
     name_ = "AddmmBackward0"
     formula = {"x": "grad @ w", "w": "grad.t() @ x", "b": "grad.sum(0)"}
+    saved_for = ((1,), (0,), ())  # as addmm: x for w's gradient, w for x's, never the bias
     __slots__ = ()
 
     def forward(self, x, w, b):

@@ -70,6 +70,7 @@ class NativeBatchNorm(Op):
     formula = {"x": "batch_norm_grad(grad, x, w, b, training, eps, running_mean, running_var)[0]",
                "w": "batch_norm_grad(grad, x, w, b, training, eps, running_mean, running_var)[1]",
                "b": "batch_norm_grad(grad, x, w, b, training, eps, running_mean, running_var)[2]"}
+    saved_for = ((0, 1, 2), (0, 1, 2), ())  # PyTorch saves input and weight, not the bias
     __slots__ = ("training", "eps", "running_mean", "running_var", "_mean", "_rstd", "_has_w")
 
     def forward(self, x, w, b):
@@ -185,6 +186,7 @@ class NativeGroupNorm(Op):
     formula = {"x": "group_norm_grad(grad, x, w, b, groups, eps)[0]",
                "w": "group_norm_grad(grad, x, w, b, groups, eps)[1]",
                "b": "group_norm_grad(grad, x, w, b, groups, eps)[2]"}
+    saved_for = ((0, 1, 2), (0, 1, 2), ())
     __slots__ = ("groups", "eps", "_mean", "_rstd")
 
     def forward(self, x, w, b):

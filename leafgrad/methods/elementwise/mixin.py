@@ -17,7 +17,7 @@ def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists. The hot paths' helpers and op
     classes are module globals: one lookup per use."""
-    global Tensor, _wrap, _ops, _binary, _unary, _to_float
+    global Tensor, _wrap, _ops, _binary, _unary, _to_float, _check_overlap
     global _Add, _Sub, _Mul, _Div, _Neg, _Exp, _Log, _Sin, _Cos, _Tanh, _Sigmoid, _Relu, _Sqrt
     global _Abs, _PowTensor
     from ...ops import elementwise as _ops
@@ -37,7 +37,30 @@ def _link() -> None:
     from ...ops.elementwise import Sub as _Sub
     from ...ops.elementwise import Tanh as _Tanh
     from ...ops.elementwise import _binary, _to_float, _unary
+    from ...ops.inplace_view import check_overlap as _check_overlap
     from ...tensor import Tensor, _wrap
+
+
+# In-place ops that refuse any overlap of an operand with the written tensor, not only a
+# partial one (PyTorch's at::assert_no_overlap); the others are TensorIterator ops, except those
+# that read their value before writing (a 0-d value's item(), masked_scatter_'s source) and check
+# no operand.
+_STRICT_OVERLAP = frozenset(("index_add_", "index_copy_", "index_put_", "scatter_",
+                             "scatter_add_", "scatter_reduce_", "put_"))
+_NO_OVERLAP_CHECK = frozenset(("masked_fill_", "index_fill_", "masked_scatter_"))
+
+
+class _Again:
+    """The out-of-place op of an in-place one, recomputed from the current values (no graph)."""
+
+    __slots__ = ("method", "args", "kwargs")
+
+    def __init__(self, method, args, kwargs) -> None:
+        self.method, self.args, self.kwargs = method, args, kwargs
+
+    def __call__(self):
+        with _NoGrad():
+            return self.method(*self.args, **self.kwargs)
 
 
 class ElementwiseMethods:
@@ -172,13 +195,23 @@ class ElementwiseMethods:
         return self._inplace(self.neg, "neg_")
 
     def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
-        # _inplace_from checks PyTorch's in-place guards, writes, and bumps the version
-        if _grad_state.enabled and (self._rg or any(
-                isinstance(a, Tensor) and a._rg for a in args)):
-            return self._inplace_from(method(*args, **kwargs), name)
+        # _inplace_from checks PyTorch's in-place guards and memory overlap, writes, and bumps
+        # the version; the guards run first, as PyTorch's check_inplace, before computing
+        operands = args + tuple(kwargs.values()) if kwargs else args
+        checked = () if name in _NO_OVERLAP_CHECK else operands
+        if checked:
+            # NOTE: before computing, as PyTorch checks overlap before broadcasting shapes
+            _check_overlap(self, checked, name, name in _STRICT_OVERLAP)
+        if _grad_state.enabled and (self.requires_grad or any(
+                isinstance(a, Tensor) and a.requires_grad for a in operands)):
+            self._check_inplace(name, True)
+            return self._inplace_from(method(*args, **kwargs), name, checked,
+                                      name in _STRICT_OVERLAP, _Again(method, args, kwargs))
         with _NoGrad():
             result = method(*args, **kwargs)
-        return self._inplace_from(result, name)  # nothing to record: checks, write, version
+        # nothing to record: checks, write, version
+        return self._inplace_from(result, name, checked, name in _STRICT_OVERLAP,
+                                  _Again(method, args, kwargs))
 
     __add__ = add
 

@@ -11,8 +11,9 @@ from ..._dims import parse_dims, parse_size_neg
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _ops
+    global Tensor, _ops, _set_history
     from ...ops import movement as _ops
+    from ...ops.inplace_view import set_history as _set_history
     from ...tensor import Tensor
 
 
@@ -90,42 +91,54 @@ class ShapeMethods:
         return _ops.unsqueeze(self, dim)
 
     # -- in-place shape changes: the tensor itself takes the view's shape and strides ----------
-    def _reshape_inplace(self, name: str, view: Tensor) -> Tensor:
-        if self._rg:
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation."
-                    f"\nWhy: {name} would change the shape of a leaf whose gradient autograd "
-                    "accumulates; use the out-of-place form (x = x."
-                    f"{name.rstrip('_')}(...)).")
-            raise NotImplementedError(
-                f"{name} on a tensor in the autograd graph is not supported by leafgrad yet: "
-                f"use the out-of-place form, x = x.{name.rstrip('_')}(...), which records the "
-                "same gradient")
+    def _reshape_inplace(self, name: str, view: Tensor, node=None) -> Tensor:
+        """Make this tensor take ``view``'s layout (same memory); in the graph, its node becomes
+        the view op's, renamed as PyTorch names the in-place variant (``node``)."""
+        x = self._x
+        is_view = x is not None and x.base is not None
+        if self._rg or (is_view and self.requires_grad):
+            self._check_inplace(name, True)  # a leaf, or a view PyTorch does not let change
+        fn = view._fn
         self._data = view._data
         self._bump_version()
+        if fn is not None and node is not None:
+            fn.__class__ = node  # e.g. TBackward0 -> TBackward1 (same slots, same backward)
+        if fn is not None:
+            _set_history(self, fn)
+            if is_view:
+                x.seen = self._vc.v  # its node is current: no regeneration
         return self
 
     def unsqueeze_(self, dim: int) -> Tensor:
-        """In-place :meth:`unsqueeze`."""
-        return self._reshape_inplace("unsqueeze_", _ops.unsqueeze(self, dim))
+        """In-place :meth:`unsqueeze`.
+
+        >>> import leafgrad
+        >>> x = leafgrad.ones(2, requires_grad=True) * 1; x.unsqueeze_(0).grad_fn.name()
+        'UnsqueezeBackward1'
+        """
+        return self._reshape_inplace("unsqueeze_", _ops.unsqueeze(self, dim),
+                                     _ops.UnsqueezeInplace)
 
     def squeeze_(self, dim=None) -> Tensor:
         """In-place :meth:`squeeze`."""
+        node = (_ops.SqueezeInplace if dim is None else _ops.SqueezeDimsInplace
+                if isinstance(dim, (tuple, list)) else _ops.SqueezeDimInplace)
         return self._reshape_inplace("squeeze_", self.squeeze(dim) if dim is not None
-                                     else self.squeeze())
+                                     else self.squeeze(), node)
 
     def t_(self) -> Tensor:
         """In-place :meth:`t`."""
-        return self._reshape_inplace("t_", self.t())
+        return self._reshape_inplace("t_", self.t(), _ops.TInplace)
 
     def transpose_(self, dim0: int, dim1: int) -> Tensor:
         """In-place :meth:`transpose`."""
-        return self._reshape_inplace("transpose_", self.transpose(dim0, dim1))
+        return self._reshape_inplace("transpose_", self.transpose(dim0, dim1),
+                                     _ops.TransposeInplace)
 
     def swapdims_(self, dim0: int, dim1: int) -> Tensor:
         """In-place :meth:`swapdims`."""
-        return self._reshape_inplace("swapdims_", self.transpose(dim0, dim1))
+        return self._reshape_inplace("swapdims_", self.transpose(dim0, dim1),
+                                     _ops.TransposeInplace)
 
     swapaxes_ = swapdims_
 
@@ -407,6 +420,74 @@ class ShapeMethods:
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
         """Histogram with equal-width bins."""
         return _ops.histc(self, bins, min, max)
+
+    def as_strided(self, size, stride, storage_offset=None) -> Tensor:
+        """A view of this tensor's memory with the given sizes, strides and offset (elements).
+
+        >>> import leafgrad
+        >>> leafgrad.arange(4.).as_strided((2, 2), (1, 1))
+        tensor([[0., 1.],
+                [1., 2.]])
+        """
+        return _ops.as_strided(self, size, stride, storage_offset)
+
+    def storage_offset(self) -> int:
+        """Where this tensor starts in its memory, in elements.
+
+        >>> import leafgrad
+        >>> leafgrad.arange(4.)[1:].storage_offset()
+        1
+        """
+        return _ops.storage_offset(self)
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-d tensor (a view when the layout allows)."""
+        return _ops.reshape(self, (-1,))
+
+    # -- complex-number views of a real tensor: PyTorch returns the tensor itself ---------------
+    @property
+    def real(self) -> Tensor:
+        """The real part: this tensor itself (leafgrad's tensors are real)."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        """Raises: a real tensor has no imaginary part (PyTorch's error)."""
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def conj(self) -> Tensor:
+        """The complex conjugate: this tensor itself for real dtypes."""
+        return self
+
+    resolve_conj = resolve_neg = conj
+
+    def is_conj(self) -> bool:
+        """False: real tensors carry no conjugate bit."""
+        return False
+
+    def is_neg(self) -> bool:
+        """False: real tensors carry no negative bit."""
+        return False
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of (a batch of) matrices: ``mT`` for real tensors."""
+        if self._data.ndim < 2:
+            if self._data.ndim == 0:
+                return self  # NOTE: as PyTorch 2.13 (the identity on 0-d tensors)
+            raise RuntimeError(
+                f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                f"{self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of a matrix: ``t()`` for a real one."""
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self._data.ndim}-D tensor.")
+        return self if self._data.ndim == 0 else self.transpose(0, 1)
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Sliding windows of ``size`` along ``dimension`` as a new last dim."""

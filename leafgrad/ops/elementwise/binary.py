@@ -237,6 +237,7 @@ class Copysign(Op):
     op_name = "copysign"
     formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
     save_output = True
+    saved_for = ((0,), ())  # PyTorch saves self and the result for self's gradient only
     __slots__ = ()
 
     def forward(self, a, b):
@@ -285,6 +286,7 @@ class Remainder(Op):
     elementwise = True
     op_name = "remainder"
     formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
+    saved_for = ((1,), (1,))  # both saved for other's gradient only
     __slots__ = ()
 
     def forward(self, a, b):
@@ -367,7 +369,9 @@ class DivRounded(Op):
     elementwise = True
     op_name = "div"
     formula = {"a": "grad * 0", "b": "grad * 0"}
-    save_inputs = False
+    # NOTE: the gradients are zeros, but PyTorch's node saves self (for other's gradient) and
+    # other (for both): in-place changes to them and a second backward are refused as there
+    saved_for = ((1,), (0, 1))
     __slots__ = ("mode",)
 
     def forward(self, a, b):
@@ -385,6 +389,7 @@ class DivRoundedScalar(Op):
     same_shape = True
     formula = {"x": "grad * 0"}
     save_inputs = False
+    saved_state = ("other",)  # PyTorch saves the (wrapped) divisor: a second backward is refused
     __slots__ = ("mode", "other")
 
     def forward(self, x):

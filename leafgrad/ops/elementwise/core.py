@@ -13,7 +13,7 @@ from ...dtypes import FROM_NP, _Default, result_type
 from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
 from .. import dual, lastbits
-from .._apply import record, record2, record_unary
+from .._apply import keep, record, record2, record_unary
 from .dispatch import (
     _FLOAT_NP,
     _binary,
@@ -191,6 +191,7 @@ class Mul(Op):
     scalar = ("infix", "·", "product", "power")
     op_name = "mul"
     formula = {"a": "grad * b", "b": "grad * a"}
+    saved_for = ((1,), (0,))  # PyTorch saves other for self's gradient, self for other's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -211,6 +212,7 @@ class Div(Op):
     scalar = ("infix", "/", "product", "power")
     op_name = "div"
     formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    saved_for = ((1,), (0, 1))
     __slots__ = ()
 
     def forward(self, a, b):
@@ -328,8 +330,7 @@ class RPowScalar(Op):
     forward_text = "{base} ** {x}"
     same_shape = True
     formula = {"x": "grad * (out * math.log(base))"}
-    save_inputs = False
-    save_output = True
+    save_output = True  # PyTorch saves the exponent too (an in-place change to it is refused)
     __slots__ = ("base",)
 
     def forward(self, x):
@@ -706,6 +707,7 @@ class Where(Op):
     op_name = "where"
     formula = {"a": "where(cond, grad, 0.0)", "b": "where(cond, 0.0, grad)"}
     save_inputs = False
+    saved_state = ("cond",)  # PyTorch saves the condition
     __slots__ = ("cond",)
 
     def forward(self, a, b):
@@ -750,7 +752,7 @@ def where(cond, a, b) -> Tensor:
         out = fn.forward(ad, bd)
     except ValueError:
         raise broadcast_error("where", a, b) from None
-    return record(fn, (a, b), out)
+    return keep(record(fn, (a, b), out), cond)
 
 
 def bitwise(op, a: Tensor, b, name: str) -> Tensor:

@@ -268,6 +268,7 @@ class Addcmul(Op):
     name_ = "AddcmulBackward0"
     elementwise = True
     formula = {"x": "grad", "t1": "grad * value * t2", "t2": "grad * value * t1"}
+    saved_for = ((), (2,), (1,))
     __slots__ = ("value",)
 
     def forward(self, x, t1, t2):
@@ -287,6 +288,7 @@ class Addcdiv(Op):
     name_ = "AddcdivBackward0"
     elementwise = True
     formula = {"x": "grad", "t1": "grad * value / t2", "t2": "-grad * value * t1 / (t2 * t2)"}
+    saved_for = ((), (2,), (1, 2))
     __slots__ = ("value",)
 
     def forward(self, x, t1, t2):

@@ -287,16 +287,15 @@ class Erfc(_UnaryFloat):
 
 class Erfinv(_UnaryFloat):
     name_ = "ErfinvBackward0"
-    formula = {"x": "grad * math.sqrt(math.pi) / 2 * (out * out).exp()"}
-    save_inputs = False
-    save_output = True
-    __slots__ = ()
+    formula = {"x": "grad * math.sqrt(math.pi) / 2 * (x.erfinv() ** 2).exp()"}
+    __slots__ = ()  # NOTE: PyTorch saves the input (not the result) and recomputes erfinv
 
     def forward(self, x):
         return _erfinv_np(x)
 
     def backward(self, grad):
-        out = self.result(grad)
+        (x,) = self.saved(grad)
+        out = x.erfinv() if isinstance(x, Tensor) else _erfinv_np(x)
         return grad * (dual.exp(out * out) * (_SQRT_PI / 2))
 
 

@@ -71,6 +71,8 @@ class Qr(Op):
     name_ = "LinalgQrBackward0"
     formula = {"a": "qr_backward(grad_Q, grad_R, Q, R)"}
     save_inputs = False
+    saved_outputs = (0, 1)  # PyTorch saves Q and R
+    saved_state = ("outs",)
     _nout = 2
     __slots__ = ("mode", "outs")
 
@@ -130,6 +132,8 @@ class Svd(Op):
     name_ = "LinalgSvdBackward0"
     formula = {"a": "svd_backward(grad_U, grad_S, grad_Vh, U, S, Vh)"}
     save_inputs = False
+    saved_outputs = (0, 1, 2)  # PyTorch saves U, S and Vh
+    saved_state = ("outs",)
     _nout = 3
     __slots__ = ("full", "outs", "uv")
 
@@ -211,6 +215,8 @@ class Eigh(Op):
     formula = {"a": "eigh_backward(grad_eigenvalues, grad_eigenvectors, eigenvalues, "
                     "eigenvectors)"}
     save_inputs = False
+    saved_outputs = (0, 1)  # PyTorch saves the eigenvalues and eigenvectors
+    saved_state = ("outs",)
     _nout = 2
     __slots__ = ("uplo", "outs")
 
@@ -323,6 +329,7 @@ def pinv(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
 class Lstsq(Op):
     name_ = "LinalgLstsqBackward0"
     formula = {"a": "pinv_backward(grad @ b.mT, pinv(a), a)", "b": "pinv(a).mT @ grad"}
+    save_output = True  # PyTorch saves the solution too
     __slots__ = ("vec",)
 
     def forward(self, a, b):

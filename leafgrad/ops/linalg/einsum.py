@@ -64,6 +64,12 @@ class Einsum(Op):
                for i in range(8)}
     __slots__ = ("terms", "out_term", "operands")
 
+    @property
+    def saved_for(self) -> tuple:
+        """Operand i is needed by every other operand's gradient (only its shape by its own)."""
+        n = len(self.terms)
+        return tuple(tuple(j for j in range(n) if j != i) for i in range(n))
+
     def forward(self, *ops):
         eq = ",".join(self.terms) + "->" + self.out_term
         return np.asarray(np.einsum(eq, *ops, optimize=len(ops) > 2))
@@ -331,7 +337,8 @@ def matrix_power(a: Tensor, n: int) -> Tensor:
     _check_square(a, "linalg.matrix_power")
     if n == 0:
         eye = np.broadcast_to(np.eye(a._data.shape[-1], dtype=a._data.dtype), a._data.shape)
-        return a * 0 + _wrap(eye.copy())
+        # NOTE: as PyTorch, a copy of a overwritten by the identity (CopyBackwards: zeros)
+        return a.clone().copy_(_wrap(eye))
     if n < 0:
         a = inv(a)
         n = -n

@@ -291,6 +291,7 @@ def _scaled(g, c):
 class Addmm(Op):
     name_ = "AddmmBackward0"
     formula = {"input": "grad * beta", "a": "grad @ b.mT * alpha", "b": "a.mT @ grad * alpha"}
+    saved_for = ((), (2,), (1,))  # PyTorch saves mat1 for mat2's gradient and mat2 for mat1's
     __slots__ = ("alpha", "beta")
 
     def forward(self, c, a, b):

@@ -180,6 +180,7 @@ class Solve(Op):
     formula = {"a": "solve_backward(grad, a, out, vec)[0]",
                "b": "solve_backward(grad, a, out, vec)[1]"}
     save_output = True
+    saved_for = ((0, 1), ())  # PyTorch saves A and the result, never B
     __slots__ = ("vec",)
 
     def forward(self, a, b):
@@ -242,6 +243,7 @@ class SolveTriangular(Op):
     formula = {"a": "solve_triangular_backward(grad, a, out, upper, left, unit)[0]",
                "b": "solve_triangular_backward(grad, a, out, upper, left, unit)[1]"}
     save_output = True
+    saved_for = ((0, 1), ())  # PyTorch saves A and the result, never B
     __slots__ = ("upper", "left", "unit")
 
     def forward(self, a, b):
@@ -274,6 +276,7 @@ def _solve_triangular_backward(grad, a, x, upper, left, unit, need_a: bool = Tru
 
 class TriangularSolve(SolveTriangular):
     name_ = "TriangularSolveBackward0"
+    saved_for = None  # the old API's node saves both A and B (and the solution)
     __slots__ = ()
 
 

@@ -7,8 +7,8 @@ import numpy as np
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
-from .._apply import record_unary
-from .views import _ax_slice, _new, expand_to, reshape
+from .._apply import keep, record_unary
+from .views import _as_view, _ax_slice, _new, expand_to, reshape
 
 
 # -- structseq-like named tuples (torch.return_types.*) ------------------------------------------
@@ -37,7 +37,9 @@ class Take(Op):
 
     name_ = "TakeBackward0"
     formula = {"x": "embed(grad.reshape(ishape), in_shape, index, acc)"}
-    save_inputs = False
+    # PyTorch's gathers save their index (and take, gather, masked_select their input too)
+    save_inputs = True
+    saved_state = ("index",)
     __slots__ = ("index", "in_shape", "ishape", "acc", "oshape")
 
     def forward(self, x):
@@ -54,6 +56,7 @@ class Gather(Take):
 
 class IndexSelect(Take):
     name_ = "IndexSelectBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
@@ -64,21 +67,28 @@ class MaskedSelect(Take):
 
 class SortValues(Take):
     name_ = "SortBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class TopkValues(Take):
     name_ = "TopkBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class KthvalueValues(Take):
     name_ = "KthvalueBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class Unfold(Take):
+    """Sliding windows: a view of ``x`` (its forward is the strided view, not a gather)."""
+
     name_ = "UnfoldBackward0"
+    save_inputs = False
+    saved_state = ()  # PyTorch's node saves only sizes: a second backward is allowed
     __slots__ = ()
 
 
@@ -130,7 +140,7 @@ def take(x: Tensor, index: Tensor) -> Tensor:
         bad = a.max() if a.max() >= n else a.min()
         raise IndexError(
             f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    return _take(Take, reshape(x, (-1,)), (a % max(n, 1),), a.shape)
+    return keep(_take(Take, reshape(x, (-1,)), (a % max(n, 1),), a.shape), index)
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -150,7 +160,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
                 f"Size does not match at dimension {k} expected index {list(a.shape)} to be no "
                 f"larger than self {list(s)} apart from dimension {d}")
     _check_bounds(a2, s[d], "gather", d, RuntimeError)
-    return _take(Gather, x, _along(a2, d), a2.shape, a.shape)
+    return keep(_take(Gather, x, _along(a2, d), a2.shape, a.shape), index)
 
 
 def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
@@ -158,7 +168,8 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
     a = _long_index(indices, "take_along_dim", "indices")
     if dim is None:
         flat = reshape(x, (-1,))
-        return gather(flat, 0, _wrap(a.reshape(-1)))  # NOTE: PyTorch refuses negatives here
+        # NOTE: PyTorch refuses negative indices here (with a dim, it wraps them)
+        return keep(gather(flat, 0, _wrap(a.reshape(-1))), indices)
     s = x._data.shape
     d = _wrap_dim(dim, len(s), "take_along_dim")
     # NOTE: unlike gather, PyTorch's take_along_dim with a dim counts negative indices from the
@@ -174,7 +185,7 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
     xs.insert(d, s[d])
     as_.insert(d, a.shape[d])
     x = expand_to(x, tuple(xs))
-    return gather(x, d, _wrap(np.broadcast_to(a, tuple(as_))))
+    return keep(gather(x, d, _wrap(np.broadcast_to(a, tuple(as_)))), indices)
 
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -190,14 +201,14 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
             raise RuntimeError(
                 f"index_select(): Index to scalar can have only 1 value, got {a.size} value(s)")
         _check_bounds(a, 1, "index_select", msg="index out of range in self")
-        return _take(IndexSelect, reshape(x, (1,)), (a,), a.shape, ())
+        return keep(_take(IndexSelect, reshape(x, (1,)), (a,), a.shape, ()), index)
     if len(s) > 1 and d == 1:  # PyTorch's kernel for dim 1 words it (and types it) its own way
         _check_bounds(a, s[d], "index_select", d, RuntimeError,
                       msg="INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     else:
         _check_bounds(a, s[d], "index_select", d, msg="index out of range in self")
     out_shape = s[:d] + (a.size,) + s[d + 1:]
-    return _take(IndexSelect, x, (_ax_slice,) * d + (a,), out_shape)
+    return keep(_take(IndexSelect, x, (_ax_slice,) * d + (a,), out_shape), index)
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
@@ -209,7 +220,7 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     shape = np.broadcast_shapes(x._data.shape, m.shape)
     x = expand_to(x, shape)
     m = np.broadcast_to(m, shape)
-    return _take(MaskedSelect, x, m, (int(m.sum()),))
+    return keep(_take(MaskedSelect, x, m, (int(m.sum()),)), mask)
 
 
 def FROM_NP_name(dt) -> str:  # noqa: N802 - a tiny name helper
@@ -229,18 +240,31 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     cnt = (n - size) // step + 1
-    pos = np.arange(x._data.size).reshape(s)
+    data = x._data
+    strided = np.lib.stride_tricks.as_strided
+    pos = np.arange(data.size).reshape(s)
     if s:
-        st = pos.strides
+        st, dst = pos.strides, data.strides
         shape = s[:d] + (cnt,) + s[d + 1:] + (size,)
-        strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
-        flat = np.lib.stride_tricks.as_strided(pos, shape, strides)
+        flat = strided(pos, shape, st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],))
+        index = np.unravel_index(flat, s)
+        # NOTE: a view of x, as PyTorch's unfold: the windows share x's memory
+        out = strided(data, shape, dst[:d] + (dst[d] * step,) + dst[d + 1:] + (dst[d],))
     else:
         shape = (size,)
-        flat = pos.reshape(1)[:size]
+        index = (pos.reshape(1)[:size],)
+        out = strided(data, shape, (data.itemsize,))
+    fn = _new(Unfold)
+    fn.index, fn.in_shape, fn.ishape, fn.acc = index, s if s else (1,), shape, True
+    fn.oshape = shape
     if not s:
-        return _take(Unfold, reshape(x, (1,)), (flat,), shape)
-    return _take(Unfold, x, np.unravel_index(flat, s), shape)
+        fn.ishape = shape
+        fn.in_shape = (1,)
+        res = record_unary(fn, x, out)
+        if res._fn is fn:
+            fn._meta = ((s, data.dtype),)  # the engine reshapes (1,) back to ()
+        return _as_view(res, x)
+    return _as_view(record_unary(fn, x, out), x)
 
 
 # -- sorting -------------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ class Select(Op):
         return _index_text(self, s["x"], str(self.index))
 
     def forward(self, x):
-        return x[(slice(None),) * self.dim + (self.index,)]
+        # NOTE: the trailing Ellipsis makes NumPy return a 0-d view, not a copy, when the index
+        # consumes the last dim (x[i, ...] is a view of x[i]'s element, as PyTorch's select)
+        return x[(slice(None),) * self.dim + (self.index, Ellipsis)]
 
     def backward(self, grad):
         return dual.embed(grad, self.in_shape, (slice(None),) * self.dim + (self.index,))
@@ -83,6 +85,7 @@ class Index(Op):
     name_ = "IndexBackward0"
     formula = {"x": "embed(grad, in_shape, index, True)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch saves the index tensors: a second backward is refused
     __slots__ = ("index", "in_shape")
 
     def forward(self, x):
@@ -160,6 +163,8 @@ def _norm_advanced(i):
         a = np.arange(i.start, i.stop, i.step, dtype=np.int64)
     else:
         a = np.asarray(i)
+        if a.size == 0 and a.dtype.kind != "b":
+            a = a.astype(np.int64)  # NOTE: an empty list indexes as an empty int64 tensor
     if a.dtype.kind == "f":
         raise IndexError(
             "tensors used as indices must be long, int, byte or bool tensors\nWhy: an index "
@@ -182,8 +187,11 @@ def getitem(x: Tensor, index) -> Tensor:
         if index is Ellipsis:
             return _view_op(Alias, x)
         index = (index,)
+    elif not index:
+        return _view_op(Alias, x)  # x[()]: PyTorch's alias of the whole tensor
     # Ellipsis -> explicit full slices
-    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and not (
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis and
+                 not isinstance(i, bool) and not (
         isinstance(i, (Tensor, np.ndarray)) and np.asarray(
             i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
     n_real += sum(np.asarray(i._data if isinstance(i, Tensor) else i).ndim for i in index if (
@@ -191,6 +199,11 @@ def getitem(x: Tensor, index) -> Tensor:
             i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
     if sum(1 for i in index if i is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_real and not x._data.ndim and any(isinstance(i, int) for i in index):
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+            "in C++ to convert a 0-dim tensor to a number"
+        )
     if n_real > x._data.ndim:
         raise IndexError(
             f"too many indices for tensor of dimension {x._data.ndim}"
@@ -211,14 +224,19 @@ def getitem(x: Tensor, index) -> Tensor:
             adv.append(slice(None))
             dim += 1
         elif isinstance(i, bool):
-            # NOTE: x[True] adds a dim, x[False] adds an empty one (as PyTorch/NumPy)
+            # NOTE: x[True] adds a dim, x[False] adds an empty one; PyTorch does it with an
+            # index tensor ([0] or []) on a new dim, an advanced index (IndexBackward0)
             out = unsqueeze(out, dim)
-            if not i:
-                out = _slice(out, dim, slice(0, 0))
-            adv.append(slice(None))
+            adv.append(np.zeros(1 if i else 0, dtype=np.int64))
+            has_adv = True
             dim += 1
         elif isinstance(i, slice):
-            if not (i.start in (None, 0) and i.stop is None and i.step in (None, 1)):
+            # NOTE: a slice from 0 to (at least) the end with step 1 is skipped, as PyTorch's
+            # applySlice does (judged on the slice as written: x[:, -1:] is still a slice)
+            if not (i.start in (None, 0) and (i.stop is None or (
+                    isinstance(i.stop, int) and dim < out._data.ndim and
+                    i.stop >= out._data.shape[dim])) and
+                    i.step in (None, 1)):
                 out = _slice_checked(out, dim, i)
             adv.append(slice(None))
             dim += 1

@@ -7,6 +7,7 @@ from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record, record_unary
+from ..inplace_view import CREATION_MULTI
 from .indexing import Slice
 from .views import _as_view, _ax_slice, _new, _view_op, reshape, unsqueeze
 
@@ -167,7 +168,8 @@ class Unbind(Split):
 
     def forward(self, x):
         pre = (_ax_slice,) * self.dim
-        return [x[pre + (i,)] for i in range(len(self.sizes))]
+        # NOTE: the trailing Ellipsis keeps 0-d pieces views of x (a plain x[i] would copy)
+        return [x[pre + (i, Ellipsis)] for i in range(len(self.sizes))]
 
     def backward(self, *grads):
         ref = next(g for g in grads if g is not None)
@@ -186,13 +188,14 @@ def _multi(cls, x: Tensor, dim: int, sizes: tuple) -> tuple:
     arrays = fn.forward(x._data)
     if not arrays:
         return ()
-    first = _as_view(record_unary(fn, x, arrays[0]), x)
+    # NOTE: several views of one node: PyTorch refuses in-place changes to them (CREATION_MULTI)
+    first = _as_view(record_unary(fn, x, arrays[0]), x, CREATION_MULTI)
     outs = [first]
-    rg = first.grad_fn is fn and state.enabled
+    rg = first._fn is fn and state.enabled
     for k, a in enumerate(arrays[1:], 1):
-        t_ = _as_view(_wrap(a), x)
+        t_ = _as_view(_wrap(a), x, CREATION_MULTI)
         if rg:
-            t_._rg, t_.grad_fn, t_._out_nr = True, fn, k
+            t_._rg, t_._fn, t_._out_nr = True, fn, k
         outs.append(t_)
     return tuple(outs)
 
@@ -249,6 +252,9 @@ def unbind(x: Tensor, dim: int = 0) -> tuple:
 def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split at the given indices, or into n nearly equal parts (numpy.array_split's rule)."""
     s = x._data.shape
+    if not s:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = _wrap_dim(dim, len(s), "tensor_split")
     n = s[d]
     ios = indices_or_sections

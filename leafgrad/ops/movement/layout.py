@@ -18,6 +18,10 @@ from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1); a view."""
     s = x._data.shape
+    if not s:
+        raise RuntimeError(
+            "unflatten got an unexpected error: Dimension specified as 0 but tensor has no "
+            "dimensions\nWhy: unflatten splits an existing dim; a 0-d tensor has none.")
     d = _wrap_dim(dim, len(s), "unflatten")
     sizes = tuple(int(k) for k in sizes)
     if not sizes:
@@ -40,12 +44,14 @@ def movedim(x: Tensor, source, destination) -> Tensor:
     dst = tuple(_wrap_dim(d, n, "movedim") for d in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    if not n:
+        return _view_op(Alias, x)  # NOTE: PyTorch's movedim of a 0-d tensor is an alias
     order = [None] * n
     for s_, d_ in zip(src, dst):
         order[d_] = s_
     rest = iter(i for i in range(n) if i not in src)
     order = tuple(o if o is not None else next(rest) for o in order)
-    return _view_op(Permute, x, dims=order) if n else _view_op(Alias, x)
+    return _view_op(Permute, x, dims=order)
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:

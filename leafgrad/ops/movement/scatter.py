@@ -9,7 +9,7 @@ from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
-from .._apply import record
+from .._apply import keep, record
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
 from .indexing import _norm_advanced, getitem
 from .views import _ax_slice, _new, expand_to, reshape
@@ -22,6 +22,7 @@ class IndexPut(Op):
     op_name = "setitem"
     formula = {"a": "put(grad, index, 0.0)", "b": "sum_to(grad[index], vshape)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch's CopySlices is freed after backward: no second one
     __slots__ = ("index", "vshape")
 
     def forward(self, a, b):
@@ -67,8 +68,16 @@ def _raw_index(x: Tensor, index):
     return tuple(out)
 
 
+def _full_slice(i, n: int) -> bool:
+    """A slice PyTorch's indexing skips: from 0 to (at least) the end, step 1, as written
+    (``x[:, -1:]`` on a size-1 dim is still a slice)."""
+    return (isinstance(i, slice) and i.start in (None, 0) and i.step in (None, 1) and
+            (i.stop is None or (isinstance(i.stop, (int, np.integer)) and i.stop >= n)))
+
+
 def _whole_basic(shape: tuple, idx: tuple) -> bool:
-    """True when the non-array parts of ``idx`` are ``...`` or full slices (no view is taken)."""
+    """True when the non-array parts of ``idx`` are ``...`` or skipped full slices (no view is
+    taken)."""
     if Ellipsis in [i for i in idx if not isinstance(i, np.ndarray)]:
         k = next(n for n, i in enumerate(idx) if i is Ellipsis)
         return _whole_basic(shape, idx[:k]) and _whole_basic(shape[::-1], idx[k + 1:][::-1])
@@ -77,12 +86,79 @@ def _whole_basic(shape: tuple, idx: tuple) -> bool:
         if isinstance(i, np.ndarray):
             dim += i.ndim if i.dtype == np.bool_ else 1
             continue
-        if not isinstance(i, slice) or dim >= len(shape):
-            return False
-        if i.indices(shape[dim]) != (0, shape[dim], 1):
+        if dim >= len(shape) or not _full_slice(i, shape[dim]):
             return False
         dim += 1
     return True
+
+
+def _copy_to(x: Tensor, value) -> None:
+    """``x[...] = value``, ``x[:] = value``, ``x[()] = value``: PyTorch's copy_to on x itself,
+    ``copy_`` of a same-shape value, ``fill_`` of a 0-d one, else ``copy_`` of the value
+    broadcast (after dropping its leading size-1 dims)."""
+    if not isinstance(value, Tensor):
+        value = _wrap(np.asarray(value, dtype=x._data.dtype))
+    vs = value._data.shape
+    if vs == x._data.shape:
+        x.copy_(value)
+    elif not vs:
+        x._fill(value, "fill_")
+    else:
+        x.copy_(_broadcast_value(x._data.shape, value))
+
+
+def _broadcast_value(shape: tuple, value: Tensor) -> Tensor:
+    """The value of ``x[idx] = value`` for a region of ``shape``: leading size-1 dims dropped
+    (as NumPy and PyTorch's setitem), then broadcast."""
+    vs = value._data.shape
+    k = 0
+    while k < len(vs) and vs[k] == 1 and len(vs) - k > len(shape):
+        k += 1
+    if k:
+        value = reshape(value, vs[k:])
+    try:
+        np.broadcast_shapes(value._data.shape, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to indexing "
+            f"result of shape {list(shape)}\nWhy: x[index] = value writes value into the indexed "
+            "region, so its shape must broadcast to the region's.") from None
+    return expand_to(value, shape) if value._data.shape != shape else value
+
+
+def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
+    """PyTorch's overlap checks of setitem: index_put_ refuses any overlap of the value with x;
+    a basic-index write (copy_ into the region) a partial one, judged on the value broadcast
+    to the region; a 0-d value is read first (fill_) and never refused."""
+    from ..inplace_view import check_overlap
+
+    if adv:
+        check_overlap(x, (v,), "index_put_", strict=True)
+    elif v._data.ndim:
+        try:
+            region = x._data[idx]
+        except (IndexError, ValueError, TypeError):
+            return  # the write below raises the proper error
+        if region.ndim and np.may_share_memory(region, v._data):
+            try:
+                vb = _broadcast_value(region.shape, v)
+            except RuntimeError:
+                return
+            vs = v._data.shape
+            k = 0  # leading size-1 dims beyond the region's rank are dropped, as in the write
+            while k < len(vs) and vs[k] == 1 and len(vs) - k > region.ndim:
+                k += 1
+            if vs[k:] != region.shape:
+                # PyTorch expands the value to the region first: its added dims get stride 0,
+                # so even the same elements count as a partial overlap (different strides)
+                from ..inplace_view import overlap_status
+
+                if overlap_status(_wrap(region), _wrap(vb._data)) in ("full", "partial"):
+                    from ..inplace_view import _OVERLAP_MSG
+
+                    raise RuntimeError(_OVERLAP_MSG.format(op="copy_"))
+                return
+            check_overlap(_wrap(region), (_wrap(vb._data),), "copy_")
 
 
 def _split_ints(idx: tuple, ndim: int):
@@ -118,32 +194,102 @@ def _split_ints(idx: tuple, ndim: int):
     return tuple(basic), tuple(rest)
 
 
+def _is_bool0(i) -> bool:
+    return isinstance(i, (bool, np.bool_)) or (
+        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype == np.bool_)
+
+
+def _split_bools(idx: tuple, ndim: int):
+    """``(view, rest)`` when ``idx`` holds a Python bool or a 0-d bool tensor, else None.
+
+    NOTE: PyTorch indexes with ``True``/``False`` by adding a dim (a view) and indexing it with
+    ``[0]``/``[]``, so ``x[True] = v`` writes through a view of x (CopySlices on x).
+    """
+    if not any(_is_bool0(i) for i in idx):
+        return None
+    used = sum(0 if (i is None or i is Ellipsis or _is_bool0(i)) else (
+        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in idx)
+    view, rest = [], []
+    for i in idx:
+        if _is_bool0(i):
+            view.append(None)
+            rest.append(np.zeros(1 if bool(i) else 0, dtype=np.int64))
+        elif i is Ellipsis:
+            view += [slice(None)] * (ndim - used)
+            rest += [slice(None)] * (ndim - used)
+        elif i is None:
+            view.append(None)
+            rest.append(slice(None))
+        elif isinstance(i, (int, np.integer)):
+            view.append(int(i))  # a select: its dim is gone from the view
+        elif isinstance(i, np.ndarray):
+            k = i.ndim if i.dtype == np.bool_ else 1
+            view += [slice(None)] * k
+            rest.append(i)
+        else:
+            view.append(i)
+            rest.append(slice(None))
+    return tuple(view), tuple(rest)
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; differentiable on non-leaf tensors (recorded as CopySlices)."""
     from ...autograd.grad_mode import state
 
+    if index is False:
+        return  # NOTE: PyTorch writes (and checks) nothing for x[False] = value
     idx = _raw_index(x, index)
+    split = _split_bools(idx, x._data.ndim)
+    if split is not None:
+        view, rest = split
+        setitem(getitem(x, view), rest, value)
+        return
     split = _split_ints(idx, x._data.ndim)
     if split is not None:
         basic, rest = split
         # write through the view x[basic] (a view of x: in-place history goes to x's base)
         setitem(getitem(x, basic), rest, value)
         return
+    adv = any(isinstance(i, np.ndarray) for i in idx)
+    if not adv and _whole_basic(x._data.shape, idx):
+        _copy_to(x, value)  # x[...] = v: PyTorch's copy_ / fill_ on x itself
+        return
     v = value if isinstance(value, Tensor) else None
-    if state.enabled and (x._rg or (v is not None and v._rg)):
-        x._check_inplace("setitem")
+    if adv and v is not None and v._data.dtype != x._data.dtype and not (
+            not v._data.ndim and len(idx) == 1 and idx[0].dtype == np.bool_):
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{x.dtype.name.capitalize()} for the destination and {v.dtype.name.capitalize()} "
+            "for the source.\nWhy: index_put_ (x[index] = value with an index tensor or list) "
+            "does not convert; cast the value first, e.g. value.to(x.dtype).")
+    if v is not None:
+        _setitem_overlap(x, idx, v, adv)
+    if state.enabled and (x.requires_grad or (v is not None and v.requires_grad)):
+        x._check_inplace("setitem", True)
         if v is None:
             v = _wrap(np.asarray(value, dtype=x._data.dtype))
         elif v._data.dtype != x._data.dtype:
             v = v.to(x.dtype)
         # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
         # masks) as index_put_ (IndexPutBackward0)
-        adv = any(isinstance(i, np.ndarray) for i in idx) and _whole_basic(x._data.shape, idx)
-        x._inplace_from(_write(IndexPutOp, x, idx, v) if adv else _put(x, idx, v), "setitem")
+        whole = adv and _whole_basic(x._data.shape, idx)
+        x._inplace_from(_write(IndexPutOp, x, idx, v) if whole else _put(x, idx, v), "setitem")
         return
     vd = v._data if v is not None else value
+    data = x._data
+    if not (data.flags.writeable and data.flags.c_contiguous):
+        from ..inplace_view import writable_target
+
+        if not adv:
+            try:
+                region = data[idx]
+            except (IndexError, ValueError, TypeError):
+                region = None
+            if isinstance(region, np.ndarray) and not region.flags.c_contiguous:
+                writable_target(_wrap(region), "setitem")  # PyTorch's checks on the region
+        data = writable_target(x, "index_put_")  # a writeable alias when NumPy's is read-only
     try:
-        x._data[idx] = vd
+        data[idx] = vd
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
@@ -160,7 +306,9 @@ class IndexCopy(Op):
     name_ = "IndexCopyBackward0"
     formula = {"a": "grad if add else put(grad, index, 0.0)",
                "b": "sum_to(grad[index] * alpha, vshape)"}
-    save_inputs = False
+    # PyTorch saves the index (and the source for its own gradient: index_add, index_copy)
+    saved_for = ((), (1,))
+    saved_state = ("index",)
     __slots__ = ("index", "add", "alpha", "vshape")
 
     def forward(self, a, b):
@@ -191,51 +339,62 @@ class IndexAdd(IndexCopy):
 
 class IndexFill(IndexCopy):
     name_ = "IndexFillBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class IndexFillTensor(IndexCopy):
     name_ = "IndexFillBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class IndexPutOp(IndexCopy):
     name_ = "IndexPutBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class Scatter(IndexCopy):
     name_ = "ScatterBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterValue(IndexCopy):
     name_ = "ScatterBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterAdd(IndexCopy):
     name_ = "ScatterAddBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class ScatterReduceSum(IndexCopy):
     name_ = "ScatterReduceBackward0"
+    save_output = True  # PyTorch saves self, src, index and the result
+    saved_for = None
     __slots__ = ()
 
 
 class MaskedFill(IndexCopy):
     name_ = "MaskedFillBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
 class MaskedFillTensor(IndexCopy):
     name_ = "MaskedFillBackward1"
+    save_inputs = False
     __slots__ = ()
 
 
 class MaskedScatter(IndexCopy):
     name_ = "MaskedScatterBackward0"
+    save_inputs = False
     __slots__ = ()
 
 
@@ -316,7 +475,7 @@ def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     _check_src_dtype(x, source, "index_copy")
     d, idx = _dim_region(x, dim, index, "index_copy")
     _check_source_shape(x, d, index, source, "index_copy")
-    return _write(IndexCopy, x, idx, source)
+    return keep(_write(IndexCopy, x, idx, source), index)
 
 
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -324,7 +483,7 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     _check_src_dtype(x, source, "index_add")
     d, idx = _dim_region(x, dim, index, "index_add")
     _check_source_shape(x, d, index, source, "index_add")
-    return _write(IndexAdd, x, idx, source, add=True, alpha=alpha)
+    return keep(_write(IndexAdd, x, idx, source, add=True, alpha=alpha), index)
 
 
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
@@ -335,8 +494,8 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
             raise RuntimeError(
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
-        return _write(IndexFillTensor, x, idx, value)
-    return _write(IndexFill, x, idx, _checked_value(x, value))
+        return keep(_write(IndexFillTensor, x, idx, value), index)
+    return keep(_write(IndexFill, x, idx, _checked_value(x, value)), index)
 
 
 def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -349,7 +508,7 @@ def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> T
             f"Index put requires the source and destination dtypes match, got "
             f"{x.dtype.name.capitalize()} for the destination and "
             f"{values.dtype.name.capitalize()} for the source.")
-    return _write(IndexPutOp, x, idx, values, add=accumulate)
+    return keep(_write(IndexPutOp, x, idx, values, add=accumulate), *indices)
 
 
 def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
@@ -395,15 +554,15 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
     if isinstance(src, Tensor):
         _check_src_dtype(x, src, "scatter")
-        return _write(Scatter, x, idx, _src_region(src, ishape))
-    return _write(ScatterValue, x, idx, src)
+        return keep(_write(Scatter, x, idx, _src_region(src, ishape)), index)
+    return keep(_write(ScatterValue, x, idx, src), index)
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``src``'s values added at ``index`` along ``dim`` (repeats accumulate)."""
     _check_src_dtype(x, src, "scatter_add")
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_add")
-    return _write(ScatterAdd, x, idx, _src_region(src, ishape), add=True)
+    return keep(_write(ScatterAdd, x, idx, _src_region(src, ishape), add=True), index)
 
 
 class ScatterReduce(Op):
@@ -414,6 +573,7 @@ class ScatterReduce(Op):
                "b": "scatter_reduce_backward(grad, ...)[1]"}
     __slots__ = ("index", "reduce", "include_self")
     save_output = True
+    saved_state = ("index",)
 
     def forward(self, a, b):
         xp = array_module(a)
@@ -500,12 +660,14 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter_reduce")
     src = _src_region(src, ishape)
     if reduce == "sum" and include_self:
-        return _write(ScatterReduceSum, x, idx, src, add=True)
+        return keep(_write(ScatterReduceSum, x, idx, src, add=True), index)
     if reduce == "sum":  # without self: zero the places written to, then add
-        return _write(ScatterReduceSum, _write(ScatterValue, x, idx, 0), idx, src, add=True)
+        # NOTE: PyTorch's node saves self itself, not the zeroed copy: keep it too
+        return keep(_write(ScatterReduceSum, _write(ScatterValue, x, idx, 0), idx, src, add=True),
+                    index, x)
     fn = _new(ScatterReduce)
     fn.index, fn.reduce, fn.include_self = idx, reduce, include_self
-    return record(fn, (x, src), fn.forward(x._data, src._data))
+    return keep(record(fn, (x, src), fn.forward(x._data, src._data)), index)
 
 
 def _checked_value(x: Tensor, value):
@@ -543,8 +705,8 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
-        return _write(MaskedFillTensor, x, m, value)
-    return _write(MaskedFill, x, m, _checked_value(x, value))
+        return keep(_write(MaskedFillTensor, x, m, value), mask)
+    return keep(_write(MaskedFill, x, m, _checked_value(x, value)), mask)
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -563,4 +725,4 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     src = reshape(source, (-1,))
     if k != src._data.shape[0]:
         src = src[:k]
-    return _write(MaskedScatter, x, m, src)
+    return keep(_write(MaskedScatter, x, m, src), mask)

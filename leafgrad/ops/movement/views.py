@@ -4,21 +4,37 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.grad_mode import state
 from ...autograd.node import Op
 from ...backend import array_module
 from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
+from ..inplace_view import CREATION_DEFAULT, CREATION_NO_GRAD
 
 _new = object.__new__
 
 
-def _as_view(t: Tensor, x: Tensor) -> Tensor:
-    """Mark ``t`` as a view of ``x``: same base and version counter (in-place shows through)."""
-    base = x._x.base if x._x is not None and x._x.base is not None else x
-    t._extras().base = base
-    t._vc = base._shared_vc()
-    x._vc = base._vc
+def _as_view(t: Tensor, x: Tensor, creation: int = CREATION_DEFAULT) -> Tensor:
+    """Mark ``t`` as a view of ``x``: same base and version counter (in-place shows through).
+
+    ``creation``: how the view was made (ops/inplace_view.py); under no_grad it is
+    CREATION_NO_GRAD, and a view of a view keeps its parent's unless it has its own, as PyTorch's
+    propagate_creation_meta.
+    """
+    xx = x._x
+    if xx is not None and xx.base is not None:
+        base = xx.base
+        creation = creation or xx.creation
+    else:
+        base = x
+    if not state.enabled:
+        creation = CREATION_NO_GRAD
+    e = t._extras()
+    e.base = base
+    vc = t._vc = base._shared_vc()
+    e.seen = vc.v
+    e.creation = creation
     return t
 
 
@@ -146,9 +162,13 @@ class Transpose(Op):
     __slots__ = ("dim0", "dim1")
 
     def forward(self, x):
+        if x.ndim < 2:
+            return x.view()  # t() of a 0-d or 1-d tensor, transpose(0, 0): the same elements
         return array_module(x).swapaxes(x, self.dim0, self.dim1)
 
     def backward(self, grad):
+        if self.dim0 == self.dim1:
+            return grad
         return dual.transpose(grad, self.dim0, self.dim1)
 
 
@@ -158,6 +178,8 @@ class TOp(Transpose):
     __slots__ = ()
 
     def backward(self, grad):
+        if grad.ndim < 2:
+            return grad
         return dual.t(grad)
 
 
@@ -179,8 +201,6 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
     n = x._data.ndim
     a, b = _wrap_dim(dim0, n, "transpose"), _wrap_dim(dim1, n, "transpose")
-    if n == 0:
-        return _view_op(View, x, shape=(), in_shape=())
     return _view_op(Transpose, x, dim0=a, dim1=b)
 
 
@@ -195,6 +215,20 @@ def t(x: Tensor) -> Tensor:
     if n < 2:
         return _view_op(TOp, x, dim0=0, dim1=0)
     return _view_op(TOp, x, dim0=0, dim1=1)
+
+
+class TInplace(TOp):
+    """``x.t_()``'s node (PyTorch names the in-place variant TBackward1)."""
+
+    name_ = "TBackward1"
+    forward_text = "{x}.t_()"
+    __slots__ = ()
+
+
+class TransposeInplace(Transpose):
+    name_ = "TransposeBackward1"
+    forward_text = "{x}.transpose_({dim0}, {dim1})"
+    __slots__ = ()
 
 
 def permute(x: Tensor, dims: tuple) -> Tensor:
@@ -250,6 +284,27 @@ class SqueezeDims(Squeeze):
     __slots__ = ()
 
 
+class UnsqueezeInplace(Unsqueeze):
+    name_ = "UnsqueezeBackward1"
+    forward_text = "{x}.unsqueeze_({dim})"
+    __slots__ = ()
+
+
+class SqueezeInplace(Squeeze):
+    name_ = "SqueezeBackward3"
+    __slots__ = ()
+
+
+class SqueezeDimInplace(Squeeze):
+    name_ = "SqueezeBackward4"
+    __slots__ = ()
+
+
+class SqueezeDimsInplace(Squeeze):
+    name_ = "SqueezeBackward5"
+    __slots__ = ()
+
+
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (a view)."""
     d = _wrap_dim(dim, x._data.ndim + 1, "unsqueeze")
@@ -279,7 +334,16 @@ class Expand(Op):
     __slots__ = ("shape", "in_shape")
 
     def forward(self, x):
-        return array_module(x).broadcast_to(x, self.shape)
+        shape = self.shape
+        lead = len(shape) - x.ndim
+        if isinstance(x, np.ndarray) and all(
+                n == 1 or x.shape[k - lead] == n for k, n in enumerate(shape) if k >= lead) and \
+                all(n == 1 for n in shape[:lead]):
+            # NOTE: nothing is repeated: a writeable view, as PyTorch's (broadcast_to's views are
+            # read-only, which is right only where elements share memory)
+            strides = (0,) * lead + x.strides
+            return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
+        return array_module(x).broadcast_to(x, shape)
 
     def backward(self, grad):
         return dual.sum_to(grad, self.in_shape, self)
@@ -331,3 +395,63 @@ def expand_to(x: Tensor, shape: tuple) -> Tensor:
 # works on arrays and Tensors alike) and the dual helpers (dual.* and the _d_* ones here).
 # ================================================================================================
 _ax_slice = slice(None)
+
+
+# -- as_strided ----------------------------------------------------------------------------------
+def _storage_of(d):
+    """``(root, offset)``: the contiguous array holding ``d``'s memory and where ``d`` starts in
+    it, in elements (PyTorch's storage and storage_offset)."""
+    from ...serialization._storage import data_pointer, memory_root
+
+    root = memory_root(d) if isinstance(d, np.ndarray) else None
+    if root is None:
+        return d, 0
+    return root, (data_pointer(d) - data_pointer(root)) // d.itemsize
+
+
+def storage_offset(x: Tensor) -> int:
+    """Where ``x`` starts in its memory, in elements (0 unless ``x`` is a view into it)."""
+    return _storage_of(x._data)[1]
+
+
+def as_strided(x: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A view of ``x``'s memory with the given sizes, strides and offset (all in elements).
+
+    >>> import leafgrad
+    >>> as_strided(leafgrad.arange(6.), (2, 2), (1, 2), 1)
+    tensor([[1., 3.],
+            [2., 4.]])
+    """
+    from ..inplace_view import AsStrided, Geometry
+
+    size = tuple(int(k) for k in size)
+    stride = tuple(int(k) for k in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape\nWhy: as_strided needs one stride per "
+            f"dimension; got {len(size)} sizes and {len(stride)} strides.")
+    if any(k < 0 for k in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(size)}")
+    if any(k < 0 for k in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: "
+            f"{list(stride)}")
+    d = x._data
+    root, own = _storage_of(d)
+    off = own if storage_offset is None else int(storage_offset)
+    if off < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {off}")
+    need = (off + 1 + sum((n - 1) * st for n, st in zip(size, stride))) if all(size) else 0
+    if need > root.size:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {off}, and "
+            f"itemsize {d.itemsize} requiring a storage size of {need * d.itemsize} are out of "
+            f"bounds for storage of size {root.size * d.itemsize}\nWhy: as_strided reads the "
+            "tensor's memory directly, and these sizes and strides reach past its end.")
+    flat = root.ravel(order="K")  # memory order, a view (the root is contiguous)
+    start = flat[min(off, flat.size):]
+    out = np.lib.stride_tricks.as_strided(start, size, tuple(k * d.itemsize for k in stride))
+    fn = _new(AsStrided)
+    fn.geometry = Geometry(d, out, size, stride, off - own)
+    return _as_view(record_unary(fn, x, out), x)

@@ -32,6 +32,7 @@ from .cumulative import (
     logcumsumexp,
 )
 from .diff import (
+    MulScalar,
     _concat,
     _embed_t,
     diff,

@@ -112,6 +112,7 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
 class Cummax(MaxDim):
     name_ = "CummaxBackward0"
     formula = {"x": "select_back(grad, index, dim, True, in_shape, True)"}
+    save_inputs = True  # PyTorch saves self and the indices
     __slots__ = ()
 
     def backward(self, grad):

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from ...autograd.node import Op
 from ...tensor import Tensor, _wrap, _wrap_dim
 
 
@@ -75,6 +76,32 @@ def prepend_t(e, x: Tensor, dm: int) -> Tensor:
     return e
 
 
+class MulScalar(Op):
+    """``x * c`` for a Python number ``c`` inside a composite, as PyTorch's C++ code records it
+    (MulBackward1: nothing saved, so a second backward through it is allowed)."""
+
+    name_ = "MulBackward1"
+    elementwise = True
+    same_shape = True
+    formula = {"x": "grad * c"}
+    save_inputs = False
+    __slots__ = ("c",)
+
+    def forward(self, x):
+        return x * x.dtype.type(self.c)
+
+    def backward(self, grad):
+        return grad * self.c
+
+
+def _mul_scalar(x: Tensor, c) -> Tensor:
+    from .._apply import record_unary
+
+    fn = object.__new__(MulScalar)
+    fn.c = c
+    return record_unary(fn, x, fn.forward(x._data))
+
+
 def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """Integral of ``y`` along ``dim`` by the trapezoidal rule (spacing ``dx`` or points ``x``).
 
@@ -104,4 +131,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
             xlo = tuple(slice(None, -1) if k == xdm else slice(None) for k in range(xd.ndim))
         return ((x[xhi] - x[xlo]) * pair).sum(dm) / 2
     spacing = 1 if dx is None else (dx if x is None else x)
-    return pair.sum(dm) * (spacing / 2)
+    total = pair.sum(dm)
+    if isinstance(spacing, Tensor) or total._data.dtype.kind != "f":
+        return total * (spacing / 2)  # (an integer sum is promoted as PyTorch's mul does)
+    return _mul_scalar(total, spacing / 2)

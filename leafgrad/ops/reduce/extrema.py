@@ -145,6 +145,7 @@ class MaxDim(_IndexSelectBack, Op):
     name_ = "MaxBackward0"
     formula = {"x": "select_back(grad, index, dim, keepdim, in_shape)"}
     save_inputs = False
+    saved_state = ("index",)  # PyTorch saves the indices: a second backward is refused
     __slots__ = ("dim", "keepdim", "in_shape", "index")
 
     def forward(self, x):
@@ -180,6 +181,8 @@ def _values_indices(cls, x: Tensor, dim: int, keepdim: bool, values, idx, rtype)
     if not keepdim and x._data.ndim:
         values = np.squeeze(values, dim)
         idx = np.squeeze(idx, dim)
+    if not x._data.ndim:
+        values = np.array(values)  # NOTE: not a view in PyTorch: fresh memory, not x's
     fn.index = idx
     v = record_unary(fn, x, np.asarray(values))
     return rtype(v, _wrap(np.asarray(idx, dtype=np.int64)))
@@ -239,6 +242,8 @@ class Aminmax(Op):
     formula = {"x": "even_back(grad_min, x, min, dims, keepdim, in_shape) + "
                     "even_back(grad_max, x, max, dims, keepdim, in_shape)"}
     _nout = 2
+    saved_outputs = (0, 1)  # PyTorch saves min and max (and self)
+    saved_state = ("outs",)
     __slots__ = ("dims", "keepdim", "in_shape", "outs")
 
     def forward(self, x):  # noqa: D102

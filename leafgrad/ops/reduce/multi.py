@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...tensor import Tensor, _wrap
+from ...autograd.node import EPOCH
+from ...tensor import Tensor, VersionCounter, _wrap
 
 # -- named-tuple returns and multi-output recording ------------------------------------------------
 _FIELDS = {
@@ -50,13 +51,21 @@ def record_multi(fn, inputs: tuple, outs: tuple) -> list:
     ts = [t0]
     for k, o in enumerate(outs[1:], 1):
         t = _wrap(np.asarray(o))
-        if t0.grad_fn is fn:
+        if t0._fn is fn:
             t._rg = True
-            t.grad_fn = fn
+            t._fn = fn
             t._out_nr = k
         ts.append(t)
-    if t0.grad_fn is fn:
+    if t0._fn is fn:
         fn.outs = tuple(t._data for t in ts)
+        if fn.saved_outputs:
+            # the outputs PyTorch saves: their in-place changes are refused at backward
+            vcs = [None] * len(ts)
+            for k in fn.saved_outputs:
+                vcs[k] = ts[k]._vc = VersionCounter()
+            fn._outs_vc = tuple(vcs)
+            if fn._vers is None:
+                fn._vers = EPOCH.v
     return ts
 
 

@@ -111,6 +111,7 @@ class Quantile(Op):
     formula = {"x": "embed(grad.reshape(out_shape) * (1.0 - w), in_shape, lo, True) + "
                     "embed(grad.reshape(out_shape) * w, in_shape, hi, True)"}
     save_inputs = False
+    saved_state = ("lo", "hi", "w")  # PyTorch's graph saves sort indices: no second backward
     __slots__ = ("in_shape", "lo", "hi", "w", "dim", "out_shape")
 
     def forward(self, x):

@@ -102,6 +102,8 @@ class VarMean(Var):
 
 class StdMean(VarMean):
     name_ = "StdMeanBackward0"
+    saved_outputs = (0,)  # PyTorch saves the std (and self), not the mean
+    saved_state = ("outs",)
     __slots__ = ()
 
     def forward(self, x):
