@@ -282,3 +282,17 @@ def test_tensor_where_method():
         x.where(L.tensor([True, False]), 0.0).sum().backward()
         return x.grad
     _same(grads)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self):
+    """A zero factor's gradient is the product of the others (torch's formula), not 0."""
+    def f(L):
+        x = L.tensor([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]], dtype=L.float64, requires_grad=True)
+        s = L.tensor([[0.0, 3.0, 0.0, 4.0], [2.0, 0.0, 0.0, 1.0]], dtype=L.float64,
+                     requires_grad=True)
+        i = L.tensor([[0, 0, 0, 1], [2, 2, 1, 2]])
+        y = x.scatter_reduce(1, i, s, "prod", include_self=include_self)
+        ga, gb = L.autograd.grad((y * L.tensor([1.0, 2.0, 3.0], dtype=L.float64)).sum(), (x, s))
+        return L.cat([ga.reshape(-1), gb.reshape(-1)])
+    _same(f)

@@ -623,9 +623,18 @@ class ScatterReduce(Op):
                 ga = np.where(_touched(a.shape, idx), ga, g)
             gb = (g / cnt)[idx]
         elif r == "prod":
+            # NOTE: PyTorch's formula: a zero is replaced by 1 and the product recomputed (the
+            # gradient of a zero factor is the product of the others, not 0); a source zero
+            # that shares its place with another zero gets 0
             with np.errstate(all="ignore"):
-                ga = np.where(a != 0, g * out / np.where(a == 0, 1, a), 0)
-                gb = np.where(b != 0, (g * out)[idx] / np.where(b == 0, 1, b), 0)
+                ms = np.where(a == 0, 1, a).astype(a.dtype)
+                ga = g * self.forward(ms, b) / ms
+                bz = b == 0
+                nz = xp.zeros(a.shape, dtype=np.int64)
+                xp.add.at(nz, idx, bz.astype(np.int64))
+                single = bz & (nz[idx] == 1)
+                gb = np.where(single, (g * self.forward(a, np.where(single, 1, b).astype(
+                    b.dtype)))[idx], (g * out)[idx] / np.where(bz, 1, b))
             if not self.include_self:
                 ga = np.where(_touched(a.shape, idx), 0, g)
         else:
