@@ -248,6 +248,7 @@ def write(o, res, fname: str, rule: str = "cast"):
 
 def _call(f, fname, rule, alias, error, pass_dtype, resize_warns, args, kwargs, out):
     from .autograd.grad_mode import no_grad
+    from .tensor import Tensor
 
     ins = _tensors(args, [])
     _tensors(tuple(kwargs.values()), ins)
@@ -263,6 +264,15 @@ def _call(f, fname, rule, alias, error, pass_dtype, resize_warns, args, kwargs, 
     outs = _out_list(out, fname)
     if pass_dtype and kwargs.get("dtype") is None:
         kwargs["dtype"] = outs[0].dtype
+    if (fname in _GRAD_UNCHECKED and _grad_state.enabled and any(t._rg for t in ins)
+            and isinstance(out, Tensor) and not out._rg):
+        # NOTE: PyTorch's composite out= forms copy the differentiable result into out, which
+        # then joins the graph (requires_grad, a CopyBackwards node): do the same
+        res = f(*args, **kwargs)
+        if out._data.shape != res._data.shape:
+            commit(out, res.detach(), resize_warns)
+        out.copy_(res)
+        return out
     with no_grad():
         res = f(*args, **kwargs)
     multi = isinstance(res, tuple)

@@ -430,6 +430,8 @@ def _dim_region(x: Tensor, dim: int, index, op: str) -> tuple:
         _check_bounds(a, n, op, d,
                       msg="index_copy_(): index {bad} is out of bounds for dimension {d} "
                           "with size {n}")
+    elif x._data.size == 0 and len(s) > 1:
+        pass  # index_add into an empty tensor: PyTorch's kernel returns before reading index
     elif len(s) > 1 and d in (0, len(s) - 1):  # index_add: PyTorch's two kernels differ
         _check_bounds(a, n, op, d, RuntimeError)
     else:
@@ -483,6 +485,8 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     _check_src_dtype(x, source, "index_add")
     d, idx = _dim_region(x, dim, index, "index_add")
     _check_source_shape(x, d, index, source, "index_add")
+    if x._data.size == 0 and x._data.ndim > 1:  # nothing to add to: no index is read
+        idx = idx[:-1] + (np.zeros(0, np.int64),)
     return keep(_write(IndexAdd, x, idx, source, add=True, alpha=alpha), index)
 
 
