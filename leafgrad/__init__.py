@@ -108,6 +108,12 @@ from .nn.functional import (  # isort: skip
 )
 from .ops.distance import cdist  # isort: skip
 
+# torch.softmax / torch.log_softmax take out= (torch.nn.functional's do not)
+from ._out import out_variant as _out_variant  # isort: skip
+
+softmax = _out_variant("softmax", rule="exact")(softmax)
+log_softmax = _out_variant("log_softmax", rule="exact")(log_softmax)
+
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
     "default_generator", "device", "double", "dtype", "empty", "empty_like", "enable_grad",

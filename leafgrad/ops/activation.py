@@ -241,7 +241,7 @@ class Hardtanh(Op):
         (x,) = self.saved(grad)
         r = _raw(x)
         # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, grad * 0), x)
+        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
 
 
 class LeakyRelu(Op):
@@ -262,7 +262,7 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, grad * 0)"}
+    formula = {"x": "where(x > threshold, grad, 0)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
@@ -272,7 +272,7 @@ class Threshold(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, grad * 0), x)
+        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
 
 
 class Hardshrink(Op):
@@ -288,7 +288,7 @@ class Hardshrink(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), 0, grad), x)
 
 
 class Softshrink(Op):
@@ -305,7 +305,7 @@ class Softshrink(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), 0, grad), x)
 
 
 class Hardsigmoid(Op):
@@ -323,7 +323,7 @@ class Hardsigmoid(Op):
         r = _raw(x)
         # NOTE: PyTorch multiplies by 1/6 rounded to float32, even for float64 tensors
         sixth = r.dtype.type(np.float32(1.0) / np.float32(6.0))
-        return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, grad * 0), x)
+        return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, 0), x)
 
 
 class Hardswish(Op):
@@ -339,7 +339,7 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, grad * 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -639,7 +639,7 @@ class Prelu(Op):
         gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
         gw = None
         if need[1]:
-            gw = dual.sum_to(dual.where(r > 0, grad * 0, x * grad), shape).reshape(w.shape)
+            gw = dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape)
         return gx, gw
 
 
