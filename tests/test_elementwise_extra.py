@@ -232,3 +232,17 @@ def test_shifts_past_the_width_or_negative_match_torch(dtype):
     for o, t in zip(ours, res):
         assert o.dtype == t.dtype
         np.testing.assert_array_equal(o, t)
+
+
+def test_sign_of_nan_is_zero_as_torch_and_so_are_gradients_built_on_it():
+    x = np.array([np.nan, -0.0, 1.0, -np.inf, np.inf, -2.5])
+    got = []
+    for m in (leafgrad, torch):
+        t = m.tensor(x, requires_grad=True)
+        vals = [m.sign(t), t.detach().sgn(), t.detach().clone().sign_()]
+        t.abs().sum().backward()  # abs' gradient is grad * sgn(x)
+        u = m.tensor([0.25, -np.inf, np.nan], requires_grad=True)
+        m.nn.functional.l1_loss(u, u * 1).backward()  # sign(inf - inf) = sign(nan)
+        got.append([v.detach().numpy() for v in vals] + [t.grad.numpy(), u.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)

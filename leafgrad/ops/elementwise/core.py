@@ -609,7 +609,7 @@ class Sign(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             return x.copy()
-        return array_module(x).sign(x)
+        return lastbits.sign(x)
 
     def backward(self, grad):
         return grad * 0  # NOTE: sign is piecewise constant; PyTorch's gradient is zero everywhere

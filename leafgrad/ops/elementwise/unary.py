@@ -413,7 +413,7 @@ class Sgn(_Piecewise):
     __slots__ = ()
 
     def forward(self, x):
-        return x.copy() if x.dtype.kind == "b" else np.sign(x)
+        return x.copy() if x.dtype.kind == "b" else lastbits.sign(x)
 
 
 class Frac(Op):
