@@ -228,3 +228,27 @@ def test_amax_amin_aminmax_gradients_with_nan_and_inf_match_torch():
         got.append(out)
     for a, b in zip(*got):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+def test_var_mean_mean_with_infinities_matches_torchs_running_mean(fn):
+    # torch's running (Welford) mean turns +-inf into NaN at the next element: the mean is
+    # infinite only when a lone infinity comes last in the reduction
+    inf, nan = float("inf"), float("nan")
+    rng = np.random.default_rng(1)
+    for trial in range(300):
+        shape = tuple(rng.integers(1, 5, size=rng.integers(1, 4)))
+        dtype = np.float32 if trial % 3 else np.float64
+        a = rng.choice([1.0, -2.0, 0.5, inf, -inf, 3.0, nan], size=shape,
+                       p=[.25, .2, .2, .1, .1, .1, .05]).astype(dtype)
+        nd = len(shape)
+        dim = [None, 0, -1, tuple(range(nd))[:2], tuple(range(nd))[-2:]][trial % 5]
+        kw = {} if dim is None else {"dim": dim, "keepdim": bool(trial % 2)}
+        ours = getattr(leafgrad, fn)(leafgrad.tensor(a), **kw)[1].numpy()
+        theirs = getattr(torch, fn)(torch.tensor(a), **kw)[1].numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6, err_msg=f"{a!r} {kw}")
+    a = np.ones((100, 3))
+    a[50, 0], a[99, 1], a[98, 2] = inf, -inf, inf
+    for dim in (0, None):
+        np.testing.assert_array_equal(getattr(leafgrad, fn)(leafgrad.tensor(a), dim)[1].numpy(),
+                                      getattr(torch, fn)(torch.tensor(a), dim)[1].numpy())
