@@ -246,3 +246,17 @@ def test_sign_of_nan_is_zero_as_torch_and_so_are_gradients_built_on_it():
         got.append([v.detach().numpy() for v in vals] + [t.grad.numpy(), u.grad.numpy()])
     for a, b in zip(*got):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_polygamma_at_infinities_nan_and_poles_matches_torch(dtype):
+    # n >= 2: NaN at +inf and a signed pole at -inf (torch's zeta); its gradient too
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -2.5, 1e30, 3.0], dtype=dtype)
+    for n in range(5):
+        a = leafgrad.polygamma(n, leafgrad.tensor(x)).numpy()
+        b = torch.polygamma(n, torch.tensor(x)).numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-5, err_msg=f"n={n}")
+    lx, tx = _both(x, requires_grad=True)
+    leafgrad.polygamma(1, lx).sum().backward()
+    torch.polygamma(1, tx).sum().backward()
+    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5)
