@@ -586,12 +586,14 @@ class ScatterReduce(Op):
             if not self.include_self:
                 ga = np.where(_touched(a.shape, idx), 0, g)
         else:
-            ma = (a == out) if self.include_self else xp.zeros(a.shape, dtype=bool)
+            # NOTE: PyTorch counts self's ties with the result even with include_self=False
+            # (its self then gets no gradient), so a src value tied with self gets a share
+            ma = a == out
             mb = b == out[idx]
             cnt = ma.astype(g.dtype)
             xp.add.at(cnt, idx, mb.astype(g.dtype))
             cnt = np.maximum(cnt, 1)
-            ga = np.where(_touched(a.shape, idx), g * ma / cnt, g)
+            ga = np.where(_touched(a.shape, idx), g * ma / cnt if self.include_self else 0, g)
             gb = (g / cnt)[idx] * mb
         ga = ga.astype(g.dtype) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None
