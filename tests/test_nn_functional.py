@@ -311,3 +311,21 @@ def test_mse_loss_warns_on_broadcast_as_torch():
         LF.mse_loss(leafgrad.randn(4, 5), leafgrad.randn(5))
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         LF.softmax(leafgrad.randn(2, 3))
+
+
+def test_embedding_bag_max_with_nan_and_minus_inf_matches_torch():
+    # torch: a bag's first row sets the max (NaN or -inf there stays), a later row replaces
+    # it only when greater; empty bags are 0
+    nan, inf = float("nan"), float("inf")
+    rows = [[nan, 1.0], [1.5, nan], [0.25, 2.0], [-inf, -inf], [1.5, 2.0]]
+    cases = [([0, 2], [0]), ([2, 0], [0]), ([1, 2, 3], [0]), ([3, 1, 2], [0]), ([3], [0]),
+             ([0, 2, 3, 1], [0, 2, 2]), ([4, 2, 1], [0, 1])]
+    for idx, offsets in cases:
+        got = []
+        for m in (leafgrad, torch):
+            w = m.tensor(rows, requires_grad=True)
+            out = m.nn.functional.embedding_bag(m.tensor(idx), w, m.tensor(offsets), mode="max")
+            out.sum().backward()
+            got.append((out.detach().numpy(), w.grad.numpy()))
+        for a, b in zip(*got):
+            np.testing.assert_array_equal(a, b, err_msg=str(idx))
