@@ -252,3 +252,32 @@ def test_var_mean_mean_with_infinities_matches_torchs_running_mean(fn):
     for dim in (0, None):
         np.testing.assert_array_equal(getattr(leafgrad, fn)(leafgrad.tensor(a), dim)[1].numpy(),
                                       getattr(torch, fn)(torch.tensor(a), dim)[1].numpy())
+
+
+def test_trapezoid_uniform_spacing_follows_torchs_rule_at_infinities():
+    # torch: (sum - (first + last) / 2) * dx -- an infinite end point gives NaN, one point 0
+    inf, nan = float("inf"), float("nan")
+    rng = np.random.default_rng(2)
+    for trial in range(120):
+        shape = tuple(rng.integers(1, 5, size=rng.integers(1, 4)))
+        if trial % 4 == 3:
+            a = rng.integers(-3, 4, size=shape)
+        else:
+            a = rng.choice([1.0, -2.0, 0.5, inf, -inf, nan, 3.0], size=shape,
+                           p=[.3, .2, .2, .1, .1, .05, .05]).astype(np.float32)
+        dim = int(rng.integers(-len(shape), len(shape)))
+        kw = [{}, {"dx": 0.5}, {"dx": 2}][trial % 3]
+        got = []
+        for m in (leafgrad, torch):
+            t = m.tensor(a, requires_grad=a.dtype.kind == "f")
+            out = m.trapezoid(t, dim=dim, **kw)
+            grad = None
+            if a.dtype.kind == "f":
+                out.sum().backward()
+                grad = t.grad.numpy()
+            got.append((out.detach().numpy(), str(out.dtype), type(out.grad_fn).__name__, grad))
+        (o1, d1, f1, g1), (o2, d2, f2, g2) = got
+        assert (d1, f1) == (d2, f2)
+        np.testing.assert_allclose(o1, o2, rtol=1e-6)
+        if g1 is not None:
+            np.testing.assert_array_equal(g1, g2)
