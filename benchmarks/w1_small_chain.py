@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from harness import measure, report  # noqa: E402
+from harness import measure, measure_cpu, report  # noqa: E402
 
 # 20 rounds of: mul by itself, add 0.5, sin, an exp-like op, pow 2. The exp-like op is tanh
 # ((e**x - e**-x) / (e**x + e**-x)), one kernel in NumPy and in torch like exp. With exp itself
@@ -88,10 +88,17 @@ def main(argv=None) -> None:
         a = contenders["leafgrad"]().numpy()
         b = torch_default().numpy()
         assert np.allclose(a, b, rtol=1e-4), (a, b)
+    base = "torch (1 thread)" if not args.no_torch else None
     med = measure(contenders, repeats=args.repeats)
     print(report(f"W1: (2,2) tensor, {N_OPS} elementwise ops + sum + backward "
-                 "(time per op, forward+backward)", med, per=N_OPS,
-                 baseline="torch (1 thread)" if not args.no_torch else None))
+                 "(wall time per op, forward+backward)", med, per=N_OPS, baseline=base))
+    # CPU time of the single-threaded contenders: on a loaded machine wall time counts waits
+    if not args.no_torch:
+        torch.set_num_threads(1)
+    single = {k: v for k, v in contenders.items() if "threads)" not in k}
+    cpu = measure_cpu(single, repeats=args.repeats)
+    print(report("W1, CPU time per op (single-threaded contenders)", cpu, per=N_OPS,
+                 baseline=base))
 
 
 if __name__ == "__main__":

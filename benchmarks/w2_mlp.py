@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # harness first: it pins OpenBLAS to one thread, which only works before NumPy loads
-from harness import measure, report  # noqa: E402, I001
+from harness import measure, measure_cpu, report  # noqa: E402, I001
 import numpy as np  # noqa: E402
 
 BATCH, SIZES, LR = 64, (784, 256, 256, 10), 0.01
@@ -130,25 +130,6 @@ print(json.dumps({{"added_peak_kib": status("VmHWM:") - base, "rss_kib": base,
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def measure_cpu(contenders: dict, repeats: int, inner: int = 5) -> dict[str, float]:
-    """Like ``harness.measure`` but in CPU time of this process (``time.process_time``): on a
-    loaded machine wall time counts the waits for a core; CPU time counts the work. Only
-    meaningful for single-threaded contenders."""
-    import statistics
-    import time
-
-    for fn in contenders.values():
-        fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.process_time()
-            for _ in range(inner):
-                fn()
-            samples[name].append((time.process_time() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def phases(lib, repeats: int) -> dict[str, float]:

@@ -83,21 +83,22 @@ def test_page_loads_and_draws_every_node(browser, page, tmp_path):
 
 def test_stepping_advances(browser, page, tmp_path):
     path, ex = page
-    dom = _dom(browser, tmp_path, path.as_uri() + "?steps=3")
+    dom = _dom(browser, tmp_path, path.as_uri() + "?steps=4")
     body = _body(dom)
-    assert body["data-step"] == "3" and body["data-total"] == str(len(ex.steps))
+    assert body["data-step"] == "4" and body["data-total"] == str(len(ex.steps))
     states = dict(re.findall(r'<g class="node [^"]*" id="(\w+)"[^>]*data-step="\d+" '
                              r'data-state="(\w+)"', dom))
     steps = dict(re.findall(r'<g class="node [^"]*" id="(\w+)"[^>]*data-step="(\d+)"', dom))
     assert states and set(states) == set(steps)
     for nid, k in steps.items():
-        want = "done" if int(k) < 3 else ("active" if int(k) == 3 else "pending")
+        want = "done" if int(k) < 4 else ("active" if int(k) == 4 else "pending")
         assert states[nid] == want, (nid, k, states[nid])
-    # the panel shows the narration of step 3
+    # the panel shows the narration of step 4 (step 3 is w's AccumulateGrad: the engine
+    # accumulates a leaf as soon as its gradient is complete, and the steps are its pass)
     narration = re.search(r'<div id="narration">(.*?)</div>', dom, re.S).group(1)
-    assert "Step 3 of 7: AddBackward0" in narration
+    assert "Step 4 of 7: AddBackward0" in narration
     assert "created at test_browser.py:" in narration
-    assert re.search(r'id="counter">Step 3 / 7<', dom)
+    assert re.search(r'id="counter">Step 4 / 7<', dom)
     # past the end it stops at the last step
     body = _body(_dom(browser, tmp_path, path.as_uri() + "?steps=99"))
     assert body["data-step"] == str(len(ex.steps))

@@ -52,7 +52,7 @@ def _set(enabled: bool, check_nan: bool) -> None:
     state.enabled = bool(enabled)
     state.check_nan = bool(check_nan)
     # sites are recorded per thread: this thread's ops get their creation line
-    _sites.state.on = bool(enabled)
+    _sites.set_on(enabled)
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
@@ -79,7 +79,8 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         _set(True, self.check_nan)
 
     def __exit__(self, *exc) -> None:
-        state.enabled, state.check_nan, _sites.state.on = self.prev
+        state.enabled, state.check_nan = self.prev[:2]
+        _sites.set_on(self.prev[2])
 
     def __call__(self, func):
         @functools.wraps(func)
@@ -89,7 +90,8 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
             try:
                 return func(*args, **kwargs)
             finally:
-                state.enabled, state.check_nan, _sites.state.on = prev
+                state.enabled, state.check_nan = prev[:2]
+                _sites.set_on(prev[2])
 
         return wrapper
 
@@ -111,7 +113,8 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name
         pass
 
     def __exit__(self, *exc) -> None:
-        state.enabled, state.check_nan, _sites.state.on = self.prev
+        state.enabled, state.check_nan = self.prev[:2]
+        _sites.set_on(self.prev[2])
 
 
 def _has_nan(r) -> bool:

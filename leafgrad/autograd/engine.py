@@ -10,7 +10,7 @@ import numpy as np
 from ..backend import array_module as _xp
 from . import anomaly as _anomaly
 from .grad_mode import state
-from .node import EPOCH, RELEASED, AccumulateGrad, accumulate_node
+from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_on, accumulate_node
 
 
 def _link() -> None:
@@ -66,6 +66,19 @@ def make_root_grads(tensors, grads, create_graph: bool) -> list:
                 g = g.detach()
         out.append(g)
     return out
+
+
+def graph_roots(tensors) -> list:
+    """``(node, output_nr)`` of each tensor a pass starts from (a leaf: its AccumulateGrad)."""
+    roots = []
+    for i, t in enumerate(tensors):
+        fn = t.grad_fn  # a view's node is regenerated here if its memory changed in place
+        if fn is None:
+            if not t._rg:
+                raise _not_requiring_grad(i)
+            fn = accumulate_node(t)
+        roots.append((fn, t._out_nr))
+    return roots
 
 
 _final = threading.local()  # .stack: one list of queued callbacks per backward pass running
@@ -130,31 +143,43 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
     formula runs on arrays (NumPy speed); with it they are Tensors and every step is recorded.
     Tensors are made only where the user can see a gradient: hooks, captures and ``.grad``.
     """
-    roots = []
-    for i, t in enumerate(tensors):
-        fn = t.grad_fn  # a view's node is regenerated here if its memory changed in place
-        if fn is None:
-            if not t._rg:
-                raise _not_requiring_grad(i)
-            fn = accumulate_node(t)
-        roots.append((fn, t._out_nr))
-
-    # Targets: where to capture gradients (autograd.grad / backward(inputs=...)).
-    targets = None
+    roots = graph_roots(tensors)
+    p = Pass(create_graph, retain_graph, accumulate)
+    p.shared = {id(g._data) for g in grads}  # arrays the user sees: never adopted as a .grad
+    deps = count_consumers(roots)
     if inputs is not None:
-        targets = {}
-        for k, t in enumerate(inputs):
-            if t.grad_fn is None:
-                if not t._rg:
-                    raise RuntimeError(
-                        f"One of the differentiated Tensors does not require grad (input {k})\n"
-                        "Why: only tensors that require grad have a gradient to ask for."
-                    )
-                targets.setdefault((accumulate_node(t), 0), []).append(k)
-            else:
-                targets.setdefault((t.grad_fn, t._out_nr), []).append(k)
+        p.target(inputs, deps)
+    recorder = None
+    if capture is not None and accumulate and inputs is None:
+        recorder = p.observe = capture(tensors, grads)  # explaining(): narrate this very pass
+    drive(roots, [g if create_graph else g._data for g in grads], deps, p)
+    if recorder is not None:
+        recorder.done()
+    captured = p.captured
+    if accumulate and inputs is not None:
+        # backward(inputs=[non_leaf]) fills the non-leaf's .grad too, as PyTorch does
+        for t, c in zip(inputs, captured):
+            if t.grad_fn is not None and c is not None:
+                _accumulate(t, c if create_graph else c._data, p.shared)
+    if captured is not None and not allow_unused:
+        for k, c in enumerate(captured):
+            if c is None:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors appears to not have been used in the graph "
+                    f"(input {k}). Set allow_unused=True if this is the desired behavior.\n"
+                    "Why: no path leads from the outputs back to that input, so its gradient is "
+                    "not zero but undefined."
+                )
+    return captured
 
-    # 1. Count, for every node, how many edges point at it (its consumers in the backward pass).
+
+# Set by explaining() (leafgrad.autograd.explanation.capture): called with (tensors, grads) at
+# the start of a plain backward(), it returns an observer of the pass (see Pass.observe).
+capture = None
+
+
+def count_consumers(roots) -> dict:
+    """For every node reachable from ``roots``: how many edges point at it (its consumers)."""
     deps: dict = {fn: 0 for fn, _ in roots}  # roots start visited, with no consumers yet
     stack = list(deps)
     get_dep = deps.get
@@ -168,113 +193,45 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                     stack.append(nxt)
                 else:
                     deps[nxt] = c + 1
-    needed = None
-    if targets is not None:
-        needed = _nodes_leading_to({fn for fn, _ in targets}, deps.keys())
+    return deps
 
-    # 2. Seed the input buffers with the root gradients.
-    raw = not create_graph
+
+def drive(roots, seeds, deps: dict, p: Pass) -> None:
+    """The scheduler: run ``p.visit(node, grad)`` for every node, each once all its consumers ran.
+
+    The one walk of the graph, driven by the engine and by the stepper (so explain's narration
+    is the pass that fills ``.grad``). Gradients arriving at a node are summed in its buffer;
+    a node runs when its last consumer has run (no sorting, no recursion). ``visit`` returns
+    the gradients for ``node.next_functions``, or None to stop there (a leaf, a pruned branch).
+    NOTE: a node whose last consumer just ran, and that has no gradient waiting in a buffer,
+    runs next with the gradient handed over directly (depth first, no trip through the buffers).
+    """
     buffers: dict = {}
-    for (fn, nr), g in zip(roots, grads):
-        _add(buffers, fn, nr, g._data if raw else g)
+    for (fn, nr), g in zip(roots, seeds):
+        _add(buffers, fn, nr, g)
     ready = [fn for fn in dict.fromkeys(fn for fn, _ in roots) if not deps[fn]]
-
-    captured = [None] * len(inputs) if inputs is not None else None
-    # Arrays that already back some tensor the user can see: a leaf must not adopt them as .grad.
-    shared = {id(g._data) for g in grads}
+    pop_buffer, get_buffer, push, visit = buffers.pop, buffers.get, ready.append, p.visit
+    early = p.targets is None  # leaves accumulate as soon as complete (see below)
+    fn = None
     prev_enabled = state.enabled
-    state.enabled = create_graph
-    pop_buffer = buffers.pop
-    get_buffer = buffers.get
-    push = ready.append
-    pop_ready = ready.pop
-    epoch = EPOCH
-    anomaly = _anomaly.state.enabled  # fixed for the whole pass
-    # NOTE: inf / nan in a gradient are values, as in PyTorch, not NumPy warnings
-    errstate = np.errstate(all="ignore")
-    errstate.__enter__()
+    state.enabled = p.create_graph  # a graph of the backward is built only with create_graph
+    token = _quiet_on(_IGNORE)  # inf / nan in a gradient are values, as in PyTorch: no warnings
     try:
         while ready:
-            fn = pop_ready()
+            fn = ready.pop()
             g = pop_buffer(fn, None)
             while fn is not None:
-                # -- one node: hooks, capture, then its backward -------------------------------
-                x = fn._x
-                if x is not None and g is not None:
-                    g = _run_pre_hooks(fn, g, shared, raw)
-                if targets is not None:
-                    _capture(fn, g, targets, captured, shared, raw)
-                    if fn.__class__ is AccumulateGrad:
-                        if accumulate and g is not None and (fn, 0) in targets:
-                            _accumulate(fn.variable, g, shared)
-                        break
-                    if not _has_needed_child(fn, needed):
-                        break
-                elif fn.__class__ is AccumulateGrad:
-                    if g is not None:
-                        _accumulate(fn.variable, g, shared)
+                results = visit(fn, g)
+                if results is None:
                     break
                 nexts = fn.next_functions
-                single = fn._nout == 1
-                if g is None or (not single and all(v is None for v in g)):
-                    results = (None,) * len(nexts)
-                else:
-                    vers = fn._vers
-                    if vers is not None:
-                        # an int is the epoch when saved: unchanged, nothing was modified
-                        if vers.__class__ is not int or vers != epoch.v:
-                            fn._check_saved()  # modified in place since, or graph freed
-                        results = fn.backward(g) if single else fn.backward(*g)
-                        if not retain_graph and (fn.saved_for is None or
-                                                 not fn._saves_nothing()):
-                            # free what the node saved as soon as its backward has run
-                            fn.inputs = fn._out = fn._kept = None
-                            fn._vers = RELEASED
-                            if fn.saved_state:
-                                for name in fn.saved_state:
-                                    setattr(fn, name, None)
-                    else:
-                        results = fn.backward(g) if single else fn.backward(*g)
-                    if results.__class__ is not tuple:
-                        results = (results,)
-                    if anomaly:
-                        _anomaly.check_backward_outputs(fn, results)
-                    if fn._meta is not None:
-                        results = _fit(fn, results, g)
-                    if x is not None and x.hooks:
-                        results = _run_post_hooks(fn, results, g, raw)
-                # -- hand each gradient to the node it belongs to ------------------------------
                 fn = None
-                if len(nexts) == 1:
-                    # one input (most ops): the same steps as the loop below, without the loop
-                    nxt, nr = nexts[0]
-                    if nxt is None:
-                        continue
-                    gi = results[0]
-                    d = deps[nxt] - 1
-                    deps[nxt] = d
-                    if gi is not None:
-                        if nxt._nout == 1:
-                            prev = get_buffer(nxt)
-                            if prev is None:
-                                if d == 0:
-                                    fn, g = nxt, gi  # hand it over directly (see below)
-                                    continue
-                                buffers[nxt] = gi
-                            else:
-                                buffers[nxt] = prev + gi
-                        else:
-                            _add(buffers, nxt, nr, gi)
-                    if d == 0:
-                        push(nxt)
-                    continue
                 for (nxt, nr), gi in zip(nexts, results):
                     if nxt is None:
                         continue
                     d = deps[nxt] - 1
                     deps[nxt] = d
-                    if d == 0 and nxt.__class__ is AccumulateGrad and targets is None \
-                            and nxt._x is None:
+                    if d == 0 and nxt.__class__ is AccumulateGrad and early and nxt._x is None:
                         # NOTE: a leaf's gradient is complete: accumulate it now, as PyTorch
                         # runs AccumulateGrad first, so that post-accumulate hooks (DDP's
                         # all-reduce) start while the rest of the pass runs (no other node's
@@ -282,31 +239,24 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                         acc = pop_buffer(nxt, None)
                         if gi is not None:
                             acc = gi if acc is None else acc + gi
-                        if acc is not None:
-                            _accumulate(nxt.variable, acc, shared)
+                        visit(nxt, acc)
                         continue
                     if gi is not None:
-                        if nxt._nout == 1:
-                            prev = get_buffer(nxt)
-                            if prev is None:
-                                if d == 0 and fn is None:
-                                    # its only remaining consumer just ran: run it next,
-                                    # without a trip through the buffers and the ready stack
-                                    fn, g = nxt, gi
-                                    continue
-                                buffers[nxt] = gi
-                            else:
-                                # several paths meet: sum (recorded when building a graph)
-                                buffers[nxt] = prev + gi
-                        else:
+                        if nxt._nout != 1:
                             _add(buffers, nxt, nr, gi)
+                        else:
+                            prev = get_buffer(nxt)
+                            if prev is not None:
+                                buffers[nxt] = prev + gi  # paths meet: sum (recorded if building)
+                                if d == 0:
+                                    push(nxt)
+                                continue
+                            if d == 0 and fn is None:
+                                fn, g = nxt, gi  # hand over: run it next
+                                continue
+                            buffers[nxt] = gi
                     if d == 0:
                         push(nxt)
-        if accumulate and inputs is not None:
-            # backward(inputs=[non_leaf]) fills the non-leaf's .grad too, as PyTorch does
-            for t, c in zip(inputs, captured):
-                if t.grad_fn is not None and c is not None:
-                    _accumulate(t, c if not raw else c._data, shared)
     except RuntimeError as e:  # name the user's line that created the failing node, if recorded
         site = getattr(fn, "_site", None) if fn is not None else None
         if site is not None:
@@ -314,34 +264,125 @@ def _run_backward(tensors, grads, retain_graph: bool, create_graph: bool, inputs
                        f"{site.line}")
         raise
     finally:
-        errstate.__exit__(None, None, None)
+        _quiet_off(token)
         state.enabled = prev_enabled
-    if captured is not None and not allow_unused:
-        for k, c in enumerate(captured):
-            if c is None:
-                raise RuntimeError(
-                    f"One of the differentiated Tensors appears to not have been used in the graph "
-                    f"(input {k}). Set allow_unused=True if this is the desired behavior.\n"
-                    "Why: no path leads from the outputs back to that input, so its gradient is "
-                    "not zero but undefined."
-                )
-    return captured
 
 
-def _capture(fn, g, targets: dict, captured: list, shared: set, raw: bool) -> None:
+class Pass:
+    """One backward pass: its settings, and ``visit``, the work at each node (see ``drive``).
+
+    ``dry`` (the stepper: explain, ``backward_steps``) computes every gradient as a real pass
+    would, hooks included, but writes nothing: no ``.grad``, no retained grads, no freed
+    saved tensors, no post-accumulate hooks. ``observe`` (explain) sees each node's work.
+    """
+
+    __slots__ = ("create_graph", "raw", "retain", "accumulate", "dry", "anomaly", "shared",
+                 "targets", "captured", "needed", "observe")
+
+    def __init__(self, create_graph: bool, retain_graph: bool, accumulate: bool,
+                 dry: bool = False) -> None:
+        self.create_graph = create_graph
+        self.raw = not create_graph  # gradients travel as raw arrays
+        self.retain = retain_graph or dry
+        self.accumulate = accumulate and not dry
+        self.dry = dry
+        self.anomaly = _anomaly.state.enabled  # fixed for the whole pass
+        self.shared: set = set()
+        self.targets = self.captured = self.needed = self.observe = None
+
+    def target(self, inputs, deps: dict) -> None:
+        """Capture the gradients flowing into ``inputs`` (autograd.grad, backward(inputs=...))."""
+        targets: dict = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                if not t._rg:
+                    raise RuntimeError(
+                        f"One of the differentiated Tensors does not require grad (input {k})\n"
+                        "Why: only tensors that require grad have a gradient to ask for."
+                    )
+                targets.setdefault((accumulate_node(t), 0), []).append(k)
+            else:
+                targets.setdefault((t.grad_fn, t._out_nr), []).append(k)
+        self.targets = targets
+        self.captured = [None] * len(inputs)
+        self.needed = _nodes_leading_to({fn for fn, _ in targets}, deps.keys())
+
+    def visit(self, fn, g):
+        """Hooks, capture, then ``fn``'s backward; the gradients for its inputs, or None."""
+        x = fn._x
+        if x is not None and g is not None:
+            g = _run_pre_hooks(fn, g, self)
+        if self.targets is not None:
+            _capture(fn, g, self)
+            if fn.__class__ is AccumulateGrad:
+                if g is not None and (fn, 0) in self.targets:
+                    self.leaf(fn, g)
+                return None
+            if not any(n in self.needed for n, _ in fn.next_functions if n is not None):
+                return None
+        elif fn.__class__ is AccumulateGrad:
+            if g is not None:
+                self.leaf(fn, g)
+            elif self.observe is not None:
+                self.observe.leaf(fn, None)
+            return None
+        single = fn._nout == 1
+        if g is None or (not single and all(v is None for v in g)):
+            results = (None,) * len(fn.next_functions)
+            if self.observe is not None:
+                self.observe.node(fn, None, None, results)
+            return results
+        vers = fn._vers
+        # an int is the in-place epoch when saved: unchanged, nothing was modified since
+        if vers is not None and (vers.__class__ is not int or vers != EPOCH.v):
+            fn._check_saved()  # modified in place since, freed, or packed by hooks
+        results = raw = fn.backward(g) if single else fn.backward(*g)
+        if results.__class__ is not tuple:
+            results = raw = (results,)
+        if self.anomaly:
+            _anomaly.check_backward_outputs(fn, results)
+        if fn._meta is not None:
+            results = _fit(fn, results, g)
+        if x is not None and x.hooks:
+            results = _run_post_hooks(fn, results, g, self.raw)
+        if self.observe is not None:
+            self.observe.node(fn, g, raw, results)
+        if vers is not None and not self.retain and (fn.saved_for is None or
+                                                     not fn._saves_nothing()):
+            # free what the node saved as soon as its backward has run
+            fn.inputs = fn._out = fn._kept = None
+            fn._vers = RELEASED
+            if fn.saved_state:
+                for name in fn.saved_state:
+                    setattr(fn, name, None)
+        return results
+
+    def leaf(self, fn, g) -> None:
+        """AccumulateGrad: the leaf's own hooks, then into ``.grad`` (a dry pass only observes)."""
+        var = fn.variable
+        if not var._rg:
+            return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
+        if not self.dry:
+            if self.accumulate:
+                _accumulate(var, g, self.shared, self.observe, fn)
+            return
+        g = _leaf_hooks(var, g, self.shared)
+        if g.dtype != var._data.dtype:
+            g = g.astype(var._data.dtype) if self.raw else g.to(var.dtype)
+        if self.observe is not None:
+            self.observe.leaf(fn, g)
+
+
+def _capture(fn, g, p: Pass) -> None:
     """autograd.grad / backward(inputs=...): keep the gradient flowing into a target."""
     for nr in range(fn._nout):
-        for k in targets.get((fn, nr), ()):
+        for k in p.targets.get((fn, nr), ()):
             gk = g if fn._nout == 1 else (g[nr] if g is not None else None)
             if gk is not None:
-                shared.add(id(gk if raw else gk._data))
-                if raw:
+                p.shared.add(id(gk if p.raw else gk._data))
+                if p.raw:
                     gk = _wrap(gk)
-            captured[k] = gk
-
-
-def _has_needed_child(fn, needed) -> bool:
-    return any(n in needed for n, _ in fn.next_functions if n is not None)
+            p.captured[k] = gk
 
 
 def _nodes_leading_to(target_nodes: set, graph_nodes: set) -> set:
@@ -400,9 +441,10 @@ def _fit(fn, results: tuple, grad) -> tuple:
     return tuple(out)
 
 
-def _run_pre_hooks(fn, g, shared: set, raw: bool):
+def _run_pre_hooks(fn, g, p: Pass):
     """Tensor hooks and retain_grad on ``fn``'s outputs, then the node's own pre-hooks."""
     x = fn._x
+    raw = p.raw
     grads = [g] if fn._nout == 1 else list(g)
     for nr in range(fn._nout):
         if grads[nr] is None:
@@ -416,8 +458,8 @@ def _run_pre_hooks(fn, g, shared: set, raw: bool):
             r = h(gt)
             if r is not None:
                 gt = r
-                shared.add(id(gt._data))
-        if ref is not None:
+                p.shared.add(id(gt._data))
+        if ref is not None and not p.dry:
             _retain(ref(), gt)
         grads[nr] = gt._data if raw else gt
     if x.pre_hooks:
@@ -453,7 +495,22 @@ def _retain(t, g) -> None:
         t._grad = t._grad + g
 
 
-def _accumulate(var, g, shared: set) -> None:
+def _leaf_hooks(var, g, shared: set):
+    """The hooks registered on leaf ``var`` (``register_hook``), run on its incoming gradient."""
+    x = var._x
+    if x is None or not x.hooks:
+        return g
+    raw = not isinstance(g, Tensor)
+    gt = _wrap(g) if raw else g
+    for h in x.hooks:
+        r = h(gt)
+        if r is not None:
+            gt = r
+            shared.add(id(gt._data))
+    return gt._data if raw else gt
+
+
+def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
     """AccumulateGrad: add ``g`` into the leaf's ``.grad`` (the one place leaves are written).
 
     ``g`` is a raw array in a plain backward, a Tensor with ``create_graph``.
@@ -461,17 +518,12 @@ def _accumulate(var, g, shared: set) -> None:
     if not var._rg:
         return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
-    x = var._x
-    if x is not None and x.hooks:
-        gt = _wrap(g) if raw else g
-        for h in x.hooks:
-            r = h(gt)
-            if r is not None:
-                gt = r
-                shared.add(id(gt._data))
-        g = gt._data if raw else gt
+    g = _leaf_hooks(var, g, shared)
     if g.dtype != var._data.dtype:
         g = g.astype(var._data.dtype) if raw else g.to(var.dtype)
+    if observe is not None:
+        observe.leaf(node, g)
+    x = var._x
     old = var._grad
     if old is None:
         if not raw:

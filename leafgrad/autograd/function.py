@@ -217,6 +217,7 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
         ctx._x = None
         ctx._vers = None
         ctx._meta = None
+        ctx.inputs = ctx._out = ctx._out_vc = None
         ctx.next_functions = ()
         ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a._rg for a in args)
         new_style = _overrides(cls, "setup_context")

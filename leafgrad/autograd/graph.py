@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 
 from .node import Node
+from .sites import EXTRAS
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "Node"]
 
@@ -147,10 +148,12 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     def __enter__(self):
         _current_check()
         state.stack.append((self.pack_hook, self.unpack_hook))
+        EXTRAS.n += 1  # ops now take the record path that packs
         return self
 
     def __exit__(self, *exc) -> None:
         state.stack.pop()
+        EXTRAS.n -= 1
 
 
 def _current_check() -> None:

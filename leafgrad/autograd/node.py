@@ -214,9 +214,13 @@ class Op(Node):
     """
 
     # needs_input_grad: for each input, whether a gradient flows to it (its edge leads
-    # somewhere). Recorded with next_functions for nodes of several inputs, read by their
-    # backward; a one-input node's single input always needs it (see __getattr__).
+    # somewhere), recorded with next_functions and read by backward.
     # _vers: the state of the saved tensors (see SavedVersions above).
+    # NOTE: the slots a recorded node always has are assigned when it is recorded
+    # (leafgrad.ops._apply, make_node), and Op defines no __getattr__: either would make each
+    # attribute read of a node take CPython's slow path (~7x the instructions), on the hottest
+    # path there is. The rarely set ones (_out_v, _kept, _outs_vc) are read only by
+    # _check_saved and _saves_nothing, with getattr defaults.
     __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_out_v",
                  "_kept", "_outs_vc")
     formula: dict[str, str] = {}
@@ -261,6 +265,7 @@ class Op(Node):
         fwd = cls.__dict__.get("forward")
         if fwd is not None and not hasattr(fwd, "__wrapped__"):
             cls.forward = _quiet(fwd)
+            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -367,15 +372,18 @@ class Op(Node):
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
-        if self._out_vc is not None and self._out_vc.v != self._out_v:
+        out_vc = self._out_vc
+        if out_vc is not None:
             # _out_v: the result's version when saved (0, or after an in-place op wrote it)
-            raise self._modified(self.out, "result", self._out_vc.v, self._out_v)
-        kept = self._kept
+            out_v = getattr(self, "_out_v", 0)
+            if out_vc.v != out_v:
+                raise self._modified(self.out, "result", out_vc.v, out_v)
+        kept = getattr(self, "_kept", None)
         if kept is not None:
             for t, v in kept:
                 if t._version != v:
                     raise self._modified(t, -1, t._version, v)
-        outs_vc = self._outs_vc
+        outs_vc = getattr(self, "_outs_vc", None)
         if outs_vc is not None:
             for k, vc in enumerate(outs_vc):
                 if vc is not None and vc.v != 0:
@@ -385,7 +393,8 @@ class Op(Node):
         """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
         asked of it: such a node is never freed (a second backward through it is allowed)."""
         sf = self.saved_for
-        if sf is None or self.saved_state or self._out_vc is not None or self._kept:
+        if sf is None or self.saved_state or self._out_vc is not None or \
+                getattr(self, "_kept", None):
             return False
         need = self.needs_input_grad
         n = len(need)
@@ -400,18 +409,6 @@ class Op(Node):
     def _modified(self, t, which, now: int, expected: int) -> RuntimeError:
         """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
         return _modified_error(self, t, which, now, expected)
-
-    def __getattr__(self, name: str):
-        # ``inputs`` / ``_out`` / ``_out_vc`` are only assigned when the op saves them (keeps
-        # recording cheap); reading one that was never saved gives None.
-        if name in ("inputs", "_out", "_out_vc", "_site", "_kept", "_outs_vc"):
-            return None
-        if name == "_out_v":
-            return 0
-        if name == "needs_input_grad":
-            # not recorded for one-input nodes (a store per op costs more than this rare read)
-            return tuple(e[0] is not None for e in self.next_functions)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:
@@ -463,9 +460,11 @@ def make_node(cls, next_functions: tuple) -> Op:
     """A node recorded by hand (no forward run through ``record``): edges set, nothing saved."""
     fn = object.__new__(cls)
     fn.next_functions = next_functions
+    fn.needs_input_grad = tuple(e[0] is not None for e in next_functions)
     fn._x = None
     fn._meta = None
     fn._vers = None
+    fn.inputs = fn._out = fn._out_vc = None
     return fn
 
 

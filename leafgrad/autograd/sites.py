@@ -31,6 +31,30 @@ _seq = itertools.count(1)  # creation order of recorded nodes (forward order)
 _calls = itertools.count(1)  # numbers module calls, so two calls of one module stay apart
 
 
+class _Count:
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+# How many threads record sites or pack saved tensors (saved_tensors_hooks, graph.py). A plain
+# global, so that an op's record checks one number; only when it is not 0 does it read the
+# thread-local flags. NOTE: a thread that ends with sites on leaves it above 0: ops then take
+# the slower path, never a wrong one.
+EXTRAS = _Count()
+
+
+def set_on(on: bool) -> bool:
+    """Turn site recording on or off for this thread; returns the previous setting."""
+    prev = state.on
+    on = bool(on)
+    if on != prev:
+        state.on = on
+        EXTRAS.n += 1 if on else -1
+    return prev
+
+
 class Site:
     """A source location (file, line number, function name, the line's text) and what explain
     shows of the node made there: ``scope`` (the module calls running), ``value`` (a ``Snap``
@@ -104,7 +128,7 @@ def record_sites(on: bool = True) -> None:
 
     >>> record_sites(True); record_sites(False)
     """
-    state.on = bool(on)
+    set_on(on)
 
 
 @contextlib.contextmanager
@@ -117,12 +141,11 @@ def recording_sites():
     >>> y.grad_fn._site.line.startswith("y = leafgrad.ones")
     True
     """
-    prev = state.on
-    state.on = True
+    prev = set_on(True)
     try:
         yield
     finally:
-        state.on = prev
+        set_on(prev)
 
 
 def site_of(node) -> Site | None:

@@ -1,10 +1,10 @@
 """The stepper: ``backward_steps`` yields a backward pass one node at a time, in engine order.
 
-The walker mirrors the engine exactly (dependency counts, a LIFO ready stack, a node handed
-straight to its only remaining consumer) but never frees saved tensors and never writes
-``.grad``: it calls each node's ``backward`` on raw arrays with grad mode off, as a plain
-``backward()`` does, so its numbers are bit for bit the engine's. Also here: how numbers,
-arrays and shapes are written in narration, and ``Snap``, a value kept for narration.
+There is no second walker: the steps come from the engine itself (``engine.drive`` with a dry
+``engine.Pass``: every node's work, hooks included, as a plain ``backward()`` does it, but
+nothing freed and no ``.grad`` written), observed by a ``StepMaker``; ``explaining()`` observes
+the real pass the same way. So the numbers are bit for bit the engine's. Also here: how
+numbers, arrays and shapes are written in narration, and ``Snap``, a value kept for narration.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..locale import strings
 from . import engine as _engine
 from . import sites as _sites
 from .grad_mode import state as _grad_state
-from .node import RELEASED, AccumulateGrad, Node, accumulate_node
+from .node import RELEASED, Node
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -223,29 +223,17 @@ def _node_backward(fn, g):
     return raw, fitted
 
 
-def _site_note(fn) -> str:
+def _freed_error(fn) -> RuntimeError:
     s = _sites.site_of(fn)
-    if s is None:
-        return ""
-    return f" (the node {fn.name()} was created at {os.path.basename(s.filename)}:{s.lineno}: " \
-           f"{s.line})"
-
-
-def _check(fn) -> None:
-    if fn._vers is None:
-        return
-    if fn._vers is RELEASED:
-        raise RuntimeError(
-            "explain: the saved tensors of this graph were already freed by a backward() call"
-            f"{_site_note(fn)}.\nWhy: backward() frees what each node saved as soon as it has "
-            "used it. Explain the graph before calling backward(), pass retain_graph=True to "
-            "backward(), or run your code inside `with leafgrad.autograd.explaining():`, which "
-            "captures each backward pass as it starts."
-        )
-    try:
-        fn._check_saved()
-    except RuntimeError as e:
-        raise RuntimeError(f"{e}{_site_note(fn)}") from None
+    where = "" if s is None else (f" (the node {fn.name()} was created at "
+                                  f"{os.path.basename(s.filename)}:{s.lineno}: {s.line})")
+    return RuntimeError(
+        f"explain: the saved tensors of this graph were already freed by a backward() call{where}"
+        ".\nWhy: backward() frees what each node saved as soon as it has used it. Explain the "
+        "graph before calling backward(), pass retain_graph=True to backward(), or run your "
+        "code inside `with leafgrad.autograd.explaining():`, which narrates each backward pass "
+        "as it runs."
+    )
 
 
 def _saved_snaps(fn) -> dict:
@@ -336,85 +324,66 @@ def _roots(outputs, gradient):
     if len(grads) != len(tensors):
         raise RuntimeError(f"got {len(tensors)} outputs and {len(grads)} gradients")
     seeds = _engine.make_root_grads(tensors, grads, False)
-    roots = []
-    for i, t in enumerate(tensors):
-        fn = t.grad_fn
-        if fn is None:
-            if not t._rg:
-                raise _engine._not_requiring_grad(i)
-            fn = accumulate_node(t)
-        roots.append((fn, t._out_nr))
-    return roots, [g._data for g in seeds]
+    return _engine.graph_roots(tensors), [g._data for g in seeds]
 
 
 def _walk(roots, seeds, jacobian_limit: int) -> Iterator[Step]:
-    # 1. dependency counts, exactly as the engine counts them
-    deps: dict = {fn: 0 for fn, _ in roots}
-    stack = list(deps)
-    while stack:
-        fn = stack.pop()
-        for nxt, _ in fn.next_functions:
-            if nxt is not None:
-                c = deps.get(nxt)
-                if c is None:
-                    deps[nxt] = 1
-                    stack.append(nxt)
-                else:
-                    deps[nxt] = c + 1
-    buffers: dict = {}
-    sources: dict = {}  # node -> [(from node or None for the seed, output nr, gradient)]
-
-    def add(fn, nr, g, src):
-        sources.setdefault(fn, []).append((src, nr, g))
-        if fn._nout == 1:
-            prev = buffers.get(fn)
-            buffers[fn] = g if prev is None else prev + g
-        else:
-            buf = buffers.setdefault(fn, [None] * fn._nout)
-            buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-    for (fn, nr), g in zip(roots, seeds):
-        add(fn, nr, np.array(g, copy=True), None)
-    ready = [fn for fn in dict.fromkeys(fn for fn, _ in roots) if not deps[fn]]
-    index = 0
-    total = len(deps)
-    while ready:
-        fn = ready.pop()
-        g = buffers.pop(fn, None)
-        while fn is not None:
-            index += 1
-            step = _make_step(fn, g, index, sources.get(fn, []), jacobian_limit)
-            step.total = total
-            yield step
-            if fn.__class__ is AccumulateGrad:
-                break
-            nxt_fn = nxt_g = None
-            for (nxt, nr), gi in zip(fn.next_functions, step._results):
-                if nxt is None:
-                    continue
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if gi is not None:
-                    sources.setdefault(nxt, []).append((fn, nr, gi))
-                    if nxt._nout == 1:
-                        prev = buffers.get(nxt)
-                        if prev is None:
-                            if d == 0 and nxt_fn is None:
-                                # the engine runs a node whose last consumer just ran at once
-                                nxt_fn, nxt_g = nxt, gi
-                                continue
-                            buffers[nxt] = gi
-                        else:
-                            buffers[nxt] = prev + gi
-                    else:
-                        buf = buffers.setdefault(nxt, [None] * nxt._nout)
-                        buf[nr] = gi if buf[nr] is None else buf[nr] + gi
-                if d == 0:
-                    ready.append(nxt)
-            fn, g = nxt_fn, nxt_g
+    """The steps of a dry pass: the engine's scheduler and node work, writing nothing."""
+    deps = _engine.count_consumers(roots)
+    maker = StepMaker(jacobian_limit, len(deps))
+    maker.seed(roots, seeds)
+    p = _engine.Pass(create_graph=False, retain_graph=True, accumulate=False, dry=True)
+    p.observe = maker
+    try:
+        _engine.drive(roots, [np.array(g, copy=True) for g in seeds], deps, p)
+    except RuntimeError:
+        freed = next((fn for fn in deps if getattr(fn, "_vers", None) is RELEASED), None)
+        if freed is not None:
+            raise _freed_error(freed) from None
+        raise
+    return iter(maker.steps)
 
 
-def _make_step(fn, g, index: int, srcs: list, jacobian_limit: int) -> Step:
+def _arr(v):
+    """A gradient as an array (a pass with create_graph carries Tensors)."""
+    return v if v is None or not hasattr(v, "_data") else v._data
+
+
+class StepMaker:
+    """Observes a backward pass (``engine.Pass.observe``) and keeps a ``Step`` per node."""
+
+    def __init__(self, jacobian_limit: int, total: int) -> None:
+        self.jacobian_limit = jacobian_limit
+        self.total = total
+        self.steps: list[Step] = []
+        self.sources: dict = {}  # node -> [(from node or None for the seed, output nr, grad)]
+
+    def seed(self, roots, seeds) -> None:
+        """Record the seeds as the roots' first contributions."""
+        for (fn, nr), g in zip(roots, seeds):
+            self.sources.setdefault(fn, []).append((None, nr, np.array(_arr(g), copy=True)))
+
+    def _sent(self, fn, results) -> None:
+        for (nxt, nr), gi in zip(fn.next_functions, results):
+            if nxt is not None and gi is not None:
+                self.sources.setdefault(nxt, []).append((fn, nr, _arr(gi)))
+
+    def node(self, fn, g, raw, fitted) -> None:
+        """A node ran (``g`` None: no gradient reached it); what it received and sent."""
+        g = _arr(g) if fn._nout == 1 or g is None else [_arr(v) for v in g]
+        raw = None if raw is None else tuple(_arr(r) for r in raw)
+        fitted = tuple(_arr(r) for r in fitted)
+        self.steps.append(_make_step(fn, g, raw, fitted, len(self.steps) + 1,
+                                     self.sources.get(fn, []), self.jacobian_limit, self.total))
+        self._sent(fn, fitted)
+
+    def leaf(self, fn, g) -> None:
+        """An AccumulateGrad node: ``g`` (hooks run, cast to the leaf's dtype) or None."""
+        self.steps.append(_leaf_step(fn, _arr(g), len(self.steps) + 1,
+                                     self.sources.get(fn, []), self.total))
+
+
+def _hooks_and_retained(fn) -> tuple[bool, list]:
     x = fn._x
     hooks = x is not None and bool(x.pre_hooks or x.hooks or any(x.tensor_hooks.values()))
     retained = []
@@ -423,42 +392,43 @@ def _make_step(fn, g, index: int, srcs: list, jacobian_limit: int) -> Step:
             t = ref()
             if t is not None:
                 retained.append(t)
+    return hooks, retained
+
+
+def _leaf_step(fn, g, index: int, srcs: list, total: int) -> Step:
+    hooks, _ = _hooks_and_retained(fn)
+    var = fn.variable
+    if var._x is not None and var._x.hooks:
+        hooks = True
+    old = var._grad
+    before = None if old is None else _wrap(np.array(old._data, copy=True))
+    after = None if g is None else _wrap(np.array(g, copy=True) if old is None else old._data + g)
+    step = Step(index, fn, "AccumulateGrad", None, _wrap(g),
+                [(src, _wrap(gi)) for src, _, gi in srcs], leaf=var, grad_before=before,
+                grad_after=after, hooks=hooks, total=total)
+    step.saved = {"x": Snap(var._data)}
+    return step
+
+
+def _make_step(fn, g, raw, fitted, index: int, srcs: list, jacobian_limit: int,
+               total: int) -> Step:
+    hooks, retained = _hooks_and_retained(fn)
     contributions = [(src, _wrap(gi)) for src, _, gi in srcs]
-    if fn.__class__ is AccumulateGrad:
-        var = fn.variable
-        if var._x is not None and var._x.hooks:
-            hooks = True
-        old = var._grad
-        before = None if old is None else _wrap(np.array(old._data, copy=True))
-        after = None
-        if g is not None:
-            ga = g.astype(var._data.dtype) if g.dtype != var._data.dtype else g
-            after = _wrap(ga.copy() if old is None else old._data + ga)
-        step = Step(index, fn, "AccumulateGrad", None, _wrap(g), contributions, leaf=var,
-                    grad_before=before, grad_after=after, hooks=hooks)
-        step.saved = {"x": Snap(var._data)}
-        step._results = ()
-        return step
     keys = _keys(fn)
     edges = tuple(fn.next_functions)
-    single = fn._nout == 1
-    if g is None or (not single and all(v is None for v in g)):
+    if raw is None:  # no gradient reached the node: it sends none
         step = Step(index, fn, fn.name(), _sites.site_of(fn), None, contributions, keys, edges,
-                    hooks=hooks, retained=retained)
+                    hooks=hooks, retained=retained, total=total)
         step.saved = _saved_snaps(fn) if fn._vers is not RELEASED else {}
-        step._results = (None,) * len(edges)
-        step.grad_inputs = step.grad_inputs_raw = step._results
+        step.grad_inputs = step.grad_inputs_raw = fitted
         return step
-    _check(fn)
-    saved = _saved_snaps(fn)
-    raw, fitted = _node_backward(fn, g)
+    single = fn._nout == 1
     local = _local(fn, g) if single and g.size <= MAX_ELEMENTS else None
     jac = _jacobian(fn, g, fitted, keys, jacobian_limit) if jacobian_limit else None
     gout = _wrap(g) if single else tuple(_wrap(v) for v in g)
-    step = Step(index, fn, fn.name(), _sites.site_of(fn), gout, contributions, keys, edges,
-                saved=saved, output=_wrap(fn._out) if fn._out is not None else None,
+    return Step(index, fn, fn.name(), _sites.site_of(fn), gout, contributions, keys, edges,
+                saved=_saved_snaps(fn),
+                output=_wrap(fn._out) if fn._out is not None else None,
                 grad_inputs=tuple(_wrap(r) for r in fitted),
                 grad_inputs_raw=tuple(_wrap(r) for r in raw), local=local, jacobian=jac,
-                hooks=hooks, retained=retained, inputs=fn.inputs)
-    step._results = fitted
-    return step
+                hooks=hooks, retained=retained, total=total, inputs=fn.inputs)

@@ -1,7 +1,9 @@
 """Running an op: forward on arrays, then (grad mode on, an input requiring grad) recording it.
 
 This is the hot path of every op, so it is written for speed: no per-op closures, slots only,
-and the common cases (one input; two same-shape inputs; nothing modified in place) first.
+every node slot assigned (reads of a node's attributes then take CPython's fast path), one
+thread-local read per op (grad mode), and the common cases (one input; two same-shape
+inputs; nothing modified in place; no sites or saved-tensor hooks) first.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
 from ..autograd.node import EPOCH, NONE_EDGE, SavedVersions, accumulate_node
+from ..autograd.sites import EXTRAS
 from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
 
 _site_state = _sites.state
 _hooks_state = _graph.state
+_ONE_NEEDS = (True,)
 
 
 def _view_rg(v: Tensor) -> bool:
@@ -38,32 +42,29 @@ def _edge(t: Tensor) -> tuple:
     return NONE_EDGE
 
 
-def _version0(t) -> bool:
-    """True when ``t`` is not a tensor, or its memory was never modified in place."""
-    if not isinstance(t, Tensor):
-        return True
-    vc = t._vc
-    return vc is None or vc.v == 0
+def _versions(inputs: tuple):
+    """The saved inputs' version state: the in-place epoch when all are at version 0 (the usual
+    case: backward then compares one int), else their ``SavedVersions``."""
+    for i in inputs:
+        if i.__class__ is Tensor or isinstance(i, Tensor):
+            vc = i._vc
+            if vc is not None and vc.v:
+                break
+    else:
+        return EPOCH.v
+    return SavedVersions(((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor)
+                          else None) for i in inputs)
 
 
 def _save(fn, inputs: tuple, t: Tensor) -> None:
-    """Save what backward needs and how to tell if it was modified in place before backward.
-
-    NOTE: when every saved tensor is at version 0 (the usual case) the node stores the global
-    in-place epoch (an int) instead of their ``SavedVersions``; backward compares one int.
-    """
-    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    """Save what backward needs (``save_inputs``, ``save_output``) and its version state."""
+    cls = type(fn)
     if cls.save_inputs:
         fn.inputs = inputs
-        if all(_version0(i) for i in inputs):
-            fn._vers = EPOCH.v
-        else:
-            fn._vers = SavedVersions(
-                ((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor) else None)
-                for i in inputs
-            )
+        fn._vers = _versions(inputs)
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
+        fn.inputs = None
         fn._vers = EPOCH.v if cls.saved_state else None
     if cls.save_output:
         vc = t._vc = VersionCounter()
@@ -71,6 +72,16 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
         fn._out_vc = vc
         if fn._vers is None:
             fn._vers = EPOCH.v
+    else:
+        fn._out = fn._out_vc = None
+
+
+def _extras(fn, t: Tensor, inputs: tuple) -> None:
+    """The rare parts of recording: the creation site, saved-tensor hooks (see sites.EXTRAS)."""
+    if _site_state.on:  # explaining: also the value and the user's names of the inputs
+        fn._site = _sites.capture(t._data, inputs)
+    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
+        _graph.pack_node(fn, t)
 
 
 def record(fn, inputs: tuple, out) -> Tensor:
@@ -111,23 +122,21 @@ def record(fn, inputs: tuple, out) -> Tensor:
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
     _save(fn, inputs, t)
-    if _site_state.on:  # explaining: also the value and the user's names of the inputs
-        fn._site = _sites.capture(t._data, inputs)
     t._rg = True
     t._fn = fn
-    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
-        _graph.pack_node(fn, t)
+    if EXTRAS.n:
+        _extras(fn, t, inputs)
     return t
 
 
 def record2(fn, a: Tensor, b, out) -> Tensor:
     """``record`` specialised for a binary op whose first operand is a Tensor."""
     t = _wrap(out)
-    b_is_t = isinstance(b, Tensor)
+    b_is_t = b.__class__ is Tensor or isinstance(b, Tensor)
     # a view's requires_grad and node follow its base's in-place changes (_view_rg)
     a_rg = _view_rg(a) if a._x is not None and a._x.base is not None else a._rg
     b_rg = b_is_t and (_view_rg(b) if b._x is not None and b._x.base is not None else b._rg)
-    if not (a_rg or b_rg):
+    if not (a_rg or b_rg) or not state.enabled:
         return t
     out = t._data
     meta = None
@@ -153,7 +162,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn.needs_input_grad = (a_rg, b_rg)
     fn._x = None
     fn._meta = None if meta is None else tuple(meta)
-    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    cls = type(fn)  # class attributes: read from the type
     if cls.save_inputs and not cls.save_output:
         fn.inputs = (a, b)
         va = a._vc
@@ -163,14 +172,13 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
         else:
             fn._vers = SavedVersions((0 if va is None else va.v,
                                       ((0 if vb is None else vb.v) if b_is_t else None)))
+        fn._out = fn._out_vc = None
     else:
         _save(fn, (a, b), t)
-    if _site_state.on:
-        fn._site = _sites.capture(t._data, (a, b))
     t._rg = True
     t._fn = fn
-    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
-        _graph.pack_node(fn, t)
+    if EXTRAS.n:
+        _extras(fn, t, (a, b))
     return t
 
 
@@ -186,8 +194,9 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         _view_rg(x)  # its base's history may have been rewritten through another view
     g = x._fn
     fn.next_functions = ((g, x._out_nr) if g is not None else _edge(x),)
+    fn.needs_input_grad = _ONE_NEEDS
     fn._x = None
-    cls = type(fn)  # NOTE: a class attribute read through the type skips Op.__getattr__'s hook
+    cls = type(fn)  # class attributes: read from the type
     if cls.same_shape:
         fn._meta = None  # elementwise: same shape and dtype as the input, nothing to fit
     else:
@@ -201,6 +210,7 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
+        fn.inputs = None
         fn._vers = EPOCH.v if cls.saved_state else None
     if cls.save_output:
         vc = t._vc = VersionCounter()
@@ -208,12 +218,12 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
         fn._out_vc = vc
         if fn._vers is None:
             fn._vers = EPOCH.v
-    if _site_state.on:
-        fn._site = _sites.capture(t._data, (x,))
+    else:
+        fn._out = fn._out_vc = None
     t._rg = True
     t._fn = fn
-    if _hooks_state.stack:  # saved_tensors_hooks are active: pack what the node saved
-        _graph.pack_node(fn, t)
+    if EXTRAS.n:
+        _extras(fn, t, (x,))
     return t
 
 

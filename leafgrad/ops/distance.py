@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
-from ..autograd.node import Op
+from ..autograd.node import Op, make_node
 from ..tensor import Tensor, _wrap
 from ._apply import record
 from .elementwise import _record_not_implemented
@@ -110,13 +110,13 @@ def _not_implemented(what: str, fn, grad: Tensor):
 
 
 def _cdist_grad(grad: Tensor, x1: Tensor, x2: Tensor, p: float) -> tuple:
-    fn = _new(Cdist)
-    fn.p, fn.inputs, fn.next_functions = p, (x1, x2), ((1, 0), (1, 0))
+    fn = make_node(Cdist, ((1, 0), (1, 0)))
+    fn.p, fn.inputs = p, (x1, x2)
     return tuple(_wrap(g) for g in fn.backward(grad._data))
 
 
 def _pdist_grad(grad: Tensor, x: Tensor, p: float) -> Tensor:
-    fn = _new(Pdist)
+    fn = make_node(Pdist, ((1, 0),))
     fn.p, fn.inputs = p, (x,)
     fn.forward(x._data)
     return _wrap(fn.backward(grad._data))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
-from ..autograd.node import Op
+from ..autograd.node import Op, make_node
 from ..tensor import Tensor, _wrap
 from . import dual
 from ._apply import record, record_unary
@@ -281,11 +281,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 
 def _bag_formula(grad, weight, per_sample_weights, indices, bag_of, mode, counts, argmax,
                  num_weights, keep):
-    fn = _new(EmbeddingBag)
+    psw = None if per_sample_weights is None else per_sample_weights._data
+    fn = make_node(EmbeddingBag, ((1, 0), (None, 0) if psw is None else (1, 0)))
     fn.indices, fn.bag_of, fn.mode, fn.counts, fn.argmax = indices, bag_of, mode, counts, argmax
     fn.num_weights, fn.keep = num_weights, keep
-    psw = None if per_sample_weights is None else per_sample_weights._data
-    fn.next_functions = ((1, 0), (None, 0) if psw is None else (1, 0))
     out = _bag_backward(fn, grad._data, (weight._data, psw))
     return tuple(None if o is None else _wrap(o) for o in out)
 

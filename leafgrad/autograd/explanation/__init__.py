@@ -26,7 +26,6 @@ from ..stepper import (
 )
 from .capture import (
     Recorder,
-    _capturing_run_backward,
     _recorders,
     explaining,
 )

@@ -3,6 +3,7 @@ adds them to its namespace, after leafgrad.ops.dual's vocabulary)."""
 
 from __future__ import annotations
 
+from ...autograd.node import make_node
 from .decomp import Eigh, Qr, Svd, _cholesky_backward, _pinv_backward
 from .einsum import Einsum
 from .products import _new
@@ -10,21 +11,21 @@ from .solve import _cholesky_solve_backward, _solve_backward, _solve_triangular_
 
 
 def _qr_backward(gq, gr, q, r):
-    fn = _new(Qr)
+    fn = make_node(Qr, ((1, 0),))
     fn.mode = "reduced"
     fn.outs = (q, r)
     return fn.backward(gq, gr)
 
 
 def _svd_backward(gu, gs, gvh, u, s, vh):
-    fn = _new(Svd)
+    fn = make_node(Svd, ((1, 0),))
     fn.full = False
     fn.outs = (u, s, vh)
     return fn.backward(gu, gs, gvh)
 
 
 def _eigh_backward(gl, gv, lam, v):
-    fn = _new(Eigh)
+    fn = make_node(Eigh, ((1, 0),))
     fn.outs = (lam, v)
     return fn.backward(gl, gv)
 
