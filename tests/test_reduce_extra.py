@@ -281,3 +281,17 @@ def test_trapezoid_uniform_spacing_follows_torchs_rule_at_infinities():
         np.testing.assert_allclose(o1, o2, rtol=1e-6)
         if g1 is not None:
             np.testing.assert_array_equal(g1, g2)
+
+
+def test_cumprod_over_one_element_passes_the_gradient_through_as_torch():
+    # torch returns grad when the scanned dim has size 1 (grad * out / x is NaN at inf)
+    inf = float("inf")
+    got = []
+    for m in (leafgrad, torch):
+        x = m.tensor([[[0.0, -0.5, -inf, 0.25]], [[-inf, 0.0, 3.0, inf]]], requires_grad=True)
+        m.cumprod(x, 1).backward(m.full((2, 1, 4), 2.0))
+        v = m.tensor([inf], requires_grad=True)
+        m.cumprod(v, 0).backward(m.tensor([3.0]))
+        got.append((x.grad.numpy(), v.grad.numpy()))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
