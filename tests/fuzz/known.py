@@ -345,14 +345,14 @@ SAFETY_KNOWN: dict[str, str] = {
 }
 
 SLOW_BASELINE: dict[str, int] = {
-    'exception-type': 251,
-    'missing-error': 231,
-    'silent-grad': 52,
+    'exception-type': 252,
+    'missing-error': 232,
     'spurious-error': 105,
     'grad_fn': 11,
-    'silent-value': 17,
+    'silent-value': 11,
     'autograd-meta': 7,
     'dtype': 1,
+    'silent-grad': 16,
     'raw-exception': 2,
     'strides': 1,
     'version': 2,
