@@ -239,8 +239,8 @@ class Atanh(_UnaryFloat):
 
 class Logit(_UnaryFloat):
     name_ = "LogitBackward0"
-    formula = {"x": "where((x < lo) | (x > hi), fill, grad / (x * (1 - x))) with lo, hi, fill = "
-                    "0, 1, nan (no eps) or eps, 1 - eps, 0"}
+    formula = {"x": "where((x < 0) | (x > 1), math.nan, grad / (x * (1 - x))) if eps is None "
+                    "else where((x < eps) | (x > 1 - eps), 0.0, grad / (x * (1 - x)))"}
     __slots__ = ("eps",)
 
     def forward(self, x):
