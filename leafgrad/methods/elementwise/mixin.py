@@ -8,6 +8,8 @@ import numpy as _np
 
 from ... import dtypes as _dt
 from ...autograd.grad_mode import _NoGrad
+from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
+from ...backend import array_module as _array_module
 from ...autograd.grad_mode import state as _grad_state
 from ...dtypes import FROM_NP
 from .arith import _t
@@ -171,19 +173,32 @@ class ElementwiseMethods:
         return _unary(_ops.Sign, self)
 
     def add_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self += alpha * other``."""
+        """In-place ``self += alpha * other``.
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([1.0, 2.0]).add_(leafgrad.tensor([1.0, 1.0]), alpha=2)
+        tensor([3., 4.])
+        """
+        if _write_in_place(self, other, "add_", alpha):
+            return self
         return self._inplace(self.add, "add_", other, alpha=alpha)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self -= alpha * other``."""
+        """In-place ``self -= alpha * other`` (an optimizer's ``p.sub_(g, alpha=lr)``)."""
+        if _write_in_place(self, other, "sub_", alpha):
+            return self
         return self._inplace(self.sub, "sub_", other, alpha=alpha)
 
     def mul_(self, other) -> Tensor:
         """In-place ``self *= other``."""
+        if _write_in_place(self, other, "mul_"):
+            return self
         return self._inplace(self.mul, "mul_", other)
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
         """In-place ``self /= other``."""
+        if rounding_mode is None and _write_in_place(self, other, "div_"):
+            return self
         return self._inplace(self.div, "div_", other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent) -> Tensor:
@@ -590,6 +605,61 @@ class ElementwiseMethods:
 
     def __ixor__(self, other) -> Tensor:
         return self._inplace(self.bitwise_xor, "bitwise_xor_", other)
+
+
+_WRITE_DTYPES = frozenset((_np.dtype(_np.float32), _np.dtype(_np.float64)))
+_kernels = None  # leafgrad.optim._kernels, loaded on the first update with an alpha
+
+
+def _write_in_place(self, other, name: str, alpha=1) -> bool:
+    """Compute ``self <name> other`` straight into self's array, when nothing is recorded.
+
+    The common optimizer update (a contiguous float32/float64 tensor with a same-dtype tensor
+    of its shape, or a Python number, outside autograd): NumPy writes into self's own memory
+    (``out=``), with no result array and no copy. Anything else returns False and takes the
+    general path (``_inplace``), which computes out of place and copies back: it has the dtype,
+    broadcast, internal-overlap and autograd rules. The version bump and the overlap check are
+    kept here; the values are the general path's (``add``/``sub`` with ``alpha`` round once,
+    as ATen's fused multiply-add, through the optimizers' kernels).
+    """
+    global _kernels
+    data = self._data
+    if data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous or not data.flags.writeable:
+        return False
+    oc = other.__class__
+    if oc is Tensor:
+        od = other._data
+        if od.dtype != data.dtype or (od.shape != data.shape and od.ndim):
+            return False
+        if _grad_state.enabled and (self.requires_grad or other.requires_grad):
+            return False
+        _check_overlap(self, (other,), name)  # PyTorch refuses a partial overlap
+    elif (oc is float or oc is int) and alpha == 1:
+        od = other
+        if _grad_state.enabled and self.requires_grad:
+            return False
+    else:
+        return False
+    if alpha != 1 and alpha.__class__ not in (int, float):
+        return False
+    xp = _array_module(data)
+    token = _quiet_on(_IGNORE)  # inf and nan are values, as in PyTorch: no NumPy warnings
+    try:
+        if name == "add_" or name == "sub_":
+            if alpha == 1:
+                (xp.add if name == "add_" else xp.subtract)(data, od, out=data)
+            else:
+                if _kernels is None:
+                    from ...optim import _kernels
+                _kernels.add(data, data, od, alpha if name == "add_" else -alpha)
+        elif name == "mul_":
+            xp.multiply(data, od, out=data)
+        else:
+            xp.divide(data, od, out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
 
 
 def _no_bool_sub(a, b) -> None:
