@@ -2,33 +2,27 @@
 
 PyTorch's CPU kernels are compiled with FMA contraction, and several call ``vec::fmadd``
 explicitly, so ``add(a, b, alpha=s)``, ``addcmul``, and ``lerp`` round once where a plain NumPy
-expression rounds twice. NumPy has no fused multiply-add, so ``fma`` below emulates it exactly:
-
-- float32: the product of two float32 numbers is exact in float64, so only the float64 sum
-  rounds; rounding that to float32 is then correct unless the sum landed exactly on a float32
-  midpoint (or in float32's subnormal range). Those rare elements are redone with an error-free
-  sum and round-to-odd (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums", 2008).
-- float64: Dekker's exact product and Knuth's exact sum, then round-to-odd (``fma64``).
-- float16: PyTorch computes in float32 ("opmath") and rounds the result; so does this.
+expression rounds twice. NumPy has no fused multiply-add; ``_fma`` emulates it exactly (float32
+through float64 with a midpoint check, float64 with error-free transformations and
+round-to-odd). float16 is computed as PyTorch computes it: in float32 ("opmath"), then rounded.
 
 Scalars are rounded to the tensor's compute type first, as ATen does (``Scalar.to<opmath_t>``).
 Every function writes into ``out`` (which may be one of its inputs) and returns nothing; none of
-them touches autograd.
+them touches autograd. SGD and Adam run their float32 updates through ``_fused`` instead, chunk
+by chunk, with these same roundings.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
 
-from .._mt19937 import _round_to_odd, _two_sum, fma64
-from ..backend import array_module
+from ..backend import array_module, to_numpy
+from . import _fma
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
-_I64_MIN = np.iinfo(np.int64).min
-_TINY32_KEY = np.uint32((7 << 24) - 1)  # float32 bits of 2**-120, shifted left by one, minus 1
-_TINY_KEY = np.uint64((898 << 53) + 1)  # just above the float64 bits of 2**-125 shifted left by one
 
 
 def opmath(dt: np.dtype) -> np.dtype:
@@ -56,7 +50,7 @@ _SCRATCH = _Scratch()
 def _scratch(slot: str, shape, dtype, xp=np):
     if xp is not np:
         return xp.empty(shape, dtype)
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     key = (slot, np.dtype(dtype))
     buf = _SCRATCH.bufs.get(key)
     if buf is None or buf.size < n:
@@ -70,81 +64,6 @@ def temp(slot: str, like):
     return _scratch(slot, like.shape, like.dtype, array_module(like))
 
 
-_CHUNK = 32768  # elements: the float64 scratch of one chunk (256 KB) stays in a core's L2 cache
-
-
-def _fma32(a, b, c, out) -> None:
-    """``out = RN32(a * b + c)`` for float32 ``a``, ``b``, ``c`` (arrays or scalars)."""
-    n = out.size
-    if n > 2 * _CHUNK and out.flags.c_contiguous:
-        # seven passes over the data: in chunks they run from cache, not from memory
-        flat = [x.reshape(-1) if _full(x, out) else x for x in (a, b, c)]
-        if all(f.ndim == 1 or not isinstance(f, np.ndarray) or f.size == 1 for f in flat):
-            o = out.reshape(-1)
-            for i in range(0, n, _CHUNK):
-                j = slice(i, i + _CHUNK)
-                _fma32_block(*(f[j] if _full(f, o) else f for f in flat), o[j])
-            return
-    _fma32_block(a, b, c, out)
-
-
-def _full(x, out) -> bool:
-    """Whether ``x`` is an array of ``out``'s shape laid out as ``out`` (C order)."""
-    return (isinstance(x, np.ndarray) and x.shape == out.shape and x.ndim > 0
-            and x.flags.c_contiguous)
-
-
-def _fma32_block(a, b, c, out) -> None:
-    xp = array_module(out)
-    if out.ndim == 0:  # work on 1-element views (NumPy turns 0-d results into scalars)
-        a, b, c, out = (x.reshape(1) if getattr(x, "ndim", 1) == 0 and isinstance(x, xp.ndarray)
-                        else x for x in (a, b, c, out))
-    shape = out.shape
-    s = _scratch("s", shape, F64, xp)
-    xp.multiply(a, b, out=s, dtype=F64)  # exact: 24 + 24 significant bits fit in 53
-    xp.add(s, c, out=s, dtype=F64)       # the only rounding so far
-    bits = s.view(np.int64)
-    t = _scratch("t", shape, np.int64, xp)
-    # A float32 midpoint has 0b1 followed by 28 zeros in the float64 mantissa's low 29 bits:
-    # shifted to the top that is the smallest int64, so one min() finds any of them.
-    xp.left_shift(bits, 35, out=t)
-    suspect = bool(t.size) and t.min() == _I64_MIN
-    if not suspect and t.size:
-        suspect = _maybe_tiny(c, bits, t, xp)
-    if suspect:  # rare: redo the flagged elements exactly, reading c before out overwrites it
-        u = xp.left_shift(bits, 1).view(np.uint64)
-        idx = xp.nonzero((xp.left_shift(bits, 35) == _I64_MIN)
-                         | ((u < _TINY_KEY) & (u != 0)))
-        p = xp.multiply(xp.broadcast_to(a, shape)[idx], xp.broadcast_to(b, shape)[idx],
-                        dtype=F64)
-        hi, err = _two_sum(p, xp.asarray(xp.broadcast_to(c, shape)[idx], dtype=F64))
-        fixes = _round_to_odd(hi, err).astype(F32)
-        xp.copyto(out, s, casting="same_kind")
-        out[idx] = fixes
-    else:
-        xp.copyto(out, s, casting="same_kind")
-
-
-def _maybe_tiny(c, bits, t, xp) -> bool:
-    """Whether a result may be a double-rounded float32 subnormal.
-
-    float32's subnormals have their midpoints elsewhere than the check above looks. A float64
-    sum ``p + c`` that is inexact (the only way to double-round) and below 2**-125 needs both
-    terms tiny: a cancelling sum of terms within a factor of 2 is exact (its bits span at most
-    49), and otherwise ``|p + c| >= max(|p|, |c|) / 2``. So it is enough to look at ``c``, a
-    float32 array: any nonzero ``|c| < 2**-120``? (4-byte passes instead of 8-byte ones.)
-    """
-    if isinstance(c, np.ndarray) and c.dtype == F32 and c.flags.c_contiguous and xp is np:
-        u = _scratch("u", c.shape, np.uint32)
-        np.left_shift(c.view(np.uint32), np.uint32(1), out=u)  # the sign shifted out
-        u -= np.uint32(1)                                       # zero wraps to the largest
-        return bool(u.size) and u.min() < _TINY32_KEY
-    # anything else: look at the float64 sums themselves (nonzero |s| <= 2**-125)
-    xp.left_shift(bits, 1, out=t)
-    u = t.view(np.uint64)
-    return bool(u.min() < _TINY_KEY and ((u < _TINY_KEY) & (u != 0)).any())
-
-
 def fma(a, b, c, out) -> None:
     """``out = a * b + c`` rounded once in ``out``'s dtype (a contracted ATen kernel).
 
@@ -154,17 +73,19 @@ def fma(a, b, c, out) -> None:
     array([-7.450581e-09], dtype=float32)
     """
     dt = out.dtype
-    if dt == F64:
-        r = fma64(a, b, c)
-        out[...] = r
-    elif dt == F32:
-        _fma32(a, b, c, out)
+    if dt not in (F16, F32, F64):
+        raise TypeError(f"optimizer kernels need a floating dtype, got {dt}")
+    if array_module(out) is not np:  # another backend: the same arithmetic, on the host
+        host = np.empty(out.shape, dt)
+        fma(*(to_numpy(x) if hasattr(x, "shape") and not isinstance(x, np.ndarray | np.generic)
+              else x for x in (a, b, c)), host)
+        out[...] = array_module(out).asarray(host)
     elif dt == F16:
         tmp = np.empty(out.shape, F32)
-        _fma32(_up(a), _up(b), _up(c), tmp)
+        _fma.fma(tmp, _up(a), _up(b), _up(c))
         out[...] = tmp
     else:
-        raise TypeError(f"optimizer kernels need a floating dtype, got {dt}")
+        _fma.fma(out, a, b, c)
 
 
 def _up(x):

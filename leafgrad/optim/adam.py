@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from . import _fma, _fused
 from . import _kernels as K
 from .optimizer import (
     Optimizer,
@@ -69,57 +70,70 @@ class Adam(Optimizer):
         """Update the parameters once; ``closure`` (optional) recomputes and returns the loss."""
         loss = _call_closure(closure)
         name = type(self).__name__
-        for group in self.param_groups:
-            params = self._with_grads(group, name)
-            beta1, beta2 = (_value(b) for b in group["betas"])
-            lr = _value(_to_scalar(group["lr"]))
-            wd, eps = group["weight_decay"], group["eps"]
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in params:
-                state = self.state[p]
-                pd = K.nd(p._data)
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _wrap(np.zeros_like(p._data))
-                    state["exp_avg_sq"] = _wrap(np.zeros_like(p._data))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _wrap(np.zeros_like(p._data))
-                grad = K.nd(p._grad._data)
-                if maximize:
-                    grad = np.negative(grad)
-                step_t = state["step"]._data
-                step_t += 1
-                if wd != 0:
-                    if decoupled:
-                        K.mul_scalar(pd, pd, 1 - lr * wd)
-                        p._bump_version()
+        with _fma.errors():  # torch's inf/nan without warnings; float errors noted
+            for group in self.param_groups:
+                params = self._with_grads(group, name)
+                beta1, beta2 = (_value(b) for b in group["betas"])
+                hp = {"lr": _value(_to_scalar(group["lr"])), "beta1": beta1, "beta2": beta2,
+                      "eps": group["eps"], "weight_decay": group["weight_decay"],
+                      "decoupled": group["decoupled_weight_decay"],
+                      "maximize": group["maximize"]}
+                amsgrad = group["amsgrad"]
+                for p in params:
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = _step_tensor()
+                        state["exp_avg"] = _wrap(np.zeros_like(p._data))
+                        state["exp_avg_sq"] = _wrap(np.zeros_like(p._data))
+                        if amsgrad:
+                            state["max_exp_avg_sq"] = _wrap(np.zeros_like(p._data))
+                    step_t = state["step"]._data
+                    step_t += 1
+                    step = step_t.item()
+                    # torch's Python-float arithmetic, in its order
+                    bias_correction1 = 1 - beta1**step
+                    bias_correction2 = 1 - beta2**step
+                    step_size = hp["lr"] / bias_correction1
+                    bc2_sqrt = bias_correction2**0.5
+                    arrays = (p._data, p._grad._data, state["exp_avg"]._data,
+                              state["exp_avg_sq"]._data,
+                              state["max_exp_avg_sq"]._data if amsgrad else None)
+                    if _fused.usable(*(a for a in arrays if a is not None)):
+                        _fused.adam(*(None if a is None else a.reshape(-1) for a in arrays),
+                                    step_size=step_size, bias_correction2_sqrt=bc2_sqrt, **hp)
                     else:
-                        g2 = K.temp("grad", pd)
-                        K.add(g2, grad, pd, wd)
-                        grad = g2
-                exp_avg = K.nd(state["exp_avg"]._data)
-                exp_avg_sq = K.nd(state["exp_avg_sq"]._data)
-                K.lerp(exp_avg, exp_avg, grad, 1 - beta1)
-                K.mul_scalar(exp_avg_sq, exp_avg_sq, beta2)
-                K.addcmul(exp_avg_sq, exp_avg_sq, grad, grad, 1 - beta2)
-                step = step_t.item()
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                denom = K.temp("denom", pd)
-                if amsgrad:
-                    mx = K.nd(state["max_exp_avg_sq"]._data)
-                    np.maximum(mx, exp_avg_sq, out=mx)
-                    K.sqrt(denom, mx)
-                else:
-                    K.sqrt(denom, exp_avg_sq)
-                K.div_scalar(denom, denom, bias_correction2_sqrt)
-                K.add_scalar(denom, denom, eps)
-                K.addcdiv(pd, pd, exp_avg, denom, -step_size)
-                p._bump_version()
+                        _array_step(*(None if a is None else K.nd(a) for a in arrays),
+                                    step_size=step_size, bias_correction2_sqrt=bc2_sqrt, **hp)
+                    if hp["decoupled"] and hp["weight_decay"] != 0:
+                        p._bump_version()  # param.mul_(1 - lr * weight_decay)
+                    p._bump_version()  # param.addcdiv_(...)
         return loss
+
+
+def _array_step(pd, grad, exp_avg, exp_avg_sq, mx, *, lr, beta1, beta2, eps, weight_decay,
+                decoupled, maximize, step_size, bias_correction2_sqrt) -> None:
+    """One Adam update op by op over whole arrays (``_kernels``): any dtype and layout."""
+    if maximize:
+        grad = np.negative(grad)
+    if weight_decay != 0:
+        if decoupled:
+            K.mul_scalar(pd, pd, 1 - lr * weight_decay)
+        else:
+            g2 = K.temp("grad", pd)
+            K.add(g2, grad, pd, weight_decay)
+            grad = g2
+    K.lerp(exp_avg, exp_avg, grad, 1 - beta1)
+    K.mul_scalar(exp_avg_sq, exp_avg_sq, beta2)
+    K.addcmul(exp_avg_sq, exp_avg_sq, grad, grad, 1 - beta2)
+    denom = K.temp("denom", pd)
+    if mx is not None:
+        np.maximum(mx, exp_avg_sq, out=mx)
+        K.sqrt(denom, mx)
+    else:
+        K.sqrt(denom, exp_avg_sq)
+    K.div_scalar(denom, denom, bias_correction2_sqrt)
+    K.add_scalar(denom, denom, eps)
+    K.addcdiv(pd, pd, exp_avg, denom, -step_size)
 
 
 def _steps_as_tensors(opt: Optimizer, keys: tuple[str, ...] = ("step",)) -> None:
