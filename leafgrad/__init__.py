@@ -6,9 +6,7 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
-from . import nn  # isort: skip
-from . import optim  # isort: skip
+from . import autograd, linalg, methods, random  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -85,28 +83,18 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import load, save
 from .size import Size
-from .utils.dlpack import from_dlpack
-
-# torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
-from .nn.functional import (  # isort: skip
-    alpha_dropout,
-    celu,
-    cosine_similarity,
-    dropout,
-    feature_alpha_dropout,
-    group_norm,
-    layer_norm,
-    log_softmax,
-    pairwise_distance,
-    pdist,
-    prelu,
-    rrelu,
-    selu,
-    softmax,
-)
 from .ops.distance import cdist  # isort: skip
+
+# Loaded on first use (PEP 562 __getattr__ below), so that `import leafgrad` stays light:
+# name -> the module that defines it (None: the name is a submodule of leafgrad).
+_LAZY = {name: None for name in ("nn", "optim", "serialization", "utils", "viz")}
+_LAZY.update(save="serialization", load="serialization", from_dlpack="utils.dlpack")
+# torch's top-level aliases of nn.functional ops (torch.softmax, ...)
+_LAZY.update(dict.fromkeys((
+    "alpha_dropout", "celu", "cosine_similarity", "dropout", "feature_alpha_dropout",
+    "group_norm", "layer_norm", "log_softmax", "pairwise_distance", "pdist", "prelu", "rrelu",
+    "selu", "softmax"), "nn.functional"))
 
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
@@ -140,7 +128,16 @@ del _cls
 
 
 def __getattr__(name: str):
-    """torch.cuda, backends, FloatTensor, set_num_threads...: loaded on first use (PEP 562)."""
+    """nn, optim, save, torch.cuda, FloatTensor, set_num_threads...: loaded on first use."""
+    mod = _LAZY.get(name, "")
+    if mod != "":
+        import importlib
+
+        value = importlib.import_module(f"leafgrad.{mod or name}")
+        if mod is not None:
+            value = getattr(value, name)
+        globals()[name] = value
+        return value
     from ._compat import lazy_attribute
 
     return lazy_attribute(name)
