@@ -14,10 +14,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import measure_cpu, report  # noqa: E402
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from harness import measure_cpu, report  # noqa: E402
 
 import leafgrad  # noqa: E402
 

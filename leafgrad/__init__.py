@@ -84,6 +84,7 @@ from .random import (
     set_rng_state,
 )
 from .size import Size
+
 from .ops.distance import cdist  # isort: skip
 
 # Loaded on first use (PEP 562 __getattr__ below), so that `import leafgrad` stays light:
@@ -109,12 +110,8 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
-            "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
-            "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
-__all__ += ["linalg", "nn", "optim", "utils", "viz", "is_anomaly_enabled",
-            "is_anomaly_check_nan_enabled", "bfloat16"]
-__all__ += ["serialization", "save", "load", "from_dlpack"]
+__all__ += ["cdist", "linalg", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "bfloat16"]
+__all__ += list(_LAZY)  # nn, optim, utils, viz, serialization, save, load, softmax, ...
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__

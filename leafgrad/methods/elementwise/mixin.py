@@ -8,9 +8,9 @@ import numpy as _np
 
 from ... import dtypes as _dt
 from ...autograd.grad_mode import _NoGrad
+from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
 from ...backend import array_module as _array_module
-from ...autograd.grad_mode import state as _grad_state
 from ...dtypes import FROM_NP
 from .arith import _t
 
