@@ -152,3 +152,40 @@ def test_no_numpy_warnings():
         y.add_(y)
         y.mul_(1e30)
     assert np.isinf(y.numpy()).all()
+
+
+_TERNARY = {
+    "addcmul_ v=0.1": lambda m, x, y, z: x.addcmul_(y, z, value=0.1),
+    "addcmul_": lambda m, x, y, z: x.addcmul_(y, z),
+    "addcdiv_ v=-0.3": lambda m, x, y, z: x.addcdiv_(y, z, value=-0.3),
+    "lerp_ 0.3": lambda m, x, y, z: x.lerp_(y, 0.3),
+    "lerp_ 0.7": lambda m, x, y, z: x.lerp_(y, 0.7),
+    "lerp_ tensor weight": lambda m, x, y, z: x.lerp_(y, z.abs() / (z.abs() + 1)),
+    "addcmul_ broadcast": lambda m, x, y, z: x.addcmul_(y[:100], z[:1]),
+    "addcmul_ out of place": lambda m, x, y, z: x.addcmul(y, z, value=0.7),
+    "lerp out of place": lambda m, x, y, z: m.lerp(x, y, 0.6),
+}
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "recorded"])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("case", list(_TERNARY))
+def test_fused_ternary_bit_exact(case, dt, grad):
+    # ATen fuses the last multiply-add of addcmul/lerp (and rounds addcdiv as x + (v*t1)/t2);
+    # both leafgrad paths (written in place; recorded, computed out of place) give its values
+    a, b, c = (_adversarial(dt, 3000, s).reshape(30, 100) for s in (8, 9, 10))
+    c = np.abs(c) + 1
+    out = []
+    for m in (leafgrad, torch):
+        x = m.tensor(a, requires_grad=grad)
+        y, z = m.tensor(b), m.tensor(c)
+        x0 = x * 1 if grad else x
+        with m.set_grad_enabled(grad):
+            r = _TERNARY[case](m, x0, y, z)
+        if grad:
+            r.sum().backward()
+            out.append((r.detach().numpy(), x.grad.numpy()))
+        else:
+            out.append((r.numpy(), x.numpy()))
+    for u, v in zip(*out):
+        np.testing.assert_array_equal(u, v)

@@ -486,6 +486,24 @@ class ElementwiseMethods:
         """``self + weight * (end - self)``."""
         return _ops.lerp(self, end, weight)
 
+    def lerp_(self, end: Tensor, weight) -> Tensor:
+        """In-place ``lerp``."""
+        if weight.__class__ in (int, float) and _write_fused(self, "lerp_", (end,), weight):
+            return self
+        return self._inplace(self.lerp, "lerp_", end, weight)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        """In-place ``addcmul`` (Adam's ``exp_avg_sq.addcmul_(g, g, value=1 - beta2)``)."""
+        if _write_fused(self, "addcmul_", (tensor1, tensor2), value):
+            return self
+        return self._inplace(self.addcmul, "addcmul_", tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        """In-place ``addcdiv``."""
+        if _write_fused(self, "addcdiv_", (tensor1, tensor2), value):
+            return self
+        return self._inplace(self.addcdiv, "addcdiv_", tensor1, tensor2, value=value)
+
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """``self + value * tensor1 * tensor2``."""
         return _ops._ternary(_ops.Addcmul, "addcmul", (self, tensor1, tensor2), value=value)
@@ -640,8 +658,8 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
             return False
     else:
         return False
-    if alpha != 1 and alpha.__class__ not in (int, float):
-        return False
+    if alpha != 1 and (alpha.__class__ not in (int, float) or type(data) is not _np.ndarray):
+        return False  # the fused kernels are NumPy's (another array module: the general path)
     xp = _array_module(data)
     token = _quiet_on(_IGNORE)  # inf and nan are values, as in PyTorch: no NumPy warnings
     try:
@@ -658,6 +676,40 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
             xp.divide(data, od, out=data)
     finally:
         _quiet_off(token)
+    self._bump_version()
+    return True
+
+
+def _write_fused(self, name: str, tensors: tuple, number) -> bool:
+    """``lerp_``/``addcmul_``/``addcdiv_`` straight into self's array, when nothing is recorded
+    and every operand is a NumPy array of self's dtype and shape (or 0-d): the optimizers'
+    kernels (``optim._kernels``), which round as ATen does, write into self (see
+    ``_write_in_place``). Anything else returns False and takes the general path."""
+    global _kernels
+    data = self._data
+    if (type(data) is not _np.ndarray or data.dtype not in _WRITE_DTYPES
+            or not data.flags.c_contiguous or not data.flags.writeable
+            or number.__class__ not in (int, float)):
+        return False
+    for t in tensors:
+        if t.__class__ is not Tensor:
+            return False
+        d = t._data
+        if type(d) is not _np.ndarray or d.dtype != data.dtype or (d.shape != data.shape
+                                                                    and d.ndim):
+            return False
+    if _grad_state.enabled and (self.requires_grad or any(t.requires_grad for t in tensors)):
+        return False
+    _check_overlap(self, tensors, name)  # PyTorch refuses a partial overlap
+    if _kernels is None:
+        from ...optim import _kernels
+    from ...optim import _fma
+
+    with _fma.errors():  # inf and nan are values, as in PyTorch: no NumPy warnings
+        if name == "lerp_":
+            _kernels.lerp(data, data, tensors[0]._data, number)
+        else:
+            getattr(_kernels, name[:-1])(data, data, tensors[0]._data, tensors[1]._data, number)
     self._bump_version()
     return True
 

@@ -80,7 +80,7 @@ class AddAlpha(Op):
     __slots__ = ("alpha",)
 
     def forward(self, a, b):
-        if a.dtype == b.dtype and a.dtype in _FLOAT_NP:
+        if a.dtype == b.dtype and a.dtype in _FLOAT_NP and type(a) is type(b) is np.ndarray:
             return fused_add(a, b, self.alpha)
         return a + b * self.alpha
 
@@ -105,7 +105,7 @@ class SubAlpha(AddAlpha):
     __slots__ = ()
 
     def forward(self, a, b):
-        if a.dtype == b.dtype and a.dtype in _FLOAT_NP:
+        if a.dtype == b.dtype and a.dtype in _FLOAT_NP and type(a) is type(b) is np.ndarray:
             return fused_add(a, b, -self.alpha)
         return a - b * self.alpha
 
