@@ -164,6 +164,9 @@ _TERNARY = {
     "addcmul_ broadcast": lambda m, x, y, z: x.addcmul_(y[:100], z[:1]),
     "addcmul_ out of place": lambda m, x, y, z: x.addcmul(y, z, value=0.7),
     "lerp out of place": lambda m, x, y, z: m.lerp(x, y, 0.6),
+    "clamp_": lambda m, x, y, z: x.clamp_(-0.5, 1e3),
+    "clamp_ min": lambda m, x, y, z: x.clamp_(min=1e-3),
+    "clamp_ max > min": lambda m, x, y, z: x.clamp_(2.0, 1.0),
 }
 
 
@@ -189,3 +192,12 @@ def test_fused_ternary_bit_exact(case, dt, grad):
             out.append((r.numpy(), x.numpy()))
     for u, v in zip(*out):
         np.testing.assert_array_equal(u, v)
+
+
+def test_clamp_in_place_nan_and_int_rules():
+    for m in (leafgrad, torch):
+        x = m.tensor([float("nan"), -2.0, 5.0])
+        x.clamp_(-1, 1)
+        assert np.isnan(x.numpy()[0]) and x.tolist()[1:] == [-1.0, 1.0]
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            m.tensor([1, 2]).clamp_(0.5)

@@ -486,6 +486,12 @@ class ElementwiseMethods:
         """``self + weight * (end - self)``."""
         return _ops.lerp(self, end, weight)
 
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """In-place ``clamp`` (gradient clipping's ``g.clamp_(-c, c)``)."""
+        if _write_clamp(self, min, max):
+            return self
+        return self._inplace(self.clamp, "clamp_", min, max)
+
     def lerp_(self, end: Tensor, weight) -> Tensor:
         """In-place ``lerp``."""
         if weight.__class__ in (int, float) and _write_fused(self, "lerp_", (end,), weight):
@@ -674,6 +680,29 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
             xp.multiply(data, od, out=data)
         else:
             xp.divide(data, od, out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
+
+
+def _write_clamp(self, lo, hi) -> bool:
+    """``clamp_`` with number bounds straight into self's array (float, contiguous, nothing
+    recorded): Clamp's forward, ``maximum`` then ``minimum`` with the bounds in self's dtype."""
+    data = self._data
+    if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
+            or not data.flags.writeable or (lo is None and hi is None)
+            or (lo is not None and lo.__class__ not in (int, float))
+            or (hi is not None and hi.__class__ not in (int, float))
+            or (_grad_state.enabled and self.requires_grad)):
+        return False
+    xp = _array_module(data)
+    token = _quiet_on(_IGNORE)
+    try:
+        if lo is not None:
+            xp.maximum(data, data.dtype.type(lo), out=data)
+        if hi is not None:
+            xp.minimum(data, data.dtype.type(hi), out=data)
     finally:
         _quiet_off(token)
     self._bump_version()
