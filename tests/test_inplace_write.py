@@ -201,3 +201,18 @@ def test_clamp_in_place_nan_and_int_rules():
         assert np.isnan(x.numpy()[0]) and x.tolist()[1:] == [-1.0, 1.0]
         with pytest.raises(RuntimeError, match="can't be cast"):
             m.tensor([1, 2]).clamp_(0.5)
+
+
+def test_ema_update_with_parameters():
+    # an EMA of a model's parameters (Parameter operands) under no_grad, as torch
+    a, b = _adversarial(np.float32, 500, 11), _adversarial(np.float32, 500, 12)
+    out = []
+    for m in (leafgrad, torch):
+        p = m.nn.Parameter(m.tensor(b))
+        ema = m.tensor(a)
+        with m.no_grad():
+            ema.mul_(0.99).add_(p, alpha=0.01)
+            ema.lerp_(p, 0.1)
+            ema.addcmul_(p, p, value=0.5)
+        out.append(ema.numpy())
+    np.testing.assert_array_equal(*out)

@@ -651,7 +651,7 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
     if data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous or not data.flags.writeable:
         return False
     oc = other.__class__
-    if oc is Tensor:
+    if oc is Tensor or isinstance(other, Tensor):  # a Parameter too
         od = other._data
         if od.dtype != data.dtype or (od.shape != data.shape and od.ndim):
             return False
@@ -721,7 +721,7 @@ def _write_fused(self, name: str, tensors: tuple, number) -> bool:
             or number.__class__ not in (int, float)):
         return False
     for t in tensors:
-        if t.__class__ is not Tensor:
+        if not isinstance(t, Tensor):
             return False
         d = t._data
         if type(d) is not _np.ndarray or d.dtype != data.dtype or (d.shape != data.shape
