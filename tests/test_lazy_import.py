@@ -13,7 +13,8 @@ import leafgrad
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("leafgrad.nn", "leafgrad.optim", "leafgrad.viz", "leafgrad.utils",
-         "leafgrad.serialization", "leafgrad.distributed", "numpy.random", "json", "pickle", "zipfile", "socket")
+         "leafgrad.serialization", "leafgrad.distributed", "numpy.random", "json", "pickle",
+         "zipfile", "socket")
 
 
 def _python(code: str) -> str:
