@@ -216,3 +216,29 @@ def test_ema_update_with_parameters():
             ema.addcmul_(p, p, value=0.5)
         out.append(ema.numpy())
     np.testing.assert_array_equal(*out)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sin", "cos", "sqrt", "abs", "absolute", "neg", "negative"])
+def test_unary_in_place_writes_the_out_of_place_values(name, dt):
+    # the same NumPy ufunc as the op's forward, written into self's memory, version bumped
+    a = _adversarial(dt, 2000, 13).reshape(40, 50)
+    a[0, :3] = (np.nan, np.inf, -0.0)
+    x = leafgrad.tensor(a)
+    expect = getattr(leafgrad.tensor(a), name)().numpy()
+    mem, v = x.numpy(), x._version
+    r = getattr(x, name + "_")()
+    assert r is x and np.shares_memory(x.numpy(), mem) and x._version == v + 1
+    np.testing.assert_array_equal(x.numpy(), expect)
+    assert np.signbit(x.numpy()[0, 2]) == np.signbit(expect[0, 2])
+
+
+def test_unary_in_place_rules_kept():
+    for m in (leafgrad, torch):
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            m.tensor([1, 4]).sqrt_()  # float result into an int tensor
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            m.ones(2, requires_grad=True).sin_()
+        x = m.ones(2, requires_grad=True) * 2
+        x.sqrt_()
+        assert x.grad_fn.name() == "SqrtBackward0"

@@ -207,6 +207,8 @@ class ElementwiseMethods:
 
     def neg_(self) -> Tensor:
         """In-place negation."""
+        if _write_unary(self, "negative"):
+            return self
         return self._inplace(self.neg, "neg_")
 
     def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
@@ -796,8 +798,32 @@ for _alias, _name in _ALIASES.items():
     setattr(ElementwiseMethods, _alias, getattr(ElementwiseMethods, _name))
 
 
+# Unary ops whose forward (float dtypes) is this one NumPy ufunc: in place, the ufunc writes
+# into self's array (``out=``) when nothing is recorded, the same arithmetic without a copy.
+_UFUNC_OF = {"neg": "negative", "negative": "negative", "abs": "absolute",
+             "absolute": "absolute", "sin": "sin", "cos": "cos", "sqrt": "sqrt"}
+
+
+def _write_unary(self, ufunc: str) -> bool:
+    data = self._data
+    if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
+            or not data.flags.writeable or (_grad_state.enabled and self.requires_grad)):
+        return False
+    token = _quiet_on(_IGNORE)  # sqrt(-1) is nan, silently, as in PyTorch
+    try:
+        getattr(_array_module(data), ufunc)(data, out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
+
+
 def _make_inplace(name: str):
+    ufunc = _UFUNC_OF.get(name)
+
     def method(self, *args, **kwargs) -> Tensor:
+        if ufunc is not None and not args and not kwargs and _write_unary(self, ufunc):
+            return self
         return self._inplace(getattr(self, name), name + "_", *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name + "_"
