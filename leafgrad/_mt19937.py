@@ -9,6 +9,7 @@ import struct
 import numpy as np
 
 from . import _libm
+from .backend import array_module, is_device_array
 
 # NOTE: PyTorch's default CPU generator starts from this seed (c10::default_rng_seed_val), so
 # a fresh process draws the same numbers in both libraries even without manual_seed.
@@ -196,16 +197,18 @@ def fma64(a, b, c) -> np.ndarray:
     >>> float(fma64(0.1, 10.0, -1.0))
     5.551115123125783e-17
     """
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    c = np.asarray(c, np.float64)
+    # the arrays' module: NumPy, or the device's when an operand lives on one (optimizer steps)
+    xp = next((array_module(x) for x in (a, b, c) if is_device_array(x)), np)
+    a = xp.asarray(a, np.float64)
+    b = xp.asarray(b, np.float64)
+    c = xp.asarray(c, np.float64)
     ph = a * b
     ah, al = _split(a)
     bh, bl = _split(b)
     pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl  # a*b == ph + pl exactly (Dekker)
     th, tl = _two_sum(c, ph)
     v, err = _two_sum(tl, pl)
-    return th + _round_to_odd(np.asarray(v), err)
+    return th + _round_to_odd(xp.asarray(v), err)
 
 
 # ---------------------------------------------------------------------------------------------

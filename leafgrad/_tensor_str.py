@@ -211,10 +211,7 @@ def tensor_repr(t) -> str:
     >>> tensor_repr(leafgrad.tensor([[1.5, 2.0], [3.0, -4.25]]))
     'tensor([[ 1.5000,  2.0000],\\n        [ 3.0000, -4.2500]])'
     """
-    data = t._data
-    if backend.is_cupy_array(data):
-        data = backend.to_numpy(data)
-    data = np.asarray(data)
+    data = np.asarray(backend.to_numpy(t._data))
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []

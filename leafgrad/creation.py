@@ -294,6 +294,9 @@ def _infer(data, dtype=None) -> np.ndarray:
     if isinstance(data, np.generic):
         _dt.from_np(data.dtype)
         return np.asarray(data)
+    if _backend.is_device_array(data):  # a CuPy (or other registered device's) array
+        _dt.from_np(data.dtype)
+        return data
     if isinstance(data, (list, tuple, range)):
         return _from_sequence(data, dtype)
     if isinstance(data, (numbers.Number)):
@@ -321,7 +324,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     d = None if dtype is None else _dt.as_dtype(dtype)
     arr = _infer(data, d)
-    if device is None and _backend.is_cupy_array(arr):
+    if device is None and _backend.is_device_array(arr):
         device = _backend.device_of(arr)
     arr = _backend.to_numpy(arr)
     arr = arr.copy() if d is None or arr.dtype == d.np else _cast(arr, d.np)

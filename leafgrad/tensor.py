@@ -198,7 +198,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                 f"{list(res.shape)}\nWhy: an in-place op ({op}) cannot change the tensor's shape; "
                 "use the out-of-place op instead."
             )
-        if not data.flags.c_contiguous or not data.flags.writeable:
+        # (device arrays have no writeable flag: their memory always is)
+        if not data.flags.c_contiguous or not getattr(data.flags, "writeable", True):
             # PyTorch's internal-overlap rules
             data = writable_target(self, op, again is not None and all(
                 o.__class__ is not Tensor or not o._data.ndim for o in operands))
@@ -601,8 +602,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         array([1., 1.], dtype=float32)
         """
         if force:
-            return _backend.to_numpy(self._data).copy() if self.device.type == "cuda" else (
-                self._data)
+            return _backend.to_numpy(self._data) if self.device.type != "cpu" else self._data
         if self._rg:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "

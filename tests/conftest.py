@@ -11,6 +11,7 @@ import os
 # see docs/random.md, "Testing on AVX2 and AVX-512 machines".
 os.environ.setdefault("MKL_ENABLE_INSTRUCTIONS", "AVX2")
 
+import fakedevice  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -19,6 +20,7 @@ from hypothesis import settings  # noqa: E402
 import leafgrad  # noqa: E402
 
 torch.set_num_threads(1)  # these machines have 2 cores; threads only add noise to the tests
+fakedevice.register()  # the strict fake accelerator (tests/fakedevice.py): device("fake")
 
 # In CI the property tests draw the same examples every run (derandomized), so a landing run
 # checks exactly what was checked before submitting; locally they explore new examples.
@@ -42,3 +44,49 @@ def pair(arr: np.ndarray, requires_grad: bool = False):
     a = leafgrad.tensor(arr.copy(), requires_grad=requires_grad)
     t = torch.tensor(arr.copy(), requires_grad=requires_grad)
     return a, t
+
+
+def _cupy_missing() -> str:
+    try:
+        import cupy
+
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # no CuPy, or no GPU / driver behind it
+        return f"CUDA tests need CuPy and a GPU: {type(e).__name__}: {e}"
+    return ""
+
+
+@pytest.fixture(params=["cpu", "fake", "cuda"])
+def device(request):
+    """The device a test runs on: cpu, the strict fake device (always), cuda (where CuPy runs)."""
+    if request.param == "cuda":
+        reason = _cupy_missing()
+        if reason:
+            pytest.skip(reason)
+    return leafgrad.device(request.param)
+
+
+@pytest.fixture(params=["cpu", "fake", "cuda"])
+def each_device(request, monkeypatch):
+    """Run a test module's tests on every device: off the CPU, the module's ``leafgrad`` (and
+    ``LIBS``) become ``fakedevice.OnDevice`` proxies, so the tensors its tests create are made
+    on that device. A module opts in with ``pytestmark = pytest.mark.usefixtures("each_device")``
+    and reads results with ``.cpu().numpy()``."""
+    if request.param == "cuda":
+        reason = _cupy_missing()
+        if reason:
+            pytest.skip(reason)
+    dev = leafgrad.device(request.param)
+    if dev.type != "cpu" and request.node.get_closest_marker("cpu_only"):
+        pytest.skip("device-independent and slow: run on the CPU only")
+    if dev.type != "cpu":
+        mod = request.module
+        proxy = fakedevice.OnDevice(leafgrad, dev)
+        monkeypatch.setattr(mod, "leafgrad", proxy, raising=False)
+        if hasattr(mod, "LIBS"):  # (leafgrad, torch) or [(leafgrad, its submodule), ...]
+            def sub(x):
+                if x is leafgrad:
+                    return proxy
+                return type(x)(sub(i) for i in x) if isinstance(x, (tuple, list)) else x
+            monkeypatch.setattr(mod, "LIBS", sub(mod.LIBS))
+    return dev

@@ -152,7 +152,8 @@ OPS += [
 
 # Op classes that no row reaches, with the reason.
 UNTESTED_NODES = {
-    "ToDevice": "needs a CUDA device (CuPy); tested in test_device.py where one exists",
+    "ToDevice": "a move between devices: tested on the fake device (and CUDA where CuPy runs) "
+                "in test_device.py",
 }
 
 

@@ -14,6 +14,8 @@ import torch
 import leafgrad
 import leafgrad.autograd.anomaly as LA
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 LIBS = [(leafgrad, LA), (torch, torch.autograd)]
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 import torch
 
 import leafgrad
 from leafgrad.autograd.function import Function
+
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
 
 
 class _Cube(Function):
@@ -28,7 +31,7 @@ def _expected(seed: int) -> np.ndarray:
     a = torch.tensor(rng.standard_normal((5, 4)), requires_grad=True)
     w = torch.tensor(rng.standard_normal((4, 3)))
     ((a @ w).tanh().sum() + (a ** 3).sum() * 0.1).backward()
-    return a.grad.numpy()
+    return a.grad.cpu().numpy()
 
 
 def _worker(seed: int, out: dict, errors: list, barrier: threading.Barrier) -> None:
@@ -51,7 +54,7 @@ def _worker(seed: int, out: dict, errors: list, barrier: threading.Barrier) -> N
             assert leafgrad.is_grad_enabled()
             loss = (a @ w).tanh().sum() + _Cube.apply(a).sum() * 0.1
             loss.backward()
-        out[seed] = a.grad.numpy().copy()
+        out[seed] = a.grad.cpu().numpy().copy()
     except BaseException as e:  # noqa: BLE001 - reported by the main thread
         errors.append(e)
 

@@ -13,6 +13,8 @@ import torch.utils.checkpoint as TC
 import leafgrad
 import leafgrad.utils.checkpoint as LC
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 RNG = np.random.default_rng(2)
 X = RNG.standard_normal((4, 8))
 W = RNG.standard_normal((8, 8)) * 0.3
@@ -37,7 +39,8 @@ def test_same_gradients_as_torch_and_as_plain(reentrant):
             f = _block(lib, w)
             y = ck.checkpoint(f, x, use_reentrant=reentrant) if use_ck else f(x)
             (y * y).sum().backward()
-            res.append((y.detach().numpy(), x.grad.numpy().copy(), w.grad.numpy().copy()))
+            res.append((y.detach().cpu().numpy(), x.grad.cpu().numpy().copy(),
+                        w.grad.cpu().numpy().copy()))
     for r in res[1:]:
         for a, b in zip(res[0], r):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -50,7 +53,7 @@ def test_rng_state_preserved_for_recompute():
         x = lib.tensor(X, requires_grad=True)
         y = ck.checkpoint(lambda t: t * lib.rand(t.shape), x, use_reentrant=True)
         y.sum().backward()
-        res.append((y.detach().numpy(), x.grad.numpy()))
+        res.append((y.detach().cpu().numpy(), x.grad.cpu().numpy()))
     np.testing.assert_allclose(res[0][1], res[0][0] / X, rtol=1e-6)  # grad is the same mask
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
@@ -68,7 +71,7 @@ def _saved_bytes(t) -> int:
         held = [getattr(i, "_data", None) for i in (getattr(n, "inputs", None) or ())]
         held.append(getattr(n, "_out", None))
         for a in held:
-            if isinstance(a, np.ndarray) and id(a) not in seen_arrays:
+            if hasattr(a, "nbytes") and id(a) not in seen_arrays:  # an array of any device
                 seen_arrays.add(id(a))
                 total += a.nbytes
         stack.extend(f for f, _ in n.next_functions)
@@ -93,7 +96,7 @@ def test_use_reentrant_default_warns_and_kwargs():
         ck.checkpoint(lambda t, k=1: t * k, x, use_reentrant=False, k=3).sum().backward()
         with pytest.raises(ValueError, match="Unexpected keyword arguments"):
             ck.checkpoint(lambda t, k=1: t * k, x, use_reentrant=True, k=3)
-    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(lx.grad.cpu().numpy(), tx.grad.cpu().numpy())
 
 
 def test_checkpoint_sequential():
@@ -103,5 +106,5 @@ def test_checkpoint_sequential():
         fns = [lambda t: t.sin(), lambda t: t * 2, lambda t: t.exp(), lambda t: t.tanh()]
         y = ck.checkpoint_sequential(fns, 2, x, use_reentrant=False)
         y.sum().backward()
-        res.append(x.grad.numpy())
+        res.append(x.grad.cpu().numpy())
     np.testing.assert_allclose(res[0], res[1], rtol=1e-6)

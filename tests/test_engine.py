@@ -11,6 +11,7 @@ import torch
 import leafgrad
 
 LIBS = (leafgrad, torch)
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
 
 
 def _both(build):
@@ -19,7 +20,7 @@ def _both(build):
     for lib in LIBS:
         xs, loss = build(lib)
         loss.backward()
-        out.append([x.grad.detach().numpy() if x.grad is not None else None for x in xs])
+        out.append([x.grad.detach().cpu().numpy() if x.grad is not None else None for x in xs])
     return out
 
 
@@ -65,7 +66,7 @@ def test_gradients_accumulate_across_backward_calls():
         first = x.grad
         (x * x).sum().backward()
         assert x.grad is first, "accumulation is in place when no graph is built (as in torch)"
-        np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
+        np.testing.assert_allclose(x.grad.cpu().numpy(), [3 + 2, 3 + 4])
 
 
 def test_first_grad_does_not_alias_other_tensors():
@@ -74,13 +75,13 @@ def test_first_grad_does_not_alias_other_tensors():
     y = leafgrad.ones(3, requires_grad=True)
     (x + y).sum().backward()
     x.grad.add_(1)
-    np.testing.assert_allclose(y.grad.numpy(), 1)
+    np.testing.assert_allclose(y.grad.cpu().numpy(), 1)
     # nor alias the user's gradient argument
     g = leafgrad.ones(3)
     z = leafgrad.ones(3, requires_grad=True)
     (z * 1).backward(g)
     z.grad.add_(5)
-    np.testing.assert_allclose(g.numpy(), 1)
+    np.testing.assert_allclose(g.cpu().numpy(), 1)
 
 
 def test_retain_graph_allows_a_second_backward():
@@ -89,8 +90,8 @@ def test_retain_graph_allows_a_second_backward():
         y = (x.exp() * x).sum()
         y.backward(retain_graph=True)
         y.backward()
-        np.testing.assert_allclose(x.grad.numpy(), 2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(x.grad.cpu().numpy(),
+                                   2 * (np.exp([1, 2]) * (1 + np.array([1, 2]))), rtol=1e-6)
 
 
 def test_backward_twice_through_freed_graph_raises_like_torch():
@@ -114,7 +115,7 @@ def test_graph_of_adds_only_can_be_rerun_like_torch():
         y = (x + 1).sum()
         y.backward()
         y.backward()
-        np.testing.assert_allclose(x.grad.numpy(), [2, 2])
+        np.testing.assert_allclose(x.grad.cpu().numpy(), [2, 2])
 
 
 def test_saved_tensors_are_freed_after_backward():
@@ -156,6 +157,7 @@ def test_leaf_accumulate_node_is_shared_and_not_a_cycle():
     assert acc() is None  # the leaf does not keep its AccumulateGrad alive
 
 
+@pytest.mark.cpu_only  # the engine's depth, not the device's arrays
 def test_deep_chain_of_100k_ops():
     x = leafgrad.tensor(1.0, requires_grad=True)
     y = x
@@ -172,10 +174,10 @@ def test_create_graph_gives_second_derivatives():
         (g,) = m.autograd.grad(y, x, create_graph=True)
         (h,) = m.autograd.grad(g.sum(), x)
         if m is leafgrad:
-            lg_g, lg_h = g.detach().numpy(), h.numpy()
+            lg_g, lg_h = g.detach().cpu().numpy(), h.cpu().numpy()
         else:
-            np.testing.assert_allclose(lg_g, g.detach().numpy(), rtol=1e-6)
-            np.testing.assert_allclose(lg_h, h.numpy(), rtol=1e-5)
+            np.testing.assert_allclose(lg_g, g.detach().cpu().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(lg_h, h.cpu().numpy(), rtol=1e-5)
 
 
 def test_backward_create_graph_then_backward_of_grad():
@@ -188,7 +190,7 @@ def test_backward_create_graph_then_backward_of_grad():
         assert g.requires_grad
         x.grad = None
         g.sum().backward()
-        res.append(x.grad.numpy())
+        res.append(x.grad.cpu().numpy())
     np.testing.assert_allclose(res[0], res[1])
 
 
@@ -198,7 +200,7 @@ def test_backward_inputs_restricts_accumulation():
         b = m.tensor([3.0, 4.0], requires_grad=True)
         (a * b).sum().backward(inputs=[a])
         assert b.grad is None
-        np.testing.assert_allclose(a.grad.numpy(), [3, 4])
+        np.testing.assert_allclose(a.grad.cpu().numpy(), [3, 4])
 
 
 def test_autograd_backward_function_with_several_roots():
@@ -208,7 +210,7 @@ def test_autograd_backward_function_with_several_roots():
         y1 = x * 2
         y2 = (y1 * x).sum()
         m.autograd.backward([y1, y2], [m.ones(2), None])
-        grads.append(x.grad.numpy())
+        grads.append(x.grad.cpu().numpy())
     np.testing.assert_allclose(*grads)
 
 
@@ -219,7 +221,7 @@ def test_retain_grad_and_non_leaf_grad_warning():
         z = y * 3
         y.retain_grad()
         z.sum().backward()
-        np.testing.assert_allclose(y.grad.numpy(), [3, 3])
+        np.testing.assert_allclose(y.grad.cpu().numpy(), [3, 3])
         with pytest.warns(UserWarning, match="not a leaf Tensor"):
             assert z.grad is None
 
@@ -279,7 +281,7 @@ def test_mixed_dtype_gradients_keep_each_inputs_dtype(create_graph):
         c = m.tensor([[0.5], [2.0]], dtype=m.float64, requires_grad=True)  # float64, dims
         y = (a * b).sum() + (a / c).sum() + (b - a).sum()
         y.backward(create_graph=create_graph)
-        res.append([(str(t.grad.dtype), t.grad.detach().numpy()) for t in (a, b, c)])
+        res.append([(str(t.grad.dtype), t.grad.detach().cpu().numpy()) for t in (a, b, c)])
     for (dl, vl), (dt, vt) in zip(*res):
         assert dl == dt
         np.testing.assert_allclose(vl, vt, rtol=1e-6)
@@ -311,10 +313,10 @@ def test_third_derivatives_of_compositions_match_torch():
             (g1,) = m.autograd.grad(f(m, x, w), x, create_graph=True)
             (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
             (g3,) = m.autograd.grad((g2 * g2).sum(), x)
-            out += [g1.detach().numpy(), g2.detach().numpy(), g3.numpy()]
+            out += [g1.detach().cpu().numpy(), g2.detach().cpu().numpy(), g3.cpu().numpy()]
         (gw,) = m.autograd.grad(m.autograd.grad(m.tanh(x @ w).sum(), x, create_graph=True)[0]
                                 .pow(2).sum(), w)
-        out.append(gw.numpy())
+        out.append(gw.cpu().numpy())
         res.append(out)
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

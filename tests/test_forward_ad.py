@@ -11,6 +11,8 @@ import leafgrad
 import leafgrad.autograd.forward_ad as LFW
 import leafgrad.autograd.functional as LF
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((3, 4))
 T = RNG.standard_normal((3, 4))
@@ -34,7 +36,7 @@ def test_tangent_matches_torch(name):
             d = fw.make_dual(lib.tensor(X, dtype=lib.float64), lib.tensor(T, dtype=lib.float64))
             y = FNS[name](lib, d)
             p, t = fw.unpack_dual(y)
-            out.append((p.detach().numpy(), t.detach().numpy()))
+            out.append((p.detach().cpu().numpy(), t.detach().cpu().numpy()))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-10, atol=1e-12)
 
@@ -43,10 +45,10 @@ def test_matches_reverse_mode_jvp():
     # J t computed from the full Jacobian (reverse mode) equals the forward-mode tangent
     f = FNS["elementwise"]
     x = leafgrad.tensor(X, dtype=leafgrad.float64)
-    jac = LF.jacobian(lambda a: f(leafgrad, a), x).numpy()
+    jac = LF.jacobian(lambda a: f(leafgrad, a), x).cpu().numpy()
     with LFW.dual_level():
         t = LFW.unpack_dual(f(leafgrad, LFW.make_dual(x, leafgrad.tensor(T, dtype=x.dtype))))[1]
-    np.testing.assert_allclose(t.numpy(), np.einsum("abcd,cd->ab", jac, T), rtol=1e-10)
+    np.testing.assert_allclose(t.cpu().numpy(), np.einsum("abcd,cd->ab", jac, T), rtol=1e-10)
 
 
 def test_two_duals_and_unrelated_tensors():
@@ -60,7 +62,7 @@ def test_two_duals_and_unrelated_tensors():
             up = fw.unpack_dual(plain)
             assert up.tangent is None and type(up).__name__ == "UnpackedDualTensor"
             ua = fw.unpack_dual(a)
-            out.append((u.primal.numpy(), u.tangent.numpy(), ua.tangent.numpy()))
+            out.append((u.primal.cpu().numpy(), u.tangent.cpu().numpy(), ua.tangent.cpu().numpy()))
         assert fw.unpack_dual(a).tangent is None  # tangents end with the level
     for x, y in zip(*out):
         np.testing.assert_allclose(x, y, rtol=1e-6)

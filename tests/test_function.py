@@ -13,11 +13,13 @@ import torch.autograd.function as tfunc
 import leafgrad
 import leafgrad.autograd.function as lfunc
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 LIBS = [(leafgrad, lfunc), (torch, tfunc)]
 
 
 def _np(t):
-    return None if t is None else t.detach().numpy()
+    return None if t is None else t.detach().cpu().numpy()
 
 
 def _exp_cls(lib, fmod):

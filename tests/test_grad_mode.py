@@ -9,6 +9,8 @@ import torch
 
 import leafgrad
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 LIBS = (leafgrad, torch)
 
 

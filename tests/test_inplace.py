@@ -8,6 +8,8 @@ import torch
 
 import leafgrad
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 LIBS = (leafgrad, torch)
 
 
@@ -18,8 +20,8 @@ def _run(case):
         w = m.tensor([2.0, -1.0, 0.5], requires_grad=True)
         loss, extra = case(m, x, w)
         loss.backward()
-        out.append((x.grad.numpy() if x.grad is not None else None,
-                    w.grad.numpy() if w.grad is not None else None, extra))
+        out.append((x.grad.cpu().numpy() if x.grad is not None else None,
+                    w.grad.cpu().numpy() if w.grad is not None else None, extra))
     return out
 
 
@@ -115,7 +117,7 @@ def test_second_derivative_through_copyslices():
         y[1:].mul_(x[:2].exp())
         (g,) = m.autograd.grad((y * y).sum(), x, create_graph=True)
         (h,) = m.autograd.grad((g * g).sum(), x)
-        res.append((g.detach().numpy(), h.numpy()))
+        res.append((g.detach().cpu().numpy(), h.cpu().numpy()))
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-5)
 

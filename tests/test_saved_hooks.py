@@ -19,6 +19,8 @@ import leafgrad
 import leafgrad.autograd.function as LFn
 import leafgrad.autograd.graph as LG
 
+pytestmark = pytest.mark.usefixtures("each_device")  # every test on cpu, fake (and cuda)
+
 LIBS = [(leafgrad, LG, LFn.Function), (torch, TG, torch.autograd.Function)]
 X = np.array([0.5, -1.5, 2.0])
 W = np.array([1.0, 2.0, -0.5])
@@ -48,7 +50,8 @@ def test_pack_unpack_counts_and_gradients_builtin_ops():
             y = f()
         packs = log.count("pack")
         y.backward()
-        res.append((packs, log.count("unpack"), x.grad.numpy().copy(), w.grad.numpy().copy()))
+        res.append((packs, log.count("unpack"), x.grad.cpu().numpy().copy(),
+                    w.grad.cpu().numpy().copy()))
     assert res[0][0] == res[1][0] and res[0][1] == res[1][1]
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)
     np.testing.assert_allclose(res[0][3], res[1][3], rtol=1e-6)
@@ -64,7 +67,7 @@ def test_packed_tensors_skip_the_version_check_and_use_the_packed_copy():
         with lib.no_grad():
             c.mul_(10)
         y.backward()
-        res.append(x.grad.numpy().copy())
+        res.append(x.grad.cpu().numpy().copy())
     np.testing.assert_allclose(res[0], res[1])
 
 
@@ -76,7 +79,7 @@ def test_save_on_cpu_and_double_backward():
             y = f()
         (gx,) = lib.autograd.grad(y, x, create_graph=True)
         (gg,) = lib.autograd.grad(gx.sum(), w)
-        res.append((gx.detach().numpy(), gg.numpy()))
+        res.append((gx.detach().cpu().numpy(), gg.cpu().numpy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
@@ -88,9 +91,9 @@ def test_saved_result_and_self_unpack():
         with g.saved_tensors_hooks(lambda t: ("box", t.clone()), lambda p: p[1]):
             y = x.exp()
             z = x * w
-        np.testing.assert_allclose(y.grad_fn._saved_result.detach().numpy(), np.exp(X),
+        np.testing.assert_allclose(y.grad_fn._saved_result.detach().cpu().numpy(), np.exp(X),
                                    rtol=1e-6)
-        np.testing.assert_allclose(z.grad_fn._saved_other.detach().numpy(), W)
+        np.testing.assert_allclose(z.grad_fn._saved_other.detach().cpu().numpy(), W)
 
 
 def test_custom_function_saved_tensors_go_through_hooks():
@@ -113,7 +116,7 @@ def test_custom_function_saved_tensors_go_through_hooks():
                                    lambda t: (log.append("u"), t)[1]):
             y = Sq.apply(x)
         y.sum().backward()
-        res.append((log, x.grad.numpy().copy()))
+        res.append((log, x.grad.cpu().numpy().copy()))
     assert res[0][0] == res[1][0]
     np.testing.assert_allclose(res[0][1], res[1][1])
 

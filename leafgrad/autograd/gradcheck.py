@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import like, to_numpy
 from .engine import grad as _grad
 
 
@@ -32,9 +33,10 @@ def _numerical_jacobian(func, inputs, i: int, eps: float) -> list[np.ndarray]:
     for k in range(flat.size):
         orig = flat[k].item()
         flat[k] = orig + eps
-        plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        plus = [to_numpy(o._data).astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
         flat[k] = orig - eps
-        minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        minus = [to_numpy(o._data).astype(np.float64).reshape(-1)
+                 for o in _outputs(func, inputs)]
         flat[k] = orig
         for j in range(len(outs)):
             jac[j][k] = (plus[j] - minus[j]) / (2 * eps)
@@ -56,10 +58,10 @@ def _analytical_jacobian(func, inputs, i: int) -> list[np.ndarray]:
         for k in range(o._data.size):
             onehot = np.zeros(o._data.size, dtype=o._data.dtype)
             onehot[k] = 1
-            go = _wrap(onehot.reshape(o._data.shape))
+            go = _wrap(like(onehot.reshape(o._data.shape), o._data))  # on the output's device
             (g,) = _grad(o, x, go, retain_graph=True, allow_unused=True)
             if g is not None:
-                j[:, k] = g._data.astype(np.float64).reshape(-1)
+                j[:, k] = to_numpy(g._data).astype(np.float64).reshape(-1)
         jac.append(j)
     return jac
 
@@ -123,7 +125,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         # NOTE: like PyTorch, the random grad_outputs require grad, so the first derivative
         # of a linear function (constant in the inputs) is still a differentiable output.
         grad_outputs = tuple(tensor(rng.standard_normal(o._data.shape), dtype=o.dtype,
-                                    requires_grad=True) for o in outs)
+                                    device=o.device, requires_grad=True) for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
 
     def first_grads(*xs):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..locale import strings
 from . import engine as _engine
 from . import sites as _sites
@@ -117,7 +118,7 @@ class Snap:
     __slots__ = ("shape", "dtype", "array", "_stats")
 
     def __init__(self, a) -> None:
-        a = np.asarray(a)
+        a = np.asarray(to_numpy(a))  # narration reads host copies (a device array is copied)
         self.shape = a.shape
         self.dtype = a.dtype
         if a.size <= _SNAP_LIMIT:
@@ -244,7 +245,7 @@ def _saved_snaps(fn) -> dict:
             if hasattr(v, "_data"):
                 out[k] = Snap(v._data)
             elif isinstance(v, (int, float, bool, np.ndarray, np.generic)):
-                out[k] = Snap(np.asarray(v))
+                out[k] = Snap(v)
     if fn._out is not None:
         out["out"] = Snap(fn._out)
     return out

@@ -134,7 +134,7 @@ def _pad_last(mask: Tensor) -> Tensor:
     """A zero column appended to the last dim (``F.pad(mask, (0, 1))`` of a float mask)."""
     from ..methods.shape import cat
 
-    return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype)], -1)
+    return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype, device=mask.device)], -1)
 
 
 def multi_head_attention_forward(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
-from ..backend import array_module
+from ..backend import array_module, scatter_add
 from ..tensor import Tensor
 from ._apply import record, record_unary
 
@@ -249,7 +249,7 @@ def _scatter_add_axis(buf, idx, v, axis: int) -> None:
     NumPy: equal indices are summed with one ``add.reduceat``)."""
     xp = array_module(v)
     if xp is not np:
-        xp.add.at(buf, _sl(axis, xp.asarray(idx)), v)
+        scatter_add(buf, _sl(axis, xp.asarray(idx)), v)
         return
     if len(idx) == 0:
         return

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op, make_node
+from ..backend import array_module, ufunc_at
 from ..tensor import Tensor, _wrap
 from ._apply import record
 from .elementwise import _record_not_implemented
@@ -22,8 +23,8 @@ def _pnorm(diff, p: float, axis: int):
     if p == 0:
         return (a != 0).sum(axis=axis).astype(diff.dtype)
     if p == np.inf:
-        return a.max(axis=axis) if a.shape[axis] else np.zeros(
-            np.delete(a.shape, axis), diff.dtype)
+        return a.max(axis=axis) if a.shape[axis] else array_module(a).zeros(
+            tuple(np.delete(a.shape, axis)), diff.dtype)
     if p == 1:
         return a.sum(axis=axis)
     if p == 2:
@@ -83,7 +84,7 @@ class Pdist(Op):
 
     def forward(self, x):
         n = x.shape[0]
-        self._i, self._j = np.triu_indices(n, 1)
+        self._i, self._j = array_module(x).triu_indices(n, 1)
         diff = x[self._i] - x[self._j]
         return _pnorm(diff, self.p, -1).astype(x.dtype, copy=False)
 
@@ -95,8 +96,8 @@ class Pdist(Op):
         dist = _pnorm(diff, self.p, -1)[:, None]
         g = _pnorm_grad(diff, dist, self.p) * grad[:, None]
         out = np.zeros_like(x)
-        np.add.at(out, self._i, g)
-        np.subtract.at(out, self._j, g)
+        ufunc_at("add", out, self._i, g)
+        ufunc_at("subtract", out, self._j, g)
         return out
 
 

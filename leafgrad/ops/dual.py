@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, scatter_add
 from ..dtypes import FROM_NP
 from . import lastbits
 
@@ -315,7 +315,7 @@ def diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
 def diag_embed(v):
     """Batched diagonal matrices from vectors."""
     n = raw(v).shape[-1]
-    eye = np.eye(n, dtype=raw(v).dtype)
+    eye = array_module(raw(v)).eye(n, dtype=raw(v).dtype)
     return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
 
 
@@ -338,7 +338,7 @@ def embed(g, shape: tuple, index, accumulate: bool = False):
     xp = array_module(g)
     out = xp.zeros(shape, dtype=g.dtype)
     if accumulate:
-        xp.add.at(out, index, g)
+        scatter_add(out, index, g)
     else:
         out[index] = g
     return out

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op, make_node
+from ..backend import array_module, like, scatter_add, to_numpy
 from ..tensor import Tensor, _wrap
 from . import dual
 from ._apply import record, record_unary
@@ -151,13 +152,14 @@ class EmbeddingBag(Op):
     def forward(self, w, psw=None):
         idx, bag = self.indices, self.bag_of
         d = w.shape[1]
-        out = np.zeros((self.nbags, d), w.dtype)
+        xp = array_module(w)
+        out = xp.zeros((self.nbags, d), w.dtype)
         rows = w[idx] * self.keep[:, None]
         if psw is not None:
             rows = rows * psw[:, None]
         if self.mode == "max":
             out[:] = -np.inf
-            self.argmax = np.full((self.nbags, d), -1, np.int64)
+            self.argmax = xp.full((self.nbags, d), -1, np.int64)
             for j in range(idx.shape[0]):  # bags are short; a Python loop over indices is clear
                 if not self.keep[j]:
                     continue
@@ -166,7 +168,7 @@ class EmbeddingBag(Op):
                 self.argmax[bag[j]] = np.where(better, idx[j], self.argmax[bag[j]])
             out[np.isinf(out)] = 0
             return out
-        np.add.at(out, bag, rows)
+        scatter_add(out, bag, rows)
         if self.mode == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = np.where(self.counts[:, None] > 0, out / np.maximum(self.counts, 1)[:, None],
@@ -184,17 +186,17 @@ def _bag_backward(fn, grad, saved):
     need = fn.needs_input_grad
     gw = gp = None
     if fn.mode == "max":
-        gw = np.zeros((fn.num_weights, grad.shape[1]), grad.dtype)
+        gw = array_module(grad).zeros((fn.num_weights, grad.shape[1]), grad.dtype)
         b, c = np.nonzero(fn.argmax >= 0)
-        np.add.at(gw, (fn.argmax[b, c], c), grad[b, c])
+        scatter_add(gw, (fn.argmax[b, c], c), grad[b, c])
         return gw, None
     g = grad[fn.bag_of]
     if fn.mode == "mean":
         g = g / np.maximum(fn.counts, 1)[fn.bag_of][:, None]
     g = g * fn.keep[:, None]
     if need[0]:
-        gw = np.zeros((fn.num_weights, grad.shape[1]), grad.dtype)
-        np.add.at(gw, fn.indices, g * psw[:, None] if psw is not None else g)
+        gw = array_module(grad).zeros((fn.num_weights, grad.shape[1]), grad.dtype)
+        scatter_add(gw, fn.indices, g * psw[:, None] if psw is not None else g)
     if need[1]:
         gp = (g * w[fn.indices]).sum(1)
     return gw, gp
@@ -261,15 +263,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if max_norm is not None:
         _renorm(weight, idx, max_norm, norm_type)
     nbags = len(starts) - 1 if include_last_offset else len(starts)
+    # the bookkeeping (the bag of each index, counts) is computed on the host from the offsets
+    # (short Python-sized arrays) and placed on the weight's device
+    starts, hidx = to_numpy(starts), to_numpy(idx)
     bounds = np.append(starts, idx.size) if not include_last_offset else starts
     bag_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))[:idx.size]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    keep = (idx != padding_idx) if padding_idx is not None else np.ones(idx.shape, bool)
+    keep = (hidx != padding_idx) if padding_idx is not None else np.ones(idx.shape, bool)
+    w = weight._data
     fn = _new(EmbeddingBag)
-    fn.indices, fn.bag_of, fn.mode, fn.num_weights = idx.astype(np.int64), bag_of, mode, n
-    fn.keep, fn.nbags, fn.argmax = keep.astype(weight._data.dtype), nbags, None
-    fn.counts = np.bincount(bag_of, weights=keep, minlength=nbags)[:nbags]
+    fn.indices, fn.bag_of, fn.mode, fn.num_weights = idx.astype(np.int64), like(bag_of, w), mode, n
+    fn.keep, fn.nbags, fn.argmax = like(keep.astype(w.dtype), w), nbags, None
+    fn.counts = like(np.bincount(bag_of, weights=keep, minlength=nbags)[:nbags], w)
     psw = per_sample_weights._data if per_sample_weights is not None else None
     out = fn.forward(weight._data, psw)
     if not state.enabled:
@@ -310,6 +316,4 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be non-negative.")
         if x.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    out = np.zeros(x.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, x[..., None], 1, axis=-1)
-    return _wrap(out)
+    return _wrap((x[..., None] == array_module(x).arange(num_classes)).astype(np.int64))

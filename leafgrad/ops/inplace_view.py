@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.node import EPOCH, NONE_EDGE, Op, edge, make_node
+from ..backend import array_module, as_strided, data_ptr, like, scatter_add, writeable
 from ..tensor import Tensor, _wrap
 from . import dual
 
-_as_strided = np.lib.stride_tricks.as_strided
 _new = object.__new__
 
 
@@ -61,8 +61,7 @@ class Geometry:
         if shape is None:  # the view is an array: measure it against the base
             shape = view.shape
             strides = tuple(st // item for st in view.strides)
-            offset = (view.__array_interface__["data"][0] -
-                      base.__array_interface__["data"][0]) // item
+            offset = (data_ptr(view) - data_ptr(base)) // item
         self.shape, self.strides, self.offset = tuple(shape), tuple(strides), offset
         self.base_off = 0
         lo = min(0, offset) if _size(shape) else 0
@@ -76,11 +75,11 @@ class Geometry:
                        not _overlapping(self.base_shape, self.base_strides))
         self._pos = None
 
-    def _buffers(self, dtype):
-        buf = np.zeros(self.span, dtype=dtype)
+    def _buffers(self, a):
+        buf = array_module(a).zeros(self.span, dtype=a.dtype)
         it = buf.itemsize
-        whole = _as_strided(buf, self.base_shape, tuple(st * it for st in self.base_strides))
-        region = _as_strided(buf[self.offset:], self.shape, tuple(st * it for st in self.strides))
+        whole = as_strided(buf, self.base_shape, tuple(st * it for st in self.base_strides))
+        region = as_strided(buf[self.offset:], self.shape, tuple(st * it for st in self.strides))
         return whole, region
 
     def positions(self) -> tuple:
@@ -93,42 +92,42 @@ class Geometry:
     def gather(self, a: np.ndarray) -> np.ndarray:
         """The region of a base-shaped array (a copy)."""
         if self.simple:
-            whole, region = self._buffers(a.dtype)
+            whole, region = self._buffers(a)
             whole[...] = a
             return region.copy()
         pb, pv = self.positions()
-        buf = np.zeros(self.span, dtype=a.dtype)
-        buf[pb] = a
-        return np.asarray(buf[pv])
+        buf = array_module(a).zeros(self.span, dtype=a.dtype)
+        buf[pb] = a  # (host position arrays index device arrays, as in CuPy)
+        return buf[pv]
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """A base-shaped array of zeros with ``g`` in the region (summed where the region's
         elements share memory, shared out where the base's do)."""
         if self.simple:
-            whole, region = self._buffers(g.dtype)
+            whole, region = self._buffers(g)
             region[...] = g
             return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
         pb, pv = self.positions()
-        buf = np.zeros(self.span, dtype=g.dtype)
-        np.add.at(buf, pv, g)
-        out = np.asarray(buf[pb])
+        buf = array_module(g).zeros(self.span, dtype=g.dtype)
+        scatter_add(buf, pv, g)
+        out = buf[pb]
         if _overlapping(self.base_shape, self.base_strides):
             count = np.bincount(pb.ravel(), minlength=self.span)[pb]
-            out = out / count.astype(out.dtype)
+            out = out / like(count.astype(out.dtype), out)
         return out
 
     def put(self, a: np.ndarray, v) -> np.ndarray:
         """A copy of base-shaped ``a`` with the region replaced by ``v``."""
         if self.simple:
-            whole, region = self._buffers(a.dtype)
+            whole, region = self._buffers(a)
             whole[...] = a
             region[...] = v
             return whole.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
         pb, pv = self.positions()
-        buf = np.zeros(self.span, dtype=a.dtype)
+        buf = array_module(a).zeros(self.span, dtype=a.dtype)
         buf[pb] = a
         buf[pv] = v
-        return np.asarray(buf[pb])
+        return buf[pb]
 
 
 def _size(shape: tuple) -> int:
@@ -234,7 +233,8 @@ class ViewPut(Op):
 
     def backward(self, grad):
         geo = self.geometry
-        mask = geo.put(np.ones(geo.base_shape, dtype=geo.dtype), 0)
+        g = grad._data if isinstance(grad, Tensor) else grad
+        mask = geo.put(array_module(g).ones(geo.base_shape, dtype=geo.dtype), 0)
         if isinstance(grad, Tensor):
             return grad * _wrap(mask), _by_geometry(AsStrided, geo, grad)
         return grad * mask, geo.gather(grad)
@@ -394,7 +394,7 @@ def _dense(a: np.ndarray) -> bool:
 
 
 def _bounds(a: np.ndarray) -> tuple:
-    lo = a.__array_interface__["data"][0]
+    lo = data_ptr(a)
     return lo, lo + a.size * a.itemsize
 
 
@@ -484,14 +484,14 @@ def writable_target(t: Tensor, op: str, repeatable: bool = False) -> np.ndarray:
             "clone() the tensor before performing the operation.\nWhy: the result would depend "
             "on the order in which the elements are visited (PyTorch's is its kernel's); "
             "leafgrad refuses rather than give a different one.")
-    if d.flags.writeable:
-        return d
+    if writeable(d):
+        return d  # (device memory always is)
     from .movement.views import _storage_of
 
     root, off = _storage_of(d)
     if root is d or not root.flags.writeable:
         return d  # NumPy raises the read-only error below
-    return _as_strided(root.ravel(order="K")[off:], d.shape, d.strides)
+    return as_strided(root.ravel(order="K")[off:], d.shape, d.strides)
 
 
 __all__ = ["AsStrided", "CopySlices", "Geometry", "check_overlap", "check_view_inplace",
@@ -526,7 +526,7 @@ class Fill(Op):
     __slots__ = ("value",)
 
     def forward(self, x):
-        return np.full(x.shape, self.value, dtype=x.dtype)
+        return array_module(x).full(x.shape, self.value, dtype=x.dtype)
 
     def backward(self, grad):
         return grad * 0
@@ -546,7 +546,8 @@ class FillTensor(Op):
     __slots__ = ()
 
     def forward(self, x, v):
-        return np.full(x.shape, v, dtype=x.dtype)
+        # (v is a 0-d array on x's device: broadcast, then a fresh array in x's dtype)
+        return array_module(x).broadcast_to(v, x.shape).astype(x.dtype)
 
     def backward(self, grad):
         need = self.needs_input_grad

@@ -120,6 +120,9 @@ def fma(a, b, c):
     """
     # NOTE: the operands are arrays or NumPy scalars of one float dtype (the kernels' own)
     arr = a if getattr(a, "ndim", 0) else (b if getattr(b, "ndim", 0) else c)
+    if not getattr(arr, "ndim", 0):  # all 0-d: an array (a device's) decides, not a scalar
+        arr = next((v for v in (a, b, c) if hasattr(v, "ndim") and not isinstance(v, np.generic)),
+                   arr)
     dt = arr.dtype
     if dt != _F64:
         if type(arr) is np.ndarray and arr.size > _BLOCK:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
+from ..backend import array_module, as_array, like, to_numpy, ufunc_at
 from ..tensor import Tensor, _wrap
 from ._apply import record_unary
 from .distance import _not_implemented, pairwise_distance
@@ -277,7 +278,7 @@ class MultiMarginLoss(Op):
     __slots__ = ("target", "p", "margin", "weight", "reduction")
 
     def _parts(self, x):
-        rows = np.arange(x.shape[0])
+        rows = array_module(x).arange(x.shape[0])
         z = self.margin - x[rows, self.target][:, None] + x
         mask = z > 0
         mask[rows, self.target] = False
@@ -316,13 +317,14 @@ class MultilabelMarginLoss(Op):
     def _pairs(self, x):
         n, c = x.shape
         t = self.target
+        xp = array_module(x)
         valid = np.cumprod(t >= 0, axis=1).astype(bool)  # targets up to the first -1
-        is_target = np.zeros((n, c), bool)
+        is_target = xp.zeros((n, c), bool)
         r, k = np.nonzero(valid)
         is_target[r, t[r, k]] = True
         self._is_target = is_target
         # z[i, j, d] = 1 - x[i, t_ij] + x[i, d] for valid targets j and non-target classes d
-        xt = np.where(valid, x[np.arange(n)[:, None], np.where(valid, t, 0)], 0)
+        xt = np.where(valid, x[xp.arange(n)[:, None], np.where(valid, t, 0)], 0)
         z = 1 - xt[:, :, None] + x[:, None, :]
         active = valid[:, :, None] & ~is_target[:, None, :] & (z > 0)
         return z, active, valid
@@ -343,16 +345,16 @@ class MultilabelMarginLoss(Op):
         out = a.sum(1) * g[:, None]  # +g for each active (target, d) at d
         minus = a.sum(2) * g[:, None]  # −g at each target position
         t = np.where(valid, self.target, 0)
-        np.subtract.at(out, (np.repeat(np.arange(n), t.shape[1]), t.reshape(-1)),
-                       (minus * valid).reshape(-1))
+        ufunc_at("subtract", out, (np.repeat(array_module(x).arange(n), t.shape[1]),
+                                   t.reshape(-1)), (minus * valid).reshape(-1))
         return out.astype(x.dtype, copy=False)
 
 
 def _reduce(per, reduction: str):
     if reduction == "mean":
-        return np.asarray(per.mean(dtype=per.dtype))
+        return as_array(per.mean(dtype=per.dtype))
     if reduction == "sum":
-        return np.asarray(per.sum(dtype=per.dtype))
+        return as_array(per.sum(dtype=per.dtype))
     return per
 
 
@@ -485,9 +487,10 @@ class CtcLoss(Op):
         return lab
 
     def forward(self, lp):
-        # lp: (T, N, C)
+        # lp: (T, N, C). NOTE: the recursion is a Python loop over samples and time steps; on
+        # another device it runs on a host copy (one transfer each way), not step by step there
         n = lp.shape[1]
-        lp64 = lp.astype(np.float64)
+        lp64 = to_numpy(lp).astype(np.float64)
         nll = np.empty(n)
         self._alpha = []
         for b in range(n):
@@ -500,13 +503,14 @@ class CtcLoss(Op):
                 last = np.logaddexp(last, a[length - 1, s - 2])
             nll[b] = -last
         self._nll = nll
-        return nll.astype(lp.dtype)
+        return like(nll.astype(lp.dtype), lp)
 
     def backward(self, grad):
         if isinstance(grad, Tensor):
             return _not_implemented("_ctc_loss_backward", self, grad)
         (lp,) = self.saved(grad)
-        lp64 = lp.astype(np.float64)
+        lp64 = to_numpy(lp).astype(np.float64)
+        grad = to_numpy(grad)
         out = np.zeros_like(lp64)
         for b in range(lp.shape[1]):
             length = int(self.input_lengths[b])
@@ -524,7 +528,7 @@ class CtcLoss(Op):
                 g = np.exp(lp64[:, b]) - np.exp(lcab + nll - lp64[:, b])
             g[length:] = 0
             out[:, b] = g * grad[b]
-        return out.astype(lp.dtype)
+        return like(out.astype(lp.dtype), lp)
 
 
 def _ctc_alpha(lp, ext, length: int):
@@ -568,8 +572,8 @@ def _ctc_beta(lp, ext, length: int):
 
 
 def _lengths(v, n: int, name: str) -> np.ndarray:
-    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-    arr = np.asarray(arr).reshape(-1).astype(np.int64)
+    arr = to_numpy(v._data) if isinstance(v, Tensor) else np.asarray(v)
+    arr = arr.reshape(-1).astype(np.int64)
     if arr.shape[0] != n:
         raise RuntimeError(f"{name} must be of size batch_size ({n}), got {arr.shape[0]}")
     return arr
@@ -596,7 +600,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     t_max, n, c = lp.shape
     il = _lengths(input_lengths, n, "input_lengths")
     tl = _lengths(target_lengths, n, "target_lengths")
-    tg = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
+    tg = to_numpy(targets._data) if isinstance(targets, Tensor) else np.asarray(targets)
     if unbatched and tg.ndim == 1:
         tg = tg.reshape(1, -1)
     if tg.ndim == 1:  # concatenated targets
@@ -628,7 +632,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     if reduction == "mean":
         from ..creation import tensor as _tensor
 
-        lens = _tensor(np.maximum(tl, 1).astype(lp.dtype))
+        lens = _tensor(np.maximum(tl, 1).astype(lp.dtype), device=log_probs.device)
         return (per / lens).mean()
     if reduction == "sum":
         return per.sum()

@@ -479,11 +479,11 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     parts = []
     if before:
         pad_shape[1] = before
-        parts.append(zeros(pad_shape, dtype=input.dtype))
+        parts.append(zeros(pad_shape, dtype=input.dtype, device=input.device))
     parts.append(sq)
     if after:
         pad_shape[1] = after
-        parts.append(zeros(pad_shape, dtype=input.dtype))
+        parts.append(zeros(pad_shape, dtype=input.dtype, device=input.device))
     padded = cat(parts, 1) if len(parts) > 1 else sq
     acc = padded.narrow(1, 0, c)
     for j in range(1, size):

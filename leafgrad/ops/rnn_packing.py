@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state
 from ..autograd.node import Op
+from ..backend import like
 from ..tensor import Tensor, _wrap
 from . import dual
 from ._apply import record_unary
@@ -46,7 +47,8 @@ def pack_rows(input: Tensor, batch_sizes: np.ndarray, batch_first: bool) -> Tens
     b_idx = np.concatenate([np.arange(b) for b in batch_sizes]) if batch_sizes.shape[0] \
         else t_idx
     fn = _new(PackPaddedSequence)
-    fn.index = b_idx * T + t_idx if batch_first else t_idx * B + b_idx
+    # placed once on the input's device (batch_sizes is a CPU tensor, as in torch)
+    fn.index = like(b_idx * T + t_idx if batch_first else t_idx * B + b_idx, x)
     fn.rows = T * B
     fn.in_shape = x.shape
     out = fn.forward(x)

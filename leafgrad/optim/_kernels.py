@@ -81,7 +81,7 @@ def fma(a, b, c, out) -> None:
               else x for x in (a, b, c)), host)
         out[...] = array_module(out).asarray(host)
     elif dt == F16:
-        tmp = np.empty(out.shape, F32)
+        tmp = array_module(out).empty(out.shape, F32)
         _fma.fma(tmp, _up(a), _up(b), _up(c))
         out[...] = tmp
     else:

@@ -56,9 +56,10 @@ class ASGD(Optimizer):
                 state = self.state[p]
                 pd = K.nd(p._data)
                 if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["eta"] = _step_tensor(lr)
-                    state["mu"] = _step_tensor(1.0)
+                    # NOTE: torch's ASGD keeps step, eta and mu on the parameter's device
+                    state["step"] = _step_tensor(like=p._data)
+                    state["eta"] = _step_tensor(lr, like=p._data)
+                    state["mu"] = _step_tensor(1.0, like=p._data)
                     state["ax"] = _wrap(np.zeros_like(p._data))
                 grad = K.nd(p._grad._data)
                 if group["maximize"]:
@@ -84,6 +85,6 @@ class ASGD(Optimizer):
                 step = step_t.item()
                 # torch.as_tensor(float) makes a default-dtype tensor, then copies it into eta/mu
                 default = _dt.get_default_dtype().np
-                eta[...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), default)
-                mu[...] = np.asarray(1 / max(1, step - t0), default)
+                eta[...] = default.type(lr / ((1 + lambd * lr * step) ** alpha))
+                mu[...] = default.type(1 / max(1, step - t0))
         return loss

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import array_module, as_array, is_device_array
 from ..tensor import Tensor, _wrap
 from . import _kernels as K
 from .optimizer import Optimizer, _call_closure, _check_lr, _to_scalar, _value
@@ -142,7 +143,7 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _flat_grad(self) -> np.ndarray:
-        parts = [np.zeros(p._data.size, p._data.dtype) if p._grad is None
+        parts = [array_module(p._data).zeros(p._data.size, p._data.dtype) if p._grad is None
                  else p._grad._data.reshape(-1) for p in self._params]
         return np.concatenate(parts)
 
@@ -308,6 +309,6 @@ def _num(v):
 
 
 def _tensor_or_num(v):
-    if isinstance(v, np.generic | np.ndarray):
-        return _wrap(np.asarray(v))
+    if isinstance(v, np.generic | np.ndarray) or is_device_array(v):
+        return _wrap(as_array(v))
     return v

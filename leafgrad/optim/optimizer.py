@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from .. import dtypes as _dt
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import RemovableHandle
@@ -68,9 +69,11 @@ def _get_scalar_dtype() -> _dt.dtype:
     return _dt.float64 if _dt.get_default_dtype() is _dt.float64 else _dt.float32
 
 
-def _step_tensor(value: float = 0.0) -> Tensor:
-    """A fresh 0-d ``step`` (or ``mu_product``...) counter, as torch keeps it: a float tensor."""
-    return _wrap(np.array(value, dtype=_get_scalar_dtype().np))
+def _step_tensor(value: float = 0.0, like=None) -> Tensor:
+    """A fresh 0-d ``step`` (or ``mu_product``...) counter, as torch keeps it: a float tensor, on
+    the CPU unless ``like`` (a parameter's array) gives the device (ASGD keeps them there)."""
+    a = np.array(value, dtype=_get_scalar_dtype().np)
+    return _wrap(a if like is None else _backend.like(a, like))
 
 
 def _to_scalar(x):
@@ -420,11 +423,11 @@ class Optimizer:
                         capturable = pg.get("capturable", False)
                         break
                 if fused or capturable:
-                    return value.to(dtype=_dt.float32)
+                    return value.to(dtype=_dt.float32, device=param.device)
                 return value
             if param.is_floating_point():
-                return value.to(dtype=param.dtype)
-            return value
+                return value.to(dtype=param.dtype, device=param.device)
+            return value.to(device=param.device)
 
         def cast(param, value, param_id=None, key=None):
             if isinstance(value, Tensor) or isinstance(value, np.ndarray) or (

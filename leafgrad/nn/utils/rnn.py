@@ -263,7 +263,8 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     t_idx = np.repeat(np.arange(bs.shape[0]), bs)
     b_idx = np.concatenate([np.arange(b) for b in bs]) if bs.shape[0] else t_idx
     shape = (B, max_len) if batch_first else (max_len, B)
-    out = full(shape + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
+    out = full(shape + tuple(data.shape[1:]), padding_value, dtype=data.dtype,
+               device=data.device)
     index = (_tensor(b_idx), _tensor(t_idx)) if batch_first else (_tensor(t_idx), _tensor(b_idx))
     out[index] = data
     lengths = _tensor(lens)
@@ -300,7 +301,8 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for s in sequences:
         short = max_len - s.shape[0]
         if short:
-            pad = full((short,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)
+            pad = full((short,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype,
+                       device=s.device)
             s = cat([s, pad] if padding_side == "right" else [pad, s], 0)
         rows.append(s)
     return stack(rows, 0 if batch_first else 1)
@@ -319,7 +321,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool 
     if not batch_first:
         padded_sequences.transpose_(0, 1)
     max_length = padded_sequences.shape[1]
-    idx = arange(max_length)
+    idx = arange(max_length, device=padded_sequences.device)
     return [seq[idx < length] for seq, length in zip(padded_sequences, lengths)]
 
 

@@ -274,7 +274,7 @@ class CopysignScalar(Op):
 
 def _int_zero_check(a, b, op: str):
     if getattr(b, "dtype", None) is not None and b.dtype.kind in "iub" or isinstance(b, int):
-        if np.any(np.asarray(b) == 0) and np.asarray(a).dtype.kind in "iu":
+        if np.any(b == 0) and a.dtype.kind in "iu":
             raise RuntimeError(
                 f"ZeroDivisionError\nWhy: integer {op} by zero has no value; use float tensors "
                 "(x.float()) to get inf/nan instead."
@@ -355,7 +355,7 @@ def _div_rounded(a, b, mode: str):
         q = np.floor_divide(a, b)
         if mode == "trunc":
             # NOTE: C-style truncation toward zero: step back where the floor overshot
-            q = q + (((a % b) != 0) & ((a < 0) != (np.asarray(b) < 0)))
+            q = q + (((a % b) != 0) & ((a < 0) != (b < 0)))
         return q.astype(np.result_type(a, b), copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         if mode == "floor":

@@ -731,7 +731,13 @@ def where(cond, a, b) -> Tensor:
     >>> where(leafgrad.tensor([True, False]), leafgrad.tensor([1., 2.]), 0.0)
     tensor([1., 0.])
     """
-    cd = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if isinstance(cond, Tensor):
+        cd = cond._data
+    elif hasattr(cond, "dtype"):  # a raw array (backward formulas pass them), on any device
+        cd = cond
+    else:  # Python data: made on the operands' device
+        ref = a if isinstance(a, Tensor) else b
+        cd = (array_module(ref._data) if isinstance(ref, Tensor) else np).asarray(cond)
     if cd.dtype.kind != "b":
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import state
+from ...backend import like
 from ...dtypes import _Default, result_type
 from ...tensor import Tensor, _wrap
 from .._apply import record2, record_unary
@@ -83,7 +84,7 @@ def _operands(a: Tensor, b):
             info = np.iinfo(ad.dtype)
             if not info.min <= b <= info.max:
                 # NOTE: PyTorch wraps an out-of-range Python int around (int8 + 1000 -> -23)
-                b = np.array(b).astype(ad.dtype)
+                b = ad.dtype.type((b - info.min) % (1 << info.bits) + info.min)
         return ad, b
     if cls is bool:
         return ad, b
@@ -139,9 +140,34 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         out = cls.forward(fn, ad, bd)  # NOTE: through the class, as in _unary
     except ValueError:
         raise broadcast_error(cls.op_name, a, b) from None
+    except TypeError as e:  # an array library refusing another device's array
+        a, b, ad, bd = _on_one_device(cls.op_name, a, b, ad, bd, e)
+        out = fn.forward(ad, bd)
     if state.enabled:
         return record2(fn, a, b, out)
     return _wrap(out)
+
+
+def _on_one_device(op: str, a: Tensor, b, ad, bd, err: TypeError):
+    """Operands on one device when one is a 0-d CPU tensor outside autograd (PyTorch treats it
+    as a number; the moved copy is what backward reads); PyTorch's error for tensors on two
+    devices; else ``err`` again."""
+    if not isinstance(b, Tensor):
+        raise err
+    da, db = a.device, b.device
+    if da == db:
+        raise err
+    if db.type == "cpu" and bd.ndim == 0 and not b._rg:
+        bd = like(bd, ad)
+        return a, _wrap(bd), ad, bd
+    if da.type == "cpu" and ad.ndim == 0 and not a._rg:
+        ad = like(ad, bd)
+        return _wrap(ad), b, ad, bd
+    raise RuntimeError(
+        f"Expected all tensors to be on the same device, but found at least two devices, "
+        f"{da} and {db}!\nWhy: {op} runs on one device; move one operand first, e.g. "
+        f"b.to(a.device)."
+    ) from None
 
 
 def _flt(a, b=None):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...backend import array_module
 from ...tensor import Tensor, _wrap
 from .dispatch import _not_impl_dtype, _operands, broadcast_error
 
 
 # -- not differentiable -------------------------------------------------------------------------
 def _bool_unary(fn, x: Tensor) -> Tensor:
-    return _wrap(np.asarray(fn(x._data)))
+    return _wrap(fn(x._data))  # _wrap makes a 0-d result an array
 
 
 def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -22,10 +23,10 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             "cast one with .to(other.dtype).")
     ad, bd = a._data, b._data
     if ad.dtype.kind == "b":
-        return _wrap(np.asarray(ad == bd))
+        return _wrap(ad == bd)
     with np.errstate(all="ignore"):
         try:
-            return _wrap(np.asarray(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+            return _wrap(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
         except ValueError:
             raise broadcast_error("isclose", a, b) from None
 
@@ -36,7 +37,7 @@ def logical(op, a: Tensor, b, name: str) -> Tensor:
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(b).__name__}")
     try:
-        return _wrap(np.asarray(op(a._data.astype(bool), b._data.astype(bool))))
+        return _wrap(op(a._data.astype(bool), b._data.astype(bool)))
     except ValueError:
         raise broadcast_error(name, a, b) from None
 
@@ -52,7 +53,7 @@ def shift(a: Tensor, b, left: bool) -> Tensor:
     if ad.dtype.kind in "fb":
         raise _not_impl_dtype(name, ad.dtype)
     bits = ad.dtype.itemsize * 8
-    bd = np.asarray(bd)
+    bd = array_module(ad).asarray(bd)
     with np.errstate(all="ignore"):
         try:
             if left:
@@ -65,4 +66,4 @@ def shift(a: Tensor, b, left: bool) -> Tensor:
         except ValueError:
             raise broadcast_error("bitwise_left_shift" if left else "bitwise_right_shift",
                                   a, b) from None
-    return _wrap(np.asarray(out))
+    return _wrap(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record, record_unary
@@ -25,7 +26,7 @@ class Cholesky(Op):
 
     def forward(self, a):
         L = _lapack(np.linalg.cholesky, "linalg.cholesky", a)  # noqa: N806
-        return np.ascontiguousarray(dual.mT(L)) if self.upper else L
+        return array_module(L).ascontiguousarray(dual.mT(L)) if self.upper else L
 
     def backward(self, grad):
         return _cholesky_backward(grad, self.result(grad), self.upper)
@@ -37,8 +38,9 @@ def _cholesky_backward(grad, L, upper: bool):  # noqa: N803
         L = dual.mT(L)  # noqa: N806
         grad = dual.mT(grad)
     n = dual.raw(L).shape[-1]
-    low = np.tril(np.ones((n, n), bool))
-    strict = np.tril(np.ones((n, n), bool), -1)
+    xp = array_module(dual.raw(L))
+    low = xp.tril(xp.ones((n, n), bool))
+    strict = xp.tril(xp.ones((n, n), bool), -1)
     ga = dual.mask(dual.mT(L) @ grad, low)
     ga = (ga + dual.mT(dual.mask(ga, strict))) * 0.5
     # gA = L^{-H} gA L^{-1}
@@ -94,8 +96,9 @@ class Qr(Op):
             mm_ = r @ dual.mT(gr)
         if gq is not None:
             mm_ = mm_ - dual.mT(gq) @ q
-        low = np.tril(np.ones((k, k), bool), -1)
-        diag = np.eye(k, dtype=bool)
+        xp = array_module(dual.raw(q))
+        low = xp.tril(xp.ones((k, k), bool), -1)
+        diag = xp.eye(k, dtype=bool)
         if isinstance(mm_, float):
             c = 0.0
         else:
@@ -123,7 +126,7 @@ def qr(a: Tensor, mode: str = "reduced"):
     q, r = fn.forward(a._data)
     if mode == "r":
         # NOTE: as PyTorch, mode='r' returns an empty Q and an R that is not differentiable
-        return return_type("linalg_qr")(_wrap(np.zeros((0,), a._data.dtype)), _wrap(r))
+        return return_type("linalg_qr")(_wrap(array_module(r).zeros((0,), r.dtype)), _wrap(r))
     return return_type("linalg_qr")(*record_multi(fn, (a,), (q, r)))
 
 
@@ -159,7 +162,7 @@ class Svd(Op):
         s2 = s_r * s_r
         with np.errstate(divide="ignore"):
             e = s2[..., None, :] - s2[..., :, None]  # e[i, j] = s_j^2 - s_i^2
-            idx = np.arange(k)
+            idx = array_module(e).arange(k)
             e[..., idx, idx] = np.inf
             f = 1.0 / e
         fc = _wrap(f) if isinstance(g0, Tensor) else f
@@ -228,14 +231,15 @@ class Eigh(Op):
         n = dual.raw(lam).shape[-1]
         lr = dual.raw(lam)
         e = lr[..., None, :] - lr[..., :, None]
-        idx = np.arange(n)
+        xp = array_module(lr)
+        idx = xp.arange(n)
         e[..., idx, idx] = 1.0
         ga = 0.0
         if gv is not None:
             vhgv = dual.mT(v) @ gv
             vhgv = (vhgv - dual.mT(vhgv)) * 0.5
             ga = vhgv * (1.0 / (_wrap(e) if isinstance(g0, Tensor) else e))
-            offd = ~np.eye(n, dtype=bool)
+            offd = ~xp.eye(n, dtype=bool)
             ga = dual.mask(ga, offd)
         if gl is not None:
             ga = ga + dual.diag_embed(gl)
@@ -304,7 +308,7 @@ def _tols(a_shape, atol, rtol, dtype):
 def _pinv_np(a, atol, rtol, hermitian):
     atol, rtol = _tols(a.shape, atol, rtol, a.dtype)
     if a.size == 0:
-        return np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
+        return array_module(a).zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     tol = np.maximum(atol, rtol * s[..., :1])
     sinv = np.where(s > tol, 1.0 / np.where(s > tol, s, 1), 0).astype(a.dtype)
@@ -360,9 +364,10 @@ def lstsq(a: Tensor, b: Tensor, rcond=None, *, driver=None):
     ad, bd = _operands(a, b)
     x = record(fn, (a, b), fn.forward(ad, bd))
     rank = matrix_rank(a.detach(), rtol=rcond) if rcond is not None else matrix_rank(a.detach())
-    empty = _wrap(np.zeros((0,), ad.dtype))
+    xp = array_module(ad)
+    empty = _wrap(xp.zeros((0,), ad.dtype))
     # NOTE: gelsy (PyTorch's CPU default) returns no residuals and no singular values
-    return return_type("linalg_lstsq")(x, empty, rank, _wrap(np.zeros((0,), ad.dtype)))
+    return return_type("linalg_lstsq")(x, empty, rank, _wrap(xp.zeros((0,), ad.dtype)))
 
 
 def matrix_rank(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None) -> Tensor:
@@ -376,7 +381,8 @@ def matrix_rank(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
     d = a._data
     if tol is not None:
         atol = tol
-    s = np.linalg.svd(d, compute_uv=False) if d.size else np.zeros(d.shape[:-2] + (0,))
+    s = np.linalg.svd(d, compute_uv=False) if d.size else array_module(d).zeros(
+        d.shape[:-2] + (0,))
     at, rt = _tols(d.shape, atol, rtol, d.dtype)
     thr = np.maximum(at, rt * (s[..., :1] if s.shape[-1] else 0))
-    return _wrap(np.asarray((s > thr).sum(-1), dtype=np.int64))
+    return _wrap(as_array((s > thr).sum(-1)).astype(np.int64, copy=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record
@@ -70,7 +71,7 @@ class Einsum(Op):
 
     def forward(self, *ops):
         eq = ",".join(self.terms) + "->" + self.out_term
-        return np.asarray(np.einsum(eq, *ops, optimize=len(ops) > 2))
+        return as_array(np.einsum(eq, *ops, optimize=len(ops) > 2))
 
     def backward(self, grad):
         ops = self.saved(grad)
@@ -93,7 +94,7 @@ class Einsum(Op):
             if c in seen:
                 f = free.pop(0)
                 new_term += f
-                e = np.eye(shape[k], dtype=dual.raw(grad).dtype)
+                e = array_module(dual.raw(grad)).eye(shape[k], dtype=dual.raw(grad).dtype)
                 extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
                 extra_terms.append(c + f)
             else:
@@ -243,7 +244,7 @@ def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:
     ad, bd = _operands(a, b)
     nd = builtins_max(ad.ndim, bd.ndim)
     fn.dim = dim - nd if dim >= 0 else dim
-    return record(fn, (a, b), np.asarray(fn.forward(ad, bd)))
+    return record(fn, (a, b), as_array(fn.forward(ad, bd)))
 
 
 def cross(a: Tensor, b: Tensor, dim=None, *, _linalg: bool = False) -> Tensor:
@@ -311,7 +312,8 @@ def matrix_power(a: Tensor, n: int) -> Tensor:
     """
     _check_square(a, "linalg.matrix_power")
     if n == 0:
-        eye = np.broadcast_to(np.eye(a._data.shape[-1], dtype=a._data.dtype), a._data.shape)
+        xp = array_module(a._data)
+        eye = np.broadcast_to(xp.eye(a._data.shape[-1], dtype=a._data.dtype), a._data.shape)
         # NOTE: as PyTorch, a copy of a overwritten by the identity (CopyBackwards: zeros)
         return a.clone().copy_(_wrap(eye))
     if n < 0:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import array_module, as_array
 from ...tensor import Tensor
 from .. import dual
 from .._apply import record
@@ -231,7 +231,7 @@ def vdot(a: Tensor, b: Tensor) -> Tensor:
     """
     _check_dot(a, b, "vdot")
     fn = _new(Vdot)
-    return record(fn, (a, b), np.asarray(fn.forward(a._data, b._data)))
+    return record(fn, (a, b), as_array(fn.forward(a._data, b._data)))
 
 
 def mv(a: Tensor, v: Tensor) -> Tensor:
@@ -262,7 +262,7 @@ class Addmm(Op):
         if self.alpha != 1:
             p = p * self.alpha
         if self.beta == 0:
-            return np.broadcast_to(np.zeros((), p.dtype), p.shape) + p  # NOTE: input ignored
+            return np.broadcast_to(array_module(p).zeros((), p.dtype), p.shape) + p  # input ignored
         return p + (c if self.beta == 1 else c * self.beta)
 
     def backward(self, grad):
@@ -311,7 +311,7 @@ class Addbmm(Addmm):
         if self.alpha != 1:
             p = p * self.alpha
         if self.beta == 0:
-            return np.broadcast_to(np.zeros((), p.dtype), p.shape) + p
+            return np.broadcast_to(array_module(p).zeros((), p.dtype), p.shape) + p
         return p + (c if self.beta == 1 else c * self.beta)
 
     def _ga(self, g, b):
@@ -326,15 +326,13 @@ def _addmm(cls, c: Tensor, a: Tensor, b: Tensor, beta, alpha, check) -> Tensor:
     fn = _new(cls)
     fn.alpha = alpha
     fn.beta = beta
-    p_shape = np.broadcast_shapes(np.empty(0).shape, ())  # placeholder for typing tools
-    del p_shape
     out = fn.forward(c._data, a._data, b._data)
     try:
         np.broadcast_to(c._data, out.shape)
     except ValueError:
         raise RuntimeError(f"The expanded size of the input {list(c._data.shape)} must match "
                            f"the product's size {list(out.shape)}") from None
-    return record(fn, (c, a, b), np.ascontiguousarray(out) if out.ndim else out)
+    return record(fn, (c, a, b), array_module(out).ascontiguousarray(out) if out.ndim else out)
 
 
 def _chk_mm(a, b):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record, record_unary
@@ -85,7 +86,7 @@ class Det(Op):
     __slots__ = ()
 
     def forward(self, a):
-        return np.asarray(np.linalg.det(a))
+        return as_array(np.linalg.det(a))
 
     def backward(self, grad):
         (a,) = self.saved(grad)
@@ -130,8 +131,8 @@ def slogdet(a: Tensor):
     _check_float(a, "linalg.slogdet")
     fn = _new(Slogdet)
     s, ld = fn.forward(a._data)
-    la = record_unary(fn, a, np.asarray(ld))
-    return return_type("linalg_slogdet")(_wrap(np.asarray(s)), la)
+    la = record_unary(fn, a, as_array(ld))
+    return return_type("linalg_slogdet")(_wrap(as_array(s)), la)
 
 
 def logdet(a: Tensor) -> Tensor:
@@ -144,7 +145,7 @@ def logdet(a: Tensor) -> Tensor:
     s, ld = slogdet(a)
     from ..elementwise import where
 
-    return where(s._data < 0, _wrap(np.asarray(np.nan, ld._data.dtype)), ld)
+    return where(s._data < 0, _wrap(array_module(ld._data).asarray(np.nan, ld._data.dtype)), ld)
 
 
 # -- solves ----------------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def _tri(a, upper: bool, unit: bool):
     m = np.triu(a) if upper else np.tril(a)
     if unit:
         n = a.shape[-1]
-        idx = np.arange(n)
+        idx = array_module(a).arange(n)
         m = m.copy()
         m[..., idx, idx] = 1
     return m
@@ -247,7 +248,8 @@ def _solve_triangular_backward(grad, a, x, upper, left, unit, need_a: bool = Tru
         ga = -(gb @ dual.mT(x)) if left else -(dual.mT(x) @ gb)
         n = dual.raw(a).shape[-1]
         k = 1 if unit else 0
-        m = np.triu(np.ones((n, n), bool), k) if upper else np.tril(np.ones((n, n), bool), -k)
+        xp = array_module(dual.raw(a))
+        m = xp.triu(xp.ones((n, n), bool), k) if upper else xp.tril(xp.ones((n, n), bool), -k)
         ga = dual.mask(ga, m)
     return ga, gb
 

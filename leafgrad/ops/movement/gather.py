@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module, as_strided
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record_unary
@@ -116,7 +117,8 @@ def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError) ->
 def _along(idx: np.ndarray, dim: int) -> tuple:
     """The advanced index tuple that picks ``idx`` along ``dim`` (take_along_axis's rule)."""
     nd = idx.ndim
-    return tuple(idx if k == dim else np.arange(idx.shape[k]).reshape(
+    xp = array_module(idx)
+    return tuple(idx if k == dim else xp.arange(idx.shape[k]).reshape(
         (-1,) + (1,) * (nd - k - 1)) for k in range(nd))
 
 
@@ -193,7 +195,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     """The elements where ``mask`` (broadcast with ``x``) is true, as a 1-d tensor."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
             f"masked_select: expected BoolTensor for mask but got {FROM_NP_name(m.dtype)}")
@@ -221,19 +223,19 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"step is {step} but must be > 0")
     cnt = (n - size) // step + 1
     data = x._data
-    strided = np.lib.stride_tricks.as_strided
-    pos = np.arange(data.size).reshape(s)
+    xp = array_module(data)
+    pos = xp.arange(data.size).reshape(s)
     if s:
         st, dst = pos.strides, data.strides
         shape = s[:d] + (cnt,) + s[d + 1:] + (size,)
-        flat = strided(pos, shape, st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],))
-        index = np.unravel_index(flat, s)
+        flat = as_strided(pos, shape, st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],))
+        index = xp.unravel_index(flat, s)
         # NOTE: a view of x, as PyTorch's unfold: the windows share x's memory
-        out = strided(data, shape, dst[:d] + (dst[d] * step,) + dst[d + 1:] + (dst[d],))
+        out = as_strided(data, shape, dst[:d] + (dst[d] * step,) + dst[d + 1:] + (dst[d],))
     else:
         shape = (size,)
         index = (pos.reshape(1)[:size],)
-        out = strided(data, shape, (data.itemsize,))
+        out = as_strided(data, shape, (data.itemsize,))
     fn = _new(Unfold)
     fn.index, fn.in_shape, fn.ishape, fn.acc = index, s if s else (1,), shape, True
     fn.oshape = shape
@@ -264,7 +266,8 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     """Sorted values along ``dim`` and their original indices."""
     d_ = x._data
     if d_.ndim == 0:
-        return SortResult(_take(SortValues, x, (), (), acc=False), _wrap(np.zeros((), np.int64)))
+        return SortResult(_take(SortValues, x, (), (), acc=False),
+                          _wrap(array_module(d_).zeros((), np.int64)))
     d = _wrap_dim(dim, d_.ndim, "sort")
     idx = _argsort(d_, d, descending)
     return SortResult(_take(SortValues, x, _along(idx, d), idx.shape, acc=False), _wrap(idx))
@@ -274,7 +277,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """Indices that sort ``x`` along ``dim``."""
     d_ = x._data
     if d_.ndim == 0:
-        return _wrap(np.zeros((), np.int64))
+        return _wrap(array_module(d_).zeros((), np.int64))
     return _wrap(_argsort(d_, _wrap_dim(dim, d_.ndim, "argsort"), descending))
 
 
@@ -287,7 +290,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     if not 0 <= k <= dd.shape[d]:
         raise RuntimeError("selected index k out of range")
     idx = _argsort(dd, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d)
+    idx = idx[(slice(None),) * d + (slice(0, k),)].copy()
     oshape = idx.shape if d_.ndim else ()
     vals = _take(TopkValues, xx, _along(idx, d), idx.shape, oshape, acc=False)
     return TopkResult(vals, _wrap(idx.reshape(oshape)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import array_module, scatter_add
 from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
@@ -107,7 +107,7 @@ class Embed(Op):
         xp = array_module(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
         if self.accumulate:
-            xp.add.at(out, self.index, g)
+            scatter_add(out, self.index, g)
         else:
             out[self.index] = g
         return out
@@ -156,13 +156,15 @@ def _is_advanced(i) -> bool:
         isinstance(i, Tensor) and i._data.dtype.kind == "b")
 
 
-def _norm_advanced(i):
+def _norm_advanced(i, xp=np):
+    """An advanced index as an array; Python data (lists, ranges) made with ``xp`` (the indexed
+    tensor's array module)."""
     if isinstance(i, Tensor):
         a = i._data
     elif isinstance(i, range):
-        a = np.arange(i.start, i.stop, i.step, dtype=np.int64)
+        a = xp.arange(i.start, i.stop, i.step, dtype=np.int64)
     else:
-        a = np.asarray(i)
+        a = xp.asarray(i)
         if a.size == 0 and a.dtype.kind != "b":
             a = a.astype(np.int64)  # NOTE: an empty list indexes as an empty int64 tensor
     if a.dtype.kind == "f":
@@ -192,10 +194,10 @@ def getitem(x: Tensor, index) -> Tensor:
     # Ellipsis -> explicit full slices
     n_real = sum(1 for i in index if i is not None and i is not Ellipsis and
                  not isinstance(i, bool) and not (
-        isinstance(i, (Tensor, np.ndarray)) and np.asarray(
+        isinstance(i, (Tensor, np.ndarray)) and (
             i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
-    n_real += sum(np.asarray(i._data if isinstance(i, Tensor) else i).ndim for i in index if (
-        isinstance(i, (Tensor, np.ndarray)) and np.asarray(
+    n_real += sum((i._data if isinstance(i, Tensor) else i).ndim for i in index if (
+        isinstance(i, (Tensor, np.ndarray)) and (
             i._data if isinstance(i, Tensor) else i).dtype.kind == "b"))
     if sum(1 for i in index if i is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -241,7 +243,7 @@ def getitem(x: Tensor, index) -> Tensor:
             adv.append(slice(None))
             dim += 1
         elif _is_advanced(i):
-            a = _norm_advanced(i)
+            a = _norm_advanced(i, array_module(x._data))
             adv.append(a)
             has_adv = True
             dim += a.ndim if a.dtype.kind == "b" else 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
@@ -210,8 +210,8 @@ def trace(x: Tensor) -> Tensor:
     fn.in_shape, fn.n = s, min(s)
     out = x._data.trace()
     if x._data.dtype.kind in "biu":
-        out = np.asarray(out, dtype=np.int64)  # NOTE: torch.trace of integers is int64
-    return record_unary(fn, x, np.asarray(out))
+        out = as_array(out).astype(np.int64)  # NOTE: torch.trace of integers is int64
+    return record_unary(fn, x, as_array(out))
 
 
 class Tril(Op):

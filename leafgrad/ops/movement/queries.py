@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .gather import index_select
 from .views import expand, reshape, unsqueeze, view
@@ -13,17 +14,18 @@ from .views import expand, reshape, unsqueeze, view
 def nonzero(x: Tensor, as_tuple: bool = False):
     """Indices of the non-zero elements: an (n, ndim) tensor, or one 1-d tensor per dim."""
     d = x._data
+    xp = array_module(d)
     if as_tuple:
         if d.ndim == 0:
-            return (_wrap(np.zeros(int(bool(d)), np.int64)),)
+            return (_wrap(xp.zeros(int(bool(d)), np.int64)),)
         return tuple(_wrap(i.astype(np.int64)) for i in np.nonzero(d))
     if d.ndim == 0:
-        return _wrap(np.zeros((int(bool(d)), 0), np.int64))
+        return _wrap(xp.zeros((int(bool(d)), 0), np.int64))
     return _wrap(np.argwhere(d).astype(np.int64))
 
 
 def _long(a) -> Tensor:
-    return _wrap(np.asarray(a, dtype=np.int64))
+    return _wrap(as_array(a).astype(np.int64, copy=False))
 
 
 @np.errstate(all="ignore")  # no NumPy overflow warnings on extreme values, as in torch
@@ -41,7 +43,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
                                    return_inverse=True, return_counts=True)
         vals = np.moveaxis(vals.reshape((-1,) + moved.shape[1:]), 0, dd)
         inv = inv.reshape(-1)
-    out = [_wrap(np.ascontiguousarray(vals))]
+    out = [_wrap(array_module(d).ascontiguousarray(vals))]
     if return_inverse:
         out.append(_long(inv))
     if return_counts:
@@ -55,7 +57,7 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
     d = x._data
     if dim is None:
         flat = d.reshape(-1)
-        start = np.ones(flat.shape[0], dtype=bool)
+        start = array_module(d).ones(flat.shape[0], dtype=bool)
         if flat.size:
             start[1:] = flat[1:] != flat[:-1]
         vals = flat[start]
@@ -63,12 +65,12 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
     else:
         dd = _wrap_dim(dim, d.ndim, "unique_consecutive")
         moved = np.moveaxis(d, dd, 0).reshape(d.shape[dd], -1)
-        start = np.ones(moved.shape[0], dtype=bool)
+        start = array_module(d).ones(moved.shape[0], dtype=bool)
         if moved.shape[0]:
             start[1:] = (moved[1:] != moved[:-1]).any(axis=1)
         vals = np.compress(start, d, axis=dd)
         inv_shape = (d.shape[dd],)
-    out = [_wrap(np.ascontiguousarray(vals))]
+    out = [_wrap(array_module(d).ascontiguousarray(vals))]
     if return_inverse:
         out.append(_long((np.cumsum(start) - 1).reshape(inv_shape)))
     if return_counts:
@@ -112,7 +114,7 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
                  right: bool = False, side=None, sorter=None) -> Tensor:
     """Indices where ``values`` would be inserted to keep each innermost row sorted."""
     seq = sorted_sequence._data
-    v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    v = values._data if isinstance(values, Tensor) else array_module(seq).asarray(values)
     if side is not None:
         right = side == "right"
     sd = "right" if right else "left"
@@ -129,7 +131,7 @@ def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
         s2 = seq.reshape(-1, seq.shape[-1])
         v2 = v.reshape(s2.shape[0], -1)
         r = np.stack([np.searchsorted(a, b, side=sd) for a, b in zip(s2, v2)]).reshape(v.shape)
-    return _wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+    return _wrap(as_array(r).astype(np.int32 if out_int32 else np.int64, copy=False))
 
 
 def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
@@ -138,9 +140,9 @@ def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = F
     if b.ndim != 1:
         raise RuntimeError(
             f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
-    v = x._data if isinstance(x, Tensor) else np.asarray(x)
+    v = x._data if isinstance(x, Tensor) else array_module(b).asarray(x)
     r = np.searchsorted(b, v, side="right" if right else "left")
-    return _wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+    return _wrap(as_array(r).astype(np.int32 if out_int32 else np.int64, copy=False))
 
 
 def repeat_interleave(x: Tensor, repeats, dim=None, output_size=None) -> Tensor:
@@ -157,7 +159,7 @@ def repeat_interleave(x: Tensor, repeats, dim=None, output_size=None) -> Tensor:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor with size of input at dim")
         if r.size and r.min() < 0:
             raise RuntimeError("repeats can not be negative")
-        idx = np.repeat(np.arange(s[d]), np.broadcast_to(r, (s[d],)))
+        idx = np.repeat(array_module(r).arange(s[d]), np.broadcast_to(r, (s[d],)))
         return index_select(x, d, _long(idx))
     k = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if k < 0:

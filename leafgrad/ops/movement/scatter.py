@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import array_module
+from ...backend import array_module, ufunc_at, writeable
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record
@@ -55,17 +55,23 @@ def _raw_index(x: Tensor, index):
     if not isinstance(index, tuple):
         index = (index,)
     out = []
+    xp = array_module(x._data)
     for i in index:
         if isinstance(i, Tensor):
             out.append(_norm_advanced(i) if (i._data.ndim or i._data.dtype.kind == "b")
                        else int(i.item()))
         elif isinstance(i, list):
-            out.append(_norm_advanced(i))
+            out.append(_norm_advanced(i, xp))
         elif isinstance(i, slice) and i.step is not None and i.step <= 0:
             raise ValueError("step must be greater than zero")
         else:
             out.append(i)
     return tuple(out)
+
+
+def _is_arr(i) -> bool:
+    """Whether an index entry is an array (NumPy's or a device's; not a NumPy scalar)."""
+    return hasattr(i, "ndim") and not isinstance(i, np.generic)
 
 
 def _full_slice(i, n: int) -> bool:
@@ -78,12 +84,12 @@ def _full_slice(i, n: int) -> bool:
 def _whole_basic(shape: tuple, idx: tuple) -> bool:
     """True when the non-array parts of ``idx`` are ``...`` or skipped full slices (no view is
     taken)."""
-    if Ellipsis in [i for i in idx if not isinstance(i, np.ndarray)]:
+    if any(i is Ellipsis for i in idx):
         k = next(n for n, i in enumerate(idx) if i is Ellipsis)
         return _whole_basic(shape, idx[:k]) and _whole_basic(shape[::-1], idx[k + 1:][::-1])
     dim = 0
     for i in idx:
-        if isinstance(i, np.ndarray):
+        if _is_arr(i):
             dim += i.ndim if i.dtype == np.bool_ else 1
             continue
         if dim >= len(shape) or not _full_slice(i, shape[dim]):
@@ -97,7 +103,7 @@ def _copy_to(x: Tensor, value) -> None:
     ``copy_`` of a same-shape value, ``fill_`` of a 0-d one, else ``copy_`` of the value
     broadcast (after dropping its leading size-1 dims)."""
     if not isinstance(value, Tensor):
-        value = _wrap(np.asarray(value, dtype=x._data.dtype))
+        value = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
     vs = value._data.shape
     if vs == x._data.shape:
         x.copy_(value)
@@ -172,10 +178,10 @@ def _split_ints(idx: tuple, ndim: int):
     def is_int(i):
         return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
-    if not (any(is_int(i) for i in idx) and any(isinstance(i, np.ndarray) for i in idx)):
+    if not (any(is_int(i) for i in idx) and any(_is_arr(i) for i in idx)):
         return None
     used = sum(0 if (i is None or i is Ellipsis) else (
-        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in idx)
+        i.ndim if _is_arr(i) and i.dtype == np.bool_ else 1) for i in idx)
     basic, rest = [], []
     for i in idx:
         if i is Ellipsis:
@@ -185,7 +191,7 @@ def _split_ints(idx: tuple, ndim: int):
             rest.append(None)
         elif is_int(i):
             basic.append(int(i))
-        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        elif _is_arr(i) and i.dtype == np.bool_:
             basic += [slice(None)] * i.ndim
             rest.append(i)
         else:
@@ -196,7 +202,7 @@ def _split_ints(idx: tuple, ndim: int):
 
 def _is_bool0(i) -> bool:
     return isinstance(i, (bool, np.bool_)) or (
-        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype == np.bool_)
+        _is_arr(i) and i.ndim == 0 and i.dtype == np.bool_)
 
 
 def _split_bools(idx: tuple, ndim: int):
@@ -208,7 +214,7 @@ def _split_bools(idx: tuple, ndim: int):
     if not any(_is_bool0(i) for i in idx):
         return None
     used = sum(0 if (i is None or i is Ellipsis or _is_bool0(i)) else (
-        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1) for i in idx)
+        i.ndim if _is_arr(i) and i.dtype == np.bool_ else 1) for i in idx)
     view, rest = [], []
     for i in idx:
         if _is_bool0(i):
@@ -222,7 +228,7 @@ def _split_bools(idx: tuple, ndim: int):
             rest.append(slice(None))
         elif isinstance(i, (int, np.integer)):
             view.append(int(i))  # a select: its dim is gone from the view
-        elif isinstance(i, np.ndarray):
+        elif _is_arr(i):
             k = i.ndim if i.dtype == np.bool_ else 1
             view += [slice(None)] * k
             rest.append(i)
@@ -250,7 +256,7 @@ def setitem(x: Tensor, index, value) -> None:
         # write through the view x[basic] (a view of x: in-place history goes to x's base)
         setitem(getitem(x, basic), rest, value)
         return
-    adv = any(isinstance(i, np.ndarray) for i in idx)
+    adv = any(_is_arr(i) for i in idx)
     if not adv and _whole_basic(x._data.shape, idx):
         _copy_to(x, value)  # x[...] = v: PyTorch's copy_ / fill_ on x itself
         return
@@ -267,7 +273,7 @@ def setitem(x: Tensor, index, value) -> None:
     if state.enabled and (x.requires_grad or (v is not None and v.requires_grad)):
         x._check_inplace("setitem", True)
         if v is None:
-            v = _wrap(np.asarray(value, dtype=x._data.dtype))
+            v = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
         elif v._data.dtype != x._data.dtype:
             v = v.to(x.dtype)
         # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
@@ -277,7 +283,7 @@ def setitem(x: Tensor, index, value) -> None:
         return
     vd = v._data if v is not None else value
     data = x._data
-    if not (data.flags.writeable and data.flags.c_contiguous):
+    if not (writeable(data) and data.flags.c_contiguous):
         from ..inplace_view import writable_target
 
         if not adv:
@@ -285,7 +291,7 @@ def setitem(x: Tensor, index, value) -> None:
                 region = data[idx]
             except (IndexError, ValueError, TypeError):
                 region = None
-            if isinstance(region, np.ndarray) and not region.flags.c_contiguous:
+            if _is_arr(region) and not region.flags.c_contiguous:
                 writable_target(_wrap(region), "setitem")  # PyTorch's checks on the region
         data = writable_target(x, "index_put_")  # a writeable alias when NumPy's is read-only
     try:
@@ -314,7 +320,7 @@ class IndexCopy(Op):
     def forward(self, a, b):
         out = a.copy()
         if self.add:
-            array_module(a).add.at(out, self.index, b * self.alpha if self.alpha != 1 else b)
+            ufunc_at("add", out, self.index, b * self.alpha if self.alpha != 1 else b)
         else:
             out[self.index] = b
         return out
@@ -459,7 +465,7 @@ def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> T
     """``x`` with ``values`` written (or added) at the advanced index ``indices``."""
     idx = _raw_index(x, tuple(indices))
     if not isinstance(values, Tensor):
-        values = _wrap(np.asarray(values, dtype=x._data.dtype))
+        values = _wrap(array_module(x._data).asarray(values, dtype=x._data.dtype))
     if values._data.dtype != x._data.dtype:
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
@@ -506,7 +512,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
         return scatter_reduce(x, dim, index, src if isinstance(src, Tensor) else _wrap(
-            np.full(index.shape, src, dtype=x._data.dtype)),
+            array_module(x._data).full(index.shape, src, dtype=x._data.dtype)),
             "sum" if reduce == "add" else "prod")
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
     if isinstance(src, Tensor):
@@ -539,24 +545,24 @@ class ScatterReduce(Op):
         if r == "mean":
             out = out.astype(np.float64) if out.dtype.kind != "f" else out
             cnt = xp.zeros(a.shape, dtype=np.int64)
-            xp.add.at(cnt, idx, 1)
+            ufunc_at("add", cnt, idx, 1)
             if not self.include_self:
                 out[idx] = 0
-            xp.add.at(out, idx, b)
+            ufunc_at("add", out, idx, b)
             cnt = cnt + (1 if self.include_self else 0)
             with np.errstate(all="ignore"):
                 res = np.where(cnt > 0, out / np.maximum(cnt, 1), a)
             if a.dtype.kind != "f":  # NOTE: integer means round down, as torch's
                 res = np.where(cnt > 0, np.floor_divide(out, np.maximum(cnt, 1)), a)
             return res.astype(a.dtype)
-        ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[r]
+        ufunc = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}[r]
         if not self.include_self:
             touched = xp.zeros(a.shape, dtype=bool)
             touched[idx] = True
             fill = {"prod": 1, "amax": -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min,
                     "amin": np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).max}[r]
             out[touched] = fill
-        ufunc.at(out, idx, b)
+        ufunc_at(ufunc, out, idx, b)
         return out
 
     def backward(self, grad):
@@ -571,27 +577,27 @@ class ScatterReduce(Op):
         need = self.needs_input_grad
         if r == "mean":
             cnt = xp.zeros(a.shape, dtype=g.dtype)
-            xp.add.at(cnt, idx, 1)
+            ufunc_at("add", cnt, idx, 1)
             cnt = cnt + (1 if self.include_self else 0)
             cnt = np.maximum(cnt, 1)
             ga = g / cnt if self.include_self else np.where(
-                _touched(a.shape, idx), 0, g)
+                _touched(a.shape, idx, xp), 0, g)
             if self.include_self:
-                ga = np.where(_touched(a.shape, idx), ga, g)
+                ga = np.where(_touched(a.shape, idx, xp), ga, g)
             gb = (g / cnt)[idx]
         elif r == "prod":
             with np.errstate(all="ignore"):
                 ga = np.where(a != 0, g * out / np.where(a == 0, 1, a), 0)
                 gb = np.where(b != 0, (g * out)[idx] / np.where(b == 0, 1, b), 0)
             if not self.include_self:
-                ga = np.where(_touched(a.shape, idx), 0, g)
+                ga = np.where(_touched(a.shape, idx, xp), 0, g)
         else:
             ma = (a == out) if self.include_self else xp.zeros(a.shape, dtype=bool)
             mb = b == out[idx]
             cnt = ma.astype(g.dtype)
-            xp.add.at(cnt, idx, mb.astype(g.dtype))
+            ufunc_at("add", cnt, idx, mb.astype(g.dtype))
             cnt = np.maximum(cnt, 1)
-            ga = np.where(_touched(a.shape, idx), g * ma / cnt, g)
+            ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt, g)
             gb = (g / cnt)[idx] * mb
         ga = ga.astype(g.dtype) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None
@@ -601,8 +607,8 @@ class ScatterReduce(Op):
         return ga, gb
 
 
-def _touched(shape, idx):
-    m = np.zeros(shape, dtype=bool)
+def _touched(shape, idx, xp):
+    m = xp.zeros(shape, dtype=bool)
     m[idx] = True
     return m
 
@@ -629,7 +635,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     """``x`` with ``value`` wherever ``mask`` (broadcast to x's shape) is true."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -648,7 +654,7 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """``x`` with the true places of ``mask`` filled, in order, from ``source``'s elements."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks")
     _check_src_dtype(x, source, "masked_scatter")

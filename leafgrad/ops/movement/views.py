@@ -118,8 +118,7 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
         return _view_op(View, x, shape=shape, in_shape=d.shape)
     fn = _new(UnsafeView)
     fn.shape, fn.in_shape = shape, d.shape
-    return record_unary(fn, x, np.ascontiguousarray(d).reshape(shape) if isinstance(
-        d, np.ndarray) else d.reshape(shape))
+    return record_unary(fn, x, array_module(d).ascontiguousarray(d).reshape(shape))
 
 
 def view(x: Tensor, shape: tuple) -> Tensor:
@@ -336,7 +335,7 @@ class Expand(Op):
     def forward(self, x):
         shape = self.shape
         lead = len(shape) - x.ndim
-        if isinstance(x, np.ndarray) and all(
+        if x.__class__ is np.ndarray and all(
                 n == 1 or x.shape[k - lead] == n for k, n in enumerate(shape) if k >= lead) and \
                 all(n == 1 for n in shape[:lead]):
             # NOTE: nothing is repeated: a writeable view, as PyTorch's (broadcast_to's views are

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import accumulate, array_module
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
@@ -84,7 +85,7 @@ def _cumprod_backward(grad, x, out, dim: int):
     # slice the quotient formula holds; at z the gradient is the sum of grad times the
     # products with x_z left out; after z it is 0.
     n = xr.shape[dim]
-    pos = np.arange(n).reshape([n if k == dim else 1 for k in range(xr.ndim)])
+    pos = array_module(xr).arange(n).reshape([n if k == dim else 1 for k in range(xr.ndim)])
     z = np.where(zero.any(axis=dim, keepdims=True), np.argmax(zero, axis=dim,
                                                               keepdims=True), n)
     before, at = pos < z, pos == z
@@ -128,17 +129,17 @@ def cummax(x: Tensor, dim, _which: str = "max"):
     tensor([1., 3., 3.])
     """
     d, dm = _scan_setup(x, dim, "cum" + _which)
-    acc = np.maximum if _which == "max" else np.minimum
-    vals = acc.accumulate(d, axis=dm) if d.size else d.copy()
+    vals = accumulate("maximum" if _which == "max" else "minimum", d, dm) if d.size else d.copy()
     n = d.shape[dm] if d.ndim else 1
-    pos = np.arange(n).reshape([n if k == dm else 1 for k in range(d.ndim)])
+    xp = array_module(d)
+    pos = xp.arange(n).reshape([n if k == dm else 1 for k in range(d.ndim)])
     hit = (d == vals)
     if d.dtype.kind == "f":
         hit |= np.isnan(d)
     # NOTE: PyTorch's cummax/cummin index moves to the latest position that equals the running
     # extreme (ties take the later index)
-    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=dm) if d.size else \
-        np.zeros(d.shape, np.int64)
+    idx = accumulate("maximum", np.where(hit, pos, 0), dm) if d.size else \
+        xp.zeros(d.shape, np.int64)
     shape = x._data.shape
     fn = _new(Cummax if _which == "max" else Cummin)
     fn.dim = dm

@@ -7,6 +7,7 @@ import builtins
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 
 
@@ -32,7 +33,7 @@ def _embed_t(p: Tensor, shape: tuple, idx) -> Tensor:
 
     if p._rg:
         return _embed(p, shape, idx)
-    z = np.zeros(shape, p._data.dtype)
+    z = array_module(p._data).zeros(shape, p._data.dtype)
     z[idx] = p._data
     return _wrap(z)
 
@@ -68,7 +69,7 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
 def prepend_t(e, x: Tensor, dm: int) -> Tensor:
     """``prepend``/``append`` as a tensor shaped to concatenate with ``x`` along ``dm``."""
     d = x._data
-    e = e if isinstance(e, Tensor) else _wrap(np.asarray(e, d.dtype))
+    e = e if isinstance(e, Tensor) else _wrap(array_module(d).asarray(e, d.dtype))
     if e._data.ndim == 0:
         shp = list(d.shape)
         shp[dm] = 1
@@ -113,7 +114,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     dm = _wrap_dim(int(dim), d.ndim, "trapezoid")
     n = d.shape[dm] if d.ndim else 0
     if n == 0:
-        return y.sum(dm) * 0 if d.ndim else _wrap(np.zeros((), d.dtype))
+        return y.sum(dm) * 0 if d.ndim else _wrap(array_module(d).zeros((), d.dtype))
     nd = d.ndim
     hi = tuple(slice(1, None) if k == dm else slice(None) for k in range(nd))
     lo = tuple(slice(None, -1) if k == dm else slice(None) for k in range(nd))

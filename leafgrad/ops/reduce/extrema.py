@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record_unary
@@ -35,7 +36,7 @@ class MaxAll(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return np.asarray(x.max())
+        return as_array(x.max())
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -47,7 +48,7 @@ class MinAll(MaxAll):
     __slots__ = ()
 
     def forward(self, x):
-        return np.asarray(x.min())
+        return as_array(x.min())
 
 
 class Amax(Op):
@@ -57,7 +58,7 @@ class Amax(Op):
     __slots__ = ("dims", "keepdim", "in_shape")
 
     def forward(self, x):
-        return np.asarray(x.max(axis=self.dims, keepdims=self.keepdim))
+        return as_array(x.max(axis=self.dims, keepdims=self.keepdim))
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -69,7 +70,7 @@ class Amin(Amax):
     __slots__ = ()
 
     def forward(self, x):
-        return np.asarray(x.min(axis=self.dims, keepdims=self.keepdim))
+        return as_array(x.min(axis=self.dims, keepdims=self.keepdim))
 
 
 def _max_all(cls, x: Tensor, op: str) -> Tensor:
@@ -117,6 +118,7 @@ class _IndexSelectBack:
 def _index_tuple(idx, dim: int):
     """An advanced index placing ``idx`` (keepdim-shaped or full) on ``dim``, aranges elsewhere."""
     nd = idx.ndim
+    xp = array_module(idx)
     out = []
     for k in range(nd):
         if k == dim:
@@ -124,7 +126,7 @@ def _index_tuple(idx, dim: int):
         else:
             shp = [1] * nd
             shp[k] = idx.shape[k]
-            out.append(np.arange(idx.shape[k]).reshape(shp))
+            out.append(xp.arange(idx.shape[k]).reshape(shp))
     return tuple(out)
 
 
@@ -182,16 +184,16 @@ def _values_indices(cls, x: Tensor, dim: int, keepdim: bool, values, idx, rtype)
         values = np.squeeze(values, dim)
         idx = np.squeeze(idx, dim)
     if not x._data.ndim:
-        values = np.array(values)  # NOTE: not a view in PyTorch: fresh memory, not x's
+        values = as_array(values).copy()  # NOTE: not a view in PyTorch: fresh memory, not x's
     fn.index = idx
-    v = record_unary(fn, x, np.asarray(values))
-    return rtype(v, _wrap(np.asarray(idx, dtype=np.int64)))
+    v = record_unary(fn, x, as_array(values))
+    return rtype(v, _wrap(as_array(idx).astype(np.int64, copy=False)))
 
 
 def _argext(d, dim: int, which: str):
     """Keepdim-shaped index and value of the max/min along ``dim`` (NaN wins, as PyTorch)."""
     if d.ndim == 0:
-        return d, np.zeros((), np.int64)
+        return d, array_module(d).zeros((), np.int64)
     nan = np.isnan(d) if d.dtype.kind == "f" else None
     if nan is not None and nan.any():
         idx = np.where(nan.any(axis=dim, keepdims=True),
@@ -247,8 +249,8 @@ class Aminmax(Op):
     __slots__ = ("dims", "keepdim", "in_shape", "outs")
 
     def forward(self, x):  # noqa: D102
-        return (np.asarray(x.min(axis=self.dims, keepdims=self.keepdim)),
-                np.asarray(x.max(axis=self.dims, keepdims=self.keepdim)))
+        return (as_array(x.min(axis=self.dims, keepdims=self.keepdim)),
+                as_array(x.max(axis=self.dims, keepdims=self.keepdim)))
 
     def backward(self, gmin, gmax):
         g0 = gmin if gmin is not None else gmax
@@ -306,10 +308,10 @@ def _argmaxmin(x: Tensor, dim, keepdim: bool, which: str) -> Tensor:
         _empty_check(d, None, op)
         _, i = _argext(d.reshape(-1), 0, which)
         i = i.reshape(()) if not keepdim else i.reshape((1,) * d.ndim)
-        return _wrap(np.asarray(i, dtype=np.int64))
+        return _wrap(as_array(i).astype(np.int64, copy=False))
     dm = _wrap_dim(int(dim), d.ndim, op)
     _empty_check(d, (dm,) if d.ndim else (), op)
     _, i = _argext(d, dm, which)
     if not keepdim and d.ndim:
         i = np.squeeze(i, dm)
-    return _wrap(np.asarray(i, dtype=np.int64))
+    return _wrap(as_array(i).astype(np.int64, copy=False))

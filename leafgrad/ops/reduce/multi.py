@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...autograd.node import EPOCH
 from ...tensor import Tensor, VersionCounter, _wrap
 
@@ -50,7 +48,7 @@ def record_multi(fn, inputs: tuple, outs: tuple) -> list:
     t0 = record(fn, inputs, outs[0])
     ts = [t0]
     for k, o in enumerate(outs[1:], 1):
-        t = _wrap(np.asarray(o))
+        t = _wrap(o)  # _wrap makes a NumPy scalar a 0-d array
         if t0._fn is fn:
             t._rg = True
             t._fn = fn

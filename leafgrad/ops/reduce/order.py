@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import accumulate, array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import record_unary
@@ -28,12 +29,13 @@ def _median_along(d, dim: int, ignore_nan: bool):
     """Keepdim-shaped lower median and its index along ``dim``."""
     order = np.argsort(d, axis=dim, kind="stable")  # NaNs sort last
     n = d.shape[dim]
+    xp = array_module(d)
     if ignore_nan:
         cnt = (~np.isnan(d)).sum(axis=dim, keepdims=True) if d.dtype.kind == "f" else \
             np.full_like(np.take(order, [0], dim), n)
         k = np.where(cnt > 0, (cnt - 1) // 2, 0)
     else:
-        k = np.full(np.take(order, [0], dim).shape, (n - 1) // 2)
+        k = xp.full(np.take(order, [0], dim).shape, (n - 1) // 2)
         if d.dtype.kind == "f":
             has_nan = np.isnan(d).any(axis=dim, keepdims=True)
             first_nan = (n - np.isnan(d).sum(axis=dim, keepdims=True))
@@ -53,12 +55,12 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
     op = "nanmedian" if _nan else "median"
     if dim is None:
         if d.size == 0:
-            return _wrap(np.asarray(np.nan, dtype=d.dtype))
+            return _wrap(array_module(d).asarray(np.nan, dtype=d.dtype))
         v, _ = _median_along(d.reshape(-1), 0, _nan)
         return record_unary(_new(Nanmedian if _nan else Median), x, v.reshape(()))
     dm = _wrap_dim(int(dim), d.ndim, op)
     if d.ndim == 0:
-        v, i = d, np.zeros((), np.int64)
+        v, i = d, array_module(d).zeros((), np.int64)
     else:
         _empty_check(d, (dm,), op)
         v, i = _median_along(d, dm, _nan)
@@ -86,16 +88,18 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     d = x._data
     dm = _wrap_dim(int(dim), d.ndim, "mode")
     if d.ndim == 0:
-        return _values_indices(Mode, x, 0, keepdim, d, np.zeros((), np.int64), return_type("mode"))
+        return _values_indices(Mode, x, 0, keepdim, d, array_module(d).zeros((), np.int64),
+                               return_type("mode"))
     _empty_check(d, (dm,), "mode")
     a = np.moveaxis(d, dm, -1)
     order = np.argsort(a, axis=-1, kind="stable")
     s = np.take_along_axis(a, order, -1)
     n = s.shape[-1]
-    pos = np.arange(n)
-    new = np.ones(s.shape, bool)
+    xp = array_module(d)
+    pos = xp.arange(n)
+    new = xp.ones(s.shape, bool)
     new[..., 1:] = s[..., 1:] != s[..., :-1]
-    start = np.maximum.accumulate(np.where(new, pos, 0), axis=-1)
+    start = accumulate("maximum", np.where(new, pos, 0), -1)
     run = pos - start + 1
     end = np.argmax(run, axis=-1)[..., None]  # the longest run ends here (first: smallest value)
     # NOTE: PyTorch returns the last index at which the mode occurs
@@ -139,7 +143,7 @@ def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: st
     if d.dtype.kind != "f":
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype\n"
                            "Why: quantiles interpolate between elements; convert first.")
-    qd = q._data if isinstance(q, Tensor) else np.asarray(q, dtype=d.dtype)
+    qd = q._data if isinstance(q, Tensor) else array_module(d).asarray(q, dtype=d.dtype)
     if qd.ndim > 1:
         raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
     if ((qd < 0) | (qd > 1)).any():
@@ -160,7 +164,8 @@ def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: st
     order = np.argsort(a, axis=-1, kind="stable")
     s = np.take_along_axis(a, order, -1)
     nan = np.isnan(a)
-    cnt = (n - nan.sum(axis=-1, keepdims=True)) if _nan else np.full(a.shape[:-1] + (1,), n)
+    cnt = (n - nan.sum(axis=-1, keepdims=True)) if _nan else array_module(d).full(
+        a.shape[:-1] + (1,), n)
     qv = qd.reshape((-1,) + (1,) * a.ndim).astype(np.float64)
     rank = qv * np.maximum(cnt - 1, 0)
     lo = np.floor(rank)
@@ -233,7 +238,7 @@ def _moved_index(i, shape: tuple, dm: int):
         else:
             shp = [1] * (len(other) + 2)
             shp[1 + j] = other[j]
-            parts.append(np.arange(other[j]).reshape(shp))
+            parts.append(array_module(i).arange(other[j]).reshape(shp))
             j += 1
     del q
     return tuple(np.broadcast_arrays(*parts))

@@ -7,6 +7,7 @@ import builtins
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import as_array
 from ...dtypes import as_dtype
 from ...tensor import Tensor
 from .. import dual
@@ -31,8 +32,8 @@ class Var(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(x.var(axis=self.dims, keepdims=self.keepdim,
-                                    ddof=self.correction))
+            return as_array(x.var(axis=self.dims, keepdims=self.keepdim,
+                                  ddof=self.correction))
 
     def _centered(self, x):
         if isinstance(x, Tensor):
@@ -78,7 +79,7 @@ class VarMean(Var):
     __slots__ = ("outs",)
 
     def forward(self, x):
-        return (Var.forward(self, x), np.asarray(x.mean(axis=self.dims, keepdims=self.keepdim)))
+        return (Var.forward(self, x), as_array(x.mean(axis=self.dims, keepdims=self.keepdim)))
 
     def backward(self, gv, gm):
         r = None
@@ -193,8 +194,8 @@ class VectorNorm(Op):
         if p == 2:
             return np.sqrt((a * a).sum(axis=ax, keepdims=kd))
         if p == np.inf:
-            return a.max(axis=ax, keepdims=kd, initial=0) if a.size else np.zeros(
-                np.sum(a, axis=ax, keepdims=kd).shape, a.dtype)
+            return a.max(axis=ax, keepdims=kd, initial=0) if a.size else np.zeros_like(
+                a.sum(axis=ax, keepdims=kd))
         if p == -np.inf:
             return a.min(axis=ax, keepdims=kd)
         if p == 0:
@@ -252,7 +253,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     if fn.ord < 0 and d.size == 0:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
                            "because the operation does not have an identity")
-    return record_unary(fn, x, np.asarray(fn.forward(d)))
+    return record_unary(fn, x, as_array(fn.forward(d)))
 
 
 def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -310,7 +311,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     x = x if x._data.dtype.kind == "f" else x.to(_default_float())
     fn = _new(Logsumexp)
     d = _setup(fn, x, dim, keepdim, "logsumexp")
-    return record_unary(fn, x, np.asarray(fn.forward(d)))
+    return record_unary(fn, x, as_array(fn.forward(d)))
 
 
 def _default_float():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
+from ...backend import as_array
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
@@ -217,7 +218,7 @@ def nansum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     fn = _new(Nansum)
     d = _setup(fn, x, dim, keepdim, "nansum")
     fn.dtype = _sum_dtype(x, None)
-    return record_unary(fn, x, np.asarray(fn.forward(d)))
+    return record_unary(fn, x, as_array(fn.forward(d)))
 
 
 def nanmean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -238,7 +239,7 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     d = x._data
     dims = _dims(dim, d.ndim, "nanmean")
     cnt = (~np.isnan(d)).sum(axis=dims, keepdims=keepdim)
-    return nansum(x, dim, keepdim) / _wrap(np.asarray(cnt, dtype=d.dtype))
+    return nansum(x, dim, keepdim) / _wrap(as_array(cnt).astype(d.dtype, copy=False))
 
 
 # -- prod ------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class Prod(Op):
     __slots__ = ("dims", "keepdim", "in_shape", "dtype")
 
     def forward(self, x):
-        return np.asarray(x.prod(axis=self.dims, keepdims=self.keepdim, dtype=self.dtype))
+        return as_array(x.prod(axis=self.dims, keepdims=self.keepdim, dtype=self.dtype))
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -324,7 +325,7 @@ def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """
     d = x._data
     dims = _dims(dim, d.ndim, "all")
-    out = np.asarray(np.all(d, axis=dims, keepdims=keepdim))
+    out = as_array(np.all(d, axis=dims, keepdims=keepdim))
     # NOTE: PyTorch keeps uint8 for uint8 inputs, bool otherwise
     return _wrap(out.astype(np.uint8) if d.dtype == np.uint8 else out)
 
@@ -338,7 +339,7 @@ def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """
     d = x._data
     dims = _dims(dim, d.ndim, "any")
-    out = np.asarray(np.any(d, axis=dims, keepdims=keepdim))
+    out = as_array(np.any(d, axis=dims, keepdims=keepdim))
     return _wrap(out.astype(np.uint8) if d.dtype == np.uint8 else out)
 
 
@@ -351,4 +352,5 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     """
     d = x._data
     dims = _dims(dim, d.ndim, "count_nonzero")
-    return _wrap(np.asarray(np.count_nonzero(d, axis=dims), dtype=np.int64))
+    # (d != 0).sum, not np.count_nonzero: that returns a Python int for a full count
+    return _wrap(as_array((d != 0).sum(axis=dims, dtype=np.int64)))
