@@ -11,6 +11,7 @@ from ...autograd.grad_mode import _NoGrad
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
 from ...backend import array_module as _array_module
+from ...backend import writeable as _writeable
 from ...dtypes import FROM_NP
 from .arith import _t
 
@@ -650,7 +651,7 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
     """
     global _kernels
     data = self._data
-    if data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous or not data.flags.writeable:
+    if data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous or not _writeable(data):
         return False
     oc = other.__class__
     if oc is Tensor or isinstance(other, Tensor):  # a Parameter too
@@ -693,7 +694,7 @@ def _write_clamp(self, lo, hi) -> bool:
     recorded): Clamp's forward, ``maximum`` then ``minimum`` with the bounds in self's dtype."""
     data = self._data
     if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
-            or not data.flags.writeable or (lo is None and hi is None)
+            or not _writeable(data) or (lo is None and hi is None)
             or (lo is not None and lo.__class__ not in (int, float))
             or (hi is not None and hi.__class__ not in (int, float))
             or (_grad_state.enabled and self.requires_grad)):
@@ -719,7 +720,7 @@ def _write_fused(self, name: str, tensors: tuple, number) -> bool:
     global _kernels
     data = self._data
     if (type(data) is not _np.ndarray or data.dtype not in _WRITE_DTYPES
-            or not data.flags.c_contiguous or not data.flags.writeable
+            or not data.flags.c_contiguous or not _writeable(data)
             or number.__class__ not in (int, float)):
         return False
     for t in tensors:
@@ -807,7 +808,7 @@ _UFUNC_OF = {"neg": "negative", "negative": "negative", "abs": "absolute",
 def _write_unary(self, ufunc: str) -> bool:
     data = self._data
     if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
-            or not data.flags.writeable or (_grad_state.enabled and self.requires_grad)):
+            or not _writeable(data) or (_grad_state.enabled and self.requires_grad)):
         return False
     token = _quiet_on(_IGNORE)  # sqrt(-1) is nan, silently, as in PyTorch
     try:

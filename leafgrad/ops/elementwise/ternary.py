@@ -6,6 +6,7 @@ import numpy as np
 
 from ...autograd.grad_mode import state
 from ...autograd.node import Op
+from ...backend import array_module
 from ...dtypes import FROM_NP
 from ...tensor import Tensor, _wrap
 from .. import dual
@@ -208,16 +209,17 @@ def _lerp_np(a, b, w):
     if _fused_ok(a, b, w):
         from ...optim import _fma, _kernels
 
-        out = np.empty(np.broadcast_shapes(a.shape, b.shape, np.shape(w)), a.dtype)
+        xp = array_module(a)  # NumPy here (_fused_ok): the kernels are host code
+        out = xp.empty(xp.broadcast_shapes(a.shape, b.shape, xp.shape(w)), a.dtype)
         with _fma.errors():
             if np.ndim(w) == 0:
                 _kernels.lerp(out, a, b, float(w))  # one fused multiply-add, as ATen
             else:
                 d = b - a
-                lo, hi = np.empty_like(out), out
+                lo, hi = xp.empty_like(out), out
                 _fma.fma(lo, w, d, a)
                 _fma.fma(hi, w - 1, d, b)
-                np.copyto(out, lo, where=np.abs(w) < 0.5)
+                xp.copyto(out, lo, where=xp.abs(w) < 0.5)
         return out
     d = b - a
     return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(d.dtype, copy=False)
@@ -351,7 +353,8 @@ def _via_kernel(name: str, x, t1, t2, value):
     """``addcmul``/``addcdiv`` through the optimizers' kernels, which round as ATen does."""
     from ...optim import _fma, _kernels
 
-    out = np.empty(np.broadcast_shapes(x.shape, t1.shape, t2.shape), x.dtype)
+    xp = array_module(x)  # NumPy here (_fused_ok): the kernels are host code
+    out = xp.empty(xp.broadcast_shapes(x.shape, t1.shape, t2.shape), x.dtype)
     with _fma.errors():  # inf and nan are values, as in torch: no NumPy warnings
         getattr(_kernels, name)(out, x, t1, t2, value)
     return out
