@@ -87,15 +87,23 @@ from .size import Size
 
 from .ops.distance import cdist  # isort: skip
 
+# torch.softmax / torch.log_softmax take out= (torch.nn.functional's do not); ops.softmax is
+# what nn.functional exports, and it is loaded at start-up anyway
+from ._out import out_variant as _out_variant  # isort: skip
+from .ops.softmax import log_softmax, softmax  # isort: skip
+
+softmax = _out_variant("softmax", rule="exact")(softmax)
+log_softmax = _out_variant("log_softmax", rule="exact")(log_softmax)
+
 # Loaded on first use (PEP 562 __getattr__ below), so that `import leafgrad` stays light:
 # name -> the module that defines it (None: the name is a submodule of leafgrad).
 _LAZY = {name: None for name in ("nn", "optim", "serialization", "utils", "viz")}
 _LAZY.update(save="serialization", load="serialization", from_dlpack="utils.dlpack")
-# torch's top-level aliases of nn.functional ops (torch.softmax, ...)
+# torch's top-level aliases of nn.functional ops (torch.cdist, ...)
 _LAZY.update(dict.fromkeys((
     "alpha_dropout", "celu", "cosine_similarity", "dropout", "feature_alpha_dropout",
-    "group_norm", "layer_norm", "log_softmax", "pairwise_distance", "pdist", "prelu", "rrelu",
-    "selu", "softmax"), "nn.functional"))
+    "group_norm", "layer_norm", "pairwise_distance", "pdist", "prelu", "rrelu", "selu"),
+    "nn.functional"))
 
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
@@ -110,8 +118,9 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["cdist", "linalg", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "bfloat16"]
-__all__ += list(_LAZY)  # nn, optim, utils, viz, serialization, save, load, softmax, ...
+__all__ += ["cdist", "linalg", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "bfloat16",
+            "softmax", "log_softmax"]
+__all__ += list(_LAZY)  # nn, optim, utils, viz, serialization, save, load, ...
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__

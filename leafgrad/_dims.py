@@ -15,7 +15,10 @@ def _contiguous_strides(shape) -> tuple:
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
-    """Normalise a possibly negative dim, with PyTorch's IndexError for one out of range."""
+    """Normalise a possibly negative dim, with PyTorch's IndexError for one out of range and
+    its TypeError for one that is not an integer (a float dim is never truncated)."""
+    if dim.__class__ is not int:
+        dim = check_dim_type(dim, op)
     n = max(ndim, 1)  # NOTE: PyTorch lets a 0-d tensor use dim 0 / -1
     if not -n <= dim < n:
         raise IndexError(
@@ -24,6 +27,42 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
             "negative dims count from the end."
         )
     return dim + n if dim < 0 else dim
+
+
+def check_dim_type(dim, op: str, name: str = "dim") -> int:
+    """``dim`` as an int, or PyTorch's TypeError (a float, a bool, None...)."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(
+            f"{op}(): argument '{name}' must be int, not {type(dim).__name__}\nWhy: a dimension "
+            "is counted in whole steps; pass an int such as 0 or -1.")
+    return operator.index(dim)
+
+
+def broadcast_mismatch(a_shape: tuple, b_shape: tuple, op: str) -> RuntimeError:
+    """PyTorch's error for shapes that do not broadcast (``a`` the destination or first
+    operand), naming the first dim, from the right, where they disagree."""
+    na, nb = len(a_shape), len(b_shape)
+    n = max(na, nb)
+    for k in range(1, n + 1):
+        sa = a_shape[-k] if k <= na else 1
+        sb = b_shape[-k] if k <= nb else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {n - k}\nWhy: {op} broadcasts {list(b_shape)} to "
+                f"{list(a_shape)}; sizes must be equal or 1, aligned from the right.")
+    return RuntimeError(
+        f"output with shape {list(a_shape)} doesn't match the broadcast shape "
+        f"{list(np_broadcast(a_shape, b_shape))}\nWhy: {op} writes into a tensor of shape "
+        f"{list(a_shape)}; the other operand may not add dimensions to it.")
+
+
+def np_broadcast(a: tuple, b: tuple) -> tuple:
+    """The broadcast shape of two shapes that do broadcast."""
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + tuple(a)
+    b = (1,) * (n - len(b)) + tuple(b)
+    return tuple(x if y == 1 else y for x, y in zip(a, b))
 
 
 def parse_dims(dims: tuple) -> tuple:

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import backend as _backend
 from . import dtypes as _dt
+from ._out import out_variant
 from .size import parse_size
 from .tensor import Tensor, _wrap
 
@@ -22,34 +23,13 @@ _FMAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, n
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _finish(data, device, requires_grad: bool, out: Tensor | None = None, name: str = "") -> Tensor:
+def _finish(data, device, requires_grad: bool) -> Tensor:
     if device is not None:
         data = _backend.move(data, _backend.as_device(device))
-    if out is not None:
-        return _write_out(out, data, name)
     t = _wrap(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
-
-
-def _write_out(out: Tensor, data, name: str) -> Tensor:
-    """Put a factory's result into ``out=`` (resized like PyTorch's out= when the shape differs)."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    from .autograd.grad_mode import is_grad_enabled
-
-    if out.requires_grad and is_grad_enabled():
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
-    if out._data.shape == data.shape and out._data.dtype == data.dtype:
-        out._data[...] = data  # in place, so views of ``out`` see the new values
-    else:
-        out._data = data
-    out._bump_version()
-    return out
 
 
 def _cast(a: np.ndarray, npd: np.dtype) -> np.ndarray:
@@ -65,11 +45,6 @@ def _cast(a: np.ndarray, npd: np.dtype) -> np.ndarray:
 
 def _dtype_or_default(dtype) -> np.dtype:
     return (_dt.get_default_dtype() if dtype is None else _dt.as_dtype(dtype)).np
-
-
-def _out_dtype(dtype, out):
-    """PyTorch's factories take the dtype of ``out=`` when no dtype is given."""
-    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
 
 
 def _number(v, fn: str, arg: str):
@@ -407,19 +382,27 @@ def _size_args(fn: str, args: tuple, size) -> tuple:
     return args
 
 
-def _filled(fn: str, shape: tuple, value, npd: np.dtype, device, requires_grad: bool,
-            out=None) -> Tensor:
+def _arange_resized(o, shape: tuple) -> str | None:
+    """PyTorch's warning when arange resizes a non-empty ``out=`` (None: it had no elements)."""
+    if not o.numel():
+        return None
+    return (f"The number of elements in the out tensor of shape {list(o.shape)} is {o.numel()} "
+            f"which does not match the computed number of elements {math.prod(shape)}. Note that "
+            "this may occur as a result of rounding error. The out tensor will be resized to a "
+            f"tensor of shape {tuple(shape)}.")
+
+
+def _filled(fn: str, shape: tuple, value, npd: np.dtype, device, requires_grad: bool) -> Tensor:
     xp = _backend.xp_for(_backend.as_device(device))
     data = xp.empty(shape, npd) if value is None else xp.full(shape, value, dtype=npd)
-    if out is not None:
-        return _write_out(out, data, fn)
     t = _wrap(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def zeros(*args, size=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros; the size is varargs, a tuple/list or a ``Size``.
 
@@ -427,11 +410,12 @@ def zeros(*args, size=None, out=None, dtype=None, layout=None, device=None,
     (torch.Size([2, 3]), torch.float32)
     """
     shape = parse_size(_size_args("zeros", args, size))
-    npd = _dtype_or_default(_out_dtype(dtype, out))
-    return _filled("zeros", shape, 0, npd, device, requires_grad, out)
+    npd = _dtype_or_default(dtype)
+    return _filled("zeros", shape, 0, npd, device, requires_grad)
 
 
-def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def ones(*args, size=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones.
 
@@ -439,11 +423,12 @@ def ones(*args, size=None, out=None, dtype=None, layout=None, device=None,
     tensor([1., 1.])
     """
     shape = parse_size(_size_args("ones", args, size))
-    npd = _dtype_or_default(_out_dtype(dtype, out))
-    return _filled("ones", shape, 1, npd, device, requires_grad, out)
+    npd = _dtype_or_default(dtype)
+    return _filled("ones", shape, 1, npd, device, requires_grad)
 
 
-def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def empty(*args, size=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, memory_format=None, pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever the memory held).
 
@@ -451,8 +436,8 @@ def empty(*args, size=None, out=None, dtype=None, layout=None, device=None,
     torch.Size([2, 3])
     """
     shape = parse_size(_size_args("empty", args, size))
-    npd = _dtype_or_default(_out_dtype(dtype, out))
-    return _filled("empty", shape, None, npd, device, requires_grad, out)
+    npd = _dtype_or_default(dtype)
+    return _filled("empty", shape, None, npd, device, requires_grad)
 
 
 def _fill_value(fill_value, fn: str):
@@ -475,7 +460,8 @@ def _fill_value(fill_value, fn: str):
     return _parsed_int(fill_value)
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def full(size, fill_value, *, dtype=None, layout=None, device=None,
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value's type, as in PyTorch.
 
@@ -489,7 +475,6 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         )
     shape = parse_size((size,))
     v = _fill_value(fill_value, "full")
-    dtype = _out_dtype(dtype, out)
     if dtype is None:
         # NOTE: torch.full infers bool from a Python bool and int64 from an int (NumPy ints
         # included); anything else, np.bool_ too, gets the default float dtype.
@@ -502,7 +487,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     else:
         npd = _dt.as_dtype(dtype).np
     value = _as_numpy_value(v, npd, check_half=math.prod(shape) != 1)
-    return _filled("full", shape, value, npd, device, requires_grad, out)
+    return _filled("full", shape, value, npd, device, requires_grad)
 
 
 def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noqa: A002
@@ -698,7 +683,8 @@ def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarra
     return np.concatenate([vector.ravel(), scalar])
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=_arange_resized)
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` in steps of ``step``.
 
@@ -709,7 +695,6 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         start, end = 0, start
     start, end, step = (_number(v, "arange", a) for v, a in
                         ((start, "start"), (end, "end"), (step, "step")))
-    dtype = _out_dtype(dtype, out)
     if dtype is None:
         is_float = any(not isinstance(v, numbers.Integral) for v in (start, end, step))
         npd = _dt.get_default_dtype().np if is_float else np.dtype(np.int64)
@@ -750,7 +735,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         with np.errstate(over="ignore", invalid="ignore"):
             data = _arange_float(sd, std, n, npd)
-    return _finish(data, device, requires_grad, out, "arange")
+    return _finish(data, device, requires_grad)
 
 
 def _linspace_values(start, end, s, e, steps: int, npd: np.dtype) -> np.ndarray:
@@ -787,7 +772,8 @@ def _linspace_values(start, end, s, e, steps: int, npd: np.dtype) -> np.ndarray:
     return data.astype(npd)
 
 
-def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -802,21 +788,22 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     steps = operator.index(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    npd = _dtype_or_default(_out_dtype(dtype, out))
+    npd = _dtype_or_default(dtype)
     if npd.kind == "b":
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if steps <= 1:
         # NOTE: PyTorch checks nothing for 0 steps and fills 1 step with start (no half check)
         value = _as_numpy_value(start, npd, check_half=False) if steps else 0
         data = np.full(steps, value, dtype=npd)
-        return _finish(data, device, requires_grad, out, "linspace")
+        return _finish(data, device, requires_grad)
     s, e = _check_scalar(start, npd), _check_scalar(end, npd)
     with np.errstate(over="ignore", invalid="ignore"):
         data = _linspace_values(start, end, s, e, steps, npd)
-    return _finish(data, device, requires_grad, out, "linspace")
+    return _finish(data, device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def eye(n: int, m: int | None = None, *, dtype=None, layout=None, device=None,
         requires_grad: bool = False) -> Tensor:
     """A 2-d tensor with ones on the diagonal (``n`` rows, ``m`` columns, default ``n``).
 
@@ -831,5 +818,5 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, devi
         m = operator.index(m)
         if m < 0:
             raise RuntimeError(f"m must be greater or equal to 0, got {m}")
-    data = np.eye(n, m, dtype=_dtype_or_default(_out_dtype(dtype, out)))
-    return _finish(data, device, requires_grad, out, "eye")
+    data = np.eye(n, m, dtype=_dtype_or_default(dtype))
+    return _finish(data, device, requires_grad)

@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
+from ._out import out_variant
 from .methods import _keepdims
 from .ops import linalg as _ops
 from .ops import reduce as _reduce
+from .ops.linalg.solve import LinAlgError
 
 __all__ = [
-    "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "inv_ex",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv",
+    "inv_ex",
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
     "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
 ]
 
-matmul = _ops.matmul
-det = _ops.det
-slogdet = _ops.slogdet
-inv = _ops.inv
-solve = _ops.solve
-qr = _ops.qr
-svd = _ops.svd
-svdvals = _ops.svdvals
-eigh = _ops.eigh
-eigvalsh = _ops.eigvalsh
-pinv = _ops.pinv
+# NOTE: torch.linalg's functions all take out= (leafgrad._out); most want out's dtype exact
+matmul = out_variant("linalg.matmul", rule="exact")(_ops.matmul)
+det = out_variant("linalg.det", rule="exact")(_ops.det)
+slogdet = out_variant("linalg.slogdet", rule="exact")(_ops.slogdet)
+inv = out_variant("linalg.inv", rule="exact")(_ops.inv)
+solve = out_variant("linalg.solve", rule="exact")(_ops.solve)
+qr = out_variant("linalg.qr", rule="exact")(_ops.qr)
+svd = out_variant("linalg.svd", rule="exact")(_ops.svd)
+svdvals = out_variant("linalg.svdvals", rule="exact")(_ops.svdvals)
+eigh = out_variant("linalg.eigh", rule="exact")(_ops.eigh)
+eigvalsh = out_variant("linalg.eigvalsh", rule="exact")(_ops.eigvalsh)
+pinv = out_variant("linalg.pinv")(_ops.pinv)
 lstsq = _ops.lstsq
-matrix_rank = _ops.matrix_rank
-matrix_norm = _ops.matrix_norm
-matrix_power = _ops.matrix_power
-multi_dot = _ops.multi_dot
-cond = _ops.cond
-solve_triangular = _ops.solve_triangular
-norm = _ops.linalg_norm
-vector_norm = _reduce.vector_norm
+matrix_rank = out_variant("linalg.matrix_rank")(_ops.matrix_rank)
+matrix_norm = out_variant("linalg.matrix_norm", rule="exact")(_ops.matrix_norm)
+matrix_power = out_variant("linalg.matrix_power", rule="exact")(_ops.matrix_power)
+multi_dot = out_variant("linalg.multi_dot", rule="exact")(_ops.multi_dot)
+cond = out_variant("linalg.cond")(_ops.cond)
+solve_triangular = out_variant("linalg.solve_triangular", rule="exact",
+                               alias=("b",))(_ops.solve_triangular)
+norm = out_variant("linalg.norm", rule="exact")(_ops.linalg_norm)
+vector_norm = out_variant("linalg.vector_norm", rule="exact")(_reduce.vector_norm)
 
 
+@out_variant("linalg.cholesky", rule="exact")
 def cholesky(A, *, upper: bool = False):  # noqa: N803
     """Cholesky factor of a symmetric positive-definite matrix.
 
@@ -45,6 +51,7 @@ def cholesky(A, *, upper: bool = False):  # noqa: N803
     return _ops.cholesky(A, upper)
 
 
+@out_variant("linalg.cholesky_ex", rule="exact")
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):  # noqa: N803
     """(L, info): the Cholesky factor and a LAPACK status (0: success)."""
     import numpy as np
@@ -55,6 +62,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):  # noqa:
     return _reduce.return_type("linalg_cholesky_ex")(L, _wrap(np.zeros(A.shape[:-2], np.int32)))
 
 
+@out_variant("linalg.inv_ex", rule="exact")
 def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
     """(inverse, info)."""
     import numpy as np
@@ -65,6 +73,7 @@ def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
                                                 _wrap(np.zeros(A.shape[:-2], np.int32)))
 
 
+@out_variant("linalg.cross", rule="exact", alias="refuse")
 def cross(input, other, *, dim: int = -1):  # noqa: A002
     """Cross product along ``dim`` (default the last), broadcasting.
 
@@ -79,6 +88,7 @@ def cross(input, other, *, dim: int = -1):  # noqa: A002
     return _ops.cross(input, other, dim, _linalg=True)
 
 
+@out_variant("linalg.vecdot", rule="exact")
 def vecdot(x, y, *, dim: int = -1):
     """Dot product of vectors along ``dim``, broadcasting.
 

@@ -17,6 +17,7 @@ import numpy as np
 from . import _mt19937 as _k
 from . import backend as _backend
 from . import dtypes as _dt
+from ._out import out_variant
 from .autograd.grad_mode import state as _grad_state
 from .autograd.node import Op
 from .autograd.node import edge as _edge
@@ -672,18 +673,12 @@ def _empty_like(a, dt: _dt.dtype) -> Tensor:
     return _wrap(np.transpose(permuted, np.argsort(order)))
 
 
-def _finish(t: Tensor, device, requires_grad: bool, out: Tensor | None = None) -> Tensor:
-    res = _new(t.shape, t.dtype, t._data, device, requires_grad)
-    if out is None:
-        return res
-    # like leafgrad's other factories: `out` takes the new data (PyTorch resizes it)
-    out._check_inplace("out=")
-    out._data = res._data
-    out._bump_version()
-    return out
+def _finish(t: Tensor, device, requires_grad: bool) -> Tensor:
+    return _new(t.shape, t.dtype, t._data, device, requires_grad)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def rand(*size, generator=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Samples from U(0, 1) of the given shape.
 
@@ -694,10 +689,11 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     shape = parse_size(size)
     dt = _floating(dtype, "check_uniform_bounds")
     t = uniform_(_empty(shape, dt), generator=generator)
-    return _finish(t, device, requires_grad, out)
+    return _finish(t, device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def randn(*size, generator=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Samples from N(0, 1) of the given shape.
 
@@ -707,12 +703,13 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     shape = parse_size(size)
     dt = _floating(dtype, "normal_kernel_cpu")
     t = normal_(_empty(shape, dt), generator=generator)
-    return _finish(t, device, requires_grad, out)
+    return _finish(t, device, requires_grad)
 
 
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+@out_variant(rule="dtype", resize_warns=False)
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
             device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``(low, high, size)``.
 
@@ -731,10 +728,11 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     low, high = _int(low, "low", "randint"), _int(high, "high", "randint")
     dt = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     t = random_(_empty(parse_size((size,)), dt), low, high, generator=generator)
-    return _finish(t, device, requires_grad, out)
+    return _finish(t, device, requires_grad)
 
 
-def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
+@out_variant(rule="dtype", resize_warns=False)
+def randperm(n: int, *, generator=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``.
 
@@ -761,7 +759,7 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
             f"needs values up to {n - 1}; use a wider dtype such as int64"
         )
     vals = _k.randperm(_engine(generator), n)
-    return _finish(_wrap(_k.cast_int64(vals, npd)), device, requires_grad, out)
+    return _finish(_wrap(_k.cast_int64(vals, npd)), device, requires_grad)
 
 
 def _floating_like(input: Tensor, dtype, op: str) -> _dt.dtype:  # noqa: A002
@@ -815,7 +813,8 @@ def _cpu_array(t: Tensor) -> np.ndarray:
     return _backend.to_numpy(t._data)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+@out_variant(error=NotImplementedError, alias="refuse")
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
            device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Normal samples with tensor or float ``mean``/``std``; with two floats, give ``size``.
 
@@ -832,7 +831,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
             )
         dt = _floating(dtype, "normal_kernel_cpu")
         t = normal_(_empty(parse_size((size,)), dt), mean, std, generator=generator)
-        return _finish(t, device, requires_grad, out)
+        return _finish(t, device, requires_grad)
     if std_t:
         sa = _cpu_array(std)
         if sa.size and not (sa >= 0).all():
@@ -871,8 +870,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     node = "NormalBackward3" if mean_t and std_t else (
         "NormalBackward1" if mean_t else "NormalBackward2")
     inputs = tuple(v for v in (mean, std) if isinstance(v, Tensor))
-    res = _finish(_wrap(res), dev, requires_grad, out)
-    return res if out is not None else _with_sample_node(res, node, inputs)
+    return _with_sample_node(_finish(_wrap(res), dev, requires_grad), node, inputs)
 
 
 def _inplace_op(a: np.ndarray, b: np.ndarray, op) -> np.ndarray:
@@ -881,6 +879,7 @@ def _inplace_op(a: np.ndarray, b: np.ndarray, op) -> np.ndarray:
     return op(a.astype(common, copy=False), b.astype(common, copy=False)).astype(a.dtype)
 
 
+@out_variant(rule="any", resize_warns=False)
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002
     """0/1 draws, 1 with probability ``input`` (elementwise) or with the float ``p``.
 
@@ -905,6 +904,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002
     return _with_sample_node(_finish(out, input.device, False), "BernoulliBackward0", (input,))
 
 
+@out_variant(rule="exact", resize_warns=False)
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator=None) -> Tensor:
     """Sample category indices from each row of (unnormalised) probabilities ``input``.

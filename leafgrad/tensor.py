@@ -809,6 +809,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                     f"{vt._data.ndim} dimensions."
                 )
             value = vt.item()
+        if vt is None and isinstance(value, (int, float)) and self._data.dtype.kind in "iuf":
+            from .creation import _as_numpy_value, _parsed_int
+
+            # PyTorch's checked conversion: int8.fill_(300) is an error, not a wrap-around
+            value = _as_numpy_value(_parsed_int(value), self._data.dtype)
         if _grad_state.enabled and (self.requires_grad or (vt is not None and vt.requires_grad)):
             from .ops.inplace_view import fill
 
@@ -837,10 +842,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
         try:
             data[...] = _backend.move(src_t._data, self.device)
         except ValueError:
-            raise RuntimeError(
-                f"The size of tensor a ({list(self._data.shape)}) must match the size of tensor "
-                f"b ({list(src_t._data.shape)}) at non-singleton dimension; copy_ broadcasts src "
-                "to self's shape") from None
+            from ._dims import broadcast_mismatch
+
+            raise broadcast_mismatch(self._data.shape, src_t._data.shape, "copy_") from None
         self._bump_version()
         return self
 

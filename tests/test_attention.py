@@ -109,6 +109,17 @@ def test_sdpa_rows_attending_to_nothing_are_zero(dropout_p, kind):
         _close(a.grad, b.grad, "grad")
 
 
+def test_sdpa_dropout_one_is_zeros_and_draws_nothing_as_torch():
+    got = {}
+    for m in (leafgrad, torch):
+        m.manual_seed(0)
+        q = m.randn(1, 2, 3, 4, requires_grad=True)
+        o = m.nn.functional.scaled_dot_product_attention(q, q, q, dropout_p=1.0)
+        o.sum().backward()
+        got[m] = (o.tolist(), q.grad.tolist(), m.rand(2).tolist())
+    assert got[leafgrad] == got[torch]
+
+
 def test_sdpa_second_derivatives():
     """torch's CPU kernel has no double backward; leafgrad's is checked numerically."""
     from leafgrad.autograd import gradcheck, gradgradcheck

@@ -121,6 +121,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         _MPI + " (counts and shape fingerprints)",
     ("nn/parallel/distributed.py", "DistributedDataParallel._verify_same_parameters", "array"):
         _MPI + " (counts and shape fingerprints)",
+    ("ops/attention.py", "scaled_dot_product_attention", "zeros"):
+        "the dropout noise is drawn on the CPU generator (as dropout's) and moved in the next line",
     ("ops/inplace_view.py", "_positions", "full"): _POSITIONS,
     ("ops/inplace_view.py", "_positions", "arange"): _POSITIONS,
     ("ops/movement/indexing.py", "getitem", "zeros"): _BOOL_INDEX,

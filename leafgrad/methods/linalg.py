@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._out import out_variant
+
 __all__ = [
     "addbmm", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cholesky", "cholesky_solve",
     "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "logdet", "matmul",
@@ -159,16 +161,19 @@ def _as_tensor_like(v, like):
 # -- free functions (leafgrad.matmul(a, b), ...) ---------------------------------------------
 
 
-def matmul(input, other, *, out=None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def matmul(input, other) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting."""
     return input.matmul(other)
 
 
-def mm(input, mat2, *, out=None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def mm(input, mat2) -> Tensor:  # noqa: A002
     """Product of two matrices."""
     return input.mm(mat2)
 
 
+@out_variant(rule="exact", alias="refuse")
 def bmm(input, mat2) -> Tensor:  # noqa: A002
     """Batched product of 3-d tensors.
 
@@ -179,26 +184,31 @@ def bmm(input, mat2) -> Tensor:  # noqa: A002
     return input.bmm(mat2)
 
 
+@out_variant(rule="exact")
 def mv(input, vec) -> Tensor:  # noqa: A002
     """Matrix-vector product."""
     return input.mv(vec)
 
 
+@out_variant(rule="exact")
 def dot(input, other) -> Tensor:  # noqa: A002
     """Inner product of two vectors."""
     return input.dot(other)
 
 
+@out_variant(rule="exact")
 def vdot(input, other) -> Tensor:  # noqa: A002
     """Conjugating inner product of two vectors."""
     return input.vdot(other)
 
 
+@out_variant(rule="exact")
 def inner(input, other) -> Tensor:  # noqa: A002
     """Inner product over the last dims."""
     return input.inner(other)
 
 
+@out_variant()
 def outer(input, vec2) -> Tensor:  # noqa: A002
     """Outer product of two vectors."""
     return input.outer(vec2)
@@ -207,21 +217,25 @@ def outer(input, vec2) -> Tensor:  # noqa: A002
 ger = outer
 
 
+@out_variant(rule="exact")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * mat1 @ mat2``."""
     return input.addmm(mat1, mat2, beta=beta, alpha=alpha)
 
 
+@out_variant(rule="exact")
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * mat @ vec``."""
     return input.addmv(mat, vec, beta=beta, alpha=alpha)
 
 
+@out_variant(rule="exact", resize_warns=False)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
     return input.addbmm(batch1, batch2, beta=beta, alpha=alpha)
 
 
+@out_variant(rule="exact")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * bmm(batch1, batch2)``."""
     return input.baddbmm(batch1, batch2, beta=beta, alpha=alpha)
@@ -237,26 +251,31 @@ def einsum(equation: str, *operands) -> Tensor:
     return _ops.einsum(equation, *operands)
 
 
-def tensordot(a, b, dims=2, out=None) -> Tensor:
+@out_variant(rule="exact")
+def tensordot(a, b, dims=2) -> Tensor:
     """Sum of products over the given dims."""
     return _ops.tensordot(a, b, dims)
 
 
+@out_variant()
 def kron(input, other) -> Tensor:  # noqa: A002
     """Kronecker product."""
     return input.kron(other)
 
 
+@out_variant(rule="exact", alias="refuse")
 def cross(input, other, dim=None) -> Tensor:  # noqa: A002
     """Cross product of 3-vectors."""
     return input.cross(other, dim)
 
 
+@out_variant(rule="exact")
 def chain_matmul(*matrices) -> Tensor:
     """Product of a chain of matrices."""
     return _ops.chain_matmul(*matrices)
 
 
+@out_variant(rule="exact")
 def matrix_power(input, n: int) -> Tensor:  # noqa: A002
     """Integer matrix power."""
     return input.matrix_power(n)
@@ -267,6 +286,7 @@ def det(input) -> Tensor:  # noqa: A002
     return input.det()
 
 
+@out_variant(rule="exact")
 def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
     """``torch.svd``: ``(U, S, V)`` of a matrix, ``V`` not transposed (see ``linalg.svd``).
 
@@ -277,6 +297,7 @@ def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
     return input.svd(some, compute_uv)
 
 
+@out_variant(rule="exact")
 def slogdet(input):  # noqa: A002
     """(sign, log|det|)."""
     return _ops.slogdet(input)
@@ -287,6 +308,7 @@ def logdet(input) -> Tensor:  # noqa: A002
     return input.logdet()
 
 
+@out_variant(rule="exact")
 def inverse(input) -> Tensor:  # noqa: A002
     """Matrix inverse."""
     return input.inverse()
@@ -297,16 +319,19 @@ def pinverse(input, rcond: float = 1e-15) -> Tensor:  # noqa: A002
     return input.pinverse(rcond)
 
 
+@out_variant()
 def cholesky(input, upper: bool = False) -> Tensor:  # noqa: A002
     """Cholesky factor (deprecated in PyTorch for linalg.cholesky)."""
     return input.cholesky(upper)
 
 
+@out_variant()
 def cholesky_solve(input, input2, upper: bool = False) -> Tensor:  # noqa: A002
     """Solve ``A x = input`` given the Cholesky factor ``input2`` of A."""
     return input.cholesky_solve(input2, upper)
 
 
+@out_variant(rule="exact")
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa: N803
                      unitriangular: bool = False):
     """(solution, cloned_coefficient) of a triangular system."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._out import out_variant
 from . import _keepdims
 
 __all__ = [
@@ -210,16 +211,19 @@ def _maximum(a, b, name: str):
 # -- free functions (leafgrad.sum(x), ...) ---------------------------------------------------
 
 
+@out_variant(rule="dtype", needs=('dim',))
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001, A002
     """Sum over all elements or ``dim``."""
     return input.sum(dim, keepdim, dtype=dtype)
 
 
+@out_variant(rule="dtype")
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean over all elements or ``dim``."""
     return input.mean(dim, keepdim, dtype=dtype)
 
 
+@out_variant(error=NotImplementedError)  # NOTE: PyTorch's nansum out= kernel is float only
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Sum treating NaN as zero.
 
@@ -230,56 +234,67 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # 
     return input.nansum(dim, keepdim, dtype=dtype)
 
 
+@out_variant(error=NotImplementedError)
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean of the non-NaN elements."""
     return input.nanmean(dim, keepdim, dtype=dtype)
 
 
+@out_variant(rule="dtype", needs=('dim',))
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Product of elements."""
     return input.prod(dim, keepdim, dtype=dtype)
 
 
+@out_variant()
 def max(input, dim=None, keepdim: bool = False):  # noqa: A001, A002
     """Largest element, (values, indices) along ``dim``, or the elementwise maximum."""
     return input.max(dim, keepdim)
 
 
+@out_variant()
 def min(input, dim=None, keepdim: bool = False):  # noqa: A001, A002
     """Smallest element, (values, indices) along ``dim``, or the elementwise minimum."""
     return input.min(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Maximum over ``dim``."""
     return input.amax(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def amin(input, dim=(), keepdim: bool = False) -> Tensor:  # noqa: A002
     """Minimum over ``dim``."""
     return input.amin(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def aminmax(input, *, dim=None, keepdim: bool = False):  # noqa: A002
     """(min, max) named tuple."""
     return input.aminmax(dim=dim, keepdim=keepdim)
 
 
+@out_variant(rule="exact")
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Index of the largest element."""
     return input.argmax(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Index of the smallest element."""
     return input.argmin(dim, keepdim)
 
 
+@out_variant()
 def var(input, *args, **kw) -> Tensor:  # noqa: A002
     """Variance."""
     return input.var(*args, **kw)
 
 
+@out_variant()
 def std(input, *args, **kw) -> Tensor:  # noqa: A002
     """Standard deviation."""
     return input.std(*args, **kw)
@@ -295,72 +310,86 @@ def std_mean(input, *args, **kw) -> tuple:  # noqa: A002
     return _ops.std_mean(input, *args, **kw)
 
 
-def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A002
     """``p``-norm."""
     return input.norm(p, dim, keepdim, dtype)
 
 
+@out_variant()
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
     """``log(sum(exp(input)))`` over ``dim``."""
     return input.logsumexp(dim, keepdim)
 
 
+@out_variant(rule="dtype")
 def cumsum(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
     """Cumulative sum."""
     return input.cumsum(dim, dtype=dtype)
 
 
+@out_variant(rule="dtype")
 def cumprod(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
     """Cumulative product."""
     return input.cumprod(dim, dtype=dtype)
 
 
+@out_variant(rule="exact")
 def cummax(input, dim):  # noqa: A002
     """Running maximum and its indices."""
     return input.cummax(dim)
 
 
+@out_variant(rule="exact")
 def cummin(input, dim):  # noqa: A002
     """Running minimum and its indices."""
     return input.cummin(dim)
 
 
+@out_variant(rule="exact")
 def logcumsumexp(input, dim) -> Tensor:  # noqa: A002
     """``log(cumsum(exp(input)))``."""
     return input.logcumsumexp(dim)
 
 
+@out_variant(rule="exact")
 def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     """True where every element is non-zero."""
     return input.all(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     """True where some element is non-zero."""
     return input.any(dim, keepdim)
 
 
+@out_variant(rule="exact", needs=('dim',))
 def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Lower median, or (values, indices) along ``dim``."""
     return input.median(dim, keepdim)
 
 
+@out_variant(rule="exact", needs=('dim',))
 def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Lower median ignoring NaN."""
     return input.nanmedian(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """Most frequent value along ``dim``."""
     return input.mode(dim, keepdim)
 
 
+@out_variant(rule="exact")
 def quantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
              interpolation: str = "linear") -> Tensor:
     """The ``q``-th quantiles."""
     return input.quantile(q, dim, keepdim, interpolation=interpolation)
 
 
+@out_variant(rule="exact")
 def nanquantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
                 interpolation: str = "linear") -> Tensor:
     """The ``q``-th quantiles ignoring NaN."""
@@ -372,6 +401,7 @@ def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
     return input.count_nonzero(dim)
 
 
+@out_variant()
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:  # noqa: A002
     """n-th forward difference."""
     return input.diff(n, dim, prepend, append)

@@ -12,13 +12,13 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import state
-from ..autograd.node import Op
+from ..autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import dual, lastbits
 from ._apply import record, record_unary
 from .elementwise import _erf_f
-from .elementwise.special import _erf_f32
+from .elementwise.special import _erf_f32, _erf_f32_into
 
 __all__ = [
     "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -241,7 +241,7 @@ class Hardtanh(Op):
         (x,) = self.saved(grad)
         r = _raw(x)
         # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, grad * 0), x)
+        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
 
 
 class LeakyRelu(Op):
@@ -262,7 +262,7 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, grad * 0)"}
+    formula = {"x": "where(x > threshold, grad, 0)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
@@ -272,7 +272,7 @@ class Threshold(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, grad * 0), x)
+        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
 
 
 class Hardshrink(Op):
@@ -288,7 +288,7 @@ class Hardshrink(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), 0, grad), x)
 
 
 class Softshrink(Op):
@@ -305,7 +305,7 @@ class Softshrink(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), grad * 0, grad), x)
+        return zero_path(dual.where((r >= -self.lambd) & (r <= self.lambd), 0, grad), x)
 
 
 class Hardsigmoid(Op):
@@ -323,7 +323,7 @@ class Hardsigmoid(Op):
         r = _raw(x)
         # NOTE: PyTorch multiplies by 1/6 rounded to float32, even for float64 tensors
         sixth = r.dtype.type(np.float32(1.0) / np.float32(6.0))
-        return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, grad * 0), x)
+        return zero_path(dual.where((r > -3) & (r < 3), grad * sixth, 0), x)
 
 
 class Hardswish(Op):
@@ -339,7 +339,7 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, grad * 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -397,6 +397,9 @@ class Gelu(Op):
         if self.approximate != "tanh" and x.dtype == np.float32:
             # NOTE: Φ(x) is kept for the first backward (erf is the costly part of both
             # passes); a second backward (retain_graph) or a graph of the backward recomputes it
+            if type(x) is np.ndarray and x.size > _GELU_BLOCK:
+                out, self.cdf = _gelu_erf_f32_blocks(x)
+                return out
             t = x.dtype.type
             cdf = t(0.5) * (1 + _gelu_erf(x * t(_SQRT1_2)))
             self.cdf = cdf
@@ -408,6 +411,9 @@ class Gelu(Op):
         cdf = getattr(self, "cdf", None)
         if cdf is not None and not isinstance(grad, Tensor):
             self.cdf = None
+            if type(x) is np.ndarray and x.size > _GELU_BLOCK and type(grad) is np.ndarray \
+                    and grad.dtype == x.dtype and grad.shape == x.shape:
+                return _gelu_backward_f32_blocks(x, cdf, grad)
             t = x.dtype.type
             pdf = t(_GELU_PDF) * lastbits.exp(x * x * t(-0.5))
             return grad * lastbits.fma(x, pdf, cdf)  # as _gelu_backward_raw, Φ(x) reused
@@ -417,6 +423,67 @@ class Gelu(Op):
         if name == "cdf":
             return None
         return super().__getattr__(name)
+
+
+_GELU_BLOCK = 1 << 16  # elements per block of the float32 GELU: its temporaries stay in cache
+
+
+def _gelu_erf_f32_blocks(x):
+    """(x·Φ(x), Φ(x)) of a big float32 array, Φ(x) = 0.5·(1 + erf(x·√½)), computed block by
+    block with the same float32 operations as the whole-array expression (so the same bits):
+    the ~25 passes of the erf and the product over cache-sized blocks, not over the array
+    (W8's MLP: 0.5M elements a layer, ~1.5x faster)."""
+    xp = array_module(x)
+    src = xp.ascontiguousarray(x).reshape(-1)
+    n = src.size
+    out, cdf = xp.empty(n, np.float32), xp.empty(n, np.float32)
+    z, e, s = (xp.empty(_GELU_BLOCK, np.float32) for _ in range(3))
+    r2, half = np.float32(_SQRT1_2), np.float32(0.5)
+    token = _quiet_on(_IGNORE)  # inf and nan are values here (as the whole-array route)
+    try:
+        for i in range(0, n, _GELU_BLOCK):
+            k = min(_GELU_BLOCK, n - i)
+            xb = src[i:i + k]
+            zb = np.multiply(xb, r2, out=z[:k])
+            eb = _erf_f32_into(zb, e[:k], s[:k])
+            eb += 1
+            cb = np.multiply(eb, half, out=cdf[i:i + k])
+            np.multiply(xb, cb, out=out[i:i + k])
+    finally:
+        _quiet_off(token)
+    return out.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def _gelu_backward_f32_blocks(x, cdf, grad):
+    """grad·fma(x, φ(x), Φ(x)) for big float32 arrays, φ(x) = c·exp(−x²/2) with exp in float64
+    rounded once (``lastbits.exp``) and the fma through float64 (exact product, one rounding):
+    the operations of the whole-array route, block by block, with the float64 conversions done
+    by the ufuncs themselves (``dtype=float64``) instead of separate copies."""
+    xp = array_module(x)
+    src, cs = xp.ascontiguousarray(x).reshape(-1), xp.ascontiguousarray(cdf).reshape(-1)
+    gs = xp.ascontiguousarray(grad).reshape(-1)
+    n = src.size
+    out = xp.empty(n, np.float32)
+    q = xp.empty(_GELU_BLOCK, np.float32)
+    d = xp.empty(_GELU_BLOCK, np.float64)
+    m_half, c_pdf = np.float32(-0.5), np.float32(_GELU_PDF)
+    token = _quiet_on(_IGNORE)
+    try:
+        for i in range(0, n, _GELU_BLOCK):
+            k = min(_GELU_BLOCK, n - i)
+            xb, qb, db, ob = src[i:i + k], q[:k], d[:k], out[i:i + k]
+            np.multiply(xb, xb, out=qb)
+            qb *= m_half
+            np.exp(qb, out=db, dtype=np.float64)
+            np.copyto(qb, db, casting="same_kind")
+            qb *= c_pdf  # φ(x), float32
+            np.multiply(xb, qb, out=db, dtype=np.float64)  # exact
+            db += cs[i:i + k]
+            np.copyto(ob, db, casting="same_kind")
+            ob *= gs[i:i + k]
+    finally:
+        _quiet_off(token)
+    return out.reshape(x.shape)
 
 
 def _gelu_backward(grad, x, approximate: str):
@@ -572,7 +639,7 @@ class Prelu(Op):
         gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
         gw = None
         if need[1]:
-            gw = dual.sum_to(dual.where(r > 0, grad * 0, x * grad), shape).reshape(w.shape)
+            gw = dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape)
         return gx, gw
 
 

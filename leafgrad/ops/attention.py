@@ -98,7 +98,7 @@ class ScaledDotProductAttention(Op):
         "attn_mask": "softmax_grad(dropped(grad @ value.mT, noise), attention_probs(query, key, "
                      "attn_mask, scale, keep, dead))",
     }
-    __slots__ = ("scale", "keep", "dead", "noise", "groups")
+    __slots__ = ("scale", "keep", "dead", "noise", "groups", "pd")
 
     def forward(self, q, k, v, bias):
         xp = array_module(q)
@@ -124,7 +124,10 @@ class ScaledDotProductAttention(Op):
         xp.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
         p = s if dead is None else xp.where(dead, 0, s)
-        return dropped(p, self.noise) @ v, p
+        pd = dropped(p, self.noise)
+        if pd is not p:
+            self.pd = pd  # NOTE: the dropped weights, kept for the first backward (V's grad)
+        return pd @ v, p
 
     def backward(self, grad):
         q, k, v, bias, p = self.saved(grad)
@@ -133,7 +136,11 @@ class ScaledDotProductAttention(Op):
         if isinstance(grad, Tensor):  # a graph of the backward: the weights as a function
             p = attention_probs(q, kr, bias, self.scale, self.keep, self.dead)
         noise = self.noise
-        pd = dropped(p, noise)
+        pd = self.pd
+        if pd is None or isinstance(grad, Tensor):
+            pd = dropped(p, noise)
+        else:
+            self.pd = None  # a second backward (retain_graph) multiplies again: same values
         need = self.needs_input_grad
         gv = None
         if need[2]:
@@ -151,7 +158,7 @@ class ScaledDotProductAttention(Op):
         return gq, gk, gv, gb, None
 
     def __getattr__(self, name: str):
-        if name in ("dead", "noise", "keep"):
+        if name in ("dead", "noise", "keep", "pd"):
             return None
         return super().__getattr__(name)
 
@@ -275,9 +282,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
         shape = tuple(batch) + (L, S)
         from ..backend import move
+        from .dropout import _scaled_mask
 
-        noise = bernoulli_mask(shape, 1 - dropout_p).astype(q.dtype)
-        noise /= q.dtype.type(1 - dropout_p)  # NOTE: PyTorch's div_(1 - p) in the dtype
+        if dropout_p == 1.0:  # PyTorch's dropout multiplies by zero and draws nothing
+            noise = np.zeros(shape, q.dtype)
+        else:  # NOTE: PyTorch's div_(1 - p) in the dtype
+            noise = _scaled_mask(bernoulli_mask(shape, 1 - dropout_p), q.dtype, dropout_p)
         fn.noise = move(noise, query.device)  # drawn on the CPU generator, as dropout's
     out, p = fn.forward(q, k, v, bias)
     if not state.enabled:

@@ -23,8 +23,9 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
-    """The 0/1 keep mask in the input's dtype; per channel (N, C, 1, ...) for feature dropout."""
+def _noise(input: Tensor, p: float, feature: bool, scaled: bool = False) -> np.ndarray:
+    """The 0/1 keep mask in the input's dtype; per channel (N, C, 1, ...) for feature dropout.
+    ``scaled``: the mask already divided by (1 − p), as ``_scaled_mask`` makes it."""
     from ..random import _is_dense, _iter_order, bernoulli_mask
 
     x = input._data
@@ -41,7 +42,25 @@ def _noise(input: Tensor, p: float, feature: bool) -> np.ndarray:
             mask = bernoulli_mask(tuple(x.shape[d] for d in order), 1 - p)
             mask = np.transpose(mask, np.argsort(order))
     # drawn on the CPU generator (as docs/random.md says for CUDA), then put beside the input
+    if scaled:
+        return move(_scaled_mask(mask, x.dtype, p), input.device)
     return move(mask.astype(x.dtype), input.device)
+
+
+def _scaled_mask(mask: np.ndarray, dtype, p: float) -> np.ndarray:
+    """``mask.astype(dtype) / (1 − p)``, PyTorch's ``noise.div_(1 - p)`` in the dtype.
+
+    float32 / float64: one pass, ``mask · (1 / (1 − p))``: 1/c and 0/c are exactly the products
+    1·(1/c) and 0·(1/c) for c = 1 − p > 0 (each rounded once), so the same bits as the
+    conversion and the division (two passes; W8 draws 13 masks a step). Other dtypes divide.
+    """
+    dt = np.dtype(dtype)
+    if (dt == np.float32 or dt == np.float64) and p < 1:
+        t = dt.type
+        return np.multiply(mask, t(1) / t(1 - p), dtype=dt)
+    noise = mask.astype(dt)
+    noise /= dt.type(1 - p)
+    return noise
 
 
 def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bool,
@@ -56,7 +75,7 @@ def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bo
     if p == 1:
         zero = _wrap(array_module(x).zeros((), x.dtype))
         return input.mul_(zero) if inplace else input * zero
-    noise = _noise(input, p, feature)
+    noise = _noise(input, p, feature, scaled=not alpha)
     if alpha:
         a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
         b = _wrap(((noise - 1) * x.dtype.type(_ALPHA * a) + x.dtype.type(_ALPHA * a * p))
@@ -64,8 +83,7 @@ def _dropout_impl(input: Tensor, p: float, train: bool, feature: bool, alpha: bo
         noise *= x.dtype.type(a)
         out = input.mul_(_wrap(noise)) if inplace else input * _wrap(noise)
         return out.add_(b) if inplace else out + b
-    # NOTE: div_ by (1 - p) in the tensor's dtype, as PyTorch's noise.div_(1 - p)
-    noise /= x.dtype.type(1 - p)
+    # NOTE: divided by (1 - p) in the tensor's dtype (in _noise), as PyTorch's noise.div_(1 - p)
     return input.mul_(_wrap(noise)) if inplace else input * _wrap(noise)
 
 

@@ -39,7 +39,7 @@ def _link() -> None:
     global Tensor, _wrap, _record_unary, _where, _threshold_backward, _polygamma, _digamma_np
     global _polygamma_np, _flip, _roll, _rot90, _cat, _stack, _tril, _triu, _diagonal
     global _diag_view, _DiagScatter, _embed, _gather, _put, _cumsum, _cumprod, _inv, _solve
-    global _solve_triangular, _SolveTriangular, _Tri, _pinv, _pinv_np, _cross
+    global _solve_triangular, _SolveTriangular, _Tri, _pinv, _pinv_np, _cross, _lapack
     from ..tensor import Tensor, _wrap
     from ._apply import record_unary as _record_unary
     from .elementwise import polygamma as _polygamma
@@ -52,6 +52,7 @@ def _link() -> None:
     from .linalg import pinv as _pinv
     from .linalg import solve as _solve
     from .linalg import solve_triangular as _solve_triangular
+    from .linalg.solve import _lapack
     from .movement import DiagScatter as _DiagScatter
     from .movement import _diag_view, _embed, _gather, _put
     from .movement import cat as _cat
@@ -145,8 +146,13 @@ def isnan(x):
 
 
 def zeros_like(g):
-    """A zero gradient shaped like ``g`` (PyTorch's zeros_like for piecewise-constant ops)."""
-    return g * 0
+    """A zero gradient shaped like ``g`` (PyTorch's zeros_like for piecewise-constant ops).
+
+    Real zeros, never ``g * 0``: an inf or nan upstream gradient times 0 is nan, PyTorch's 0.
+    """
+    if isinstance(g, Tensor):
+        return _wrap(array_module(g._data).zeros_like(g._data))
+    return array_module(g).zeros_like(g)
 
 
 def where(cond, a, b):
@@ -160,7 +166,8 @@ def threshold_backward(g, out):
     """``g`` where ``out > 0``, else 0 (relu's backward)."""
     if isinstance(g, Tensor):
         return _threshold_backward(g, out)
-    return g * (out > 0)
+    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0
+    return array_module(g).where(out > 0, g, 0)
 
 
 def to_dtype(g, np_dtype):
@@ -392,14 +399,14 @@ def rev_cumsum(x, dim: int):
 # -- linear algebra --------------------------------------------------------------------------
 def inv(a):
     """Matrix inverse."""
-    return _inv(a) if isinstance(a, Tensor) else np.linalg.inv(a)
+    return _inv(a) if isinstance(a, Tensor) else _lapack(np.linalg.inv, "linalg.inv", a)
 
 
 def solve(a, b):
     """``a^{-1} b`` for matrix ``b``."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return _solve(a, b)
-    return np.linalg.solve(a, b)
+    return _lapack(np.linalg.solve, "linalg.solve", a, b)
 
 
 def solve_triangular(a, b, upper: bool, left: bool, unit: bool):

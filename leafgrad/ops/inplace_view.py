@@ -512,7 +512,7 @@ class CopyFrom(Op):
 
     def backward(self, grad):
         need = self.needs_input_grad
-        return (grad * 0 if need[0] else None,
+        return (dual.zeros_like(grad) if need[0] else None,
                 grad if need[1] else None)
 
 
@@ -529,7 +529,7 @@ class Fill(Op):
         return array_module(x).full(x.shape, self.value, dtype=x.dtype)
 
     def backward(self, grad):
-        return grad * 0
+        return dual.zeros_like(grad)
 
 
 class Zero(Fill):
@@ -563,10 +563,9 @@ def copy_from(a: Tensor, b: Tensor) -> Tensor:
     try:
         out = fn.forward(a._data, b._data)
     except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({a._data.shape}) must match the size of tensor b "
-            f"({b._data.shape}) at a non-singleton dimension; copy_ broadcasts src to self"
-        ) from None
+        from .._dims import broadcast_mismatch
+
+        raise broadcast_mismatch(a._data.shape, b._data.shape, "copy_") from None
     return record(fn, (a, b), out)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
+from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from ._apply import record
 
@@ -39,10 +40,13 @@ def _stats(x, axes: tuple, eps: float):
         mean = _mean_keep(x, axes)
         var = _mean_keep((x - mean) * (x - mean), axes)
         return mean, (var + eps).rsqrt()
-    x64 = x.astype(np.float64)
+    x64 = x.astype(np.float64)  # a fresh copy (also of a float64 x): worked on in place
     mean = x64.mean(axis=axes, keepdims=True)
-    d = x64 - mean
-    var = (d * d).mean(axis=axes, keepdims=True)
+    # NOTE: in place (d = x64 - mean, then d * d): the same roundings as the out-of-place
+    # expressions, without two more float64 temporaries of x's size (W8: 9 layer norms a step)
+    np.subtract(x64, mean, out=x64)
+    np.multiply(x64, x64, out=x64)
+    var = x64.mean(axis=axes, keepdims=True)
     return mean.astype(x.dtype), (1.0 / np.sqrt(var + eps)).astype(x.dtype)
 
 
@@ -142,15 +146,21 @@ class NativeLayerNorm(Op):
     formula = {"x": "layer_norm_grad(grad, x, w, b, n, eps)[0]",
                "w": "layer_norm_grad(grad, x, w, b, n, eps)[1]",
                "b": "layer_norm_grad(grad, x, w, b, n, eps)[2]"}
-    __slots__ = ("n", "eps", "_mean", "_rstd")
+    __slots__ = ("n", "eps", "_mean", "_rstd", "_xhat")
 
     def forward(self, x, w, b):
         axes = tuple(range(x.ndim - self.n, x.ndim))
         mean, rstd = _stats(x, axes, self.eps)
         self._mean, self._rstd = mean, rstd
-        y = (x - mean) * rstd
+        y = x - mean
+        y *= rstd
+        self._xhat = None
         if w is not None:
-            y *= w
+            # NOTE: x̂ = (x − mean)·rstd is kept for the first backward, which needs it and
+            # would recompute it (two passes); y = x̂·w into a new array rounds as y *= w does
+            self._xhat = y
+            xp = array_module(y)
+            y = xp.multiply(y, w, out=xp.empty_like(y))
         if b is not None:
             y += b
         return y
@@ -158,7 +168,35 @@ class NativeLayerNorm(Op):
     def backward(self, grad):
         x, w, b = self.saved(grad)
         needs = self.needs_input_grad
+        xhat = self._xhat
+        if xhat is not None and not isinstance(grad, Tensor) and type(grad) is np.ndarray \
+                and grad.shape == xhat.shape:
+            self._xhat = None  # a second backward (retain_graph) recomputes it
+            return _ln_backward_xhat(grad, xhat, w, self.n, self._rstd, needs)
         return _ln_backward(grad, x, w, self.n, self.eps, self._mean, self._rstd, needs)
+
+
+def _ln_backward_xhat(grad, xhat, w, n: int, rstd, needs: tuple):
+    """``_norm_backward`` for layer norm on arrays, from the forward's x̂, with the same
+    operations in the same order (so the same bits), in place where a temporary is free."""
+    nd = xhat.ndim
+    axes = tuple(range(nd - n, nd))
+    w_axes = tuple(range(nd - n))
+    gw = gb = gx = None
+    if needs[1]:
+        gw = (grad * xhat).sum(axis=w_axes, keepdims=True).reshape(w.shape)
+    if needs[2]:
+        gb = grad.sum(axis=w_axes, keepdims=True).reshape(xhat.shape[nd - n:])
+    if needs[0]:
+        gxhat = grad * w
+        t = gxhat * xhat
+        m2 = t.mean(axis=axes, keepdims=True)
+        m1 = gxhat.mean(axis=axes, keepdims=True)
+        gxhat -= m1
+        np.multiply(xhat, m2, out=t)
+        gxhat -= t
+        gx = np.multiply(rstd, gxhat, out=gxhat)
+    return gx, gw, gb
 
 
 def _ln_backward(grad, x, w, n: int, eps: float, mean, rstd, needs: tuple):

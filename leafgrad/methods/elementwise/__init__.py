@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from .arith import (
     _MISSING,
-    _out,
     _t,
     abs,
     add,

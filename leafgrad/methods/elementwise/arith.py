@@ -1,11 +1,9 @@
 """Free functions of the elementwise area (``leafgrad.add(a, b)``, ...): arithmetic,
-comparisons, ``where``; the ``out=`` helper the area's functions share."""
+comparisons, ``where`` (``out=`` is leafgrad._out's, for every free function)."""
 
 from __future__ import annotations
 
-from ... import dtypes as _dt
-from ...autograd.grad_mode import state as _grad_state
-from ...dtypes import FROM_NP
+from ..._out import out_variant
 
 
 def _link() -> None:
@@ -21,28 +19,8 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else _as_tensor(x)
 
 
-def _out(res: Tensor, out, name: str) -> Tensor:
-    """Write ``res`` into ``out=`` (resized when its shape differs, as PyTorch does)."""
-    if out is None:
-        return res
-    if _grad_state.enabled and (res._rg or out._rg):
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad.\nWhy: out= writes into an "
-            "existing tensor outside the graph; call it without out= (or under no_grad()).")
-    if not _dt.can_cast(FROM_NP[res._data.dtype], out.dtype):
-        raise RuntimeError(
-            f"result type {FROM_NP[res._data.dtype].name.capitalize()} can't be cast to the "
-            f"desired output type {out.dtype.name.capitalize()}")
-    if out._data.shape == res._data.shape:
-        out._data[...] = res._data
-    else:
-        out._data = res._data.astype(out._data.dtype)
-    out._bump_version()
-    return out
-
-
-def add(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+@out_variant()
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``input + alpha * other``.
 
     >>> import leafgrad
@@ -52,7 +30,8 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
     return _t(input).add(other, alpha=alpha)
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+@out_variant()
+def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``input - alpha * other``."""
     return _t(input).sub(other, alpha=alpha)
 
@@ -62,58 +41,69 @@ def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     return _t(other).sub(input, alpha=alpha) if alpha != 1 else _t(input).__rsub__(other)
 
 
-def mul(input, other, *, out=None) -> Tensor:  # noqa: A002
+@out_variant()
+def mul(input, other) -> Tensor:  # noqa: A002
     """Elementwise product."""
     return _t(input).mul(other)
 
 
-def div(input, other, *, rounding_mode=None, out=None) -> Tensor:  # noqa: A002
+@out_variant()
+def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
     """Elementwise true division."""
     return _t(input).div(other, rounding_mode=rounding_mode)
 
 
-def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001, A002
+@out_variant()
+def pow(input, exponent) -> Tensor:  # noqa: A001, A002
     """``input ** exponent``; ``input`` may be a Python number when ``exponent`` is a tensor."""
     if not isinstance(input, Tensor):
         return _t(exponent).__rpow__(input)
     return input.pow(exponent)
 
 
+@out_variant(rule="exact")
 def neg(input) -> Tensor:  # noqa: A002
     """``-input``."""
     return input.neg()
 
 
+@out_variant()
 def reciprocal(input) -> Tensor:  # noqa: A002
     """``1 / input``."""
     return input.reciprocal()
 
 
+@out_variant()
 def exp(input) -> Tensor:  # noqa: A002
     """Elementwise e**x."""
     return input.exp()
 
 
+@out_variant()
 def log(input) -> Tensor:  # noqa: A002
     """Elementwise natural log."""
     return input.log()
 
 
+@out_variant()
 def sin(input) -> Tensor:  # noqa: A002
     """Elementwise sine."""
     return input.sin()
 
 
+@out_variant()
 def cos(input) -> Tensor:  # noqa: A002
     """Elementwise cosine."""
     return input.cos()
 
 
+@out_variant()
 def tanh(input) -> Tensor:  # noqa: A002
     """Elementwise tanh."""
     return input.tanh()
 
 
+@out_variant()
 def sigmoid(input) -> Tensor:  # noqa: A002
     """Elementwise logistic sigmoid."""
     return input.sigmoid()
@@ -124,46 +114,55 @@ def relu(input) -> Tensor:  # noqa: A002
     return input.relu()
 
 
+@out_variant()
 def sqrt(input) -> Tensor:  # noqa: A002
     """Elementwise square root."""
     return input.sqrt()
 
 
+@out_variant(rule="exact")
 def abs(input) -> Tensor:  # noqa: A001, A002
     """Elementwise absolute value."""
     return input.abs()
 
 
+@out_variant(rule="exact")
 def sign(input) -> Tensor:  # noqa: A002
     """Elementwise sign."""
     return input.sign()
 
 
+@out_variant()
 def eq(input, other) -> Tensor:  # noqa: A002
     """Elementwise ==."""
     return input.eq(other)
 
 
+@out_variant()
 def ne(input, other) -> Tensor:  # noqa: A002
     """Elementwise !=."""
     return input.ne(other)
 
 
+@out_variant()
 def lt(input, other) -> Tensor:  # noqa: A002
     """Elementwise <."""
     return input.lt(other)
 
 
+@out_variant()
 def le(input, other) -> Tensor:  # noqa: A002
     """Elementwise <=."""
     return input.le(other)
 
 
+@out_variant()
 def gt(input, other) -> Tensor:  # noqa: A002
     """Elementwise >."""
     return input.gt(other)
 
 
+@out_variant()
 def ge(input, other) -> Tensor:  # noqa: A002
     """Elementwise >=."""
     return input.ge(other)
@@ -174,6 +173,7 @@ def ge(input, other) -> Tensor:  # noqa: A002
 _MISSING = object()
 
 
+@out_variant(rule="exact")
 def where(condition, input=_MISSING, other=_MISSING) -> Tensor:  # noqa: A002
     """Elementwise select: ``input`` where ``condition`` holds, else ``other``.
 

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from ... import dtypes as _dt
-from .arith import _out, _t, abs, div, mul, neg, sub
+from ..._out import out_variant
+from .arith import _t, abs, div, mul, neg, sub
 from .unary import acos, asin, asinh, atan, atanh, erf, trunc
 
 
@@ -17,17 +18,19 @@ def _link() -> None:
     from ...tensor import Tensor
 
 
-def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def floor_divide(input, other) -> Tensor:  # noqa: A002
     """``input // other``, rounding toward minus infinity.
 
     >>> import leafgrad
     >>> leafgrad.floor_divide(leafgrad.tensor([7, -7]), 2)
     tensor([ 3, -4])
     """
-    return _out(_t(input).floor_divide(other), out, "floor_divide")
+    return _t(input).floor_divide(other)
 
 
-def remainder(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def remainder(input, other) -> Tensor:  # noqa: A002
     """Python-style modulus: the result has the sign of ``other``.
 
     >>> import leafgrad
@@ -35,21 +38,23 @@ def remainder(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A0
     tensor([1, 2])
     """
     if not isinstance(input, Tensor):
-        return _out(_t(other).__rmod__(input), out, "remainder")
-    return _out(input.remainder(other), out, "remainder")
+        return _t(other).__rmod__(input)
+    return input.remainder(other)
 
 
-def fmod(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def fmod(input, other) -> Tensor:  # noqa: A002
     """C-style modulus: the result has the sign of ``input``.
 
     >>> import leafgrad
     >>> leafgrad.fmod(leafgrad.tensor([7, -7]), 3)
     tensor([ 1, -1])
     """
-    return _out(_t(input).fmod(other), out, "fmod")
+    return _t(input).fmod(other)
 
 
-def float_power(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def float_power(input, exponent) -> Tensor:  # noqa: A002
     """``input ** exponent`` computed in float64.
 
     >>> import leafgrad
@@ -57,71 +62,78 @@ def float_power(input, exponent, *, out: Tensor | None = None) -> Tensor:  # noq
     tensor([4., 9.], dtype=torch.float64)
     """
     if not isinstance(input, Tensor):
-        return _out(_float_power_rscalar(input, exponent), out, "float_power")
-    return _out(input.float_power(exponent), out, "float_power")
+        return _float_power_rscalar(input, exponent)
+    return input.float_power(exponent)
 
 
-def atan2(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def atan2(input, other) -> Tensor:  # noqa: A002
     """``atan(input / other)`` in the quadrant of (other, input).
 
     >>> import leafgrad
     >>> leafgrad.atan2(leafgrad.tensor([1.0]), leafgrad.tensor([-1.0]))
     tensor([2.3562])
     """
-    return _out(_t(input).atan2(other), out, "atan2")
+    return _t(input).atan2(other)
 
 
-def maximum(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def maximum(input, other) -> Tensor:  # noqa: A002
     """Elementwise maximum; nan propagates.
 
     >>> import leafgrad
     >>> leafgrad.maximum(leafgrad.tensor([1., 4.]), leafgrad.tensor([3., 2.]))
     tensor([3., 4.])
     """
-    return _out(_t(input).maximum(other), out, "maximum")
+    return _t(input).maximum(other)
 
 
-def minimum(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def minimum(input, other) -> Tensor:  # noqa: A002
     """Elementwise minimum; nan propagates.
 
     >>> import leafgrad
     >>> leafgrad.minimum(leafgrad.tensor([1., 4.]), leafgrad.tensor([3., 2.]))
     tensor([1., 2.])
     """
-    return _out(_t(input).minimum(other), out, "minimum")
+    return _t(input).minimum(other)
 
 
-def fmax(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def fmax(input, other) -> Tensor:  # noqa: A002
     """Elementwise maximum that ignores nan.
 
     >>> import leafgrad
     >>> leafgrad.fmax(leafgrad.tensor([1., float('nan')]), leafgrad.tensor([3., 2.]))
     tensor([3., 2.])
     """
-    return _out(_t(input).fmax(other), out, "fmax")
+    return _t(input).fmax(other)
 
 
-def fmin(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def fmin(input, other) -> Tensor:  # noqa: A002
     """Elementwise minimum that ignores nan.
 
     >>> import leafgrad
     >>> leafgrad.fmin(leafgrad.tensor([1., float('nan')]), leafgrad.tensor([3., 2.]))
     tensor([1., 2.])
     """
-    return _out(_t(input).fmin(other), out, "fmin")
+    return _t(input).fmin(other)
 
 
-def hypot(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def hypot(input, other) -> Tensor:  # noqa: A002
     """``sqrt(input**2 + other**2)``.
 
     >>> import leafgrad
     >>> leafgrad.hypot(leafgrad.tensor([3.]), leafgrad.tensor([4.]))
     tensor([5.])
     """
-    return _out(_t(input).hypot(other), out, "hypot")
+    return _t(input).hypot(other)
 
 
-def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def xlogy(input, other) -> Tensor:  # noqa: A002
     """``input * log(other)``, 0 where ``input == 0``.
 
     >>> import leafgrad
@@ -129,234 +141,253 @@ def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     tensor([0., 0.])
     """
     if not isinstance(input, Tensor):
-        return _out(_xlogy_rscalar(input, other), out, "xlogy")
-    return _out(input.xlogy(other), out, "xlogy")
+        return _xlogy_rscalar(input, other)
+    return input.xlogy(other)
 
 
-def logaddexp(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logaddexp(input, other) -> Tensor:  # noqa: A002
     """``log(exp(input) + exp(other))`` without overflow.
 
     >>> import leafgrad
     >>> leafgrad.logaddexp(leafgrad.tensor([0.]), leafgrad.tensor([0.]))
     tensor([0.6931])
     """
-    return _out(_t(input).logaddexp(other), out, "logaddexp")
+    return _t(input).logaddexp(other)
 
 
-def logaddexp2(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logaddexp2(input, other) -> Tensor:  # noqa: A002
     """``log2(2**input + 2**other)`` without overflow.
 
     >>> import leafgrad
     >>> leafgrad.logaddexp2(leafgrad.tensor([1.]), leafgrad.tensor([1.]))
     tensor([2.])
     """
-    return _out(_t(input).logaddexp2(other), out, "logaddexp2")
+    return _t(input).logaddexp2(other)
 
 
-def copysign(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def copysign(input, other) -> Tensor:  # noqa: A002
     """``|input|`` with the sign of ``other``.
 
     >>> import leafgrad
     >>> leafgrad.copysign(leafgrad.tensor([1., 2.]), -1.0)
     tensor([-1., -2.])
     """
-    return _out(_t(input).copysign(other), out, "copysign")
+    return _t(input).copysign(other)
 
 
-def heaviside(input, values, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def heaviside(input, values) -> Tensor:  # noqa: A002
     """Step function: 0 below 0, ``values`` at 0, 1 above.
 
     >>> import leafgrad
     >>> leafgrad.heaviside(leafgrad.tensor([-1., 0., 2.]), leafgrad.tensor([0.5]))
     tensor([0.0000, 0.5000, 1.0000])
     """
-    return _out(_t(input).heaviside(values), out, "heaviside")
+    return _t(input).heaviside(values)
 
 
-def logical_and(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logical_and(input, other) -> Tensor:  # noqa: A002
     """Elementwise AND of truth values, as a bool tensor.
 
     >>> import leafgrad
     >>> leafgrad.logical_and(leafgrad.tensor([1, 0]), leafgrad.tensor([2, 2]))
     tensor([ True, False])
     """
-    return _out(_t(input).logical_and(other), out, "logical_and")
+    return _t(input).logical_and(other)
 
 
-def logical_or(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logical_or(input, other) -> Tensor:  # noqa: A002
     """Elementwise OR of truth values, as a bool tensor.
 
     >>> import leafgrad
     >>> leafgrad.logical_or(leafgrad.tensor([1, 0]), leafgrad.tensor([0, 0]))
     tensor([ True, False])
     """
-    return _out(_t(input).logical_or(other), out, "logical_or")
+    return _t(input).logical_or(other)
 
 
-def logical_xor(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logical_xor(input, other) -> Tensor:  # noqa: A002
     """Elementwise XOR of truth values, as a bool tensor.
 
     >>> import leafgrad
     >>> leafgrad.logical_xor(leafgrad.tensor([1, 0]), leafgrad.tensor([1, 1]))
     tensor([False,  True])
     """
-    return _out(_t(input).logical_xor(other), out, "logical_xor")
+    return _t(input).logical_xor(other)
 
 
-def bitwise_and(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def bitwise_and(input, other) -> Tensor:  # noqa: A002
     """Elementwise bitwise AND of integer/bool tensors.
 
     >>> import leafgrad
     >>> leafgrad.bitwise_and(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([8])
     """
-    return _out(_t(input).bitwise_and(other), out, "bitwise_and")
+    return _t(input).bitwise_and(other)
 
 
-def bitwise_or(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def bitwise_or(input, other) -> Tensor:  # noqa: A002
     """Elementwise bitwise OR of integer/bool tensors.
 
     >>> import leafgrad
     >>> leafgrad.bitwise_or(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([14])
     """
-    return _out(_t(input).bitwise_or(other), out, "bitwise_or")
+    return _t(input).bitwise_or(other)
 
 
-def bitwise_xor(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def bitwise_xor(input, other) -> Tensor:  # noqa: A002
     """Elementwise bitwise XOR of integer/bool tensors.
 
     >>> import leafgrad
     >>> leafgrad.bitwise_xor(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([6])
     """
-    return _out(_t(input).bitwise_xor(other), out, "bitwise_xor")
+    return _t(input).bitwise_xor(other)
 
 
-def bitwise_left_shift(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def bitwise_left_shift(input, other) -> Tensor:  # noqa: A002
     """``input << other``.
 
     >>> import leafgrad
     >>> leafgrad.bitwise_left_shift(leafgrad.tensor([1, 3]), 2)
     tensor([ 4, 12])
     """
-    return _out(_t(input).bitwise_left_shift(other), out, "bitwise_left_shift")
+    return _t(input).bitwise_left_shift(other)
 
 
-def bitwise_right_shift(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def bitwise_right_shift(input, other) -> Tensor:  # noqa: A002
     """``input >> other`` (arithmetic for signed integers).
 
     >>> import leafgrad
     >>> leafgrad.bitwise_right_shift(leafgrad.tensor([8, -8]), 2)
     tensor([ 2, -2])
     """
-    return _out(_t(input).bitwise_right_shift(other), out, "bitwise_right_shift")
+    return _t(input).bitwise_right_shift(other)
 
 
-def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+@out_variant(rule="exact")
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
     """Round half to even, to ``decimals`` decimal places.
 
     >>> import leafgrad
     >>> leafgrad.round(leafgrad.tensor([0.5, 1.5, 1.26]), decimals=1)
     tensor([0.5000, 1.5000, 1.3000])
     """
-    return _out(_t(input).round(decimals=decimals), out, "round")
+    return _t(input).round(decimals=decimals)
 
 
-def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+@out_variant(rule="exact")
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001, A002
     """Limit values to ``[min, max]``; bounds are numbers or tensors.
 
     >>> import leafgrad
     >>> leafgrad.clamp(leafgrad.tensor([-1., 0.5, 2.]), 0, 1)
     tensor([0.0000, 0.5000, 1.0000])
     """
-    return _out(_t(input).clamp(min, max), out, "clamp")
+    return _t(input).clamp(min, max)
 
 
 clip = clamp
 
 
-def clamp_min(input: Tensor, min, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+@out_variant(rule="exact")
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A001, A002
     """``max(input, min)``.
 
     >>> import leafgrad
     >>> leafgrad.clamp_min(leafgrad.tensor([-1., 2.]), 0)
     tensor([0., 2.])
     """
-    return _out(_t(input).clamp_min(min), out, "clamp_min")
+    return _t(input).clamp_min(min)
 
 
-def clamp_max(input: Tensor, max, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+@out_variant(rule="exact")
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A001, A002
     """``min(input, max)``.
 
     >>> import leafgrad
     >>> leafgrad.clamp_max(leafgrad.tensor([-1., 2.]), 0)
     tensor([-1.,  0.])
     """
-    return _out(_t(input).clamp_max(max), out, "clamp_max")
+    return _t(input).clamp_max(max)
 
 
-def lerp(input: Tensor, end: Tensor, weight, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:  # noqa: A002
     """``input + weight * (end - input)``.
 
     >>> import leafgrad
     >>> leafgrad.lerp(leafgrad.tensor([0., 1.]), leafgrad.tensor([10., 11.]), 0.5)
     tensor([5., 6.])
     """
-    return _out(_t(input).lerp(end, weight), out, "lerp")
+    return _t(input).lerp(end, weight)
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,
-            out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2``.
 
     >>> import leafgrad
     >>> leafgrad.addcmul(leafgrad.tensor([1.]), leafgrad.tensor([2.]), leafgrad.tensor([3.]))
     tensor([7.])
     """
-    return _out(_t(input).addcmul(tensor1, tensor2, value=value), out, "addcmul")
+    return _t(input).addcmul(tensor1, tensor2, value=value)
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,
-            out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 / tensor2``.
 
     >>> import leafgrad
     >>> leafgrad.addcdiv(leafgrad.tensor([1.]), leafgrad.tensor([3.]), leafgrad.tensor([2.]))
     tensor([2.5000])
     """
-    return _out(_t(input).addcdiv(tensor1, tensor2, value=value), out, "addcdiv")
+    return _t(input).addcdiv(tensor1, tensor2, value=value)
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *,
-               out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:  # noqa: A002
     """Replace nan, +inf and -inf by finite numbers.
 
     >>> import leafgrad
     >>> leafgrad.nan_to_num(leafgrad.tensor([float('nan'), 1.0, float('inf')]), posinf=9.0)
     tensor([0., 1., 9.])
     """
-    return _out(_t(input).nan_to_num(nan, posinf, neginf), out, "nan_to_num")
+    return _t(input).nan_to_num(nan, posinf, neginf)
 
 
-def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
     """The n-th derivative of digamma.
 
     >>> import leafgrad
     >>> leafgrad.polygamma(1, leafgrad.tensor([1.0]))
     tensor([1.6449])
     """
-    return _out(_ops.polygamma(n, _t(input)), out, "polygamma")
+    return _ops.polygamma(n, _t(input))
 
 
-def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def logit(input: Tensor, eps=None) -> Tensor:  # noqa: A002
     """``log(p / (1 - p))``, ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given.
 
     >>> import leafgrad
     >>> leafgrad.logit(leafgrad.tensor([0.5, 1.0]), eps=0.1)
     tensor([0.0000, 2.1972])
     """
-    return _out(_t(input).logit(eps), out, "logit")
+    return _t(input).logit(eps)
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -391,14 +422,15 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return _t(input).equal(other)
 
 
-def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant(rule="exact")
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise NOT: logical for bool, two's complement for integers.
 
     >>> import leafgrad
     >>> leafgrad.bitwise_not(leafgrad.tensor([0, 5]))
     tensor([-1, -6])
     """
-    return _out(_t(input).bitwise_not(), out, "bitwise_not")
+    return _t(input).bitwise_not()
 
 
 def _xlogy_rscalar(x, other: Tensor) -> Tensor:
@@ -409,14 +441,15 @@ def _float_power_rscalar(base, exponent: Tensor) -> Tensor:
     return _t(exponent).to(_dt.float64).__rpow__(base)
 
 
-def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+@out_variant()
+def acosh(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``acosh`` (see ``Tensor.acosh``).
 
     >>> import leafgrad
     >>> leafgrad.acosh(leafgrad.tensor([1.0, 2.0]))
     tensor([0.0000, 1.3170])
     """
-    return _out(_t(input).acosh(), out, "acosh")
+    return _t(input).acosh()
 
 
 # NOTE: PyTorch's aliases (arcsin for asin, ...); the doctest lives on the canonical name.

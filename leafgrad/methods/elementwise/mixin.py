@@ -399,6 +399,15 @@ class ElementwiseMethods:
             raise _ops._not_impl_dtype("frac_cpu", self._data.dtype)
         return _unary(_ops.Frac, self)
 
+    def where(self, condition, y) -> Tensor:
+        """``self`` where ``condition`` holds, else ``y`` (``torch.where(condition, self, y)``).
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([1., 2.]).where(leafgrad.tensor([True, False]), 0.0)
+        tensor([1., 0.])
+        """
+        return _ops.where(condition, self, y)
+
     def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002
         """Limit values to ``[min, max]`` (numbers or tensors)."""
         return _ops.clamp(self, min, max)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .functions import (
     _atleast,
-    _out,
     _tri_indices,
     argsort,
     argwhere,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from ... import dtypes as _dt
+from ..._out import out_variant
 
 
 def _link() -> None:
@@ -150,40 +151,29 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:  # noqa: A002
     return input.rot90(k, dims)
 
 
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim.
 
     >>> import leafgrad
     >>> leafgrad.cat([leafgrad.zeros(1, 2), leafgrad.ones(2, 2)]).shape
     torch.Size([3, 2])
     """
-    return _out(_ops.cat(tensors, dim), out)
+    return _ops.cat(tensors, dim)
 
 
 concat = concatenate = cat
 
 
-def _out(res, out):
-    if out is None:
-        return res
-    from ...autograd.grad_mode import no_grad
-
-    with no_grad():
-        if out._data.shape != res._data.shape:
-            out._data = res._data.copy()
-        else:
-            out.copy_(res)
-    return out
-
-
-def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def stack(tensors, dim: int = 0) -> Tensor:
     """Stack same-shape tensors along a new dim.
 
     >>> import leafgrad
     >>> leafgrad.stack([leafgrad.zeros(2), leafgrad.ones(2)], 1).shape
     torch.Size([2, 2])
     """
-    return _out(_ops.stack(tensors, dim), out)
+    return _ops.stack(tensors, dim)
 
 
 def atleast_1d(*tensors):
@@ -214,26 +204,30 @@ def _atleast(tensors, n: int):
     return tuple(_ops.atleast(t_, n) for t_ in tensors)
 
 
-def hstack(tensors, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def hstack(tensors) -> Tensor:
     """Concatenate along dim 1 (dim 0 for 1-d tensors)."""
     ts = [_ops.atleast(t_, 1) for t_ in tensors]
-    return _out(_ops.cat(ts, 0 if ts[0]._data.ndim == 1 else 1), out)
+    return _ops.cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def vstack(tensors) -> Tensor:
     """Concatenate along dim 0 after making each tensor at least 2-d."""
-    return _out(_ops.cat([_ops.atleast(t_, 2) for t_ in tensors], 0), out)
+    return _ops.cat([_ops.atleast(t_, 2) for t_ in tensors], 0)
 
 
-def dstack(tensors, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def dstack(tensors) -> Tensor:
     """Concatenate along dim 2 after making each tensor at least 3-d."""
-    return _out(_ops.cat([_ops.atleast(t_, 3) for t_ in tensors], 2), out)
+    return _ops.cat([_ops.atleast(t_, 3) for t_ in tensors], 2)
 
 
-def column_stack(tensors, *, out=None) -> Tensor:
+@out_variant(error=TypeError)
+def column_stack(tensors) -> Tensor:
     """Stack 0-d/1-d tensors as columns, concatenating the rest along dim 1."""
     ts = [t_.reshape(t_._data.size, 1) if t_._data.ndim <= 1 else t_ for t_ in tensors]
-    return _out(_ops.cat(ts, 1), out)
+    return _ops.cat(ts, 1)
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
@@ -271,11 +265,13 @@ def select(input, dim: int, index: int) -> Tensor:  # noqa: A002
     return input.select(dim, index)
 
 
+@out_variant(rule="exact")
 def index_select(input, dim: int, index) -> Tensor:  # noqa: A002
     """Entries along ``dim`` at ``index``."""
     return input.index_select(dim, index)
 
 
+@out_variant(rule="exact", alias="refuse")
 def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
     """Values picked along ``dim`` by ``index``.
 
@@ -287,37 +283,44 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # n
     return input.gather(dim, index)
 
 
+@out_variant(rule="exact")
 def take(input, index) -> Tensor:  # noqa: A002
     """Elements of the flattened tensor at ``index``."""
     return input.take(index)
 
 
+@out_variant(rule="exact", alias="refuse")
 def take_along_dim(input, indices, dim=None) -> Tensor:  # noqa: A002
     """Values at ``indices`` along ``dim``."""
     return input.take_along_dim(indices, dim)
 
 
+@out_variant(rule="exact")
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
     """A copy with ``src`` written at ``index`` along ``dim``."""
     return input.scatter(dim, index, src, value=value, reduce=reduce)
 
 
+@out_variant(rule="exact")
 def scatter_add(input, dim: int, index, src) -> Tensor:  # noqa: A002
     """A copy with ``src`` added at ``index`` along ``dim``."""
     return input.scatter_add(dim, index, src)
 
 
+@out_variant(rule="exact")
 def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
                    include_self: bool = True) -> Tensor:
     """Reduce ``src`` into a copy of ``input`` at ``index``."""
     return input.scatter_reduce(dim, index, src, reduce, include_self=include_self)
 
 
+@out_variant(rule="exact")
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A002
     """A copy with ``alpha * source`` added at ``index`` along ``dim``."""
     return input.index_add(dim, index, source, alpha=alpha)
 
 
+@out_variant(rule="exact")
 def index_copy(input, dim: int, index, source) -> Tensor:  # noqa: A002
     """A copy with slices at ``index`` replaced from ``source``."""
     return input.index_copy(dim, index, source)
@@ -338,6 +341,7 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
     return input.masked_fill(mask, value)
 
 
+@out_variant(rule="exact")
 def masked_select(input, mask) -> Tensor:  # noqa: A002
     """The elements where ``mask`` is true (1-d)."""
     return input.masked_select(mask)
@@ -348,6 +352,7 @@ def masked_scatter(input, mask, source) -> Tensor:  # noqa: A002
     return input.masked_scatter(mask, source)
 
 
+@out_variant(rule="exact")
 def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
     """Indices of the non-zero elements.
 
@@ -364,16 +369,19 @@ def argwhere(input) -> Tensor:  # noqa: A002
     return input.argwhere()
 
 
+@out_variant(rule="exact")
 def tril(input, diagonal: int = 0) -> Tensor:  # noqa: A002
     """Lower triangle."""
     return input.tril(diagonal)
 
 
+@out_variant(rule="exact")
 def triu(input, diagonal: int = 0) -> Tensor:  # noqa: A002
     """Upper triangle."""
     return input.triu(diagonal)
 
 
+@out_variant(rule="exact")
 def diag(input, diagonal: int = 0) -> Tensor:  # noqa: A002
     """Diagonal matrix from a vector, or a matrix's diagonal."""
     return input.diag(diagonal)
@@ -404,26 +412,31 @@ def trace(input) -> Tensor:  # noqa: A002
     return input.trace()
 
 
+@out_variant(rule="exact")
 def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
     """Sorted values and indices (a named tuple)."""
     return input.sort(dim, descending, stable=stable)
 
 
+@out_variant(rule="exact", needs=('stable',))
 def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
     """Indices that sort along ``dim``."""
     return input.argsort(dim, descending, stable=stable)
 
 
+@out_variant(rule="exact")
 def msort(input) -> Tensor:  # noqa: A002
     """Values sorted along dim 0."""
     return input.msort()
 
 
+@out_variant(rule="exact")
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The k largest (or smallest) values and their indices."""
     return input.topk(k, dim, largest, sorted)
 
 
+@out_variant(rule="exact")
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """The k-th smallest value and its index."""
     return input.kthvalue(k, dim, keepdim)
@@ -456,11 +469,13 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
     return input.bincount(weights, minlength)
 
 
+@out_variant(rule="exact")
 def histc(input, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     """Histogram with equal-width bins."""
     return input.histc(bins, min, max)
 
 
+@out_variant(rule="exact")
 def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False,
                  side=None, sorter=None) -> Tensor:
     """Insertion indices that keep ``sorted_sequence`` sorted.
@@ -473,6 +488,7 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
                              side=side, sorter=sorter)
 
 
+@out_variant(rule="exact")
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
     """Bucket index of each value."""
     return _ops.bucketize(input, boundaries, out_int32=out_int32, right=right)
@@ -484,6 +500,7 @@ def clone(input, *, memory_format=None) -> Tensor:  # noqa: A002
 
 
 # -- creation helpers of this area -----------------------------------------------------------
+@out_variant(rule="dtype", resize_warns=False)
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` points from ``base**start`` to ``base**end``, evenly spaced in the exponent.
@@ -497,6 +514,9 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     from ...creation import tensor
 
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if dt.np.kind == "b":
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'\nWhy: powers of "
+                                  "a base are numbers, not truth values; pass a numeric dtype.")
     # NOTE: torch computes in double and casts (integer dtypes truncate)
     vals = np.power(float(base), np.linspace(float(start), float(end), int(steps)))
     return tensor(vals.astype(dt.np), dtype=dt, device=device, requires_grad=requires_grad)

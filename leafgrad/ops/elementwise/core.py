@@ -10,6 +10,7 @@ from ...autograd.grad_mode import state
 from ...autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
+from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
 from .. import dual, lastbits
 from .._apply import keep, record, record2, record_unary
@@ -299,7 +300,7 @@ class PowScalar(Op):
         e = self.exponent
         if e == 0:
             # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
-            return grad * 0
+            return dual.zeros_like(grad)
         # NOTE: PyTorch's order: grad * (x.pow(e - 1) * e), its pow kernel special-casing the
         # exponents 2, 3, 0.5, -0.5, -1, -2 (lastbits.power); x.pow(1) is x itself
         if isinstance(x, Tensor):
@@ -320,6 +321,10 @@ class PowTensor(Op):
     __slots__ = ()
 
     def forward(self, a, b):
+        if a.dtype.kind == "b":  # both bool after promotion
+            raise NotImplementedError(
+                "\"pow\" not implemented for 'Bool'\nWhy: PyTorch has no bool ** bool kernel; "
+                "convert one side first, e.g. a.long() ** b.")
         return lastbits.power_tensor(a, b)
 
     def backward(self, grad):
@@ -355,8 +360,9 @@ class RPowScalar(Op):
     def backward(self, grad):
         out = self.result(grad)
         if self.base == 0:
-            # NOTE: d(0**x)/dx is taken as 0 where 0**x == 0 (x > 0), as in PyTorch
-            return dual.where(self._out == 0, 0.0, grad * out * float("-inf"))
+            # NOTE: PyTorch takes d(0**x)/dx as 0 where x >= 0, i.e. where 0**x is 0 (x > 0) or
+            # 1 (x == 0); x < 0 (inf) and nan keep grad * out * log(0)
+            return dual.where(dual.raw(out) <= 1, 0.0, grad * out * float("-inf"))
         # NOTE: PyTorch's order: grad * (result * log(base))
         return grad * lastbits.scale(out, math.log(self.base))
 
@@ -367,6 +373,10 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
         e = e.item() if hasattr(e, "item") else e
         if isinstance(e, bool):
             e = int(e)
+        elif not isinstance(e, (int, float, complex)):
+            raise TypeError(
+                f"pow(): argument 'exponent' must be Tensor or Number, not {type(e).__name__}"
+                "\nWhy: the exponent is a tensor or a Python number.")
     if d.dtype not in _FLOAT_NP:
         if e.__class__ is int and e < 0:
             raise RuntimeError(
@@ -375,6 +385,9 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
             )
         if e.__class__ is float:
             x = x.to(_Default.value)
+            d = x._data
+        elif d.dtype.kind == "b":  # PyTorch: bool ** int is int64 (NumPy's bool ** 2 is int8)
+            x = x.to(_INT64)
             d = x._data
     fn = _new(PowScalar)
     fn.exponent = e
@@ -561,13 +574,13 @@ class ThresholdBackward(Op):
     __slots__ = ()
 
     def forward(self, g, out):
-        return g * (out > 0)
+        return array_module(g).where(out > 0, g, 0)
 
     def backward(self, grad):
         g, out = self.saved(grad)
         need = self.needs_input_grad
         ga = dual.threshold_backward(grad, out) if need[0] else None
-        return ga, (grad * 0 if need[1] else None)
+        return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
@@ -630,10 +643,14 @@ class Sign(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             return x.copy()
-        return array_module(x).sign(x)
+        xp = array_module(x)
+        if x.dtype.kind in "fc":  # PyTorch's sign(nan) is 0 (NumPy's is nan)
+            return xp.where(xp.isnan(x), x.dtype.type(0), xp.sign(x))
+        return xp.sign(x)
 
     def backward(self, grad):
-        return grad * 0  # NOTE: sign is piecewise constant; PyTorch's gradient is zero everywhere
+        # NOTE: sign is piecewise constant; PyTorch's gradient is zero everywhere
+        return dual.zeros_like(grad)
 
 
 class Clone(Op):

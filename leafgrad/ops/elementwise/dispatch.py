@@ -132,8 +132,14 @@ def _binary(cls, a: Tensor, b) -> Tensor:
 
             try:
                 b = as_tensor(b)
-            except (TypeError, ValueError):
-                return NotImplemented
+            except (TypeError, ValueError, RuntimeError):
+                if any(hasattr(type(b), r) for r in ("__radd__", "__array_ufunc__")):
+                    return NotImplemented  # let Python try the other operand's reflected op
+                # NOTE: never NotImplemented from a method call (x.add(None) would return it)
+                raise TypeError(
+                    f"{cls.op_name or cls.__name__.lower()}(): argument 'other' must be Tensor "
+                    f"or Number, not {type(b).__name__}\nWhy: a binary op combines a tensor "
+                    "with a tensor or a Python number.") from None
         ad, bd = _operands(a, b)
     fn = _new(cls)
     try:

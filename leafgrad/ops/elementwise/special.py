@@ -51,15 +51,22 @@ _ERFC_LARGE = np.array([-0.5210361989525789, 1.1059104675488192, -0.418072987651
 def _erf_f32(x):
     """erf of a float32 array in float32 arithmetic, within 2 ulp (see the note above)."""
     shape = x.shape
-    x = array_module(x).ascontiguousarray(x, dtype=np.float32).reshape(-1)
-    u = np.multiply(x, x)
-    p = np.multiply(u, _ERF_SMALL[0])
+    xp = array_module(x)
+    x = xp.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    return _erf_f32_into(x, xp.empty_like(x), xp.empty_like(x)).reshape(shape)
+
+
+def _erf_f32_into(x, p, s):
+    """``_erf_f32`` of a flat float32 array ``x`` written into ``p`` (returned); ``s`` is
+    scratch of x's size. Elementwise, so a block of an array gets the whole array's bits."""
+    np.multiply(x, x, out=s)
+    np.multiply(s, _ERF_SMALL[0], out=p)
     for c in _ERF_SMALL[1:-1]:
         p += c
-        p *= u
+        p *= s
     p += _ERF_SMALL[-1]
     p *= x
-    a = np.abs(x)
+    a = np.abs(x, out=s)
     big = np.flatnonzero(a >= np.float32(0.9))
     if big.size:
         ab = np.minimum(a[big], np.float32(4.0))
@@ -76,7 +83,7 @@ def _erf_f32(x):
         q *= ab
         np.subtract(1, q, out=q)
         p[big] = np.copysign(q, x[big])
-    return p.reshape(shape)
+    return p
 
 
 def _erf_np(x):

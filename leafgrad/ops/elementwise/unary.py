@@ -405,7 +405,11 @@ class Sgn(_Piecewise):
     __slots__ = ()
 
     def forward(self, x):
-        return x.copy() if x.dtype.kind == "b" else np.sign(x)
+        if x.dtype.kind == "b":
+            return x.copy()
+        if x.dtype.kind == "f":  # PyTorch's sgn(nan) is 0 (NumPy's sign is nan)
+            return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+        return np.sign(x)
 
 
 class Frac(Op):

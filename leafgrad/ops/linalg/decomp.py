@@ -79,7 +79,8 @@ class Qr(Op):
     __slots__ = ("mode", "outs")
 
     def forward(self, a):
-        q, r = np.linalg.qr(a, mode="complete" if self.mode == "complete" else "reduced")
+        q, r = _lapack(np.linalg.qr, "linalg.qr", a,
+                      mode="complete" if self.mode == "complete" else "reduced")
         return q, r
 
     def backward(self, gq, gr):
@@ -140,7 +141,7 @@ class Svd(Op):
     __slots__ = ("full", "outs", "uv")
 
     def forward(self, a):
-        return np.linalg.svd(a, full_matrices=self.full)
+        return _lapack(np.linalg.svd, "linalg.svd", a, full_matrices=self.full)
 
     def backward(self, gu, gs, gvh):
         g0 = gu if gu is not None else gs if gs is not None else gvh
@@ -223,7 +224,7 @@ class Eigh(Op):
     __slots__ = ("uplo", "outs")
 
     def forward(self, a):
-        return np.linalg.eigh(a, UPLO=self.uplo)
+        return _lapack(np.linalg.eigh, "linalg.eigh", a, UPLO=self.uplo)
 
     def backward(self, gl, gv):
         g0 = gl if gl is not None else gv
@@ -309,7 +310,7 @@ def _pinv_np(a, atol, rtol, hermitian):
     atol, rtol = _tols(a.shape, atol, rtol, a.dtype)
     if a.size == 0:
         return array_module(a).zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u, s, vh = _lapack(np.linalg.svd, "linalg.pinv", a, full_matrices=False)
     tol = np.maximum(atol, rtol * s[..., :1])
     sinv = np.where(s > tol, 1.0 / np.where(s > tol, s, 1), 0).astype(a.dtype)
     return (dual.mT(vh) * sinv[..., None, :]) @ dual.mT(u)
@@ -381,8 +382,8 @@ def matrix_rank(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
     d = a._data
     if tol is not None:
         atol = tol
-    s = np.linalg.svd(d, compute_uv=False) if d.size else array_module(d).zeros(
-        d.shape[:-2] + (0,))
+    s = (_lapack(np.linalg.svd, "linalg.matrix_rank", d, compute_uv=False) if d.size
+         else array_module(d).zeros(d.shape[:-2] + (0,)))
     at, rt = _tols(d.shape, atol, rtol, d.dtype)
     thr = np.maximum(at, rt * (s[..., :1] if s.shape[-1] else 0))
     return _wrap(as_array((s > thr).sum(-1)).astype(np.int64, copy=False))

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...backend import array_module, as_array
+from ...dtypes import int64 as _int64
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record
@@ -23,7 +24,8 @@ def _parse_einsum(eq: str, shapes: list) -> tuple[list, str]:
     lhs, _, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(f"einsum(): {len(terms)} subscript terms for {len(shapes)} operands")
+        raise RuntimeError(f"einsum(): {len(terms)} subscript terms for {len(shapes)} operands"
+                           "\nWhy: each operand needs its own comma-separated subscripts.")
     used = set(c for c in eq if c.isalpha())
     free = [c for c in _LETTERS if c not in used]
     nell = 0
@@ -118,6 +120,25 @@ class Einsum(Op):
         return g
 
 
+def _integer_einsum(terms: list, out: str, operands: tuple) -> tuple:
+    """PyTorch's einsum on integer/bool operands: a label in one operand only, not in the
+    output, is summed first (sum: int64, bool counted, not OR-ed as NumPy's einsum does); a
+    label shared by operands is contracted by bmm, which has no bool kernel."""
+    counts: dict = {}
+    for t in terms:
+        for c in set(t):
+            counts[c] = counts.get(c, 0) + 1
+    gone = [c for c in counts if c not in out]
+    contracted = any(counts[c] > 1 for c in gone)
+    if contracted and operands[0]._data.dtype.kind == "b":
+        raise NotImplementedError(
+            "\"bmm\" not implemented for 'Bool'\nWhy: einsum contracts the shared labels with a "
+            "matrix product, which PyTorch has no bool kernel for; convert first (x.long()).")
+    if gone and not contracted:
+        return tuple(o.to(_int64) for o in operands)
+    return operands
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation (``'ij,jk->ik'``, implicit output, ellipsis).
 
@@ -136,6 +157,10 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(set(d.dtype for d in datas)) > 1:
         raise RuntimeError(f"einsum(): expected scalar type {operands[0].dtype} but found "
                            f"{[o.dtype for o in operands if o._data.dtype != datas[0].dtype][0]}")
+    if datas and datas[0].dtype.kind in "biu":
+        operands = _integer_einsum(terms, out, operands)
+        fn.operands = tuple(operands)
+        datas = [o._data for o in operands]
     try:
         out_arr = fn.forward(*datas)
     except ValueError as e:
@@ -264,7 +289,7 @@ def cross(a: Tensor, b: Tensor, dim=None, *, _linalg: bool = False) -> Tensor:
             dim = next((k for k, s in enumerate(shp) if s == 3), -1)
     from ..._dims import _wrap_dim
 
-    d = _wrap_dim(int(dim), nd, "cross")
+    d = _wrap_dim(dim, nd, "cross")
     if (ad.shape[d - nd + ad.ndim] if ad.ndim else 0) != 3 or (
             bd.shape[d - nd + bd.ndim] if bd.ndim else 0) != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "

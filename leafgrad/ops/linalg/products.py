@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
+from ..._out import _scalar_name
 from ...autograd.node import Op
 from ...backend import array_module, as_array
+from ...dtypes import FROM_NP
 from ...tensor import Tensor
 from .. import dual
 from .._apply import record
@@ -128,6 +130,39 @@ def _mismatch(a: Tensor, b: Tensor) -> RuntimeError:
     )
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _check_matmul_dtypes(a: Tensor, b: Tensor) -> None:
+    """PyTorch's matmul kernels take one dtype (no promotion, unlike ``*``), and none is bool;
+    the message is the kernel's that ``a @ b`` reaches for these ranks."""
+    na, nb = a._data.ndim, b._data.ndim
+    da, db = a._data.dtype, b._data.dtype
+    why = ("\nWhy: a matrix product does not promote dtypes; convert one operand first, e.g. "
+           f"a.to({FROM_NP[db]}) @ b.")
+    if da != db:
+        A, B = _scalar_name(a.dtype), _scalar_name(b.dtype)
+        if na == 1 and nb == 1:
+            msg = f"dot : expected both vectors to have same dtype, but found {A} and {B}"
+        elif nb == 1:
+            msg = f"addmv input tensors must have the same dtype, but got {B}, {A}, and {B}"
+        elif nb == 2:
+            msg = ("expected m1 and m2 to have the same dtype, but got: "
+                   f"{_C_NAMES[da.name]} != {_C_NAMES[db.name]}")
+        else:
+            msg = f"expected scalar type {A} but found {B}"
+        raise RuntimeError(msg + why)
+    if da.kind == "b":
+        kern = ("dot" if na == 1 and nb == 1 else "addmv_impl_cpu" if nb == 1 else
+                "addmm_impl_cpu_" if na <= 2 and nb == 2 else "bmm")
+        raise NotImplementedError(
+            f"\"{kern}\" not implemented for 'Bool'\nWhy: PyTorch has no bool matrix product; "
+            "convert first, e.g. a.long() @ b.long() (or a.float()).")
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with broadcasting over batch dims (``a @ b``).
 
@@ -143,6 +178,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D\n"
             "Why: a 0-d tensor is a scalar; multiply with * instead."
         )
+    _check_matmul_dtypes(a, b)
     ad, bd = _operands(a, b)
     cls = Mm if na == 2 and nb == 2 else Mv if na == 2 and nb == 1 else (
         Dot if na == 1 and nb == 1 else Matmul)
@@ -188,6 +224,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{sa[0]}, {sa[2]}] "
             f"but got: [{sb[0]}, {sb[1]}].\nWhy: bmm multiplies matching batches of (n x m) and "
             "(m x p) matrices.")
+    _check_matmul_dtypes(a, b)
     ad, bd = _operands(a, b)
     fn = _new(Bmm)
     return record(fn, (a, b), fn.forward(ad, bd))
@@ -206,7 +243,7 @@ def _check_dot(a: Tensor, b: Tensor, op: str) -> None:
                            "for matrices.")
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op} : expected both vectors to have same dtype, but found "
-                           f"{a.dtype.name.capitalize()} and {b.dtype.name.capitalize()}")
+                           f"{_scalar_name(a.dtype)} and {_scalar_name(b.dtype)}")
     if a._data.shape[0] != b._data.shape[0]:
         raise _mismatch(a, b)
 
@@ -323,6 +360,12 @@ class Addbmm(Addmm):
 
 def _addmm(cls, c: Tensor, a: Tensor, b: Tensor, beta, alpha, check) -> Tensor:
     check(a, b)
+    for x, name in ((c, "self"), (a, "mat1")):
+        if x._data.dtype != b._data.dtype:
+            raise RuntimeError(
+                f"{name} and mat2 must have the same dtype, but got {_scalar_name(x.dtype)} and "
+                f"{_scalar_name(b.dtype)}\nWhy: {cls.name_[:-9].lower()} does not promote "
+                "dtypes; convert the operands to one dtype first.")
     fn = _new(cls)
     fn.alpha = alpha
     fn.beta = beta

@@ -38,15 +38,37 @@ def _check_float(a: Tensor, op: str) -> None:
             f"{a.dtype.name.capitalize()}\nWhy: LAPACK works on floats; convert first (x.float()).")
 
 
-def _lapack(fn, op: str, *args):
+class LinAlgError(RuntimeError):  # noqa: N818 - PyTorch's name
+    """A linear-algebra routine failed on its input (PyTorch's ``torch.linalg.LinAlgError``).
+
+    >>> import leafgrad
+    >>> issubclass(leafgrad.linalg.LinAlgError, RuntimeError)
+    True
+    """
+
+
+LinAlgError.__module__ = "leafgrad.linalg"
+
+
+def _lapack(fn, op: str, *args, **kwargs):
+    """Call a NumPy LAPACK routine; its LinAlgError becomes leafgrad.linalg.LinAlgError."""
     try:
         with np.errstate(all="ignore"):
-            return fn(*args)
+            return fn(*args, **kwargs)
     except np.linalg.LinAlgError as e:
-        raise RuntimeError(
-            f"{op}: The input matrix is singular or not positive-definite ({e}).\n"
-            "Why: the decomposition failed in LAPACK; check that the matrix is invertible "
-            "(or symmetric positive-definite for cholesky).") from None
+        if "cholesky" in op:
+            what = ("The factorization could not be completed because the input is not "
+                    "positive-definite")
+        elif "svd" in op or "eig" in op or "pinv" in op or "rank" in op:
+            what = ("The algorithm failed to converge because the input matrix is "
+                    "ill-conditioned or has too many repeated singular values (or contains "
+                    "non-finite values)")
+        else:
+            what = "The solver failed because the input matrix is singular"
+        raise LinAlgError(
+            f"{op}: {what} ({e}).\nWhy: the decomposition failed in LAPACK; check that the "
+            "matrix is finite and invertible (symmetric positive-definite for cholesky).") \
+            from None
 
 
 # -- determinants and inverses ---------------------------------------------------------------------

@@ -108,10 +108,22 @@ def _long_index(idx, op: str, what: str = "index") -> np.ndarray:
     return a.astype(np.int64, copy=False)
 
 
-def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError) -> None:
-    if a.size and (a.max() >= n or a.min() < -n):
-        bad = a.max() if a.max() >= n else a.min()
-        raise exc(f"index {bad} is out of bounds for dimension {d} with size {n}")
+def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError,
+                  negative: bool = False, msg: str | None = None) -> None:
+    """The one index check: every index in ``[-n, n)`` when ``negative`` (index_fill, put,
+    x[i]), else in ``[0, n)`` (gather, scatter, index_select/add/copy: PyTorch refuses a
+    negative index there rather than counting from the end). ``msg``: the op's own message,
+    formatted with ``bad``, ``d`` and ``n``."""
+    if not a.size:
+        return
+    lo, hi = a.min(), a.max()
+    if hi >= n or lo < (-n if negative else 0):
+        bad = hi if hi >= n else lo
+        text = (msg or "index {bad} is out of bounds for dimension {d} with size {n}").format(
+            bad=bad, d=d, n=n)
+        raise exc(f"{text}\nWhy: {op} picks positions 0..{n - 1} along dimension {d}"
+                  + ("" if negative else "; it does not count negative indices from the end")
+                  + ".")
 
 
 def _along(idx: np.ndarray, dim: int) -> tuple:
@@ -158,9 +170,13 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
     a = _long_index(indices, "take_along_dim", "indices")
     if dim is None:
         flat = reshape(x, (-1,))
+        # NOTE: PyTorch refuses negative indices here (with a dim, it wraps them)
         return keep(gather(flat, 0, _wrap(a.reshape(-1))), indices)
     s = x._data.shape
     d = _wrap_dim(dim, len(s), "take_along_dim")
+    # NOTE: unlike gather, PyTorch's take_along_dim with a dim counts negative indices from the
+    # end (and reads past the end unchecked, which leafgrad refuses)
+    a = np.where((a < 0) & (a >= -(s[d] if s else 1)), a + (s[d] if s else 1), a)
     if a.ndim != len(s):
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions,"
@@ -186,9 +202,13 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         if a.size != 1:
             raise RuntimeError(
                 f"index_select(): Index to scalar can have only 1 value, got {a.size} value(s)")
-        _check_bounds(a, 1, "index_select")
+        _check_bounds(a, 1, "index_select", msg="index out of range in self")
         return keep(_take(IndexSelect, reshape(x, (1,)), (a,), a.shape, ()), index)
-    _check_bounds(a, s[d], "index_select", d)
+    if len(s) > 1 and d == 1:  # PyTorch's kernel for dim 1 words it (and types it) its own way
+        _check_bounds(a, s[d], "index_select", d, RuntimeError,
+                      msg="INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+    else:
+        _check_bounds(a, s[d], "index_select", d, msg="index out of range in self")
     out_shape = s[:d] + (a.size,) + s[d + 1:]
     return keep(_take(IndexSelect, x, (_ax_slice,) * d + (a,), out_shape), index)
 

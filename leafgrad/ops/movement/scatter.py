@@ -429,16 +429,60 @@ def _dim_region(x: Tensor, dim: int, index, op: str) -> tuple:
     s = x._data.shape
     a = _long_index(index, op).reshape(-1)
     d = _wrap_dim(dim, len(s), op)
-    _check_bounds(a, s[d] if s else 1, op, d)
+    n = s[d] if s else 1
+    if op == "index_fill":  # the one of these PyTorch lets count from the end
+        _check_bounds(a, n, op, d, negative=True)
+    elif op == "index_copy":
+        _check_bounds(a, n, op, d,
+                      msg="index_copy_(): index {bad} is out of bounds for dimension {d} "
+                          "with size {n}")
+    elif x._data.size == 0 and len(s) > 1:
+        pass  # index_add into an empty tensor: PyTorch's kernel returns before reading index
+    elif len(s) > 1 and d in (0, len(s) - 1):  # index_add: PyTorch's two kernels differ
+        _check_bounds(a, n, op, d, RuntimeError)
+    else:
+        _check_bounds(a, n, op, d, msg="index out of range in self")
     if not s:
         return d, (Ellipsis,)  # a 0-d tensor: the one element
     return d, (_ax_slice,) * d + (a,)
+
+
+def _check_source_shape(x: Tensor, d: int, index, source: Tensor, op: str) -> None:
+    """``source`` must be ``x``'s shape with ``len(index)`` at ``dim`` (PyTorch does not
+    broadcast it: a source of another slice shape is refused, never spread)."""
+    xs, ss = x._data.shape, source._data.shape
+    n = _long_index(index, op).size
+    if op == "index_copy" and not ss and n == 1:
+        return  # a 0-d source for one index: PyTorch accepts it
+    ns = ss[d] if len(ss) > d else 1
+    if n != ns:
+        if op == "index_copy":
+            raise IndexError(f"index_copy_(): Number of indices ({n}) should be equal to "
+                             f"source.size(dim) ({ns})\nWhy: each index takes one slice of "
+                             "source along dim.")
+        raise RuntimeError(f"index_add_(): Number of indices ({n}) should be equal to "
+                           f"source.size(dim): ({ns}), for dim: {d}\nWhy: each index takes one "
+                           "slice of source along dim.")
+    want = xs[:d] + (n,) + xs[d + 1:] if xs else (n,)
+    if not xs:  # a 0-d self takes a 0-d source (index_copy also a 1-element one)
+        want = () if op == "index_add" or ss == () else (1,)
+    if tuple(ss) != want:
+        if op == "index_copy":
+            raise RuntimeError(
+                "index_copy_(): Source/destination tensor must have same slice shapes. "
+                f"Destination shape {list(xs)}, source shape {list(ss)}, dimension {d}.\n"
+                f"Why: source must be self's shape with {n} at dimension {d}: {list(want)}.")
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(xs)} source.shape = {list(ss)}\nWhy: source "
+            f"must be self's shape with {n} at dimension {d}: {list(want)}.")
 
 
 def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``x`` with the slices at ``index`` along ``dim`` replaced by ``source``'s."""
     _check_src_dtype(x, source, "index_copy")
     d, idx = _dim_region(x, dim, index, "index_copy")
+    _check_source_shape(x, d, index, source, "index_copy")
     return keep(_write(IndexCopy, x, idx, source), index)
 
 
@@ -446,6 +490,9 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     """``x`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate)."""
     _check_src_dtype(x, source, "index_add")
     d, idx = _dim_region(x, dim, index, "index_add")
+    _check_source_shape(x, d, index, source, "index_add")
+    if x._data.size == 0 and x._data.ndim > 1:  # nothing to add to: no index is read
+        idx = idx[:-1] + (array_module(x._data).zeros(0, np.int64),)
     return keep(_write(IndexAdd, x, idx, source, add=True, alpha=alpha), index)
 
 
@@ -458,7 +505,7 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
         return keep(_write(IndexFillTensor, x, idx, value), index)
-    return keep(_write(IndexFill, x, idx, value), index)
+    return keep(_write(IndexFill, x, idx, _checked_value(x, value)), index)
 
 
 def index_put(x: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -482,7 +529,7 @@ def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if not s:
         a = a.reshape(-1)
-        _check_bounds(a, 1, op)
+        _check_bounds(a, 1, op, exc=RuntimeError)
         return d, (a * 0,) if a.size else (a,), a.shape
     for k in range(len(s)):
         if k != d and a.shape[k] > s[k]:
@@ -586,9 +633,18 @@ class ScatterReduce(Op):
                 ga = np.where(_touched(a.shape, idx, xp), ga, g)
             gb = (g / cnt)[idx]
         elif r == "prod":
+            # NOTE: PyTorch's formula: a zero is replaced by 1 and the product recomputed (the
+            # gradient of a zero factor is the product of the others, not 0); a source zero
+            # that shares its place with another zero gets 0
             with np.errstate(all="ignore"):
-                ga = np.where(a != 0, g * out / np.where(a == 0, 1, a), 0)
-                gb = np.where(b != 0, (g * out)[idx] / np.where(b == 0, 1, b), 0)
+                ms = np.where(a == 0, 1, a).astype(a.dtype)
+                ga = g * self.forward(ms, b) / ms
+                bz = b == 0
+                nz = xp.zeros(a.shape, dtype=np.int64)
+                xp.add.at(nz, idx, bz.astype(np.int64))
+                single = bz & (nz[idx] == 1)
+                gb = np.where(single, (g * self.forward(a, np.where(single, 1, b).astype(
+                    b.dtype)))[idx], (g * out)[idx] / np.where(bz, 1, b))
             if not self.include_self:
                 ga = np.where(_touched(a.shape, idx, xp), 0, g)
         else:
@@ -633,6 +689,26 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
     return keep(record(fn, (x, src), fn.forward(x._data, src._data)), index)
 
 
+def _checked_value(x: Tensor, value):
+    """A Python number converted as PyTorch converts it for ``x``'s dtype (an int8 tensor
+    filled with 300 is an error, not a wrap-around)."""
+    if isinstance(value, (int, float)) and x._data.dtype.kind in "iuf":
+        from ...creation import _as_numpy_value, _parsed_int
+
+        return _as_numpy_value(_parsed_int(value), x._data.dtype)
+    return value
+
+
+def _mask_shape(x: Tensor, m: np.ndarray, op: str) -> tuple:
+    """The broadcast shape of ``x`` and its mask, or PyTorch's RuntimeError."""
+    try:
+        return np.broadcast_shapes(x._data.shape, m.shape)
+    except ValueError:
+        from ..._dims import broadcast_mismatch
+
+        raise broadcast_mismatch(m.shape, x._data.shape, op) from None
+
+
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     """``x`` with ``value`` wherever ``mask`` (broadcast to x's shape) is true."""
     m = mask._data if isinstance(mask, Tensor) else array_module(x._data).asarray(mask)
@@ -640,7 +716,7 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
             f"{FROM_NP_name(m.dtype).lower()}")
-    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    shape = _mask_shape(x, m, "masked_fill")
     x = expand_to(x, shape)
     m = np.broadcast_to(m, shape)
     if isinstance(value, Tensor):
@@ -649,7 +725,7 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s).")
         return keep(_write(MaskedFillTensor, x, m, value), mask)
-    return keep(_write(MaskedFill, x, m, value), mask)
+    return keep(_write(MaskedFill, x, m, _checked_value(x, value)), mask)
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -658,7 +734,7 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if m.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks")
     _check_src_dtype(x, source, "masked_scatter")
-    shape = np.broadcast_shapes(x._data.shape, m.shape)
+    shape = _mask_shape(x, m, "masked_scatter")
     x = expand_to(x, shape)
     m = np.broadcast_to(m, shape)
     k = int(m.sum())

@@ -32,7 +32,7 @@ class Cumsum(Op):
 
 def _scan_setup(x: Tensor, dim, op: str):
     d = x._data
-    dm = _wrap_dim(int(dim), d.ndim, op)
+    dm = _wrap_dim(dim, d.ndim, op)
     if d.ndim == 0:
         return d.reshape(1), 0
     return d, dm
@@ -51,6 +51,10 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
 def _scan(cls, x: Tensor, dim, dtype, op: str) -> Tensor:
     """Run a cumulative op (cumsum / cumprod) along ``dim``, with PyTorch's dtype rules."""
     if dtype is not None:
+        if as_dtype(dtype).np.kind == "b":
+            raise NotImplementedError(
+                f"\"{op}_out_cpu\" not implemented for 'Bool'\nWhy: a running {op[3:]} of "
+                "booleans is not a boolean; pass an integer dtype (or none: bools count as int64).")
         x = x.to(as_dtype(dtype))
     d, dm = _scan_setup(x, dim, op)
     fn = _new(cls)

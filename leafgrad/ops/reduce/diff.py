@@ -48,7 +48,7 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
     d = x._data
     if d.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
-    dm = _wrap_dim(int(dim), d.ndim, "diff")
+    dm = _wrap_dim(dim, d.ndim, "diff")
     if prepend is not None or append is not None:
         parts = ([prepend_t(prepend, x, dm)] if prepend is not None else []) + [x] + (
             [prepend_t(append, x, dm)] if append is not None else [])
@@ -111,7 +111,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     tensor(4.)
     """
     d = y._data
-    dm = _wrap_dim(int(dim), d.ndim, "trapezoid")
+    dm = _wrap_dim(dim, d.ndim, "trapezoid")
     n = d.shape[dm] if d.ndim else 0
     if n == 0:
         return y.sum(dm) * 0 if d.ndim else _wrap(array_module(d).zeros((), d.dtype))
@@ -127,7 +127,7 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
             x = x.reshape(tuple(shp))
             xhi, xlo = hi, lo
         else:
-            xdm = _wrap_dim(int(dim), xd.ndim, "trapezoid")
+            xdm = _wrap_dim(dim, xd.ndim, "trapezoid")
             xhi = tuple(slice(1, None) if k == xdm else slice(None) for k in range(xd.ndim))
             xlo = tuple(slice(None, -1) if k == xdm else slice(None) for k in range(xd.ndim))
         return ((x[xhi] - x[xlo]) * pair).sum(dm) / 2

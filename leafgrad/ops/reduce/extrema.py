@@ -208,7 +208,7 @@ def _argext(d, dim: int, which: str):
 def max_dim(x: Tensor, dim, keepdim: bool, which: str = "max"):
     """``max(dim)`` / ``min(dim)``: a (values, indices) named tuple."""
     d = x._data
-    dm = _wrap_dim(int(dim), d.ndim, which)
+    dm = _wrap_dim(dim, d.ndim, which)
     _empty_check(d, (dm,) if d.ndim else (), which)
     v, i = _argext(d, dm, which)
     return _values_indices(MaxDim if which == "max" else MinDim, x, dm, keepdim, v, i,
@@ -309,7 +309,7 @@ def _argmaxmin(x: Tensor, dim, keepdim: bool, which: str) -> Tensor:
         _, i = _argext(d.reshape(-1), 0, which)
         i = i.reshape(()) if not keepdim else i.reshape((1,) * d.ndim)
         return _wrap(as_array(i).astype(np.int64, copy=False))
-    dm = _wrap_dim(int(dim), d.ndim, op)
+    dm = _wrap_dim(dim, d.ndim, op)
     _empty_check(d, (dm,) if d.ndim else (), op)
     _, i = _argext(d, dm, which)
     if not keepdim and d.ndim:

@@ -58,7 +58,7 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
             return _wrap(array_module(d).asarray(np.nan, dtype=d.dtype))
         v, _ = _median_along(d.reshape(-1), 0, _nan)
         return record_unary(_new(Nanmedian if _nan else Median), x, v.reshape(()))
-    dm = _wrap_dim(int(dim), d.ndim, op)
+    dm = _wrap_dim(dim, d.ndim, op)
     if d.ndim == 0:
         v, i = d, array_module(d).zeros((), np.int64)
     else:
@@ -86,7 +86,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
     tensor(2.)
     """
     d = x._data
-    dm = _wrap_dim(int(dim), d.ndim, "mode")
+    dm = _wrap_dim(dim, d.ndim, "mode")
     if d.ndim == 0:
         return _values_indices(Mode, x, 0, keepdim, d, array_module(d).zeros((), np.int64),
                                return_type("mode"))
@@ -155,7 +155,7 @@ def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: st
         a = d.reshape(1, -1)
         dm = None
     else:
-        dm = _wrap_dim(int(dim), d.ndim, op)
+        dm = _wrap_dim(dim, d.ndim, op)
         a = np.moveaxis(d.reshape(d.shape or (1,)), dm if d.ndim else 0, -1)
         a = a.reshape(a.shape)
     if a.shape[-1] == 0:

@@ -60,8 +60,15 @@ class Std(Var):
         (x,) = self.saved(grad)
         out = self.result(grad)
         # NOTE: as PyTorch, std of one element (correction 1) is nan and so is its gradient
-        g = dual.expand_back(grad / out, self.in_shape, self.dims, self.keepdim)
+        g = dual.expand_back(_over_std(grad, out), self.in_shape, self.dims, self.keepdim)
         return g * _ratio(1.0, self.n - self.correction) * self._centered(x)
+
+
+def _over_std(grad, out):
+    """``grad / out``, 0 where the std is 0 (PyTorch's std_backward masks it: a constant input
+    has a zero gradient, not nan)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return dual.where(dual.raw(out) == 0, 0, grad / out)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -107,7 +114,7 @@ class StdMean(VarMean):
     def _first(self, g):
         (x,) = self.saved(g)
         out = _outs(self, g)[0]
-        ge = dual.expand_back(g / out, self.in_shape, self.dims, self.keepdim)
+        ge = dual.expand_back(_over_std(g, out), self.in_shape, self.dims, self.keepdim)
         return ge * _ratio(1.0, self.n - self.correction) * self._centered(x)
 
 

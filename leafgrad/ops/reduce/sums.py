@@ -22,11 +22,11 @@ def _dims(dim, ndim: int, op: str) -> tuple | None:
     if isinstance(dim, (tuple, list)):
         if len(dim) == 0:
             return None  # NOTE: PyTorch treats dim=() / [] as a full reduction
-        ds = tuple(_wrap_dim(int(d), ndim, op) for d in dim)
+        ds = tuple(_wrap_dim(d, ndim, op) for d in dim)
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
     else:
-        ds = (_wrap_dim(int(dim), ndim, op),)
+        ds = (_wrap_dim(dim, ndim, op),)
     if ndim == 0:
         return ()
     return tuple(sorted(ds))
@@ -311,7 +311,7 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     d = _setup(fn, x, dim, keepdim, "prod")
     if dim is None:
         fn.keepdim = False
-    fn.dtype = _sum_dtype(x, None)
+    fn.dtype = _sum_dtype(x, dtype)  # NOTE: dtype=torch.bool gives a bool result, as PyTorch
     return record_unary(fn, x, fn.forward(d))
 
 

@@ -1,0 +1,298 @@
+"""Awkward points, validation, dtypes and exception types against torch (issue 9, classes 5,
+7 and 8): every case runs in both libraries and must agree on the value (or gradient), the
+dtype, or the exception type."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import leafgrad
+
+INF, NAN = math.inf, math.nan
+
+
+def _outcome(L, f):
+    try:
+        r = f(L)
+    except Exception as e:  # noqa: BLE001 - the type is what is compared
+        return e
+    return r
+
+
+def _same(f, *, dtype_only=False):
+    """``f(torch)`` and ``f(leafgrad)`` agree: the exception type, or the values and dtype."""
+    t, lg = _outcome(torch, f), _outcome(leafgrad, f)
+    if isinstance(t, Exception):
+        assert isinstance(lg, Exception), f"torch raised {t!r}, leafgrad returned {lg!r}"
+        tn, ln = type(t).__name__.lstrip("_"), type(lg).__name__.lstrip("_")
+        assert tn == ln or isinstance(lg, type(t)), (t, lg)
+        assert type(lg).__module__.split(".")[0] != "numpy", lg
+        return
+    assert not isinstance(lg, Exception), f"torch returned {t!r}, leafgrad raised {lg!r}"
+    if isinstance(t, torch.Tensor):
+        assert str(lg.dtype) == str(t.dtype)
+        if not dtype_only:
+            np.testing.assert_array_equal(lg.detach().numpy(), t.detach().numpy(force=True))
+    else:
+        assert lg == t or (isinstance(t, float) and math.isnan(t) and math.isnan(lg))
+
+
+def _grad(op, x0, up):
+    def f(L):
+        x = L.tensor(x0, dtype=L.float64, requires_grad=True)
+        op(L, x).backward(L.tensor(up, dtype=L.float64))
+        return x.grad
+    return f
+
+
+# -- class 5: awkward points ------------------------------------------------------------------
+ZERO_DERIVATIVE = {
+    "relu": lambda L, x: L.relu(x),
+    "floor": lambda L, x: L.floor(x),
+    "ceil": lambda L, x: L.ceil(x),
+    "round": lambda L, x: L.round(x),
+    "trunc": lambda L, x: L.trunc(x),
+    "sign": lambda L, x: L.sign(x),
+    "sgn": lambda L, x: L.sgn(x),
+    "hardtanh": lambda L, x: L.nn.functional.hardtanh(x),
+    "relu6": lambda L, x: L.nn.functional.relu6(x),
+    "threshold": lambda L, x: L.nn.functional.threshold(x, 0.5, 0.0),
+    "hardshrink": lambda L, x: L.nn.functional.hardshrink(x),
+    "softshrink": lambda L, x: L.nn.functional.softshrink(x),
+    "hardsigmoid": lambda L, x: L.nn.functional.hardsigmoid(x),
+    "hardswish": lambda L, x: L.nn.functional.hardswish(x),
+    "pow0": lambda L, x: x ** 0,
+    "fill_": lambda L, x: (x * 1).fill_(2.0),
+    "zero_": lambda L, x: (x * 1).zero_(),
+    "copy_": lambda L, x: (x * 1).copy_(L.ones(5, dtype=L.float64)),
+    "clamp": lambda L, x: x.clamp(-1, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_DERIVATIVE))
+@pytest.mark.parametrize("up", [INF, -INF, NAN])
+def test_flat_ops_give_zero_not_nan_for_an_inf_or_nan_upstream_gradient(name, up):
+    """A zero derivative masks the upstream gradient (torch), never multiplies it (inf*0=nan)."""
+    xs = [0.0, -4.0, 4.0, 0.25, 2.5]
+    _same(_grad(ZERO_DERIVATIVE[name], xs, [up] * 5))
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_std_of_a_constant_has_zero_gradient(keepdim):
+    def f(L):
+        x = L.ones(2, 3, dtype=L.float64, requires_grad=True)
+        (x.std(1, keepdim=keepdim).sum() + x.std()).backward()
+        return x.grad
+    _same(f)
+
+    def g(L):
+        x = L.ones(2, 3, dtype=L.float64, requires_grad=True)
+        s, m = L.std_mean(x, 1)
+        (s.sum() + m.sum()).backward()
+        return x.grad
+    _same(g)
+
+
+def test_std_of_one_element_keeps_nan_gradient():
+    _same(_grad(lambda L, x: x.std(), [2.0], 1.0))
+
+
+def test_zero_base_power_gradient_at_zero_exponent():
+    _same(_grad(lambda L, x: (0.0 ** x).sum(), [0.0, 1.0, -1.0, NAN, 2.5], 1.0))
+
+
+def test_sign_and_sgn_of_nan_are_zero():
+    _same(lambda L: L.sign(L.tensor([NAN, -0.0, 2.0, -INF])))
+    _same(lambda L: L.sgn(L.tensor([NAN, -3.0])))
+    _same(lambda L: L.tensor([NAN], dtype=L.float64).sign())
+    _same(lambda L: L.tensor(NAN).sign())
+    _same(lambda L: L.tensor(NAN, dtype=L.float16).sgn())
+    _same(_grad(lambda L, x: x.sign(), 2.0, 1.0))
+
+
+def test_logit_outside_the_unit_interval():
+    _same(lambda L: L.logit(L.tensor([-0.5, 1.5, 0.0, 1.0])))
+    _same(lambda L: L.logit(L.tensor([-0.5, 1.5]), eps=0.1))
+
+
+# -- class 7: validation and dtypes -----------------------------------------------------------
+IDX_CASES = [((3,), 0), ((3, 2), 0), ((2, 3), 1), ((2, 3, 2), 1), ((2, 2, 3), 2),
+             ((2, 2, 3), -1), ((3, 2, 2), 0), ((2, 3, 2, 2), 1), ((2, 2, 3, 2), 2)]
+
+
+@pytest.mark.parametrize("shape,dim", IDX_CASES)
+@pytest.mark.parametrize("bad", [-1, -3, 3])
+def test_index_ops_refuse_negative_and_out_of_range_indices(shape, dim, bad):
+    src = list(shape)
+    src[dim] = 1
+    i = [bad]
+    _same(lambda L: L.zeros(shape).index_select(dim, L.tensor(i)))
+    _same(lambda L: L.zeros(shape).index_add(dim, L.tensor(i), L.ones(src)))
+    _same(lambda L: L.zeros(shape).index_copy(dim, L.tensor(i), L.ones(src)))
+    _same(lambda L: L.zeros(shape).index_fill(dim, L.tensor(i), 1.0))
+
+
+@pytest.mark.parametrize("bad", [-1, -2, 3])
+def test_gather_scatter_refuse_negative_indices_take_along_dim_wraps(bad):
+    _same(lambda L: L.arange(3.0).gather(0, L.tensor([bad])))
+    _same(lambda L: L.zeros(3).scatter(0, L.tensor([bad]), 1.0))
+    _same(lambda L: L.zeros(3).scatter_add(0, L.tensor([bad]), L.ones(1)))
+    if bad < 0:  # torch reads past the end unchecked for 3 (leafgrad: IndexError)
+        _same(lambda L: L.arange(6.0).reshape(2, 3).take_along_dim(L.tensor([[bad], [0]]), 1))
+    _same(lambda L: L.arange(6.0).reshape(2, 3).take_along_dim(L.tensor([bad, 0]), None))
+    _same(lambda L: L.tensor(2.0).index_select(0, L.tensor([bad])))
+    _same(lambda L: L.tensor(2.0).scatter(0, L.tensor([bad]), 1.0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, d: L.ones(2, 3).sum(d), lambda L, d: L.ones(2, 3).mean(d),
+    lambda L, d: L.ones(2, 3).softmax(d), lambda L, d: L.cat([L.ones(2)], d),
+    lambda L, d: L.ones(2, 3).transpose(d, 1), lambda L, d: L.ones(2).unsqueeze(d),
+    lambda L, d: L.ones(2, 3).cumsum(d), lambda L, d: L.ones(2, 3).max(d),
+    lambda L, d: L.ones(2, 3).argmax(d), lambda L, d: L.ones(2, 3).std(d),
+    lambda L, d: L.ones(2, 3).sum((0, d)), lambda L, d: L.ones(2, 3).flip(d),
+])
+@pytest.mark.parametrize("d", [1.0, 0.5])
+def test_float_dim_is_a_type_error_not_truncated(call, d):
+    _same(lambda L: call(L, d))
+
+
+@pytest.mark.parametrize("expr", [
+    lambda L: L.tensor([True, False]) ** 2, lambda L: L.tensor([True, False]) ** 0,
+    lambda L: L.pow(L.tensor([True, False]), 3), lambda L: L.tensor([True]) ** 2.0,
+    lambda L: L.tensor([True]) ** L.tensor([True]), lambda L: L.tensor([True]) ** -1,
+    lambda L: L.tensor([True, False]) ** L.tensor([2]), lambda L: 2 ** L.tensor([True]),
+])
+def test_bool_power_dtypes(expr):
+    _same(expr)
+
+
+BOOL = [("i,i->", 2), ("ij->i", 1), ("i->i", 1), ("i,j->ij", 2), ("ij,j->i", 2), ("ii->", 1),
+        ("ii->i", 1), ("i,j->", 2), ("ij,jk->ik", 2), ("i,i->i", 2), ("ij,j->ij", 2)]
+
+
+@pytest.mark.parametrize("eq,n", BOOL)
+@pytest.mark.parametrize("dt", ["bool", "int32", "int64"])
+def test_einsum_on_integers_and_bool(eq, n, dt):
+    def f(L):
+        shapes = [tuple(2 for _ in t) for t in eq.split("->")[0].split(",")]
+        ops = [L.tensor(np.array([[1, 0], [1, 1]]).reshape(-1)[:math.prod(s)].reshape(s)
+                        ).to(getattr(L, dt)) for s in shapes]
+        return L.einsum(eq, *ops)
+    _same(f)
+
+
+MM = [((2,), (2,)), ((2, 2), (2,)), ((2,), (2, 2)), ((2, 2), (2, 2)), ((2, 2, 2), (2, 2, 2)),
+      ((2, 2, 2), (2, 2)), ((2, 2), (2, 2, 2)), ((2, 2, 2), (2,))]
+
+
+@pytest.mark.parametrize("sa,sb", MM)
+@pytest.mark.parametrize("da,db", [("float32", "float64"), ("int64", "float32"),
+                                   ("bool", "bool"), ("int64", "int64")])
+def test_matmul_refuses_mixed_dtypes_and_bool(sa, sb, da, db):
+    _same(lambda L: L.ones(sa, dtype=getattr(L, da)) @ L.ones(sb, dtype=getattr(L, db)))
+
+
+def test_matrix_products_refuse_mixed_dtypes():
+    f32, f64 = "float32", "float64"
+
+    def o(L, s, d):
+        return L.ones(s, dtype=getattr(L, d))
+
+    _same(lambda L: L.mm(o(L, (2, 2), f32), o(L, (2, 2), f64)))
+    _same(lambda L: L.bmm(o(L, (2, 2, 2), f32), o(L, (2, 2, 2), f64)))
+    _same(lambda L: L.mv(o(L, (2, 2), f32), o(L, (2,), f64)))
+    _same(lambda L: L.dot(o(L, (2,), f32), o(L, (2,), f64)))
+    _same(lambda L: L.addmm(o(L, (2, 2), f32), o(L, (2, 2), f32), o(L, (2, 2), f64)))
+    _same(lambda L: L.addmm(o(L, (2, 2), f64), o(L, (2, 2), f32), o(L, (2, 2), f32)))
+    _same(lambda L: L.addmv(o(L, (2,), f64), o(L, (2, 2), f32), o(L, (2,), f32)))
+    _same(lambda L: L.tensordot(o(L, (2, 2), f32), o(L, (2, 2), f64)))
+
+
+# -- class 8: exception types -----------------------------------------------------------------
+def test_linalg_errors_are_linalg_error():
+    assert issubclass(leafgrad.linalg.LinAlgError, RuntimeError)
+    for f in (lambda L: L.linalg.inv(L.zeros(2, 2)),
+              lambda L: L.linalg.cholesky(-L.eye(2)),
+              lambda L: L.linalg.solve(L.zeros(2, 2), L.ones(2)),
+              lambda L: L.linalg.svd(L.full((2, 2), NAN)),
+              lambda L: L.inverse(L.zeros(2, 2))):
+        _same(f)
+        with pytest.raises(leafgrad.linalg.LinAlgError, match="Why:"):
+            f(leafgrad)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda L: L.zeros(2).copy_(L.ones(3)), lambda L: L.zeros(3).copy_(L.ones(2, 3)),
+    lambda L: L.zeros(2, 3).copy_(L.ones(3, 3)),
+    lambda L: L.zeros(2, requires_grad=True).clone().copy_(L.ones(3)),
+    lambda L: L.zeros(3).index_add(0, L.tensor([0]), L.ones(2)),
+    lambda L: L.zeros(3, 2).index_add(0, L.tensor([0]), L.ones(1, 3)),
+    lambda L: L.zeros(3, 2).index_add(0, L.tensor([0]), L.ones(1, 1)),
+    lambda L: L.zeros(3, 2).index_add(0, L.tensor([0]), L.ones(2)),
+    lambda L: L.zeros(3).index_add(0, L.tensor([0]), L.tensor(1.0)),
+    lambda L: L.tensor(1.0).index_add(0, L.tensor([0]), L.tensor([1.0])),
+    lambda L: L.tensor(1.0).index_add(0, L.tensor([0]), L.tensor(1.0)),
+    lambda L: L.zeros(3).index_copy(0, L.tensor([0]), L.ones(2)),
+    lambda L: L.zeros(3, 2).index_copy(0, L.tensor([0]), L.ones(1, 3)),
+    lambda L: L.zeros(3, 2).index_copy(0, L.tensor([0]), L.ones(1, 1)),
+    lambda L: L.zeros(3).index_copy(0, L.tensor([0]), L.tensor(1.0)),
+    lambda L: L.tensor(1.0).index_copy(0, L.tensor([0]), L.tensor([1.0])),
+    lambda L: L.zeros(3, 2).index_add(1, L.tensor([0, 1, 1]), L.ones(3, 3)),
+    lambda L: L.zeros(3).masked_fill(L.tensor([True, False]), 1.0),
+    lambda L: L.zeros(3).masked_fill_(L.ones(2, dtype=L.bool), 1.0),
+    lambda L: L.zeros(3).masked_scatter(L.tensor([True, False]), L.ones(3)),
+])
+def test_shape_errors_are_runtime_errors_not_numpy_value_errors(expr):
+    _same(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda L: L.add(L.ones(2), None), lambda L: L.ones(2) * None, lambda L: L.ones(2).sub(None),
+    lambda L: L.pow(L.ones(2), None), lambda L: L.ones(2) ** None,
+    lambda L: L.ones(2).add_(None), lambda L: L.ones(2).add("a"),
+    lambda L: L.ones(2).mul(object()),
+])
+def test_none_and_other_non_numbers_are_type_errors(expr):
+    _same(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda L: L.zeros(2, dtype=L.int8).fill_(300), lambda L: L.zeros(2, dtype=L.uint8).fill_(-1),
+    lambda L: L.zeros(2).fill_(1e300), lambda L: L.zeros(2, dtype=L.int64).fill_(2**64),
+    lambda L: L.zeros(2, dtype=L.int8).masked_fill(L.tensor([True, False]), 300),
+    lambda L: L.zeros(2, dtype=L.uint8).masked_fill(L.tensor([True, False]), -1),
+    lambda L: L.zeros(2, dtype=L.int8).index_fill(0, L.tensor([0]), 300),
+    lambda L: L.zeros(2).fill_(0.1),
+])
+def test_fill_values_are_converted_as_torch_converts_them(expr):
+    _same(expr)
+
+
+def test_tensor_where_method():
+    _same(lambda L: L.tensor([1.0, 2.0]).where(L.tensor([True, False]), 0.0))
+    _same(lambda L: L.tensor([1.0, 2.0]).where(L.tensor([True, False]), L.tensor([5.0, 6.0])))
+
+    def grads(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        x.where(L.tensor([True, False]), 0.0).sum().backward()
+        return x.grad
+    _same(grads)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self):
+    """A zero factor's gradient is the product of the others (torch's formula), not 0."""
+    def f(L):
+        x = L.tensor([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]], dtype=L.float64, requires_grad=True)
+        s = L.tensor([[0.0, 3.0, 0.0, 4.0], [2.0, 0.0, 0.0, 1.0]], dtype=L.float64,
+                     requires_grad=True)
+        i = L.tensor([[0, 0, 0, 1], [2, 2, 1, 2]])
+        y = x.scatter_reduce(1, i, s, "prod", include_self=include_self)
+        ga, gb = L.autograd.grad((y * L.tensor([1.0, 2.0, 3.0], dtype=L.float64)).sum(), (x, s))
+        return L.cat([ga.reshape(-1), gb.reshape(-1)])
+    _same(f)
