@@ -184,3 +184,81 @@ def test_result_dtypes_match_torch():
         lr, tr = fn(leafgrad), fn(torch)
         assert str(lr.dtype) == str(tr.dtype)
         np.testing.assert_array_equal(lr.numpy(), tr.numpy())
+
+
+@pytest.mark.parametrize("eps", [None, 0.0, 0.25])
+@pytest.mark.parametrize("upstream", [1.0, -2.0, 0.0])
+def test_logit_gradient_outside_its_domain_matches_torch(eps, upstream):
+    # torch: NaN outside [0, 1] without eps (whatever the upstream gradient), 0 outside
+    # [eps, 1 - eps] with eps, grad * inf at 0 and 1; create_graph takes its where() form
+    x = np.array([-1.0, -0.0, 0.0, 0.1, 0.5, 1.0, 2.0, 3.0, np.nan, np.inf, -np.inf])
+    for create_graph in (False, True):
+        lx, tx = _both(x, requires_grad=True)
+        (lg,) = leafgrad.autograd.grad(lx.logit(eps), lx, leafgrad.full_like(lx, upstream),
+                                       create_graph=create_graph)
+        (tg,) = torch.autograd.grad(tx.logit(eps), tx, torch.full_like(tx, upstream),
+                                    create_graph=create_graph)
+        np.testing.assert_array_equal(lg.detach().numpy(), tg.detach().numpy())
+        if create_graph:
+            (lg2,) = leafgrad.autograd.grad(lg.sum(), lx)
+            (tg2,) = torch.autograd.grad(tg.sum(), tx)
+            np.testing.assert_array_equal(lg2.numpy(), tg2.numpy())
+
+
+def test_logit_inplace_on_a_non_leaf_back_propagates_nan_as_torch():
+    got = []
+    for m in (leafgrad, torch):
+        x = m.tensor([0.25, 3.0, -1.0], dtype=m.float32, requires_grad=True)
+        (x * 1).logit_().sum().backward()
+        got.append(x.grad.numpy())
+    assert np.isnan(got[1][1:]).all()
+    np.testing.assert_array_equal(*got)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8"])
+def test_shifts_past_the_width_or_negative_match_torch(dtype):
+    # torch shifts right by width - 1 for a negative count or one past the width (the sign
+    # fills the result), and gives 0 for such left shifts
+    vals = [5, -2, -128, 0, 127, 1, -1, 77]
+    counts = [-1, -3, 100, 7, 8, 63, 64, -100]
+    if dtype == "uint8":
+        vals, counts = [v % 256 for v in vals], [c % 256 for c in counts]
+    for m in (leafgrad, torch):
+        a = m.tensor(vals, dtype=getattr(m, dtype))
+        b = m.tensor(counts, dtype=getattr(m, dtype))
+        res = [a >> b, a << b, a >> -1, a >> 70, a << -1, a << 70,
+               m.bitwise_right_shift(a, b), a >> b.long()]
+        res = [r.numpy() for r in res]
+        if m is leafgrad:
+            ours = res
+    for o, t in zip(ours, res):
+        assert o.dtype == t.dtype
+        np.testing.assert_array_equal(o, t)
+
+
+def test_sign_of_nan_is_zero_as_torch_and_so_are_gradients_built_on_it():
+    x = np.array([np.nan, -0.0, 1.0, -np.inf, np.inf, -2.5])
+    got = []
+    for m in (leafgrad, torch):
+        t = m.tensor(x, requires_grad=True)
+        vals = [m.sign(t), t.detach().sgn(), t.detach().clone().sign_()]
+        t.abs().sum().backward()  # abs' gradient is grad * sgn(x)
+        u = m.tensor([0.25, -np.inf, np.nan], requires_grad=True)
+        m.nn.functional.l1_loss(u, u * 1).backward()  # sign(inf - inf) = sign(nan)
+        got.append([v.detach().numpy() for v in vals] + [t.grad.numpy(), u.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_polygamma_at_infinities_nan_and_poles_matches_torch(dtype):
+    # n >= 2: NaN at +inf and a signed pole at -inf (torch's zeta); its gradient too
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -2.5, 1e30, 3.0], dtype=dtype)
+    for n in range(5):
+        a = leafgrad.polygamma(n, leafgrad.tensor(x)).numpy()
+        b = torch.polygamma(n, torch.tensor(x)).numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-5, err_msg=f"n={n}")
+    lx, tx = _both(x, requires_grad=True)
+    leafgrad.polygamma(1, lx).sum().backward()
+    torch.polygamma(1, tx).sum().backward()
+    np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5)

@@ -311,3 +311,38 @@ def test_mse_loss_warns_on_broadcast_as_torch():
         LF.mse_loss(leafgrad.randn(4, 5), leafgrad.randn(5))
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         LF.softmax(leafgrad.randn(2, 3))
+
+
+def test_embedding_bag_max_with_nan_and_minus_inf_matches_torch():
+    # torch: a bag's first row sets the max (NaN or -inf there stays), a later row replaces
+    # it only when greater; empty bags are 0
+    nan, inf = float("nan"), float("inf")
+    rows = [[nan, 1.0], [1.5, nan], [0.25, 2.0], [-inf, -inf], [1.5, 2.0]]
+    cases = [([0, 2], [0]), ([2, 0], [0]), ([1, 2, 3], [0]), ([3, 1, 2], [0]), ([3], [0]),
+             ([0, 2, 3, 1], [0, 2, 2]), ([4, 2, 1], [0, 1])]
+    for idx, offsets in cases:
+        got = []
+        for m in (leafgrad, torch):
+            w = m.tensor(rows, requires_grad=True)
+            out = m.nn.functional.embedding_bag(m.tensor(idx), w, m.tensor(offsets), mode="max")
+            out.sum().backward()
+            got.append((out.detach().numpy(), w.grad.numpy()))
+        for a, b in zip(*got):
+            np.testing.assert_array_equal(a, b, err_msg=str(idx))
+
+
+def test_bilinear_with_infinities_contracts_in_torchs_order():
+    # torch contracts input1 with the weight first: [inf, inf] @ A meets inf - inf (NaN)
+    # where the other order gives a signed inf
+    inf, nan = float("inf"), float("nan")
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        b, i, j, k = rng.integers(1, 4, size=4)
+        dtype = np.float32 if trial % 2 else np.float64
+        x1 = rng.choice([1.0, -2.0, 0.5, inf, -inf, nan, 0.0], size=(b, i),
+                        p=[.3, .2, .2, .1, .1, .05, .05]).astype(dtype)
+        x2 = rng.standard_normal((b, j)).astype(dtype)
+        w = rng.standard_normal((k, i, j)).astype(dtype)
+        ours = leafgrad.nn.functional.bilinear(*map(leafgrad.tensor, (x1, x2, w))).numpy()
+        theirs = torch.nn.functional.bilinear(*map(torch.tensor, (x1, x2, w))).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)

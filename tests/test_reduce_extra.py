@@ -205,3 +205,92 @@ def test_random_shapes_dims_match_torch(arr, which, keepdim, data):
     lo.backward(leafgrad.tensor(g))
     to.backward(torch.tensor(g))
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_amax_amin_aminmax_gradients_with_nan_and_inf_match_torch():
+    # amax/amin/aminmax: grad / count * (x == result) (NaN never ties: a NaN slice is NaN
+    # everywhere); max()/min() of all elements: NaN ties with NaN, zeros elsewhere
+    nan, inf = float("nan"), float("inf")
+    cases = [(lambda m, x: m.amax(x, 1), [1.0, inf, 2.0]), (lambda m, x: m.amin(x), inf),
+             (lambda m, x: m.amin(x, 0, keepdim=True), [[1.0, 2.0]]),
+             (lambda m, x: m.max(x), inf), (lambda m, x: m.min(x), 2.0),
+             (lambda m, x: m.aminmax(x, dim=1).max, [1.0, inf, 3.0]),
+             (lambda m, x: m.aminmax(x).min, 2.0)]
+    got = []
+    for m in (leafgrad, torch):
+        x = m.tensor([[1.0, nan], [3.0, 2.0], [2.0, 2.0]], requires_grad=True)
+        out = []
+        for f, g in cases:
+            for create_graph in (False, True):
+                (gx,) = m.autograd.grad(f(m, x), x, m.tensor(g), create_graph=create_graph)
+                out.append(gx.detach().numpy())
+        got.append(out)
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+def test_var_mean_mean_with_infinities_matches_torchs_running_mean(fn):
+    # torch's running (Welford) mean turns +-inf into NaN at the next element: the mean is
+    # infinite only when a lone infinity comes last in the reduction
+    inf, nan = float("inf"), float("nan")
+    rng = np.random.default_rng(1)
+    for trial in range(300):
+        shape = tuple(rng.integers(1, 5, size=rng.integers(1, 4)))
+        dtype = np.float32 if trial % 3 else np.float64
+        a = rng.choice([1.0, -2.0, 0.5, inf, -inf, 3.0, nan], size=shape,
+                       p=[.25, .2, .2, .1, .1, .1, .05]).astype(dtype)
+        nd = len(shape)
+        dim = [None, 0, -1, tuple(range(nd))[:2], tuple(range(nd))[-2:]][trial % 5]
+        kw = {} if dim is None else {"dim": dim, "keepdim": bool(trial % 2)}
+        ours = getattr(leafgrad, fn)(leafgrad.tensor(a), **kw)[1].numpy()
+        theirs = getattr(torch, fn)(torch.tensor(a), **kw)[1].numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6, err_msg=f"{a!r} {kw}")
+    a = np.ones((100, 3))
+    a[50, 0], a[99, 1], a[98, 2] = inf, -inf, inf
+    for dim in (0, None):
+        np.testing.assert_array_equal(getattr(leafgrad, fn)(leafgrad.tensor(a), dim)[1].numpy(),
+                                      getattr(torch, fn)(torch.tensor(a), dim)[1].numpy())
+
+
+def test_trapezoid_uniform_spacing_follows_torchs_rule_at_infinities():
+    # torch: (sum - (first + last) / 2) * dx -- an infinite end point gives NaN, one point 0
+    inf, nan = float("inf"), float("nan")
+    rng = np.random.default_rng(2)
+    for trial in range(120):
+        shape = tuple(rng.integers(1, 5, size=rng.integers(1, 4)))
+        if trial % 4 == 3:
+            a = rng.integers(-3, 4, size=shape)
+        else:
+            a = rng.choice([1.0, -2.0, 0.5, inf, -inf, nan, 3.0], size=shape,
+                           p=[.3, .2, .2, .1, .1, .05, .05]).astype(np.float32)
+        dim = int(rng.integers(-len(shape), len(shape)))
+        kw = [{}, {"dx": 0.5}, {"dx": 2}][trial % 3]
+        got = []
+        for m in (leafgrad, torch):
+            t = m.tensor(a, requires_grad=a.dtype.kind == "f")
+            out = m.trapezoid(t, dim=dim, **kw)
+            grad = None
+            if a.dtype.kind == "f":
+                out.sum().backward()
+                grad = t.grad.numpy()
+            got.append((out.detach().numpy(), str(out.dtype), type(out.grad_fn).__name__, grad))
+        (o1, d1, f1, g1), (o2, d2, f2, g2) = got
+        assert (d1, f1) == (d2, f2)
+        np.testing.assert_allclose(o1, o2, rtol=1e-6)
+        if g1 is not None:
+            np.testing.assert_array_equal(g1, g2)
+
+
+def test_cumprod_over_one_element_passes_the_gradient_through_as_torch():
+    # torch returns grad when the scanned dim has size 1 (grad * out / x is NaN at inf)
+    inf = float("inf")
+    got = []
+    for m in (leafgrad, torch):
+        x = m.tensor([[[0.0, -0.5, -inf, 0.25]], [[-inf, 0.0, 3.0, inf]]], requires_grad=True)
+        m.cumprod(x, 1).backward(m.full((2, 1, 4), 2.0))
+        v = m.tensor([inf], requires_grad=True)
+        m.cumprod(v, 0).backward(m.tensor([3.0]))
+        got.append((x.grad.numpy(), v.grad.numpy()))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)

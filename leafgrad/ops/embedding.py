@@ -158,15 +158,17 @@ class EmbeddingBag(Op):
         if psw is not None:
             rows = rows * psw[:, None]
         if self.mode == "max":
-            out[:] = -np.inf
             self.argmax = xp.full((self.nbags, d), -1, np.int64)
+            started = xp.zeros(self.nbags, bool)
             for j in range(idx.shape[0]):  # bags are short; a Python loop over indices is clear
                 if not self.keep[j]:
                     continue
-                better = rows[j] > out[bag[j]]
+                # NOTE: as PyTorch's kernel, a bag's first row sets the max (a NaN or -inf
+                # there stays) and a later row replaces it only if greater (NaN never is)
+                better = (rows[j] > out[bag[j]]) | ~started[bag[j]]
+                started[bag[j]] = True
                 out[bag[j]] = np.where(better, rows[j], out[bag[j]])
                 self.argmax[bag[j]] = np.where(better, idx[j], self.argmax[bag[j]])
-            out[np.isinf(out)] = 0
             return out
         scatter_add(out, bag, rows)
         if self.mode == "mean":

@@ -36,7 +36,7 @@ from ..autograd.node import _IGNORE, _quiet_off, _quiet_on
 from ..backend import array_module
 
 __all__ = [
-    "in_float64", "fma", "scale", "divide", "opmath", "LN2", "LN10",
+    "sign", "in_float64", "fma", "scale", "divide", "opmath", "LN2", "LN10",
     "exp", "log", "tanh", "expm1", "log1p", "log2", "log10", "exp2", "sinh", "cosh",
     "arcsin", "arccos", "arctan", "arctan2", "sigmoid", "rsqrt", "power", "power_tensor",
     "rpower",
@@ -247,6 +247,19 @@ def _unary(name: str, x):
         finally:
             _quiet_off(token)
     return in_float64(fn, x)
+
+
+def sign(x):
+    """Elementwise sign, 0 at NaN as PyTorch's kernel (NumPy's sign of NaN is NaN).
+
+    >>> sign(np.array([-2.0, np.nan, 3.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    xp = array_module(x)
+    out = xp.sign(x)
+    if out.dtype.kind in "fc":
+        out = xp.where(xp.isnan(x), 0, out).astype(out.dtype, copy=False)
+    return out
 
 
 def exp(x):

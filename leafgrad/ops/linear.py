@@ -177,7 +177,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(
             f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
             f"expected {weight.shape[2]}")
-    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    # NOTE: PyTorch's _trilinear contracts input1 with the weight first, then input2; the
+    # order decides inf - inf (NaN) against a signed inf when the inputs hold infinities
+    out = einsum("...kj,...j->...k", einsum("...i,kij->...kj", input1, weight), input2)
     if bias is not None:
         out = out + bias
     return out

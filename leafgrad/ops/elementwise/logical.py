@@ -61,8 +61,13 @@ def shift(a: Tensor, b, left: bool) -> Tensor:
                 # NOTE: PyTorch gives 0 for shifts past the width (NumPy's is undefined)
                 out = np.where((bd >= bits) | (bd < 0), 0, out).astype(ad.dtype)
             else:
-                out = np.right_shift(ad, np.clip(bd, 0, bits - 1).astype(bd.dtype))
-                out = np.where(bd < 0, 0, out).astype(ad.dtype)
+                # NOTE: PyTorch shifts by the width - 1 when the count is negative or past the
+                # width (signed: the sign fills the result, -1 or 0); unsigned gives 0 there
+                past = (bd < 0) | (bd >= bits)
+                out = np.right_shift(ad, np.where(past, bits - 1, bd).astype(bd.dtype))
+                if ad.dtype.kind == "u":
+                    out = np.where(past, 0, out)
+                out = out.astype(ad.dtype)
         except ValueError:
             raise broadcast_error("bitwise_left_shift" if left else "bitwise_right_shift",
                                   a, b) from None

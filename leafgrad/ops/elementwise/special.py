@@ -316,6 +316,7 @@ def _polygamma_np(n: int, x):
                 w[m] += 1.0
             out[neg] = sign_fact * (acc + _zeta_shifted(n + 1, w))
         out[np.isnan(z)] = np.nan
-        out[z == np.inf] = 0.0
-        out[z == -np.inf] = np.nan
+        # NOTE: PyTorch's zeta(n + 1, x) (Cephes) is NaN at x = inf and a pole (inf) at -inf
+        out[z == np.inf] = np.nan
+        out[z == -np.inf] = math.copysign(math.inf, sign_fact)
     return out.astype(x.dtype, copy=False)

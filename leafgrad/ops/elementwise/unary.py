@@ -239,8 +239,8 @@ class Atanh(_UnaryFloat):
 
 class Logit(_UnaryFloat):
     name_ = "LogitBackward0"
-    formula = {"x": "where((x < eps) | (x > 1 - eps), 0.0, grad / (x * (1 - x))) if eps is not "
-                    "None else grad / (x * (1 - x))"}
+    formula = {"x": "where((x < 0) | (x > 1), math.nan, grad / (x * (1 - x))) if eps is None "
+                    "else where((x < eps) | (x > 1 - eps), 0.0, grad / (x * (1 - x)))"}
     __slots__ = ("eps",)
 
     def forward(self, x):
@@ -251,12 +251,20 @@ class Logit(_UnaryFloat):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        g = grad / (x * (-x + 1))
-        if self.eps is None:
-            return g
-        # NOTE: with eps, PyTorch's gradient is 0 outside [eps, 1 - eps] (the clamped region)
         xr = dual.raw(x)
-        return dual.where((xr < self.eps) | (xr > 1 - self.eps), 0.0, g)
+        # NOTE: PyTorch's gradient outside the domain is NaN without eps (logit is undefined
+        # there, whatever the upstream gradient), 0 outside [eps, 1 - eps] with eps.
+        lo, hi, fill = (0.0, 1.0, math.nan) if self.eps is None else (
+            self.eps, 1 - self.eps, 0.0)
+        den = x * (-x + 1)
+        if isinstance(x, Tensor):
+            # PyTorch's differentiable form: where(lo <= x <= hi, grad / (x (1 - x)), fill)
+            return dual.where((xr >= lo) & (xr <= hi), grad / den, fill)
+        # PyTorch's kernel: NaN x falls through to grad / (x (1 - x)), and x = ±0 gives
+        # grad * inf (the + 0.0 turns a -0 denominator into +0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = grad / (den + 0.0)
+        return np.where((xr < lo) | (xr > hi), fill, g).astype(g.dtype, copy=False)
 
 
 class Erf(_UnaryFloat):
@@ -405,11 +413,7 @@ class Sgn(_Piecewise):
     __slots__ = ()
 
     def forward(self, x):
-        if x.dtype.kind == "b":
-            return x.copy()
-        if x.dtype.kind == "f":  # PyTorch's sgn(nan) is 0 (NumPy's sign is nan)
-            return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
-        return np.sign(x)
+        return x.copy() if x.dtype.kind == "b" else lastbits.sign(x)
 
 
 class Frac(Op):

@@ -641,19 +641,21 @@ class ScatterReduce(Op):
                 ga = g * self.forward(ms, b) / ms
                 bz = b == 0
                 nz = xp.zeros(a.shape, dtype=np.int64)
-                xp.add.at(nz, idx, bz.astype(np.int64))
+                ufunc_at("add", nz, idx, bz.astype(np.int64))
                 single = bz & (nz[idx] == 1)
                 gb = np.where(single, (g * self.forward(a, np.where(single, 1, b).astype(
                     b.dtype)))[idx], (g * out)[idx] / np.where(bz, 1, b))
             if not self.include_self:
                 ga = np.where(_touched(a.shape, idx, xp), 0, g)
         else:
-            ma = (a == out) if self.include_self else xp.zeros(a.shape, dtype=bool)
+            # NOTE: PyTorch counts self's ties with the result even with include_self=False
+            # (its self then gets no gradient), so a src value tied with self gets a share
+            ma = a == out
             mb = b == out[idx]
             cnt = ma.astype(g.dtype)
             ufunc_at("add", cnt, idx, mb.astype(g.dtype))
             cnt = np.maximum(cnt, 1)
-            ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt, g)
+            ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt if self.include_self else 0, g)
             gb = (g / cnt)[idx] * mb
         ga = ga.astype(g.dtype) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None

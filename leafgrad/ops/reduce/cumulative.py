@@ -80,7 +80,9 @@ class Cumprod(Op):
 def _cumprod_backward(grad, x, out, dim: int):
     """Gradient of cumprod along ``dim`` (dual)."""
     xr = dual.raw(x)
-    if xr.ndim == 0:
+    # NOTE: as PyTorch, one element along dim passes grad through (no grad * out / x, which
+    # is NaN at x = inf)
+    if xr.ndim == 0 or xr.size <= 1 or xr.shape[dim] == 1:
         return grad
     zero = xr == 0
     if not zero.any():

@@ -118,8 +118,8 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     nd = d.ndim
     hi = tuple(slice(1, None) if k == dm else slice(None) for k in range(nd))
     lo = tuple(slice(None, -1) if k == dm else slice(None) for k in range(nd))
-    pair = y[hi] + y[lo]
     if x is not None and isinstance(x, Tensor):
+        pair = y[hi] + y[lo]
         xd = x._data
         if xd.ndim == 1:
             shp = [1] * nd
@@ -132,7 +132,9 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
             xlo = tuple(slice(None, -1) if k == xdm else slice(None) for k in range(xd.ndim))
         return ((x[xhi] - x[xlo]) * pair).sum(dm) / 2
     spacing = 1 if dx is None else (dx if x is None else x)
-    total = pair.sum(dm)
+    # NOTE: PyTorch's uniform-spacing rule: (sum - (first + last) / 2) * dx, so an infinite
+    # end point gives inf - inf = NaN (the pairwise sum gives inf), and one point gives 0
+    total = y.sum(dm) - (y.select(dm, 0) + y.select(dm, -1)) * 0.5
     if isinstance(spacing, Tensor) or total._data.dtype.kind != "f":
-        return total * (spacing / 2)  # (an integer sum is promoted as PyTorch's mul does)
-    return _mul_scalar(total, spacing / 2)
+        return total * spacing  # (an integer sum is promoted as PyTorch's mul does)
+    return _mul_scalar(total, spacing)

@@ -29,6 +29,24 @@ def _even_back(grad, x, out, dims, keepdim: bool, in_shape: tuple):
     return dual.where(mask, g, 0.0)
 
 
+def _count_back(grad, x, out, dims, keepdim: bool, in_shape: tuple):
+    """``grad / count * (x == out)``: amax/amin/aminmax's backward (PyTorch's
+    scale_grad_by_count), ties share the gradient.
+
+    NOTE: unlike max()/min() of all elements, NaN never equals the result here, so a slice
+    whose extreme is NaN gets grad / 0 * 0 = NaN everywhere, and an infinite upstream gradient
+    gives NaN off the extremes (inf * 0) -- PyTorch's numbers, not a masked zero.
+    """
+    xr = dual.raw(x)
+    mask = xr == dual.keep_dims(dual.raw(out), in_shape, dims, keepdim)
+    count = mask.sum(axis=dims, keepdims=True).astype(xr.dtype)
+    if not keepdim:
+        count = count.reshape(np.shape(dual.raw(grad)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = dual.expand_back(grad / count, in_shape, dims, keepdim)
+        return g * mask.astype(xr.dtype)
+
+
 class MaxAll(Op):
     name_ = "MaxBackward1"
     formula = {"x": "even_back(grad, x, out, None, False, tuple(x.shape))"}
@@ -53,7 +71,7 @@ class MinAll(MaxAll):
 
 class Amax(Op):
     name_ = "AmaxBackward0"
-    formula = {"x": "even_back(grad, x, out, dims, keepdim, in_shape)"}
+    formula = {"x": "count_back(grad, x, out, dims, keepdim, in_shape)"}
     save_output = True
     __slots__ = ("dims", "keepdim", "in_shape")
 
@@ -62,7 +80,7 @@ class Amax(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return _even_back(grad, x, self.result(grad), self.dims, self.keepdim, self.in_shape)
+        return _count_back(grad, x, self.result(grad), self.dims, self.keepdim, self.in_shape)
 
 
 class Amin(Amax):
@@ -241,8 +259,8 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 class Aminmax(Op):
     name_ = "AminmaxBackward0"
-    formula = {"x": "even_back(grad_min, x, min, dims, keepdim, in_shape) + "
-                    "even_back(grad_max, x, max, dims, keepdim, in_shape)"}
+    formula = {"x": "count_back(grad_min, x, min, dims, keepdim, in_shape) + "
+                    "count_back(grad_max, x, max, dims, keepdim, in_shape)"}
     _nout = 2
     saved_outputs = (0, 1)  # PyTorch saves min and max (and self)
     saved_state = ("outs",)
@@ -258,9 +276,9 @@ class Aminmax(Op):
         mn, mx = _outs(self, g0)
         r = None
         if gmin is not None:
-            r = _even_back(gmin, x, mn, self.dims, self.keepdim, self.in_shape)
+            r = _count_back(gmin, x, mn, self.dims, self.keepdim, self.in_shape)
         if gmax is not None:
-            b = _even_back(gmax, x, mx, self.dims, self.keepdim, self.in_shape)
+            b = _count_back(gmax, x, mx, self.dims, self.keepdim, self.in_shape)
             r = b if r is None else r + b
         return r
 

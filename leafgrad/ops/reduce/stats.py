@@ -86,7 +86,10 @@ class VarMean(Var):
     __slots__ = ("outs",)
 
     def forward(self, x):
-        return (Var.forward(self, x), as_array(x.mean(axis=self.dims, keepdims=self.keepdim)))
+        m = as_array(x.mean(axis=self.dims, keepdims=self.keepdim))
+        if x.size and np.isinf(m).any():
+            m = _welford_inf(x, m, self.dims, self.keepdim)
+        return (Var.forward(self, x), m)
 
     def backward(self, gv, gm):
         r = None
@@ -99,6 +102,24 @@ class VarMean(Var):
 
     def _first(self, g):
         return Var.backward(self, g)
+
+
+def _welford_inf(x, m, dims, keepdim: bool):
+    """The mean PyTorch's var_mean/std_mean give where an element is infinite.
+
+    NOTE: PyTorch computes them with Welford's running mean, element by element: once the
+    running mean is +-inf, the next element turns it into NaN (x - inf, then inf - inf). So the
+    mean stays infinite only when a single infinite element comes last in the reduction; a sum
+    gives inf for any position.
+    """
+    axes = tuple(range(x.ndim)) if dims is None else tuple(dims)
+    flat = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = flat.reshape(flat.shape[:x.ndim - len(axes)] + (-1,))
+    lone_last = (np.isinf(flat[..., -1])
+                 & ((~np.isfinite(flat)).sum(axis=-1) == 1))
+    if keepdim:
+        lone_last = lone_last.reshape(m.shape)
+    return np.where(np.isinf(m) & ~lone_last, np.nan, m).astype(m.dtype, copy=False)
 
 
 class StdMean(VarMean):
