@@ -6,9 +6,7 @@ import builtins as _builtins
 
 # Tensor first: the op modules (and leafgrad.random) import it while it finishes loading.
 from .tensor import Tensor  # isort: skip
-from . import autograd, linalg, methods, random, serialization, utils, viz  # isort: skip
-from . import nn  # isort: skip
-from . import optim  # isort: skip
+from . import autograd, linalg, methods, random  # isort: skip
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._version import __version__ as __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -85,34 +83,27 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import load, save
 from .size import Size
-from .utils.dlpack import from_dlpack
 
-# torch's top-level aliases of nn.functional ops (torch.softmax, torch.cdist, ...)
-from .nn.functional import (  # isort: skip
-    alpha_dropout,
-    celu,
-    cosine_similarity,
-    dropout,
-    feature_alpha_dropout,
-    group_norm,
-    layer_norm,
-    log_softmax,
-    pairwise_distance,
-    pdist,
-    prelu,
-    rrelu,
-    selu,
-    softmax,
-)
 from .ops.distance import cdist  # isort: skip
 
-# torch.softmax / torch.log_softmax take out= (torch.nn.functional's do not)
+# torch.softmax / torch.log_softmax take out= (torch.nn.functional's do not); ops.softmax is
+# what nn.functional exports, and it is loaded at start-up anyway
 from ._out import out_variant as _out_variant  # isort: skip
+from .ops.softmax import log_softmax, softmax  # isort: skip
 
 softmax = _out_variant("softmax", rule="exact")(softmax)
 log_softmax = _out_variant("log_softmax", rule="exact")(log_softmax)
+
+# Loaded on first use (PEP 562 __getattr__ below), so that `import leafgrad` stays light:
+# name -> the module that defines it (None: the name is a submodule of leafgrad).
+_LAZY = {name: None for name in ("nn", "optim", "serialization", "utils", "viz")}
+_LAZY.update(save="serialization", load="serialization", from_dlpack="utils.dlpack")
+# torch's top-level aliases of nn.functional ops (torch.cdist, ...)
+_LAZY.update(dict.fromkeys((
+    "alpha_dropout", "celu", "cosine_similarity", "dropout", "feature_alpha_dropout",
+    "group_norm", "layer_norm", "pairwise_distance", "pdist", "prelu", "rrelu", "selu"),
+    "nn.functional"))
 
 __all__ = [
     "arange", "as_tensor", "asarray", "autograd", "bernoulli", "bool", "can_cast",
@@ -127,12 +118,9 @@ __all__ = [
     "set_grad_enabled", "set_printoptions", "set_rng_state", "short", "Size", "tensor",
     "Tensor", "uint8", "zeros", "zeros_like",
 ]
-__all__ += ["alpha_dropout", "cdist", "celu", "cosine_similarity", "dropout",
-            "feature_alpha_dropout", "group_norm", "layer_norm", "log_softmax",
-            "pairwise_distance", "pdist", "prelu", "rrelu", "selu", "softmax"]
-__all__ += ["linalg", "nn", "optim", "utils", "viz", "is_anomaly_enabled",
-            "is_anomaly_check_nan_enabled", "bfloat16"]
-__all__ += ["serialization", "save", "load", "from_dlpack"]
+__all__ += ["cdist", "linalg", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "bfloat16",
+            "softmax", "log_softmax"]
+__all__ += list(_LAZY)  # nn, optim, utils, viz, serialization, save, load, ...
 # and every area module's free functions
 for _area in (methods.elementwise, methods.linalg, methods.reduce, methods.shape):
     __all__ += _area.__all__
@@ -146,7 +134,16 @@ del _cls
 
 
 def __getattr__(name: str):
-    """torch.cuda, backends, FloatTensor, set_num_threads...: loaded on first use (PEP 562)."""
+    """nn, optim, save, torch.cuda, FloatTensor, set_num_threads...: loaded on first use."""
+    mod = _LAZY.get(name, "")
+    if mod != "":
+        import importlib
+
+        value = importlib.import_module(f"leafgrad.{mod or name}")
+        if mod is not None:
+            value = getattr(value, name)
+        globals()[name] = value
+        return value
     from ._compat import lazy_attribute
 
     return lazy_attribute(name)

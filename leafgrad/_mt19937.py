@@ -44,16 +44,25 @@ class Engine:
     2357136044
     """
 
-    __slots__ = ("_bg", "initial_seed", "fresh", "next_double_normal", "next_float_normal")
+    __slots__ = ("_twister", "initial_seed", "fresh", "next_double_normal", "next_float_normal")
 
     def __init__(self, seed: int = DEFAULT_SEED):
-        self._bg = np.random.MT19937(0)
         self.manual_seed(seed)
+
+    @property
+    def _bg(self):
+        """NumPy's MT19937, made on first use: ``numpy.random`` is not loaded at import."""
+        bg = self._twister
+        if bg is None:
+            bg = self._twister = np.random.MT19937(0)
+            bg.state = {"bit_generator": "MT19937",
+                        "state": {"key": _seed_key(self.initial_seed), "pos": _N}}
+        return bg
 
     def manual_seed(self, seed: int) -> None:
         """Seed as ``CPUGeneratorImpl::set_current_seed``: reset the key and drop cached normals."""
         self.initial_seed = seed
-        self._bg.state = {"bit_generator": "MT19937", "state": {"key": _seed_key(seed), "pos": _N}}
+        self._twister = None  # seeded from initial_seed when first drawn from (see _bg)
         # PyTorch records left=1, next=0 right after seeding; kept so states compare byte for byte.
         self.fresh = True
         self.next_double_normal = None
@@ -75,8 +84,10 @@ class Engine:
     def clone(self) -> Engine:
         """An independent copy with the same state."""
         other = Engine.__new__(Engine)
-        other._bg = np.random.MT19937(0)
-        other._bg.state = self._bg.state
+        other._twister = None
+        if self._twister is not None:
+            other._twister = np.random.MT19937(0)
+            other._twister.state = self._twister.state
         for name in ("initial_seed", "fresh", "next_double_normal", "next_float_normal"):
             setattr(other, name, getattr(self, name))
         return other

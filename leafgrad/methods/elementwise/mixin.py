@@ -9,6 +9,9 @@ import numpy as _np
 from ... import dtypes as _dt
 from ...autograd.grad_mode import _NoGrad
 from ...autograd.grad_mode import state as _grad_state
+from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
+from ...backend import array_module as _array_module
+from ...backend import writeable as _writeable
 from ...dtypes import FROM_NP
 from .arith import _t
 
@@ -171,19 +174,32 @@ class ElementwiseMethods:
         return _unary(_ops.Sign, self)
 
     def add_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self += alpha * other``."""
+        """In-place ``self += alpha * other``.
+
+        >>> import leafgrad
+        >>> leafgrad.tensor([1.0, 2.0]).add_(leafgrad.tensor([1.0, 1.0]), alpha=2)
+        tensor([3., 4.])
+        """
+        if _write_in_place(self, other, "add_", alpha):
+            return self
         return self._inplace(self.add, "add_", other, alpha=alpha)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
-        """In-place ``self -= alpha * other``."""
+        """In-place ``self -= alpha * other`` (an optimizer's ``p.sub_(g, alpha=lr)``)."""
+        if _write_in_place(self, other, "sub_", alpha):
+            return self
         return self._inplace(self.sub, "sub_", other, alpha=alpha)
 
     def mul_(self, other) -> Tensor:
         """In-place ``self *= other``."""
+        if _write_in_place(self, other, "mul_"):
+            return self
         return self._inplace(self.mul, "mul_", other)
 
     def div_(self, other, *, rounding_mode=None) -> Tensor:
         """In-place ``self /= other``."""
+        if rounding_mode is None and _write_in_place(self, other, "div_"):
+            return self
         return self._inplace(self.div, "div_", other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent) -> Tensor:
@@ -192,6 +208,8 @@ class ElementwiseMethods:
 
     def neg_(self) -> Tensor:
         """In-place negation."""
+        if _write_unary(self, "negative"):
+            return self
         return self._inplace(self.neg, "neg_")
 
     def _inplace(self, method, name: str, *args, **kwargs) -> Tensor:
@@ -480,6 +498,30 @@ class ElementwiseMethods:
         """``self + weight * (end - self)``."""
         return _ops.lerp(self, end, weight)
 
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """In-place ``clamp`` (gradient clipping's ``g.clamp_(-c, c)``)."""
+        if _write_clamp(self, min, max):
+            return self
+        return self._inplace(self.clamp, "clamp_", min, max)
+
+    def lerp_(self, end: Tensor, weight) -> Tensor:
+        """In-place ``lerp``."""
+        if weight.__class__ in (int, float) and _write_fused(self, "lerp_", (end,), weight):
+            return self
+        return self._inplace(self.lerp, "lerp_", end, weight)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        """In-place ``addcmul`` (Adam's ``exp_avg_sq.addcmul_(g, g, value=1 - beta2)``)."""
+        if _write_fused(self, "addcmul_", (tensor1, tensor2), value):
+            return self
+        return self._inplace(self.addcmul, "addcmul_", tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+        """In-place ``addcdiv``."""
+        if _write_fused(self, "addcdiv_", (tensor1, tensor2), value):
+            return self
+        return self._inplace(self.addcdiv, "addcdiv_", tensor1, tensor2, value=value)
+
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """``self + value * tensor1 * tensor2``."""
         return _ops._ternary(_ops.Addcmul, "addcmul", (self, tensor1, tensor2), value=value)
@@ -601,6 +643,118 @@ class ElementwiseMethods:
         return self._inplace(self.bitwise_xor, "bitwise_xor_", other)
 
 
+_WRITE_DTYPES = frozenset((_np.dtype(_np.float32), _np.dtype(_np.float64)))
+_kernels = None  # leafgrad.optim._kernels, loaded on the first update with an alpha
+
+
+def _write_in_place(self, other, name: str, alpha=1) -> bool:
+    """Compute ``self <name> other`` straight into self's array, when nothing is recorded.
+
+    The common optimizer update (a contiguous float32/float64 tensor with a same-dtype tensor
+    of its shape, or a Python number, outside autograd): NumPy writes into self's own memory
+    (``out=``), with no result array and no copy. Anything else returns False and takes the
+    general path (``_inplace``), which computes out of place and copies back: it has the dtype,
+    broadcast, internal-overlap and autograd rules. The version bump and the overlap check are
+    kept here; the values are the general path's (``add``/``sub`` with ``alpha`` round once,
+    as ATen's fused multiply-add, through the optimizers' kernels).
+    """
+    global _kernels
+    data = self._data
+    if data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous or not _writeable(data):
+        return False
+    oc = other.__class__
+    if oc is Tensor or isinstance(other, Tensor):  # a Parameter too
+        od = other._data
+        if od.dtype != data.dtype or (od.shape != data.shape and od.ndim):
+            return False
+        if _grad_state.enabled and (self.requires_grad or other.requires_grad):
+            return False
+        _check_overlap(self, (other,), name)  # PyTorch refuses a partial overlap
+    elif (oc is float or oc is int) and alpha == 1:
+        od = other
+        if _grad_state.enabled and self.requires_grad:
+            return False
+    else:
+        return False
+    if alpha != 1 and (alpha.__class__ not in (int, float) or type(data) is not _np.ndarray):
+        return False  # the fused kernels are NumPy's (another array module: the general path)
+    xp = _array_module(data)
+    token = _quiet_on(_IGNORE)  # inf and nan are values, as in PyTorch: no NumPy warnings
+    try:
+        if name == "add_" or name == "sub_":
+            if alpha == 1:
+                (xp.add if name == "add_" else xp.subtract)(data, od, out=data)
+            else:
+                if _kernels is None:
+                    from ...optim import _kernels
+                _kernels.add(data, data, od, alpha if name == "add_" else -alpha)
+        elif name == "mul_":
+            xp.multiply(data, od, out=data)
+        else:
+            xp.divide(data, od, out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
+
+
+def _write_clamp(self, lo, hi) -> bool:
+    """``clamp_`` with number bounds straight into self's array (float, contiguous, nothing
+    recorded): Clamp's forward, ``maximum`` then ``minimum`` with the bounds in self's dtype."""
+    data = self._data
+    if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
+            or not _writeable(data) or (lo is None and hi is None)
+            or (lo is not None and lo.__class__ not in (int, float))
+            or (hi is not None and hi.__class__ not in (int, float))
+            or (_grad_state.enabled and self.requires_grad)):
+        return False
+    xp = _array_module(data)
+    token = _quiet_on(_IGNORE)
+    try:
+        if lo is not None:
+            xp.maximum(data, data.dtype.type(lo), out=data)
+        if hi is not None:
+            xp.minimum(data, data.dtype.type(hi), out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
+
+
+def _write_fused(self, name: str, tensors: tuple, number) -> bool:
+    """``lerp_``/``addcmul_``/``addcdiv_`` straight into self's array, when nothing is recorded
+    and every operand is a NumPy array of self's dtype and shape (or 0-d): the optimizers'
+    kernels (``optim._kernels``), which round as ATen does, write into self (see
+    ``_write_in_place``). Anything else returns False and takes the general path."""
+    global _kernels
+    data = self._data
+    if (type(data) is not _np.ndarray or data.dtype not in _WRITE_DTYPES
+            or not data.flags.c_contiguous or not _writeable(data)
+            or number.__class__ not in (int, float)):
+        return False
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            return False
+        d = t._data
+        if type(d) is not _np.ndarray or d.dtype != data.dtype or (d.shape != data.shape
+                                                                    and d.ndim):
+            return False
+    if _grad_state.enabled and (self.requires_grad or any(t.requires_grad for t in tensors)):
+        return False
+    _check_overlap(self, tensors, name)  # PyTorch refuses a partial overlap
+    if _kernels is None:
+        from ...optim import _kernels
+    from ...optim import _fma
+
+    with _fma.errors():  # inf and nan are values, as in PyTorch: no NumPy warnings
+        if name == "lerp_":
+            _kernels.lerp(data, data, tensors[0]._data, number)
+        else:
+            getattr(_kernels, name[:-1])(data, data, tensors[0]._data, tensors[1]._data, number)
+    self._bump_version()
+    return True
+
+
 def _no_bool_sub(a, b) -> None:
     """PyTorch refuses ``-`` whenever either side is a bool tensor or a Python bool."""
     if a._data.dtype.kind == "b" or b.__class__ is bool or (
@@ -654,8 +808,32 @@ for _alias, _name in _ALIASES.items():
     setattr(ElementwiseMethods, _alias, getattr(ElementwiseMethods, _name))
 
 
+# Unary ops whose forward (float dtypes) is this one NumPy ufunc: in place, the ufunc writes
+# into self's array (``out=``) when nothing is recorded, the same arithmetic without a copy.
+_UFUNC_OF = {"neg": "negative", "negative": "negative", "abs": "absolute",
+             "absolute": "absolute", "sin": "sin", "cos": "cos", "sqrt": "sqrt"}
+
+
+def _write_unary(self, ufunc: str) -> bool:
+    data = self._data
+    if (data.dtype not in _WRITE_DTYPES or not data.flags.c_contiguous
+            or not _writeable(data) or (_grad_state.enabled and self.requires_grad)):
+        return False
+    token = _quiet_on(_IGNORE)  # sqrt(-1) is nan, silently, as in PyTorch
+    try:
+        getattr(_array_module(data), ufunc)(data, out=data)
+    finally:
+        _quiet_off(token)
+    self._bump_version()
+    return True
+
+
 def _make_inplace(name: str):
+    ufunc = _UFUNC_OF.get(name)
+
     def method(self, *args, **kwargs) -> Tensor:
+        if ufunc is not None and not args and not kwargs and _write_unary(self, ufunc):
+            return self
         return self._inplace(getattr(self, name), name + "_", *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name + "_"

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...autograd.grad_mode import state
 from ...autograd.node import Op
+from ...backend import array_module
 from ...dtypes import FROM_NP
 from ...tensor import Tensor, _wrap
 from .. import dual
@@ -205,8 +206,34 @@ def _ternary(cls, opname: str, inputs: tuple, **params) -> Tensor:
 
 def _lerp_np(a, b, w):
     # NOTE: PyTorch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), exact at w = 1
+    if _fused_ok(a, b, w):
+        from ...optim import _fma, _kernels
+
+        xp = array_module(a)  # NumPy here (_fused_ok): the kernels are host code
+        out = xp.empty(xp.broadcast_shapes(a.shape, b.shape, xp.shape(w)), a.dtype)
+        with _fma.errors():
+            if np.ndim(w) == 0:
+                _kernels.lerp(out, a, b, float(w))  # one fused multiply-add, as ATen
+            else:
+                d = b - a
+                lo, hi = xp.empty_like(out), out
+                _fma.fma(lo, w, d, a)
+                _fma.fma(hi, w - 1, d, b)
+                xp.copyto(out, lo, where=xp.abs(w) < 0.5)
+        return out
     d = b - a
     return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(d.dtype, copy=False)
+
+
+_FUSED_DT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
+def _fused_ok(*arrays) -> bool:
+    """Whether ATen's fused multiply-add is reproduced here (NumPy float32/float64 arrays of
+    one dtype; ``optim._fma`` emulates it exactly): the rest computes unfused, as before."""
+    dt = arrays[0].dtype
+    return dt in _FUSED_DT and all(
+        type(x) is np.ndarray and x.dtype == dt or np.ndim(x) == 0 for x in arrays)
 
 
 class Lerp(Op):
@@ -273,6 +300,8 @@ class Addcmul(Op):
 
     def forward(self, x, t1, t2):
         v = self.value
+        if _fused_ok(x, t1, t2):
+            return _via_kernel("addcmul", x, t1, t2, v)  # x + (v * t1) * t2, the last two fused
         return x + (t1 * t2 if v == 1 else t1 * t2 * x.dtype.type(v))
 
     def backward(self, grad):
@@ -292,6 +321,8 @@ class Addcdiv(Op):
     __slots__ = ("value",)
 
     def forward(self, x, t1, t2):
+        if _fused_ok(x, t1, t2):
+            return _via_kernel("addcdiv", x, t1, t2, self.value)  # x + (v * t1) / t2, as ATen
         with np.errstate(divide="ignore", invalid="ignore"):
             q = t1 / t2
         return x + (q if self.value == 1 else q * x.dtype.type(self.value))
@@ -316,3 +347,14 @@ def addcdiv(x: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
     return _ternary(Addcdiv, "addcdiv", (x, t1, t2), value=value)
+
+
+def _via_kernel(name: str, x, t1, t2, value):
+    """``addcmul``/``addcdiv`` through the optimizers' kernels, which round as ATen does."""
+    from ...optim import _fma, _kernels
+
+    xp = array_module(x)  # NumPy here (_fused_ok): the kernels are host code
+    out = xp.empty(xp.broadcast_shapes(x.shape, t1.shape, t2.shape), x.dtype)
+    with _fma.errors():  # inf and nan are values, as in torch: no NumPy warnings
+        getattr(_kernels, name)(out, x, t1, t2, value)
+    return out
