@@ -12,6 +12,22 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _round_robin(contenders: dict[str, Callable[[], object]], repeats: int, inner: int,
+                 warmup: int, clock: Callable[[], float]) -> dict[str, float]:
+    """Median ``clock`` seconds per call of each contender, measured round-robin."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            t0 = clock()
+            for _ in range(inner):
+                fn()
+            samples[name].append((clock() - t0) / inner)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
 def measure(contenders: dict[str, Callable[[], object]], repeats: int = 30,
             inner: int = 1, warmup: int = 3) -> dict[str, float]:
     """Median seconds per call of each contender, measured round-robin so noise hits all alike.
@@ -20,17 +36,7 @@ def measure(contenders: dict[str, Callable[[], object]], repeats: int = 30,
     >>> r["noop"] >= 0
     True
     """
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                fn()
-            samples[name].append((time.perf_counter() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return _round_robin(contenders, repeats, inner, warmup, time.perf_counter)
 
 
 def measure_cpu(contenders: dict[str, Callable[[], object]], repeats: int = 30,
@@ -44,17 +50,7 @@ def measure_cpu(contenders: dict[str, Callable[[], object]], repeats: int = 30,
     >>> r["noop"] >= 0
     True
     """
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.process_time()
-            for _ in range(inner):
-                fn()
-            samples[name].append((time.process_time() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return _round_robin(contenders, repeats, inner, warmup, time.process_time)
 
 
 def report(title: str, medians: dict[str, float], per: int = 1, unit: str = "µs",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # harness first: it pins OpenBLAS to one thread, which only works before NumPy loads
-from harness import measure, report  # noqa: E402, I001
+from harness import measure, measure_cpu, report  # noqa: E402, I001
 import numpy as np  # noqa: E402
 
 T, B, I, H, LAYERS = 50, 32, 128, 128, 2
@@ -38,20 +38,6 @@ def make_step(lib, seed: int = 0, input_grad: bool = False):
         return out
 
     return step, model
-
-
-def measure_cpu(contenders: dict, repeats: int, inner: int = 2) -> dict[str, float]:
-    """Median CPU seconds per call (``time.process_time``), round-robin."""
-    for fn in contenders.values():
-        fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.process_time()
-            for _ in range(inner):
-                fn()
-            samples[name].append((time.process_time() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def phases(lib, repeats: int) -> tuple[float, float]:
@@ -108,7 +94,7 @@ def main(argv=None) -> None:
     single = {k: v for k, v in contenders.items() if "threads)" not in k}
     if not args.no_torch:
         torch.set_num_threads(1)
-    cpu = measure_cpu(single, repeats=args.repeats)
+    cpu = measure_cpu(single, repeats=args.repeats, inner=2)
     print(report("W7, CPU time (single-threaded contenders)", cpu, unit="ms", baseline=base))
     libs = [("leafgrad", leafgrad)] + ([] if args.no_torch else [("torch (1 thread)", torch)])
     print("W7 phases, CPU ms (median): forward / backward")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # harness first: it pins OpenBLAS to one thread, which only works before NumPy loads
-from harness import measure, report  # noqa: E402, I001
+from harness import measure, measure_cpu, report  # noqa: E402, I001
 import numpy as np  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tiny_gpt.py"
@@ -74,20 +74,6 @@ def make_step(ex: dict, seed: int = 0, state: dict | None = None, dropout: float
     return step, model, phases
 
 
-def measure_cpu(contenders: dict, repeats: int, inner: int = 2) -> dict[str, float]:
-    """Median CPU seconds per call (``time.process_time``), round-robin."""
-    for fn in contenders.values():
-        fn()
-    samples: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            t0 = time.process_time()
-            for _ in range(inner):
-                fn()
-            samples[name].append((time.process_time() - t0) / inner)
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=15)
@@ -131,7 +117,7 @@ def main(argv=None) -> None:
     single = {k: v for k, v in contenders.items() if "threads)" not in k}
     if not args.no_torch:
         torch.set_num_threads(1)
-    cpu = measure_cpu(single, repeats=args.repeats)
+    cpu = measure_cpu(single, repeats=args.repeats, inner=2)
     print(report("W8, CPU time (single-threaded contenders)", cpu, unit="ms", baseline=base))
     print("W8 phases, CPU ms (median): forward / backward / clip + AdamW step")
     for name, fn in all_phases.items():
