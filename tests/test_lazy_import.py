@@ -14,7 +14,8 @@ import leafgrad
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("leafgrad.nn", "leafgrad.optim", "leafgrad.viz", "leafgrad.utils",
          "leafgrad.serialization", "leafgrad.distributed", "numpy.random", "json", "pickle",
-         "zipfile", "socket")
+         "zipfile", "socket", "html", "leafgrad.autograd.explanation",
+         "leafgrad.autograd.gradflow", "leafgrad.autograd.stepper")
 
 
 def _python(code: str) -> str:

@@ -11,7 +11,6 @@ from .anomaly import (
     set_detect_anomaly,
 )
 from .engine import backward, grad
-from .explanation import Explanation, Step, backward_steps, explain, explaining
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
@@ -22,7 +21,6 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .gradflow import GradientReport, diagnose
 from .node import AccumulateGrad, Node, Op
 from .sites import record_sites, recording_sites
 from .why import Diagnosis, why_none
@@ -39,10 +37,20 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # Variable (the pre-0.4 spelling of a Tensor) loads on first use, keeping import lean
-    if name == "Variable":
-        from .variable import Variable
+# Explain's narration and the training diagnosis load on first use (they bring html, the
+# stepper and the charts), keeping `import leafgrad` lean; Variable (the pre-0.4 spelling of a
+# Tensor) too.
+_LAZY = {"Explanation": "explanation", "Step": "explanation", "backward_steps": "explanation",
+         "explain": "explanation", "explaining": "explanation", "GradientReport": "gradflow",
+         "diagnose": "gradflow", "Variable": "variable"}
 
-        return Variable
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'leafgrad.autograd' has no attribute '{name}'")
