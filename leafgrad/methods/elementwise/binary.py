@@ -6,6 +6,7 @@ from __future__ import annotations
 from ... import dtypes as _dt
 from ..._out import out_variant
 from .arith import _t, abs, div, mul, neg, sub
+from .mixin import _lerp_args, _need_tensors
 from .unary import acos, asin, asinh, atan, atanh, erf, trunc
 
 
@@ -332,7 +333,10 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:  # noqa: A002
     >>> leafgrad.lerp(leafgrad.tensor([0., 1.]), leafgrad.tensor([10., 11.]), 0.5)
     tensor([5., 6.])
     """
-    return _t(input).lerp(end, weight)
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor):
+        _lerp_args("lerp", (type(input).__name__,), end, weight)
+        _need_tensors("lerp", {"input": input}, 1)
+    return input.lerp(end, weight)
 
 
 @out_variant()
@@ -343,7 +347,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     >>> leafgrad.addcmul(leafgrad.tensor([1.]), leafgrad.tensor([2.]), leafgrad.tensor([3.]))
     tensor([7.])
     """
-    return _t(input).addcmul(tensor1, tensor2, value=value)
+    _need_tensors("addcmul", {"input": input, "tensor1": tensor1, "tensor2": tensor2}, 1)
+    return input.addcmul(tensor1, tensor2, value=value)
 
 
 @out_variant()
@@ -354,7 +359,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
     >>> leafgrad.addcdiv(leafgrad.tensor([1.]), leafgrad.tensor([3.]), leafgrad.tensor([2.]))
     tensor([2.5000])
     """
-    return _t(input).addcdiv(tensor1, tensor2, value=value)
+    _need_tensors("addcdiv", {"input": input, "tensor1": tensor1, "tensor2": tensor2}, 1)
+    return input.addcdiv(tensor1, tensor2, value=value)
 
 
 @out_variant(rule="exact")

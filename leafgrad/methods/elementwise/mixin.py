@@ -44,6 +44,26 @@ def _link() -> None:
     from ...tensor import Tensor, _wrap
 
 
+def _need_tensors(op: str, args: dict, first: int) -> None:
+    """PyTorch's argument parser: these arguments are Tensors; a number is a TypeError."""
+    for k, (name, v) in enumerate(args.items()):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {first + k}) must be Tensor, "
+                            f"not {type(v).__name__}\nWhy: {op} multiplies or divides two "
+                            "tensors elementwise; wrap a number with torch.tensor(...).")
+
+
+def _lerp_args(op: str, lead: tuple, end, weight) -> None:
+    """PyTorch's lerp overloads: (Tensor end, Tensor weight) or (Tensor end, Number weight)."""
+    if not isinstance(end, Tensor):
+        got = ", ".join((*lead, type(end).__name__, type(weight).__name__))
+        pre = "Tensor input, " if lead else ""
+        raise TypeError(f"{op}() received an invalid combination of arguments - got ({got}), but "
+                        f"expected one of:\n * ({pre}Tensor end, Tensor weight)\n * ({pre}Tensor "
+                        "end, Number weight)\nWhy: end must be a tensor; wrap a number with "
+                        "torch.tensor(...).")
+
+
 # In-place ops that refuse any overlap of an operand with the written tensor, not only a
 # partial one (PyTorch's at::assert_no_overlap); the others are TensorIterator ops, except those
 # that read their value before writing (a 0-d value's item(), masked_scatter_'s source) and check
@@ -496,6 +516,7 @@ class ElementwiseMethods:
 
     def lerp(self, end: Tensor, weight) -> Tensor:
         """``self + weight * (end - self)``."""
+        _lerp_args("lerp", (), end, weight)
         return _ops.lerp(self, end, weight)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
@@ -506,28 +527,33 @@ class ElementwiseMethods:
 
     def lerp_(self, end: Tensor, weight) -> Tensor:
         """In-place ``lerp``."""
+        _lerp_args("lerp_", (), end, weight)
         if weight.__class__ in (int, float) and _write_fused(self, "lerp_", (end,), weight):
             return self
         return self._inplace(self.lerp, "lerp_", end, weight)
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """In-place ``addcmul`` (Adam's ``exp_avg_sq.addcmul_(g, g, value=1 - beta2)``)."""
+        _need_tensors("addcmul_", {"tensor1": tensor1, "tensor2": tensor2}, 1)
         if _write_fused(self, "addcmul_", (tensor1, tensor2), value):
             return self
         return self._inplace(self.addcmul, "addcmul_", tensor1, tensor2, value=value)
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """In-place ``addcdiv``."""
+        _need_tensors("addcdiv_", {"tensor1": tensor1, "tensor2": tensor2}, 1)
         if _write_fused(self, "addcdiv_", (tensor1, tensor2), value):
             return self
         return self._inplace(self.addcdiv, "addcdiv_", tensor1, tensor2, value=value)
 
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """``self + value * tensor1 * tensor2``."""
+        _need_tensors("addcmul", {"tensor1": tensor1, "tensor2": tensor2}, 1)
         return _ops._ternary(_ops.Addcmul, "addcmul", (self, tensor1, tensor2), value=value)
 
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
         """``self + value * tensor1 / tensor2``."""
+        _need_tensors("addcdiv", {"tensor1": tensor1, "tensor2": tensor2}, 1)
         return _ops.addcdiv(self, tensor1, tensor2, value)
 
     def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:

@@ -622,7 +622,7 @@ class Abs(Op):
 
     def forward(self, x):
         if x.dtype.kind == "b":
-            raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
         return array_module(x).abs(x)
 
     def backward(self, grad):
