@@ -311,6 +311,12 @@ _TENSOR_ARGS = {
     "lerp tensor weight": lambda m: m.lerp(m.ones(2), m.zeros(2), m.full((2,), 0.25)),
     "abs_ bool": lambda m: m.ones(3, dtype=m.bool).abs_(),
     "abs bool": lambda m: m.ones(3, dtype=m.bool).abs(),
+    "float & float number": lambda m: m.ones(2) & 1.5,
+    "int & float number": lambda m: m.ones(2, dtype=m.int64) & 1.5,
+    "float number | int": lambda m: 1.5 | m.ones(2, dtype=m.int64),
+    "bool ^ float number": lambda m: m.ones(2, dtype=m.bool) ^ 0.5,
+    "0-d double bitwise_and float": lambda m: m.tensor(2.0, dtype=m.float64).bitwise_and(-1.5),
+    "int & int number": lambda m: m.tensor([3, 5]) & 1,
 }
 
 

@@ -783,6 +783,9 @@ def bitwise(op, a: Tensor, b, name: str) -> Tensor:
     """``&``, ``|``, ``^`` on bool/integer tensors (not differentiable)."""
     if isinstance(b, Tensor) or isinstance(b, (int, bool)):
         ad, bd = _operands(a, b) if isinstance(b, Tensor) else (a._data, b)
+    elif isinstance(b, float):  # the result is floating (self's dtype or the default): no kernel
+        raise _not_impl_dtype(f"{name}_cpu", a._data.dtype if a._data.dtype.kind == "f"
+                              else _Default.value.np)
     else:
         return NotImplemented
     if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
