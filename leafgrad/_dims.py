@@ -1,4 +1,4 @@
-"""Dimension and shape-argument helpers shared by Tensor methods and ops."""
+"""Dimension, shape and argument-type helpers shared by Tensor methods and ops."""
 
 from __future__ import annotations
 
@@ -85,3 +85,13 @@ def parse_size_neg(args: tuple) -> tuple:
                 f"shape must be a sequence of ints, but got an element of type {type(d).__name__}"
             ) from None
     return tuple(out)
+
+
+def not_a_tensor(op: str, name: str, pos: int, value, why: str) -> TypeError:
+    """PyTorch's parser error for a non-Tensor where a Tensor argument is required.
+
+    >>> str(not_a_tensor("addcmul_", "tensor1", 1, 1.0, "it multiplies tensors."))[:59]
+    "addcmul_(): argument 'tensor1' (position 1) must be Tensor,"
+    """
+    return TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                     f"{type(value).__name__}\nWhy: {why}")

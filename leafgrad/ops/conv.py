@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import warnings
 
+from .._dims import not_a_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor
 from ._apply import record
@@ -164,9 +165,8 @@ def _why(msg: str, why: str) -> str:
 def _check_tensor(fname: str, name: str, pos: int, v, optional: bool = False) -> None:
     if isinstance(v, Tensor) or (optional and v is None):
         return
-    raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not "
-                    f"{type(v).__name__}\nWhy: the convolution works on tensors; wrap the data "
-                    "with torch.tensor(...) first.")
+    raise not_a_tensor(fname, name, pos, v, "the convolution works on tensors; wrap the data "
+                       "with torch.tensor(...) first.")
 
 
 def _tuple(fname: str, name: str, v, nd: int, minimum: int | None = None) -> tuple:

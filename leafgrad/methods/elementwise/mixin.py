@@ -7,6 +7,7 @@ import operator
 import numpy as _np
 
 from ... import dtypes as _dt
+from ..._dims import not_a_tensor as _not_a_tensor
 from ...autograd.grad_mode import _NoGrad
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
@@ -48,9 +49,8 @@ def _need_tensors(op: str, args: dict, first: int) -> None:
     """PyTorch's argument parser: these arguments are Tensors; a number is a TypeError."""
     for k, (name, v) in enumerate(args.items()):
         if not isinstance(v, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' (position {first + k}) must be Tensor, "
-                            f"not {type(v).__name__}\nWhy: {op} multiplies or divides two "
-                            "tensors elementwise; wrap a number with torch.tensor(...).")
+            raise _not_a_tensor(op, name, first + k, v, f"{op} multiplies or divides two "
+                                "tensors elementwise; wrap a number with torch.tensor(...).")
 
 
 def _lerp_args(op: str, lead: tuple, end, weight) -> None:
