@@ -323,17 +323,23 @@ def _torch_half_wrote(before, ot, ol, scale) -> bool:
     return not [d for d in ds if d[0] not in ("grad_fn", "autograd-meta")]
 
 
+def _as_torch(a: np.ndarray):
+    """``a`` as a torch tensor of the same shape (np.ascontiguousarray makes a 0-d array 1-d,
+    and copying that into a 0-d tensor fails: 0-d variables were never resynchronised)."""
+    return torch.from_numpy(np.array(a, order="C", copy=True))
+
+
 def _resync(tv, ol) -> bool:
     """Give torch's tensor leafgrad's values and .grad; False when the shapes differ."""
     if not (isinstance(tv, torch.Tensor) and isinstance(ol, TObs) and tuple(tv.shape) == ol.shape):
         return False
     try:
-        tv.data.copy_(torch.from_numpy(np.ascontiguousarray(ol.values)))
+        tv.data.copy_(_as_torch(ol.values))
         if ol.grad is None and tv.is_leaf:
             tv.grad = None  # torch's engine accumulated into this leaf before it raised
         elif isinstance(ol.grad, TObs) and tv.grad is not None and \
                 tuple(tv.grad.shape) == ol.grad.shape:
-            tv.grad.data.copy_(torch.from_numpy(np.ascontiguousarray(ol.grad.values)))
+            tv.grad.data.copy_(_as_torch(ol.grad.values))
         return True
     except Exception:
         return False
@@ -381,7 +387,7 @@ def _patch_obj(tv, ot, ol) -> None:
                 ot.values.dtype == ol.values.dtype and bitexact(ot.values, ol.values)[0] != \
                 ot.values.size:
             try:
-                tv.data.copy_(torch.from_numpy(np.ascontiguousarray(ol.values)))
+                tv.data.copy_(_as_torch(ol.values))
             except Exception:
                 pass  # an expanded (overlapping) tensor cannot be written; leave it
         if isinstance(ot.grad, TObs) and isinstance(ol.grad, TObs) and tv.grad is not None:
