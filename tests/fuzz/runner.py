@@ -28,6 +28,7 @@ import torch
 
 import leafgrad
 
+from . import deliberate
 from .compare import (
     INFO,
     MAJOR,
@@ -212,8 +213,8 @@ def run(program: Program, lib=None) -> Outcome:
             elif (m.category, m.path) not in seen_minor:
                 seen_minor.add((m.category, m.path))
                 out.mismatches.append(m)
-        if any(m.category in MAJOR for m in found):
-            break
+        if any(m.category in MAJOR or m.category == "deliberate" for m in found):
+            break  # a deliberate difference: the states differ on purpose from here on
     reset_state(lib)
     return out
 
@@ -295,6 +296,10 @@ def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=Fa
         for cat, path, detail in ds:
             if cat == "silent-value" and st.kind == "grad" and n in st.writes:
                 cat = "silent-grad"
+            if cat in ("silent-value", "silent-grad"):
+                name = _deliberate(st, cat, path, ot, ol, obs_t, scale, loose, floor)
+                if name is not None:
+                    cat, detail = "deliberate", f"[{name}] {detail}"
             found.append(Mismatch(i, cat, st.op, path, detail))
         if isinstance(ot, TObs) and isinstance(ol, TObs):
             if n in prev and ot.version is not None and ol.version is not None:
@@ -307,6 +312,30 @@ def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=Fa
             _stats(st, n, ot, ol, out)
             _patch(ns_t, n, ot, ol, ns_l)
     return found
+
+
+def _deliberate(st: Stmt, cat: str, path: str, ot, ol, obs_t: dict, scale: float, loose: bool,
+                floor) -> str | None:
+    """The name of the deliberate difference (tests/fuzz/deliberate.py) this mismatch is, when
+    the elements it explains are all that differ; else None."""
+    grad = path.endswith(".grad")
+    a, b = (ot.grad, ol.grad) if grad else (ot, ol)
+    if not (isinstance(a, TObs) and isinstance(b, TObs)) or a.values.dtype.kind != "f" or \
+            a.values.shape != b.values.shape:
+        return None
+    inputs = {r: obs_t[r].values for r in st.reads if isinstance(obs_t.get(r), TObs)}
+    hit = deliberate.match(deliberate.Seen(st.op, st.text(), cat, path,
+                                           a.dtype.replace("torch.", ""), a.values, b.values,
+                                           inputs))
+    if hit is None:
+        return None
+    entry, mask = hit
+    vals = a.values.copy()
+    vals[mask] = b.values[mask]
+    rest: list = []
+    diff(TObs(a.shape, a.dtype, vals, None, None), TObs(b.shape, b.dtype, b.values, None, None),
+         path, st.tol, scale, rest, False, loose, floor)
+    return entry.name if not any(c in MAJOR for c, _, _ in rest) else None
 
 
 def _norm_strides(o):
