@@ -21,7 +21,7 @@ def _t(x, like=None) -> Tensor:
     double 0.001, not with 0.001 rounded to the default float32)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(like, Tensor) and isinstance(x, bool | int | float):
+    if isinstance(like, Tensor) and isinstance(x, int | float) and not isinstance(x, bool):
         from ...dtypes import result_type
 
         try:
