@@ -71,6 +71,16 @@ def _lapack(fn, op: str, *args, **kwargs):
             from None
 
 
+def col_major(x):
+    """``x`` with each matrix (last two dims) stored column-major, batches row-major: the layout
+    of PyTorch's LAPACK results (inv, solve, cholesky...). Code that reads memory order
+    (``as_strided``, ``rand_like``, ``view``) then sees what it sees in PyTorch."""
+    if x.ndim < 2:
+        return x
+    xp = array_module(x)
+    return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(x, -1, -2)), -1, -2)
+
+
 # -- determinants and inverses ---------------------------------------------------------------------
 class Inv(Op):
     name_ = "LinalgInvExBackward0"
@@ -80,7 +90,7 @@ class Inv(Op):
     __slots__ = ()
 
     def forward(self, a):
-        return _lapack(np.linalg.inv, "linalg.inv", a)
+        return col_major(_lapack(np.linalg.inv, "linalg.inv", a))
 
     def backward(self, grad):
         ai = self.result(grad)
@@ -186,8 +196,9 @@ class Solve(Op):
 
     def forward(self, a, b):
         if self.vec:
-            return _lapack(np.linalg.solve, "linalg.solve", a, b[..., None])[..., 0]
-        return _lapack(np.linalg.solve, "linalg.solve", a, b)
+            # PyTorch lays a batch of solution vectors out as one column-major matrix
+            return col_major(_lapack(np.linalg.solve, "linalg.solve", a, b[..., None])[..., 0])
+        return col_major(_lapack(np.linalg.solve, "linalg.solve", a, b))
 
     def backward(self, grad):
         a, _ = self.saved(grad)
@@ -250,7 +261,7 @@ class SolveTriangular(Op):
     def forward(self, a, b):
         t_ = _tri(a, self.upper, self.unit)
         if self.left:
-            return _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
+            return col_major(_lapack(np.linalg.solve, "linalg.solve_triangular", t_, b))
         return np.swapaxes(_lapack(np.linalg.solve, "linalg.solve_triangular",
                                    np.swapaxes(t_, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
 
@@ -333,7 +344,7 @@ class CholeskySolve(Op):
     def forward(self, b, L):  # noqa: N803
         Lt = np.triu(L) if self.upper else np.tril(L)  # noqa: N806
         A = dual.mT(Lt) @ Lt if self.upper else Lt @ dual.mT(Lt)  # noqa: N806
-        return _lapack(np.linalg.solve, "cholesky_solve", A, b)
+        return col_major(_lapack(np.linalg.solve, "cholesky_solve", A, b))
 
     def backward(self, grad):
         _, L = self.saved(grad)  # noqa: N806
