@@ -230,3 +230,100 @@ def test_fuzzer_resynchronises_zero_d_tensors():
     lv = leafgrad.tensor(1.9973713159561157)
     _patch_obj(t, observe(t, torch), observe(lv, leafgrad))
     assert t.shape == () and t.item() == lv.item()
+
+
+# -- result layouts: code that reads memory order sees PyTorch's order --------------------------
+def _strides(t):
+    return tuple(s for s, n in zip(t.stride(), t.shape) if n > 1)
+
+
+def _source(m, base, kind):
+    t = m.tensor(base)
+    if kind == "t":
+        return t.transpose(0, -1)
+    if kind == "perm":
+        return t.permute(1, 2, 0)
+    if kind == "expand":
+        return m.tensor(base[:1]).expand(*base.shape)
+    if kind == "step":
+        return m.tensor(np.repeat(base, 2, axis=-1))[..., ::2]
+    return t
+
+
+@pytest.mark.parametrize("kind", ["c", "t", "perm", "expand", "step"])
+@pytest.mark.parametrize("index", [
+    ([0, 1],), (slice(None), [1, 0]), (Ellipsis, [0, 1]), ([0, 1], [1, 0]),
+    ([0, 1], slice(None), [1, 0]), (slice(None), [[0], [1]], [0, 1]), ("mask",),
+    (slice(None), "mask"), (0, [1, 0]), ([[0, 1]], slice(None), 0), (None, [1, 0]),
+    ([0],), ([1, 1], slice(None), slice(None)),
+])
+def test_advanced_index_result_layout_matches_torch(kind, index):
+    base = np.arange(24.0).reshape(2, 3, 4)
+    seen = []
+    for m in LIBS:
+        x = _source(m, base, kind)
+        idx = tuple(m.tensor(np.arange(x.shape[k]) % 2 == 0) if i == "mask" else
+                    m.tensor(i) if isinstance(i, list) else i for k, i in enumerate(index))
+        y = x[idx]
+        seen.append((tuple(y.shape), _strides(y), _np(y).tolist(),
+                     y.reshape(-1).tolist() if y.is_contiguous() else None))
+    assert seen[0] == seen[1]
+
+
+def test_as_strided_and_rand_like_on_an_index_result_read_torch_order():
+    out = []
+    for m in LIBS:
+        x = m.tensor([[[-3.0], [0.0], [0.25], [0.5]]]).expand((4, 4, 1))[None]
+        y = x[m.tensor([0])]
+        m.manual_seed(3)
+        out.append((_np(y.as_strided((15,), (1,), 1)).tolist(), _np(m.rand_like(y)).tolist()))
+    assert out[0] == out[1]
+
+
+_LAYOUT_OPS = {
+    "inv": lambda m, a, b: m.linalg.inv(a),
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "solve_right": lambda m, a, b: m.linalg.solve(a, b.mT, left=False),
+    "solve_vec": lambda m, a, b: m.linalg.solve(a, b[..., 0]),
+    "solve_triangular": lambda m, a, b: m.linalg.solve_triangular(a.triu(), b, upper=True),
+    "solve_triangular_right": lambda m, a, b: m.linalg.solve_triangular(
+        a.triu(), b.mT, upper=True, left=False),
+    "cholesky": lambda m, a, b: m.linalg.cholesky(a @ a.mT),
+    "cholesky_upper": lambda m, a, b: m.linalg.cholesky(a @ a.mT, upper=True),
+    "cholesky_solve": lambda m, a, b: m.cholesky_solve(b, m.linalg.cholesky(a @ a.mT)),
+    "lstsq": lambda m, a, b: m.linalg.lstsq(m.cat([a, a], -2), m.cat([b, b], -2)).solution,
+    "gather": lambda m, a, b: m.gather(a.mT, -1, m.zeros(a.shape, dtype=m.int64).mT),
+    "index_select": lambda m, a, b: a.mT.index_select(-1, m.tensor([0, 2])),
+    "rot90": lambda m, a, b: m.rot90(a, 1, (-2, -1)),
+    "rot90_t": lambda m, a, b: m.rot90(a.mT, 3, (-1, -2)),
+    "rot90_2": lambda m, a, b: m.rot90(a.mT, 2, (-2, -1)),
+}
+
+
+@pytest.mark.parametrize("name", list(_LAYOUT_OPS))
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_result_layouts_match_torch(name, batch):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(batch + (3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal(batch + (3, 2))
+    seen = []
+    for m in LIBS:
+        y = _LAYOUT_OPS[name](m, m.tensor(a), m.tensor(b))
+        m.manual_seed(5)
+        seen.append((_strides(y), _np(m.rand_like(y))))
+    assert seen[0][0] == seen[1][0]
+    np.testing.assert_array_equal(seen[0][1], seen[1][1])
+
+
+@pytest.mark.parametrize("which", range(7))
+def test_like_factories_keep_torch_layout(which):
+    seen = []
+    for m in LIBS:
+        base = m.arange(48.0).reshape(4, 3, 4)
+        x = (base[:, :2], base.transpose(0, 2)[:, ::2], base[::2, :, 1:3].permute(2, 0, 1),
+             base[:1].expand(3, 3, 4), base[:, :1].expand(4, 2, 4).transpose(0, 1),
+             m.zeros(3, 1).expand(3, 4), m.zeros(1, 3).expand(4, 3).t())[which]
+        m.manual_seed(1)
+        seen.append((_np(m.rand_like(x)).tolist(), _np(m.randn_like(x)).tolist(),
+                     _strides(m.empty_like(x)), _strides(m.zeros_like(x))))
+    assert seen[0] == seen[1]
