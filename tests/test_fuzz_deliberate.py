@@ -118,3 +118,21 @@ def test_an_explained_element_does_not_hide_another_difference():
                        1.0, False, None) == "gelu-float32-inf"
     assert _deliberate(st, "silent-value", "x1", obs([nan, 1.0]), obs([inf, 1.5]), inputs,
                        1.0, False, None) is None
+
+
+def test_batch_norm_condition_is_narrow():
+    inf, nan = np.inf, np.nan
+    code = ("x2 = torch.nn.functional.batch_norm(x0, torch.tensor([0.1, -0.2, 0.3], "
+            "dtype=x0.dtype), torch.tensor([0.5, 1.0, 2.0], dtype=x0.dtype), x1, x1)")
+    x, w = [[-0.5, -1.5, 2.0]], [-1.5, -2.0, -inf]
+    ok = _seen("op:batch_norm_eval", code, [[0.0, 0.0, -inf]], [[0.0, 0.0, nan]],
+               {"x0": x, "x1": w}, "float64")
+    hit = deliberate.match(ok)
+    assert hit is not None and hit[0].name == "batch-norm-layout-nonfinite"
+    # leafgrad inf where torch's contiguous path gives NaN: not this entry
+    bad = _seen("op:batch_norm_eval", code, [[0.0, 0.0, -inf]], [[0.0, 0.0, inf]],
+                {"x0": x, "x1": w}, "float64")
+    assert deliberate.match(bad) is None
+    other_op = _seen("op:instance_norm", code, [[0.0, 0.0, -inf]], [[0.0, 0.0, nan]],
+                     {"x0": x, "x1": w}, "float64")
+    assert deliberate.match(other_op) is None

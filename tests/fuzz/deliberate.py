@@ -105,12 +105,13 @@ def _conv_applies(s: Seen) -> np.ndarray | None:
     if all(np.isfinite(x).all() for x in s.inputs.values() if x.dtype.kind == "f"):
         return None
     # and leafgrad's NaN is what torch itself computes in float64 on the same line
-    f64 = _torch_float64(s)
+    f64 = _torch_again(s, float64=True)
     return m if f64 is not None and f64.shape == m.shape and np.isnan(f64[m]).all() else None
 
 
-def _torch_float64(s: Seen) -> np.ndarray | None:
-    """The line run again in torch with its float operands in float64 (its result's values)."""
+def _torch_again(s: Seen, float64: bool) -> np.ndarray | None:
+    """The line run again in torch on contiguous copies of its operands' values (in float64
+    when asked): torch's own answer by its other path."""
     import torch
 
     target = s.code.split("=", 1)[0].strip()
@@ -118,11 +119,42 @@ def _torch_float64(s: Seen) -> np.ndarray | None:
         return None
     ns: dict = {"torch": torch, "inf": float("inf"), "nan": float("nan")}
     for name, v in s.inputs.items():
-        ns[name] = torch.from_numpy(v.astype(np.float64) if v.dtype.kind == "f" else v.copy())
-    code = s.code.replace("torch.float32", "torch.float64")
+        v = v.astype(np.float64) if float64 and v.dtype.kind == "f" else v.copy()
+        ns[name] = torch.from_numpy(np.ascontiguousarray(v).reshape(v.shape))
+    code = s.code.replace("torch.float32", "torch.float64") if float64 else s.code
     exec(compile(code, "<deliberate>", "exec"), ns)  # noqa: S102 (the fuzzer's own line)
     out = ns.get(target)
     return out.detach().numpy() if isinstance(out, torch.Tensor) else None
+
+
+# -- torch's batch norm: another formula for a non-contiguous input ---------------------------
+def _bn_applies(s: Seen) -> np.ndarray | None:
+    if s.op not in ("op:batch_norm_eval", "op:batch_norm") or \
+            s.category != "silent-value" or "batch_norm(" not in s.code or \
+            s.torch.shape != s.leafgrad.shape:
+        return None
+    m = nonfinite_differ(s.torch, s.leafgrad)
+    if not m.any():
+        return None
+    # leafgrad's value is torch's own on contiguous copies of the same operands
+    again = _torch_again(s, float64=False)
+    if again is None or again.shape != m.shape:
+        return None
+    a, lv = again[m], s.leafgrad[m]
+    return m if ((a == lv) | (np.isnan(a) & np.isnan(lv))).all() else None
+
+
+def _bn_torch() -> bool:
+    import torch
+
+    inf = float("inf")
+    x = torch.tensor([[-0.5, 9.0, -1.5, 9.0, 2.0, 9.0]], dtype=torch.float64)[..., ::2]
+    w = torch.tensor([-1.5, -2.0, -inf], dtype=torch.float64)
+    rm = torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
+    rv = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
+    strided = torch.nn.functional.batch_norm(x, rm, rv, w, w)[0, 2].item()
+    dense = torch.nn.functional.batch_norm(x.contiguous(), rm, rv, w, w)[0, 2].item()
+    return strided == -inf and np.isnan(dense)
 
 
 def _conv_torch() -> bool:
@@ -167,6 +199,24 @@ ENTRIES: tuple[Deliberate, ...] = (
                  ("x2 = torch.tensor([-1.5, -0.25], dtype=torch.float32)", "leaf"),
                  ("x3 = torch.nn.functional.conv3d(x0, x1, x2, padding=(1, 0, 1), groups=2)",
                   "op:conv3d")),
+    ),
+)
+
+
+ENTRIES += (
+    Deliberate(
+        name="batch-norm-layout-nonfinite",
+        summary="torch's batch norm computes a contiguous input as x*alpha + beta and a "
+                "non-contiguous one as (x - mean)*alpha + bias: with inf in weight or bias "
+                "they disagree (NaN vs inf); leafgrad computes every layout as the contiguous",
+        applies=_bn_applies,
+        torch_still_differs=_bn_torch,
+        example=(("x0 = torch.tensor([[-0.5, 9.0, -1.5, 9.0, 2.0, 9.0]], "
+                  "dtype=torch.float64)[..., ::2].detach()", "leaf"),
+                 ("x1 = torch.tensor([-1.5, -2.0, -inf], dtype=torch.float64)", "leaf"),
+                 ("x2 = torch.nn.functional.batch_norm(x0, torch.tensor([0.1, -0.2, 0.3], "
+                  "dtype=x0.dtype), torch.tensor([0.5, 1.0, 2.0], dtype=x0.dtype), x1, x1)",
+                  "op:batch_norm_eval")),
     ),
 )
 
