@@ -329,3 +329,19 @@ def test_tensor_arguments_and_dtypes_refused_as_torch(case):
     t, lg = _outcome(torch, f), _outcome(leafgrad, f)
     if isinstance(t, Exception):  # the first line of the message too (the Why: follows)
         assert str(lg).split("\n")[0] == str(t).split("\n")[0]
+
+
+@pytest.mark.parametrize("dt", ["int8", "int16", "int32", "int64", "uint8"])
+@pytest.mark.parametrize("expr", [
+    "T.tensor([-3, -2, -1, 0, 1, 2, 3], dtype=D).pow(T.tensor([-1, -2, -3, -1, -5, 0, 2]))",
+    "T.tensor([[[-1]]], dtype=D).pow(T.tensor([[[-1]]], dtype=D))",
+    "T.pow(2, T.tensor([-1, 2, -2], dtype=D))",
+    "T.pow(-1, T.tensor([-1, -2, 3], dtype=D))",
+    "T.pow(0, T.tensor([-1, 0, 3], dtype=D))",
+    "T.tensor([2, 3], dtype=D).pow(-2)",
+    "T.tensor([2, -1], dtype=D).pow_(T.tensor([-1, -1], dtype=D))",
+])
+def test_integer_powers_with_negative_exponents(expr, dt):
+    # PyTorch: 1 for base 1, +-1 for base -1, 0 otherwise (a Python-int exponent: an error);
+    # NumPy refuses the whole array, which must not surface as a broadcasting error
+    _same(lambda T: eval(expr, {"T": T, "D": getattr(T, dt)}))

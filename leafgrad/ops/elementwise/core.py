@@ -140,8 +140,8 @@ def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     fn.alpha = alpha
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error(cls.op_name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(cls.op_name, a, b, e) from None
     return record2(fn, a, b, out) if state.enabled else _wrap(out)
 
 
@@ -774,8 +774,8 @@ def where(cond, a, b) -> Tensor:
     fn.cond = cd
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error("where", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("where", a, b, e) from None
     return keep(record(fn, (a, b), out), cond)
 
 
@@ -792,5 +792,5 @@ def bitwise(op, a: Tensor, b, name: str) -> Tensor:
         raise _not_impl_dtype(f"{name}_cpu", ad.dtype if ad.dtype.kind == "f" else bd.dtype)
     try:
         return _wrap(op(ad, bd))
-    except ValueError:
-        raise broadcast_error(name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(name, a, b, e) from None

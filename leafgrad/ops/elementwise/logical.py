@@ -27,8 +27,8 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
     with np.errstate(all="ignore"):
         try:
             return _wrap(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
-        except ValueError:
-            raise broadcast_error("isclose", a, b) from None
+        except ValueError as e:
+            raise broadcast_error("isclose", a, b, e) from None
 
 
 def logical(op, a: Tensor, b, name: str) -> Tensor:
@@ -38,8 +38,8 @@ def logical(op, a: Tensor, b, name: str) -> Tensor:
                         f"{type(b).__name__}")
     try:
         return _wrap(op(a._data.astype(bool), b._data.astype(bool)))
-    except ValueError:
-        raise broadcast_error(name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(name, a, b, e) from None
 
 
 def shift(a: Tensor, b, left: bool) -> Tensor:
