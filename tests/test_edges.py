@@ -345,3 +345,16 @@ def test_integer_powers_with_negative_exponents(expr, dt):
     # PyTorch: 1 for base 1, +-1 for base -1, 0 otherwise (a Python-int exponent: an error);
     # NumPy refuses the whole array, which must not surface as a broadcasting error
     _same(lambda T: eval(expr, {"T": T, "D": getattr(T, dt)}))
+
+
+@pytest.mark.parametrize("shape,dim", [((1, 2, 0), -1), ((2, 2, 0), -1), ((0, 1, 3), 1),
+                                       ((3, 0), 0), ((0,), 0)])
+def test_inplace_on_an_empty_view_backpropagates(shape, dim):
+    # an empty view has no two elements sharing memory (its strides may be 0): no overlap error
+    def f(T):
+        x = T.zeros(shape, dtype=T.float64, requires_grad=True)
+        y = x * 2
+        y.squeeze(dim).sub_(x.squeeze(dim))
+        y.sum().backward()
+        return x.grad
+    _same(f)

@@ -191,7 +191,8 @@ class CopySlices(Op):
         from ..autograd.engine import _fit
 
         op, geo = self.op, self.geometry
-        if any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+        if 0 not in geo.shape and any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+            # (an empty region has no two elements, so none share memory)
             # NOTE: PyTorch writes the op's gradient into the view's region of the base's
             # gradient with copy_, which refuses a region whose elements share memory
             raise RuntimeError(
