@@ -358,3 +358,42 @@ def test_inplace_on_an_empty_view_backpropagates(shape, dim):
         y.sum().backward()
         return x.grad
     _same(f)
+
+
+_VALUES = {"0d-f32": "T.tensor(-1.5)", "1-f32": "T.tensor([-1.5])", "2-f32": "T.tensor([-1.5, 2.])",
+           "11-f32": "T.tensor([[-1.5]])", "0d-i32": "T.tensor(4, dtype=T.int32)",
+           "1-i32": "T.tensor([4], dtype=T.int32)", "2-i64": "T.tensor([4, 5])",
+           "1-f64": "T.tensor([7.], dtype=T.float64)"}
+_INDICES = {"True": "True", "False": "False", "mask2d": "T.tensor([[False, True], [True, False]])",
+            "mask1d": "T.tensor([True, False])", "long": "T.tensor([0])", "long2": "T.tensor([0, 1])",
+            "list": "[0, 1]", "tup": "(T.tensor([0]), T.tensor([1]))", "mask0d": "T.tensor(True)",
+            "int+mask": "(0, T.tensor([True, False]))", "True+int": "(True, 1)", "None": "None",
+            "(True,)": "(True,)"}
+
+
+@pytest.mark.parametrize("value", sorted(_VALUES))
+@pytest.mark.parametrize("index", sorted(_INDICES))
+def test_setitem_dtype_rules(index, value):
+    # a Python bool is a basic index (copy_, converting); a mask with a one-element value is
+    # masked_fill_ (converting); other index tensors are index_put_ (same dtype, shapes first)
+    def f(T):
+        x = T.tensor([[1., 2.], [3., 4.]], dtype=T.float64)
+        x[eval(_INDICES[index], {"T": T})] = eval(_VALUES[value], {"T": T})
+        return x
+    _same(f)
+
+
+@pytest.mark.parametrize("index", ["True", "None", "mask2d", "mask1d", "int+mask"])
+def test_setitem_converting_paths_are_differentiable(index):
+    names = []
+
+    def f(T):
+        a = T.tensor([[1., 2.], [3., 4.]], dtype=T.float64, requires_grad=True)
+        v = T.tensor([-1.5], requires_grad=True)
+        x = a * 1
+        x[eval(_INDICES[index], {"T": T})] = v
+        names.append(type(x.grad_fn).__name__)
+        (x * T.tensor([[1., 2.], [3., 4.]], dtype=T.float64)).sum().backward()
+        return T.cat([a.grad.flatten(), v.grad.double()])
+    _same(f)
+    assert len(names) == 2 and names[0] == names[1], names  # the same node (torch's first)

@@ -132,6 +132,16 @@ def _broadcast_value(shape: tuple, value: Tensor) -> Tensor:
     return expand_to(value, shape) if value._data.shape != shape else value
 
 
+def _broadcasts_to(vs: tuple, shape: tuple) -> bool:
+    """Whether a value of shape ``vs`` broadcasts to ``shape`` (leading 1s beyond it dropped)."""
+    k = 0
+    while k < len(vs) and vs[k] == 1 and len(vs) - k > len(shape):
+        k += 1
+    vs = vs[k:]
+    return len(vs) <= len(shape) and all(
+        a in (1, b) for a, b in zip(vs[::-1], shape[::-1], strict=False))
+
+
 def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
     """PyTorch's overlap checks of setitem: index_put_ refuses any overlap of the value with x;
     a basic-index write (copy_ into the region) a partial one, judged on the value broadcast
@@ -244,6 +254,10 @@ def setitem(x: Tensor, index, value) -> None:
 
     if index is False:
         return  # NOTE: PyTorch writes (and checks) nothing for x[False] = value
+    if index is True or index is None:
+        # NOTE: PyTorch's copy_to (converting) into x.unsqueeze(0): CopySlices on x
+        _copy_to(getitem(x, (None,)), value)
+        return
     idx = _raw_index(x, index)
     split = _split_bools(idx, x._data.ndim)
     if split is not None:
@@ -261,13 +275,29 @@ def setitem(x: Tensor, index, value) -> None:
         _copy_to(x, value)  # x[...] = v: PyTorch's copy_ / fill_ on x itself
         return
     v = value if isinstance(value, Tensor) else None
-    if adv and v is not None and v._data.dtype != x._data.dtype and not (
-            not v._data.ndim and len(idx) == 1 and idx[0].dtype == np.bool_):
+    # NOTE: PyTorch turns x[mask] = v with a one-element v into masked_fill_ (which converts)
+    if adv and v is not None and v._data.size == 1 and len(idx) == 1 and (
+            idx[0].dtype == np.bool_ and idx[0].ndim):
+        if v._data.ndim:
+            v = reshape(v, ())  # masked_fill_ takes the one value
+    elif adv and v is not None and v._data.dtype != x._data.dtype:
+        from ..._out import _scalar_name
+
+        try:
+            region = x._data[idx].shape
+        except (IndexError, ValueError, TypeError):
+            region = None
+        vs = v._data.shape
+        if region is not None and not _broadcasts_to(vs, region):  # PyTorch checks this first
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to "
+                f"indexing result of shape {list(region)}\nWhy: x[index] = value writes value "
+                "into the indexed region, so its shape must broadcast to the region's.")
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
-            f"{x.dtype.name.capitalize()} for the destination and {v.dtype.name.capitalize()} "
-            "for the source.\nWhy: index_put_ (x[index] = value with an index tensor or list) "
-            "does not convert; cast the value first, e.g. value.to(x.dtype).")
+            f"{_scalar_name(x.dtype)} for the destination and {_scalar_name(v.dtype)} for the "
+            "source.\nWhy: index_put_ (x[index] = value with an index tensor or list) does not "
+            "convert; cast the value first, e.g. value.to(x.dtype).")
     if v is not None:
         _setitem_overlap(x, idx, v, adv)
     if state.enabled and (x.requires_grad or (v is not None and v.requires_grad)):
