@@ -365,7 +365,8 @@ _VALUES = {"0d-f32": "T.tensor(-1.5)", "1-f32": "T.tensor([-1.5])", "2-f32": "T.
            "1-i32": "T.tensor([4], dtype=T.int32)", "2-i64": "T.tensor([4, 5])",
            "1-f64": "T.tensor([7.], dtype=T.float64)"}
 _INDICES = {"True": "True", "False": "False", "mask2d": "T.tensor([[False, True], [True, False]])",
-            "mask1d": "T.tensor([True, False])", "long": "T.tensor([0])", "long2": "T.tensor([0, 1])",
+            "mask1d": "T.tensor([True, False])", "long": "T.tensor([0])",
+            "long2": "T.tensor([0, 1])",
             "list": "[0, 1]", "tup": "(T.tensor([0]), T.tensor([1]))", "mask0d": "T.tensor(True)",
             "int+mask": "(0, T.tensor([True, False]))", "True+int": "(True, 1)", "None": "None",
             "(True,)": "(True,)"}
@@ -397,3 +398,38 @@ def test_setitem_converting_paths_are_differentiable(index):
         return T.cat([a.grad.flatten(), v.grad.double()])
     _same(f)
     assert len(names) == 2 and names[0] == names[1], names  # the same node (torch's first)
+
+
+_ZD = [  # (self shape, index shape, src shape) where PyTorch treats 0-d as one element
+    ((), (), ()), ((), (1,), (1,)), ((), (2,), (2,)), ((3,), (), ()), ((3,), (), (2,)),
+    ((3,), (1,), (2,))]
+
+
+@pytest.mark.parametrize("op", ["scatter", "scatter_value", "scatter_add", "sum", "prod", "mean",
+                                "amax", "amin", "sum-noself", "amax-noself", "gather"])
+@pytest.mark.parametrize("xs,ishape,ss", _ZD)
+def test_scatter_gather_with_0d_tensors(op, xs, ishape, ss):
+    def f(T):
+        x = T.tensor(np.arange(2., 2. + np.prod(xs)).reshape(xs), dtype=T.float64,
+                     requires_grad=True)
+        src = T.tensor(np.arange(-1., -1. - np.prod(ss), -1).reshape(ss), dtype=T.float64,
+                       requires_grad=True)
+        idx = T.tensor(np.full(ishape, 0 if not xs else 1), dtype=T.int64)
+        if op == "gather":
+            out = x.gather(0, idx)
+        elif op == "scatter":
+            out = (x * 1).scatter_(0, idx, src)
+        elif op == "scatter_value":
+            out = x.scatter(0, idx, 5.)
+        elif op == "scatter_add":
+            out = x.scatter_add(0, idx, src)
+        else:
+            red, _, noself = op.partition("-")
+            out = x.scatter_reduce(0, idx, src, red, include_self=not noself)
+        if ss == ishape or op in ("gather", "scatter_value"):
+            # (PyTorch's backward refuses a src larger than index: its gradient has index's
+            # shape; leafgrad pads it with zeros)
+            out.backward(T.ones_like(out) * 3)
+        g = [t.grad.flatten() for t in (x, src) if t.grad is not None]
+        return T.cat([out.detach().flatten().double()] + g)
+    _same(f)

@@ -173,6 +173,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
         # NOTE: PyTorch refuses negative indices here (with a dim, it wraps them)
         return keep(gather(flat, 0, _wrap(a.reshape(-1))), indices)
     s = x._data.shape
+    if not s:
+        _wrap_dim(dim, 0, "take_along_dim")  # PyTorch's range error first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, len(s), "take_along_dim")
     # NOTE: unlike gather, PyTorch's take_along_dim with a dim counts negative indices from the
     # end (and reads past the end unchecked, which leafgrad refuses)

@@ -336,6 +336,13 @@ def setitem(x: Tensor, index, value) -> None:
 
 
 # -- writes: out = x with a region set / added (one node class per PyTorch node) ----------------
+def _one_d(a, index):
+    """A 0-d array (or Tensor) as one element along a dim, where ``index`` indexes it as such:
+    PyTorch's scatter/gather kernels treat a 0-d tensor as a 1-d one of size 1 (a view, so
+    writes reach ``a``)."""
+    return a.reshape(1) if a.ndim == 0 and index[0] is not Ellipsis else a
+
+
 class IndexCopy(Op):
     """``out = x.clone(); out[index] = src`` (or ``+= alpha * src`` when ``add``)."""
 
@@ -349,19 +356,21 @@ class IndexCopy(Op):
 
     def forward(self, a, b):
         out = a.copy()
+        o = _one_d(out, self.index)
         if self.add:
-            ufunc_at("add", out, self.index, b * self.alpha if self.alpha != 1 else b)
+            ufunc_at("add", o, self.index, b * self.alpha if self.alpha != 1 else b)
         else:
-            out[self.index] = b
+            o[self.index] = b
         return out
 
     def backward(self, grad):
         need = self.needs_input_grad
         ga = gb = None
+        g1 = _one_d(grad, self.index)
         if need[0]:
-            ga = grad if self.add else dual.put(grad, self.index, 0)
+            ga = grad if self.add else dual.put(g1, self.index, 0).reshape(grad.shape)
         if len(need) > 1 and need[1]:
-            gb = dual.gather(grad, self.index)
+            gb = dual.gather(g1, self.index)
             if self.alpha != 1:
                 gb = gb * self.alpha
             gb = dual.sum_to(gb, self.vshape, self, 1)
@@ -560,7 +569,9 @@ def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
     if not s:
         a = a.reshape(-1)
         _check_bounds(a, 1, op, exc=RuntimeError)
-        return d, (a * 0,) if a.size else (a,), a.shape
+        return d, (a * 0,), a.shape
+    if not a.ndim:  # a 0-d index of a 1-d self: one position (not the whole of self)
+        a = a.reshape(1)
     for k in range(len(s)):
         if k != d and a.shape[k] > s[k]:
             raise RuntimeError(
@@ -616,6 +627,8 @@ class ScatterReduce(Op):
     saved_state = ("index",)
 
     def forward(self, a, b):
+        if a.ndim == 0:  # one element along dim (see _one_d)
+            return self.forward(a.reshape(1), b).reshape(())
         xp = array_module(a)
         idx, r = self.index, self.reduce
         out = a.copy()
@@ -649,6 +662,9 @@ class ScatterReduce(Op):
         g = grad._data if graph else grad
         a, b = (i._data for i in self.inputs)
         out = self._out
+        shape = g.shape
+        if a.ndim == 0:  # one element along dim (see _one_d)
+            g, a, out = g.reshape(1), a.reshape(1), out.reshape(1)
         idx, r = self.index, self.reduce
         xp = array_module(g)
         need = self.needs_input_grad
@@ -687,7 +703,7 @@ class ScatterReduce(Op):
             cnt = np.maximum(cnt, 1)
             ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt if self.include_self else 0, g)
             gb = (g / cnt)[idx] * mb
-        ga = ga.astype(g.dtype) if need[0] else None
+        ga = ga.astype(g.dtype).reshape(shape) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None
         if graph:
             ga = None if ga is None else _wrap(ga)
