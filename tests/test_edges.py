@@ -433,3 +433,29 @@ def test_scatter_gather_with_0d_tensors(op, xs, ishape, ss):
         g = [t.grad.flatten() for t in (x, src) if t.grad is not None]
         return T.cat([out.detach().flatten().double()] + g)
     _same(f)
+
+
+_INDEX_OPS = {
+    "index_copy": lambda T, x, i: x.index_copy(0, i, T.zeros(i.numel())),
+    "index_add": lambda T, x, i: x.index_add(0, i, T.zeros(i.numel())),
+    "index_fill": lambda T, x, i: x.index_fill(0, i, 5),
+    "index_select": lambda T, x, i: x.index_select(0, i),
+    "gather": lambda T, x, i: x.gather(0, i),
+    "scatter": lambda T, x, i: x.scatter(0, i, 1.),
+    "scatter_add": lambda T, x, i: x.scatter_add(0, i, T.zeros(i.numel())),
+    "scatter_reduce": lambda T, x, i: x.scatter_reduce(0, i, T.zeros(i.numel()), "sum"),
+    "take": lambda T, x, i: x.take(i),
+    "take_along_dim": lambda T, x, i: x.take_along_dim(i, 0),
+}
+
+
+@pytest.mark.parametrize("n", [0, 1])
+@pytest.mark.parametrize("dt", ["int64", "int32", "int16", "uint8", "bool", "float32"])
+@pytest.mark.parametrize("op", sorted(_INDEX_OPS))
+def test_index_dtype_checks_per_op(op, dt, n):
+    # each op accepts its own index dtypes (int64, or int32 too); gather/scatter skip the check
+    # for an empty index
+    def f(T):
+        r = _INDEX_OPS[op](T, T.zeros(3), T.zeros(n, dtype=getattr(T, dt)))
+        return r
+    _same(f)

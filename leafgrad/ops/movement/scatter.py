@@ -340,7 +340,10 @@ def _one_d(a, index):
     """A 0-d array (or Tensor) as one element along a dim, where ``index`` indexes it as such:
     PyTorch's scatter/gather kernels treat a 0-d tensor as a 1-d one of size 1 (a view, so
     writes reach ``a``)."""
-    return a.reshape(1) if a.ndim == 0 and index[0] is not Ellipsis else a
+    if a.ndim == 0 and type(index) is tuple and getattr(index[0], "ndim", 0) == 1 and (
+            index[0].dtype.kind in "iu"):
+        return a.reshape(1)
+    return a
 
 
 class IndexCopy(Op):
