@@ -459,3 +459,47 @@ def test_index_dtype_checks_per_op(op, dt, n):
         r = _INDEX_OPS[op](T, T.zeros(3), T.zeros(n, dtype=getattr(T, dt)))
         return r
     _same(f)
+
+
+def _input_first_functions():
+    import inspect
+
+    out = []
+    for n in dir(leafgrad):
+        f = getattr(leafgrad, n)
+        if n.startswith("_") or not callable(f) or not hasattr(torch, n) or isinstance(f, type):
+            continue
+        try:
+            ps = list(inspect.signature(f).parameters)
+        except (TypeError, ValueError):
+            continue
+        if ps and ps[0] == "input":
+            out.append(n)
+    return out
+
+
+_PATTERNS = ((1.0, "T.ones(2)"), (1, "T.ones(2, dtype=T.long)"), (1.0,), (2, "T.ones(2)", 1))
+
+
+@pytest.mark.parametrize("name", _input_first_functions())
+def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
+    # PyTorch's parser types `input` as Tensor except where a Scalar overload exists
+    # (add, mul, pow, ...): one check at the API boundary (out_variant / tensor_input)
+    def refuses(T):
+        for pat in _PATTERNS:
+            args = [eval(a, {"T": T}) if isinstance(a, str) else a for a in pat]
+            try:
+                with np.errstate(all="ignore"):
+                    getattr(T, name)(*args)
+                return False
+            except TypeError as e:
+                if type(e).__module__.split(".")[0] == "numpy":
+                    return False
+                continue
+            except Exception:  # noqa: BLE001 - past the argument check
+                return False
+        return True
+
+    if not refuses(torch):
+        pytest.skip(f"torch.{name} takes a number as input")
+    assert refuses(leafgrad)
