@@ -166,3 +166,14 @@ def guard_tensor_inputs(namespace: dict, number_first: frozenset) -> None:
                 code.co_varnames[0] != "input"):
             continue
         namespace[name] = tensor_input(f)
+
+
+class _NoDim:
+    """``dim`` not given (median(x), PyTorch's overload without dim), where an explicit
+    ``dim=None`` is refused as PyTorch's parser refuses it."""
+
+    def __repr__(self) -> str:
+        return "<all dims>"
+
+
+NO_DIM = _NoDim()

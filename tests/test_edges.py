@@ -503,3 +503,19 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     if not refuses(torch):
         pytest.skip(f"torch.{name} takes a number as input")
     assert refuses(leafgrad)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.ones(3).unfold(0, -1, 1)", "T.tensor(1.).unfold(0, -2, 1)", "T.tensor(1.).unfold(0, 0, 1)",
+    "T.ones(2, 3).roll(())", "T.ones(2, 3).roll((), ())", "T.ones(2, 3).roll((1, 2))",
+    "T.tensor(1.).roll(1, 0)", "T.tensor(1.).roll(1, -1)", "T.tensor(1.).roll(1)",
+    "T.ones(2, 3).roll(1, (0, 1))", "T.trapezoid(T.tensor(1.))", "T.trapezoid(T.tensor(1.), dx=2)",
+    "T.tensor([True]).nanmedian(0)", "T.tensor([True]).median(0)", "T.tensor([True]).median()",
+    "T.tensor([1]).median()", "T.tensor([1], dtype=T.uint8).median(0).values",
+    "T.tensor([1]).logcumsumexp(0)", "T.tensor([True]).logcumsumexp(0)",
+    "T.tensor([1], dtype=T.int32).logcumsumexp(0)", "T.ones(1, 2).squeeze((0, 0))",
+    "T.ones(1, 2).squeeze((0, -2))", "T.tensor(1.).squeeze((0, 0))", "T.ones(2).median(None)",
+    "T.median(T.ones(2), dim=None)", "T.nanmedian(T.ones(2), None)",
+])
+def test_argument_checks_of_shape_and_order_ops(expr):
+    _same(lambda T: eval(expr, {"T": T}))

@@ -271,6 +271,9 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     s = x._data.shape
     d = _wrap_dim(dimension, len(s), "unfold")
     n = s[d] if s else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0\nWhy: unfold takes windows of "
+                           "size elements.")
     if size > n:
         raise RuntimeError(
             f"maximum size for tensor at dimension {d} is {n} but size is {size}")

@@ -111,6 +111,9 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     tensor(4.)
     """
     d = y._data
+    if not d.ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions\nWhy: "
+                         "trapezoid integrates along a dim; a 0-d tensor has none.")
     dm = _wrap_dim(dim, d.ndim, "trapezoid")
     n = d.shape[dm] if d.ndim else 0
     if n == 0:

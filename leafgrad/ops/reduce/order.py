@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._dims import NO_DIM
 from ...autograd.node import Op
 from ...backend import accumulate, array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
@@ -44,7 +45,7 @@ def _median_along(d, dim: int, ignore_nan: bool):
     return np.take_along_axis(d, idx, dim), idx
 
 
-def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
+def median(x: Tensor, dim=NO_DIM, keepdim: bool = False, _nan: bool = False):
     """Lower median of all elements, or (values, indices) along ``dim``.
 
     >>> import leafgrad
@@ -53,7 +54,14 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
     """
     d = x._data
     op = "nanmedian" if _nan else "median"
+    if d.dtype.kind == "b":
+        raise NotImplementedError(
+            f"\"{'median_cpu' if dim is NO_DIM else 'median_out'}\" not implemented for 'Bool'"
+            f"\nWhy: PyTorch has no {op} of bool tensors; convert first, e.g. x.long().")
     if dim is None:
+        raise TypeError(f"{op}(): argument 'dim' must be int, not NoneType\nWhy: leave dim out "
+                        "for the median of all elements.")
+    if dim is NO_DIM:
         if d.size == 0:
             return _wrap(array_module(d).asarray(np.nan, dtype=d.dtype))
         v, _ = _median_along(d.reshape(-1), 0, _nan)
@@ -68,7 +76,7 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
                            return_type(op))
 
 
-def nanmedian(x: Tensor, dim=None, keepdim: bool = False):
+def nanmedian(x: Tensor, dim=NO_DIM, keepdim: bool = False):
     """Lower median ignoring NaNs, or (values, indices) along ``dim``.
 
     >>> import leafgrad
