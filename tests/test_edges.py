@@ -519,3 +519,27 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))
+
+
+@pytest.mark.parametrize("code", [
+    # PyTorch's order: the basic part of the index (ints, slices) is checked first, then the
+    # in-place check, then index_put_'s index dtype, the value's shape, the bounds
+    "x = T.zeros((1, 0, 1), requires_grad=True); x[-1, -1] = T.tensor(-0.0)",
+    "x = T.tensor([[-0.25]], requires_grad=True); x[T.tensor(-3)] = T.tensor(2)",
+    "x = T.zeros((0,), dtype=T.float64, requires_grad=True); x[T.tensor([])] = T.tensor(-1.)",
+    "x = T.ones(1, 3); x[1:0:3] = T.tensor([[3.0], [-2.0]], requires_grad=True)",
+    "x = T.ones(1, 3); x[1:0:3] = T.tensor([[3.0], [-2.0]])",
+    "x = T.tensor([0.5], dtype=T.float64) * 1; x[T.tensor([False])] = T.tensor([-.5, .5], "
+    "dtype=T.float64, requires_grad=True)",
+    "x = T.tensor([0.5], dtype=T.float64); x[T.tensor([False])] = T.tensor([-.5, .5], "
+    "dtype=T.float64)",
+    "x = T.tensor([[-3.0]]); x[T.tensor([0, 2])] = T.tensor([1.0, 3.0], requires_grad=True)",
+    "x = T.tensor([[-3.0]]); x[T.tensor([0, 2])] = T.tensor([1.0, 3.0])",
+    "x = T.ones(2, 2); x[T.tensor([0, 1]), T.tensor([1, 0])] = T.tensor([[1., 2., 3.]])",
+])
+def test_setitem_errors_in_torchs_order(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["x"]
+    _same(f)

@@ -248,6 +248,51 @@ def _split_bools(idx: tuple, ndim: int):
     return tuple(view), tuple(rest)
 
 
+def _check_basic_part(x: Tensor, idx: tuple) -> None:
+    """PyTorch's IndexError for an out-of-range integer of ``idx`` (its basic part, a view)."""
+    basic = []
+    for i in idx:
+        if _is_arr(i):
+            basic += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+        else:
+            basic.append(i)
+    try:
+        x._data[tuple(basic)]
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+
+
+def _check_value_fits(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
+    """PyTorch's RuntimeError for a value that does not broadcast to the indexed region."""
+    try:
+        region = x._data[idx].shape
+    except IndexError:  # the region's shape does not depend on the index values: PyTorch
+        # checks the value's shape before the bounds
+        try:
+            region = x._data[tuple(np.zeros(i.shape, np.intp) if _is_arr(i) and i.dtype.kind
+                                   in "iu" else i for i in idx)].shape
+        except (IndexError, ValueError, TypeError):
+            return
+    except (ValueError, TypeError):
+        return  # the write reports it
+    vs = v._data.shape
+    if _broadcasts_to(vs, region):
+        return
+    if adv:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to indexing "
+            f"result of shape {list(region)}\nWhy: x[index] = value writes value into the "
+            "indexed region, so its shape must broadcast to the region's.")
+    bad = next(k for k in range(1, len(vs) + 1)
+               if k > len(region) or vs[-k] not in (1, region[-k]))
+    raise RuntimeError(
+        f"The expanded size of the tensor ({region[-bad] if bad <= len(region) else 1}) must "
+        f"match the existing size ({vs[-bad]}) at non-singleton dimension "
+        f"{max(len(region) - bad, 0)}.  Target sizes: {list(region)}.  Tensor sizes: "
+        f"{list(vs)}\nWhy: x[index] = value copies value into the indexed region, so its shape "
+        "must broadcast to the region's.")
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; differentiable on non-leaf tensors (recorded as CopySlices)."""
     from ...autograd.grad_mode import state
@@ -258,7 +303,13 @@ def setitem(x: Tensor, index, value) -> None:
         # NOTE: PyTorch's copy_to (converting) into x.unsqueeze(0): CopySlices on x
         _copy_to(getitem(x, (None,)), value)
         return
-    idx = _raw_index(x, index)
+    try:
+        idx = _raw_index(x, index)
+    except IndexError:
+        # NOTE: PyTorch checks an index tensor's dtype in index_put_, after the in-place check
+        x._check_inplace("setitem", x.requires_grad or (
+            isinstance(value, Tensor) and value.requires_grad))
+        raise
     split = _split_bools(idx, x._data.ndim)
     if split is not None:
         view, rest = split
@@ -283,16 +334,7 @@ def setitem(x: Tensor, index, value) -> None:
     elif adv and v is not None and v._data.dtype != x._data.dtype:
         from ..._out import _scalar_name
 
-        try:
-            region = x._data[idx].shape
-        except (IndexError, ValueError, TypeError):
-            region = None
-        vs = v._data.shape
-        if region is not None and not _broadcasts_to(vs, region):  # PyTorch checks this first
-            raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to "
-                f"indexing result of shape {list(region)}\nWhy: x[index] = value writes value "
-                "into the indexed region, so its shape must broadcast to the region's.")
+        _check_value_fits(x, idx, v, True)  # PyTorch checks the shapes first
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
             f"{_scalar_name(x.dtype)} for the destination and {_scalar_name(v.dtype)} for the "
@@ -301,11 +343,13 @@ def setitem(x: Tensor, index, value) -> None:
     if v is not None:
         _setitem_overlap(x, idx, v, adv)
     if state.enabled and (x.requires_grad or (v is not None and v.requires_grad)):
+        _check_basic_part(x, idx)  # PyTorch slices (and checks) before the in-place check
         x._check_inplace("setitem", True)
         if v is None:
             v = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
         elif v._data.dtype != x._data.dtype:
             v = v.to(x.dtype)
+        _check_value_fits(x, idx, v, adv)
         # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
         # masks) as index_put_ (IndexPutBackward0)
         whole = adv and _whole_basic(x._data.shape, idx)
@@ -329,6 +373,8 @@ def setitem(x: Tensor, index, value) -> None:
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
+        if v is not None:
+            _check_value_fits(x, idx, v, adv)  # PyTorch's words for it
         raise RuntimeError(
             f"setitem: {e}; the value's shape must broadcast to the indexed region"
         ) from None
