@@ -543,3 +543,59 @@ def test_setitem_errors_in_torchs_order(code):
         exec(code, ns)
         return ns["x"]
     _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    "a = T.ones(3, requires_grad=True); x = a * 2; y = x * x; x.detach_(); y.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a * 2; y = x + 1; x.detach_(); y.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a * 2; y = x.exp(); x.detach_(); y.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a * 2; y = x.sin(); x.detach_(); y.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a * 2; y = x * 3; x.detach_(); y.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a.exp(); y = x.sin(); y.detach_(); x.sum().backward()",
+    "a = T.ones(3, requires_grad=True); x = a * 1; y = x.pow(2); x.detach_(); x.add_(1); "
+    "y.sum().backward()",
+])
+def test_a_saved_tensor_detached_in_place_is_refused(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["a"].grad
+    _same(f)
+
+
+@pytest.mark.parametrize("expr", ["2 @ T.ones(2)", "T.ones(2) @ 2", "T.ones(2) @ 2.0",
+                                  "T.ones(2) @ [1., 1.]", "[1., 1.] @ T.ones(2)",
+                                  "T.ones(2).__rmatmul__(2)", "T.ones(2).__matmul__(None)",
+                                  "T.ones(2) @ T.ones(2)"])
+def test_matmul_operator_with_a_non_tensor(expr):
+    _same(lambda T: eval(expr, {"T": T}))
+
+
+_OVERLAP_SHAPES = [(1,), (2,), (1, 1), (1, 2), (2, 1), (1, 1, 1), (), (2, 2)]
+
+
+@pytest.mark.parametrize("shape", _OVERLAP_SHAPES)
+@pytest.mark.parametrize("write", ["x[True] = x", "x[...] = x[None]", "x[...] = x",
+                                   "x[:] = x[None]", "x[None] = x", "x[True] = x.flip(-1)",
+                                   "x[...] = x[0]", "x[...] = x.t()"])
+def test_setitem_copy_overlap_as_torch(shape, write):
+    # copy_to's value loses its leading size-1 dims and is expanded: a broadcast dim (or a
+    # one-element value, expanded with stride 0) overlaps x partially and is refused
+    def f(T):
+        x = T.arange(float(np.prod(shape))).reshape(shape)
+        exec(write, {"x": x})
+        return x
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    "x.fill_(1)", "x.fill_(T.tensor(1))", "x.fill_(T.tensor(1.5))", "x[...] = T.tensor(1)",
+    "x[...] = 1", "x[True] = T.tensor(1)", "x[True] = 1", "x[None] = T.tensor(1)", "x.zero_()",
+    "x[:] = T.tensor(1)"])
+def test_writes_into_an_expanded_tensor(code):
+    # fill_ of a number (and zero_) write through an expand; a tensor value is refused
+    def f(T):
+        x = T.tensor([[2]], dtype=T.int32).expand((1, 2)).detach()
+        exec(code, {"x": x, "T": T})
+        return x
+    _same(f)

@@ -104,6 +104,8 @@ def _copy_to(x: Tensor, value) -> None:
     broadcast (after dropping its leading size-1 dims)."""
     if not isinstance(value, Tensor):
         value = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
+    elif value._data.ndim:
+        _setitem_overlap(x, (Ellipsis,), value, False)  # PyTorch's checks of the copy
     vs = value._data.shape
     if vs == x._data.shape:
         x.copy_(value)
@@ -164,12 +166,15 @@ def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
             k = 0  # leading size-1 dims beyond the region's rank are dropped, as in the write
             while k < len(vs) and vs[k] == 1 and len(vs) - k > region.ndim:
                 k += 1
-            if vs[k:] != region.shape:
-                # PyTorch expands the value to the region first: its added dims get stride 0,
-                # so even the same elements count as a partial overlap (different strides)
+            one = v._data.size == 1 and region.size == 1  # both one element, shapes differ
+            if vs[k:] != region.shape or (one and vs != region.shape):
+                # PyTorch expands the value to the region first: a broadcast dim gets stride 0
+                # (a partial overlap); a new leading size-1 dim does not matter; a one-element
+                # value loses all its dims first, so its expand has stride 0 everywhere: into a
+                # one-element region, a partial overlap of the one shared element
                 from ..inplace_view import overlap_status
 
-                if overlap_status(_wrap(region), _wrap(vb._data)) in ("full", "partial"):
+                if one or overlap_status(_wrap(region), _wrap(vb._data)) == "partial":
                     from ..inplace_view import _OVERLAP_MSG
 
                     raise RuntimeError(_OVERLAP_MSG.format(op="copy_"))
