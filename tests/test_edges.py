@@ -516,6 +516,8 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     "T.tensor([1], dtype=T.int32).logcumsumexp(0)", "T.ones(1, 2).squeeze((0, 0))",
     "T.ones(1, 2).squeeze((0, -2))", "T.tensor(1.).squeeze((0, 0))", "T.ones(2).median(None)",
     "T.median(T.ones(2), dim=None)", "T.nanmedian(T.ones(2), None)",
+    "T.zeros(0, 2, dtype=T.bool).median(0)", "T.zeros(2, 0, dtype=T.bool).median(0).values",
+    "T.zeros(0, dtype=T.bool).median()", "T.zeros(2, dtype=T.bool).median(5)",
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))
@@ -598,4 +600,19 @@ def test_writes_into_an_expanded_tensor(code):
         x = T.tensor([[2]], dtype=T.int32).expand((1, 2)).detach()
         exec(code, {"x": x, "T": T})
         return x
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    "x = T.tensor([[[-1, 4]]]); x[0::3] = x[0]", "x = T.arange(4.).reshape(2, 2); x[...] = x[0]",
+    "x = T.arange(2.).reshape(2, 1); x[...] = x[0]", "x = T.arange(6.).reshape(1, 2, 3); "
+    "x[:, :1] = x[0, 1]", "x = T.arange(6.).reshape(2, 3); x[1:] = x[0]",
+    "x = T.arange(6.).reshape(2, 3); x[:1] = x[1:]", "x = T.arange(4.); x[1:3] = x[None, :2]",
+    "x = T.arange(4.).reshape(1, 4); x[:, ::2] = x[0, :2]",
+])
+def test_setitem_copy_overlap_with_expanded_values(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["x"]
     _same(f)

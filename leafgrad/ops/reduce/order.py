@@ -45,6 +45,16 @@ def _median_along(d, dim: int, ignore_nan: bool):
     return np.take_along_axis(d, idx, dim), idx
 
 
+def _bool_refused(d, dim, op: str) -> bool:
+    """Whether PyTorch's dtype error comes first for a bool median: not for an empty reduction
+    (its own error, or an all-elements median of nothing) nor for dim=None (a TypeError)."""
+    if dim is NO_DIM:
+        return d.size > 0
+    if dim is None:
+        return False
+    return not (d.ndim and d.shape[_wrap_dim(dim, d.ndim, op)] == 0)
+
+
 def median(x: Tensor, dim=NO_DIM, keepdim: bool = False, _nan: bool = False):
     """Lower median of all elements, or (values, indices) along ``dim``.
 
@@ -54,7 +64,7 @@ def median(x: Tensor, dim=NO_DIM, keepdim: bool = False, _nan: bool = False):
     """
     d = x._data
     op = "nanmedian" if _nan else "median"
-    if d.dtype.kind == "b":
+    if d.dtype.kind == "b" and _bool_refused(d, dim, op):
         raise NotImplementedError(
             f"\"{'median_cpu' if dim is NO_DIM else 'median_out'}\" not implemented for 'Bool'"
             f"\nWhy: PyTorch has no {op} of bool tensors; convert first, e.g. x.long().")
