@@ -518,6 +518,11 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     "T.median(T.ones(2), dim=None)", "T.nanmedian(T.ones(2), None)",
     "T.zeros(0, 2, dtype=T.bool).median(0)", "T.zeros(2, 0, dtype=T.bool).median(0).values",
     "T.zeros(0, dtype=T.bool).median()", "T.zeros(2, dtype=T.bool).median(5)",
+    "T.ones(1, 1).logsumexp(())", "T.ones(2, 3).logsumexp((), keepdim=True)",
+    "T.ones(3).logsumexp(())", "T.ones(()).logsumexp(())",
+    "T.tensor(-1).repeat_interleave(3, dim=-1)",
+    "T.tensor(-1).repeat_interleave(3, dim=0)", "T.tensor(-1).repeat_interleave(3)",
+    "T.ones(2).repeat_interleave(2, dim=1)",
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))

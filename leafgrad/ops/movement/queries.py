@@ -152,6 +152,14 @@ def repeat_interleave(x: Tensor, repeats, dim=None, output_size=None) -> Tensor:
         d = 0
     else:
         d = _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+        if not x._data.ndim:  # PyTorch's kernels then index dim 0 / unsqueeze dim 1 of x
+            if isinstance(repeats, Tensor):
+                raise IndexError("Dimension specified as 0 but tensor has no dimensions\nWhy: "
+                                 "repeat_interleave with a dim repeats slices along it; a 0-d "
+                                 "tensor has none (leave dim out).")
+            raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but "
+                             "got 1)\nWhy: repeat_interleave with a dim repeats slices along "
+                             "it; a 0-d tensor has none (leave dim out).")
     s = x._data.shape
     if isinstance(repeats, Tensor) and repeats._data.ndim > 0:
         r = repeats._data

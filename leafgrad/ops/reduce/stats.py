@@ -356,6 +356,13 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     tensor(0.6931)
     """
     x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    if isinstance(dim, (tuple, list)) and not dim and x._data.ndim and not keepdim:
+        # NOTE: PyTorch refuses this (its max over no dims is over all of them, and the result
+        # does not fit the output it allocated); leafgrad refuses it too rather than guess
+        shape = [1] * x._data.ndim
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {shape}\n"
+                           "Why: logsumexp with dim=() reduces nothing in PyTorch's output but "
+                           "all dims in its max; pass the dims to reduce, or keepdim=True.")
     fn = _new(Logsumexp)
     d = _setup(fn, x, dim, keepdim, "logsumexp")
     return record_unary(fn, x, as_array(fn.forward(d)))
