@@ -621,3 +621,36 @@ def test_setitem_copy_overlap_with_expanded_values(code):
         exec(code, ns)
         return ns["x"]
     _same(f)
+
+
+def test_writes_through_a_one_element_view_of_an_expand():
+    # a 0-d view of an expanded tensor is writable (NumPy's expand is read-only: an alias)
+    def f(T):
+        x0 = T.tensor([-1.5], dtype=T.float32).expand((2,)).detach()
+        x1 = x0[T.tensor(-1)]
+        x1[()] = 1099511627776
+        out = [x0.clone()]
+        for op in (lambda: x1.fill_(3), lambda: x1.add_(1), lambda: x1.copy_(T.tensor(7.)),
+                   lambda: x0[0].mul_(2)):
+            op()
+            out.append(x0.clone())
+        return T.stack(out)
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    "x = T.tensor([1.0, -2.0]); x[T.tensor([True, False])] = x[-2]",
+    "x = T.tensor([1.0, -2.0]); x[T.tensor([True, False])] = x[-2:-1]",
+    "x = T.tensor([1.0, -2.0]); x[T.tensor([0])] = x[-2]",
+    "x = T.tensor([1.0, -2.0]); x[T.tensor([True, True])] = x",
+    "x = T.zeros((1, 0, 1), dtype=T.float64); y = x[T.tensor([0, -3])]",
+    "x = T.zeros((1, 2)); y = x[T.tensor([0, -3])]",
+    "x = T.zeros((1, 0)); y = x[:, T.tensor([0, 5])]",
+    "x = T.zeros((1, 0)); x[T.tensor([0, -3])] = 1.",
+])
+def test_masked_writes_and_empty_results(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns.get("y", ns["x"])
+    _same(f)

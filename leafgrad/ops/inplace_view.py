@@ -471,8 +471,8 @@ def writable_target(t: Tensor, op: str, repeatable: bool = False,
     """
     d = t._data
     if d.flags.c_contiguous or d.size <= 1:
-        return d
-    if any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
+        pass  # no two elements share memory
+    elif any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
         if not (op in _EXPAND_WRITES if through_expand is None else through_expand):
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to "

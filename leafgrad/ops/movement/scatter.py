@@ -11,7 +11,7 @@ from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
-from .indexing import _norm_advanced, getitem
+from .indexing import _empty_result, _norm_advanced, getitem, zero_index
 from .views import _ax_slice, _new, expand_to, reshape
 
 
@@ -187,6 +187,9 @@ def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
     from ..inplace_view import check_overlap
 
     if adv:
+        if v._data.size == 1 and len(idx) == 1 and _is_arr(idx[0]) and idx[0].ndim and \
+                idx[0].dtype == np.bool_:
+            return  # masked_fill_: the one value is read first
         check_overlap(x, (v,), "index_put_", strict=True)
     elif v._data.ndim:
         try:
@@ -398,7 +401,9 @@ def setitem(x: Tensor, index, value) -> None:
     try:
         data[idx] = vd
     except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
+        idx0 = zero_index(idx)  # nothing to write: PyTorch's kernel checks no position
+        if idx0 is None or not _empty_result(data, idx0):
+            raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
         if v is not None:
             _check_value_fits(x, idx, v, adv)  # PyTorch's words for it
