@@ -654,3 +654,25 @@ def test_masked_writes_and_empty_results(code):
         exec(code, ns)
         return ns.get("y", ns["x"])
     _same(f)
+
+
+@pytest.mark.parametrize("make", ["x[0:1]", "x.expand(2, 3)", "x.detach()", "x", "x.reshape(3, 1)",
+                                  "x.clone()", "x.t()", "x.unsqueeze(0)", "x.view(3)"])
+def test_detach_in_place_refuses_every_view(make):
+    def f(T):
+        x = T.ones(3)
+        return eval(make, {"x": x}).detach_()
+    _same(f)
+
+
+@pytest.mark.parametrize("dt", ["int32", "int8", "uint8", "bool", "float16"])
+@pytest.mark.parametrize("v", [math.inf, math.nan, 300, -1, 1e10, 2**40, 1.5, True])
+@pytest.mark.parametrize("idx", ["0", "slice(0, 1)", "None", "...", "T.tensor([True, False])",
+                                 "T.tensor([0])"])
+def test_setitem_number_conversion(dt, v, idx):
+    # PyTorch's checked conversion: an overflow is its RuntimeError (half rounds to inf)
+    def f(T):
+        x = T.zeros(2, dtype=getattr(T, dt))
+        x[eval(idx, {"T": T})] = v
+        return x
+    _same(f)

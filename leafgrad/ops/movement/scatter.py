@@ -329,6 +329,12 @@ def setitem(x: Tensor, index, value) -> None:
 
     if index is False:
         return  # NOTE: PyTorch writes (and checks) nothing for x[False] = value
+    if value.__class__ in (int, float, bool):
+        from ...creation import _as_numpy_value, _parsed_int
+
+        # PyTorch's checked conversion (inf into an int tensor is its RuntimeError), except
+        # that a half tensor takes the rounded value (1e10 -> inf) as its setitem does
+        value = _as_numpy_value(_parsed_int(value), x._data.dtype, check_half=False)
     if index is True or index is None:
         # NOTE: PyTorch's copy_to (converting) into x.unsqueeze(0): CopySlices on x
         _copy_to(getitem(x, (None,)), value)
