@@ -522,7 +522,10 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     "T.ones(3).logsumexp(())", "T.ones(()).logsumexp(())",
     "T.tensor(-1).repeat_interleave(3, dim=-1)",
     "T.tensor(-1).repeat_interleave(3, dim=0)", "T.tensor(-1).repeat_interleave(3)",
-    "T.ones(2).repeat_interleave(2, dim=1)",
+    "T.ones(2).repeat_interleave(2, dim=1)", "T.ones(2).squeeze(None)",
+    "T.squeeze(T.ones(2), None)", "T.ones(2).squeeze(dim=None)", "T.ones(2).logsumexp(None)",
+    "T.ones(1, 2).squeeze_(None)", "T.ones(1, 2).squeeze()", "T.squeeze(T.ones(1, 2))",
+    "T.ones(1, 2).clone().squeeze_()",
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))
@@ -676,3 +679,12 @@ def test_setitem_number_conversion(dt, v, idx):
         x[eval(idx, {"T": T})] = v
         return x
     _same(f)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.ones(1, 3) << T.ones(2)", "T.ones(1, 3) | T.ones(2)", "T.ones(2, 2) & T.ones(4)",
+    "T.ones(2, dtype=T.int64) ^ T.ones(3, dtype=T.int64)", "T.ones(2) >> T.ones(3)",
+    "T.ones(2) & T.ones(1)",
+])
+def test_bitwise_ops_check_shapes_before_dtypes(expr):
+    _same(lambda T: eval(expr, {"T": T}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from ... import dtypes as _dt
+from ..._dims import NO_DIM as _NO_DIM
 from ..._out import out_variant
 
 
@@ -42,7 +43,7 @@ def permute(input, dims) -> Tensor:  # noqa: A002
     return input.permute(dims)
 
 
-def squeeze(input, dim=None) -> Tensor:  # noqa: A002
+def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
     """Remove size-1 dims."""
     return input.squeeze(dim)
 

@@ -22,6 +22,7 @@ from .dispatch import (
     _operands,
     _unary_with,
     broadcast_error,
+    check_shapes,
 )
 
 
@@ -788,6 +789,7 @@ def bitwise(op, a: Tensor, b, name: str) -> Tensor:
                               else _Default.value.np)
     else:
         return NotImplemented
+    check_shapes(name, a, b)
     if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
         raise _not_impl_dtype(f"{name}_cpu", ad.dtype if ad.dtype.kind == "f" else bd.dtype)
     try:

@@ -65,6 +65,16 @@ def broadcast_error(op: str, a, b, cause: BaseException | None = None) -> Runtim
     )
 
 
+def check_shapes(op: str, a: Tensor, b) -> None:
+    """PyTorch's shape check, which comes before its dtype checks (a bitwise op on floats of
+    shapes that do not broadcast reports the shapes)."""
+    if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+        try:
+            np.broadcast_shapes(a._data.shape, b._data.shape)
+        except ValueError:
+            raise broadcast_error(op, a, b) from None
+
+
 def _operands(a: Tensor, b):
     """Raw operands of a binary op, cast to PyTorch's promoted dtype when dtypes differ."""
     ad = a._data

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...backend import array_module
 from ...tensor import Tensor, _wrap
-from .dispatch import _not_impl_dtype, _operands, broadcast_error
+from .dispatch import _not_impl_dtype, _operands, broadcast_error, check_shapes
 
 
 # -- not differentiable -------------------------------------------------------------------------
@@ -49,6 +49,7 @@ def shift(a: Tensor, b, left: bool) -> Tensor:
         if isinstance(b, float):
             raise _not_impl_dtype(name, np.float32)
         return NotImplemented
+    check_shapes("bitwise_left_shift" if left else "bitwise_right_shift", a, b)
     ad, bd = _operands(a, b)
     if ad.dtype.kind in "fb":
         raise _not_impl_dtype(name, ad.dtype)

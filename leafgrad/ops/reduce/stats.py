@@ -355,6 +355,9 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     >>> logsumexp(leafgrad.tensor([0., 0.]), 0)
     tensor(0.6931)
     """
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType\nWhy: "
+                        "logsumexp needs the dims to reduce (all of them: tuple(range(x.dim())))")
     x = x if x._data.dtype.kind == "f" else x.to(_default_float())
     if isinstance(dim, (tuple, list)) and not dim and x._data.ndim and not keepdim:
         # NOTE: PyTorch refuses this (its max over no dims is over all of them, and the result
