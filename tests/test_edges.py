@@ -688,3 +688,21 @@ def test_setitem_number_conversion(dt, v, idx):
 ])
 def test_bitwise_ops_check_shapes_before_dtypes(expr):
     _same(lambda T: eval(expr, {"T": T}))
+
+
+@pytest.mark.parametrize("expr", [
+    "T.unique(x)", "T.unique(x, dim=0)", "T.unique_consecutive(x, dim=0)",
+    "T.unique(x, sorted=False)", "T.unique(x, return_inverse=True)[0]",
+    "T.unique_consecutive(x)", "x.unique(return_counts=True)[0]",
+])
+def test_unique_results_require_grad_and_refuse_backward(expr):
+    # PyTorch records a node without a derivative: backward raises NotImplementedError
+    names = []
+
+    def f(T):
+        x = T.tensor([[1., 2.], [1., 2.]], requires_grad=True)
+        u = eval(expr, {"T": T, "x": x})
+        names.append((u.requires_grad, u.is_leaf, type(u.grad_fn).__name__))
+        u.sum().backward()
+    _same(f)
+    assert names[0] == names[1]

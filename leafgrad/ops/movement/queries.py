@@ -4,13 +4,54 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.grad_mode import state
+from ...autograd.node import Op
 from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .._apply import record_unary
 from .gather import index_select
 from .views import expand, reshape, unsqueeze, view
 
 
 # -- no gradients: index queries, counting ---------------------------------------------------
+class _NoDerivative(Op):
+    """The node PyTorch gives an op without a derivative (unique's): the result requires grad,
+    its backward raises NotImplementedError."""
+
+    formula = {}
+    save_inputs = False
+    __slots__ = ("what",)
+
+    def backward(self, *grads):
+        raise NotImplementedError(
+            f"the derivative for '{self.what}' is not implemented.\nWhy: PyTorch defines no "
+            f"gradient for {self.what} (which values survive is not differentiable); detach() "
+            "the input, or compute what you need from the inverse indices.")
+
+
+class Unique2(_NoDerivative):
+    name_ = "Unique2Backward0"
+    __slots__ = ()
+
+
+class UniqueDim(_NoDerivative):
+    name_ = "UniqueDimBackward0"
+    __slots__ = ()
+
+
+class UniqueConsecutive(_NoDerivative):
+    name_ = "UniqueConsecutiveBackward0"
+    __slots__ = ()
+
+
+def _values(cls, what: str, x: Tensor, vals) -> Tensor:
+    if not (state.enabled and x.requires_grad):
+        return _wrap(vals)
+    fn = object.__new__(cls)
+    fn.what = what
+    return record_unary(fn, x, vals)
+
+
 def nonzero(x: Tensor, as_tuple: bool = False):
     """Indices of the non-zero elements: an (n, ndim) tensor, or one 1-d tensor per dim."""
     d = x._data
@@ -43,7 +84,9 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
                                    return_inverse=True, return_counts=True)
         vals = np.moveaxis(vals.reshape((-1,) + moved.shape[1:]), 0, dd)
         inv = inv.reshape(-1)
-    out = [_wrap(array_module(d).ascontiguousarray(vals))]
+    vals = array_module(d).ascontiguousarray(vals)
+    out = [_values(Unique2, "_unique2", x, vals) if dim is None else
+           _values(UniqueDim, "unique_dim", x, vals)]
     if return_inverse:
         out.append(_long(inv))
     if return_counts:
@@ -70,7 +113,8 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
             start[1:] = (moved[1:] != moved[:-1]).any(axis=1)
         vals = np.compress(start, d, axis=dd)
         inv_shape = (d.shape[dd],)
-    out = [_wrap(array_module(d).ascontiguousarray(vals))]
+    out = [_values(UniqueConsecutive, "unique_consecutive", x,
+                   array_module(d).ascontiguousarray(vals))]
     if return_inverse:
         out.append(_long((np.cumsum(start) - 1).reshape(inv_shape)))
     if return_counts:
