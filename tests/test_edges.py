@@ -706,3 +706,19 @@ def test_unique_results_require_grad_and_refuse_backward(expr):
         u.sum().backward()
     _same(f)
     assert names[0] == names[1]
+
+
+def test_a_view_taken_before_its_leaf_requires_grad():
+    # PyTorch: the view reports requires_grad (through its base) but stays a leaf that no
+    # gradient reaches; autograd.grad on it is allowed (None with allow_unused)
+    def f(T):
+        x0 = T.tensor([5, -1.5])
+        x1 = x0.transpose(0, 0)
+        x2 = x0[0:1]
+        x0.requires_grad_()
+        meta = T.tensor([x1.requires_grad, x1.is_leaf, x1.grad_fn is None, x2.requires_grad])
+        g = T.autograd.grad((x1 * 2).sum(), [x1, x0], allow_unused=True)
+        (x2 * 3).sum().backward()
+        return T.cat([meta.double(), T.tensor([g[0] is None, g[1] is None,
+                                              x0.grad is None]).double()])
+    _same(f)

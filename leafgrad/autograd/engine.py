@@ -295,7 +295,7 @@ class Pass:
         targets: dict = {}
         for k, t in enumerate(inputs):
             if t.grad_fn is None:
-                if not t._rg:
+                if not t.requires_grad:  # (a view of a leaf made to require grad later does)
                     raise RuntimeError(
                         f"One of the differentiated Tensors does not require grad (input {k})\n"
                         "Why: only tensors that require grad have a gradient to ask for."
