@@ -146,8 +146,9 @@ def _check_grad(fname: str, tensors: list) -> None:
 # PyTorch's out= forms that are composites of other ops skip the autograd check and write the
 # values (no graph, as leafgrad's); argsort's runs sort's, whose values are differentiable
 _GRAD_UNCHECKED = frozenset({
-    "diag", "floor_divide", "heaviside", "histc", "inner", "log_softmax", "nanquantile",
-    "quantile", "softmax", "tensordot", "linalg.cond", "linalg.matrix_norm", "linalg.norm"})
+    "diag", "floor_divide", "heaviside", "histc", "histogram", "inner", "log_softmax",
+    "nanquantile", "quantile", "softmax", "tensordot", "linalg.cond", "linalg.matrix_norm",
+    "linalg.norm"})
 _GRAD_CHECKED = frozenset({"argsort"})
 
 

@@ -722,3 +722,35 @@ def test_a_view_taken_before_its_leaf_requires_grad():
         return T.cat([meta.double(), T.tensor([g[0] is None, g[1] is None,
                                               x0.grad is None]).double()])
     _same(f)
+
+
+_HIST_DATA = {
+    "small": [1., 2., 1., 4.], "tenths": [0.1, 0.2, 0.3, 0.7], "const": [2., 2.], "empty": [],
+    "nan": [1., math.nan], "inf": [1., math.inf], "rand": list(np.random.default_rng(0).normal(
+        size=200).round(3)), "neg": [-3., -1., -2.5, 0., 1.],
+}
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("data", sorted(_HIST_DATA))
+@pytest.mark.parametrize("kw", ["bins=4", "bins=3", "bins=7, range=(-1., 2.)",
+                                "bins=2, density=True",
+                                "bins=3, weight=T.arange(float(len(D))).to(x.dtype)",
+                                "bins=T.tensor([-1., 0.5, 1.5, 5.]).to(x.dtype)", "bins=1",
+                                "bins=5, range=(3., 1.)", "bins=3, range=(0., 2.)"])
+def test_histogram_against_torch(dt, data, kw):
+    def f(T):
+        D = _HIST_DATA[data]
+        x = T.tensor(D, dtype=getattr(T, dt))
+        h = eval(f"T.histogram(x, {kw})", {"T": T, "x": x, "D": D})
+        assert type(h).__name__ == "histogram"
+        return T.cat([h.hist, h.bin_edges])
+    _same(f)
+
+
+def test_histogram_method_out_and_dtype_errors():
+    _same(lambda T: T.histogram(T.tensor([1, 2]), 2))
+    _same(lambda T: T.tensor([1., 2, 1, 4]).histogram(2).hist)
+    o1, o2 = leafgrad.empty(0), leafgrad.empty(0)
+    r = leafgrad.histogram(leafgrad.tensor([1., 2.]), 2, out=(o1, o2))
+    assert r[0] is o1 and r[1] is o2 and o1.tolist() == [1., 1.]

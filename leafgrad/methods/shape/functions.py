@@ -477,6 +477,18 @@ def histc(input, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
 
 
 @out_variant(rule="exact")
+def histogram(input, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """(hist, bin_edges): a histogram of ``input`` with ``bins`` equal bins (or given edges).
+
+    >>> import leafgrad
+    >>> histogram(leafgrad.tensor([1., 2., 1., 4.]), bins=3).hist
+    tensor([2., 1., 1.])
+    """
+    return input.histogram(bins, range=range, weight=weight, density=density)
+
+
+@out_variant(rule="exact")
 def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False,
                  side=None, sorter=None) -> Tensor:
     """Insertion indices that keep ``sorted_sequence`` sorted.

@@ -423,6 +423,11 @@ class ShapeMethods:
         """Histogram with equal-width bins."""
         return _ops.histc(self, bins, min, max)
 
+    def histogram(self, bins=100, *, range=None, weight=None,  # noqa: A002
+                  density: bool = False):
+        """(hist, bin_edges) of this tensor's values (``bins``: a count or the edges)."""
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def as_strided(self, size, stride, storage_offset=None) -> Tensor:
         """A view of this tensor's memory with the given sizes, strides and offset (elements).
 

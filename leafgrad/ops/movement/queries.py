@@ -154,6 +154,55 @@ def histc(x: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     return _wrap(h.astype(d.dtype))
 
 
+def histogram(x: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """(hist, bin_edges): counts (or summed ``weight``) of ``x``'s values in ``bins`` equal bins
+    over ``range`` (the data's by default), or between the edges of a ``bins`` tensor."""
+    from ...creation import linspace
+    from ..reduce.multi import return_type
+
+    d = x._data
+    if d.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"histogramdd\" not implemented for '{_torch_type_word(d.dtype)}'\nWhy: "
+            "histogram counts floating-point values; convert first, e.g. x.float().")
+    flat = d.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins._data
+        if edges.ndim != 1 or edges.dtype != d.dtype:
+            raise RuntimeError("torch.histogramdd: expected bins tensor to be 1-dimensional of "
+                               f"input's dtype, got {list(edges.shape)} of {bins.dtype}")
+    else:
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif flat.size:
+            lo, hi = float(flat.min()), float(flat.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
+                               "finite\nWhy: equal bins need finite ends; pass range=(lo, hi).")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{lo:g} max {hi:g} for dimension 0")
+        if lo == hi:  # PyTorch widens an empty range by half a unit each side
+            lo, hi = lo - 0.5, hi + 0.5
+        # NOTE: the edges as PyTorch computes them (its linspace), which decide the bins
+        edges = linspace(lo, hi, int(bins) + 1, dtype=x.dtype)._data
+    n = edges.shape[0] - 1
+    with np.errstate(invalid="ignore"):
+        keep = (flat >= edges[0]) & (flat <= edges[-1])  # (NaN is never counted)
+    pos = np.minimum(np.searchsorted(edges, flat[keep], side="right") - 1, n - 1)
+    w = None if weight is None else weight._data.reshape(-1)[keep]
+    hist = np.bincount(pos, weights=w, minlength=n).astype(d.dtype)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = hist / hist.sum() / np.diff(edges)  # (PyTorch's order of roundings)
+    xp = array_module(d)
+    return return_type("histogram")(_wrap(xp.asarray(hist, dtype=d.dtype)),
+                                    _wrap(xp.array(edges, dtype=d.dtype)))
+
+
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
                  right: bool = False, side=None, sorter=None) -> Tensor:
     """Indices where ``values`` would be inserted to keep each innermost row sorted."""
