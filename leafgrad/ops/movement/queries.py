@@ -188,7 +188,7 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
         if lo == hi:  # PyTorch widens an empty range by half a unit each side
             lo, hi = lo - 0.5, hi + 0.5
         # NOTE: the edges as PyTorch computes them (its linspace), which decide the bins
-        edges = linspace(lo, hi, int(bins) + 1, dtype=x.dtype)._data
+        edges = linspace(lo, hi, int(bins) + 1, dtype=x.dtype, device=x.device)._data
     n = edges.shape[0] - 1
     with np.errstate(invalid="ignore"):
         keep = (flat >= edges[0]) & (flat <= edges[-1])  # (NaN is never counted)
