@@ -754,3 +754,21 @@ def test_histogram_method_out_and_dtype_errors():
     o1, o2 = leafgrad.empty(0), leafgrad.empty(0)
     r = leafgrad.histogram(leafgrad.tensor([1., 2.]), 2, out=(o1, o2))
     assert r[0] is o1 and r[1] is o2 and o1.tolist() == [1., 1.]
+
+
+@pytest.mark.parametrize("expr", [
+    "T.zeros(0, 1).roll(-1, 2)", "T.zeros(0, 1).roll((), ())", "T.zeros(0, dtype=T.int32) % 0",
+    "T.zeros(2, 0, dtype=T.int32) // T.zeros(1, 0, dtype=T.int32)",
+    "T.tensor([[[3]]], dtype=T.int32)[1:-2:1] % 0", "T.tensor([3], dtype=T.int32) % 0",
+])
+def test_empty_tensors_skip_checks_their_kernels_skip(expr):
+    _same(lambda T: eval(expr, {"T": T}))
+
+
+def test_grad_kept_from_create_graph_accumulates_out_of_place():
+    def f(T):
+        x0 = T.tensor([1.5, 3.0], requires_grad=True)
+        x0.sum().backward(create_graph=True)
+        x0.backward(T.tensor([-3.0, -2.0]))
+        return x0.grad
+    _same(f)

@@ -274,7 +274,8 @@ class CopysignScalar(Op):
 
 def _int_zero_check(a, b, op: str):
     if getattr(b, "dtype", None) is not None and b.dtype.kind in "iub" or isinstance(b, int):
-        if np.any(b == 0) and a.dtype.kind in "iu":
+        if np.any(b == 0) and a.dtype.kind in "iu" and 0 not in np.broadcast_shapes(
+                a.shape, np.shape(b)):  # (an empty result divides nothing: no error)
             raise RuntimeError(
                 f"ZeroDivisionError\nWhy: integer {op} by zero has no value; use float tensors "
                 "(x.float()) to get inf/nan instead."

@@ -350,6 +350,8 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (the flattened tensor when dims is None)."""
     sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     fn = _new(Roll)
+    if x._data.size == 0:
+        return x.clone()  # NOTE: PyTorch returns a clone before checking shifts and dims
     if not sh:
         raise RuntimeError("`shifts` required\nWhy: roll needs at least one shift.")
     if dims is None:
