@@ -758,6 +758,7 @@ def test_histogram_method_out_and_dtype_errors():
 
 @pytest.mark.parametrize("expr", [
     "T.zeros(0, 1).roll(-1, 2)", "T.zeros(0, 1).roll((), ())", "T.zeros(0, dtype=T.int32) % 0",
+    "T.zeros(0, 1, requires_grad=True).roll((), ())",
     "T.zeros(2, 0, dtype=T.int32) // T.zeros(1, 0, dtype=T.int32)",
     "T.tensor([[[3]]], dtype=T.int32)[1:-2:1] % 0", "T.tensor([3], dtype=T.int32) % 0",
 ])

@@ -350,10 +350,11 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (the flattened tensor when dims is None)."""
     sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     fn = _new(Roll)
-    if x._data.size == 0:
-        return x.clone()  # NOTE: PyTorch returns a clone before checking shifts and dims
     if not sh:
         raise RuntimeError("`shifts` required\nWhy: roll needs at least one shift.")
+    if x._data.size == 0:  # NOTE: PyTorch's kernel returns a copy before checking the dims
+        fn.shifts, fn.dims = (0,), None
+        return record_unary(fn, x, x._data.copy())
     if dims is None:
         if len(sh) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0\n"
