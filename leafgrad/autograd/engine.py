@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from ..backend import array_module as _xp
+from ..backend import writeable
 from . import anomaly as _anomaly
 from .grad_mode import state
 from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_on, accumulate_node
@@ -295,7 +296,7 @@ class Pass:
         targets: dict = {}
         for k, t in enumerate(inputs):
             if t.grad_fn is None:
-                if not t._rg:
+                if not t.requires_grad:  # (a view of a leaf made to require grad later does)
                     raise RuntimeError(
                         f"One of the differentiated Tensors does not require grad (input {k})\n"
                         "Why: only tensors that require grad have a gradient to ask for."
@@ -536,7 +537,8 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
             g = np.array(g) if isinstance(g, np.generic) else g.copy()
         shared.add(id(g))
         var._grad = _wrap(g)
-    elif not raw or old._rg:
+    elif not raw or old._rg or not writeable(old._data):
+        # (a .grad kept from a create_graph pass may be a read-only broadcast: out of place)
         var._grad = old + (_wrap(g) if raw else g)
     else:
         # NOTE: like PyTorch's AccumulateGrad, accumulate in place when no graph is being built

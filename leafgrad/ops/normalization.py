@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
 from ..backend import array_module
+from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
 from ._apply import record
 
@@ -25,7 +26,7 @@ _new = object.__new__
 def _mean_keep(x, axes: tuple):
     if isinstance(x, Tensor):
         return x.mean(axes, keepdim=True)
-    return x.mean(axis=axes, keepdims=True)
+    return _mean(x, axis=axes, keepdims=True)
 
 
 def _sum_keep(x, axes: tuple):
@@ -41,12 +42,12 @@ def _stats(x, axes: tuple, eps: float):
         var = _mean_keep((x - mean) * (x - mean), axes)
         return mean, (var + eps).rsqrt()
     x64 = x.astype(np.float64)  # a fresh copy (also of a float64 x): worked on in place
-    mean = x64.mean(axis=axes, keepdims=True)
+    mean = _mean(x64, axis=axes, keepdims=True)
     # NOTE: in place (d = x64 - mean, then d * d): the same roundings as the out-of-place
     # expressions, without two more float64 temporaries of x's size (W8: 9 layer norms a step)
     np.subtract(x64, mean, out=x64)
     np.multiply(x64, x64, out=x64)
-    var = x64.mean(axis=axes, keepdims=True)
+    var = _mean(x64, axis=axes, keepdims=True)
     return mean.astype(x.dtype), (1.0 / np.sqrt(var + eps)).astype(x.dtype)
 
 
@@ -190,8 +191,8 @@ def _ln_backward_xhat(grad, xhat, w, n: int, rstd, needs: tuple):
     if needs[0]:
         gxhat = grad * w
         t = gxhat * xhat
-        m2 = t.mean(axis=axes, keepdims=True)
-        m1 = gxhat.mean(axis=axes, keepdims=True)
+        m2 = _mean(t, axis=axes, keepdims=True)
+        m1 = _mean(gxhat, axis=axes, keepdims=True)
         gxhat -= m1
         np.multiply(xhat, m2, out=t)
         gxhat -= t
@@ -359,7 +360,7 @@ def _update_running(x, running_mean: Tensor, running_var: Tensor, momentum: floa
     axes = _bn_axes(x)
     n = x.size // x.shape[1]
     x64 = x.astype(np.float64)
-    mean = x64.mean(axis=axes)
+    mean = _mean(x64, axis=axes)
     var_sum = ((x64 - mean.reshape(_channel_shape(x))) ** 2).sum(axis=axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         unbiased = var_sum / (n - 1)

@@ -274,7 +274,8 @@ class CopysignScalar(Op):
 
 def _int_zero_check(a, b, op: str):
     if getattr(b, "dtype", None) is not None and b.dtype.kind in "iub" or isinstance(b, int):
-        if np.any(b == 0) and a.dtype.kind in "iu":
+        if np.any(b == 0) and a.dtype.kind in "iu" and 0 not in np.broadcast_shapes(
+                a.shape, np.shape(b)):  # (an empty result divides nothing: no error)
             raise RuntimeError(
                 f"ZeroDivisionError\nWhy: integer {op} by zero has no value; use float tensors "
                 "(x.float()) to get inf/nan instead."
@@ -410,8 +411,8 @@ def div_rounded(a: Tensor, b, mode: str) -> Tensor:
         ad, bd = _operands(a, b)
         try:
             out = fn.forward(ad, bd)
-        except ValueError:
-            raise broadcast_error("div", a, b) from None
+        except ValueError as e:
+            raise broadcast_error("div", a, b, e) from None
         return record2(fn, a, b, out) if state.enabled else _wrap(out)
     ad, bd = _operands(a, b)
     if ad is not a._data:
@@ -463,8 +464,8 @@ def floor_divide(a: Tensor, b) -> Tensor:
         raise _not_impl_dtype("div_floor_cpu", ad.dtype)
     try:
         out = _div_rounded(ad, bd, "floor")
-    except ValueError:
-        raise broadcast_error("floor_divide", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("floor_divide", a, b, e) from None
     return _record_not_implemented("floor_divide", (a, b), out)
 
 
@@ -480,8 +481,8 @@ def heaviside(a: Tensor, values: Tensor) -> Tensor:
     ad, vd = a._data, values._data
     try:
         out = np.where(ad == 0, vd, ad > 0).astype(ad.dtype)
-    except ValueError:
-        raise broadcast_error("heaviside", a, values) from None
+    except ValueError as e:
+        raise broadcast_error("heaviside", a, values, e) from None
     return _record_not_implemented("heaviside", (a, values), out)
 
 

@@ -22,6 +22,7 @@ from .dispatch import (
     _operands,
     _unary_with,
     broadcast_error,
+    check_shapes,
 )
 
 
@@ -140,8 +141,8 @@ def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     fn.alpha = alpha
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error(cls.op_name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(cls.op_name, a, b, e) from None
     return record2(fn, a, b, out) if state.enabled else _wrap(out)
 
 
@@ -774,8 +775,8 @@ def where(cond, a, b) -> Tensor:
     fn.cond = cd
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error("where", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("where", a, b, e) from None
     return keep(record(fn, (a, b), out), cond)
 
 
@@ -788,9 +789,10 @@ def bitwise(op, a: Tensor, b, name: str) -> Tensor:
                               else _Default.value.np)
     else:
         return NotImplemented
+    check_shapes(name, a, b)
     if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
         raise _not_impl_dtype(f"{name}_cpu", ad.dtype if ad.dtype.kind == "f" else bd.dtype)
     try:
         return _wrap(op(ad, bd))
-    except ValueError:
-        raise broadcast_error(name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(name, a, b, e) from None

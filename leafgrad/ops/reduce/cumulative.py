@@ -12,7 +12,6 @@ from .. import dual
 from .._apply import record_unary
 from .extrema import MaxDim, _select_back
 from .multi import return_type
-from .stats import _default_float
 from .sums import _new, _sum_dtype
 
 
@@ -202,7 +201,10 @@ def logcumsumexp(x: Tensor, dim) -> Tensor:
     >>> logcumsumexp(leafgrad.tensor([0., 0.]), 0)
     tensor([0.0000, 0.6931])
     """
-    x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    if x._data.dtype.kind != "f":
+        from ..elementwise import _not_impl_dtype
+
+        raise _not_impl_dtype("logcumsumexp_out_cpu", x._data.dtype)
     d, dm = _scan_setup(x, dim, "logcumsumexp")
     fn = _new(Logcumsumexp)
     fn.dim = dm

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
+from ..._warn import warn
 from ...autograd.node import Op
 from ...backend import as_array
 from ...dtypes import as_dtype
@@ -173,10 +175,27 @@ def var(x: Tensor, *args, dim=None, unbiased=None, keepdim: bool = False, correc
     d = _setup(fn, x, dim, keepdim, "var")
     fn.correction = _correction(unbiased, correction)
     fn.n = _nelem(d.shape, fn.dims)
-    out = fn.forward(d)
+    if fn.n - fn.correction > 0:
+        out = fn.forward(d)
+    else:
+        out = _too_few(fn, d, _OP_NAMES[cls.__qualname__])
     if cls._nout == 2:
         return tuple(record_multi(fn, (x,), out))
     return record_unary(fn, x, out)
+
+
+_OP_NAMES = {"Var": "var", "Std": "std", "VarMean": "var_mean", "StdMean": "std_mean"}
+
+
+def _too_few(fn, d, op: str):
+    """The forward with no more elements than the correction: PyTorch's warning (not NumPy's
+    "Degrees of freedom <= 0" or "Mean of empty slice", which torch never prints), then the
+    IEEE result (nan or inf)."""
+    warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+         "reduction factor (input numel divided by output numel).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn.forward(d)
 
 
 def std(x: Tensor, *args, **kw) -> Tensor:
@@ -336,7 +355,17 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     >>> logsumexp(leafgrad.tensor([0., 0.]), 0)
     tensor(0.6931)
     """
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType\nWhy: "
+                        "logsumexp needs the dims to reduce (all of them: tuple(range(x.dim())))")
     x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    if isinstance(dim, (tuple, list)) and not dim and x._data.ndim and not keepdim:
+        # NOTE: PyTorch refuses this (its max over no dims is over all of them, and the result
+        # does not fit the output it allocated); leafgrad refuses it too rather than guess
+        shape = [1] * x._data.ndim
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {shape}\n"
+                           "Why: logsumexp with dim=() reduces nothing in PyTorch's output but "
+                           "all dims in its max; pass the dims to reduce, or keepdim=True.")
     fn = _new(Logsumexp)
     d = _setup(fn, x, dim, keepdim, "logsumexp")
     return record_unary(fn, x, as_array(fn.forward(d)))

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...autograd.node import Op
 from ...backend import as_array
+from ...backend import mean as _mean
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
@@ -68,7 +69,7 @@ class Mean(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return x.mean(axis=self.dims, keepdims=self.keepdim)
+            return _mean(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, grad):
         return dual.expand_back(grad / self.n, self.in_shape, self.dims, self.keepdim)
