@@ -231,7 +231,7 @@ def zero_path(g, x):
 class Hardtanh(Op):
     name_ = "HardtanhBackward0"
     same_shape = True
-    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+    formula = {"x": "where((x <= min_val) | (x >= max_val), grad * 0, grad)"}
     __slots__ = ("min_val", "max_val")
 
     def forward(self, x):
@@ -240,8 +240,11 @@ class Hardtanh(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves; the mask is written as the
+        # flat region (x <= min or x >= max) so that a NaN input passes the gradient, as the
+        # formula of PyTorch's hardtanh_backward does (its vectorized kernel disagrees, see
+        # docs/design.md "NaN inputs of piecewise ops")
+        return zero_path(dual.where((r <= self.min_val) | (r >= self.max_val), 0, grad), x)
 
 
 class LeakyRelu(Op):
@@ -262,17 +265,18 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, 0)"}
+    formula = {"x": "where(x <= threshold, grad * 0, grad)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.where(x > self.threshold, x, xp.asarray(self.value, x.dtype)).astype(
+        # NOTE: x <= threshold, not x > threshold: a NaN input stays NaN (PyTorch)
+        return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x).astype(
             x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
+        return zero_path(dual.where(_raw(x) <= self.threshold, 0, grad), x)
 
 
 class Hardshrink(Op):
@@ -329,7 +333,7 @@ class Hardsigmoid(Op):
 class Hardswish(Op):
     name_ = "HardswishBackward0"
     same_shape = True
-    formula = {"x": "where(x < -3, grad * 0, where(x <= 3, grad * (x / 3 + 0.5), grad))"}
+    formula = {"x": "where(x <= -3, grad * 0, where(x < 3, grad * (x / 3 + 0.5), grad))"}
     __slots__ = ()
 
     def forward(self, x):
@@ -339,7 +343,9 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        # NOTE: PyTorch's hardswish_backward: 0 for x <= -3, the slope for -3 < x < 3, and
+        # grad for x >= 3 (and for a NaN input, which fails both comparisons)
+        return dual.where(r <= -3, 0, dual.where(r < 3, grad * (x / 3 + 0.5), grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -348,8 +354,8 @@ class Elu(Op):
 
     name_ = "EluBackward0"
     same_shape = True
-    formula = {"x": "where(x > 0, grad * scale, "
-                    "grad * input_scale * scale * alpha * (x * input_scale).exp())"}
+    formula = {"x": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)"}
     __slots__ = ("alpha", "scale", "input_scale")
 
     def forward(self, x):
@@ -361,8 +367,10 @@ class Elu(Op):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
         r = _raw(x)
         neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r > 0, x * 0, x) * self.input_scale)
-        return dual.where(r > 0, grad * self.scale, neg)
+            dual.where(r <= 0, x, x * 0) * self.input_scale)
+        # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
+        # linear branch
+        return dual.where(r <= 0, neg, grad * self.scale)
 
 
 @_kernel
@@ -378,7 +386,7 @@ def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
     """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
     t = x.dtype.type
     neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
-    return array_module(x).where(x > 0, g * t(scale), neg)
+    return array_module(x).where(x <= 0, neg, g * t(scale))
 
 
 class Celu(Elu):

@@ -21,7 +21,7 @@ from . import lastbits
 __all__ = [
     # elementwise
     "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
-    "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
+    "floor_divide", "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
@@ -130,6 +130,20 @@ def trunc(x):
     return x.trunc() if isinstance(x, Tensor) else np.trunc(x)
 
 
+def floor_divide(a, b):
+    """``a.div(b, rounding_mode='floor')``: PyTorch's floor division, not ``floor(a / b)``.
+
+    The two differ at infinities (``-inf // 3`` is nan, ``3 // -inf`` is -1), and remainder's
+    gradient is defined with the floor division.
+    """
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _wrap(a)
+        return a.div(b, rounding_mode="floor")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b)
+
+
 def digamma(x):
     """The derivative of lgamma."""
     return x.digamma() if isinstance(x, Tensor) else _digamma_np(x)
@@ -166,8 +180,9 @@ def threshold_backward(g, out):
     """``g`` where ``out > 0``, else 0 (relu's backward)."""
     if isinstance(g, Tensor):
         return _threshold_backward(g, out)
-    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0
-    return array_module(g).where(out > 0, g, 0)
+    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0; and
+    # out <= 0 selects the zeros (PyTorch's threshold_backward), so a NaN output passes g
+    return array_module(g).where(out <= 0, 0, g)
 
 
 def to_dtype(g, np_dtype):

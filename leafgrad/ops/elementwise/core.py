@@ -556,7 +556,9 @@ class Relu(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             raise RuntimeError('"relu" not implemented for \'Bool\'')
-        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        # NOTE: x < 0 -> 0, else x: -0.0 and NaN stay as they are (PyTorch's clamp_min(0))
+        xp = array_module(x)
+        return xp.where(x < 0, xp.zeros((), x.dtype), x)
 
     def backward(self, grad):
         # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
@@ -569,12 +571,12 @@ class ThresholdBackward(Op):
     name_ = "ThresholdBackwardBackward0"
     elementwise = True
     op_name = "threshold_backward"
-    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    formula = {"a": "where(b <= 0, a * 0, a * 0 + 1) * grad", "b": "grad * 0"}
     save_inputs = True
     __slots__ = ()
 
     def forward(self, g, out):
-        return array_module(g).where(out > 0, g, 0)
+        return array_module(g).where(out <= 0, 0, g)
 
     def backward(self, grad):
         g, out = self.saved(grad)
@@ -584,7 +586,7 @@ class ThresholdBackward(Op):
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
-    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    """0 where ``out <= 0``, else ``grad`` (PyTorch's threshold_backward with threshold 0)."""
     fn = _new(ThresholdBackward)
     res = fn.forward(grad._data, out._data)
     return record2(fn, grad, out, res) if state.enabled else _wrap(res)

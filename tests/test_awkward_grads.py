@@ -1,0 +1,119 @@
+"""Gradients at awkward points against torch (issue 9, the last silent gradient mismatches):
+NaN and infinite inputs of piecewise ops, infinite upstream gradients meeting zero derivatives,
+boundaries of piecewise definitions, floor division at infinities.
+
+Each case runs in torch and in leafgrad and must agree exactly (NaN where torch has NaN, the
+same infinities). Piecewise ops are tested on tensors of at most 4 elements: torch's
+vectorized kernels (used from 8-16 elements on) disagree with its own scalar formula at a NaN
+input for hardtanh, relu6, elu/selu/celu, hardswish and hardshrink/softshrink; leafgrad
+follows the formula (see docs/design.md, "NaN inputs of piecewise ops").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import leafgrad
+
+INF, NAN = math.inf, math.nan
+
+
+def _same_array(t, lg, what=""):
+    assert lg is not None and t is not None, (what, t, lg)
+    t = t.detach().numpy()
+    lg = lg.detach().numpy()
+    assert t.shape == lg.shape, (what, t.shape, lg.shape)
+    # NOTE: exact NaN and infinity positions; finite values to a few ulps (the last bits of
+    # elu_'s result-based formula are another matter, tests/test_last_bits.py)
+    np.testing.assert_array_equal(np.isnan(lg), np.isnan(t), err_msg=what)
+    np.testing.assert_allclose(lg, t, rtol=4 * np.finfo(t.dtype).eps if t.dtype.kind == "f"
+                               else 0, atol=0, err_msg=what)
+
+
+def _grads(L, op, xs, up, dtype, create):
+    x = L.tensor(xs, dtype=getattr(L, dtype), requires_grad=True)
+    y = op(L, x)
+    (g,) = L.autograd.grad(y, [x], L.full(y.shape, up, dtype=y.dtype), create_graph=create)
+    return g
+
+
+F = {
+    "relu": lambda L, x: L.relu(x),
+    "relu_": lambda L, x: (x * 1).relu_(),
+    "relu_inplace": lambda L, x: L.nn.functional.relu(x * 1, inplace=True),
+    "relu6": lambda L, x: L.nn.functional.relu6(x),
+    "hardtanh": lambda L, x: L.nn.functional.hardtanh(x, -0.5, 0.7),
+    "hardtanh_": lambda L, x: L.nn.functional.hardtanh_(x * 1, -0.5, 0.7),
+    "leaky_relu": lambda L, x: L.nn.functional.leaky_relu(x, 0.1),
+    "threshold": lambda L, x: L.nn.functional.threshold(x, 0.5, 2.0),
+    "threshold_": lambda L, x: L.nn.functional.threshold_(x * 1, 0.5, 2.0),
+    "hardshrink": lambda L, x: L.nn.functional.hardshrink(x, 0.5),
+    "softshrink": lambda L, x: L.nn.functional.softshrink(x, 0.5),
+    "hardsigmoid": lambda L, x: L.nn.functional.hardsigmoid(x),
+    "hardswish": lambda L, x: L.nn.functional.hardswish(x),
+    "elu": lambda L, x: L.nn.functional.elu(x),
+    "elu_": lambda L, x: L.nn.functional.elu_(x * 1),
+    "selu": lambda L, x: L.nn.functional.selu(x),
+    "celu": lambda L, x: L.nn.functional.celu(x, 0.5),
+    "rrelu_eval": lambda L, x: L.nn.functional.rrelu(x, training=False),
+    "prelu": lambda L, x: L.nn.functional.prelu(x, L.tensor([0.25], dtype=x.dtype)),
+    "clamp": lambda L, x: x.clamp(-1, 1),
+    "clamp_": lambda L, x: (x * 1).clamp_(-1, 1),
+}
+POINTS = [NAN, INF, -INF, 0.0, -0.0, 3.0, -3.0, 0.5, -0.5, 0.7, 6.0, 1.0]
+
+
+@pytest.mark.parametrize("name", sorted(F))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("create", [False, True])
+def test_piecewise_gradients_at_nan_inf_and_boundaries_match_torch(name, dtype, create):
+    """A NaN input fails every comparison, so it takes the branch torch's formula gives the
+    'otherwise' case (relu, threshold, hardtanh: the gradient passes; elu: the linear slope)."""
+    for i in range(0, len(POINTS), 4):
+        xs = POINTS[i:i + 4]
+        for up in (1.0, INF, NAN, 0.0):
+            t = _grads(torch, F[name], xs, up, dtype, create)
+            lg = _grads(leafgrad, F[name], xs, up, dtype, create)
+            _same_array(t, lg, f"{name} at {xs} upstream {up}")
+
+
+@pytest.mark.parametrize("xs", [[-0.0, 0.0, NAN, -1.0], [NAN], [-0.0]])
+def test_relu_and_threshold_values_keep_signed_zero_and_nan(xs):
+    for f in (lambda L, x: L.relu(x), lambda L, x: x.clone().relu_(),
+              lambda L, x: L.nn.functional.threshold(x, 0.0, 5.0)):
+        _same_array(f(torch, torch.tensor(xs)), f(leafgrad, leafgrad.tensor(xs)), str(xs))
+
+
+def test_torch_vectorized_piecewise_kernels_disagree_with_the_scalar_formula():
+    """The torch inconsistency behind the choice above: the same NaN, a different gradient
+    depending on the tensor's length. If torch fixes it, this test says so."""
+    x1 = torch.full((1,), NAN, dtype=torch.float64, requires_grad=True)
+    x64 = torch.full((64,), NAN, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.hardtanh(x1).sum().backward()
+    torch.nn.functional.hardtanh(x64).sum().backward()
+    assert x1.grad.item() == 1.0 and x64.grad[0].item() == 0.0
+    lg = leafgrad.full((64,), NAN, dtype=leafgrad.float64, requires_grad=True)
+    leafgrad.nn.functional.hardtanh(lg).sum().backward()
+    assert (lg.grad.numpy() == 1.0).all()  # the formula's answer, at every length
+
+
+REM_A = [3.0, -3.0, -INF, INF, 0.0, -0.0, 3.0, 5.0, -5.0, NAN, 1.0, 7.5]
+REM_B = [-INF, INF, 3.0, 3.0, INF, -INF, 0.0, -0.0, 2.0, 2.0, NAN, -2.0]
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+@pytest.mark.parametrize("create", [False, True])
+def test_remainder_and_fmod_gradients_use_torchs_rounded_division(name, create):
+    """remainder's gradient for ``other`` is -grad·(a // b) with PyTorch's floor division
+    (nan for -inf // 3, -1 for 3 // -inf), not -grad·floor(a / b)."""
+    def f(L):
+        a = L.tensor(REM_A, dtype=L.float64, requires_grad=True)
+        b = L.tensor(REM_B, dtype=L.float64, requires_grad=True)
+        y = getattr(L, name)(a, b)
+        return L.autograd.grad(y.sum(), [a, b], create_graph=create)
+    for t, lg in zip(f(torch), f(leafgrad)):
+        _same_array(t, lg, name)
