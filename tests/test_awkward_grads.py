@@ -117,3 +117,55 @@ def test_remainder_and_fmod_gradients_use_torchs_rounded_division(name, create):
         return L.autograd.grad(y.sum(), [a, b], create_graph=create)
     for t, lg in zip(f(torch), f(leafgrad)):
         _same_array(t, lg, name)
+
+
+LX = [0.5, 0.0, -1.5, -0.0, NAN, -1.5, -2.0, INF, 0.25, -INF, 3.0, INF]
+LT = [-1.5, 2.0, 1.5, 0.0, 0.5, -1.0, 2.0, -INF, 0.25, -1.5, INF, INF]
+PAIR = {
+    "mse": lambda L, x, t, r: L.nn.functional.mse_loss(x, t, reduction=r),
+    "l1": lambda L, x, t, r: L.nn.functional.l1_loss(x, t, reduction=r),
+    "smooth_l1": lambda L, x, t, r: L.nn.functional.smooth_l1_loss(x, t, reduction=r, beta=0.5),
+    "huber": lambda L, x, t, r: L.nn.functional.huber_loss(x, t, reduction=r, delta=2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAIR))
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("create", [False, True])
+def test_pair_losses_with_infinite_differences_match_torch(name, reduction, create):
+    """smooth_l1 and huber are flat-sloped (±1, ±delta) past beta/delta: an infinite difference
+    there has a finite slope, and a zero upstream gradient gives a signed zero, not NaN."""
+    for up in (1.0, 0.0, INF, NAN):
+        res = []
+        for L in (torch, leafgrad):
+            x = L.tensor(LX, dtype=L.float64, requires_grad=True)
+            t = L.tensor(LT, dtype=L.float64, requires_grad=True)
+            y = PAIR[name](L, x, t, reduction)
+            res.append(L.autograd.grad(y, [x, t], L.full(y.shape, up, dtype=y.dtype),
+                                       create_graph=create))
+        for a, b in zip(*res):
+            _same_array(a, b, f"{name} {reduction} upstream {up}")
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_ignored_targets_get_zero_gradient_for_an_infinite_upstream(smoothing, weighted,
+                                                                    reduction):
+    """nll_loss skips an ignored target (torch): its row's gradient is 0, never 0·inf = NaN."""
+    def f(L):
+        x = L.tensor([[0.5, 0.5, -1.0, 1.5, 0.25], [1.0, -1.5, 0.0, -0.5, 0.25],
+                      [-2.0, 0.0, 1.0, 0.5, 2.0]], dtype=L.float64, requires_grad=True)
+        w = L.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=L.float64) if weighted else None
+        y = L.nn.functional.cross_entropy(x, L.tensor([0, 4, 2]), weight=w, ignore_index=0,
+                                          label_smoothing=smoothing, reduction=reduction)
+        y.backward(L.full(y.shape, INF, dtype=L.float64))
+        return x.grad
+    _same_array(f(torch), f(leafgrad))
+
+    def g(L):  # every target ignored
+        x = L.tensor([[0.5, -1.0], [2.0, 1.0]], dtype=L.float32, requires_grad=True)
+        y = L.nn.functional.nll_loss(x, L.tensor([1, 1]), ignore_index=1, reduction=reduction)
+        y.backward(L.full(y.shape, INF))
+        return x.grad
+    _same_array(g(torch), g(leafgrad))
