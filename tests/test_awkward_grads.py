@@ -169,3 +169,36 @@ def test_ignored_targets_get_zero_gradient_for_an_infinite_upstream(smoothing, w
         y.backward(L.full(y.shape, INF))
         return x.grad
     _same_array(g(torch), g(leafgrad))
+
+
+EINSUM = [("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("iii->i", [(2, 2, 2)]),
+          ("...ii,...j->...ij", [(2, 3, 3), (2, 4)]), ("iij,j->ij", [(2, 2, 3), (3,)]),
+          ("ij,jj->i", [(2, 3), (3, 3)]), ("bii->b", [(2, 3, 3)]), ("jii,ij->j", [(2, 3, 3),
+                                                                                  (3, 2)])]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM)
+def test_einsum_gradient_of_a_diagonal_is_zero_off_the_diagonal(eq, shapes):
+    """A repeated letter reads a diagonal: its gradient is written there, zeros elsewhere, even
+    for an infinite upstream gradient or an infinite factor (torch's diagonal backward)."""
+    rng = np.random.default_rng(0)
+    vals = [rng.standard_normal(s) for s in shapes]
+    vals[-1].flat[0] = INF
+    for create in (False, True):
+        res = []
+        for L in (torch, leafgrad):
+            ops = [L.tensor(v, requires_grad=True) for v in vals]
+            y = L.einsum(eq, *ops)
+            up = L.full(y.shape, INF, dtype=y.dtype)
+            res.append(L.autograd.grad(y, ops, up, create_graph=create))
+        for a, b in zip(*res):
+            _same_array(a, b, eq)
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM)
+def test_einsum_with_diagonals_passes_gradcheck_and_gradgradcheck(eq, shapes):
+    rng = np.random.default_rng(1)
+    ops = [leafgrad.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    f = lambda *xs: leafgrad.einsum(eq, *xs)  # noqa: E731
+    assert leafgrad.autograd.gradcheck(f, ops)
+    assert leafgrad.autograd.gradgradcheck(f, ops)

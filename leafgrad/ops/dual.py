@@ -337,9 +337,10 @@ def diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
 
 def diag_embed(v):
     """Batched diagonal matrices from vectors."""
-    n = raw(v).shape[-1]
-    eye = array_module(raw(v)).eye(n, dtype=raw(v).dtype)
-    return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
+    # NOTE: written on the diagonal, not multiplied by an identity: an inf or nan entry must
+    # leave zeros off the diagonal (inf * 0 is nan), as PyTorch's diag_embed does
+    shape = tuple(raw(v).shape) + (raw(v).shape[-1],)
+    return diag_scatter(v, shape, 0, len(shape) - 2, len(shape) - 1)
 
 
 def mask(x, m):

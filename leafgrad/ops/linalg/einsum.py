@@ -88,35 +88,29 @@ class Einsum(Op):
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
         shape = dual.raw(ops[i]).shape
-        # repeated letters in the operand (diagonals): rename, add identity operands
-        seen, new_term, extra, extra_terms = {}, "", [], []
-        used = set("".join(self.terms) + self.out_term)
-        free = [c for c in _LETTERS if c not in used]
-        for k, c in enumerate(term):
-            if c in seen:
-                f = free.pop(0)
-                new_term += f
-                e = array_module(dual.raw(grad)).eye(shape[k], dtype=dual.raw(grad).dtype)
-                extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
-                extra_terms.append(c + f)
-            else:
-                seen[c] = k
-                new_term += c
+        # repeated letters in the operand (a diagonal): the gradient is computed for the
+        # letters' first occurrences, then written on the diagonal with zeros elsewhere, as the
+        # backward of PyTorch's diagonal view does (not contracted with identity matrices,
+        # whose zeros would turn an infinite gradient into NaN off the diagonal)
+        uniq = "".join(dict.fromkeys(term))
+        ushape = tuple(shape[term.index(c)] for c in uniq)
         others = [ops[j] for j in range(len(ops)) if j != i]
         other_terms = [self.terms[j] for j in range(len(ops)) if j != i]
-        avail = set(self.out_term + "".join(other_terms) + "".join(extra_terms))
-        target = "".join(c for c in new_term if c in avail)
-        g = einsum(",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-                   grad, *others, *extra) if isinstance(grad, Tensor) else np.einsum(
-            ",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-            grad, *others, *extra)
-        if target != new_term:
+        avail = set(self.out_term + "".join(other_terms))
+        target = "".join(c for c in uniq if c in avail)
+        eq = ",".join([self.out_term] + other_terms) + "->" + target
+        g = einsum(eq, grad, *others) if isinstance(grad, Tensor) else np.einsum(
+            eq, grad, *others)
+        if target != uniq:
             # letters only in this operand were summed out: broadcast back over them
-            shp = [shape[k] if c in avail else 1 for k, c in enumerate(new_term)]
-            g = g.reshape(tuple(shp))
-            from ..dual import expand
-
-            g = expand(g, shape)
+            shp = [ushape[k] if c in avail else 1 for k, c in enumerate(uniq)]
+            g = dual.expand(g.reshape(tuple(shp)), ushape)
+        if uniq != term:
+            xp = array_module(dual.raw(g))
+            m = len(uniq)
+            index = tuple(xp.arange(ushape[j]).reshape((1,) * j + (-1,) + (1,) * (m - j - 1))
+                          for j in (uniq.index(c) for c in term))
+            g = dual.embed(g, shape, index)
         return g
 
 
