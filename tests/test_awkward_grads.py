@@ -22,7 +22,7 @@ import leafgrad
 INF, NAN = math.inf, math.nan
 
 
-def _same_array(t, lg, what=""):
+def _same_array(t, lg, what="", ulps=4):
     assert lg is not None and t is not None, (what, t, lg)
     t = t.detach().numpy()
     lg = lg.detach().numpy()
@@ -30,7 +30,7 @@ def _same_array(t, lg, what=""):
     # NOTE: exact NaN and infinity positions; finite values to a few ulps (the last bits of
     # elu_'s result-based formula are another matter, tests/test_last_bits.py)
     np.testing.assert_array_equal(np.isnan(lg), np.isnan(t), err_msg=what)
-    np.testing.assert_allclose(lg, t, rtol=4 * np.finfo(t.dtype).eps if t.dtype.kind == "f"
+    np.testing.assert_allclose(lg, t, rtol=ulps * np.finfo(t.dtype).eps if t.dtype.kind == "f"
                                else 0, atol=0, err_msg=what)
 
 
@@ -202,3 +202,30 @@ def test_einsum_with_diagonals_passes_gradcheck_and_gradgradcheck(eq, shapes):
     f = lambda *xs: leafgrad.einsum(eq, *xs)  # noqa: E731
     assert leafgrad.autograd.gradcheck(f, ops)
     assert leafgrad.autograd.gradgradcheck(f, ops)
+
+
+CONV = [("conv2d", (1, 2, 3, 4), (2, 1, 2, 2), dict(padding=1, groups=2)),
+        ("conv2d", (2, 2, 4, 3), (3, 2, 2, 1), dict(padding=(1, 0))),
+        ("conv3d", (1, 2, 1, 2, 1), (2, 1, 1, 2, 1), dict(padding=(1, 0, 1), groups=2)),
+        ("conv3d", (1, 1, 2, 3, 3), (2, 1, 1, 2, 2), dict(padding=1, dilation=(1, 1, 2))),
+        ("conv_transpose2d", (1, 2, 3, 3), (2, 1, 2, 2), dict(padding=1)),
+        ("conv_transpose2d", (1, 2, 2, 3), (2, 2, 2, 2), dict(groups=2))]
+
+
+@pytest.mark.parametrize("fname,xs,ws,kw", CONV)
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_conv_gradients_with_an_infinite_input_or_weight_match_torch(fname, xs, ws, kw, where):
+    """The stride-1 'wide grid' multiplies its dropped windows by zeros: with an inf or NaN
+    operand that would be NaN in sums torch builds from the real windows only."""
+    rng = np.random.default_rng(2)
+    x0, w0 = rng.standard_normal(xs), rng.standard_normal(ws)
+    (x0 if where == "input" else w0).flat[-1] = INF
+    (x0 if where == "input" else w0).flat[1] = NAN
+    res = []
+    for L in (torch, leafgrad):
+        x = L.tensor(x0, requires_grad=True)
+        w = L.tensor(w0, requires_grad=True)
+        y = getattr(L.nn.functional, fname)(x, w, **kw)
+        res.append(L.autograd.grad(y.sum(), [x, w]))
+    for a, b in zip(*res):
+        _same_array(a, b, fname, ulps=64)  # sums in another order

@@ -206,8 +206,19 @@ class Geom:
             y[i:i + step] = yi
         return y if y is not None else xp.zeros((n, o) + self.Q, dtype=x.dtype)
 
+    def plain(self, a) -> Geom:
+        """This geometry, or its plain-grid twin when ``a`` (the operand multiplied by the wide
+        grid's extra windows, whose partner values are zeros) holds an inf or NaN: there
+        inf * 0 would put NaN into the sums that PyTorch computes from real windows only."""
+        if not self.wide or bool(array_module(a).isfinite(a).all()):
+            return self
+        return Geom(self.S, self.Q, self.K, self.stride, self.padding, self.dilation,
+                    self.groups, wide=False)
+
     def conv_t(self, y, w):
         """The transposed convolution (N, O, *Q) -> (N, C, *S): ``w^T @ y``, then col2im."""
+        if self.plain(w) is not self:
+            return self.plain(w).conv_t(y, w)
         xp = array_module(y)
         n, o = y.shape[:2]
         g = self.groups
@@ -229,6 +240,8 @@ class Geom:
 
     def conv_w(self, x, y):
         """The weight gradient: sum over samples and positions of ``y`` times ``x``'s windows."""
+        if self.plain(x) is not self:
+            return self.plain(x).conv_w(x, y)
         xp = array_module(y)
         n, o = y.shape[:2]
         c = x.shape[1]
