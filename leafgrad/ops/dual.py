@@ -344,8 +344,12 @@ def diag_embed(v):
 
 
 def mask(x, m):
-    """``x`` times a constant 0/1 mask (triangle selection)."""
-    return x * m if not isinstance(x, Tensor) else x * _wrap(m.astype(x._data.dtype))
+    """``x`` where the constant boolean mask ``m`` holds, else 0 (triangle selection).
+
+    Written, not multiplied: an inf or NaN outside the triangle becomes 0, as PyTorch's
+    ``triu_``/``tril_`` leave it.
+    """
+    return where(array_module(raw(x)).asarray(m, dtype=bool), x, 0)
 
 
 def zeros(like, shape: tuple):
