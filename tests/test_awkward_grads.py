@@ -314,3 +314,23 @@ def test_prod_with_zeros_passes_gradgradcheck(dim):
     f = (lambda t: t.prod()) if dim is None else (lambda t: t.prod(dim))
     assert leafgrad.autograd.gradcheck(f, [x])
     assert leafgrad.autograd.gradgradcheck(f, [x])
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_std_var_over_an_empty_dim_list_have_the_full_reductions_gradient(name):
+    """dim=() reduces over every dim (torch's value too); leafgrad's gradient is the full
+    reduction's, which passes gradcheck. torch's backward divides by 1 instead of N (a torch
+    bug: its gradient fails gradcheck), so leafgrad deliberately differs there."""
+    x0 = [[1.0, -2.0, 0.5]]
+
+    def grad(L, dim):
+        x = L.tensor(x0, dtype=L.float64, requires_grad=True)
+        getattr(x, name)(dim, correction=0, keepdim=True).sum().backward()
+        return x.grad
+
+    _same_array(grad(torch, None), grad(leafgrad, ()))
+    _same_array(grad(leafgrad, None), grad(leafgrad, ()))
+    x = leafgrad.tensor(x0, dtype=leafgrad.float64, requires_grad=True)
+    assert leafgrad.autograd.gradcheck(lambda t: getattr(t, name)(()), [x])
+    t_empty = grad(torch, ()).numpy()
+    assert np.allclose(t_empty, 3 * grad(torch, None).numpy())  # torch: N times too large
