@@ -334,3 +334,31 @@ def test_std_var_over_an_empty_dim_list_have_the_full_reductions_gradient(name):
     assert leafgrad.autograd.gradcheck(lambda t: getattr(t, name)(()), [x])
     t_empty = grad(torch, ()).numpy()
     assert np.allclose(t_empty, 3 * grad(torch, None).numpy())  # torch: N times too large
+
+
+@pytest.mark.parametrize("xs,ws", [([[-0.5], [-0.25], [1.5]], [-2.0]),
+                                   ([[[0.5], [-0.25], [1.5]]], [1.0, -0.5, -1.0])])
+def test_prelu_second_derivatives_are_zeros_not_none(xs, ws):
+    """PyTorch's prelu double-backward node takes grad, x and w: d(dx)/dx and d(dw)/dw are
+    zeros (tensors), not None, and d(dx)/dw, d(dw)/dx the masked upstream gradients."""
+    for first, second in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        res = []
+        for L in (torch, leafgrad):
+            x = L.tensor(xs, requires_grad=True)
+            w = L.tensor(ws, requires_grad=True)
+            g = L.autograd.grad(L.nn.functional.prelu(x, w).sum(), [x, w], create_graph=True)
+            res.append(L.autograd.grad(g[first].sum(), [x, w][second], allow_unused=True))
+        _same_array(res[0][0], res[1][0], f"d(grad {first}) / d(input {second})")
+
+
+def test_prelu_second_derivative_at_zero_is_consistent_with_the_first():
+    """At x = 0 the gradient for x is w·grad (torch and leafgrad), so its derivative in w is
+    grad. torch's double backward uses x >= 0 and says 0 there (a torch inconsistency);
+    leafgrad deliberately gives the derivative of the first derivative it returned."""
+    def f(L):
+        x = L.tensor([0.0], requires_grad=True)
+        w = L.tensor([-2.0], requires_grad=True)
+        (g,) = L.autograd.grad(L.nn.functional.prelu(x, w).sum(), [x], create_graph=True)
+        return g.item(), L.autograd.grad(g.sum(), [w])[0].item()
+    assert f(torch) == (-2.0, 0.0)
+    assert f(leafgrad) == (-2.0, 1.0)
