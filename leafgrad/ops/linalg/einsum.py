@@ -299,13 +299,82 @@ def multi_dot(tensors) -> Tensor:
     >>> multi_dot([leafgrad.ones(2, 3), leafgrad.ones(3, 4), leafgrad.ones(4)]).shape
     torch.Size([2])
     """
+    from .products import mm
+
     ts = list(tensors)
-    if len(ts) < 2:
-        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
-    out = ts[0]
-    for x in ts[1:]:
-        out = matmul(out, x)
-    return out
+    n = len(ts)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    # NOTE: PyTorch's multi_dot: vector ends as (1, k) / (k, 1) matrices, mm in the cheapest
+    # order (the order decides which tensors each MmBackward0 saves, hence which gradients
+    # exist when an in-place change is caught mid-backward), then a view to the result shape
+    out_shape = []
+    for end, pos in ((0, "first"), (n - 1, "last")):
+        if ts[end].dim() not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the {pos} tensor must be 1D or 2D but got "
+                               f"{ts[end].dim()}D\nWhy: only the ends of the chain may be "
+                               "vectors; every matrix in it is 2-d.")
+    for i in range(1, n - 1):
+        if ts[i].dim() != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {ts[i].dim()}D"
+                               "\nWhy: the middle of the chain is made of matrices.")
+    if ts[0].dim() == 1:
+        ts[0] = ts[0].unsqueeze(0)
+    else:
+        out_shape.append(ts[0].shape[0])
+    if ts[-1].dim() == 1:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    else:
+        out_shape.append(ts[-1].shape[1])
+    for i in range(1, n):
+        if ts[i]._data.dtype != ts[0]._data.dtype:
+            raise RuntimeError(
+                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_c_name(ts[0])} and tensor {i} {_c_name(ts[i])}\nWhy: the chain is not "
+                "promoted; convert the tensors to one dtype.")
+        if ts[i - 1].shape[1] != ts[i].shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i - 1} and {i} with shapes {list(ts[i - 1].shape)} and "
+                f"{list(ts[i].shape)} cannot be multiplied\nWhy: each matrix's columns must "
+                "match the next one's rows.")
+    if n == 2:
+        return mm(ts[0], ts[1]).view(out_shape)
+    if n == 3:
+        a, b = ts[0].shape[0], ts[1].shape[0]
+        c, d = ts[2].shape[0], ts[2].shape[1]
+        if (a * c) * (b + d) > (b * d) * (a + c):
+            return mm(ts[0], mm(ts[1], ts[2])).view(out_shape)
+        return mm(mm(ts[0], ts[1]), ts[2]).view(out_shape)
+    return _chain(ts, _chain_order(ts), 0, n - 1, mm).view(out_shape)
+
+
+def _c_name(t: Tensor) -> str:
+    return str(t.dtype).replace("torch.", "").replace("float32", "float").replace(
+        "float64", "double")
+
+
+def _chain_order(ts: list) -> list:
+    """Split points of the cheapest parenthesisation (the classic dynamic programme)."""
+    n = len(ts)
+    p = [t.shape[0] for t in ts] + [ts[-1].shape[1]]
+    m = [[0] * n for _ in range(n)]
+    s = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            m[i][j] = None
+            for k in range(i, j):
+                q = m[i][k] + m[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if m[i][j] is None or q < m[i][j]:
+                    m[i][j], s[i][j] = q, k
+    return s
+
+
+def _chain(ts: list, order: list, i: int, j: int, mm):
+    if i == j:
+        return ts[i]
+    k = order[i][j]
+    return mm(_chain(ts, order, i, k, mm), _chain(ts, order, k + 1, j, mm))
 
 
 def chain_matmul(*matrices) -> Tensor:
