@@ -231,7 +231,7 @@ def zero_path(g, x):
 class Hardtanh(Op):
     name_ = "HardtanhBackward0"
     same_shape = True
-    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+    formula = {"x": "where((x <= min_val) | (x >= max_val), grad * 0, grad)"}
     __slots__ = ("min_val", "max_val")
 
     def forward(self, x):
@@ -240,8 +240,9 @@ class Hardtanh(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves, and its kernel tests
+        # x <= min || x >= max, so a NaN input lets the gradient through
+        return zero_path(dual.where((r <= self.min_val) | (r >= self.max_val), 0, grad), x)
 
 
 class LeakyRelu(Op):
@@ -262,17 +263,18 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, 0)"}
+    formula = {"x": "where(x <= threshold, 0, grad)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.where(x > self.threshold, x, xp.asarray(self.value, x.dtype)).astype(
+        # NOTE: x <= threshold as PyTorch's kernel: a NaN input stays NaN and passes the gradient
+        return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x).astype(
             x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
+        return zero_path(dual.where(_raw(x) <= self.threshold, 0, grad), x)
 
 
 class Hardshrink(Op):
@@ -329,7 +331,7 @@ class Hardsigmoid(Op):
 class Hardswish(Op):
     name_ = "HardswishBackward0"
     same_shape = True
-    formula = {"x": "where(x < -3, grad * 0, where(x <= 3, grad * (x / 3 + 0.5), grad))"}
+    formula = {"x": "where(x <= -3, grad * 0, where(x < 3, grad * (x / 3 + 0.5), grad))"}
     __slots__ = ()
 
     def forward(self, x):
@@ -339,7 +341,12 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        # NOTE: PyTorch's kernel: 0 for x <= -3, the slope for x < 3, else (NaN too) grad
+        # (grad masked before the product: PyTorch's double backward is where(-3 < x < 3,
+        # grad * gg / 3, 0), an exact 0 outside even for an inf or NaN grad)
+        mid = (r > -3) & (r < 3)
+        return dual.where(r <= -3, 0, dual.where(mid, dual.where(mid, grad, 0) * (x / 3 + 0.5),
+                                                 grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -360,9 +367,10 @@ class Elu(Op):
         if not isinstance(x, Tensor):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
         r = _raw(x)
+        # NOTE: PyTorch's double backward multiplies by (x < 0): no curvature at x == 0
         neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r > 0, x * 0, x) * self.input_scale)
-        return dual.where(r > 0, grad * self.scale, neg)
+            dual.where(r < 0, x, 0) * self.input_scale)
+        return dual.where(r <= 0, neg, grad * self.scale)
 
 
 @_kernel
@@ -375,10 +383,10 @@ def _elu_raw(x, alpha: float, scale: float, input_scale: float):
 
 @_kernel
 def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
-    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
+    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else (NaN too) g·scale."""
     t = x.dtype.type
     neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
-    return array_module(x).where(x > 0, g * t(scale), neg)
+    return array_module(x).where(x <= 0, neg, g * t(scale))
 
 
 class Celu(Elu):

@@ -569,12 +569,12 @@ class ThresholdBackward(Op):
     name_ = "ThresholdBackwardBackward0"
     elementwise = True
     op_name = "threshold_backward"
-    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    formula = {"a": "where(b <= 0, a * 0, a * 0 + 1) * grad", "b": "grad * 0"}
     save_inputs = True
     __slots__ = ()
 
     def forward(self, g, out):
-        return array_module(g).where(out > 0, g, 0)
+        return array_module(g).where(out <= 0, 0, g)  # NOTE: NaN out passes g, as PyTorch
 
     def backward(self, grad):
         g, out = self.saved(grad)
@@ -584,7 +584,7 @@ class ThresholdBackward(Op):
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
-    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    """0 where ``out <= 0``, else ``grad`` (PyTorch's threshold_backward with threshold 0)."""
     fn = _new(ThresholdBackward)
     res = fn.forward(grad._data, out._data)
     return record2(fn, grad, out, res) if state.enabled else _wrap(res)
