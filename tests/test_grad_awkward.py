@@ -75,3 +75,73 @@ def test_relu_nan_output_passes_gradient():
         x2.backward(m.tensor([[0.5, -1.5, 0.5], [0.25, -3.0, 0.5]]))
         return x0.grad.numpy()
     same(run(L), run(T))
+
+
+def _grads(m, f, leaves, upstream):
+    """Values and (create_graph) gradients of ``f`` at ``leaves`` as NumPy arrays."""
+    xs = [m.tensor(v, dtype=m.float64, requires_grad=True) for v in leaves]
+    y = f(m, *xs)
+    gs = m.autograd.grad(y, xs, m.tensor(upstream, dtype=m.float64), allow_unused=True,
+                         create_graph=True)
+    return [y.detach().numpy()] + [None if g is None else g.detach().numpy() for g in gs]
+
+
+def _check(f, leaves, upstream):
+    want, got = _grads(T, f, leaves, upstream), _grads(L, f, leaves, upstream)
+    for w, g in zip(want, got):
+        if w is None or g is None:
+            assert w is None and g is None
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+A3 = [[-0.88, -1.891, 0.27], [1.309, 0.688, -1.254], [-1.629, 1.511, 0.435]]
+B32 = [[-1.345, 1.674], [-1.274, 1.794], [0.547, 1.187]]
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("left", [True, False])
+def test_solve_triangular_nan_stays_in_its_rows(upper, left):
+    """fuzz seed 9658: a NaN in one row of the upstream gradient (or of B) reaches only the rows
+    a substitution reads; A's gradient is 0 outside its triangle even in NaN rows."""
+    a = (np.array(A3) + 3 * np.eye(3)).tolist()
+    b = B32 if left else np.array(B32).T.tolist()
+    up = np.array([[-1.0, -3.0], [-0.5, NAN], [-3.0, 0.0]])
+    up = up if left else up.T
+    def f(m, a, b):
+        return m.linalg.solve_triangular(a, b, upper=upper, left=left)
+    _check(f, [a, b], up.tolist())
+    bn = np.array(b)
+    bn[1, 1] = NAN
+    _check(f, [a, bn.tolist()], np.ones_like(bn).tolist())
+
+
+@pytest.mark.parametrize("unit", [False, True])
+def test_solve_triangular_singular_and_inf_as_trsm(unit):
+    """A zero on the diagonal gives inf/NaN (PyTorch's trsm), not a LinAlgError."""
+    for a in ([[1.0, 0.0], [2.0, 0.0]], [[1.0, 0.0], [INF, 2.0]]):
+        want = T.linalg.solve_triangular(T.tensor(a), T.ones(2, 3), upper=False,
+                                         unitriangular=unit)
+        got = L.linalg.solve_triangular(L.tensor(a), L.ones(2, 3), upper=False,
+                                        unitriangular=unit)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+EINSUM = [("ii", 1), ("ii->i", 1), ("ii,j->j", 2), ("ij,j->i", 2), ("iij->ij", 3),
+          ("ijj->", 4), ("ijj,k->ik", 5)]
+
+
+@pytest.mark.parametrize("spec,case", EINSUM)
+def test_einsum_repeated_letter_gradient_is_a_diagonal(spec, case):
+    """fuzz seed 9380: einsum's repeated letter reads a diagonal; its gradient is 0 off the
+    diagonal even for a NaN upstream gradient or operand (not grad times an identity)."""
+    a = [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]
+    v = [1.0, NAN]
+    b = np.arange(12.0).reshape(3, 2, 2)
+    leaves = {1: [a], 2: [a, v], 3: [b.reshape(2, 2, 3).tolist()], 4: [b.tolist()],
+              5: [b.tolist(), v]}[case]
+    if case == 2 and spec == "ij,j->i":
+        leaves = [np.array(a)[:, :2].tolist(), v]
+    out = np.einsum(spec, *[np.nan_to_num(np.array(x)) for x in leaves])
+    for up in (np.ones_like(out), np.full_like(out, NAN)):
+        _check(lambda m, *xs: m.einsum(spec, *xs), leaves, up.tolist())

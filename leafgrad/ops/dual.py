@@ -328,8 +328,12 @@ def diag_embed(v):
 
 
 def mask(x, m):
-    """``x`` times a constant 0/1 mask (triangle selection)."""
-    return x * m if not isinstance(x, Tensor) else x * _wrap(m.astype(x._data.dtype))
+    """``x`` where the constant boolean mask ``m`` holds, else 0 (triangle selection).
+
+    A selection, not a product: PyTorch's tril/triu give an exact 0 outside the triangle even
+    where ``x`` is inf or NaN.
+    """
+    return where(m, x, 0)
 
 
 def zeros(like, shape: tuple):

@@ -88,35 +88,33 @@ class Einsum(Op):
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
         shape = dual.raw(ops[i]).shape
-        # repeated letters in the operand (diagonals): rename, add identity operands
-        seen, new_term, extra, extra_terms = {}, "", [], []
-        used = set("".join(self.terms) + self.out_term)
-        free = [c for c in _LETTERS if c not in used]
-        for k, c in enumerate(term):
-            if c in seen:
-                f = free.pop(0)
-                new_term += f
-                e = array_module(dual.raw(grad)).eye(shape[k], dtype=dual.raw(grad).dtype)
-                extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
-                extra_terms.append(c + f)
-            else:
-                seen[c] = k
-                new_term += c
+        xp = array_module(dual.raw(grad))
         others = [ops[j] for j in range(len(ops)) if j != i]
         other_terms = [self.terms[j] for j in range(len(ops)) if j != i]
-        avail = set(self.out_term + "".join(other_terms) + "".join(extra_terms))
-        target = "".join(c for c in new_term if c in avail)
-        g = einsum(",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-                   grad, *others, *extra) if isinstance(grad, Tensor) else np.einsum(
-            ",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-            grad, *others, *extra)
-        if target != new_term:
-            # letters only in this operand were summed out: broadcast back over them
-            shp = [shape[k] if c in avail else 1 for k, c in enumerate(new_term)]
-            g = g.reshape(tuple(shp))
-            from ..dual import expand
-
-            g = expand(g, shape)
+        avail = set(self.out_term + "".join(other_terms))
+        first = {c: term.index(c) for c in term}
+        # the gradient over the operand's distinct letters (a repeated letter once: its diagonal)
+        target = "".join(c for k, c in enumerate(term) if first[c] == k and c in avail)
+        spec = ",".join([self.out_term] + other_terms) + "->" + target
+        g = einsum(spec, grad, *others) if isinstance(grad, Tensor) else np.einsum(
+            spec, grad, *others)
+        # broadcast back over the letters summed out and over a repeated letter's other axes
+        shp = tuple(shape[k] if first[c] == k and c in avail else 1 for k, c in enumerate(term))
+        if shp != shape:
+            g = dual.expand(g.reshape(shp), shape)
+        # NOTE: a repeated letter reads a diagonal (a view in PyTorch): its gradient is that
+        # diagonal placed in zeros, selected rather than multiplied by an identity so the
+        # off-diagonal is an exact 0 even for an inf or NaN gradient
+        keep = None
+        for k, c in enumerate(term):
+            if first[c] != k:
+                a0 = xp.arange(shape[k]).reshape([-1 if j == first[c] else 1
+                                                  for j in range(len(shape))])
+                a1 = xp.arange(shape[k]).reshape([-1 if j == k else 1 for j in range(len(shape))])
+                eq = a0 == a1
+                keep = eq if keep is None else keep & eq
+        if keep is not None:
+            g = dual.where(xp.broadcast_to(keep, shape), g, 0)
         return g
 
 

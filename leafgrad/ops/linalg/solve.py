@@ -250,9 +250,9 @@ class SolveTriangular(Op):
     def forward(self, a, b):
         t_ = _tri(a, self.upper, self.unit)
         if self.left:
-            return _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
-        return np.swapaxes(_lapack(np.linalg.solve, "linalg.solve_triangular",
-                                   np.swapaxes(t_, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+            return _tri_solve(t_, b, self.upper)
+        return np.swapaxes(_tri_solve(np.swapaxes(t_, -1, -2), np.swapaxes(b, -1, -2),
+                                      not self.upper), -1, -2)
 
     def backward(self, grad):
         a, _ = self.saved(grad)
@@ -260,6 +260,29 @@ class SolveTriangular(Op):
         ga, gb = _solve_triangular_backward(grad, a, self.result(grad), self.upper, self.left,
                                             self.unit, need[0])
         return ga, (gb if need[1] else None)
+
+
+def _tri_solve(t, b, upper: bool):
+    """``t^{-1} b`` for a triangular ``t``, as a triangular solve (BLAS trsm) computes it.
+
+    A general solve (LU with pivoting) mixes all rows, so a NaN or inf in one row of ``b``, or
+    a zero on ``t``'s diagonal, would spoil (or refuse) every row; substitution keeps row i
+    depending on rows i.. (upper) or ..i (lower) only, and gives inf/NaN for a singular ``t``
+    as PyTorch does. The finite, nonsingular case keeps LAPACK's solve.
+    """
+    xp = array_module(t)
+    n = t.shape[-1]
+    diag = xp.diagonal(t, 0, -2, -1)
+    with np.errstate(all="ignore"):
+        if xp.isfinite(t).all() and xp.isfinite(b).all() and (diag != 0).all():
+            return _lapack(np.linalg.solve, "linalg.solve_triangular", t, b)
+        shape = np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+        x = xp.zeros(shape, dtype=np.result_type(t, b))
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            lo, hi = (i + 1, n) if upper else (0, i)
+            acc = (t[..., i:i + 1, lo:hi] @ x[..., lo:hi, :])[..., 0, :]
+            x[..., i, :] = (b[..., i, :] - acc) / t[..., i, i:i + 1]
+        return x
 
 
 def _solve_triangular_backward(grad, a, x, upper, left, unit, need_a: bool = True):
