@@ -145,3 +145,42 @@ def test_einsum_repeated_letter_gradient_is_a_diagonal(spec, case):
     out = np.einsum(spec, *[np.nan_to_num(np.array(x)) for x in leaves])
     for up in (np.ones_like(out), np.full_like(out, NAN)):
         _check(lambda m, *xs: m.einsum(spec, *xs), leaves, up.tolist())
+
+
+CONVS = [
+    ("conv2d", (2, 2, 3, 4), (2, 1, 2, 1), dict(padding=(1, 1), groups=2)),
+    ("conv2d", (1, 2, 4, 4), (3, 2, 2, 2), dict(dilation=2, padding=1)),
+    ("conv3d", (1, 2, 2, 3, 2), (2, 1, 1, 2, 1), dict(padding=(1, 0, 1), groups=2)),
+    ("conv_transpose2d", (1, 2, 3, 3), (2, 1, 2, 2), dict(dilation=2, output_padding=1,
+                                                         stride=2, groups=2)),
+    ("conv_transpose2d", (2, 1, 3, 2), (1, 2, 2, 2), dict(dilation=2)),
+]
+
+
+@pytest.mark.parametrize("where", ["input", "weight", "upstream"])
+@pytest.mark.parametrize("case", range(len(CONVS)))
+def test_conv_gradients_ignore_elements_never_read(case, where):
+    """fuzz seeds 2546, 3972: an inf/NaN in the input, weight or upstream gradient reaches only
+    the gradients that read it (the wide-grid kernels' extra windows multiplied it by 0)."""
+    name, xs, ws, kw = CONVS[case]
+    rng = np.random.default_rng(case)
+    x = rng.choice([-1.5, -0.5, 0.0, 0.25, 1.0, 2.0], size=xs)
+    w = rng.choice([-1.0, -0.25, 0.5, 1.5], size=ws)
+    bad = {"input": x, "weight": w}.get(where)
+    if bad is not None:
+        bad.flat[rng.choice(bad.size, 2, replace=False)] = [INF, -INF]
+        bad.flat[rng.choice(bad.size, 1)] = NAN
+
+    def run(m):
+        xt = m.tensor(x, requires_grad=True)
+        wt = m.tensor(w, requires_grad=True)
+        y = getattr(m.nn.functional, name)(xt, wt, **kw)
+        up = np.ones(tuple(y.shape))
+        if where == "upstream":
+            up.flat[np.random.default_rng(case).choice(up.size, 3, replace=False)] = [
+                INF, -INF, NAN]
+        y.backward(m.tensor(up, dtype=y.dtype))
+        return xt.grad.numpy(), wt.grad.numpy()
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

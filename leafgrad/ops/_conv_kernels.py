@@ -183,6 +183,18 @@ class Geom:
         per = max(1, c * math.prod(self.K) * self.T)
         return max(1, min(n, COLS_LIMIT // per)) if n else 1
 
+    def plain(self, a) -> "Geom":
+        """This geometry, on the plain grid when ``a`` holds an inf or NaN.
+
+        The wide grid's extra windows multiply zeros by whatever lies past a row's end; with a
+        non-finite value there that is NaN, which the adjoints would add into real positions
+        (PyTorch never reads those elements, so its gradients stay finite).
+        """
+        if not self.wide or array_module(a).isfinite(a).all():
+            return self
+        return Geom(self.S, self.Q, self.K, self.stride, self.padding, self.dilation,
+                    self.groups, wide=False)
+
     # -- the three maps ----------------------------------------------------------------------------
     def conv(self, x, w):
         """The convolution (N, C, *S) -> (N, O, *Q) (a new array)."""
@@ -208,6 +220,8 @@ class Geom:
 
     def conv_t(self, y, w):
         """The transposed convolution (N, O, *Q) -> (N, C, *S): ``w^T @ y``, then col2im."""
+        if self.plain(w) is not self:
+            return self.plain(w).conv_t(y, w)
         xp = array_module(y)
         n, o = y.shape[:2]
         g = self.groups
@@ -229,6 +243,8 @@ class Geom:
 
     def conv_w(self, x, y):
         """The weight gradient: sum over samples and positions of ``y`` times ``x``'s windows."""
+        if self.plain(x) is not self:
+            return self.plain(x).conv_w(x, y)
         xp = array_module(y)
         n, o = y.shape[:2]
         c = x.shape[1]
