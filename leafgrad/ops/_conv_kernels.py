@@ -183,7 +183,7 @@ class Geom:
         per = max(1, c * math.prod(self.K) * self.T)
         return max(1, min(n, COLS_LIMIT // per)) if n else 1
 
-    def plain(self, a) -> "Geom":
+    def plain(self, a) -> Geom:
         """This geometry, on the plain grid when ``a`` holds an inf or NaN.
 
         The wide grid's extra windows multiply zeros by whatever lies past a row's end; with a
