@@ -184,3 +184,108 @@ def test_conv_gradients_ignore_elements_never_read(case, where):
 
     for got, want in zip(run(L), run(T)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _graph(fn) -> list:
+    """Node names of a graph, depth first (AccumulateGrad without torch's C++ prefix)."""
+    if fn is None:
+        return [None]
+    out = [fn.name().replace("torch::autograd::", "")]
+    for n, _ in fn.next_functions:
+        out += _graph(n)
+    return out
+
+
+MULTI_DOT = [[(3,), (3, 4), (4,)], [(2, 3), (3, 4), (4, 2)], [(3, 2), (2, 4), (4, 1)],
+             [(2, 3), (3, 4), (4, 2), (2, 5)], [(5, 1), (1, 4), (4, 3), (3, 2), (2,)],
+             [(2, 3), (3,)], [(3,), (3,)]]
+
+
+@pytest.mark.parametrize("shapes", MULTI_DOT)
+def test_multi_dot_follows_pytorchs_order_of_products(shapes):
+    """fuzz seed 9357: multi_dot multiplies in PyTorch's order (cost rule for three, CLRS for
+    more), so the same MmBackward0 saves the same operand; values and gradients as torch."""
+    rng = np.random.default_rng(len(shapes))
+    vals = [rng.standard_normal(s) for s in shapes]
+
+    def run(m):
+        ts = [m.tensor(v, requires_grad=True) for v in vals]
+        y = m.linalg.multi_dot(ts)
+        y.sum().backward()
+        return _graph(y.grad_fn), y.detach().numpy(), [t.grad.numpy() for t in ts]
+
+    (gw, yw, dw), (gg, yg, dg) = run(T), run(L)
+    assert gg == gw
+    np.testing.assert_allclose(yg, yw, rtol=1e-12)
+    for a, b in zip(dg, dw):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_multi_dot_modified_operand_refuses_before_any_gradient():
+    """fuzz seed 9357: the node that saved the modified operand runs first, as in PyTorch."""
+    def run(m):
+        x1 = m.tensor([[0.5, -0.5, 2.0], [-1.5, 0.5, 2.0]]) * 1
+        x2 = m.ones(3, 4, requires_grad=True)
+        x3 = m.ones(4, 2, requires_grad=True)
+        y = m.linalg.multi_dot([x1, x2, x3])
+        x1.sign_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        return x2.grad is None, x3.grad is None
+    assert run(L) == run(T) == (True, True)
+
+
+@pytest.mark.parametrize("bad", [
+    [(2, 3, 4), (4, 2)], [(2, 3), (3,), (3,)], [(2, 3), (4, 2)], [(2, 3), (3, 4), (2, 2)],
+    [(2, 3), (3, 2, 2)]])
+def test_multi_dot_errors(bad):
+    msgs = []
+    for m in (T, L):
+        with pytest.raises(RuntimeError) as e:
+            m.linalg.multi_dot([m.ones(s) for s in bad])
+        msgs.append(str(e.value).splitlines()[0])
+    assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize("shapes", [((3, 2), (3, 4)), ((2, 3, 2), (2, 3, 4)), ((2,), (4,)),
+                                    ((0, 2), (0, 4))])
+@pytest.mark.parametrize("bias", [False, True])
+def test_bilinear_is_one_trilinear_node(shapes, bias):
+    """fuzz seed 8563: bilinear is PyTorch's graph (views around TrilinearBackward0): values,
+    first and second derivatives as torch, and a modified input refuses before any gradient."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    w, c = rng.standard_normal((5, 2, 4)), rng.standard_normal(5)
+
+    def run(m):
+        ts = [m.tensor(v, requires_grad=True) for v in (a, b, w, c)]
+        y = m.nn.functional.bilinear(ts[0], ts[1], ts[2], ts[3] if bias else None)
+        gs = m.autograd.grad((y * y).sum(), ts[:3], create_graph=True)
+        g2 = m.autograd.grad(sum(g.sum() for g in gs), ts[:3], allow_unused=True)
+        return ([_graph(y.grad_fn), y.detach().numpy()] + [g.detach().numpy() for g in gs]
+                + [None if g is None else g.numpy() for g in g2])
+
+    want, got = run(T), run(L)
+    assert got[0] == want[0]
+    for g, w_ in zip(got[1:], want[1:]):
+        np.testing.assert_allclose(g, w_, rtol=1e-10, atol=1e-12)
+
+    def refuse(m):
+        x1 = m.tensor(a) * 1
+        x2 = m.tensor(b, requires_grad=True)
+        wt = m.tensor(w, requires_grad=True)
+        y = m.nn.functional.bilinear(x1, x2, wt)
+        x1.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        return x2.grad, wt.grad
+    assert refuse(L) == refuse(T) == (None, None)
+
+
+def test_bilinear_dtype_error():
+    msgs = []
+    for m in (T, L):
+        with pytest.raises(RuntimeError) as e:
+            m.nn.functional.bilinear(m.ones(3, 2), m.ones(3, 4, dtype=m.float64), m.ones(5, 2, 4))
+        msgs.append(str(e.value).splitlines()[0])
+    assert msgs[0] == msgs[1]

@@ -304,12 +304,85 @@ def multi_dot(tensors) -> Tensor:
     torch.Size([2])
     """
     ts = list(tensors)
-    if len(ts) < 2:
-        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
-    out = ts[0]
-    for x in ts[1:]:
-        out = matmul(out, x)
-    return out
+    n = len(ts)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    _check_chain(ts)
+    mats = list(ts)
+    if ts[0].dim() == 1:
+        mats[0] = ts[0].unsqueeze(0)
+    if ts[-1].dim() == 1:
+        mats[-1] = ts[-1].unsqueeze(-1)
+    # NOTE: PyTorch's order of products (hence its graph: which MmBackward0 saved which
+    # operand, the order in which a modified-in-place error and the leaves' gradients come)
+    if n == 2:
+        out = mats[0].mm(mats[1])
+    elif n == 3:
+        a, b = mats[0].shape
+        c, d = mats[2].shape
+        if (a * c) * (b + d) > (b * d) * (a + c):
+            out = mats[0].mm(mats[1].mm(mats[2]))
+        else:
+            out = mats[0].mm(mats[1]).mm(mats[2])
+    else:
+        out = _chain(mats, _chain_order(mats), 0, n - 1)
+    shape = tuple(out.shape)
+    if ts[0].dim() == 1:
+        shape = shape[1:]
+    if ts[-1].dim() == 1:
+        shape = shape[:-1]
+    return out.view(shape)
+
+
+def _check_chain(ts: list) -> None:
+    """PyTorch's multi_dot argument checks (dims, dtypes, inner sizes)."""
+    n = len(ts)
+    for i, t in enumerate(ts):
+        d = t.dim()
+        if i in (0, n - 1) and d not in (1, 2):
+            which = "first" if i == 0 else "last"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {d}D")
+        if 0 < i < n - 1 and d != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {d}D")
+        if t.dtype != ts[0].dtype:
+            raise RuntimeError(
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_tname(ts[0])} and tensor {i} {_tname(t)}")
+    for i in range(n - 1):
+        a, b = ts[i], ts[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                f"{list(b.shape)} cannot be multiplied")
+
+
+def _tname(t: Tensor) -> str:
+    return str(t.dtype).replace("torch.", "").replace("float32", "float").replace(
+        "float64", "double").replace("int64", "long").replace("int32", "int")
+
+
+def _chain_order(mats: list) -> list:
+    """The split points of the cheapest parenthesisation (CLRS; the first minimum wins)."""
+    p = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
+    n = len(mats)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if cost[i][j] is None or q < cost[i][j]:
+                    cost[i][j], split[i][j] = q, k
+    return split
+
+
+def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return _chain(mats, split, i, k).mm(_chain(mats, split, k + 1, j))
 
 
 def chain_matmul(*matrices) -> Tensor:
