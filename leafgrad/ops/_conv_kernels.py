@@ -183,18 +183,6 @@ class Geom:
         per = max(1, c * math.prod(self.K) * self.T)
         return max(1, min(n, COLS_LIMIT // per)) if n else 1
 
-    def plain(self, a) -> Geom:
-        """This geometry, on the plain grid when ``a`` holds an inf or NaN.
-
-        The wide grid's extra windows multiply zeros by whatever lies past a row's end; with a
-        non-finite value there that is NaN, which the adjoints would add into real positions
-        (PyTorch never reads those elements, so its gradients stay finite).
-        """
-        if not self.wide or array_module(a).isfinite(a).all():
-            return self
-        return Geom(self.S, self.Q, self.K, self.stride, self.padding, self.dilation,
-                    self.groups, wide=False)
-
     # -- the three maps ----------------------------------------------------------------------------
     def conv(self, x, w):
         """The convolution (N, C, *S) -> (N, O, *Q) (a new array)."""
@@ -217,6 +205,15 @@ class Geom:
                 return yi
             y[i:i + step] = yi
         return y if y is not None else xp.zeros((n, o) + self.Q, dtype=x.dtype)
+
+    def plain(self, a) -> Geom:
+        """This geometry, or its plain-grid twin when ``a`` (the operand multiplied by the wide
+        grid's extra windows, whose partner values are zeros) holds an inf or NaN: there
+        inf * 0 would put NaN into the sums that PyTorch computes from real windows only."""
+        if not self.wide or bool(array_module(a).isfinite(a).all()):
+            return self
+        return Geom(self.S, self.Q, self.K, self.stride, self.padding, self.dilation,
+                    self.groups, wide=False)
 
     def conv_t(self, y, w):
         """The transposed convolution (N, O, *Q) -> (N, C, *S): ``w^T @ y``, then col2im."""

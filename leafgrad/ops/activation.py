@@ -240,8 +240,10 @@ class Hardtanh(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's gradient is 0 at the bounds themselves, and its kernel tests
-        # x <= min || x >= max, so a NaN input lets the gradient through
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves; the mask is written as the
+        # flat region (x <= min or x >= max) so that a NaN input passes the gradient, as the
+        # formula of PyTorch's hardtanh_backward does (its vectorized kernel disagrees, see
+        # docs/design.md "NaN inputs of piecewise ops")
         return zero_path(dual.where((r <= self.min_val) | (r >= self.max_val), 0, grad), x)
 
 
@@ -263,12 +265,12 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x <= threshold, 0, grad)"}
+    formula = {"x": "where(x <= threshold, grad * 0, grad)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
         xp = array_module(x)
-        # NOTE: x <= threshold as PyTorch's kernel: a NaN input stays NaN and passes the gradient
+        # NOTE: x <= threshold, not x > threshold: a NaN input stays NaN (PyTorch)
         return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x).astype(
             x.dtype, copy=False)
 
@@ -341,7 +343,8 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's kernel: 0 for x <= -3, the slope for x < 3, else (NaN too) grad
+        # NOTE: PyTorch's hardswish_backward: 0 for x <= -3, the slope for -3 < x < 3, and
+        # grad for x >= 3 (and for a NaN input, which fails both comparisons)
         # (grad masked before the product: PyTorch's double backward is where(-3 < x < 3,
         # grad * gg / 3, 0), an exact 0 outside even for an inf or NaN grad)
         mid = (r > -3) & (r < 3)
@@ -355,8 +358,8 @@ class Elu(Op):
 
     name_ = "EluBackward0"
     same_shape = True
-    formula = {"x": "where(x > 0, grad * scale, "
-                    "grad * input_scale * scale * alpha * (x * input_scale).exp())"}
+    formula = {"x": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)"}
     __slots__ = ("alpha", "scale", "input_scale")
 
     def forward(self, x):
@@ -367,9 +370,10 @@ class Elu(Op):
         if not isinstance(x, Tensor):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
         r = _raw(x)
-        # NOTE: PyTorch's double backward multiplies by (x < 0): no curvature at x == 0
         neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r < 0, x, 0) * self.input_scale)
+            dual.where(r < 0, x, 0) * self.input_scale)  # PyTorch's double backward: (x < 0)
+        # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
+        # linear branch
         return dual.where(r <= 0, neg, grad * self.scale)
 
 

@@ -21,7 +21,8 @@ from . import lastbits
 __all__ = [
     # elementwise
     "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
-    "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
+    "floor_divide", "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward",
+    "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
@@ -130,6 +131,20 @@ def trunc(x):
     return x.trunc() if isinstance(x, Tensor) else np.trunc(x)
 
 
+def floor_divide(a, b):
+    """``a.div(b, rounding_mode='floor')``: PyTorch's floor division, not ``floor(a / b)``.
+
+    The two differ at infinities (``-inf // 3`` is nan, ``3 // -inf`` is -1), and remainder's
+    gradient is defined with the floor division.
+    """
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _wrap(a)
+        return a.div(b, rounding_mode="floor")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b)
+
+
 def digamma(x):
     """The derivative of lgamma."""
     return x.digamma() if isinstance(x, Tensor) else _digamma_np(x)
@@ -166,8 +181,8 @@ def threshold_backward(g, out):
     """0 where ``out <= 0``, else ``g`` (relu's backward; a NaN ``out`` passes ``g``)."""
     if isinstance(g, Tensor):
         return _threshold_backward(g, out)
-    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0;
-    # PyTorch's kernel tests out <= 0, so a NaN output lets the gradient through
+    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0; and
+    # out <= 0 selects the zeros (PyTorch's threshold_backward), so a NaN output passes g
     return array_module(g).where(out <= 0, 0, g)
 
 
@@ -322,9 +337,10 @@ def diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
 
 def diag_embed(v):
     """Batched diagonal matrices from vectors."""
-    n = raw(v).shape[-1]
-    eye = array_module(raw(v)).eye(n, dtype=raw(v).dtype)
-    return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
+    # NOTE: written on the diagonal, not multiplied by an identity: an inf or nan entry must
+    # leave zeros off the diagonal (inf * 0 is nan), as PyTorch's diag_embed does
+    shape = tuple(raw(v).shape) + (raw(v).shape[-1],)
+    return diag_scatter(v, shape, 0, len(shape) - 2, len(shape) - 1)
 
 
 def mask(x, m):

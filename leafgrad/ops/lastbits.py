@@ -144,7 +144,10 @@ def fma(a, b, c):
     s = p + c
     v = s - p
     t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
-    return s + (t + e)
+    r = s + (t + e)
+    # NOTE: the error terms are NaN when a product or the sum is infinite (inf - inf); there
+    # the unfused a * b + c is the answer (inf, or the NaN IEEE gives), as a hardware FMA's
+    return xp.where(xp.isfinite(r), r, s)
 
 
 def _flat_operand(v, shape):

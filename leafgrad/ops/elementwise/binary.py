@@ -285,7 +285,7 @@ class Remainder(Op):
     name_ = "RemainderBackward1"
     elementwise = True
     op_name = "remainder"
-    formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
+    formula = {"a": "grad", "b": "-grad * floor_divide(a, b)"}
     saved_for = ((1,), (1,))  # both saved for other's gradient only
     __slots__ = ()
 
@@ -298,7 +298,7 @@ class Remainder(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         return (grad if need[0] else None,
-                -grad * dual.floor(a / b) if need[1] else None)
+                -grad * dual.floor_divide(a, b) if need[1] else None)
 
 
 class Fmod(Remainder):

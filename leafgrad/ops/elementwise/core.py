@@ -556,7 +556,9 @@ class Relu(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             raise RuntimeError('"relu" not implemented for \'Bool\'')
-        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        # NOTE: x < 0 -> 0, else x: -0.0 and NaN stay as they are (PyTorch's clamp_min(0))
+        xp = array_module(x)
+        return xp.where(x < 0, xp.zeros((), x.dtype), x)
 
     def backward(self, grad):
         # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
@@ -574,7 +576,7 @@ class ThresholdBackward(Op):
     __slots__ = ()
 
     def forward(self, g, out):
-        return array_module(g).where(out <= 0, 0, g)  # NOTE: NaN out passes g, as PyTorch
+        return array_module(g).where(out <= 0, 0, g)
 
     def backward(self, grad):
         g, out = self.saved(grad)

@@ -88,33 +88,29 @@ class Einsum(Op):
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
         shape = dual.raw(ops[i]).shape
-        xp = array_module(dual.raw(grad))
+        # repeated letters in the operand (a diagonal): the gradient is computed for the
+        # letters' first occurrences, then written on the diagonal with zeros elsewhere, as the
+        # backward of PyTorch's diagonal view does (not contracted with identity matrices,
+        # whose zeros would turn an infinite gradient into NaN off the diagonal)
+        uniq = "".join(dict.fromkeys(term))
+        ushape = tuple(shape[term.index(c)] for c in uniq)
         others = [ops[j] for j in range(len(ops)) if j != i]
         other_terms = [self.terms[j] for j in range(len(ops)) if j != i]
         avail = set(self.out_term + "".join(other_terms))
-        first = {c: term.index(c) for c in term}
-        # the gradient over the operand's distinct letters (a repeated letter once: its diagonal)
-        target = "".join(c for k, c in enumerate(term) if first[c] == k and c in avail)
-        spec = ",".join([self.out_term] + other_terms) + "->" + target
-        g = einsum(spec, grad, *others) if isinstance(grad, Tensor) else np.einsum(
-            spec, grad, *others)
-        # broadcast back over the letters summed out and over a repeated letter's other axes
-        shp = tuple(shape[k] if first[c] == k and c in avail else 1 for k, c in enumerate(term))
-        if shp != shape:
-            g = dual.expand(g.reshape(shp), shape)
-        # NOTE: a repeated letter reads a diagonal (a view in PyTorch): its gradient is that
-        # diagonal placed in zeros, selected rather than multiplied by an identity so the
-        # off-diagonal is an exact 0 even for an inf or NaN gradient
-        keep = None
-        for k, c in enumerate(term):
-            if first[c] != k:
-                a0 = xp.arange(shape[k]).reshape([-1 if j == first[c] else 1
-                                                  for j in range(len(shape))])
-                a1 = xp.arange(shape[k]).reshape([-1 if j == k else 1 for j in range(len(shape))])
-                eq = a0 == a1
-                keep = eq if keep is None else keep & eq
-        if keep is not None:
-            g = dual.where(xp.broadcast_to(keep, shape), g, 0)
+        target = "".join(c for c in uniq if c in avail)
+        eq = ",".join([self.out_term] + other_terms) + "->" + target
+        g = einsum(eq, grad, *others) if isinstance(grad, Tensor) else np.einsum(
+            eq, grad, *others)
+        if target != uniq:
+            # letters only in this operand were summed out: broadcast back over them
+            shp = [ushape[k] if c in avail else 1 for k, c in enumerate(uniq)]
+            g = dual.expand(g.reshape(tuple(shp)), ushape)
+        if uniq != term:
+            xp = array_module(dual.raw(g))
+            m = len(uniq)
+            index = tuple(xp.arange(ushape[j]).reshape((1,) * j + (-1,) + (1,) * (m - j - 1))
+                          for j in (uniq.index(c) for c in term))
+            g = dual.embed(g, shape, index)
         return g
 
 
