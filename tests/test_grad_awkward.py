@@ -289,3 +289,20 @@ def test_bilinear_dtype_error():
             m.nn.functional.bilinear(m.ones(3, 2), m.ones(3, 4, dtype=m.float64), m.ones(5, 2, 4))
         msgs.append(str(e.value).splitlines()[0])
     assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_cat_skipped_legacy_empty_gets_an_empty_gradient(order, create_graph):
+    """fuzz seed 5803: cat skips a 1-d empty tensor among 2-d ones, but PyTorch still gives it
+    a gradient (zeros of shape (0,)), not None."""
+    def run(m):
+        e = m.zeros((0,), dtype=m.float64, requires_grad=True)
+        x = m.tensor([[-1.5, 2.0]], dtype=m.float64, requires_grad=True)
+        parts = [[m.exp(e), x, e], [x, e], [e, x, m.relu(e)]][order]
+        y = m.cat(parts, dim=-1)
+        (y * y).sum().backward(create_graph=create_graph)
+        return (None if e.grad is None else tuple(e.grad.shape)), x.grad.detach().numpy()
+    (es, xg), (es_t, xg_t) = run(L), run(T)
+    assert es == es_t == (0,)
+    np.testing.assert_array_equal(xg, xg_t)
