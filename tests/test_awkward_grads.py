@@ -22,7 +22,7 @@ import leafgrad
 INF, NAN = math.inf, math.nan
 
 
-def _same_array(t, lg, what="", ulps=4):
+def _same_array(t, lg, what="", ulps=4, atol=0.0):
     assert lg is not None and t is not None, (what, t, lg)
     t = t.detach().numpy()
     lg = lg.detach().numpy()
@@ -31,7 +31,7 @@ def _same_array(t, lg, what="", ulps=4):
     # elu_'s result-based formula are another matter, tests/test_last_bits.py)
     np.testing.assert_array_equal(np.isnan(lg), np.isnan(t), err_msg=what)
     np.testing.assert_allclose(lg, t, rtol=ulps * np.finfo(t.dtype).eps if t.dtype.kind == "f"
-                               else 0, atol=0, err_msg=what)
+                               else 0, atol=atol, err_msg=what)
 
 
 def _grads(L, op, xs, up, dtype, create):
@@ -229,3 +229,40 @@ def test_conv_gradients_with_an_infinite_input_or_weight_match_torch(fname, xs, 
         res.append(L.autograd.grad(y.sum(), [x, w]))
     for a, b in zip(*res):
         _same_array(a, b, fname, ulps=64)  # sums in another order
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_triangular_solve_with_non_finite_or_singular_operands_matches_torch(seed):
+    """A triangular solve is a substitution (PyTorch's trsm): inf/NaN stay in the rows that
+    depend on them, a zero diagonal gives inf (LAPACK's pivoting solver spread NaN or refused);
+    the backward's solve with an infinite upstream gradient is one too."""
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        n, m = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        a0 = rng.standard_normal((n, n)) + 3 * np.eye(n)
+        b0 = rng.standard_normal((n, m))
+        up0 = rng.standard_normal((n, m))
+        for arr in (a0, b0, up0):
+            for _ in range(int(rng.integers(0, 3))):
+                arr.flat[rng.integers(arr.size)] = rng.choice([INF, -INF, NAN, 0.0])
+        upper, left, unit = (bool(v) for v in rng.integers(0, 2, 3))
+        if not left:
+            b0, up0 = b0.T.copy(), up0.T.copy()
+        res = []
+        for L in (torch, leafgrad):
+            a = L.tensor(a0, requires_grad=True)
+            b = L.tensor(b0, requires_grad=True)
+            x = L.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unit)
+            res.append((x,) + L.autograd.grad(x, [a, b], L.tensor(up0)))
+        for t, lg in zip(*res):
+            _same_array(t, lg, f"upper={upper} left={left} unit={unit}", ulps=64, atol=1e-12)
+
+
+def test_old_triangular_solve_with_an_infinite_upstream_gradient_matches_torch():
+    def f(L):
+        b = L.tensor([[1.224, 1.242], [-0.783, 1.034], [-1.052, 0.348]], requires_grad=True)
+        a = L.tensor([[2.9, 1.8, -0.9], [-0.8, 2.7, -0.06], [0.4, -0.45, 3.9]])
+        x = b.triangular_solve(a, upper=False, transpose=True, unitriangular=True)[0]
+        x.backward(L.tensor([[3.0, INF], [0.0, 0.0], [INF, INF]]))
+        return b.grad
+    _same_array(f(torch), f(leafgrad))

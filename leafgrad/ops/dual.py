@@ -346,10 +346,10 @@ def diag_embed(v):
 def mask(x, m):
     """``x`` where the constant boolean mask ``m`` holds, else 0 (triangle selection).
 
-    A selection, not a product: PyTorch's tril/triu give an exact 0 outside the triangle even
-    where ``x`` is inf or NaN.
+    Written, not multiplied: an inf or NaN outside the triangle becomes 0, as PyTorch's
+    ``triu_``/``tril_`` leave it.
     """
-    return where(m, x, 0)
+    return where(array_module(raw(x)).asarray(m, dtype=bool), x, 0)
 
 
 def zeros(like, shape: tuple):
