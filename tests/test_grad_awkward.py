@@ -306,3 +306,46 @@ def test_cat_skipped_legacy_empty_gets_an_empty_gradient(order, create_graph):
     (es, xg), (es_t, xg_t) = run(L), run(T)
     assert es == es_t == (0,)
     np.testing.assert_array_equal(xg, xg_t)
+
+
+def _svd_fn(full):
+    def f(m, a):
+        u, s, vh = m.linalg.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        u, vh = u[..., :k], vh[..., :k, :]
+        # sign-invariant uses of U, S and Vh (the fuzzer's svd template and a wider one)
+        return (u * (s ** 2).unsqueeze(-2) @ vh + u @ vh
+                + (u * u).sum(-1, keepdim=True) * 0.5 + (vh * vh * 2).sum(-2, keepdim=True))
+    return f
+
+
+def _eigh_fn(m, a):
+    lam, v = m.linalg.eigh(a + a.mT)
+    return v * (lam ** 3).unsqueeze(-2) @ v.mT + v * v + lam.unsqueeze(-1) ** 2
+
+
+def _second(m, f, a, seed):
+    x = m.tensor(a, requires_grad=True)
+    y = f(m, x)
+    w = np.random.default_rng(seed).standard_normal(tuple(y.shape))
+    (g,) = m.autograd.grad((y * m.tensor(w)).sum(), x, create_graph=True)
+    (h,) = m.autograd.grad((g * g).sum(), x)
+    return g.detach().numpy(), h.numpy()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 5), (2, 3, 3)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd_second_derivative(shape, full):
+    """fuzz seeds 1119, 3796, 5582: svd's backward builds 1/(s_j^2 - s_i^2) from S itself, so
+    a create_graph backward differentiates it too (a constant lost those terms)."""
+    a = np.random.default_rng(sum(shape)).standard_normal(shape)
+    for got, want in zip(_second(L, _svd_fn(full), a, 1), _second(T, _svd_fn(full), a, 1)):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 4), (2, 3, 3)])
+def test_eigh_second_derivative(shape):
+    """eigh's backward builds 1/(λ_j - λ_i) from the eigenvalues (differentiated again)."""
+    a = np.random.default_rng(sum(shape)).standard_normal(shape)
+    for got, want in zip(_second(L, _eigh_fn, a, 2), _second(T, _eigh_fn, a, 2)):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
