@@ -349,3 +349,63 @@ def test_eigh_second_derivative(shape):
     a = np.random.default_rng(sum(shape)).standard_normal(shape)
     for got, want in zip(_second(L, _eigh_fn, a, 2), _second(T, _eigh_fn, a, 2)):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+NORMS = ["layer_norm", "group_norm", "batch_norm", "batch_norm_eval", "instance_norm"]
+
+
+def _norm_grads(m, name, x, w, b, up, dt):
+    dtype = getattr(m, dt)
+    xt, wt, bt = (m.tensor(v, dtype=dtype, requires_grad=True) for v in (x, w, b))
+    f = m.nn.functional
+    if name == "layer_norm":
+        y = f.layer_norm(xt, (x.shape[-1],), wt[:2], bt[:2])
+    elif name == "group_norm":
+        y = f.group_norm(xt, 2, wt, bt)
+    elif name == "batch_norm":
+        y = f.batch_norm(xt, None, None, wt, bt, training=True)
+    elif name == "batch_norm_eval":
+        y = f.batch_norm(xt, m.zeros(4, dtype=dtype), m.ones(4, dtype=dtype), wt, bt)
+    else:
+        y = f.instance_norm(xt, weight=wt, bias=bt)
+    y.backward(m.tensor(up, dtype=dtype))
+    return [t.grad.numpy() for t in (xt, wt, bt)]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("name", NORMS)
+def test_norm_backward_spreads_infinities_as_pytorch(name, dt):
+    """fuzz seed 2101: with an inf/NaN in the upstream gradient or the input, layer and group
+    norm's gradients follow PyTorch's kernel (row sums ds, db, then rstd·g + b·x + c), so the
+    same elements are inf / NaN / finite as in torch."""
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        x = rng.choice([-1.5, -0.5, 0.25, 1.0, 2.0], size=(3, 4, 2))
+        w, b = rng.choice([-1.0, 0.5, 2.0], size=4), rng.choice([0.0, 1.0], size=4)
+        up = rng.choice([-1.0, 0.5, 2.0], size=(3, 4, 2))
+        tgt = x if seed % 3 == 2 else up
+        k = int(rng.integers(1, 3))
+        tgt.flat[rng.choice(tgt.size, k, replace=False)] = rng.choice([INF, -INF, NAN], size=k)
+        want = _norm_grads(T, name, x, w, b, up, dt)
+        got = _norm_grads(L, name, x, w, b, up, dt)
+        for g, w_ in zip(got, want):
+            np.testing.assert_allclose(g, w_, rtol=1e-4 if dt == "float32" else 1e-10,
+                                       atol=1e-5 if dt == "float32" else 1e-12)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_layer_norm_infinite_upstream_seed_2101(dt):
+    """fuzz seed 2101: rows holding inf and NaN upstream gradients are NaN as in PyTorch."""
+    x = [[[-2.0, 2.0, -2.0], [1.0, 0.0, -0.5]], [[0.0, -1.0, -1.5], [-1.0, 0.25, 0.5]],
+         [[-0.5, 1.0, 2.0], [2.0, 0.5, -0.25]]]
+    w = [[1.5, 0.25, -1.0], [1.0, -2.0, 1.0]]
+    up = [[[-3.0, 1.0, INF], [-0.5, -0.5, -0.0]], [[-0.5, 1.0, 0.5], [-0.5, -0.5, INF]],
+          [[NAN, 1.5, -INF], [-0.25, -2.0, NAN]]]
+
+    def run(m):
+        xt = m.tensor(x, dtype=getattr(m, dt), requires_grad=True)
+        wt = m.tensor(w, dtype=getattr(m, dt))
+        m.nn.functional.layer_norm(xt, (2, 3), wt, wt).backward(
+            m.tensor(up, dtype=getattr(m, dt)))
+        return xt.grad.numpy()
+    np.testing.assert_array_equal(run(L), run(T))
