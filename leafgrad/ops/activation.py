@@ -345,7 +345,11 @@ class Hardswish(Op):
         r = _raw(x)
         # NOTE: PyTorch's hardswish_backward: 0 for x <= -3, the slope for -3 < x < 3, and
         # grad for x >= 3 (and for a NaN input, which fails both comparisons)
-        return dual.where(r <= -3, 0, dual.where(r < 3, grad * (x / 3 + 0.5), grad))
+        # (grad masked before the product: PyTorch's double backward is where(-3 < x < 3,
+        # grad * gg / 3, 0), an exact 0 outside even for an inf or NaN grad)
+        mid = (r > -3) & (r < 3)
+        return dual.where(r <= -3, 0, dual.where(mid, dual.where(mid, grad, 0) * (x / 3 + 0.5),
+                                                 grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -367,7 +371,7 @@ class Elu(Op):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
         r = _raw(x)
         neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r <= 0, x, x * 0) * self.input_scale)
+            dual.where(r < 0, x, 0) * self.input_scale)  # PyTorch's double backward: (x < 0)
         # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
         # linear branch
         return dual.where(r <= 0, neg, grad * self.scale)
@@ -383,7 +387,7 @@ def _elu_raw(x, alpha: float, scale: float, input_scale: float):
 
 @_kernel
 def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
-    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
+    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else (NaN too) g·scale."""
     t = x.dtype.type
     neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
     return array_module(x).where(x <= 0, neg, g * t(scale))

@@ -178,7 +178,7 @@ def where(cond, a, b):
 
 
 def threshold_backward(g, out):
-    """``g`` where ``out > 0``, else 0 (relu's backward)."""
+    """0 where ``out <= 0``, else ``g`` (relu's backward; a NaN ``out`` passes ``g``)."""
     if isinstance(g, Tensor):
         return _threshold_backward(g, out)
     # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0; and

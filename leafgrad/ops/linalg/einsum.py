@@ -299,82 +299,86 @@ def multi_dot(tensors) -> Tensor:
     >>> multi_dot([leafgrad.ones(2, 3), leafgrad.ones(3, 4), leafgrad.ones(4)]).shape
     torch.Size([2])
     """
-    from .products import mm
-
     ts = list(tensors)
     n = len(ts)
     if n < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
-    # NOTE: PyTorch's multi_dot: vector ends as (1, k) / (k, 1) matrices, mm in the cheapest
-    # order (the order decides which tensors each MmBackward0 saves, hence which gradients
-    # exist when an in-place change is caught mid-backward), then a view to the result shape
-    out_shape = []
-    for end, pos in ((0, "first"), (n - 1, "last")):
-        if ts[end].dim() not in (1, 2):
-            raise RuntimeError(f"multi_dot(): the {pos} tensor must be 1D or 2D but got "
-                               f"{ts[end].dim()}D\nWhy: only the ends of the chain may be "
-                               "vectors; every matrix in it is 2-d.")
-    for i in range(1, n - 1):
-        if ts[i].dim() != 2:
-            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {ts[i].dim()}D"
-                               "\nWhy: the middle of the chain is made of matrices.")
+    _check_chain(ts)
+    mats = list(ts)
     if ts[0].dim() == 1:
-        ts[0] = ts[0].unsqueeze(0)
-    else:
-        out_shape.append(ts[0].shape[0])
+        mats[0] = ts[0].unsqueeze(0)
     if ts[-1].dim() == 1:
-        ts[-1] = ts[-1].unsqueeze(-1)
-    else:
-        out_shape.append(ts[-1].shape[1])
-    for i in range(1, n):
-        if ts[i]._data.dtype != ts[0]._data.dtype:
-            raise RuntimeError(
-                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{_c_name(ts[0])} and tensor {i} {_c_name(ts[i])}\nWhy: the chain is not "
-                "promoted; convert the tensors to one dtype.")
-        if ts[i - 1].shape[1] != ts[i].shape[0]:
-            raise RuntimeError(
-                f"multi_dot(): tensors {i - 1} and {i} with shapes {list(ts[i - 1].shape)} and "
-                f"{list(ts[i].shape)} cannot be multiplied\nWhy: each matrix's columns must "
-                "match the next one's rows.")
+        mats[-1] = ts[-1].unsqueeze(-1)
+    # NOTE: PyTorch's order of products (hence its graph: which MmBackward0 saved which
+    # operand, the order in which a modified-in-place error and the leaves' gradients come)
     if n == 2:
-        return mm(ts[0], ts[1]).view(out_shape)
-    if n == 3:
-        a, b = ts[0].shape[0], ts[1].shape[0]
-        c, d = ts[2].shape[0], ts[2].shape[1]
+        out = mats[0].mm(mats[1])
+    elif n == 3:
+        a, b = mats[0].shape
+        c, d = mats[2].shape
         if (a * c) * (b + d) > (b * d) * (a + c):
-            return mm(ts[0], mm(ts[1], ts[2])).view(out_shape)
-        return mm(mm(ts[0], ts[1]), ts[2]).view(out_shape)
-    return _chain(ts, _chain_order(ts), 0, n - 1, mm).view(out_shape)
+            out = mats[0].mm(mats[1].mm(mats[2]))
+        else:
+            out = mats[0].mm(mats[1]).mm(mats[2])
+    else:
+        out = _chain(mats, _chain_order(mats), 0, n - 1)
+    shape = tuple(out.shape)
+    if ts[0].dim() == 1:
+        shape = shape[1:]
+    if ts[-1].dim() == 1:
+        shape = shape[:-1]
+    return out.view(shape)
 
 
-def _c_name(t: Tensor) -> str:
-    return str(t.dtype).replace("torch.", "").replace("float32", "float").replace(
-        "float64", "double")
-
-
-def _chain_order(ts: list) -> list:
-    """Split points of the cheapest parenthesisation (the classic dynamic programme)."""
+def _check_chain(ts: list) -> None:
+    """PyTorch's multi_dot argument checks (dims, dtypes, inner sizes)."""
     n = len(ts)
-    p = [t.shape[0] for t in ts] + [ts[-1].shape[1]]
-    m = [[0] * n for _ in range(n)]
-    s = [[0] * n for _ in range(n)]
+    for i, t in enumerate(ts):
+        d = t.dim()
+        if i in (0, n - 1) and d not in (1, 2):
+            which = "first" if i == 0 else "last"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {d}D")
+        if 0 < i < n - 1 and d != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {d}D")
+        if t.dtype != ts[0].dtype:
+            raise RuntimeError(
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_tname(ts[0])} and tensor {i} {_tname(t)}")
+    for i in range(n - 1):
+        a, b = ts[i], ts[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                f"{list(b.shape)} cannot be multiplied")
+
+
+def _tname(t: Tensor) -> str:
+    return str(t.dtype).replace("torch.", "").replace("float32", "float").replace(
+        "float64", "double").replace("int64", "long").replace("int32", "int")
+
+
+def _chain_order(mats: list) -> list:
+    """The split points of the cheapest parenthesisation (CLRS; the first minimum wins)."""
+    p = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
+    n = len(mats)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
     for length in range(1, n):
         for i in range(n - length):
             j = i + length
-            m[i][j] = None
+            cost[i][j] = None
             for k in range(i, j):
-                q = m[i][k] + m[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
-                if m[i][j] is None or q < m[i][j]:
-                    m[i][j], s[i][j] = q, k
-    return s
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if cost[i][j] is None or q < cost[i][j]:
+                    cost[i][j], split[i][j] = q, k
+    return split
 
 
-def _chain(ts: list, order: list, i: int, j: int, mm):
+def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
     if i == j:
-        return ts[i]
-    k = order[i][j]
-    return mm(_chain(ts, order, i, k, mm), _chain(ts, order, k + 1, j, mm))
+        return mats[i]
+    k = split[i][j]
+    return _chain(mats, split, i, k).mm(_chain(mats, split, k + 1, j))
 
 
 def chain_matmul(*matrices) -> Tensor:
