@@ -400,3 +400,16 @@ def test_multi_dot_multiplies_in_torchs_order(seed):
         # the engine's node order (PyTorch: latest-created first), which leafgrad does not
         # follow yet (see the report)
         assert ln == tn
+
+
+@pytest.mark.parametrize("n", [1, 64])
+def test_logit_gradient_at_negative_zero_is_the_scalar_formulas(n):
+    """torch's scalar logit_backward gives grad * inf at x == 0 (+inf at -0.0), its
+    vectorized kernel grad / (x (1 - x)) (-inf at -0.0, from 16-32 elements on); leafgrad
+    gives the formula's +inf at every length."""
+    def f(L):
+        x = L.full((n,), -0.0, requires_grad=True)
+        x.logit().sum().backward()
+        return x.grad
+    assert (f(leafgrad).numpy() == INF).all()
+    assert (f(torch).numpy() == (INF if n == 1 else -INF)).all()
