@@ -413,3 +413,23 @@ def test_logit_gradient_at_negative_zero_is_the_scalar_formulas(n):
         return x.grad
     assert (f(leafgrad).numpy() == INF).all()
     assert (f(torch).numpy() == (INF if n == 1 else -INF)).all()
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_xlogy_gradient_is_xlogy_of_the_upstream_gradient(create):
+    """d xlogy(a, b) / da is xlogy(grad, b) (PyTorch): a zero upstream gradient gives 0 where
+    log(b) is -inf or NaN, so kl_div's target gradient is 0 where torch's is."""
+    def f(L):
+        a = L.tensor([0.0, 1.0, 2.0, -1.0, 0.0, 3.0], dtype=L.float64, requires_grad=True)
+        b = L.tensor([-1.0, -2.0, 0.0, INF, NAN, 2.0], dtype=L.float64, requires_grad=True)
+        up = L.tensor([0.0, 0.0, 1.0, 0.0, 1.0, NAN], dtype=L.float64)
+        out = list(L.autograd.grad(L.xlogy(a, b), [a, b], up, create_graph=create))
+        for o in (-1.0, 0.0, 2.0):
+            out += L.autograd.grad(L.xlogy(a, o), [a], up, create_graph=create)
+        x = L.tensor([[0.5, 0.0, -1.5], [NAN, -INF, 0.25]], dtype=L.float64, requires_grad=True)
+        t = L.tensor([[-1.5, 0.0, 2.0], [0.5, -1.0, 0.0]], dtype=L.float64, requires_grad=True)
+        loss = L.nn.functional.kl_div(x, t, reduction="sum")
+        out += L.autograd.grad(loss, [x, t], L.tensor(0.0, dtype=L.float64))
+        return out
+    for a, b in zip(f(torch), f(leafgrad)):
+        _same_array(a, b)

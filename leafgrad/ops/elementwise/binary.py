@@ -3,8 +3,6 @@ rounding division."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...autograd.grad_mode import state
@@ -139,11 +137,23 @@ def _xlogy_np(x, y):
             np.result_type(x, y), copy=False)
 
 
+def _xlogy_grad(g, b):
+    """``xlogy(g, b)`` (dual): PyTorch's derivative of xlogy in self, so a zero upstream
+    gradient gives 0 where log(b) is -inf or NaN (b <= 0), not 0 * log(b) = NaN."""
+    if isinstance(g, Tensor) or isinstance(b, Tensor):
+        from ...methods.elementwise import xlogy
+
+        return xlogy(g, b)
+    if not hasattr(b, "dtype"):
+        b = np.asarray(b, dtype=g.dtype)
+    return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
+
+
 class Xlogy(Op):
     name_ = "XlogyBackward0"
     elementwise = True
     op_name = "xlogy"
-    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad * b.log())", "b": "grad * a / b"}
+    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad.xlogy(b))", "b": "grad * a / b"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -157,7 +167,7 @@ class Xlogy(Op):
         need = self.needs_input_grad
         ga = gb = None
         if need[0]:
-            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
+            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, _xlogy_grad(grad, b))
         if need[1]:
             gb = grad * a / b
         return ga, gb
@@ -167,7 +177,7 @@ class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
     elementwise = True
     same_shape = True
-    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad * math.log(other))"}
+    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad.xlogy(other))"}
     __slots__ = ("other",)
 
     def forward(self, x):
@@ -175,10 +185,10 @@ class XlogyScalarOther(Op):
 
     def backward(self, grad):
         o = self.other
-        lg = math.log(o) if o > 0 else (-math.inf if o == 0 else math.nan)
+        g = _xlogy_grad(grad, o)
         if o <= 0:
-            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, grad * lg)
-        return grad * lg
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, g)
+        return g
 
 
 class XlogyScalarSelf(Op):
