@@ -433,3 +433,17 @@ def test_xlogy_gradient_is_xlogy_of_the_upstream_gradient(create):
         return out
     for a, b in zip(f(torch), f(leafgrad)):
         _same_array(a, b)
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_copysign_gradient_multiplies_the_masked_ratio_as_torch(create):
+    """PyTorch: grad * (result / self) with the ratio 0 where self == 0, so there an infinite
+    upstream gradient is NaN (a multiplication, not a mask), and grad * ratio rounds once."""
+    def f(L):
+        x = L.tensor([-INF, -0.0, 0.0, 0.0, 3.0, NAN, 1e300], dtype=L.float64, requires_grad=True)
+        o = L.tensor([1.0, -1.0, 2.0, -0.0, -2.0, 1.0, -1.0], dtype=L.float64)
+        up = L.tensor([-0.5, -3.0, INF, NAN, INF, 1.0, 1e300], dtype=L.float64)
+        return (L.autograd.grad(x.copysign(o), [x], up, create_graph=create)
+                + L.autograd.grad(x.copysign(-1.0), [x], up, create_graph=create))
+    for a, b in zip(f(torch), f(leafgrad)):
+        _same_array(a, b)

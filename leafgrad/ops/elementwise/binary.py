@@ -245,7 +245,7 @@ class Copysign(Op):
     name_ = "CopysignBackward0"
     elementwise = True
     op_name = "copysign"
-    formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
+    formula = {"a": "grad * where(a == 0, 0.0, out / a)", "b": "grad * 0"}
     save_output = True
     saved_for = ((0,), ())  # PyTorch saves self and the result for self's gradient only
     __slots__ = ()
@@ -261,8 +261,9 @@ class Copysign(Op):
         need = self.needs_input_grad
         ga = None
         if need[0]:
-            # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
-            ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
+            # NOTE: PyTorch: grad * (result / self), the ratio set to 0 where self == 0 (so an
+            # inf/NaN upstream gradient gives NaN there, as in torch: multiplied, not masked)
+            ga = grad * dual.where(dual.raw(a) == 0, 0.0, self.result(grad) / a)
         return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
@@ -270,7 +271,7 @@ class CopysignScalar(Op):
     name_ = "CopysignBackward1"
     elementwise = True
     same_shape = True
-    formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
+    formula = {"x": "grad * where(x == 0, 0.0, out / x)"}
     save_output = True
     __slots__ = ("other",)
 
@@ -279,7 +280,7 @@ class CopysignScalar(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return dual.where(dual.raw(x) == 0, 0.0, grad * self.result(grad) / x)
+        return grad * dual.where(dual.raw(x) == 0, 0.0, self.result(grad) / x)
 
 
 def _int_zero_check(a, b, op: str):
