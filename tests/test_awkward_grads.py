@@ -447,3 +447,15 @@ def test_copysign_gradient_multiplies_the_masked_ratio_as_torch(create):
                 + L.autograd.grad(x.copysign(-1.0), [x], up, create_graph=create))
     for a, b in zip(f(torch), f(leafgrad)):
         _same_array(a, b)
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardshrink", "hardtanh", "relu6", "hardswish",
+                                  "hardsigmoid", "elu", "celu", "selu", "leaky_relu"])
+@pytest.mark.parametrize("n", [1, 64])
+def test_piecewise_values_at_nan_and_infinities(name, n):
+    """A NaN input gives NaN (softshrink's 'otherwise 0' branch too), infinities as torch."""
+    xs = ([NAN, INF, -INF, -0.0] * 16)[:max(n, 4)]
+
+    def f(L):
+        return getattr(L.nn.functional, name)(L.tensor(xs, dtype=L.float64))
+    _same_array(f(torch), f(leafgrad), name)
