@@ -412,8 +412,10 @@ def cumprod(x, dim: int):
 
 def rev_cumsum(x, dim: int):
     """Sum from each position to the end along ``dim``."""
+    # NOTE: flip, cumsum, flip (PyTorch's reversed_cumsum), not total - cumsum + x, which is
+    # NaN (inf - inf) wherever an infinity is summed
     if isinstance(x, Tensor):
-        return expand(sum(x, (dim,), True), x._data.shape) - cumsum(x, dim) + x
+        return flip(cumsum(flip(x, (dim,)), dim), (dim,))
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 
 
