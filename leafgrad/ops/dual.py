@@ -21,8 +21,8 @@ from . import lastbits
 __all__ = [
     # elementwise
     "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
-    "floor_divide", "trunc_divide", "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward",
-    "to_dtype",
+    "floor_divide", "trunc_divide", "digamma", "polygamma", "isnan", "zeros_like", "where",
+    "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
