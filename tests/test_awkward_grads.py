@@ -266,3 +266,137 @@ def test_old_triangular_solve_with_an_infinite_upstream_gradient_matches_torch()
         x.backward(L.tensor([[3.0, INF], [0.0, 0.0], [INF, INF]]))
         return b.grad
     _same_array(f(torch), f(leafgrad))
+
+
+PROD_X = [[2.0, 0.0, 3.0], [0.0, 0.0, 1.5], [INF, 2.0, -1.0], [INF, 0.0, 2.0], [NAN, 1.0, 2.0],
+          [-INF, -0.0, 0.5], [1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("create", [False, True])
+def test_prod_gradient_with_zeros_and_infinities_matches_torch(dim, create):
+    """PyTorch's prod_backward: grad itself for a 0-d input, out / x without zeros, else
+    the exclusive products from both ends (no division), zeros for a full reduction with two
+    zeros outside a graph of the backward."""
+    rows = [[r] for r in PROD_X] + [PROD_X]
+    for xs in rows:
+        for up in (1.0, INF):
+            res = []
+            for L in (torch, leafgrad):
+                x = L.tensor(xs, dtype=L.float64, requires_grad=True)
+                y = x.prod() if dim is None else x.prod(dim)
+                (g,) = L.autograd.grad(y, [x], L.full(y.shape, up, dtype=L.float64),
+                                       create_graph=create)
+                res.append([g, g.requires_grad])
+                if create and up == 1.0 and g.requires_grad:
+                    # (second order with an inf upstream: not yet, see the report)
+                    res[-1] += L.autograd.grad(g.sum(), [x], allow_unused=True)
+            assert res[0][1] == res[1][1]  # torch's graph of the backward is cut, or not
+            for r in res:
+                del r[1]
+            for a, b in zip(*res):
+                _same_array(a, b, f"prod({dim}) of {xs} upstream {up}")
+
+
+def test_prod_over_a_size_one_dim_with_a_zero_elsewhere_passes_the_gradient_through():
+    def f(L):
+        x0 = L.tensor([[[-1.0]], [[0.5]], [[1.5]]], dtype=L.float64, requires_grad=True)
+        x1 = L.tensor([[[3.0, -1.0]], [[-1.5, -0.0]], [[-INF, -0.0]]], dtype=L.float32)
+        (x0 / x1).prod(1, keepdim=True).sum().backward(create_graph=True)
+        return x0.grad
+    _same_array(f(torch), f(leafgrad))
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_with_zeros_passes_gradgradcheck(dim):
+    x = leafgrad.tensor([[2.0, 0.0, 3.0], [0.5, -1.0, 1.5], [0.0, 0.0, 2.0]],
+                        dtype=leafgrad.float64, requires_grad=True)
+    f = (lambda t: t.prod()) if dim is None else (lambda t: t.prod(dim))
+    assert leafgrad.autograd.gradcheck(f, [x])
+    assert leafgrad.autograd.gradgradcheck(f, [x])
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_std_var_over_an_empty_dim_list_have_the_full_reductions_gradient(name):
+    """dim=() reduces over every dim (torch's value too); leafgrad's gradient is the full
+    reduction's, which passes gradcheck. torch's backward divides by 1 instead of N (a torch
+    bug: its gradient fails gradcheck), so leafgrad deliberately differs there."""
+    x0 = [[1.0, -2.0, 0.5]]
+
+    def grad(L, dim):
+        x = L.tensor(x0, dtype=L.float64, requires_grad=True)
+        getattr(x, name)(dim, correction=0, keepdim=True).sum().backward()
+        return x.grad
+
+    _same_array(grad(torch, None), grad(leafgrad, ()))
+    _same_array(grad(leafgrad, None), grad(leafgrad, ()))
+    x = leafgrad.tensor(x0, dtype=leafgrad.float64, requires_grad=True)
+    assert leafgrad.autograd.gradcheck(lambda t: getattr(t, name)(()), [x])
+    t_empty = grad(torch, ()).numpy()
+    assert np.allclose(t_empty, 3 * grad(torch, None).numpy())  # torch: N times too large
+
+
+@pytest.mark.parametrize("xs,ws", [([[-0.5], [-0.25], [1.5]], [-2.0]),
+                                   ([[[0.5], [-0.25], [1.5]]], [1.0, -0.5, -1.0])])
+def test_prelu_second_derivatives_are_zeros_not_none(xs, ws):
+    """PyTorch's prelu double-backward node takes grad, x and w: d(dx)/dx and d(dw)/dw are
+    zeros (tensors), not None, and d(dx)/dw, d(dw)/dx the masked upstream gradients."""
+    for first, second in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        res = []
+        for L in (torch, leafgrad):
+            x = L.tensor(xs, requires_grad=True)
+            w = L.tensor(ws, requires_grad=True)
+            g = L.autograd.grad(L.nn.functional.prelu(x, w).sum(), [x, w], create_graph=True)
+            res.append(L.autograd.grad(g[first].sum(), [x, w][second], allow_unused=True))
+        _same_array(res[0][0], res[1][0], f"d(grad {first}) / d(input {second})")
+
+
+def test_prelu_second_derivative_at_zero_is_consistent_with_the_first():
+    """At x = 0 the gradient for x is w·grad (torch and leafgrad), so its derivative in w is
+    grad. torch's double backward uses x >= 0 and says 0 there (a torch inconsistency);
+    leafgrad deliberately gives the derivative of the first derivative it returned."""
+    def f(L):
+        x = L.tensor([0.0], requires_grad=True)
+        w = L.tensor([-2.0], requires_grad=True)
+        (g,) = L.autograd.grad(L.nn.functional.prelu(x, w).sum(), [x], create_graph=True)
+        return g.item(), L.autograd.grad(g.sum(), [w])[0].item()
+    assert f(torch) == (-2.0, 0.0)
+    assert f(leafgrad) == (-2.0, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_multi_dot_multiplies_in_torchs_order(seed):
+    """The cheapest parenthesisation, as PyTorch: it decides the values' rounding and which
+    tensors each MmBackward0 saves, so which gradients exist when an in-place change of one
+    factor is caught in the middle of backward."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 6))
+    dims = [int(d) for d in rng.integers(1, 6, n + 1)]
+    mats = [rng.standard_normal((dims[i], dims[i + 1])) for i in range(n)]
+    vec_first, vec_last = dims[0] == 1 and seed % 2, dims[-1] == 1 and seed % 3 == 0
+    k = int(rng.integers(0, n))
+    res = []
+    for L in (torch, leafgrad):
+        leaves = [L.tensor(m, requires_grad=True) for m in mats]
+        ts = [t * 1 for t in leaves]
+        if vec_first:
+            ts[0] = ts[0][0]
+        if vec_last:
+            ts[-1] = ts[-1][:, 0]
+        y = L.linalg.multi_dot(ts)
+        value = y.detach().numpy().copy()
+        ts[k].mul_(2)
+        try:
+            y.sum().backward()
+            err = None
+        except RuntimeError as e:
+            err = type(e).__name__
+        res.append((value, err, [t.grad is None for t in leaves], y.grad_fn.name()))
+    (tv, te, tn, tf), (lv, le, ln, lf) = res
+    np.testing.assert_allclose(lv, tv, rtol=1e-12, atol=1e-12)
+    assert (le, lf) == (te, tf)
+    if n <= 3:
+        # NOTE: in longer chains which leaves got a gradient before the error also depends on
+        # the engine's node order (PyTorch: latest-created first), which leafgrad does not
+        # follow yet (see the report)
+        assert ln == tn

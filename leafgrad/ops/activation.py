@@ -648,10 +648,14 @@ class Prelu(Op):
         r = _raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
-        gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
+        # NOTE: PyTorch's double-backward node takes (grad, x, w) whichever are needed: gx
+        # depends on x only through the mask and gw on w not at all, yet a second derivative
+        # with respect to them is zeros, not None (zero_path keeps those links)
+        gx = zero_path(dual.where(r > 0, grad, grad * wv), x) if need[0] else None
         gw = None
         if need[1]:
-            gw = dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape)
+            gw = zero_path(dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape),
+                           w)
         return gx, gw
 
 
