@@ -473,3 +473,37 @@ def test_xlogy_gradient_is_xlogy_of_grad(other):
             assert want is None and got is None
         else:
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 1.5, 2.0, 3.0, INF])
+def test_vector_norm_double_backward_at_zero_norm(p):
+    """The norm's gradient graph is PyTorch's norm_backward (mask after dividing by the norm):
+    at a zero norm the double backward is NaN as in torch, not a silent 0 (the Hessian of
+    ‖x‖² at 0 is 2I, which neither library can see through the norm)."""
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [0.0, 3.0, 0.0]])
+
+    def run(m):
+        xt = m.tensor(x, requires_grad=True)
+        y = m.linalg.vector_norm(xt, p, dim=1)
+        (g,) = m.autograd.grad((y * y + y).sum(), xt, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), xt, allow_unused=True)
+        return g.detach().numpy(), None if h is None else h.numpy()
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", ["normalize", "cosine_similarity"])
+def test_normalize_double_backward_at_zero_vector(f):
+    def run(m):
+        xt = m.tensor([[0.0, 0.0], [1.0, 2.0]], dtype=m.float64, requires_grad=True)
+        if f == "normalize":
+            y = m.nn.functional.normalize(xt)
+        else:
+            y = m.nn.functional.cosine_similarity(xt, m.ones(2, 2, dtype=m.float64))
+        (g,) = m.autograd.grad(y.sum(), xt, create_graph=True)
+        (h,) = m.autograd.grad((g * g).sum(), xt)
+        return g.detach().numpy(), h.numpy()
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
