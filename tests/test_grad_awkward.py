@@ -507,3 +507,38 @@ def test_normalize_double_backward_at_zero_vector(f):
 
     for got, want in zip(run(L), run(T)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_backward_with_zeros_as_pytorch(dim, create_graph):
+    """cumprod's gradient case by case as PyTorch's cumprod_backward: quotient without zeros,
+    O(n) masks with zeros outside a graph (an inf/NaN gradient outside its range is an exact
+    0), the O(n²) omitted-product sum inside one (so its derivative is cumprod's second
+    derivative through a zero); cumsum's reversed sum is flip-cumsum-flip (inf, not NaN)."""
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        x = rng.choice([0.0, 0.0, 0.5, -1.5, 2.0, 3.0], size=(3, 4))
+        if seed % 5 == 4:
+            x.flat[rng.integers(x.size)] = rng.choice([INF, -INF, NAN])
+        up = rng.choice([1.0, -0.5, 2.0], size=(3, 4))
+        if seed % 3 == 2:
+            up.flat[rng.integers(up.size)] = rng.choice([INF, NAN])
+
+        def run(m):
+            xt = m.tensor(x, requires_grad=True)
+            out = []
+            for f in (m.cumprod, m.cumsum):
+                (g,) = m.autograd.grad(f(xt, dim), xt, m.tensor(up), create_graph=create_graph)
+                out.append(g.detach().numpy())
+                if create_graph and g.requires_grad:
+                    (h,) = m.autograd.grad((g * m.tensor(up[::-1].copy())).sum(), xt,
+                                           allow_unused=True)
+                    out.append(None if h is None else h.numpy())
+            return out
+
+        for got, want in zip(run(L), run(T)):
+            if want is None or got is None:
+                assert want is None and got is None
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

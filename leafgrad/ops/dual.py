@@ -425,7 +425,9 @@ def cumprod(x, dim: int):
 def rev_cumsum(x, dim: int):
     """Sum from each position to the end along ``dim``."""
     if isinstance(x, Tensor):
-        return expand(sum(x, (dim,), True), x._data.shape) - cumsum(x, dim) + x
+        # NOTE: flip, cumsum, flip as PyTorch's reversed_cumsum (total - cumsum + x would
+        # give inf - inf = NaN for an infinite gradient)
+        return flip(cumsum(flip(x, (dim,)), dim), (dim,))
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 
 
