@@ -525,7 +525,7 @@ def test_cumprod_backward_with_zeros_as_pytorch(dim, create_graph):
         if seed % 3 == 2:
             up.flat[rng.integers(up.size)] = rng.choice([INF, NAN])
 
-        def run(m):
+        def run(m, x=x, up=up):
             xt = m.tensor(x, requires_grad=True)
             out = []
             for f in (m.cumprod, m.cumsum):
