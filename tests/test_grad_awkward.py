@@ -542,3 +542,30 @@ def test_cumprod_backward_with_zeros_as_pytorch(dim, create_graph):
                 assert want is None and got is None
             else:
                 np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN, 0.0])
+def test_pow_exponent_gradient_masks_before_the_product(up):
+    """pow's gradient for the exponent at base 0 is grad * where(mask, 0, out·log(base)) as
+    PyTorch's pow_backward_exponent: an inf/NaN upstream gradient there is NaN; the base's
+    gradient masks after the product (exact 0 at exponent 0); first and second order, tensor
+    and Python-number bases."""
+    import itertools
+
+    vals = [-2.0, 0.0, -0.0, 0.5, 2.0, INF, NAN]
+    pairs = np.array(list(itertools.product(vals, vals)))
+
+    def run(m):
+        out = []
+        x = m.tensor(pairs[:, 0], requires_grad=True)
+        e = m.tensor(pairs[:, 1], requires_grad=True)
+        cases = [((x, e), x ** e)] + [((e,), base ** e) for base in (0.0, 2.0, 0.5)]
+        for leaves, y in cases:
+            g = m.autograd.grad(y, list(leaves), m.full_like(y, up), create_graph=True)
+            h = m.autograd.grad(sum((gg * gg).sum() for gg in g), list(leaves),
+                                allow_unused=True)
+            out += [t.detach().numpy() for t in g + h]
+        return out
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
