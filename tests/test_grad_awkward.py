@@ -409,3 +409,163 @@ def test_layer_norm_infinite_upstream_seed_2101(dt):
             m.tensor(up, dtype=getattr(m, dt)))
         return xt.grad.numpy()
     np.testing.assert_array_equal(run(L), run(T))
+
+
+ROUNDED = {
+    "fmod": lambda m, a, b: m.fmod(a, b),
+    "remainder": lambda m, a, b: m.remainder(a, b),
+    "div_trunc": lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+    "div_floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+    "fmod_xlogy": lambda m, a, b: m.fmod(a, m.xlogy(a, b)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(ROUNDED))
+def test_rounded_division_double_backward(op):
+    """fuzz seeds 9776, 2619: fmod's gradient for other is -grad·a.div(b, 'trunc') (one node
+    with an exactly zero gradient), so a double backward does not meet 0 with an infinite
+    a/b² (NaN); torch's values at zero divisors, infinities and NaN."""
+    vals = [-3.0, -1.0, 0.0, 1.0, 2.5, INF, NAN]
+    a = np.repeat(vals, len(vals))
+    b = np.tile(vals, len(vals))
+
+    def run(m):
+        at = m.tensor(a, dtype=m.float64, requires_grad=True)
+        bt = m.tensor(np.where(b == 0, 1.0, b) if op == "fmod_xlogy" else b, dtype=m.float64,
+                      requires_grad=True)
+        y = ROUNDED[op](m, at, bt)
+        gs = m.autograd.grad(y.sum(), [at, bt], create_graph=True, allow_unused=True,
+                             materialize_grads=False)
+        live = [g for g in gs if g is not None and g.requires_grad]
+        g2 = (m.autograd.grad(sum(g.sum() for g in live), [at, bt], allow_unused=True)
+              if live else (None, None))
+        return [None if g is None else g.detach().numpy() for g in (*gs, *g2)]
+
+    for got, want in zip(run(L), run(T)):
+        if want is None or got is None:
+            assert want is None and got is None
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("other", ["tensor", 0.0, 2.0, -1.0, INF])
+def test_xlogy_gradient_is_xlogy_of_grad(other):
+    """xlogy's gradient for self is xlogy(grad, other) as PyTorch: exactly 0 where the
+    upstream gradient is 0, even where log(other) is infinite; first and second order."""
+    vals = [-2.0, 0.0, 0.5, 1.0, INF, NAN]
+    a = np.repeat(vals, len(vals))
+    b = np.tile(vals, len(vals))
+    up = np.tile([0.0, 1.5, -0.0, INF, 0.0, -2.0], len(vals))
+
+    def run(m):
+        at = m.tensor(a, dtype=m.float64, requires_grad=True)
+        bt = m.tensor(b, dtype=m.float64, requires_grad=True)
+        y = m.xlogy(at, bt if other == "tensor" else other)
+        gs = m.autograd.grad(y, [at, bt], m.tensor(up, dtype=m.float64), create_graph=True,
+                             allow_unused=True)
+        live = [g for g in gs if g is not None and g.requires_grad]
+        g2 = (m.autograd.grad(sum((g * g).sum() for g in live), [at, bt], allow_unused=True)
+              if live else (None, None))
+        return [None if g is None else g.detach().numpy() for g in (*gs, *g2)]
+
+    for got, want in zip(run(L), run(T)):
+        if want is None or got is None:
+            assert want is None and got is None
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 1.5, 2.0, 3.0, INF])
+def test_vector_norm_double_backward_at_zero_norm(p):
+    """The norm's gradient graph is PyTorch's norm_backward (mask after dividing by the norm):
+    at a zero norm the double backward is NaN as in torch, not a silent 0 (the Hessian of
+    ‖x‖² at 0 is 2I, which neither library can see through the norm)."""
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [0.0, 3.0, 0.0]])
+
+    def run(m):
+        xt = m.tensor(x, requires_grad=True)
+        y = m.linalg.vector_norm(xt, p, dim=1)
+        (g,) = m.autograd.grad((y * y + y).sum(), xt, create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), xt, allow_unused=True)
+        return g.detach().numpy(), None if h is None else h.numpy()
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", ["normalize", "cosine_similarity"])
+def test_normalize_double_backward_at_zero_vector(f):
+    def run(m):
+        xt = m.tensor([[0.0, 0.0], [1.0, 2.0]], dtype=m.float64, requires_grad=True)
+        if f == "normalize":
+            y = m.nn.functional.normalize(xt)
+        else:
+            y = m.nn.functional.cosine_similarity(xt, m.ones(2, 2, dtype=m.float64))
+        (g,) = m.autograd.grad(y.sum(), xt, create_graph=True)
+        (h,) = m.autograd.grad((g * g).sum(), xt)
+        return g.detach().numpy(), h.numpy()
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_backward_with_zeros_as_pytorch(dim, create_graph):
+    """cumprod's gradient case by case as PyTorch's cumprod_backward: quotient without zeros,
+    O(n) masks with zeros outside a graph (an inf/NaN gradient outside its range is an exact
+    0), the O(n²) omitted-product sum inside one (so its derivative is cumprod's second
+    derivative through a zero); cumsum's reversed sum is flip-cumsum-flip (inf, not NaN)."""
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        x = rng.choice([0.0, 0.0, 0.5, -1.5, 2.0, 3.0], size=(3, 4))
+        if seed % 5 == 4:
+            x.flat[rng.integers(x.size)] = rng.choice([INF, -INF, NAN])
+        up = rng.choice([1.0, -0.5, 2.0], size=(3, 4))
+        if seed % 3 == 2:
+            up.flat[rng.integers(up.size)] = rng.choice([INF, NAN])
+
+        def run(m, x=x, up=up):
+            xt = m.tensor(x, requires_grad=True)
+            out = []
+            for f in (m.cumprod, m.cumsum):
+                (g,) = m.autograd.grad(f(xt, dim), xt, m.tensor(up), create_graph=create_graph)
+                out.append(g.detach().numpy())
+                if create_graph and g.requires_grad:
+                    (h,) = m.autograd.grad((g * m.tensor(up[::-1].copy())).sum(), xt,
+                                           allow_unused=True)
+                    out.append(None if h is None else h.numpy())
+            return out
+
+        for got, want in zip(run(L), run(T)):
+            if want is None or got is None:
+                assert want is None and got is None
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN, 0.0])
+def test_pow_exponent_gradient_masks_before_the_product(up):
+    """pow's gradient for the exponent at base 0 is grad * where(mask, 0, out·log(base)) as
+    PyTorch's pow_backward_exponent: an inf/NaN upstream gradient there is NaN; the base's
+    gradient masks after the product (exact 0 at exponent 0); first and second order, tensor
+    and Python-number bases."""
+    import itertools
+
+    vals = [-2.0, 0.0, -0.0, 0.5, 2.0, INF, NAN]
+    pairs = np.array(list(itertools.product(vals, vals)))
+
+    def run(m):
+        out = []
+        x = m.tensor(pairs[:, 0], requires_grad=True)
+        e = m.tensor(pairs[:, 1], requires_grad=True)
+        cases = [((x, e), x ** e)] + [((e,), base ** e) for base in (0.0, 2.0, 0.5)]
+        for leaves, y in cases:
+            g = m.autograd.grad(y, list(leaves), m.full_like(y, up), create_graph=True)
+            h = m.autograd.grad(sum((gg * gg).sum() for gg in g), list(leaves),
+                                allow_unused=True)
+            out += [t.detach().numpy() for t in g + h]
+        return out
+
+    for got, want in zip(run(L), run(T)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -21,8 +21,8 @@ from . import lastbits
 __all__ = [
     # elementwise
     "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
-    "floor_divide", "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward",
-    "to_dtype",
+    "floor_divide", "trunc_divide", "digamma", "polygamma", "isnan", "zeros_like", "where",
+    "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
@@ -129,6 +129,18 @@ def floor(x):
 def trunc(x):
     """Round toward zero."""
     return x.trunc() if isinstance(x, Tensor) else np.trunc(x)
+
+
+def trunc_divide(a, b):
+    """``a.div(b, rounding_mode='trunc')``: one node whose gradient is exactly zero (fmod's
+    gradient for other), rather than ``trunc(a / b)`` whose division's backward would meet
+    that zero with an infinite ``a / b²`` (NaN) in a double backward."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _wrap(a)
+        return a.div(b, rounding_mode="trunc")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.trunc(a / b)
 
 
 def floor_divide(a, b):
@@ -412,9 +424,9 @@ def cumprod(x, dim: int):
 
 def rev_cumsum(x, dim: int):
     """Sum from each position to the end along ``dim``."""
-    # NOTE: flip, cumsum, flip (PyTorch's reversed_cumsum), not total - cumsum + x, which is
-    # NaN (inf - inf) wherever an infinity is summed
     if isinstance(x, Tensor):
+        # NOTE: flip, cumsum, flip as PyTorch's reversed_cumsum (total - cumsum + x would
+        # give inf - inf = NaN for an infinite gradient)
         return flip(cumsum(flip(x, (dim,)), dim), (dim,))
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 

@@ -336,9 +336,11 @@ class PowTensor(Op):
             pw = a ** (b - 1) if isinstance(a, Tensor) else lastbits.power_tensor(a, b - 1)
             ga = dual.where(dual.raw(b == 0), 0.0, grad * (b * pw))
         if need[1]:
-            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
-            gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
-                            grad * (self.result(grad) * dual.log(a)))
+            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0,
+            # as grad * where(mask, 0, out * log(a)): the mask comes before the product, so an
+            # inf or NaN grad there gives NaN (pow_backward_exponent)
+            gb = grad * dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
+                                   self.result(grad) * dual.log(a))
         return ga, gb
 
 
@@ -362,7 +364,9 @@ class RPowScalar(Op):
         if self.base == 0:
             # NOTE: PyTorch takes d(0**x)/dx as 0 where x >= 0, i.e. where 0**x is 0 (x > 0) or
             # 1 (x == 0); x < 0 (inf) and nan keep grad * out * log(0)
-            return dual.where(dual.raw(out) <= 1, 0.0, grad * out * float("-inf"))
+            # (grad * where(...), the mask before the product, as PyTorch's
+            # pow_backward_exponent: an inf or NaN grad there gives NaN)
+            return grad * dual.where(dual.raw(out) <= 1, 0.0, out * float("-inf"))
         # NOTE: PyTorch's order: grad * (result * log(base))
         return grad * lastbits.scale(out, math.log(self.base))
 
