@@ -400,3 +400,101 @@ def test_multi_dot_multiplies_in_torchs_order(seed):
         # the engine's node order (PyTorch: latest-created first), which leafgrad does not
         # follow yet (see the report)
         assert ln == tn
+
+
+@pytest.mark.parametrize("n", [1, 64])
+def test_logit_gradient_at_negative_zero_is_the_scalar_formulas(n):
+    """torch's scalar logit_backward gives grad * inf at x == 0 (+inf at -0.0), its
+    vectorized kernel grad / (x (1 - x)) (-inf at -0.0, from 16-32 elements on); leafgrad
+    gives the formula's +inf at every length."""
+    def f(L):
+        x = L.full((n,), -0.0, requires_grad=True)
+        x.logit().sum().backward()
+        return x.grad
+    assert (f(leafgrad).numpy() == INF).all()
+    assert (f(torch).numpy() == (INF if n == 1 else -INF)).all()
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_xlogy_gradient_is_xlogy_of_the_upstream_gradient(create):
+    """d xlogy(a, b) / da is xlogy(grad, b) (PyTorch): a zero upstream gradient gives 0 where
+    log(b) is -inf or NaN, so kl_div's target gradient is 0 where torch's is."""
+    def f(L):
+        a = L.tensor([0.0, 1.0, 2.0, -1.0, 0.0, 3.0], dtype=L.float64, requires_grad=True)
+        b = L.tensor([-1.0, -2.0, 0.0, INF, NAN, 2.0], dtype=L.float64, requires_grad=True)
+        up = L.tensor([0.0, 0.0, 1.0, 0.0, 1.0, NAN], dtype=L.float64)
+        out = list(L.autograd.grad(L.xlogy(a, b), [a, b], up, create_graph=create))
+        for o in (-1.0, 0.0, 2.0):
+            out += L.autograd.grad(L.xlogy(a, o), [a], up, create_graph=create)
+        x = L.tensor([[0.5, 0.0, -1.5], [NAN, -INF, 0.25]], dtype=L.float64, requires_grad=True)
+        t = L.tensor([[-1.5, 0.0, 2.0], [0.5, -1.0, 0.0]], dtype=L.float64, requires_grad=True)
+        loss = L.nn.functional.kl_div(x, t, reduction="sum")
+        out += L.autograd.grad(loss, [x, t], L.tensor(0.0, dtype=L.float64))
+        return out
+    for a, b in zip(f(torch), f(leafgrad)):
+        _same_array(a, b)
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_copysign_gradient_multiplies_the_masked_ratio_as_torch(create):
+    """PyTorch: grad * (result / self) with the ratio 0 where self == 0, so there an infinite
+    upstream gradient is NaN (a multiplication, not a mask), and grad * ratio rounds once."""
+    def f(L):
+        x = L.tensor([-INF, -0.0, 0.0, 0.0, 3.0, NAN, 1e300], dtype=L.float64, requires_grad=True)
+        o = L.tensor([1.0, -1.0, 2.0, -0.0, -2.0, 1.0, -1.0], dtype=L.float64)
+        up = L.tensor([-0.5, -3.0, INF, NAN, INF, 1.0, 1e300], dtype=L.float64)
+        return (L.autograd.grad(x.copysign(o), [x], up, create_graph=create)
+                + L.autograd.grad(x.copysign(-1.0), [x], up, create_graph=create))
+    for a, b in zip(f(torch), f(leafgrad)):
+        _same_array(a, b)
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardshrink", "hardtanh", "relu6", "hardswish",
+                                  "hardsigmoid", "elu", "celu", "selu", "leaky_relu"])
+@pytest.mark.parametrize("n", [1, 64])
+def test_piecewise_values_at_nan_and_infinities(name, n):
+    """A NaN input gives NaN (softshrink's 'otherwise 0' branch too), infinities as torch."""
+    xs = ([NAN, INF, -INF, -0.0] * 16)[:max(n, 4)]
+
+    def f(L):
+        return getattr(L.nn.functional, name)(L.tensor(xs, dtype=L.float64))
+    _same_array(f(torch), f(leafgrad), name)
+
+
+def _scan_cases():
+    rng = np.random.default_rng(5)
+    cases = [[2.0, 0.0, 3.0], [1.0, 0.0, 0.0, 2.0], [0.0, 2.0, 3.0], [1.0, INF, 0.0, 2.0],
+             [NAN, 0.0, 1.0], [[1.0, 2.0], [0.0, 3.0]], [[0.0, 2.0], [1.0, 0.0]]]
+    cases += [rng.choice([0.0, 0.0, 1.0, 2.0, -1.5, INF, NAN, 0.5], size=(2, 4)).tolist()
+              for _ in range(12)]
+    return cases
+
+
+@pytest.mark.parametrize("up", [2.0, INF, NAN])
+def test_cumprod_and_prod_first_and_second_derivatives_with_zeros_match_torch(up):
+    """cumprod's gradient through a zero: PyTorch's O(n) masked form without a graph, its
+    O(n^2) products-without-x_k form with one (the shortcut 'zero after the first zero' lost
+    second derivatives through that zero); reversed sums by flipping, not total - cumsum (NaN
+    at infinities). Signed zeros aside."""
+    def run(L, xs):
+        out = []
+        x = L.tensor(xs, dtype=L.float64, requires_grad=True)
+        (g,) = L.autograd.grad(x.prod(), [x], L.tensor(up, dtype=L.float64), create_graph=True)
+        out += [g, L.autograd.grad(g.sum(), [x])[0]]
+        for d in (0, -1):
+            (g,) = L.autograd.grad(L.cumprod(x, d), [x], L.full(x.shape, up, dtype=L.float64),
+                                   create_graph=True)
+            out += [g, L.autograd.grad(g.sum(), [x])[0]]
+            y = L.tensor(xs, dtype=L.float64, requires_grad=True)
+            out += L.autograd.grad(L.cumprod(y, d), [y], L.full(y.shape, up, dtype=L.float64))
+        return out
+    for xs in _scan_cases():
+        for a, b in zip(run(torch, xs), run(leafgrad, xs)):
+            _same_array(a, b, f"{xs} upstream {up}")
+
+
+def test_cumprod_with_zeros_passes_gradgradcheck():
+    x = leafgrad.tensor([[2.0, 0.0, 3.0, 0.5], [0.0, 1.5, 0.0, 2.0]], dtype=leafgrad.float64,
+                        requires_grad=True)
+    for d in (0, 1):
+        assert leafgrad.autograd.gradgradcheck(lambda t, d=d: leafgrad.cumprod(t, d), [x])

@@ -304,7 +304,9 @@ class Softshrink(Op):
     def forward(self, x):
         xp = array_module(x)
         lam = x.dtype.type(self.lambd)
-        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, xp.zeros((), x.dtype)))
+        # NOTE: 0 inside [-lambd, lambd], else shifted toward 0: a NaN stays NaN (PyTorch)
+        return xp.where((x >= -lam) & (x <= lam), xp.zeros((), x.dtype),
+                        xp.where(x > lam, x - lam, x + lam))
 
     def backward(self, grad):
         (x,) = self.saved(grad)

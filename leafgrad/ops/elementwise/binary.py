@@ -137,20 +137,23 @@ def _xlogy_np(x, y):
             np.result_type(x, y), copy=False)
 
 
-def _xlogy_grad(grad, y):
-    """``xlogy(grad, y)``, PyTorch's form of xlogy's gradient for self: exactly 0 where
-    ``grad`` is 0 even where ``log(y)`` is infinite (``grad * log(y)`` would give NaN)."""
-    if isinstance(grad, Tensor) or isinstance(y, Tensor):
-        return (grad if isinstance(grad, Tensor) else _wrap(grad)).xlogy(y)
-    return _xlogy_np(grad, y if hasattr(y, "dtype") else grad.dtype.type(y)).astype(
-        grad.dtype, copy=False)
+def _xlogy_grad(g, b):
+    """``xlogy(g, b)`` (dual): PyTorch's derivative of xlogy in self, so a zero upstream
+    gradient gives 0 where log(b) is -inf or NaN (b <= 0), not 0 * log(b) = NaN."""
+    if isinstance(g, Tensor) or isinstance(b, Tensor):
+        from ...methods.elementwise import xlogy
+
+        return xlogy(g, b)
+    if not hasattr(b, "dtype"):
+        b = np.asarray(b, dtype=g.dtype)
+    return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
 
 
 class Xlogy(Op):
     name_ = "XlogyBackward0"
     elementwise = True
     op_name = "xlogy"
-    formula = {"a": "where((a == 0) & (b <= 0), 0.0, xlogy(grad, b))", "b": "grad * a / b"}
+    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad.xlogy(b))", "b": "grad * a / b"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -174,7 +177,7 @@ class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
     elementwise = True
     same_shape = True
-    formula = {"x": "where((x == 0) & (other <= 0), 0.0, xlogy(grad, other))"}
+    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad.xlogy(other))"}
     __slots__ = ("other",)
 
     def forward(self, x):
@@ -182,9 +185,10 @@ class XlogyScalarOther(Op):
 
     def backward(self, grad):
         o = self.other
+        g = _xlogy_grad(grad, o)
         if o <= 0:
-            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, _xlogy_grad(grad, o))
-        return _xlogy_grad(grad, o)
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, g)
+        return g
 
 
 class XlogyScalarSelf(Op):
@@ -241,7 +245,7 @@ class Copysign(Op):
     name_ = "CopysignBackward0"
     elementwise = True
     op_name = "copysign"
-    formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
+    formula = {"a": "grad * where(a == 0, 0.0, out / a)", "b": "grad * 0"}
     save_output = True
     saved_for = ((0,), ())  # PyTorch saves self and the result for self's gradient only
     __slots__ = ()
@@ -257,8 +261,9 @@ class Copysign(Op):
         need = self.needs_input_grad
         ga = None
         if need[0]:
-            # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
-            ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
+            # NOTE: PyTorch: grad * (result / self), the ratio set to 0 where self == 0 (so an
+            # inf/NaN upstream gradient gives NaN there, as in torch: multiplied, not masked)
+            ga = grad * dual.where(dual.raw(a) == 0, 0.0, self.result(grad) / a)
         return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
@@ -266,7 +271,7 @@ class CopysignScalar(Op):
     name_ = "CopysignBackward1"
     elementwise = True
     same_shape = True
-    formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
+    formula = {"x": "grad * where(x == 0, 0.0, out / x)"}
     save_output = True
     __slots__ = ("other",)
 
@@ -275,7 +280,7 @@ class CopysignScalar(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return dual.where(dual.raw(x) == 0, 0.0, grad * self.result(grad) / x)
+        return grad * dual.where(dual.raw(x) == 0, 0.0, self.result(grad) / x)
 
 
 def _int_zero_check(a, b, op: str):
