@@ -424,9 +424,9 @@ def cumprod(x, dim: int):
 
 def rev_cumsum(x, dim: int):
     """Sum from each position to the end along ``dim``."""
+    # NOTE: flip, cumsum, flip (PyTorch's reversed_cumsum), not total - cumsum + x, which is
+    # NaN (inf - inf) wherever an infinity is summed
     if isinstance(x, Tensor):
-        # NOTE: flip, cumsum, flip as PyTorch's reversed_cumsum (total - cumsum + x would
-        # give inf - inf = NaN for an infinite gradient)
         return flip(cumsum(flip(x, (dim,)), dim), (dim,))
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 

@@ -137,20 +137,23 @@ def _xlogy_np(x, y):
             np.result_type(x, y), copy=False)
 
 
-def _xlogy_grad(grad, y):
-    """``xlogy(grad, y)``, PyTorch's form of xlogy's gradient for self: exactly 0 where
-    ``grad`` is 0 even where ``log(y)`` is infinite (``grad * log(y)`` would give NaN)."""
-    if isinstance(grad, Tensor) or isinstance(y, Tensor):
-        return (grad if isinstance(grad, Tensor) else _wrap(grad)).xlogy(y)
-    return _xlogy_np(grad, y if hasattr(y, "dtype") else grad.dtype.type(y)).astype(
-        grad.dtype, copy=False)
+def _xlogy_grad(g, b):
+    """``xlogy(g, b)`` (dual): PyTorch's derivative of xlogy in self, so a zero upstream
+    gradient gives 0 where log(b) is -inf or NaN (b <= 0), not 0 * log(b) = NaN."""
+    if isinstance(g, Tensor) or isinstance(b, Tensor):
+        from ...methods.elementwise import xlogy
+
+        return xlogy(g, b)
+    if not hasattr(b, "dtype"):
+        b = np.asarray(b, dtype=g.dtype)
+    return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
 
 
 class Xlogy(Op):
     name_ = "XlogyBackward0"
     elementwise = True
     op_name = "xlogy"
-    formula = {"a": "where((a == 0) & (b <= 0), 0.0, xlogy(grad, b))", "b": "grad * a / b"}
+    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad.xlogy(b))", "b": "grad * a / b"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -174,7 +177,7 @@ class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
     elementwise = True
     same_shape = True
-    formula = {"x": "where((x == 0) & (other <= 0), 0.0, xlogy(grad, other))"}
+    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad.xlogy(other))"}
     __slots__ = ("other",)
 
     def forward(self, x):
@@ -182,9 +185,10 @@ class XlogyScalarOther(Op):
 
     def backward(self, grad):
         o = self.other
+        g = _xlogy_grad(grad, o)
         if o <= 0:
-            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, _xlogy_grad(grad, o))
-        return _xlogy_grad(grad, o)
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, g)
+        return g
 
 
 class XlogyScalarSelf(Op):

@@ -86,58 +86,49 @@ def _cumprod_backward(grad, x, out, dim: int):
         return grad
     zero = xr == 0
     if not zero.any():
-        return dual.rev_cumsum(out * grad, dim) / x
-    if isinstance(grad, Tensor) or isinstance(x, Tensor):
+        return dual.rev_cumsum(grad * out, dim) / x
+    if isinstance(x, Tensor):
         return _cumprod_backward_graph(grad, x, dim)
-    return _cumprod_backward_zeros(grad, x, out, dim, zero)
+    # NOTE: exact with zeros as PyTorch's O(n) cumprod_backward (arrays: no graph wanted):
+    # before a slice's first zero z1 the quotient formula on grad * out masked to that range;
+    # at z1 the sum over [z1, z2) of grad_k times the products of x without x_z1; after it 0.
+    # Masking (not multiplying) keeps an inf/NaN gradient or product out of other ranges.
+    xp = array_module(xr)
+    count = xp.cumsum(zero, axis=dim)
+    before = count == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = xp.where(before, grad * out, 0)
+        a = dual.rev_cumsum(w, dim) / xr
+        first = (count == 1) & zero
+        between = (count == 1) & ~zero
+        inner = xp.cumprod(xp.where(between, xr, 1), axis=dim) * xp.where(count == 1, grad, 0)
+        at = (inner.sum(axis=dim, keepdims=True)
+              * xp.where(before, xr, 1).prod(axis=dim, keepdims=True))
+        return xp.where(before, a, xp.where(first, at, 0)).astype(grad.dtype, copy=False)
 
 
-def _cumprod_backward_zeros(grad, x, out, dim: int, zero):
-    """With zeros, outside a graph (PyTorch's O(n) masks): the quotient formula before the
-    first zero z1 (``w = out·grad`` cut to [0, z1)), at z1 the products with x_z1 left out
-    summed against ``grad`` on [z1, z2), and 0 after; the masks make an inf or NaN ``grad``
-    outside a range an exact 0 there."""
-    xp = array_module(x)
+def _cumprod_backward_graph(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """cumprod's gradient with zeros, as a graph (PyTorch's O(n^2) form under grad mode): for
+    each k, the sum over j >= k of grad_j times the product of x_0..x_j without x_k. The
+    first-order shortcut above sets the gradient after a slice's first zero to a constant 0,
+    which loses the second derivatives through that zero."""
+    from ..movement import cat
+
+    dim = dim % x.dim()
     n = x.shape[dim]
-    cs = xp.cumsum(zero, axis=dim)
-    gi = xp.zeros(x.shape, dtype=grad.dtype)
-    with np.errstate(all="ignore"):
-        m0 = cs == 0
-        a = dual.rev_cumsum(xp.where(m0, out * grad, 0), dim) / x
-        gi = xp.where(m0, a, gi)
-        m1 = cs == 1
-        pos = xp.arange(n).reshape([n if k == dim else 1 for k in range(x.ndim)])
-        first = m1 & (pos == xp.argmax(m1, axis=dim, keepdims=True))
-        between = m1 & ~first
-        b = (xp.cumprod(xp.where(between, x, 1), axis=dim) * xp.where(m1, grad, 0)).sum(
-            axis=dim, keepdims=True) * xp.where(m0, x, 1).prod(axis=dim, keepdims=True)
-        gi = xp.where(first, b, gi)
-    return gi.astype(grad.dtype, copy=False)
-
-
-def _cumprod_backward_graph(grad, x, dim: int):
-    """With zeros, as a graph (create_graph): PyTorch's O(n^2) formula, whose own derivative
-    is cumprod's second derivative: ``dx_k = Σ_{j≥k} grad_j · Π_{i≠k, i≤j} x_i``."""
-    if not isinstance(x, Tensor):
-        x = _wrap(x)
-    if not isinstance(grad, Tensor):
-        grad = _wrap(grad)
-    n = x.shape[dim]
-    cols = []
+    ones = dual.zeros(grad, tuple(1 if k == dim else s for k, s in enumerate(x.shape))) + 1
+    parts = []
     for k in range(n):
         if k == 0:
-            shape = tuple(1 if j == dim else s for j, s in enumerate(x.shape))
-            ones = _wrap(array_module(x._data).ones(shape, dtype=x._data.dtype))
-            omitted = dual.cat([ones, x.narrow(dim, 1, n - 1).cumprod(dim)], dim)
+            omitted = cat([ones, x.narrow(dim, 1, n - 1).cumprod(dim)], dim)
+        elif k == n - 1:
+            omitted = x.narrow(dim, 0, k).prod(dim, keepdim=True)
         else:
             until = x.narrow(dim, 0, k).prod(dim, keepdim=True)
-            if k == n - 1:
-                omitted = until
-            else:
-                after = x.narrow(dim, k + 1, n - k - 1).cumprod(dim)
-                omitted = dual.cat([until, until.expand_as(after) * after], dim)
-        cols.append((grad.narrow(dim, k, n - k) * omitted).sum(dim, keepdim=True))
-    return dual.cat(cols, dim)
+            after = x.narrow(dim, k + 1, n - k - 1).cumprod(dim)
+            omitted = cat([until, until.expand_as(after) * after], dim)
+        parts.append((grad.narrow(dim, k, n - k) * omitted).sum(dim, keepdim=True))
+    return cat(parts, dim)
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
