@@ -498,3 +498,23 @@ def test_cumprod_with_zeros_passes_gradgradcheck():
                         requires_grad=True)
     for d in (0, 1):
         assert leafgrad.autograd.gradgradcheck(lambda t, d=d: leafgrad.cumprod(t, d), [x])
+
+
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_as_torch():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        t = L.tensor([1.0, -1.0], requires_grad=True)
+        try:
+            L.nn.functional.soft_margin_loss(x, t)
+        except RuntimeError as e:
+            return str(e).split("\n")[0]
+        return None
+    assert f(leafgrad) == f(torch) is not None
+
+    def g(L):  # under no_grad, or with a detached target, it computes
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        t = L.tensor([1.0, -1.0], requires_grad=True)
+        with L.no_grad():
+            a = L.nn.functional.soft_margin_loss(x, t)
+        return a + L.nn.functional.soft_margin_loss(x, t.detach())
+    _same_array(g(torch), g(leafgrad))
