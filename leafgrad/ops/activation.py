@@ -231,7 +231,7 @@ def zero_path(g, x):
 class Hardtanh(Op):
     name_ = "HardtanhBackward0"
     same_shape = True
-    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+    formula = {"x": "where((x <= min_val) | (x >= max_val), grad * 0, grad)"}
     __slots__ = ("min_val", "max_val")
 
     def forward(self, x):
@@ -240,8 +240,11 @@ class Hardtanh(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves; the mask is written as the
+        # flat region (x <= min or x >= max) so that a NaN input passes the gradient, as the
+        # formula of PyTorch's hardtanh_backward does (its vectorized kernel disagrees, see
+        # docs/design.md "NaN inputs of piecewise ops")
+        return zero_path(dual.where((r <= self.min_val) | (r >= self.max_val), 0, grad), x)
 
 
 class LeakyRelu(Op):
@@ -262,17 +265,18 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, 0)"}
+    formula = {"x": "where(x <= threshold, grad * 0, grad)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.where(x > self.threshold, x, xp.asarray(self.value, x.dtype)).astype(
+        # NOTE: x <= threshold, not x > threshold: a NaN input stays NaN (PyTorch)
+        return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x).astype(
             x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
+        return zero_path(dual.where(_raw(x) <= self.threshold, 0, grad), x)
 
 
 class Hardshrink(Op):
@@ -300,7 +304,9 @@ class Softshrink(Op):
     def forward(self, x):
         xp = array_module(x)
         lam = x.dtype.type(self.lambd)
-        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, xp.zeros((), x.dtype)))
+        # NOTE: 0 inside [-lambd, lambd], else shifted toward 0: a NaN stays NaN (PyTorch)
+        return xp.where((x >= -lam) & (x <= lam), xp.zeros((), x.dtype),
+                        xp.where(x > lam, x - lam, x + lam))
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -329,7 +335,7 @@ class Hardsigmoid(Op):
 class Hardswish(Op):
     name_ = "HardswishBackward0"
     same_shape = True
-    formula = {"x": "where(x < -3, grad * 0, where(x <= 3, grad * (x / 3 + 0.5), grad))"}
+    formula = {"x": "where(x <= -3, grad * 0, where(x < 3, grad * (x / 3 + 0.5), grad))"}
     __slots__ = ()
 
     def forward(self, x):
@@ -339,7 +345,13 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        # NOTE: PyTorch's hardswish_backward: 0 for x <= -3, the slope for -3 < x < 3, and
+        # grad for x >= 3 (and for a NaN input, which fails both comparisons)
+        # (grad masked before the product: PyTorch's double backward is where(-3 < x < 3,
+        # grad * gg / 3, 0), an exact 0 outside even for an inf or NaN grad)
+        mid = (r > -3) & (r < 3)
+        return dual.where(r <= -3, 0, dual.where(mid, dual.where(mid, grad, 0) * (x / 3 + 0.5),
+                                                 grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -348,8 +360,8 @@ class Elu(Op):
 
     name_ = "EluBackward0"
     same_shape = True
-    formula = {"x": "where(x > 0, grad * scale, "
-                    "grad * input_scale * scale * alpha * (x * input_scale).exp())"}
+    formula = {"x": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)"}
     __slots__ = ("alpha", "scale", "input_scale")
 
     def forward(self, x):
@@ -361,8 +373,10 @@ class Elu(Op):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
         r = _raw(x)
         neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r > 0, x * 0, x) * self.input_scale)
-        return dual.where(r > 0, grad * self.scale, neg)
+            dual.where(r < 0, x, 0) * self.input_scale)  # PyTorch's double backward: (x < 0)
+        # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
+        # linear branch
+        return dual.where(r <= 0, neg, grad * self.scale)
 
 
 @_kernel
@@ -375,10 +389,10 @@ def _elu_raw(x, alpha: float, scale: float, input_scale: float):
 
 @_kernel
 def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
-    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
+    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else (NaN too) g·scale."""
     t = x.dtype.type
     neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
-    return array_module(x).where(x > 0, g * t(scale), neg)
+    return array_module(x).where(x <= 0, neg, g * t(scale))
 
 
 class Celu(Elu):
@@ -636,10 +650,14 @@ class Prelu(Op):
         r = _raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
-        gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
+        # NOTE: PyTorch's double-backward node takes (grad, x, w) whichever are needed: gx
+        # depends on x only through the mask and gw on w not at all, yet a second derivative
+        # with respect to them is zeros, not None (zero_path keeps those links)
+        gx = zero_path(dual.where(r > 0, grad, grad * wv), x) if need[0] else None
         gw = None
         if need[1]:
-            gw = dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape)
+            gw = zero_path(dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape),
+                           w)
         return gx, gw
 
 

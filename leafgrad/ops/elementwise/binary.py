@@ -3,8 +3,6 @@ rounding division."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...autograd.grad_mode import state
@@ -139,11 +137,23 @@ def _xlogy_np(x, y):
             np.result_type(x, y), copy=False)
 
 
+def _xlogy_grad(g, b):
+    """``xlogy(g, b)`` (dual): PyTorch's derivative of xlogy in self, so a zero upstream
+    gradient gives 0 where log(b) is -inf or NaN (b <= 0), not 0 * log(b) = NaN."""
+    if isinstance(g, Tensor) or isinstance(b, Tensor):
+        from ...methods.elementwise import xlogy
+
+        return xlogy(g, b)
+    if not hasattr(b, "dtype"):
+        b = g.dtype.type(b)  # a scalar, not a host array (g may live on a device)
+    return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
+
+
 class Xlogy(Op):
     name_ = "XlogyBackward0"
     elementwise = True
     op_name = "xlogy"
-    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad * b.log())", "b": "grad * a / b"}
+    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad.xlogy(b))", "b": "grad * a / b"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -157,7 +167,7 @@ class Xlogy(Op):
         need = self.needs_input_grad
         ga = gb = None
         if need[0]:
-            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
+            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, _xlogy_grad(grad, b))
         if need[1]:
             gb = grad * a / b
         return ga, gb
@@ -167,7 +177,7 @@ class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
     elementwise = True
     same_shape = True
-    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad * math.log(other))"}
+    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad.xlogy(other))"}
     __slots__ = ("other",)
 
     def forward(self, x):
@@ -175,10 +185,10 @@ class XlogyScalarOther(Op):
 
     def backward(self, grad):
         o = self.other
-        lg = math.log(o) if o > 0 else (-math.inf if o == 0 else math.nan)
+        g = _xlogy_grad(grad, o)
         if o <= 0:
-            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, grad * lg)
-        return grad * lg
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, g)
+        return g
 
 
 class XlogyScalarSelf(Op):
@@ -235,7 +245,7 @@ class Copysign(Op):
     name_ = "CopysignBackward0"
     elementwise = True
     op_name = "copysign"
-    formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
+    formula = {"a": "grad * where(a == 0, 0.0, out / a)", "b": "grad * 0"}
     save_output = True
     saved_for = ((0,), ())  # PyTorch saves self and the result for self's gradient only
     __slots__ = ()
@@ -251,8 +261,9 @@ class Copysign(Op):
         need = self.needs_input_grad
         ga = None
         if need[0]:
-            # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
-            ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
+            # NOTE: PyTorch: grad * (result / self), the ratio set to 0 where self == 0 (so an
+            # inf/NaN upstream gradient gives NaN there, as in torch: multiplied, not masked)
+            ga = grad * dual.where(dual.raw(a) == 0, 0.0, self.result(grad) / a)
         return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
@@ -260,7 +271,7 @@ class CopysignScalar(Op):
     name_ = "CopysignBackward1"
     elementwise = True
     same_shape = True
-    formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
+    formula = {"x": "grad * where(x == 0, 0.0, out / x)"}
     save_output = True
     __slots__ = ("other",)
 
@@ -269,7 +280,7 @@ class CopysignScalar(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return dual.where(dual.raw(x) == 0, 0.0, grad * self.result(grad) / x)
+        return grad * dual.where(dual.raw(x) == 0, 0.0, self.result(grad) / x)
 
 
 def _int_zero_check(a, b, op: str):
@@ -286,7 +297,7 @@ class Remainder(Op):
     name_ = "RemainderBackward1"
     elementwise = True
     op_name = "remainder"
-    formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
+    formula = {"a": "grad", "b": "-grad * floor_divide(a, b)"}
     saved_for = ((1,), (1,))  # both saved for other's gradient only
     __slots__ = ()
 
@@ -299,13 +310,13 @@ class Remainder(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         return (grad if need[0] else None,
-                -grad * dual.floor(a / b) if need[1] else None)
+                -grad * dual.floor_divide(a, b) if need[1] else None)
 
 
 class Fmod(Remainder):
     name_ = "FmodBackward1"
     op_name = "fmod"
-    formula = {"a": "grad", "b": "-grad * (a / b).trunc()"}
+    formula = {"a": "grad", "b": "-grad * a.div(b, rounding_mode='trunc')"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -317,7 +328,7 @@ class Fmod(Remainder):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         return (grad if need[0] else None,
-                -grad * dual.trunc(a / b) if need[1] else None)
+                -grad * dual.trunc_divide(a, b) if need[1] else None)
 
 
 class RemainderScalar(Op):

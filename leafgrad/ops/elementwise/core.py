@@ -337,9 +337,11 @@ class PowTensor(Op):
             pw = a ** (b - 1) if isinstance(a, Tensor) else lastbits.power_tensor(a, b - 1)
             ga = dual.where(dual.raw(b == 0), 0.0, grad * (b * pw))
         if need[1]:
-            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
-            gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
-                            grad * (self.result(grad) * dual.log(a)))
+            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0,
+            # as grad * where(mask, 0, out * log(a)): the mask comes before the product, so an
+            # inf or NaN grad there gives NaN (pow_backward_exponent)
+            gb = grad * dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
+                                   self.result(grad) * dual.log(a))
         return ga, gb
 
 
@@ -363,7 +365,9 @@ class RPowScalar(Op):
         if self.base == 0:
             # NOTE: PyTorch takes d(0**x)/dx as 0 where x >= 0, i.e. where 0**x is 0 (x > 0) or
             # 1 (x == 0); x < 0 (inf) and nan keep grad * out * log(0)
-            return dual.where(dual.raw(out) <= 1, 0.0, grad * out * float("-inf"))
+            # (grad * where(...), the mask before the product, as PyTorch's
+            # pow_backward_exponent: an inf or NaN grad there gives NaN)
+            return grad * dual.where(dual.raw(out) <= 1, 0.0, out * float("-inf"))
         # NOTE: PyTorch's order: grad * (result * log(base))
         return grad * lastbits.scale(out, math.log(self.base))
 
@@ -557,7 +561,9 @@ class Relu(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             raise RuntimeError('"relu" not implemented for \'Bool\'')
-        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        # NOTE: x < 0 -> 0, else x: -0.0 and NaN stay as they are (PyTorch's clamp_min(0))
+        xp = array_module(x)
+        return xp.where(x < 0, xp.zeros((), x.dtype), x)
 
     def backward(self, grad):
         # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
@@ -570,12 +576,12 @@ class ThresholdBackward(Op):
     name_ = "ThresholdBackwardBackward0"
     elementwise = True
     op_name = "threshold_backward"
-    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    formula = {"a": "where(b <= 0, a * 0, a * 0 + 1) * grad", "b": "grad * 0"}
     save_inputs = True
     __slots__ = ()
 
     def forward(self, g, out):
-        return array_module(g).where(out > 0, g, 0)
+        return array_module(g).where(out <= 0, 0, g)
 
     def backward(self, grad):
         g, out = self.saved(grad)
@@ -585,7 +591,7 @@ class ThresholdBackward(Op):
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
-    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    """0 where ``out <= 0``, else ``grad`` (PyTorch's threshold_backward with threshold 0)."""
     fn = _new(ThresholdBackward)
     res = fn.forward(grad._data, out._data)
     return record2(fn, grad, out, res) if state.enabled else _wrap(res)

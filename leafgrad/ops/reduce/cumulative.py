@@ -77,7 +77,7 @@ class Cumprod(Op):
 
 
 def _cumprod_backward(grad, x, out, dim: int):
-    """Gradient of cumprod along ``dim`` (dual)."""
+    """Gradient of cumprod along ``dim`` (dual), case by case as PyTorch's cumprod_backward."""
     xr = dual.raw(x)
     # NOTE: as PyTorch, one element along dim passes grad through (no grad * out / x, which
     # is NaN at x = inf)
@@ -86,19 +86,48 @@ def _cumprod_backward(grad, x, out, dim: int):
     zero = xr == 0
     if not zero.any():
         return dual.rev_cumsum(grad * out, dim) / x
-    # NOTE: exact with zeros as PyTorch's cumprod_backward: before the first zero z of a
-    # slice the quotient formula holds; at z the gradient is the sum of grad times the
-    # products with x_z left out; after z it is 0.
-    n = xr.shape[dim]
-    pos = array_module(xr).arange(n).reshape([n if k == dim else 1 for k in range(xr.ndim)])
-    z = np.where(zero.any(axis=dim, keepdims=True), np.argmax(zero, axis=dim,
-                                                              keepdims=True), n)
-    before, at = pos < z, pos == z
-    safe = dual.where(before, x, 1.0) if isinstance(x, Tensor) else np.where(before, x, 1)
-    a = dual.rev_cumsum(grad * out, dim) / safe
-    x1 = dual.where(at, 1.0, x) if isinstance(x, Tensor) else np.where(at, 1, x)
-    b = dual.rev_cumsum(grad * dual.cumprod(x1, dim), dim)
-    return dual.where(before, a, dual.where(np.broadcast_to(at, xr.shape), b, 0.0))
+    if isinstance(x, Tensor):
+        return _cumprod_backward_graph(grad, x, dim)
+    # NOTE: exact with zeros as PyTorch's O(n) cumprod_backward (arrays: no graph wanted):
+    # before a slice's first zero z1 the quotient formula on grad * out masked to that range;
+    # at z1 the sum over [z1, z2) of grad_k times the products of x without x_z1; after it 0.
+    # Masking (not multiplying) keeps an inf/NaN gradient or product out of other ranges.
+    xp = array_module(xr)
+    count = xp.cumsum(zero, axis=dim)
+    before = count == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = xp.where(before, grad * out, 0)
+        a = dual.rev_cumsum(w, dim) / xr
+        first = (count == 1) & zero
+        between = (count == 1) & ~zero
+        inner = xp.cumprod(xp.where(between, xr, 1), axis=dim) * xp.where(count == 1, grad, 0)
+        at = (inner.sum(axis=dim, keepdims=True)
+              * xp.where(before, xr, 1).prod(axis=dim, keepdims=True))
+        return xp.where(before, a, xp.where(first, at, 0)).astype(grad.dtype, copy=False)
+
+
+def _cumprod_backward_graph(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """cumprod's gradient with zeros, as a graph (PyTorch's O(n^2) form under grad mode): for
+    each k, the sum over j >= k of grad_j times the product of x_0..x_j without x_k. The
+    first-order shortcut above sets the gradient after a slice's first zero to a constant 0,
+    which loses the second derivatives through that zero."""
+    from ..movement import cat
+
+    dim = dim % x.dim()
+    n = x.shape[dim]
+    ones = dual.zeros(grad, tuple(1 if k == dim else s for k, s in enumerate(x.shape))) + 1
+    parts = []
+    for k in range(n):
+        if k == 0:
+            omitted = cat([ones, x.narrow(dim, 1, n - 1).cumprod(dim)], dim)
+        elif k == n - 1:
+            omitted = x.narrow(dim, 0, k).prod(dim, keepdim=True)
+        else:
+            until = x.narrow(dim, 0, k).prod(dim, keepdim=True)
+            after = x.narrow(dim, k + 1, n - k - 1).cumprod(dim)
+            omitted = cat([until, until.expand_as(after) * after], dim)
+        parts.append((grad.narrow(dim, k, n - k) * omitted).sum(dim, keepdim=True))
+    return cat(parts, dim)
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:

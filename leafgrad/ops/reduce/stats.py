@@ -270,15 +270,33 @@ def _norm_backward(grad, x, out, p, dims, kd, shape):
         return _even_back(grad, x * sgn, out, dims, kd, shape) * sgn
     outk = dual.expand(dual.keep_dims(out, shape, dims, kd), shape)
     zero = dual.expand(dual.keep_dims(dual.raw(out), shape, dims, kd) == 0, shape)
+    g = dual.expand_back(grad, shape, dims, kd)
+    if isinstance(x, Tensor) or isinstance(grad, Tensor):
+        return _norm_backward_graph(g, x, outk, zero, p)
     # NOTE: PyTorch's norm_backward: the gradient at a zero norm is 0, not nan
     safe = dual.where(zero, 1.0, outk)
-    g = dual.expand_back(grad, shape, dims, kd)
     if p == 2:
         return dual.where(zero, 0.0, g * x / safe)
     absx = x * sgn
     if p < 1 and (xr == 0).any():
         absx = dual.where(xr == 0, 1.0, absx)
     return dual.where(zero, 0.0, g * sgn * absx ** (p - 1) / safe ** (p - 1))
+
+
+def _norm_backward_graph(g, x, outk, zero, p):
+    """The p-norm's gradient as a graph (create_graph), in PyTorch's norm_backward form: the
+    zero-norm mask is applied to ``x / norm`` (or ``grad / norm^(p-1)``) after the division,
+    so a double backward at a zero norm is NaN as in PyTorch (0 would be silently wrong:
+    the Hessian of ‖x‖² at 0 is 2I)."""
+    if p == 2:
+        return g * dual.where(zero, 0.0, x / outk)
+    sgn = dual.sign(x)
+    absx = x * sgn
+    if p < 1:
+        scaled = dual.where(dual.raw(x) == 0, 0.0, sgn * absx ** (p - 1))
+        return scaled * g * outk ** (1 - p)
+    scaled = sgn * absx ** (p - 1) if p < 2 else x * absx ** (p - 2)
+    return scaled * dual.where(zero, 0.0, g / outk ** (p - 1))
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
