@@ -569,3 +569,21 @@ def test_pow_exponent_gradient_masks_before_the_product(up):
 
     for got, want in zip(run(L), run(T)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN])
+def test_sigmoid_double_backward_is_one_node(up):
+    """sigmoid's backward is PyTorch's SigmoidBackwardBackward0: its derivative for the output
+    is grad·g·(1 - 2y), one product (term by term, an infinite gradient gave inf - inf = NaN);
+    values and node names to third order."""
+    def run(m):
+        x = m.tensor(PTS, dtype=m.float64, requires_grad=True)
+        y = m.sigmoid(x)
+        (g,) = m.autograd.grad(y, x, m.full_like(y, up), create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x, create_graph=True)
+        (k,) = m.autograd.grad(h.sum(), x)
+        return [g.grad_fn.name(), h.grad_fn.name()] + [t.detach().numpy() for t in (g, h, k)]
+    want, got = run(T), run(L)
+    assert got[:2] == want[:2]
+    for g, w in zip(got[2:], want[2:]):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
