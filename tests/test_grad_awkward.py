@@ -587,3 +587,21 @@ def test_sigmoid_double_backward_is_one_node(up):
     assert got[:2] == want[:2]
     for g, w in zip(got[2:], want[2:]):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("up", [1.5, INF, NAN])
+def test_gelu_double_backward_is_one_node(approximate, up):
+    """gelu's backward is PyTorch's GeluBackwardBackward0 with gelu_double_backward
+    (gg·g·gelu''(x), one product): values and node names to third order."""
+    def run(m):
+        x = m.tensor(PTS, dtype=m.float64, requires_grad=True)
+        y = m.nn.functional.gelu(x, approximate=approximate)
+        (g,) = m.autograd.grad(y, x, m.full_like(y, up), create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x, create_graph=True)
+        (k,) = m.autograd.grad(h.sum(), x)
+        return [g.grad_fn.name(), h.grad_fn.name()] + [t.detach().numpy() for t in (g, h, k)]
+    want, got = run(T), run(L)
+    assert got[:2] == want[:2]
+    for g, w in zip(got[2:], want[2:]):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
