@@ -137,17 +137,21 @@ def fma(a, b, c):
         return r.astype(dt)
     xp = array_module(arr)
     a, b, c = (xp.asarray(v, dtype=dt) for v in (a, b, c))
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
-    s = p + c
-    v = s - p
-    t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
-    r = s + (t + e)
-    # NOTE: the error terms are NaN when a product or the sum is infinite (inf - inf); there
-    # the unfused a * b + c is the answer (inf, or the NaN IEEE gives), as a hardware FMA's
-    return xp.where(xp.isfinite(r), r, s)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = a * b
+        ah, al = _split(a)
+        bh, bl = _split(b)
+        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
+        s = p + c
+        v = s - p
+        t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
+        r = s + (t + e)
+    fin = xp.isfinite(s)
+    if not fin.all():
+        # an infinite product or sum: the error terms are inf - inf (NaN), and the fused
+        # result is the plain one (fma(kappa, inf, inf) is inf, not NaN)
+        r = xp.where(fin, r, s)
+    return r
 
 
 def _flat_operand(v, shape):
