@@ -32,11 +32,11 @@ PIECEWISE = {
     "threshold": (lambda m, x: m.nn.functional.threshold(x, 1.0, 2.0), True),
     "leaky_relu": (lambda m, x: m.nn.functional.leaky_relu(x, 0.1), True),
     "clamp": (lambda m, x: m.clamp(x, -1, 1), True),
-    # NOTE: PyTorch's elu double backward multiplies by the mask (x < 0), so an inf upstream
-    # gradient gives inf * 0 = NaN where x >= 0; leafgrad selects (0 there): not checked
-    "elu": (lambda m, x: m.nn.functional.elu(x), False),
-    "celu": (lambda m, x: m.nn.functional.celu(x), False),
-    "selu": (lambda m, x: m.nn.functional.selu(x), False),
+    # (elu's double backward multiplies by the mask (x < 0) last, as PyTorch: an inf upstream
+    # gradient gives inf * 0 = NaN where x >= 0)
+    "elu": (lambda m, x: m.nn.functional.elu(x), True),
+    "celu": (lambda m, x: m.nn.functional.celu(x), True),
+    "selu": (lambda m, x: m.nn.functional.selu(x), True),
 }
 
 

@@ -369,14 +369,55 @@ class Elu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
-        r = _raw(x)
-        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r < 0, x, 0) * self.input_scale)  # PyTorch's double backward: (x < 0)
-        # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
-        # linear branch
-        return dual.where(r <= 0, neg, grad * self.scale)
+        return _elu_backward_node(grad, x, self.alpha, self.scale, self.input_scale)
+
+
+class EluBackward(Op):
+    """elu's backward as one op with PyTorch's derivatives (``EluBackwardBackward0``): for the
+    input, ``elu_backward(gg·g·input_scale, x) · (x < 0)`` (elu_double_backward), the mask
+    multiplied last as PyTorch does (an infinite gradient where x >= 0 gives NaN there)."""
+
+    name_ = "EluBackwardBackward0"
+    formula = {"g": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)",
+               "x": "where(x <= 0, grad * g * input_scale * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * g * input_scale * scale) * (x < 0)"}
+    __slots__ = ("alpha", "scale", "input_scale")
+
+    def forward(self, g, x):
+        return _elu_backward_raw(x, g, self.alpha, self.scale, self.input_scale)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        a, sc, isc = self.alpha, self.scale, self.input_scale
+        gg = gx = None
+        if need[0]:
+            gg = (_elu_backward_node(grad, x, a, sc, isc)
+                  if isinstance(grad, Tensor) or isinstance(x, Tensor)
+                  else _elu_backward_raw(x, grad, a, sc, isc))
+        if need[1]:
+            v = grad * g * isc
+            inner = (_elu_backward_node(v, x, a, sc, isc)
+                     if isinstance(v, Tensor) or isinstance(x, Tensor)
+                     else _elu_backward_raw(x, v, a, sc, isc))
+            neg = (dual.raw(x) < 0).astype(dual.raw(v).dtype)
+            gx = inner * (_wrap(neg) if isinstance(inner, Tensor) else neg)
+        return gg, gx
+
+
+def _elu_backward_node(grad, x, alpha: float, scale: float, input_scale: float):
+    """``elu_backward(grad, x)`` recorded as one EluBackwardBackward0 node."""
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    res = _elu_backward_raw(x._data, grad._data, alpha, scale, input_scale)
+    if not state.enabled:
+        return _wrap(res)
+    fn = _new(EluBackward)
+    fn.alpha, fn.scale, fn.input_scale = alpha, scale, input_scale
+    return record(fn, (grad, x), res)
 
 
 @_kernel
