@@ -605,3 +605,42 @@ def test_gelu_double_backward_is_one_node(approximate, up):
     assert got[:2] == want[:2]
     for g, w in zip(got[2:], want[2:]):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+BINARY = {
+    "div": lambda m, a, b: a / b,
+    "atan2": lambda m, a, b: m.atan2(a, b),
+    "mul": lambda m, a, b: a * b,
+    "hypot": lambda m, a, b: m.hypot(a, b),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "maximum": lambda m, a, b: m.maximum(a, b),
+}
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN, 0.0])
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_gradients_at_zeros_and_infinities(op, up):
+    """atan2's gradient is PyTorch's grad·other·recip with recip = 1/(a² + b²) set to 0 at the
+    origin (NaN there for an inf/NaN grad, signed zeros otherwise); div's gradient for other
+    is -grad·((a / b) / b), whose own derivative is inf/0, not NaN, at b = 0 or inf; first
+    and second order over every pair of awkward values."""
+    import itertools
+
+    vals = [-2.0, 0.0, -0.0, 0.5, 1.0, INF, -INF, NAN]
+    pairs = np.array(list(itertools.product(vals, vals)))
+
+    def run(m):
+        a = m.tensor(pairs[:, 0], requires_grad=True)
+        b = m.tensor(pairs[:, 1], requires_grad=True)
+        y = BINARY[op](m, a, b)
+        g = m.autograd.grad(y, [a, b], m.full_like(y, up), create_graph=True)
+        live = [x for x in g if x.requires_grad]  # maximum's gradient is a mask: no graph
+        h = (m.autograd.grad(sum((x * x).sum() for x in live), [a, b], allow_unused=True)
+             if live else (None, None))
+        return [x.detach().numpy() for x in g] + [None if x is None else x.numpy() for x in h]
+
+    for got, want in zip(run(L), run(T)):
+        if want is None or got is None:
+            assert want is None and got is None
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

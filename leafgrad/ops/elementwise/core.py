@@ -232,7 +232,7 @@ class Div(Op):
     forward_text = "{a} / {b}"
     scalar = ("infix", "/", "product", "power")
     op_name = "div"
-    formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    formula = {"a": "grad / b", "b": "-grad * ((a / b) / b)"}
     saved_for = ((1,), (0, 1))
     __slots__ = ()
 
@@ -249,7 +249,10 @@ class Div(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         ga = grad / b if need[0] else None
-        gb = -grad * a / (b * b) if need[1] else None
+        # NOTE: PyTorch's div_tensor_other_backward: -grad * ((self / other) / other); its
+        # derivative for other is then inf/0 (not NaN) where b is 0 or inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = -grad * ((a / b) / b) if need[1] else None
         return ga, gb
 
 
