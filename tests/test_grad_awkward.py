@@ -644,3 +644,41 @@ def test_binary_gradients_at_zeros_and_infinities(op, up):
             assert want is None and got is None
         else:
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, -2.0, INF, -INF, NAN, 0.0])
+def test_logcumsumexp_backward_log_space(up):
+    """logcumsumexp's gradient in PyTorch's log-space form: the positive and negative parts of
+    the upstream gradient go through a reversed logcumsumexp, so a NaN or zero gradient
+    element contributes nothing and an infinite one gives inf where torch does; first and
+    second order (finite inputs; inf inputs at first order)."""
+    rng = np.random.default_rng(0)
+    x = rng.choice([-1.5, -0.5, 0.0, 0.5, 2.0], size=(3, 4))
+    u = rng.choice([1.0, -0.5, 2.0], size=(3, 4))
+    u[1, 2] = up
+    u[2, 0] = up
+
+    def run(m, xv, second):
+        xt = m.tensor(xv, requires_grad=True)
+        (g,) = m.autograd.grad(xt.logcumsumexp(1), xt, m.tensor(u), create_graph=second)
+        out = [g.detach().numpy()]
+        if second:
+            (h,) = m.autograd.grad((g * m.tensor(u[::-1].copy())).sum(), xt)
+            out.append(h.numpy())
+        return out
+
+    xi = x.copy()
+    xi[0, 1], xi[1, 3] = INF, -INF
+    for xv, second in ((x, True), (xi, False)):
+        for got, want in zip(run(L, xv, second), run(T, xv, second)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_logcumsumexp_value_far_below_the_max():
+    """logcumsumexp is a running log-add-exp as PyTorch's kernel: an element far below the
+    slice's max is itself at its position (the max-shifted form underflowed to -inf)."""
+    for dt in ("float32", "float64"):
+        x = [[-1000.0, 0.0, -2000.0, 5.0], [3.0, -800.0, INF, 1.0], [-INF, -INF, 2.0, NAN]]
+        want = T.tensor(x, dtype=getattr(T, dt)).logcumsumexp(1).numpy()
+        got = L.tensor(x, dtype=getattr(L, dt)).logcumsumexp(1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6 if dt == "float32" else 1e-15)
