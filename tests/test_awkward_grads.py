@@ -498,3 +498,40 @@ def test_cumprod_with_zeros_passes_gradgradcheck():
                         requires_grad=True)
     for d in (0, 1):
         assert leafgrad.autograd.gradgradcheck(lambda t, d=d: leafgrad.cumprod(t, d), [x])
+
+
+def test_soft_margin_loss_refuses_a_target_that_requires_grad_as_torch():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        t = L.tensor([1.0, -1.0], requires_grad=True)
+        try:
+            L.nn.functional.soft_margin_loss(x, t)
+        except RuntimeError as e:
+            return str(e).split("\n")[0]
+        return None
+    assert f(leafgrad) == f(torch) is not None
+
+    def g(L):  # under no_grad, or with a detached target, it computes
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        t = L.tensor([1.0, -1.0], requires_grad=True)
+        with L.no_grad():
+            a = L.nn.functional.soft_margin_loss(x, t)
+        return a + L.nn.functional.soft_margin_loss(x, t.detach())
+    _same_array(g(torch), g(leafgrad))
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_leaf_gradient_keeps_the_leafs_shape_after_a_no_grad_reshape_in_place(case):
+    """A shape-changing in-place op under no_grad on the base of a view: the view's backward
+    then sends a gradient with extra size-1 dims; PyTorch's engine sums it to the leaf's
+    shape (validate_outputs). Fuzz seeds 22092, 24027."""
+    def f(L):
+        x0 = L.tensor([[[-1.5, -1.5], [-0.5, 3.0]], [[0.5, 0.0], [-1.5, 1.5]]],
+                      dtype=L.float64, requires_grad=True)
+        x1 = x0 * 2
+        v = [x1[1, -2], x1.expand((3, 2, 2, 2)), x1[:, None]][case]
+        with L.no_grad():
+            x1.unsqueeze_(0)
+        v.backward(L.ones(v.shape, dtype=L.float64))
+        return x0.grad
+    _same_array(f(torch), f(leafgrad))

@@ -518,6 +518,8 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
     if not var._rg:
         return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
+    if g.shape != var._data.shape:
+        g = _leaf_shape(g, var._data.shape)
     g = _leaf_hooks(var, g, shared)
     if g.dtype != var._data.dtype:
         g = g.astype(var._data.dtype) if raw else g.to(var.dtype)
@@ -543,6 +545,18 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
         old._data += g
         old._bump_version()
     _post_accumulate(var, x)
+
+
+def _leaf_shape(g, shape: tuple):
+    """``g`` summed to the leaf's shape when it broadcasts to ``g``'s (PyTorch's
+    validate_outputs: a shape-changing in-place op under no_grad, e.g. ``unsqueeze_`` on a
+    non-leaf whose view is then back-propagated, sends a gradient with extra size-1 dims)."""
+    gs = tuple(g.shape)
+    if len(shape) > len(gs) or any(s not in (1, t) for s, t in zip(shape[::-1], gs[::-1])):
+        return g  # not expandable: left as is
+    from ..ops.dual import sum_to
+
+    return sum_to(g, tuple(shape))
 
 
 def _post_accumulate(var, x) -> None:

@@ -745,4 +745,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     tensor(0.6931)
     """
     reduction = _reduction_arg(size_average, reduce, reduction)
+    if state.enabled and isinstance(target, Tensor) and target.requires_grad:
+        # NOTE: PyTorch has no derivative for the target here and refuses at the call
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument "
+            "'target'. This input cannot have requires_grad True.\nWhy: PyTorch defines no "
+            "gradient for soft_margin_loss's target; pass target.detach().")
     return _pair_loss(SoftMarginLoss, input, target, reduction)
