@@ -149,7 +149,7 @@ def _xlogy_grad(g, b):
 
         return xlogy(g, b)
     if not hasattr(b, "dtype"):
-        b = np.asarray(b, dtype=g.dtype)
+        b = g.dtype.type(b)  # a scalar, not a host array (g may live on a device)
     return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
 
 
