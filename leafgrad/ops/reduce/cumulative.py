@@ -208,8 +208,16 @@ class Logcumsumexp(Op):
         # shifting the whole slice by its max underflowed exp for elements far below it, and
         # log(0) gave -inf where PyTorch gives the element itself (logcumsumexp([-1000, 0]))
         w = x.astype(np.float32) if x.dtype == np.float16 else x  # half in float32
+        xp = array_module(x)
         with np.errstate(invalid="ignore"):
-            return np.logaddexp.accumulate(w, axis=self.dim).astype(x.dtype, copy=False)
+            if xp is np:
+                out = np.logaddexp.accumulate(w, axis=self.dim)
+            else:  # CuPy has no ufunc.accumulate: the same scan, one position at a time
+                out = xp.moveaxis(w, self.dim, 0).copy()
+                for i in range(1, out.shape[0]):
+                    out[i] = xp.logaddexp(out[i - 1], out[i])
+                out = xp.moveaxis(out, 0, self.dim)
+        return out.astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
