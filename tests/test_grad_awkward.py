@@ -32,11 +32,11 @@ PIECEWISE = {
     "threshold": (lambda m, x: m.nn.functional.threshold(x, 1.0, 2.0), True),
     "leaky_relu": (lambda m, x: m.nn.functional.leaky_relu(x, 0.1), True),
     "clamp": (lambda m, x: m.clamp(x, -1, 1), True),
-    # NOTE: PyTorch's elu double backward multiplies by the mask (x < 0), so an inf upstream
-    # gradient gives inf * 0 = NaN where x >= 0; leafgrad selects (0 there): not checked
-    "elu": (lambda m, x: m.nn.functional.elu(x), False),
-    "celu": (lambda m, x: m.nn.functional.celu(x), False),
-    "selu": (lambda m, x: m.nn.functional.selu(x), False),
+    # (elu's double backward multiplies by the mask (x < 0) last, as PyTorch: an inf upstream
+    # gradient gives inf * 0 = NaN where x >= 0)
+    "elu": (lambda m, x: m.nn.functional.elu(x), True),
+    "celu": (lambda m, x: m.nn.functional.celu(x), True),
+    "selu": (lambda m, x: m.nn.functional.selu(x), True),
 }
 
 
@@ -569,3 +569,116 @@ def test_pow_exponent_gradient_masks_before_the_product(up):
 
     for got, want in zip(run(L), run(T)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN])
+def test_sigmoid_double_backward_is_one_node(up):
+    """sigmoid's backward is PyTorch's SigmoidBackwardBackward0: its derivative for the output
+    is grad·g·(1 - 2y), one product (term by term, an infinite gradient gave inf - inf = NaN);
+    values and node names to third order."""
+    def run(m):
+        x = m.tensor(PTS, dtype=m.float64, requires_grad=True)
+        y = m.sigmoid(x)
+        (g,) = m.autograd.grad(y, x, m.full_like(y, up), create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x, create_graph=True)
+        (k,) = m.autograd.grad(h.sum(), x)
+        return [g.grad_fn.name(), h.grad_fn.name()] + [t.detach().numpy() for t in (g, h, k)]
+    want, got = run(T), run(L)
+    assert got[:2] == want[:2]
+    for g, w in zip(got[2:], want[2:]):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("up", [1.5, INF, NAN])
+def test_gelu_double_backward_is_one_node(approximate, up):
+    """gelu's backward is PyTorch's GeluBackwardBackward0 with gelu_double_backward
+    (gg·g·gelu''(x), one product): values and node names to third order."""
+    def run(m):
+        x = m.tensor(PTS, dtype=m.float64, requires_grad=True)
+        y = m.nn.functional.gelu(x, approximate=approximate)
+        (g,) = m.autograd.grad(y, x, m.full_like(y, up), create_graph=True)
+        (h,) = m.autograd.grad(g.sum(), x, create_graph=True)
+        (k,) = m.autograd.grad(h.sum(), x)
+        return [g.grad_fn.name(), h.grad_fn.name()] + [t.detach().numpy() for t in (g, h, k)]
+    want, got = run(T), run(L)
+    assert got[:2] == want[:2]
+    for g, w in zip(got[2:], want[2:]):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+BINARY = {
+    "div": lambda m, a, b: a / b,
+    "atan2": lambda m, a, b: m.atan2(a, b),
+    "mul": lambda m, a, b: a * b,
+    "hypot": lambda m, a, b: m.hypot(a, b),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "maximum": lambda m, a, b: m.maximum(a, b),
+}
+
+
+@pytest.mark.parametrize("up", [1.5, INF, NAN, 0.0])
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_gradients_at_zeros_and_infinities(op, up):
+    """atan2's gradient is PyTorch's grad·other·recip with recip = 1/(a² + b²) set to 0 at the
+    origin (NaN there for an inf/NaN grad, signed zeros otherwise); div's gradient for other
+    is -grad·((a / b) / b), whose own derivative is inf/0, not NaN, at b = 0 or inf; first
+    and second order over every pair of awkward values."""
+    import itertools
+
+    vals = [-2.0, 0.0, -0.0, 0.5, 1.0, INF, -INF, NAN]
+    pairs = np.array(list(itertools.product(vals, vals)))
+
+    def run(m):
+        a = m.tensor(pairs[:, 0], requires_grad=True)
+        b = m.tensor(pairs[:, 1], requires_grad=True)
+        y = BINARY[op](m, a, b)
+        g = m.autograd.grad(y, [a, b], m.full_like(y, up), create_graph=True)
+        live = [x for x in g if x.requires_grad]  # maximum's gradient is a mask: no graph
+        h = (m.autograd.grad(sum((x * x).sum() for x in live), [a, b], allow_unused=True)
+             if live else (None, None))
+        return [x.detach().numpy() for x in g] + [None if x is None else x.numpy() for x in h]
+
+    for got, want in zip(run(L), run(T)):
+        if want is None or got is None:
+            assert want is None and got is None
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("up", [1.5, -2.0, INF, -INF, NAN, 0.0])
+def test_logcumsumexp_backward_log_space(up):
+    """logcumsumexp's gradient in PyTorch's log-space form: the positive and negative parts of
+    the upstream gradient go through a reversed logcumsumexp, so a NaN or zero gradient
+    element contributes nothing and an infinite one gives inf where torch does; first and
+    second order (finite inputs; inf inputs at first order)."""
+    rng = np.random.default_rng(0)
+    x = rng.choice([-1.5, -0.5, 0.0, 0.5, 2.0], size=(3, 4))
+    u = rng.choice([1.0, -0.5, 2.0], size=(3, 4))
+    u[1, 2] = up
+    u[2, 0] = up
+
+    def run(m, xv, second):
+        xt = m.tensor(xv, requires_grad=True)
+        (g,) = m.autograd.grad(xt.logcumsumexp(1), xt, m.tensor(u), create_graph=second)
+        out = [g.detach().numpy()]
+        if second:
+            (h,) = m.autograd.grad((g * m.tensor(u[::-1].copy())).sum(), xt)
+            out.append(h.numpy())
+        return out
+
+    xi = x.copy()
+    xi[0, 1], xi[1, 3] = INF, -INF
+    for xv, second in ((x, True), (xi, False)):
+        for got, want in zip(run(L, xv, second), run(T, xv, second)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_logcumsumexp_value_far_below_the_max():
+    """logcumsumexp is a running log-add-exp as PyTorch's kernel: an element far below the
+    slice's max is itself at its position (the max-shifted form underflowed to -inf)."""
+    for dt in ("float32", "float64"):
+        x = [[-1000.0, 0.0, -2000.0, 5.0], [3.0, -800.0, INF, 1.0], [-INF, -INF, 2.0, NAN]]
+        want = T.tensor(x, dtype=getattr(T, dt)).logcumsumexp(1).numpy()
+        got = L.tensor(x, dtype=getattr(L, dt)).logcumsumexp(1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6 if dt == "float32" else 1e-15)

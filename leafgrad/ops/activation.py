@@ -369,14 +369,55 @@ class Elu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
-        r = _raw(x)
-        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r < 0, x, 0) * self.input_scale)  # PyTorch's double backward: (x < 0)
-        # NOTE: the test is x <= 0 (PyTorch's elu_backward formula): a NaN input takes the
-        # linear branch
-        return dual.where(r <= 0, neg, grad * self.scale)
+        return _elu_backward_node(grad, x, self.alpha, self.scale, self.input_scale)
+
+
+class EluBackward(Op):
+    """elu's backward as one op with PyTorch's derivatives (``EluBackwardBackward0``): for the
+    input, ``elu_backward(gg·g·input_scale, x) · (x < 0)`` (elu_double_backward), the mask
+    multiplied last as PyTorch does (an infinite gradient where x >= 0 gives NaN there)."""
+
+    name_ = "EluBackwardBackward0"
+    formula = {"g": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)",
+               "x": "where(x <= 0, grad * g * input_scale * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * g * input_scale * scale) * (x < 0)"}
+    __slots__ = ("alpha", "scale", "input_scale")
+
+    def forward(self, g, x):
+        return _elu_backward_raw(x, g, self.alpha, self.scale, self.input_scale)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        a, sc, isc = self.alpha, self.scale, self.input_scale
+        gg = gx = None
+        if need[0]:
+            gg = (_elu_backward_node(grad, x, a, sc, isc)
+                  if isinstance(grad, Tensor) or isinstance(x, Tensor)
+                  else _elu_backward_raw(x, grad, a, sc, isc))
+        if need[1]:
+            v = grad * g * isc
+            inner = (_elu_backward_node(v, x, a, sc, isc)
+                     if isinstance(v, Tensor) or isinstance(x, Tensor)
+                     else _elu_backward_raw(x, v, a, sc, isc))
+            neg = (dual.raw(x) < 0).astype(dual.raw(v).dtype)
+            gx = inner * (_wrap(neg) if isinstance(inner, Tensor) else neg)
+        return gg, gx
+
+
+def _elu_backward_node(grad, x, alpha: float, scale: float, input_scale: float):
+    """``elu_backward(grad, x)`` recorded as one EluBackwardBackward0 node."""
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    res = _elu_backward_raw(x._data, grad._data, alpha, scale, input_scale)
+    if not state.enabled:
+        return _wrap(res)
+    fn = _new(EluBackward)
+    fn.alpha, fn.scale, fn.input_scale = alpha, scale, input_scale
+    return record(fn, (grad, x), res)
 
 
 @_kernel
@@ -501,17 +542,55 @@ def _gelu_backward_f32_blocks(x, cdf, grad):
 
 
 def _gelu_backward(grad, x, approximate: str):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
         return _gelu_backward_raw(x, grad, approximate)
+    # NOTE: one GeluBackwardBackward0 node as PyTorch's (its own second derivative)
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    fn = _new(GeluBackward)
+    fn.approximate = approximate
+    return record(fn, (grad, x), _gelu_backward_raw(x._data, grad._data, approximate)) \
+        if state.enabled else _wrap(_gelu_backward_raw(x._data, grad._data, approximate))
+
+
+class GeluBackward(Op):
+    """gelu's backward as one op with PyTorch's derivatives (``GeluBackwardBackward0``): for
+    the input, ``gg · g · d²gelu/dx²`` is one product (differentiating the first derivative's
+    terms one by one gave inf - inf = NaN for an infinite gradient)."""
+
+    name_ = "GeluBackwardBackward0"
+    formula = {"g": "gelu_backward(grad, x, approximate)",
+               "x": "gelu_double_backward(grad, g, x, approximate)"}
+    __slots__ = ("approximate",)
+
+    def forward(self, g, x):
+        return _gelu_backward_raw(x, g, self.approximate)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        return (_gelu_backward(grad, x, self.approximate) if need[0] else None,
+                _gelu_double_backward(grad, g, x, self.approximate) if need[1] else None)
+
+
+def _gelu_double_backward(gg, g, x, approximate: str):
+    """PyTorch's gelu_double_backward: ``gg · g · gelu''(x)`` (dual)."""
     if approximate == "tanh":
-        k = math.sqrt(2 / math.pi)
-        x2 = x * x
-        t = _tanh(k * (x + 0.044715 * x2 * x))
-        dinner = k * (1 + 3 * 0.044715 * x2)
-        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
-    pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
-    return grad * (cdf + x * pdf)
+        beta = math.sqrt(2.0) * (2 / math.sqrt(math.pi)) * 0.5
+        kappa = 0.044715
+        inner = (x + x * x * x * kappa) * beta
+        t = _tanh(inner)
+        sech = 1 / dual.cosh(inner)
+        f = x * 0.5
+        gt = 1 - t * t
+        h = (1 + x * x * (3 * kappa)) * beta
+        fgh = gt * 0.5 * h
+        gfh = f * h * ((sech * 2) * (-sech * t) * h)
+        hfg = f * gt * (x * (6 * kappa * beta))
+        return gg * g * (fgh + fgh + gfh + hfg)
+    sq = x * x
+    pdf = _exp(sq * -0.5) * _GELU_PDF
+    return gg * g * (pdf * 2 - sq * pdf)
 
 
 class Silu(Op):
@@ -622,7 +701,8 @@ def _prelu_weight(w, x):
 # formula helpers (see leafgrad.autograd.formula)
 FORMULA_HELPERS = {"glu_backward": _glu_backward, "prelu_weight": _prelu_weight,
                    "float32": lambda v: float(np.float32(v)),
-                   "gelu_backward": _gelu_backward}
+                   "gelu_backward": _gelu_backward,
+                   "gelu_double_backward": _gelu_double_backward}
 
 
 class Prelu(Op):

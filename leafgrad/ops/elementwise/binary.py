@@ -105,10 +105,14 @@ class Atan2(Op):
         a, b = self.saved(grad)
         r = a * a + b * b
         zero = dual.raw(r) == 0
-        recip = 1 / r  # NOTE: PyTorch's order: grad * other * recip, grad * -self * recip
+        # NOTE: PyTorch's atan2_backward: 1/(a² + b²) set to 0 where it is infinite, then
+        # grad * other * recip and grad * -self * recip (so an inf/NaN grad at (0, 0) is NaN,
+        # and zeros keep their signs)
+        with np.errstate(divide="ignore"):
+            recip = dual.where(zero, 0.0, 1 / r)
         need = self.needs_input_grad
-        return (dual.where(zero, 0.0, grad * b * recip) if need[0] else None,
-                dual.where(zero, 0.0, grad * -a * recip) if need[1] else None)
+        return (grad * b * recip if need[0] else None,
+                grad * -a * recip if need[1] else None)
 
 
 class Hypot(Op):

@@ -233,7 +233,7 @@ class Div(Op):
     forward_text = "{a} / {b}"
     scalar = ("infix", "/", "product", "power")
     op_name = "div"
-    formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    formula = {"a": "grad / b", "b": "-grad * ((a / b) / b)"}
     saved_for = ((1,), (0, 1))
     __slots__ = ()
 
@@ -250,7 +250,10 @@ class Div(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         ga = grad / b if need[0] else None
-        gb = -grad * a / (b * b) if need[1] else None
+        # NOTE: PyTorch's div_tensor_other_backward: -grad * ((self / other) / other); its
+        # derivative for other is then inf/0 (not NaN) where b is 0 or inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = -grad * ((a / b) / b) if need[1] else None
         return ga, gb
 
 
@@ -543,7 +546,46 @@ class Sigmoid(Op):
         return lastbits.sigmoid(x)
 
     def backward(self, grad):
-        return lastbits.sigmoid_backward(grad, self.result(grad))
+        out = self.result(grad)
+        if isinstance(grad, Tensor) or isinstance(out, Tensor):
+            return sigmoid_backward(grad, out)
+        return lastbits.sigmoid_backward(grad, out)
+
+
+class SigmoidBackward(Op):
+    """sigmoid's backward as one op with PyTorch's derivatives (``SigmoidBackwardBackward0``):
+    for the output, ``grad · g · (1 - 2y)`` is one product, where differentiating
+    ``g·(1 - y)·y`` term by term gives inf - inf = NaN for an infinite gradient."""
+
+    name_ = "SigmoidBackwardBackward0"
+    elementwise = True
+    op_name = "sigmoid_backward"
+    formula = {"g": "grad * (1 - y) * y", "y": "grad * g * (-2 * y + 1)"}
+    save_inputs = True
+    __slots__ = ()
+
+    def forward(self, g, y):
+        return lastbits.sigmoid_backward(g, y)
+
+    def backward(self, grad):
+        g, y = self.saved(grad)
+        need = self.needs_input_grad
+        gg = gy = None
+        if need[0]:
+            gg = (sigmoid_backward(grad, y) if isinstance(grad, Tensor) or isinstance(y, Tensor)
+                  else lastbits.sigmoid_backward(grad, y))
+        if need[1]:
+            gy = grad * g * (-2 * y + 1)
+        return gg, gy
+
+
+def sigmoid_backward(grad, out) -> Tensor:
+    """``grad·(1 - out)·out`` as one recorded node (PyTorch's sigmoid_backward)."""
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    out = out if isinstance(out, Tensor) else _wrap(out)
+    fn = _new(SigmoidBackward)
+    res = fn.forward(grad._data, out._data)
+    return record2(fn, grad, out, res) if state.enabled else _wrap(res)
 
 
 class Relu(Op):

@@ -203,10 +203,20 @@ class Logcumsumexp(Op):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
-        m = x.max(axis=self.dim, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        with np.errstate(divide="ignore", over="ignore"):
-            return np.log(np.cumsum(np.exp(x - m), axis=self.dim)) + m
+        # NOTE: a running log-add-exp as PyTorch's kernel (out_i = logaddexp(out_i-1, x_i)):
+        # shifting the whole slice by its max underflowed exp for elements far below it, and
+        # log(0) gave -inf where PyTorch gives the element itself (logcumsumexp([-1000, 0]))
+        w = x.astype(np.float32) if x.dtype == np.float16 else x  # half in float32
+        xp = array_module(x)
+        with np.errstate(invalid="ignore"):
+            if xp is np:
+                out = np.logaddexp.accumulate(w, axis=self.dim)
+            else:  # CuPy has no ufunc.accumulate: the same scan, one position at a time
+                out = xp.moveaxis(w, self.dim, 0).copy()
+                for i in range(1, out.shape[0]):
+                    out[i] = xp.logaddexp(out[i - 1], out[i])
+                out = xp.moveaxis(out, 0, self.dim)
+        return out.astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -214,13 +224,31 @@ class Logcumsumexp(Op):
 
 
 def _logcumsumexp_backward(grad, x, out, dim: int):
-    """Gradient of logcumsumexp along ``dim`` (dual)."""
-    if dual.raw(x).ndim == 0:
+    """Gradient of logcumsumexp along ``dim`` (dual), PyTorch's log-space form: the positive
+    and negative parts of ``grad`` are carried as logs through a reversed logcumsumexp, so a
+    NaN or zero upstream gradient contributes nothing (it is neither > 0 nor < 0) and an
+    infinite one gives inf where PyTorch does."""
+    xr = dual.raw(x)
+    if xr.ndim == 0 or xr.size == 0:
         return grad
-    # shifted by the slice max so that exp neither overflows nor underflows needlessly
-    m = dual.raw(x).max(axis=dim, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return dual.rev_cumsum(grad * dual.exp(m - out), dim) * dual.exp(x - m)
+    lowest = float(np.finfo(xr.dtype).min)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_abs = dual.log(grad * dual.sign(grad))
+        gr = dual.raw(grad)
+        pos = dual.where(gr > 0, log_abs, lowest)
+        neg = dual.where(gr < 0, log_abs, lowest)
+        out_pos = dual.exp(_rev_logcumsumexp(pos - out, dim) + x)
+        out_neg = dual.exp(_rev_logcumsumexp(neg - out, dim) + x)
+        return out_pos - out_neg
+
+
+def _rev_logcumsumexp(v, dim: int):
+    """logcumsumexp from each position to the end along ``dim`` (dual)."""
+    if isinstance(v, Tensor):
+        return v.flip((dim,)).logcumsumexp(dim).flip((dim,))
+    fn = _new(Logcumsumexp)
+    fn.dim = dim
+    return np.flip(fn.forward(np.flip(v, dim)), dim)
 
 
 def logcumsumexp(x: Tensor, dim) -> Tensor:
