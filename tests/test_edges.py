@@ -525,7 +525,9 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     "T.ones(2).repeat_interleave(2, dim=1)", "T.ones(2).squeeze(None)",
     "T.squeeze(T.ones(2), None)", "T.ones(2).squeeze(dim=None)", "T.ones(2).logsumexp(None)",
     "T.ones(1, 2).squeeze_(None)", "T.ones(1, 2).squeeze()", "T.squeeze(T.ones(1, 2))",
-    "T.ones(1, 2).clone().squeeze_()",
+    "T.ones(1, 2).clone().squeeze_()", "T.tensor([True]).kthvalue(1)",
+    "T.zeros(2, 0).kthvalue(1, 1)", "T.zeros(2, 0, dtype=T.bool).kthvalue(1, 1)",
+    "T.zeros(2, 3).kthvalue(5, 1)", "T.tensor(3.).kthvalue(1).values", "T.tensor(3.).kthvalue(2)",
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))

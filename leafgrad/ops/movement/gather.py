@@ -360,6 +360,11 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     xx = x if d_.ndim else reshape(x, (1,))
     dd = xx._data
     d = _wrap_dim(dim, dd.ndim, "kthvalue")
+    if dd.shape[d] == 0:  # PyTorch's checks, in its order
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+    if dd.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'\nWhy: convert "
+                                  "first, e.g. x.long().")
     if not 1 <= k <= dd.shape[d]:
         raise RuntimeError(
             f"kthvalue(): selected number k out of range for dimension {d}")
