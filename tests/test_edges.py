@@ -528,6 +528,8 @@ def test_free_functions_refuse_a_number_where_torch_wants_a_tensor(name):
     "T.ones(1, 2).clone().squeeze_()", "T.tensor([True]).kthvalue(1)",
     "T.zeros(2, 0).kthvalue(1, 1)", "T.zeros(2, 0, dtype=T.bool).kthvalue(1, 1)",
     "T.zeros(2, 3).kthvalue(5, 1)", "T.tensor(3.).kthvalue(1).values", "T.tensor(3.).kthvalue(2)",
+    "T.ones(3, 2).t().take_along_dim(T.tensor([4, 0]))",
+    "T.ones(2, 3).take_along_dim(T.tensor([[4, 0]]).t())",
 ])
 def test_argument_checks_of_shape_and_order_ops(expr):
     _same(lambda T: eval(expr, {"T": T}))
