@@ -40,6 +40,7 @@ class Seen:
     torch: np.ndarray          # torch's values of that variable (or of its .grad)
     leafgrad: np.ndarray       # leafgrad's
     inputs: dict               # name -> torch's values of the line's tensor operands
+    program: tuple = ()        # the program's lines so far, this one last (for a rerun)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,11 @@ ENTRIES += (
                   "op:batch_norm_eval")),
     ),
 )
+
+
+from .deliberate_rerun import rerun_entries  # noqa: E402 (its rows are made of Deliberate)
+
+ENTRIES += rerun_entries(Deliberate)
 
 
 def match(seen: Seen) -> tuple[Deliberate, np.ndarray] | None:
