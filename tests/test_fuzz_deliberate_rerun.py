@@ -136,6 +136,18 @@ def test_gradient_of_raw_eigenvectors_is_not_compared():
         assert out.ok, [(m.category, m.path, m.detail) for m in out.mismatches]
 
 
+def test_values_computed_from_raw_eigenvectors_are_not_compared():
+    # seed 14783: an in-place op of another row reads the raw eigenvectors
+    lines = [Stmt("x3 = torch.ones((2, 2), dtype=torch.float64)", "leaf", "leaf", ("x3",), ()),
+             Stmt("x3.addcmul_(x2, x3, value=5)", "inplace:addcmul_", "inplace", ("x3",),
+                  ("x2", "x3")),
+             Stmt("x4 = x3 * 2", "op:mul", "op", ("x4",), ("x3",)),
+             Stmt("x4.sum().backward()", "backward", "backward", (), ("x4",))]
+    out = run(_eigh_program(*lines), lib=_FlippedEigh())
+    assert out.ok, [(m.category, m.path, m.detail) for m in out.mismatches]
+    assert run(_eigh_program(*lines)).ok
+
+
 def test_other_gradients_after_it_still_are():
     # the gradient of a sign-invariant result of the same eigenvectors is compared
     inv = [Stmt("x4 = x2 * x2", "op:mul", "op", ("x4",), ("x2",)),

@@ -178,6 +178,7 @@ def run(program: Program, lib=None) -> Outcome:
     no_node: set[str] = set()     # variables whose node name is not compared
     no_values: set[str] = set()   # variables whose values are defined only up to sign
     no_grad_values: set[str] = set()  # variables whose .grad came from such a variable
+    signed_by: dict[str, str] = {}  # such a variable -> the decomposition row's op label
     seen_minor: set[tuple[str, str]] = set()
     contraction = False
     for i, st in enumerate(program.stmts):
@@ -196,8 +197,10 @@ def run(program: Program, lib=None) -> Outcome:
             contraction and st.kind in ("backward", "grad"))
         if not st.node_ok or st.kind in ("backward", "grad"):
             no_node.update(st.writes)
-        if not st.values_ok:
+        if not st.values_ok or _derived_signed(st, signed_by):
+            origin = "*" if any(r in signed_by for r in st.reads) or st.values_ok else st.op
             no_values.update(st.writes)
+            signed_by.update(dict.fromkeys(st.writes, origin))
         signed_root = st.kind in ("backward", "grad") and _reads_signed(st, no_values,
                                                                        no_grad_values)
         if signed_root and st.kind == "grad":
@@ -247,6 +250,14 @@ def _outcome_mismatch(i: int, st: Stmt, et, el, out: Outcome) -> bool:
             out.mismatches.append(Mismatch(i, cat, st.op, "", f"torch {_short(et)} | "
                                            f"leafgrad {_short(el)}"))
     return False
+
+
+def _derived_signed(st: Stmt, signed_by: dict) -> bool:
+    """Whether a line computes values from a sign-ambiguous variable other than as its own
+    row's sign-invariant result (whose lines share the row's op label): e.g. addcmul_ with raw
+    eigenvectors (seed 14783), whose result is then defined only up to their signs too."""
+    return st.kind not in ("backward", "grad") and any(
+        r in signed_by and (signed_by[r] == "*" or signed_by[r] != st.op) for r in st.reads)
 
 
 def _reads_signed(st: Stmt, no_values, no_grad_values) -> bool:
