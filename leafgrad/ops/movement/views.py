@@ -97,6 +97,15 @@ class UnsafeView(View):
     __slots__ = ()
 
 
+class ReshapeAlias(View):
+    """A reshape of a non-contiguous tensor that the layout allows as a view (PyTorch's
+    _reshape_alias; a contiguous one is a plain view)."""
+
+    name_ = "ReshapeAliasBackward0"
+    forward_text = "{x}.reshape({shape})"
+    __slots__ = ()
+
+
 def _viewable(a, shape) -> bool:
     try:
         a.view().shape = shape  # NumPy refuses when the strides cannot express it
@@ -115,7 +124,8 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
     d = x._data
     shape = _infer_shape(shape, d.size)
     if _viewable(d, shape):
-        return _view_op(View, x, shape=shape, in_shape=d.shape)
+        return _view_op(View if d.flags.c_contiguous else ReshapeAlias, x, shape=shape,
+                        in_shape=d.shape)
     fn = _new(UnsafeView)
     fn.shape, fn.in_shape = shape, d.shape
     return record_unary(fn, x, array_module(d).ascontiguousarray(d).reshape(shape))
@@ -317,7 +327,12 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
         cls, dims = Squeeze, tuple(i for i, k in enumerate(s) if k == 1)
     elif isinstance(dim, (tuple, list)):
         cls = SqueezeDims
-        dims = tuple(i for i in (_wrap_dim(d, len(s), "squeeze") for d in dim) if s and s[i] == 1)
+        wrapped = [_wrap_dim(d, len(s), "squeeze") for d in dim]
+        for k, i in enumerate(wrapped):
+            if i in wrapped[:k]:
+                raise RuntimeError(f"dim {i} appears multiple times in the list of dims\nWhy: "
+                                   "squeeze takes each dim once.")
+        dims = tuple(i for i in wrapped if s and s[i] == 1)
     else:
         cls = SqueezeDim
         i = _wrap_dim(dim, len(s), "squeeze")
