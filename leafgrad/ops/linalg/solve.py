@@ -295,7 +295,7 @@ class SolveTriangular(Op):
             x = _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
         else:
             x = _substitute(t_, b, upper, self.unit)
-        # (PyTorch's result is column-major per matrix, as its LAPACK's)
+        # PyTorch's LAPACK layout: column-major (the right form's transpose already is)
         return col_major(x) if self.left else np.swapaxes(x, -1, -2)
 
     def backward(self, grad):
