@@ -254,6 +254,10 @@ class Op(Node):
     save_inputs = True
     save_output = False
     same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
+    # number_as_array: a binary op whose forward is one NumPy ufunc, given a Python float operand
+    # as a 0-d array of the tensor's dtype (the value NumPy would use; its Python-number path
+    # costs as much again as the arithmetic on a small tensor). See ops/elementwise/dispatch.py.
+    number_as_array = False
     name_ = ""  # the PyTorch node name; see __init_subclass__
 
     def __init_subclass__(cls, **kw) -> None:
@@ -263,9 +267,12 @@ class Op(Node):
             # keeps the op's own name ("Mul") for tracebacks.
             cls.__name__ = cls.name_
         fwd = cls.__dict__.get("forward")
-        if fwd is not None and not hasattr(fwd, "__wrapped__"):
-            cls.forward = _quiet(fwd)
-            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
+        if fwd is not None:
+            # _forward: the forward for dispatchers that make NumPy quiet themselves (the hot
+            # path: no wrapper frame); a forward wrapped already is run as it is
+            cls._forward = fwd
+            if not hasattr(fwd, "__wrapped__"):
+                cls.forward = _quiet(fwd)
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
