@@ -58,6 +58,8 @@ class _Released:
 
 RELEASED = _Released()
 
+_ndarray = np.ndarray
+
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -266,6 +268,11 @@ class Op(Node):
             # NOTE: type(t.grad_fn).__name__ reads as PyTorch's ("MulBackward0"); __qualname__
             # keeps the op's own name ("Mul") for tracebacks.
             cls.__name__ = cls.name_
+        # _saved_for_any: the inputs whose gradient reads some saved input (_saves_nothing);
+        # None when saved_for is computed per node (a property)
+        sf = cls.saved_for
+        cls._saved_for_any = (tuple(sorted({j for d in sf for j in d}))
+                              if isinstance(sf, tuple) else None)
         fwd = cls.__dict__.get("forward")
         if fwd is not None:
             # _forward: the forward for dispatchers that make NumPy quiet themselves (the hot
@@ -288,7 +295,7 @@ class Op(Node):
         inputs = self.inputs
         if inputs is None:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if grad.__class__ is _Tensor or isinstance(grad, _Tensor):
+        if grad.__class__ is not _ndarray and isinstance(grad, _Tensor):
             return inputs
         n = len(inputs)
         if n == 1:
@@ -400,14 +407,19 @@ class Op(Node):
         """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
         asked of it: such a node is never freed (a second backward through it is allowed)."""
         sf = self.saved_for
-        if sf is None or self.saved_state or self._out_vc is not None or \
-                getattr(self, "_kept", None):
+        if sf is None:
             return False
         need = self.needs_input_grad
         n = len(need)
         # NOTE: a Python number operand counts: PyTorch saves it as a wrapped 0-d tensor
-        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed)
-        return not any(j < n and need[j] for deps in sf for j in deps)
+        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed).
+        # The usual answer (some needed gradient reads a saved input) first: it is cheapest.
+        union = self._saved_for_any
+        for j in union if union is not None else {j for d in sf for j in d}:
+            if j < n and need[j]:
+                return False
+        return not (self.saved_state or self._out_vc is not None or
+                    getattr(self, "_kept", None))
 
     def _unpack_saved(self, packed) -> None:
         """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""

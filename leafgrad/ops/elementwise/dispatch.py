@@ -27,9 +27,7 @@ def _unary(cls, x: Tensor) -> Tensor:
         out = cls._forward(fn, x._data)
     finally:
         _quiet_off(token)
-    if not state.enabled:
-        return _wrap(out)
-    return record_unary(fn, x, out)
+    return record_unary(fn, x, out)  # it reads grad mode (one thread-local read per op)
 
 
 def _unary_with(cls, x: Tensor, **params) -> Tensor:
@@ -185,9 +183,7 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         out = cls._forward(fn, ad, bd)
     finally:
         _quiet_off(token)
-    if state.enabled:
-        return record2(fn, a, b, out)
-    return _wrap(out)
+    return record2(fn, a, b, out)  # it reads grad mode (one thread-local read per op)
 
 
 def _on_one_device(op: str, a: Tensor, b, ad, bd, err: TypeError):
