@@ -250,6 +250,20 @@ def _unary(name: str, x):
     return in_float64(fn, x)
 
 
+def unary_in_op(name: str, x):
+    """``_unary`` for an Op's forward, which runs with NumPy quiet already (the dispatchers and
+    Op's wrapper see to it): the small float32 case without switching NumPy's error state again.
+
+    >>> unary_in_op("tanh", np.zeros(1, np.float32))
+    array([0.], dtype=float32)
+    """
+    dt = x.dtype
+    if (dt is _F32 or dt is _F16) and type(x) is np.ndarray and x.size <= _BLOCK:
+        y = x.astype(np.float64)
+        return _NP[name](y, out=y).astype(dt)
+    return _unary(name, x)
+
+
 def sign(x):
     """Elementwise sign, 0 at NaN as PyTorch's kernel (NumPy's sign of NaN is NaN).
 

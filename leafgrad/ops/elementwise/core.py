@@ -448,7 +448,7 @@ class Exp(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.exp(x)
+        return lastbits.unary_in_op("exp", x)
 
     def backward(self, grad):
         return grad * self.result(grad)
@@ -465,7 +465,7 @@ class Log(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.log(x)
+        return lastbits.unary_in_op("log", x)
 
     def backward(self, grad):
         return grad / self.saved(grad)[0]
@@ -518,7 +518,7 @@ class Tanh(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.tanh(x)
+        return lastbits.unary_in_op("tanh", x)
 
     def backward(self, grad):
         out = self.result(grad)
