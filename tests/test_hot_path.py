@@ -161,3 +161,21 @@ def test_chain_hand_over_with_buffers_and_freed_nodes():
     _close(g1, g2)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         (c1 ** 2).sum().backward()
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_square_gradient_computed_once_matches_torch(hooked):
+    """x * x: both of MulBackward0's gradients are grad * x (computed once when no hook on the
+    node can see them); a hook that changes one in place leaves the other as torch does."""
+    def run(lib):
+        x = lib.tensor([0.3, -1.7, 2.5], requires_grad=True)
+        h = x + 0.25  # (exact: sin would add torch's own 1-ulp misses, docs/last_bits.md)
+        y = h * h
+        if hooked:
+            def hook(grad_inputs, grad_outputs):
+                grad_inputs[0].mul_(3)  # in place, on the first gradient only
+            y.grad_fn.register_hook(hook)
+        (y * 1.5).sum().backward()
+        return x.grad
+
+    _same(run(L), run(torch))

@@ -224,8 +224,12 @@ class Mul(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         need = self.needs_input_grad
-        return (grad * b if need[0] else None,
-                grad * a if need[1] else None)
+        ga = grad * b if need[0] else None
+        if a is b and ga is not None and type(ga) is np.ndarray and self._x is None:
+            # NOTE: x * x: both gradients are grad * x, computed once (the engine only adds
+            # them; with no hook on this node nothing can see the two share memory)
+            return ga, ga
+        return ga, grad * a if need[1] else None
 
 
 class Div(Op):
