@@ -137,7 +137,12 @@ def fused_add(a, b, alpha):
 def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     """``add``/``sub`` with ``alpha != 1``."""
     if not isinstance(b, Tensor):
-        return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
+        if a._data.dtype == np.float16 and isinstance(b, (int, float)):
+            # NOTE: ATen rounds the number and alpha to half, then a + alpha * b fused in float
+            with np.errstate(over="ignore"):
+                b = _wrap(np.asarray(b, np.float16))
+        else:
+            return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
     ad, bd = _operands(a, b)
     fn = _new(cls)
     fn.alpha = alpha

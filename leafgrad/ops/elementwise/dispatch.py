@@ -87,10 +87,11 @@ def _operands(a: Tensor, b):
         bd = b._data
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             dt = result_type(a, b).np
-            if ad.dtype != dt:
-                ad = ad.astype(dt)
-            if bd.dtype != dt:
-                bd = bd.astype(dt)
+            with np.errstate(over="ignore"):  # a cast past the range: inf, silently, as torch
+                if ad.dtype != dt:
+                    ad = ad.astype(dt)
+                if bd.dtype != dt:
+                    bd = bd.astype(dt)
         return ad, bd
     cls = b.__class__
     kind = ad.dtype.kind
@@ -154,6 +155,10 @@ def _half_with_scalar(cls, a: Tensor, b) -> Tensor:
     """
     fn = _new(cls)
     with np.errstate(over="ignore"):  # rounding past 65504 gives inf, silently, as in torch
+        if cls.op_name in ("add", "sub"):
+            # NOTE: ATen's add/sub kernel takes the number in the tensor's dtype (rounded to
+            # half); mul/div take it in float (their opmath): tested against torch
+            b = float(np.float16(b))
         out = fn.forward(a._data.astype(np.float32), b).astype(np.float16)
     if state.enabled:
         return record2(fn, a, b, out)
