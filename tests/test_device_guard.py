@@ -74,6 +74,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("ops/interpolate.py", "_nearest_index", "arange"): _GEOMETRY,
     ("ops/interpolate.py", "_linear_source", "arange"): _GEOMETRY,
     ("ops/interpolate.py", "interpolate", "arange"): _GEOMETRY,
+    ("ops/interpolate.py", "interpolate", "ones"): _GEOMETRY,   # an unchanged axis' two taps
+    ("ops/interpolate.py", "interpolate", "zeros"): _GEOMETRY,
     ("ops/spatial.py", "_pad_index", "arange"): _GEOMETRY,
     ("ops/embedding.py", "embedding_bag", "arange"):
         "bag bookkeeping (the bag of each index, counts) from the offsets, on the host, placed "

@@ -381,7 +381,16 @@ class Rot90(Op):
     __slots__ = ("k", "dims")
 
     def forward(self, x):
-        return array_module(x).rot90(x, self.k, self.dims).copy()
+        # PyTorch's composition, whose layout code may read (as_strided, rand_like): k = 1, 3
+        # flip one dim (a copy in x's layout) then transpose (a view); k = 2 flips both; k = 0
+        # is a contiguous clone
+        xp = array_module(x)
+        d0, d1 = self.dims
+        if self.k == 0:
+            return x.copy()
+        if self.k == 2:
+            return xp.flip(x, (d0, d1)).copy(order="K")
+        return xp.swapaxes(xp.flip(x, d1 if self.k == 1 else d0).copy(order="K"), d0, d1)
 
     def backward(self, grad):
         return dual.rot90(grad, -self.k, self.dims)
