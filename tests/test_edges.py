@@ -786,7 +786,8 @@ def test_grad_kept_from_create_graph_accumulates_out_of_place():
     "x.mean(None, True)", "x.mean(keepdim=True)", "x.sum(keepdim=True)", "x.nansum(None)",
     "x.reshape(4)", "(x * 1).t().reshape(4)", "(x * 1).t().reshape(2, 1, 2)",
     "(x * 1)[:, :1].reshape(2)", "(x * 1)[:1].reshape(2)", "(x * 1).t().flatten()",
-    "x.t().reshape(1, 2, 2)", "x.t().reshape_as(x)",
+    "x.t().reshape(1, 2, 2)", "x.t().reshape_as(x)", "(x * 1).t().unflatten(0, (2, 1))",
+    "x.t()[:, :1].unflatten(0, (1, 2))",
 ])
 def test_reduction_and_reshape_node_names(expr):
     names = []
