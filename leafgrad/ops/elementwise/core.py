@@ -140,7 +140,7 @@ def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
         if a._data.dtype == np.float16 and isinstance(b, (int, float)):
             # NOTE: ATen rounds the number and alpha to half, then a + alpha * b fused in float
             with np.errstate(over="ignore"):
-                b = _wrap(np.asarray(b, np.float16))
+                b = _wrap(array_module(a._data).asarray(b, np.float16))
         else:
             return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
     ad, bd = _operands(a, b)
