@@ -58,6 +58,36 @@ class _Released:
 
 RELEASED = _Released()
 
+
+class NotSaved:
+    """What a node keeps in ``inputs`` in place of an input tensor it does not save: no gradient
+    asked of it needs that tensor's value (``saved_for``), so, as in PyTorch, the node must not
+    keep it alive (``y * 1.01`` keeps the number, not ``y``). It keeps the tensor's shape and
+    dtype (PyTorch keeps sizes too); NumPy arithmetic with it raises, so a formula that read
+    its value by mistake fails loudly instead of computing a wrong gradient.
+
+    >>> import leafgrad
+    >>> y = leafgrad.ones(2, requires_grad=True) * leafgrad.ones(2)
+    >>> y.grad_fn.inputs[1]
+    NotSaved(shape=(2,), dtype=float32)
+    """
+
+    __slots__ = ("shape", "dtype")
+    __array_ufunc__ = None
+
+    def __init__(self, t) -> None:
+        d = t._data
+        self.shape = d.shape
+        self.dtype = d.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions of the tensor it stands for."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"NotSaved(shape={self.shape}, dtype={self.dtype})"
+
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -285,7 +315,8 @@ class Op(Node):
             return inputs
         n = len(inputs)
         if n == 1:
-            return (inputs[0]._data,)
+            i = inputs[0]
+            return (i._data if i.__class__ is not NotSaved else i,)
         if n == 2:
             a, b = inputs
             return (a._data if isinstance(a, _Tensor) else a,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
-from ..autograd.node import EPOCH, NONE_EDGE, SavedVersions, accumulate_node
+from ..autograd.node import EPOCH, NONE_EDGE, NotSaved, SavedVersions, accumulate_node
 from ..autograd.sites import EXTRAS
 from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
@@ -56,10 +56,25 @@ def _versions(inputs: tuple):
                           else None) for i in inputs)
 
 
+def _saved_only(inputs: tuple, saved_for: tuple, need: tuple) -> tuple:
+    """``inputs`` with a NotSaved stand-in for each tensor that no gradient asked of the node
+    reads (``saved_for``): PyTorch's node does not keep it, so neither does ours (``y * 1.01``
+    must not keep ``y`` alive). While explain records sites, every input is kept for its
+    narration."""
+    if EXTRAS.n and _site_state.on:
+        return inputs
+    n = len(need)
+    return tuple(NotSaved(i) if isinstance(i, Tensor) and not any(j < n and need[j] for j in deps)
+                 else i for i, deps in zip(inputs, saved_for))
+
+
 def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs (``save_inputs``, ``save_output``) and its version state."""
     cls = type(fn)
     if cls.save_inputs:
+        sf = fn.saved_for
+        if sf is not None:
+            inputs = _saved_only(inputs, sf, fn.needs_input_grad)
         fn.inputs = inputs
         fn._vers = _versions(inputs)
     else:
@@ -164,7 +179,10 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn._meta = None if meta is None else tuple(meta)
     cls = type(fn)  # class attributes: read from the type
     if cls.save_inputs and not cls.save_output:
-        fn.inputs = (a, b)
+        if a_rg and b_rg or cls.saved_for is None:
+            fn.inputs = (a, b)
+        else:  # keep only the operand the other's gradient needs (see _saved_only)
+            fn.inputs = _saved_only((a, b), fn.saved_for, fn.needs_input_grad)
         va = a._vc
         vb = b._vc if b_is_t else None
         if (va is None or va.v == 0) and (vb is None or vb.v == 0):

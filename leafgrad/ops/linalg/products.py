@@ -27,6 +27,7 @@ class Mm(Op):
     forward_text = "{a} @ {b}"
     op_name = "mm"
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -43,6 +44,7 @@ class Mv(Op):
     name_ = "MvBackward0"
     forward_text = "{a} @ {b}"
     formula = {"a": "grad.unsqueeze(1) * b.unsqueeze(0)", "b": "a.t() @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -59,6 +61,7 @@ class Dot(Op):
     name_ = "DotBackward0"
     forward_text = "{a}.dot({b})"
     formula = {"a": "grad * b", "b": "grad * a"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -78,6 +81,7 @@ class Matmul(Op):
     forward_text = "{a} @ {b}"
     # (1-d operands act as a row / column; the engine sums broadcast batch dims back)
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
