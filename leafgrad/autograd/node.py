@@ -67,8 +67,8 @@ class NotSaved:
     its value by mistake fails loudly instead of computing a wrong gradient.
 
     >>> import leafgrad
-    >>> y = leafgrad.ones(2, requires_grad=True) * leafgrad.ones(2)
-    >>> y.grad_fn.inputs[1]
+    >>> y = leafgrad.ones(2, requires_grad=True) * leafgrad.ones(2)  # x's gradient reads w only
+    >>> y.grad_fn.inputs[0]
     NotSaved(shape=(2,), dtype=float32)
     """
 

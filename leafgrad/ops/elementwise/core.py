@@ -12,6 +12,7 @@ from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
+from .. import backward_kernels as _kernels
 from .. import dual, lastbits
 from .._apply import keep, record, record2, record_unary
 from .dispatch import (
@@ -517,7 +518,7 @@ class Tanh(Op):
     def backward(self, grad):
         out = self.result(grad)
         if isinstance(out, Tensor):
-            return grad * (1 - out * out)
+            return _kernels.tanh_backward(grad, out)  # one TanhBackwardBackward0 node
         # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
         return lastbits.tanh_backward(grad, out)
 
@@ -538,7 +539,10 @@ class Sigmoid(Op):
         return lastbits.sigmoid(x)
 
     def backward(self, grad):
-        return lastbits.sigmoid_backward(grad, self.result(grad))
+        out = self.result(grad)
+        if isinstance(out, Tensor):
+            return _kernels.sigmoid_backward(grad, out)  # one SigmoidBackwardBackward0 node
+        return lastbits.sigmoid_backward(grad, out)
 
 
 class Relu(Op):

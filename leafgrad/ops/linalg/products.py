@@ -12,7 +12,7 @@ from ...backend import array_module, as_array
 from ...dtypes import FROM_NP
 from ...tensor import Tensor
 from .. import dual
-from .._apply import record
+from .._apply import record, record2
 from ..elementwise import _operands
 
 _new = object.__new__
@@ -176,14 +176,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
-    na, nb = a._data.ndim, b._data.ndim
+    ad, bd = a._data, b._data
+    na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D\n"
             "Why: a 0-d tensor is a scalar; multiply with * instead."
         )
-    _check_matmul_dtypes(a, b)
-    ad, bd = _operands(a, b)
+    if ad.dtype is not bd.dtype or ad.dtype.kind == "b":
+        _check_matmul_dtypes(a, b)  # raises unless the dtypes are equal (no promotion)
     cls = Mm if na == 2 and nb == 2 else Mv if na == 2 and nb == 1 else (
         Dot if na == 1 and nb == 1 else Matmul)
     fn = _new(cls)
@@ -191,7 +192,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         out = fn.forward(ad, bd)
     except ValueError:
         raise _mismatch(a, b) from None
-    return record(fn, (a, b), out)
+    return record2(fn, a, b, out)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
