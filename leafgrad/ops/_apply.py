@@ -56,25 +56,34 @@ def _versions(inputs: tuple):
                           else None) for i in inputs)
 
 
-def _saved_only(inputs: tuple, saved_for: tuple, need: tuple) -> tuple:
+def _saved_only(fn, inputs: tuple, need: tuple) -> tuple:
     """``inputs`` with a NotSaved stand-in for each tensor that no gradient asked of the node
     reads (``saved_for``): PyTorch's node does not keep it, so neither does ours (``y * 1.01``
     must not keep ``y`` alive). While explain records sites, every input is kept for its
     narration."""
     if EXTRAS.n and _site_state.on:
         return inputs
-    n = len(need)
-    return tuple(NotSaved(i) if isinstance(i, Tensor) and not any(j < n and need[j] for j in deps)
-                 else i for i, deps in zip(inputs, saved_for))
+    key = (fn.__class__, need)
+    keep = _KEEP.get(key)
+    if keep is None:  # which inputs this class saves for these gradients, worked out once
+        n = len(need)
+        keep = tuple(any(j < n and need[j] for j in deps) for deps in fn.saved_for)
+        keep = _KEEP[key] = True if all(keep) else keep
+    if keep is True:
+        return inputs
+    return tuple(i if k or not isinstance(i, Tensor) else NotSaved(i)
+                 for i, k in zip(inputs, keep))
+
+
+_KEEP: dict = {}  # (op class, needs_input_grad) -> inputs saved (True: all), for _saved_only
 
 
 def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs (``save_inputs``, ``save_output``) and its version state."""
     cls = type(fn)
     if cls.save_inputs:
-        sf = fn.saved_for
-        if sf is not None:
-            inputs = _saved_only(inputs, sf, fn.needs_input_grad)
+        if fn.saved_for is not None:
+            inputs = _saved_only(fn, inputs, fn.needs_input_grad)
         fn.inputs = inputs
         fn._vers = _versions(inputs)
     else:
@@ -182,7 +191,7 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
         if a_rg and b_rg or cls.saved_for is None:
             fn.inputs = (a, b)
         else:  # keep only the operand the other's gradient needs (see _saved_only)
-            fn.inputs = _saved_only((a, b), fn.saved_for, fn.needs_input_grad)
+            fn.inputs = _saved_only(fn, (a, b), fn.needs_input_grad)
         va = a._vc
         vb = b._vc if b_is_t else None
         if (va is None or va.v == 0) and (vb is None or vb.v == 0):
