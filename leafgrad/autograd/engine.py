@@ -387,12 +387,16 @@ def _mask_unneeded(fn, needed: set) -> tuple | None:
     create_graph, recorded (``grad(out, x)`` skips every weight's gradient). Returns the flags
     to put back after the node's backward, or None when nothing changed."""
     need = fn.needs_input_grad
-    if need is None or isinstance(fn, _FunctionCtx):  # a custom Function's ctx: the user's
+    if need is None:
         return None
-    mask = tuple(k and nf[0] in needed for k, nf in zip(need, fn.next_functions))
-    if mask == need:
+    for k, (n, _) in zip(need, fn.next_functions):
+        if k and n not in needed:
+            break
+    else:
+        return None  # every input asked for leads to a target (the usual case)
+    if isinstance(fn, _FunctionCtx):  # a custom Function's ctx.needs_input_grad: the user's
         return None
-    fn.needs_input_grad = mask
+    fn.needs_input_grad = tuple(k and nf[0] in needed for k, nf in zip(need, fn.next_functions))
     return need
 
 
