@@ -174,3 +174,26 @@ def test_inplace_on_unsaved_operand_is_allowed_as_in_torch():
         w2.add_(1)  # w's memory changed: torch does not care, w was not saved
         y.sum().backward()
         assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("op", ["mul", "sin", "mm"])
+def test_version_check_of_tensors_saved_at_a_nonzero_version(op):
+    """A parameter updated in place before the forward (version 1) is saved at version 1: a
+    backward with nothing modified since passes, one after another in-place change raises
+    torch's error naming versions 2 and 1."""
+    msgs = []
+    for lib in (leafgrad, torch):
+        w = lib.ones(2, 2, requires_grad=True)
+        x = lib.ones(2, 2, requires_grad=True)
+        with lib.no_grad():
+            w.add_(1)
+        f = {"mul": lambda: x * w, "sin": lambda: w.sin(), "mm": lambda: x @ w}[op]
+        f().sum().backward()  # saved at version 1, still 1: fine
+        y = f().sum()
+        with lib.no_grad():
+            w.add_(1)
+        with pytest.raises(RuntimeError) as e:
+            y.backward()
+        msgs.append(str(e.value).split("\n")[0])
+    assert "is at version 2; expected version 1 instead" in msgs[0]
+    assert msgs[0] == msgs[1]

@@ -42,9 +42,9 @@ def _edge(t: Tensor) -> tuple:
     return NONE_EDGE
 
 
-def _versions(inputs: tuple):
-    """The saved inputs' version state: the in-place epoch when all are at version 0 (the usual
-    case: backward then compares one int), else their ``SavedVersions``."""
+def _versions(fn, inputs: tuple) -> int:
+    """The saved inputs' version state: the in-place epoch (backward then compares one int
+    while nothing was modified), with their versions in ``fn._saved_v`` unless all are 0."""
     for i in inputs:
         if i.__class__ is Tensor or isinstance(i, Tensor):
             vc = i._vc
@@ -52,8 +52,9 @@ def _versions(inputs: tuple):
                 break
     else:
         return EPOCH.v
-    return SavedVersions(((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor)
-                          else None) for i in inputs)
+    fn._saved_v = SavedVersions(((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor)
+                                 else None) for i in inputs)
+    return EPOCH.v
 
 
 def _saved_only(fn, inputs: tuple, need: tuple) -> tuple:
@@ -85,7 +86,7 @@ def _save(fn, inputs: tuple, t: Tensor) -> None:
         if fn.saved_for is not None:
             inputs = _saved_only(fn, inputs, fn.needs_input_grad)
         fn.inputs = inputs
-        fn._vers = _versions(inputs)
+        fn._vers = _versions(fn, inputs)
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
         fn.inputs = None
@@ -194,11 +195,10 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
             fn.inputs = _saved_only(fn, (a, b), fn.needs_input_grad)
         va = a._vc
         vb = b._vc if b_is_t else None
-        if (va is None or va.v == 0) and (vb is None or vb.v == 0):
-            fn._vers = EPOCH.v
-        else:
-            fn._vers = SavedVersions((0 if va is None else va.v,
-                                      ((0 if vb is None else vb.v) if b_is_t else None)))
+        fn._vers = EPOCH.v
+        if not ((va is None or va.v == 0) and (vb is None or vb.v == 0)):  # see _versions
+            fn._saved_v = SavedVersions((0 if va is None else va.v,
+                                         ((0 if vb is None else vb.v) if b_is_t else None)))
         fn._out = fn._out_vc = None
     else:
         _save(fn, (a, b), t)
@@ -234,7 +234,9 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
-        fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
+        fn._vers = EPOCH.v
+        if vc is not None and vc.v:
+            fn._saved_v = SavedVersions((vc.v,))  # (see _versions)
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
         fn.inputs = None
