@@ -187,9 +187,9 @@ def test_version_check_of_tensors_saved_at_a_nonzero_version(op):
         x = lib.ones(2, 2, requires_grad=True)
         with lib.no_grad():
             w.add_(1)
-        f = {"mul": lambda: x * w, "sin": lambda: w.sin(), "mm": lambda: x @ w}[op]
-        f().sum().backward()  # saved at version 1, still 1: fine
-        y = f().sum()
+        ops = {"mul": lambda x, w: x * w, "sin": lambda x, w: w.sin(), "mm": lambda x, w: x @ w}
+        ops[op](x, w).sum().backward()  # saved at version 1, still 1: fine
+        y = ops[op](x, w).sum()
         with lib.no_grad():
             w.add_(1)
         with pytest.raises(RuntimeError) as e:
