@@ -124,6 +124,14 @@ def test_unsaved_operand_is_not_kept_alive():
     z.sum().backward()  # and the gradient still flows
 
 
+def test_saved_self_of_an_unsaved_input_is_none_as_in_torch():
+    for lib in (leafgrad, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = x * lib.full((2,), 3.0)
+        assert y.grad_fn._saved_self is None
+        assert y.grad_fn._saved_other.tolist() == [3.0, 3.0]
+
+
 def test_not_saved_raises_when_read():
     ns = NotSaved(leafgrad.ones(2, 3))
     assert (ns.shape, ns.ndim, str(ns.dtype)) == ((2, 3), 2, "float32")

@@ -354,11 +354,13 @@ class Op(Node):
 
     @property
     def _saved_self(self):
-        return self._saved_inputs()[0]
+        t = self._saved_inputs()[0]
+        return None if t.__class__ is NotSaved else t  # not saved: None, as PyTorch's
 
     @property
     def _saved_other(self):
-        return self._saved_inputs()[1]
+        t = self._saved_inputs()[1]
+        return None if t.__class__ is NotSaved else t
 
     @property
     def _saved_result(self):
