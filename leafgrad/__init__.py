@@ -166,3 +166,12 @@ def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     """
     return input.numel()
 
+
+
+# PyTorch's parser refuses a number (list, array) where a function's `input` is a Tensor: one
+# check for every public function, at the boundary (out= functions make it in leafgrad._out)
+from ._dims import guard_tensor_inputs as _guard  # noqa: E402
+from ._out import _NUMBER_FIRST  # noqa: E402
+
+_guard(globals(), _NUMBER_FIRST)
+del _guard

@@ -95,3 +95,85 @@ def not_a_tensor(op: str, name: str, pos: int, value, why: str) -> TypeError:
     """
     return TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
                      f"{type(value).__name__}\nWhy: {why}")
+
+
+_tensor_type = None
+
+
+def check_tensor_input(fname: str, x, pos: int = 1) -> None:
+    """PyTorch's argument parser: ``input`` must be a Tensor (not a number, list or array).
+
+    >>> check_tensor_input("sin", 1.0)
+    Traceback (most recent call last):
+    TypeError: sin(): argument 'input' (position 1) must be Tensor, not float
+    Why: sin works on tensors; wrap the value first, e.g. torch.tensor(value).
+    """
+    global _tensor_type
+    if _tensor_type is None:
+        from .tensor import Tensor as _tensor_type
+    if not isinstance(x, _tensor_type):
+        raise not_a_tensor(fname, "input", pos, x, f"{fname} works on tensors; wrap the value "
+                           "first, e.g. torch.tensor(value).")
+
+
+def tensor_input(f):
+    """Decorate a free function (no ``out=``) whose first argument PyTorch types as Tensor.
+
+    >>> @tensor_input
+    ... def positive(input): return input
+    >>> positive(2)
+    Traceback (most recent call last):
+    TypeError: positive(): argument 'input' (position 1) must be Tensor, not int
+    Why: positive works on tensors; wrap the value first, e.g. torch.tensor(value).
+    """
+    import functools
+
+    name = f.__name__
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        check_tensor_input(name, args[0] if args else kwargs.get("input"))
+        return f(*args, **kwargs)
+
+    wrapper.__tensor_input__ = True
+    return wrapper
+
+
+def guard_tensor_inputs(namespace: dict, number_first: frozenset) -> None:
+    """Give every public function in ``namespace`` whose first parameter is ``input`` PyTorch's
+    parser check (``tensor_input``), except those in ``number_first`` and those checked already
+    (``out=`` functions check in leafgrad._out). Run once on the package namespace, so a new
+    function is covered without a decorator.
+
+    >>> ns = {"flip": lambda input, dims: input, "where": lambda condition: condition}
+    >>> guard_tensor_inputs(ns, frozenset())
+    >>> ns["flip"](1.0, (0,))
+    Traceback (most recent call last):
+    TypeError: <lambda>(): argument 'input' (position 1) must be Tensor, not float
+    Why: <lambda> works on tensors; wrap the value first, e.g. torch.tensor(value).
+    """
+    for name, f in list(namespace.items()):
+        if name.startswith("_") or name in number_first or not callable(f):
+            continue
+        inner = f  # through decorators (functools.wraps) to the function itself
+        while not (hasattr(inner, "__tensor_input__") or hasattr(inner, "__out_variant__")):
+            if not hasattr(inner, "__wrapped__"):
+                break
+            inner = inner.__wrapped__
+        code = getattr(inner, "__code__", None)  # (co_varnames, not inspect: import time)
+        if (code is None or hasattr(inner, "__tensor_input__") or
+                hasattr(inner, "__out_variant__") or code.co_argcount < 1 or
+                code.co_varnames[0] != "input"):
+            continue
+        namespace[name] = tensor_input(f)
+
+
+class _NoDim:
+    """``dim`` not given (median(x), PyTorch's overload without dim), where an explicit
+    ``dim=None`` is refused as PyTorch's parser refuses it."""
+
+    def __repr__(self) -> str:
+        return "<all dims>"
+
+
+NO_DIM = _NoDim()

@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from ._dims import check_tensor_input
 from .autograd.grad_mode import state as _grad_state
 
 _OUT_PARAM = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
@@ -68,8 +69,14 @@ def out_variant(name: str | None = None, *, rule: str = "cast", alias: str | Non
         else:
             params.append(_OUT_PARAM)
 
+        check_input = bool(params) and params[0].name == "input" and fname not in _NUMBER_FIRST
+
         @functools.wraps(f)
         def wrapper(*args, out=None, **kwargs):
+            if check_input:
+                x = args[0] if args else kwargs.get("input", _NONE)
+                if x is not _NONE:
+                    check_tensor_input(fname, x)
             if out is None:
                 return f(*args, **kwargs)
             if needs:
@@ -82,6 +89,15 @@ def out_variant(name: str | None = None, *, rule: str = "cast", alias: str | Non
         return wrapper
 
     return deco
+
+
+# Free functions whose ``input`` may be a Python number (PyTorch has a Scalar overload, or wraps
+# the number); every other function with an ``input`` parameter refuses a non-Tensor there.
+_NUMBER_FIRST = frozenset((
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "pow", "float_power", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_left_shift", "bitwise_right_shift", "bucketize", "norm"))
+_NONE = object()
 
 
 def _tensors(obj, acc: list) -> list:
@@ -130,8 +146,9 @@ def _check_grad(fname: str, tensors: list) -> None:
 # PyTorch's out= forms that are composites of other ops skip the autograd check and write the
 # values (no graph, as leafgrad's); argsort's runs sort's, whose values are differentiable
 _GRAD_UNCHECKED = frozenset({
-    "diag", "floor_divide", "heaviside", "histc", "inner", "log_softmax", "nanquantile",
-    "quantile", "softmax", "tensordot", "linalg.cond", "linalg.matrix_norm", "linalg.norm"})
+    "diag", "floor_divide", "heaviside", "histc", "histogram", "inner", "log_softmax",
+    "nanquantile", "quantile", "softmax", "tensordot", "linalg.cond", "linalg.matrix_norm",
+    "linalg.norm"})
 _GRAD_CHECKED = frozenset({"argsort"})
 
 

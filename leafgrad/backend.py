@@ -10,6 +10,8 @@ views, device placement of host-made arrays such as random draws).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 _cupy = None  # imported on first use so that `import leafgrad` stays NumPy-only and fast
@@ -329,6 +331,20 @@ def as_array(r):
     array(0.)
     """
     return _np_asarray(r) if isinstance(r, _generic) else r
+
+
+def mean(a, axis=None, keepdims: bool = False, dtype=None):
+    """``a.mean(...)`` with NaN for an empty reduction and no warning, as PyTorch gives it
+    (NumPy adds "Mean of empty slice", which ``np.errstate`` does not silence).
+
+    >>> mean(np.zeros((0, 2)), axis=0)
+    array([nan, nan])
+    """
+    if a.size:  # NOTE: a non-empty array has no empty reduction; the common case, no cost
+        return a.mean(axis=axis, keepdims=keepdims, dtype=dtype)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return a.mean(axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def data_ptr(a) -> int:

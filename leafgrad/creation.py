@@ -38,9 +38,10 @@ def _cast(a: np.ndarray, npd: np.dtype) -> np.ndarray:
     NOTE: c10::Half is built from a float, so PyTorch rounds a double to float first, then to half
     (1 + 2**-11 + 2**-40 becomes 1.0, where NumPy's direct cast gives 1.001).
     """
-    if npd == np.float16 and a.dtype.kind != "b" and a.dtype not in (np.float16, np.float32):
-        a = a.astype(np.float32)
-    return a.astype(npd)
+    with np.errstate(over="ignore"):  # rounding past the dtype's range gives inf, silently
+        if npd == np.float16 and a.dtype.kind != "b" and a.dtype not in (np.float16, np.float32):
+            a = a.astype(np.float32)
+        return a.astype(npd)
 
 
 def _dtype_or_default(dtype) -> np.dtype:

@@ -431,10 +431,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
 
     def detach_(self) -> Tensor:
         """Detach this tensor from the graph in place (it becomes a leaf)."""
-        if self._x is not None and self._x.base is not None and self._x.base._rg:
+        if self._x is not None and self._x.base is not None:  # any view, as PyTorch's is_view
             raise RuntimeError(
                 "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."  # noqa: E501
             )
+        if self._fn is not None:
+            _EPOCH.v += 1  # nodes that saved this tensor check it again (it is no longer theirs)
         self.grad_fn = None
         self._rg = False
         self._out_nr = 0
@@ -812,6 +814,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
                     f"{vt._data.ndim} dimensions."
                 )
             value = vt.item()
+            if self._data.size > 1:  # PyTorch's fill_ of a tensor refuses an expanded target
+                writable_target(self, op, through_expand=False)
         if vt is None and isinstance(value, (int, float)) and self._data.dtype.kind in "iuf":
             from .creation import _as_numpy_value, _parsed_int
 

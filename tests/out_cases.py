@@ -147,6 +147,7 @@ SAMPLES = {
     "logcumsumexp": lambda L: ((_t(L, _A), 1), {}),
     "round": lambda L: ((_t(L, _A * 10),), {}),
     "histc": lambda L: ((_t(L, _A),), {"bins": 4}),
+    "histogram": lambda L: ((_t(L, _A),), {"bins": 4}),
     "cross": lambda L: ((_t(L, _S), _t(L, _S.T)), {"dim": 1}),
     "arange": lambda L: ((5,), {}),
     "linspace": lambda L: ((0.0, 1.0, 5), {}),

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from ..backend import array_module as _xp
+from ..backend import writeable
 from . import anomaly as _anomaly
 from .grad_mode import state
 from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_on, accumulate_node
@@ -296,7 +297,7 @@ class Pass:
         targets: dict = {}
         for k, t in enumerate(inputs):
             if t.grad_fn is None:
-                if not t._rg:
+                if not t.requires_grad:  # (a view of a leaf made to require grad later does)
                     raise RuntimeError(
                         f"One of the differentiated Tensors does not require grad (input {k})\n"
                         "Why: only tensors that require grad have a gradient to ask for."
@@ -545,6 +546,8 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
     if not var._rg:
         return  # requires_grad_(False) / detach_() since the graph was built: as PyTorch
     raw = not isinstance(g, Tensor)
+    if g.shape != var._data.shape:
+        g = _leaf_shape(g, var._data.shape)
     g = _leaf_hooks(var, g, shared)
     if g.dtype != var._data.dtype:
         g = g.astype(var._data.dtype) if raw else g.to(var.dtype)
@@ -563,13 +566,26 @@ def _accumulate(var, g, shared: set, observe=None, node=None) -> None:
             g = np.array(g) if isinstance(g, np.generic) else g.copy()
         shared.add(id(g))
         var._grad = _wrap(g)
-    elif not raw or old._rg:
+    elif not raw or old._rg or not writeable(old._data):
+        # (a .grad kept from a create_graph pass may be a read-only broadcast: out of place)
         var._grad = old + (_wrap(g) if raw else g)
     else:
         # NOTE: like PyTorch's AccumulateGrad, accumulate in place when no graph is being built
         old._data += g
         old._bump_version()
     _post_accumulate(var, x)
+
+
+def _leaf_shape(g, shape: tuple):
+    """``g`` summed to the leaf's shape when it broadcasts to ``g``'s (PyTorch's
+    validate_outputs: a shape-changing in-place op under no_grad, e.g. ``unsqueeze_`` on a
+    non-leaf whose view is then back-propagated, sends a gradient with extra size-1 dims)."""
+    gs = tuple(g.shape)
+    if len(shape) > len(gs) or any(s not in (1, t) for s, t in zip(shape[::-1], gs[::-1])):
+        return g  # not expandable: left as is
+    from ..ops.dual import sum_to
+
+    return sum_to(g, tuple(shape))
 
 
 def _post_accumulate(var, x) -> None:

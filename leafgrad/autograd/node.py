@@ -408,6 +408,10 @@ class Op(Node):
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
+                    if t._fn is None and i < len(self.next_functions):
+                        e = self.next_functions[i][0]
+                        if e is not None and e.__class__ is not AccumulateGrad:
+                            raise RuntimeError(_DETACHED_MSG)  # a non-leaf, detached in place
         out_vc = self._out_vc
         if out_vc is not None:
             # _out_v: the result's version when saved (0, or after an in-place op wrote it)
@@ -445,6 +449,12 @@ class Op(Node):
     def _modified(self, t, which, now: int, expected: int) -> RuntimeError:
         """The error for saved tensor ``t`` (input ``which`` or "result") modified in place."""
         return _modified_error(self, t, which, now, expected)
+
+
+_DETACHED_MSG = (
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is "
+    "not supported, please use out-of-place `.detach()` instead\nWhy: the tensor was saved for "
+    "this node's derivative while it was part of the graph; detach_() cut it out afterwards.")
 
 
 def _modified_error(node, t, which, now: int, expected: int) -> RuntimeError:

@@ -142,20 +142,15 @@ class LinalgMethods:
         return _ops.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def __matmul__(self, other) -> Tensor:
+        # NOTE: as PyTorch, a non-Tensor operand gives NotImplemented (then Python's TypeError)
+        if not isinstance(other, Tensor):
+            return NotImplemented
         return self.matmul(other)
 
     def __rmatmul__(self, other) -> Tensor:
-        return _as_tensor_like(other, self).matmul(self)
-
-
-def _as_tensor_like(v, like):
-    from ..tensor import Tensor
-
-    if isinstance(v, Tensor):
-        return v
-    from ..creation import as_tensor
-
-    return as_tensor(v, device=like.device)
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return other.matmul(self)
 
 
 # -- free functions (leafgrad.matmul(a, b), ...) ---------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._dims import NO_DIM as _NO_DIM
 from .._out import out_variant
 from . import _keepdims
 
@@ -126,11 +127,11 @@ class ReductionMethods:
         """``log(sum(exp(self)))`` over ``dim``, stably."""
         return _ops.logsumexp(self, dim, keepdim)
 
-    def median(self, dim=None, keepdim: bool = False):
+    def median(self, dim=_NO_DIM, keepdim: bool = False):
         """Lower median, or (values, indices) along ``dim``."""
         return _ops.median(self, dim, keepdim)
 
-    def nanmedian(self, dim=None, keepdim: bool = False):
+    def nanmedian(self, dim=_NO_DIM, keepdim: bool = False):
         """Lower median ignoring NaN, or (values, indices) along ``dim``."""
         return _ops.nanmedian(self, dim, keepdim)
 
@@ -365,13 +366,13 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
 
 
 @out_variant(rule="exact", needs=('dim',))
-def median(input, dim=None, keepdim: bool = False):  # noqa: A002
+def median(input, dim=_NO_DIM, keepdim: bool = False):  # noqa: A002
     """Lower median, or (values, indices) along ``dim``."""
     return input.median(dim, keepdim)
 
 
 @out_variant(rule="exact", needs=('dim',))
-def nanmedian(input, dim=None, keepdim: bool = False):  # noqa: A002
+def nanmedian(input, dim=_NO_DIM, keepdim: bool = False):  # noqa: A002
     """Lower median ignoring NaN."""
     return input.nanmedian(dim, keepdim)
 

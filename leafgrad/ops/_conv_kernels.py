@@ -77,6 +77,18 @@ class Geom:
                   else math.prod(self.Q))
         self.bias_dims = (0,) + tuple(range(2, 2 + len(S)))
 
+    def plain(self, *arrays) -> Geom:
+        """This geometry on the plain grid when an array holds inf/NaN, else itself.
+
+        The wide grid's extra windows hold zeros; in ``conv_t`` and ``conv_w`` they meet the
+        other operand, and ``0 * inf`` would put NaN into real positions (torch never forms
+        those products). ``conv`` drops the extra windows, so it keeps the wide grid.
+        """
+        if not self.wide or all(bool(array_module(a).isfinite(a).all()) for a in arrays):
+            return self
+        return Geom(self.S, self.Q, self.K, self.stride, self.padding, self.dilation,
+                    self.groups, wide=False)
+
     def __repr__(self) -> str:
         return (f"Geom(S={self.S}, Q={self.Q}, K={self.K}, stride={self.stride}, "
                 f"padding={self.padding}, dilation={self.dilation}, groups={self.groups})")
@@ -208,6 +220,8 @@ class Geom:
 
     def conv_t(self, y, w):
         """The transposed convolution (N, O, *Q) -> (N, C, *S): ``w^T @ y``, then col2im."""
+        if (g := self.plain(w)) is not self:
+            return g.conv_t(y, w)
         xp = array_module(y)
         n, o = y.shape[:2]
         g = self.groups
@@ -229,6 +243,8 @@ class Geom:
 
     def conv_w(self, x, y):
         """The weight gradient: sum over samples and positions of ``y`` times ``x``'s windows."""
+        if (geo := self.plain(x)) is not self:
+            return geo.conv_w(x, y)
         xp = array_module(y)
         n, o = y.shape[:2]
         c = x.shape[1]

@@ -231,7 +231,7 @@ def zero_path(g, x):
 class Hardtanh(Op):
     name_ = "HardtanhBackward0"
     same_shape = True
-    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+    formula = {"x": "where((x <= min_val) | (x >= max_val), grad * 0, grad)"}
     __slots__ = ("min_val", "max_val")
 
     def forward(self, x):
@@ -240,8 +240,11 @@ class Hardtanh(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        # NOTE: PyTorch's gradient is 0 at the bounds themselves
-        return zero_path(dual.where((r > self.min_val) & (r < self.max_val), grad, 0), x)
+        # NOTE: PyTorch's gradient is 0 at the bounds themselves; the mask is written as the
+        # flat region (x <= min or x >= max) so that a NaN input passes the gradient, as the
+        # formula of PyTorch's hardtanh_backward does (its vectorized kernel disagrees, see
+        # docs/design.md "NaN inputs of piecewise ops")
+        return zero_path(dual.where((r <= self.min_val) | (r >= self.max_val), 0, grad), x)
 
 
 class LeakyRelu(Op):
@@ -262,17 +265,18 @@ class LeakyRelu(Op):
 class Threshold(Op):
     name_ = "ThresholdBackward0"
     same_shape = True
-    formula = {"x": "where(x > threshold, grad, 0)"}
+    formula = {"x": "where(x <= threshold, grad * 0, grad)"}
     __slots__ = ("threshold", "value")
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.where(x > self.threshold, x, xp.asarray(self.value, x.dtype)).astype(
+        # NOTE: x <= threshold, not x > threshold: a NaN input stays NaN (PyTorch)
+        return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x).astype(
             x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return zero_path(dual.where(_raw(x) > self.threshold, grad, 0), x)
+        return zero_path(dual.where(_raw(x) <= self.threshold, 0, grad), x)
 
 
 class Hardshrink(Op):
@@ -300,7 +304,9 @@ class Softshrink(Op):
     def forward(self, x):
         xp = array_module(x)
         lam = x.dtype.type(self.lambd)
-        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, xp.zeros((), x.dtype)))
+        # NOTE: 0 inside [-lambd, lambd], else shifted toward 0: a NaN stays NaN (PyTorch)
+        return xp.where((x >= -lam) & (x <= lam), xp.zeros((), x.dtype),
+                        xp.where(x > lam, x - lam, x + lam))
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -329,7 +335,7 @@ class Hardsigmoid(Op):
 class Hardswish(Op):
     name_ = "HardswishBackward0"
     same_shape = True
-    formula = {"x": "where(x < -3, grad * 0, where(x <= 3, grad * (x / 3 + 0.5), grad))"}
+    formula = {"x": "where(x <= -3, grad * 0, where(x < 3, grad * (x / 3 + 0.5), grad))"}
     __slots__ = ()
 
     def forward(self, x):
@@ -339,7 +345,13 @@ class Hardswish(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         r = _raw(x)
-        return dual.where(r < -3, 0, dual.where(r <= 3, grad * (x / 3 + 0.5), grad))
+        # NOTE: PyTorch's hardswish_backward: 0 for x <= -3, the slope for -3 < x < 3, and
+        # grad for x >= 3 (and for a NaN input, which fails both comparisons)
+        # (grad masked before the product: PyTorch's double backward is where(-3 < x < 3,
+        # grad * gg / 3, 0), an exact 0 outside even for an inf or NaN grad)
+        mid = (r > -3) & (r < 3)
+        return dual.where(r <= -3, 0, dual.where(mid, dual.where(mid, grad, 0) * (x / 3 + 0.5),
+                                                 grad))
 
 
 # -- smooth ---------------------------------------------------------------------------------------
@@ -348,8 +360,8 @@ class Elu(Op):
 
     name_ = "EluBackward0"
     same_shape = True
-    formula = {"x": "where(x > 0, grad * scale, "
-                    "grad * input_scale * scale * alpha * (x * input_scale).exp())"}
+    formula = {"x": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)"}
     __slots__ = ("alpha", "scale", "input_scale")
 
     def forward(self, x):
@@ -357,12 +369,55 @@ class Elu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
             return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
-        r = _raw(x)
-        neg = grad * (self.input_scale * self.scale * self.alpha) * _exp(
-            dual.where(r > 0, x * 0, x) * self.input_scale)
-        return dual.where(r > 0, grad * self.scale, neg)
+        return _elu_backward_node(grad, x, self.alpha, self.scale, self.input_scale)
+
+
+class EluBackward(Op):
+    """elu's backward as one op with PyTorch's derivatives (``EluBackwardBackward0``): for the
+    input, ``elu_backward(gg·g·input_scale, x) · (x < 0)`` (elu_double_backward), the mask
+    multiplied last as PyTorch does (an infinite gradient where x >= 0 gives NaN there)."""
+
+    name_ = "EluBackwardBackward0"
+    formula = {"g": "where(x <= 0, grad * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * scale)",
+               "x": "where(x <= 0, grad * g * input_scale * input_scale * scale * alpha * "
+                    "(x * input_scale).exp(), grad * g * input_scale * scale) * (x < 0)"}
+    __slots__ = ("alpha", "scale", "input_scale")
+
+    def forward(self, g, x):
+        return _elu_backward_raw(x, g, self.alpha, self.scale, self.input_scale)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        a, sc, isc = self.alpha, self.scale, self.input_scale
+        gg = gx = None
+        if need[0]:
+            gg = (_elu_backward_node(grad, x, a, sc, isc)
+                  if isinstance(grad, Tensor) or isinstance(x, Tensor)
+                  else _elu_backward_raw(x, grad, a, sc, isc))
+        if need[1]:
+            v = grad * g * isc
+            inner = (_elu_backward_node(v, x, a, sc, isc)
+                     if isinstance(v, Tensor) or isinstance(x, Tensor)
+                     else _elu_backward_raw(x, v, a, sc, isc))
+            neg = (dual.raw(x) < 0).astype(dual.raw(v).dtype)
+            gx = inner * (_wrap(neg) if isinstance(inner, Tensor) else neg)
+        return gg, gx
+
+
+def _elu_backward_node(grad, x, alpha: float, scale: float, input_scale: float):
+    """``elu_backward(grad, x)`` recorded as one EluBackwardBackward0 node."""
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    res = _elu_backward_raw(x._data, grad._data, alpha, scale, input_scale)
+    if not state.enabled:
+        return _wrap(res)
+    fn = _new(EluBackward)
+    fn.alpha, fn.scale, fn.input_scale = alpha, scale, input_scale
+    return record(fn, (grad, x), res)
 
 
 @_kernel
@@ -375,10 +430,10 @@ def _elu_raw(x, alpha: float, scale: float, input_scale: float):
 
 @_kernel
 def _elu_backward_raw(x, g, alpha: float, scale: float, input_scale: float):
-    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else g·scale, left to right."""
+    """g·input_scale·(α·scale)·exp(input_scale·x) for x ≤ 0, else (NaN too) g·scale."""
     t = x.dtype.type
     neg = g * t(input_scale) * t(alpha * scale) * lastbits.exp(x * t(input_scale))
-    return array_module(x).where(x > 0, g * t(scale), neg)
+    return array_module(x).where(x <= 0, neg, g * t(scale))
 
 
 class Celu(Elu):
@@ -487,17 +542,55 @@ def _gelu_backward_f32_blocks(x, cdf, grad):
 
 
 def _gelu_backward(grad, x, approximate: str):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
         return _gelu_backward_raw(x, grad, approximate)
+    # NOTE: one GeluBackwardBackward0 node as PyTorch's (its own second derivative)
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    fn = _new(GeluBackward)
+    fn.approximate = approximate
+    return record(fn, (grad, x), _gelu_backward_raw(x._data, grad._data, approximate)) \
+        if state.enabled else _wrap(_gelu_backward_raw(x._data, grad._data, approximate))
+
+
+class GeluBackward(Op):
+    """gelu's backward as one op with PyTorch's derivatives (``GeluBackwardBackward0``): for
+    the input, ``gg · g · d²gelu/dx²`` is one product (differentiating the first derivative's
+    terms one by one gave inf - inf = NaN for an infinite gradient)."""
+
+    name_ = "GeluBackwardBackward0"
+    formula = {"g": "gelu_backward(grad, x, approximate)",
+               "x": "gelu_double_backward(grad, g, x, approximate)"}
+    __slots__ = ("approximate",)
+
+    def forward(self, g, x):
+        return _gelu_backward_raw(x, g, self.approximate)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        return (_gelu_backward(grad, x, self.approximate) if need[0] else None,
+                _gelu_double_backward(grad, g, x, self.approximate) if need[1] else None)
+
+
+def _gelu_double_backward(gg, g, x, approximate: str):
+    """PyTorch's gelu_double_backward: ``gg · g · gelu''(x)`` (dual)."""
     if approximate == "tanh":
-        k = math.sqrt(2 / math.pi)
-        x2 = x * x
-        t = _tanh(k * (x + 0.044715 * x2 * x))
-        dinner = k * (1 + 3 * 0.044715 * x2)
-        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-    cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
-    pdf = _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
-    return grad * (cdf + x * pdf)
+        beta = math.sqrt(2.0) * (2 / math.sqrt(math.pi)) * 0.5
+        kappa = 0.044715
+        inner = (x + x * x * x * kappa) * beta
+        t = _tanh(inner)
+        sech = 1 / dual.cosh(inner)
+        f = x * 0.5
+        gt = 1 - t * t
+        h = (1 + x * x * (3 * kappa)) * beta
+        fgh = gt * 0.5 * h
+        gfh = f * h * ((sech * 2) * (-sech * t) * h)
+        hfg = f * gt * (x * (6 * kappa * beta))
+        return gg * g * (fgh + fgh + gfh + hfg)
+    sq = x * x
+    pdf = _exp(sq * -0.5) * _GELU_PDF
+    return gg * g * (pdf * 2 - sq * pdf)
 
 
 class Silu(Op):
@@ -608,7 +701,8 @@ def _prelu_weight(w, x):
 # formula helpers (see leafgrad.autograd.formula)
 FORMULA_HELPERS = {"glu_backward": _glu_backward, "prelu_weight": _prelu_weight,
                    "float32": lambda v: float(np.float32(v)),
-                   "gelu_backward": _gelu_backward}
+                   "gelu_backward": _gelu_backward,
+                   "gelu_double_backward": _gelu_double_backward}
 
 
 class Prelu(Op):
@@ -636,10 +730,14 @@ class Prelu(Op):
         r = _raw(x)
         wv = _prelu_weight(w, x)
         shape = wv.shape
-        gx = dual.where(r > 0, grad, grad * wv) if need[0] else None
+        # NOTE: PyTorch's double-backward node takes (grad, x, w) whichever are needed: gx
+        # depends on x only through the mask and gw on w not at all, yet a second derivative
+        # with respect to them is zeros, not None (zero_path keeps those links)
+        gx = zero_path(dual.where(r > 0, grad, grad * wv), x) if need[0] else None
         gw = None
         if need[1]:
-            gw = dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape)
+            gw = zero_path(dual.sum_to(dual.where(r > 0, 0, x * grad), shape).reshape(w.shape),
+                           w)
         return gx, gw
 
 

@@ -1,5 +1,6 @@
-"""PyTorch's fused backward kernels as ops of their own (``tanh_backward``, ``sigmoid_backward``),
-recorded when a backward formula runs on Tensors (``create_graph=True``).
+"""PyTorch's fused backward kernels as ops of their own (``tanh_backward``; sigmoid's is
+``SigmoidBackward`` in ops/elementwise/core.py), recorded when a backward formula runs on Tensors
+(``create_graph=True``).
 
 NOTE: the first derivative of tanh is one kernel in PyTorch, ``grad * (1 - y*y)`` with ``1 - y*y``
 rounded once, and a double backward records one node for it (``TanhBackwardBackward0``). Written
@@ -16,7 +17,7 @@ from ..tensor import Tensor
 from . import lastbits
 from ._apply import record2
 
-__all__ = ["tanh_backward", "sigmoid_backward"]
+__all__ = ["tanh_backward"]
 
 _new = object.__new__
 
@@ -39,24 +40,6 @@ class TanhBackward(Op):
                 grad * (-2 * y * g) if need[1] else None)
 
 
-class SigmoidBackward(Op):
-    """``g * (1 - y) * y``: the gradient of ``y = sigmoid(x)`` from the output's gradient."""
-
-    name_ = "SigmoidBackwardBackward0"
-    formula = {"g": "sigmoid_backward(grad, y)", "y": "grad * g * (-2 * y + 1)"}
-    saved_for = ((1,), (0, 1))
-    __slots__ = ()
-
-    def forward(self, g, y):
-        return lastbits.sigmoid_backward(g, y)
-
-    def backward(self, grad):
-        g, y = self.saved(grad)
-        need = self.needs_input_grad
-        return (sigmoid_backward(grad, y) if need[0] else None,
-                grad * g * (-2 * y + 1) if need[1] else None)
-
-
 def _apply(cls, g, y):
     if g.__class__ is Tensor or isinstance(g, Tensor):
         fn = _new(cls)
@@ -72,13 +55,3 @@ def tanh_backward(g, y):
     array([0.75, 0.75], dtype=float32)
     """
     return _apply(TanhBackward, g, y)
-
-
-def sigmoid_backward(g, y):
-    """``g * (1 - y) * y`` as PyTorch's kernel, on arrays or (recorded) on Tensors.
-
-    >>> import numpy as np
-    >>> sigmoid_backward(np.ones(2, np.float32), np.full(2, 0.5, np.float32))
-    array([0.25, 0.25], dtype=float32)
-    """
-    return _apply(SigmoidBackward, g, y)

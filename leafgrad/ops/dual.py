@@ -21,7 +21,8 @@ from . import lastbits
 __all__ = [
     # elementwise
     "raw", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "sinh", "cosh", "sign", "floor", "trunc",
-    "digamma", "polygamma", "isnan", "zeros_like", "where", "threshold_backward", "to_dtype",
+    "floor_divide", "trunc_divide", "digamma", "polygamma", "isnan", "zeros_like", "where",
+    "threshold_backward", "to_dtype",
     # shapes and broadcasting
     "expand", "sum_axes", "sum_to", "expand_back", "keep_dims", "transpose", "t", "mT",
     "permute", "inverse", "squeeze", "unsqueeze", "flip", "roll", "rot90", "cat", "stack", "tri",
@@ -130,6 +131,32 @@ def trunc(x):
     return x.trunc() if isinstance(x, Tensor) else np.trunc(x)
 
 
+def trunc_divide(a, b):
+    """``a.div(b, rounding_mode='trunc')``: one node whose gradient is exactly zero (fmod's
+    gradient for other), rather than ``trunc(a / b)`` whose division's backward would meet
+    that zero with an infinite ``a / b²`` (NaN) in a double backward."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _wrap(a)
+        return a.div(b, rounding_mode="trunc")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.trunc(a / b)
+
+
+def floor_divide(a, b):
+    """``a.div(b, rounding_mode='floor')``: PyTorch's floor division, not ``floor(a / b)``.
+
+    The two differ at infinities (``-inf // 3`` is nan, ``3 // -inf`` is -1), and remainder's
+    gradient is defined with the floor division.
+    """
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _wrap(a)
+        return a.div(b, rounding_mode="floor")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b)
+
+
 def digamma(x):
     """The derivative of lgamma."""
     return x.digamma() if isinstance(x, Tensor) else _digamma_np(x)
@@ -163,11 +190,12 @@ def where(cond, a, b):
 
 
 def threshold_backward(g, out):
-    """``g`` where ``out > 0``, else 0 (relu's backward)."""
+    """0 where ``out <= 0``, else ``g`` (relu's backward; a NaN ``out`` passes ``g``)."""
     if isinstance(g, Tensor):
         return _threshold_backward(g, out)
-    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0
-    return array_module(g).where(out > 0, g, 0)
+    # NOTE: a mask, not g * (out > 0): an inf or nan gradient where relu is flat gives 0; and
+    # out <= 0 selects the zeros (PyTorch's threshold_backward), so a NaN output passes g
+    return array_module(g).where(out <= 0, 0, g)
 
 
 def to_dtype(g, np_dtype):
@@ -321,14 +349,19 @@ def diag_scatter(g, shape: tuple, offset: int, d1: int, d2: int):
 
 def diag_embed(v):
     """Batched diagonal matrices from vectors."""
-    n = raw(v).shape[-1]
-    eye = array_module(raw(v)).eye(n, dtype=raw(v).dtype)
-    return unsqueeze(v, -1) * (_wrap(eye) if isinstance(v, Tensor) else eye)
+    # NOTE: written on the diagonal, not multiplied by an identity: an inf or nan entry must
+    # leave zeros off the diagonal (inf * 0 is nan), as PyTorch's diag_embed does
+    shape = tuple(raw(v).shape) + (raw(v).shape[-1],)
+    return diag_scatter(v, shape, 0, len(shape) - 2, len(shape) - 1)
 
 
 def mask(x, m):
-    """``x`` times a constant 0/1 mask (triangle selection)."""
-    return x * m if not isinstance(x, Tensor) else x * _wrap(m.astype(x._data.dtype))
+    """``x`` where the constant boolean mask ``m`` holds, else 0 (triangle selection).
+
+    Written, not multiplied: an inf or NaN outside the triangle becomes 0, as PyTorch's
+    ``triu_``/``tril_`` leave it.
+    """
+    return where(array_module(raw(x)).asarray(m, dtype=bool), x, 0)
 
 
 def zeros(like, shape: tuple):
@@ -391,8 +424,10 @@ def cumprod(x, dim: int):
 
 def rev_cumsum(x, dim: int):
     """Sum from each position to the end along ``dim``."""
+    # NOTE: flip, cumsum, flip (PyTorch's reversed_cumsum), not total - cumsum + x, which is
+    # NaN (inf - inf) wherever an infinity is summed
     if isinstance(x, Tensor):
-        return expand(sum(x, (dim,), True), x._data.shape) - cumsum(x, dim) + x
+        return flip(cumsum(flip(x, (dim,)), dim), (dim,))
     return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
 
 

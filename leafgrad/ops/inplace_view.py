@@ -191,7 +191,8 @@ class CopySlices(Op):
         from ..autograd.engine import _fit
 
         op, geo = self.op, self.geometry
-        if any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+        if 0 not in geo.shape and any(st == 0 and n > 1 for n, st in zip(geo.shape, geo.strides)):
+            # (an empty region has no two elements, so none share memory)
             # NOTE: PyTorch writes the op's gradient into the view's region of the base's
             # gradient with copy_, which refuses a region whose elements share memory
             raise RuntimeError(
@@ -456,11 +457,13 @@ def sharing_counts(d: np.ndarray) -> np.ndarray:
     return np.bincount(pos.ravel())[pos]
 
 
-def writable_target(t: Tensor, op: str, repeatable: bool = False) -> np.ndarray:
+def writable_target(t: Tensor, op: str, repeatable: bool = False,
+                    through_expand: bool | None = None) -> np.ndarray:
     """The array to write ``op``'s result into: ``t``'s, after PyTorch's internal-overlap checks.
 
-    An expand (a stride 0) is refused with PyTorch's error except by fill_/zero_/index_put_,
-    which write through it (NumPy's expand is read-only: a writeable alias is made). Other
+    An expand (a stride 0) is refused with PyTorch's error except by fill_ of a number, zero_
+    and index_put_, which write through it (NumPy's expand is read-only: a writeable alias is
+    made); ``through_expand`` says so where the op's name does not (fill_ of a tensor). Other
     overlapping layouts (unfold windows with step < size) are accepted by PyTorch with a result
     that depends on its kernel's order for read-modify-write ops; leafgrad follows it when
     every element gets the same update (``repeatable``: the caller applies the op once per
@@ -468,9 +471,9 @@ def writable_target(t: Tensor, op: str, repeatable: bool = False) -> np.ndarray:
     """
     d = t._data
     if d.flags.c_contiguous or d.size <= 1:
-        return d
-    if any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
-        if op not in _EXPAND_WRITES:
+        pass  # no two elements share memory
+    elif any(st == 0 and n > 1 for n, st in zip(d.shape, d.strides)):
+        if not (op in _EXPAND_WRITES if through_expand is None else through_expand):
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to "
                 "a single memory location. Please clone() the tensor before performing the "

@@ -137,14 +137,21 @@ def fma(a, b, c):
         return r.astype(dt)
     xp = array_module(arr)
     a, b, c = (xp.asarray(v, dtype=dt) for v in (a, b, c))
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
-    s = p + c
-    v = s - p
-    t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
-    return s + (t + e)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = a * b
+        ah, al = _split(a)
+        bh, bl = _split(b)
+        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
+        s = p + c
+        v = s - p
+        t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
+        r = s + (t + e)
+    fin = xp.isfinite(s)
+    if not fin.all():
+        # an infinite product or sum: the error terms are inf - inf (NaN), and the fused
+        # result is the plain one (fma(kappa, inf, inf) is inf, not NaN)
+        r = xp.where(fin, r, s)
+    return r
 
 
 def _flat_operand(v, shape):
@@ -465,10 +472,30 @@ def power_tensor(a, b):
     >>> power_tensor(np.full(1, 2, np.float32), np.full(1, 0.5, np.float32))
     array([1.4142135], dtype=float32)
     """
-    if np.result_type(a, b) == _F32:
+    rt = np.result_type(a, b)
+    if rt == _F32:
         with np.errstate(all="ignore"):
             return in_float64(array_module(a).power, a, b)
+    if rt.kind in "iu":
+        return int_power(a, b)
     return a ** b
+
+
+def int_power(a, b):
+    """Integer ``a ** b`` as PyTorch computes it: a negative exponent gives 1 for a base of 1,
+    +-1 for -1 (by the exponent's parity) and 0 otherwise, where NumPy refuses the whole array.
+
+    >>> int_power(np.array([2, -1, 1, 3]), np.array([-1, -3, -2, 2]))
+    array([ 0, -1,  1,  9])
+    """
+    xp = array_module(a if hasattr(a, "dtype") else b)
+    neg = b < 0
+    if not xp.any(neg):
+        return a ** b
+    r = a ** xp.where(neg, 0, b)
+    one = xp.ones((), r.dtype)
+    alt = xp.where(a == 1, one, xp.where(a == -1, xp.where(b % 2 == 0, one, -one), 0 * one))
+    return xp.where(neg, alt, r).astype(r.dtype, copy=False)
 
 
 def rpower(base: float, x):
@@ -483,6 +510,9 @@ def rpower(base: float, x):
             xp = array_module(x)
             b = float(np.float32(base))
             return in_float64(lambda v, out=None: xp.power(b, v, out=out), x)
+        if x.dtype.kind in "iu" and isinstance(base, int):
+            info = np.iinfo(x.dtype)  # NOTE: PyTorch wraps an out-of-range base (-1 -> 255)
+            return int_power(x.dtype.type((base - info.min) % (1 << info.bits) + info.min), x)
         return base ** x
 
 

@@ -156,6 +156,43 @@ def _linear_composite(input: Tensor, weight: Tensor, bias: Tensor | None) -> Ten
     return out
 
 
+def _cname(dtype) -> str:
+    return {"float32": "float", "float64": "double", "float16": "half", "bfloat16": "bfloat16"
+            }.get(str(dtype).replace("torch.", ""), str(dtype).replace("torch.", ""))
+
+
+def _einsum3(eq: str, *ops):
+    """A three-operand einsum on arrays, or recorded (differentiable) when one is a Tensor."""
+    if any(isinstance(o, Tensor) for o in ops):
+        from ..methods.linalg import einsum
+
+        return einsum(eq, *(o if isinstance(o, Tensor) else _wrap(o) for o in ops))
+    return array_module(ops[0]).einsum(eq, *ops, optimize=True)
+
+
+class Trilinear(Op):
+    """bilinear's core, PyTorch's ``_trilinear``: ``y[b, k] = Σ x1[b, i] W[k, i, j] x2[b, j]``."""
+
+    name_ = "TrilinearBackward0"
+    formula = {"x1": "einsum('bk,kij,bj->bi', grad, w, x2)",
+               "w": "einsum('bk,bi,bj->kij', grad, x1, x2)",
+               "x2": "einsum('bk,bi,kij->bj', grad, x1, w)"}
+    __slots__ = ()
+
+    def forward(self, x1, w, x2):
+        # NOTE: PyTorch's _trilinear contracts input1 with the weight first, then input2; the
+        # order decides inf - inf (NaN) against a signed inf when the inputs hold infinities
+        xp = array_module(x1)
+        return xp.einsum("bkj,bj->bk", xp.einsum("bi,kij->bkj", x1, w), x2)
+
+    def backward(self, grad):
+        x1, w, x2 = self.saved(grad)
+        need = self.needs_input_grad
+        return (_einsum3("bk,kij,bj->bi", grad, w, x2) if need[0] else None,
+                _einsum3("bk,bi,bj->kij", grad, x1, x2) if need[1] else None,
+                _einsum3("bk,bi,kij->bj", grad, x1, w) if need[2] else None)
+
+
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
              ) -> Tensor:
     """``y_k = x1ᵀ W_k x2 + b_k`` over the last dims of the two inputs.
@@ -178,9 +215,23 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(
             f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
             f"expected {weight.shape[2]}")
-    # NOTE: PyTorch's _trilinear contracts input1 with the weight first, then input2; the
-    # order decides inf - inf (NaN) against a signed inf when the inputs hold infinities
-    out = einsum("...kj,...j->...k", einsum("...i,kij->...kj", input1, weight), input2)
+    dts = (input1.dtype, input2.dtype, weight.dtype)
+    if len(set(dts)) > 1:
+        raise RuntimeError(
+            "All tensors must have the same dtype, got input1: {}, input2: {}, weight: {}".format(
+                *(_cname(d) for d in dts)))
+    if input1._data.dtype.kind != "f":  # no gradient to keep: einsum's integer rules
+        out = einsum("...kj,...j->...k", einsum("...i,kij->...kj", input1, weight), input2)
+    else:
+        # NOTE: one node as PyTorch's (_trilinear between two views): it saves all three
+        # operands, so an in-place change to any of them refuses backward before any gradient
+        # reaches a leaf
+        batch = tuple(input1._data.shape[:-1])
+        a = input1.reshape(-1, input1._data.shape[-1])
+        b = input2.reshape(-1, input2._data.shape[-1])
+        fn = _new(Trilinear)
+        out = record(fn, (a, weight, b), fn.forward(a._data, weight._data, b._data))
+        out = out.view(batch + (weight._data.shape[0],))
     if bias is not None:
         out = out + bias
     return out

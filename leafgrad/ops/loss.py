@@ -91,16 +91,18 @@ class NllLoss(Op):
     name_ = "NllLossBackward0"
     formula = {"x": "nll_backward(grad, x, target, weight, ignore_index, reduction)"}
     __slots__ = ("target", "weight", "ignore_index", "reduction", "_index", "_w", "_total",
-                 "in_shape")
+                 "in_shape", "_counted")
 
     def forward(self, x):
         xp = array_module(x)
         # x arrives as (M, C) with the class dim last; target (M,)
         t = self.target
         ignored = t == self.ignore_index
+        self._counted = None
         if self.weight is None and not ignored.any():  # the common case: every target counts
             safe, w = t, xp.ones(t.shape, dtype=x.dtype)
         else:
+            self._counted = ~ignored if ignored.any() else None
             safe = xp.where(ignored, 0, t)
             w = self.weight[safe] if self.weight is not None else xp.ones(t.shape, x.dtype)
             w = xp.where(ignored, w.dtype.type(0), w)
@@ -143,6 +145,10 @@ def _nll_backward(fn, grad):
         vals = grad * _wrap(-w) if fn.reduction == "none" else _wrap(-w) * grad
     else:
         vals = -w * grad
+    if fn._counted is not None:
+        # NOTE: PyTorch skips an ignored target (its gradient stays 0), it does not multiply by
+        # a zero weight: an inf or nan upstream gradient must not become nan there
+        vals = dual.where(fn._counted, vals, 0)
     g2 = dual.embed(vals, fn.in_shape, fn._index)
     return g2
 
@@ -392,8 +398,9 @@ class SmoothL1Loss(_PairLoss):
     def _derivative(self, x, t):
         d = x - t
         r = _raw(d)
-        return dual.where(r <= -self.beta, d * 0 - 1, dual.where(r >= self.beta, d * 0 + 1,
-                                                                  d / self.beta))
+        # NOTE: constants in the flat parts, not d * 0 ± 1: an infinite difference there has
+        # slope ±1 (inf * 0 would make it NaN); the graph reaches x through d / beta
+        return dual.where(r <= -self.beta, -1.0, dual.where(r >= self.beta, 1.0, d / self.beta))
 
 
 class HuberLoss(_PairLoss):
@@ -411,8 +418,8 @@ class HuberLoss(_PairLoss):
     def _derivative(self, x, t):
         d = x - t
         r = _raw(d)
-        return dual.where(r <= -self.delta, d * 0 - self.delta,
-                          dual.where(r >= self.delta, d * 0 + self.delta, d))
+        return dual.where(r <= -self.delta, -float(self.delta),
+                          dual.where(r >= self.delta, float(self.delta), d))
 
 
 def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> Tensor:
@@ -738,4 +745,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     tensor(0.6931)
     """
     reduction = _reduction_arg(size_average, reduce, reduction)
+    if state.enabled and isinstance(target, Tensor) and target.requires_grad:
+        # NOTE: PyTorch has no derivative for the target here and refuses at the call
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument "
+            "'target'. This input cannot have requires_grad True.\nWhy: PyTorch defines no "
+            "gradient for soft_margin_loss's target; pass target.detach().")
     return _pair_loss(SoftMarginLoss, input, target, reduction)

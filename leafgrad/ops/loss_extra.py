@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
 from ..backend import array_module, as_array, like, to_numpy, ufunc_at
+from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
 from ._apply import record_unary
 from .distance import _not_implemented, pairwise_distance
@@ -352,7 +353,7 @@ class MultilabelMarginLoss(Op):
 
 def _reduce(per, reduction: str):
     if reduction == "mean":
-        return as_array(per.mean(dtype=per.dtype))
+        return as_array(_mean(per, dtype=per.dtype))
     if reduction == "sum":
         return as_array(per.sum(dtype=per.dtype))
     return per

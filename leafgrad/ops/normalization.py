@@ -8,11 +8,14 @@ saved input when a graph of the backward is built, so second derivatives are exa
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad, state
 from ..autograd.node import Op
 from ..backend import array_module
+from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
 from ._apply import record
 
@@ -25,7 +28,7 @@ _new = object.__new__
 def _mean_keep(x, axes: tuple):
     if isinstance(x, Tensor):
         return x.mean(axes, keepdim=True)
-    return x.mean(axis=axes, keepdims=True)
+    return _mean(x, axis=axes, keepdims=True)
 
 
 def _sum_keep(x, axes: tuple):
@@ -41,12 +44,12 @@ def _stats(x, axes: tuple, eps: float):
         var = _mean_keep((x - mean) * (x - mean), axes)
         return mean, (var + eps).rsqrt()
     x64 = x.astype(np.float64)  # a fresh copy (also of a float64 x): worked on in place
-    mean = x64.mean(axis=axes, keepdims=True)
+    mean = _mean(x64, axis=axes, keepdims=True)
     # NOTE: in place (d = x64 - mean, then d * d): the same roundings as the out-of-place
     # expressions, without two more float64 temporaries of x's size (W8: 9 layer norms a step)
     np.subtract(x64, mean, out=x64)
     np.multiply(x64, x64, out=x64)
-    var = x64.mean(axis=axes, keepdims=True)
+    var = _mean(x64, axis=axes, keepdims=True)
     return mean.astype(x.dtype), (1.0 / np.sqrt(var + eps)).astype(x.dtype)
 
 
@@ -169,6 +172,12 @@ class NativeLayerNorm(Op):
         x, w, b = self.saved(grad)
         needs = self.needs_input_grad
         xhat = self._xhat
+        if needs[0] and not isinstance(grad, Tensor) and not (
+                array_module(grad).isfinite(grad).all() and array_module(x).isfinite(x).all()):
+            gx = _ln_backward_nonfinite(grad, x, w, self.n, self._mean, self._rstd)
+            _, gw, gb = _ln_backward(grad, x, w, self.n, self.eps, self._mean, self._rstd,
+                                     (False,) + tuple(needs[1:]))
+            return gx, gw, gb
         if xhat is not None and not isinstance(grad, Tensor) and type(grad) is np.ndarray \
                 and grad.shape == xhat.shape:
             self._xhat = None  # a second backward (retain_graph) recomputes it
@@ -190,13 +199,30 @@ def _ln_backward_xhat(grad, xhat, w, n: int, rstd, needs: tuple):
     if needs[0]:
         gxhat = grad * w
         t = gxhat * xhat
-        m2 = t.mean(axis=axes, keepdims=True)
-        m1 = gxhat.mean(axis=axes, keepdims=True)
+        m2 = _mean(t, axis=axes, keepdims=True)
+        m1 = _mean(gxhat, axis=axes, keepdims=True)
         gxhat -= m1
         np.multiply(xhat, m2, out=t)
         gxhat -= t
         gx = np.multiply(rstd, gxhat, out=gxhat)
     return gx, gw, gb
+
+
+def _ln_backward_nonfinite(grad, x, w, n: int, mean, rstd):
+    """x's gradient as PyTorch's CPU layer-norm kernel forms it, for an inf or NaN in ``grad``
+    or ``x``: ``rstd·g + b·x + c`` from the row sums ``ds = Σ g·x`` and ``db = Σ g``
+    (``g = grad·w``), so an infinity spreads over its row as in PyTorch (the centred formula
+    used otherwise, equal for finite values, spreads it differently)."""
+    nd = x.ndim
+    axes = tuple(range(nd - n, nd))
+    with np.errstate(all="ignore"):
+        g = grad * w if w is not None else grad
+        ds = _sum_keep(g * x, axes)
+        db = _sum_keep(g, axes)
+        scale = x.dtype.type(1.0 / math.prod(x.shape[nd - n:])) if x.size else 0
+        b = (db * mean - ds) * rstd * rstd * rstd * scale
+        c = -b * mean - db * rstd * scale
+        return (rstd * g + b * x + c).astype(x.dtype, copy=False)
 
 
 def _ln_backward(grad, x, w, n: int, eps: float, mean, rstd, needs: tuple):
@@ -246,9 +272,48 @@ class NativeGroupNorm(Op):
         return _gn_backward(grad, x, w, self.groups, self.eps, self._mean, self._rstd, needs)
 
 
+def _gn_backward_nonfinite(grad, x, w, groups: int, mean, rstd, needs: tuple):
+    """Group norm's gradients as PyTorch's CPU kernel forms them, for an inf or NaN in
+    ``grad`` or ``x``: from the per-channel sums ``ds = Σ grad·x`` and ``db = Σ grad``
+    (``dγ = Σ_n (ds − db·mean)·rstd``, ``dx = rstd·γ·grad + c2·x + c3``), so an infinity
+    spreads as in PyTorch; equal to the centred formula for finite values."""
+    shape = x.shape
+    n, c = shape[:2]
+    d = c // groups
+    with np.errstate(all="ignore"):
+        g3 = grad.reshape(n, c, -1)
+        x3 = x.reshape(n, c, -1)
+        ds = (g3 * x3).sum(axis=2)  # (n, c)
+        db = g3.sum(axis=2)
+        m = mean.reshape(n, groups, 1)
+        r = rstd.reshape(n, groups, 1)
+        gx = gw = gb = None
+        if needs[0]:
+            gam = (w if w is not None else array_module(x).ones(c, x.dtype)).reshape(
+                1, groups, d)
+            ds_v = (ds.reshape(n, groups, d) * gam).sum(axis=2, keepdims=True)
+            db_v = (db.reshape(n, groups, d) * gam).sum(axis=2, keepdims=True)
+            s = x.dtype.type(1.0 / (d * x3.shape[2])) if x.size else 0
+            c2 = (db_v * m - ds_v) * r * r * r * s
+            c3 = -c2 * m - db_v * r * s
+            c1 = (r * gam).reshape(n, c, 1)
+            xg = x3.reshape(n, groups, -1)
+            gx = (c1 * g3).reshape(n, groups, -1) + c2 * xg + c3
+            gx = gx.reshape(shape).astype(x.dtype, copy=False)
+        if needs[1]:
+            gw = ((ds.reshape(n, groups, d) - db.reshape(n, groups, d) * m) * r).sum(
+                axis=0).reshape(c).astype(x.dtype, copy=False)
+        if needs[2]:
+            gb = db.sum(axis=0).astype(x.dtype, copy=False)
+    return gx, gw, gb
+
+
 def _gn_backward(grad, x, w, groups: int, eps: float, mean, rstd, needs: tuple):
     shape = x.shape
     n, c = shape[:2]
+    if not isinstance(grad, Tensor) and not (
+            array_module(grad).isfinite(grad).all() and array_module(x).isfinite(x).all()):
+        return _gn_backward_nonfinite(grad, x, w, groups, mean, rstd, needs)
     wv = w.reshape(_channel_shape(x)) if w is not None else None
     gw = gb = None
     xg = x.reshape(n, groups, -1)
@@ -359,7 +424,7 @@ def _update_running(x, running_mean: Tensor, running_var: Tensor, momentum: floa
     axes = _bn_axes(x)
     n = x.size // x.shape[1]
     x64 = x.astype(np.float64)
-    mean = x64.mean(axis=axes)
+    mean = _mean(x64, axis=axes)
     var_sum = ((x64 - mean.reshape(_channel_shape(x))) ** 2).sum(axis=axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         unbiased = var_sum / (n - 1)

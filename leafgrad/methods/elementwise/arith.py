@@ -3,6 +3,7 @@ comparisons, ``where`` (``out=`` is leafgrad._out's, for every free function).""
 
 from __future__ import annotations
 
+from ..._dims import tensor_input
 from ..._out import out_variant
 
 
@@ -36,6 +37,7 @@ def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     return _t(input).sub(other, alpha=alpha)
 
 
+@tensor_input
 def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``other - alpha * input``."""
     return _t(other).sub(input, alpha=alpha) if alpha != 1 else _t(input).__rsub__(other)
@@ -109,6 +111,7 @@ def sigmoid(input) -> Tensor:  # noqa: A002
     return input.sigmoid()
 
 
+@tensor_input
 def relu(input) -> Tensor:  # noqa: A002
     """Elementwise max(x, 0)."""
     return input.relu()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ... import dtypes as _dt
+from ..._dims import check_tensor_input, tensor_input
 from ..._out import out_variant
 from .arith import _t, abs, div, mul, neg, sub
 from .mixin import _lerp_args, _need_tensors
@@ -382,7 +383,11 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
     >>> leafgrad.polygamma(1, leafgrad.tensor([1.0]))
     tensor([1.6449])
     """
-    return _ops.polygamma(n, _t(input))
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}\nWhy: n is the order of the derivative.")
+    check_tensor_input("polygamma", input, 2)
+    return _ops.polygamma(n, input)
 
 
 @out_variant()
@@ -396,6 +401,7 @@ def logit(input: Tensor, eps=None) -> Tensor:  # noqa: A002
     return _t(input).logit(eps)
 
 
+@tensor_input
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:  # noqa: A002
     """``|input - other| <= atol + rtol * |other|`` as a bool tensor.
@@ -407,6 +413,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     return _t(input).isclose(other, rtol, atol, equal_nan)
 
 
+@tensor_input
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:  # noqa: A002
     """True when every element of ``input`` is close to ``other`` (see ``isclose``).
@@ -418,6 +425,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     return _t(input).allclose(other, rtol, atol, equal_nan)
 
 
+@tensor_input
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True when both tensors have the same shape and values.
 

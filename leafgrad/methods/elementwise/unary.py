@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..._dims import tensor_input
 from ..._out import out_variant
 from .arith import _t
 
@@ -320,6 +321,7 @@ def frac(input: Tensor) -> Tensor:  # noqa: A002
     return _t(input).frac()
 
 
+@tensor_input
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``isnan`` (see ``Tensor.isnan``).
 
@@ -330,6 +332,7 @@ def isnan(input: Tensor) -> Tensor:  # noqa: A002
     return _t(input).isnan()
 
 
+@tensor_input
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``isinf`` (see ``Tensor.isinf``).
 
@@ -340,6 +343,7 @@ def isinf(input: Tensor) -> Tensor:  # noqa: A002
     return _t(input).isinf()
 
 
+@tensor_input
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``isfinite`` (see ``Tensor.isfinite``).
 
@@ -372,6 +376,7 @@ def isneginf(input: Tensor) -> Tensor:  # noqa: A002
     return _t(input).isneginf()
 
 
+@tensor_input
 def isreal(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``isreal`` (see ``Tensor.isreal``).
 
@@ -404,6 +409,7 @@ def logical_not(input: Tensor) -> Tensor:  # noqa: A002
     return _t(input).logical_not()
 
 
+@tensor_input
 def positive(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``positive`` (see ``Tensor.positive``).
 

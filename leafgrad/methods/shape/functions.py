@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from ... import dtypes as _dt
+from ..._dims import NO_DIM as _NO_DIM
 from ..._out import out_variant
 
 
@@ -42,7 +43,7 @@ def permute(input, dims) -> Tensor:  # noqa: A002
     return input.permute(dims)
 
 
-def squeeze(input, dim=None) -> Tensor:  # noqa: A002
+def squeeze(input, dim=_NO_DIM) -> Tensor:  # noqa: A002
     """Remove size-1 dims."""
     return input.squeeze(dim)
 
@@ -473,6 +474,18 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
 def histc(input, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     """Histogram with equal-width bins."""
     return input.histc(bins, min, max)
+
+
+@out_variant(rule="exact")
+def histogram(input, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """(hist, bin_edges): a histogram of ``input`` with ``bins`` equal bins (or given edges).
+
+    >>> import leafgrad
+    >>> histogram(leafgrad.tensor([1., 2., 1., 4.]), bins=3).hist
+    tensor([2., 1., 1.])
+    """
+    return input.histogram(bins, range=range, weight=weight, density=density)
 
 
 @out_variant(rule="exact")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ... import dtypes as _dt
+from ..._dims import NO_DIM as _NO_DIM
 from ..._dims import parse_dims, parse_size_neg
 
 
@@ -119,8 +120,9 @@ class ShapeMethods:
         return self._reshape_inplace("unsqueeze_", _ops.unsqueeze(self, dim),
                                      _ops.UnsqueezeInplace)
 
-    def squeeze_(self, dim=None) -> Tensor:
+    def squeeze_(self, dim=_NO_DIM) -> Tensor:
         """In-place :meth:`squeeze`."""
+        dim = _squeeze_dim(dim, "squeeze_")
         node = (_ops.SqueezeInplace if dim is None else _ops.SqueezeDimsInplace
                 if isinstance(dim, (tuple, list)) else _ops.SqueezeDimInplace)
         return self._reshape_inplace("squeeze_", self.squeeze(dim) if dim is not None
@@ -142,9 +144,9 @@ class ShapeMethods:
 
     swapaxes_ = swapdims_
 
-    def squeeze(self, dim=None) -> Tensor:
+    def squeeze(self, dim=_NO_DIM) -> Tensor:
         """Remove dimensions of size 1 (all, or those in ``dim``)."""
-        return _ops.squeeze(self, dim)
+        return _ops.squeeze(self, _squeeze_dim(dim, "squeeze"))
 
     def expand(self, *sizes) -> Tensor:
         """Broadcast size-1 dims to larger sizes without copying (-1 keeps a size)."""
@@ -421,6 +423,11 @@ class ShapeMethods:
         """Histogram with equal-width bins."""
         return _ops.histc(self, bins, min, max)
 
+    def histogram(self, bins=100, *, range=None, weight=None,  # noqa: A002
+                  density: bool = False):
+        """(hist, bin_edges) of this tensor's values (``bins``: a count or the edges)."""
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def as_strided(self, size, stride, storage_offset=None) -> Tensor:
         """A view of this tensor's memory with the given sizes, strides and offset (elements).
 
@@ -498,3 +505,13 @@ class ShapeMethods:
 
     def __setitem__(self, index, value) -> None:
         _ops.setitem(self, index, value)
+
+
+def _squeeze_dim(dim, op: str):
+    """``dim`` for ops.squeeze: None when not given; an explicit None is PyTorch's TypeError."""
+    if dim is _NO_DIM:
+        return None
+    if dim is None:
+        raise TypeError(f"{op}() received an invalid combination of arguments - got (NoneType)"
+                        "\nWhy: leave dim out to squeeze every size-1 dim.")
+    return dim

@@ -3,8 +3,6 @@ rounding division."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...autograd.grad_mode import state
@@ -107,10 +105,14 @@ class Atan2(Op):
         a, b = self.saved(grad)
         r = a * a + b * b
         zero = dual.raw(r) == 0
-        recip = 1 / r  # NOTE: PyTorch's order: grad * other * recip, grad * -self * recip
+        # NOTE: PyTorch's atan2_backward: 1/(a² + b²) set to 0 where it is infinite, then
+        # grad * other * recip and grad * -self * recip (so an inf/NaN grad at (0, 0) is NaN,
+        # and zeros keep their signs)
+        with np.errstate(divide="ignore"):
+            recip = dual.where(zero, 0.0, 1 / r)
         need = self.needs_input_grad
-        return (dual.where(zero, 0.0, grad * b * recip) if need[0] else None,
-                dual.where(zero, 0.0, grad * -a * recip) if need[1] else None)
+        return (grad * b * recip if need[0] else None,
+                grad * -a * recip if need[1] else None)
 
 
 class Hypot(Op):
@@ -140,11 +142,23 @@ def _xlogy_np(x, y):
             np.result_type(x, y), copy=False)
 
 
+def _xlogy_grad(g, b):
+    """``xlogy(g, b)`` (dual): PyTorch's derivative of xlogy in self, so a zero upstream
+    gradient gives 0 where log(b) is -inf or NaN (b <= 0), not 0 * log(b) = NaN."""
+    if isinstance(g, Tensor) or isinstance(b, Tensor):
+        from ...methods.elementwise import xlogy
+
+        return xlogy(g, b)
+    if not hasattr(b, "dtype"):
+        b = g.dtype.type(b)  # a scalar, not a host array (g may live on a device)
+    return _xlogy_np(g, b).astype(np.result_type(g, b), copy=False)
+
+
 class Xlogy(Op):
     name_ = "XlogyBackward0"
     elementwise = True
     op_name = "xlogy"
-    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad * b.log())", "b": "grad * a / b"}
+    formula = {"a": "where((a == 0) & (b <= 0), 0.0, grad.xlogy(b))", "b": "grad * a / b"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -158,7 +172,7 @@ class Xlogy(Op):
         need = self.needs_input_grad
         ga = gb = None
         if need[0]:
-            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, grad * dual.log(b))
+            ga = dual.where((dual.raw(a) == 0) & (dual.raw(b) <= 0), 0.0, _xlogy_grad(grad, b))
         if need[1]:
             gb = grad * a / b
         return ga, gb
@@ -168,7 +182,7 @@ class XlogyScalarOther(Op):
     name_ = "XlogyBackward2"
     elementwise = True
     same_shape = True
-    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad * math.log(other))"}
+    formula = {"x": "where((x == 0) & (other <= 0), 0.0, grad.xlogy(other))"}
     __slots__ = ("other",)
 
     def forward(self, x):
@@ -176,10 +190,10 @@ class XlogyScalarOther(Op):
 
     def backward(self, grad):
         o = self.other
-        lg = math.log(o) if o > 0 else (-math.inf if o == 0 else math.nan)
+        g = _xlogy_grad(grad, o)
         if o <= 0:
-            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, grad * lg)
-        return grad * lg
+            return dual.where(dual.raw(self.saved(grad)[0]) == 0, 0.0, g)
+        return g
 
 
 class XlogyScalarSelf(Op):
@@ -236,7 +250,7 @@ class Copysign(Op):
     name_ = "CopysignBackward0"
     elementwise = True
     op_name = "copysign"
-    formula = {"a": "where(a == 0, 0.0, grad * out / a)", "b": "grad * 0"}
+    formula = {"a": "grad * where(a == 0, 0.0, out / a)", "b": "grad * 0"}
     save_output = True
     saved_for = ((0,), ())  # PyTorch saves self and the result for self's gradient only
     __slots__ = ()
@@ -252,8 +266,9 @@ class Copysign(Op):
         need = self.needs_input_grad
         ga = None
         if need[0]:
-            # NOTE: PyTorch: grad * (result / self), with 0 where self == 0
-            ga = dual.where(dual.raw(a) == 0, 0.0, grad * self.result(grad) / a)
+            # NOTE: PyTorch: grad * (result / self), the ratio set to 0 where self == 0 (so an
+            # inf/NaN upstream gradient gives NaN there, as in torch: multiplied, not masked)
+            ga = grad * dual.where(dual.raw(a) == 0, 0.0, self.result(grad) / a)
         return ga, (dual.zeros_like(grad) if need[1] else None)
 
 
@@ -261,7 +276,7 @@ class CopysignScalar(Op):
     name_ = "CopysignBackward1"
     elementwise = True
     same_shape = True
-    formula = {"x": "where(x == 0, 0.0, grad * out / x)"}
+    formula = {"x": "grad * where(x == 0, 0.0, out / x)"}
     save_output = True
     __slots__ = ("other",)
 
@@ -270,12 +285,13 @@ class CopysignScalar(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        return dual.where(dual.raw(x) == 0, 0.0, grad * self.result(grad) / x)
+        return grad * dual.where(dual.raw(x) == 0, 0.0, self.result(grad) / x)
 
 
 def _int_zero_check(a, b, op: str):
     if getattr(b, "dtype", None) is not None and b.dtype.kind in "iub" or isinstance(b, int):
-        if np.any(b == 0) and a.dtype.kind in "iu":
+        if np.any(b == 0) and a.dtype.kind in "iu" and 0 not in np.broadcast_shapes(
+                a.shape, np.shape(b)):  # (an empty result divides nothing: no error)
             raise RuntimeError(
                 f"ZeroDivisionError\nWhy: integer {op} by zero has no value; use float tensors "
                 "(x.float()) to get inf/nan instead."
@@ -286,7 +302,7 @@ class Remainder(Op):
     name_ = "RemainderBackward1"
     elementwise = True
     op_name = "remainder"
-    formula = {"a": "grad", "b": "-grad * (a / b).floor()"}
+    formula = {"a": "grad", "b": "-grad * floor_divide(a, b)"}
     saved_for = ((1,), (1,))  # both saved for other's gradient only
     __slots__ = ()
 
@@ -299,13 +315,13 @@ class Remainder(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         return (grad if need[0] else None,
-                -grad * dual.floor(a / b) if need[1] else None)
+                -grad * dual.floor_divide(a, b) if need[1] else None)
 
 
 class Fmod(Remainder):
     name_ = "FmodBackward1"
     op_name = "fmod"
-    formula = {"a": "grad", "b": "-grad * (a / b).trunc()"}
+    formula = {"a": "grad", "b": "-grad * a.div(b, rounding_mode='trunc')"}
     __slots__ = ()
 
     def forward(self, a, b):
@@ -317,7 +333,7 @@ class Fmod(Remainder):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         return (grad if need[0] else None,
-                -grad * dual.trunc(a / b) if need[1] else None)
+                -grad * dual.trunc_divide(a, b) if need[1] else None)
 
 
 class RemainderScalar(Op):
@@ -411,8 +427,8 @@ def div_rounded(a: Tensor, b, mode: str) -> Tensor:
         ad, bd = _operands(a, b)
         try:
             out = fn.forward(ad, bd)
-        except ValueError:
-            raise broadcast_error("div", a, b) from None
+        except ValueError as e:
+            raise broadcast_error("div", a, b, e) from None
         return record2(fn, a, b, out) if state.enabled else _wrap(out)
     ad, bd = _operands(a, b)
     if ad is not a._data:
@@ -464,8 +480,8 @@ def floor_divide(a: Tensor, b) -> Tensor:
         raise _not_impl_dtype("div_floor_cpu", ad.dtype)
     try:
         out = _div_rounded(ad, bd, "floor")
-    except ValueError:
-        raise broadcast_error("floor_divide", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("floor_divide", a, b, e) from None
     return _record_not_implemented("floor_divide", (a, b), out)
 
 
@@ -481,8 +497,8 @@ def heaviside(a: Tensor, values: Tensor) -> Tensor:
     ad, vd = a._data, values._data
     try:
         out = np.where(ad == 0, vd, ad > 0).astype(ad.dtype)
-    except ValueError:
-        raise broadcast_error("heaviside", a, values) from None
+    except ValueError as e:
+        raise broadcast_error("heaviside", a, values, e) from None
     return _record_not_implemented("heaviside", (a, values), out)
 
 

@@ -12,7 +12,7 @@ from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
-from .. import backward_kernels as _kernels
+from .. import backward_kernels as _bk
 from .. import dual, lastbits
 from .._apply import keep, record, record2, record_unary
 from .dispatch import (
@@ -23,6 +23,7 @@ from .dispatch import (
     _operands,
     _unary_with,
     broadcast_error,
+    check_shapes,
 )
 
 
@@ -141,8 +142,8 @@ def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     fn.alpha = alpha
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error(cls.op_name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(cls.op_name, a, b, e) from None
     return record2(fn, a, b, out) if state.enabled else _wrap(out)
 
 
@@ -233,7 +234,7 @@ class Div(Op):
     forward_text = "{a} / {b}"
     scalar = ("infix", "/", "product", "power")
     op_name = "div"
-    formula = {"a": "grad / b", "b": "-grad * a / (b * b)"}
+    formula = {"a": "grad / b", "b": "-grad * ((a / b) / b)"}
     saved_for = ((1,), (0, 1))
     __slots__ = ()
 
@@ -250,7 +251,10 @@ class Div(Op):
         a, b = self.saved(grad)
         need = self.needs_input_grad
         ga = grad / b if need[0] else None
-        gb = -grad * a / (b * b) if need[1] else None
+        # NOTE: PyTorch's div_tensor_other_backward: -grad * ((self / other) / other); its
+        # derivative for other is then inf/0 (not NaN) where b is 0 or inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = -grad * ((a / b) / b) if need[1] else None
         return ga, gb
 
 
@@ -337,9 +341,11 @@ class PowTensor(Op):
             pw = a ** (b - 1) if isinstance(a, Tensor) else lastbits.power_tensor(a, b - 1)
             ga = dual.where(dual.raw(b == 0), 0.0, grad * (b * pw))
         if need[1]:
-            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0
-            gb = dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
-                            grad * (self.result(grad) * dual.log(a)))
+            # NOTE: PyTorch masks the exponent's gradient to 0 where base == 0 and exponent >= 0,
+            # as grad * where(mask, 0, out * log(a)): the mask comes before the product, so an
+            # inf or NaN grad there gives NaN (pow_backward_exponent)
+            gb = grad * dual.where(dual.raw((a == 0) & (b >= 0)), 0.0,
+                                   self.result(grad) * dual.log(a))
         return ga, gb
 
 
@@ -363,7 +369,9 @@ class RPowScalar(Op):
         if self.base == 0:
             # NOTE: PyTorch takes d(0**x)/dx as 0 where x >= 0, i.e. where 0**x is 0 (x > 0) or
             # 1 (x == 0); x < 0 (inf) and nan keep grad * out * log(0)
-            return dual.where(dual.raw(out) <= 1, 0.0, grad * out * float("-inf"))
+            # (grad * where(...), the mask before the product, as PyTorch's
+            # pow_backward_exponent: an inf or NaN grad there gives NaN)
+            return grad * dual.where(dual.raw(out) <= 1, 0.0, out * float("-inf"))
         # NOTE: PyTorch's order: grad * (result * log(base))
         return grad * lastbits.scale(out, math.log(self.base))
 
@@ -518,7 +526,7 @@ class Tanh(Op):
     def backward(self, grad):
         out = self.result(grad)
         if isinstance(out, Tensor):
-            return _kernels.tanh_backward(grad, out)  # one TanhBackwardBackward0 node
+            return _bk.tanh_backward(grad, out)  # one TanhBackwardBackward0 node
         # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
         return lastbits.tanh_backward(grad, out)
 
@@ -540,9 +548,45 @@ class Sigmoid(Op):
 
     def backward(self, grad):
         out = self.result(grad)
-        if isinstance(out, Tensor):
-            return _kernels.sigmoid_backward(grad, out)  # one SigmoidBackwardBackward0 node
+        if isinstance(grad, Tensor) or isinstance(out, Tensor):
+            return sigmoid_backward(grad, out)
         return lastbits.sigmoid_backward(grad, out)
+
+
+class SigmoidBackward(Op):
+    """sigmoid's backward as one op with PyTorch's derivatives (``SigmoidBackwardBackward0``):
+    for the output, ``grad · g · (1 - 2y)`` is one product, where differentiating
+    ``g·(1 - y)·y`` term by term gives inf - inf = NaN for an infinite gradient."""
+
+    name_ = "SigmoidBackwardBackward0"
+    elementwise = True
+    op_name = "sigmoid_backward"
+    formula = {"g": "grad * (1 - y) * y", "y": "grad * g * (-2 * y + 1)"}
+    save_inputs = True
+    __slots__ = ()
+
+    def forward(self, g, y):
+        return lastbits.sigmoid_backward(g, y)
+
+    def backward(self, grad):
+        g, y = self.saved(grad)
+        need = self.needs_input_grad
+        gg = gy = None
+        if need[0]:
+            gg = (sigmoid_backward(grad, y) if isinstance(grad, Tensor) or isinstance(y, Tensor)
+                  else lastbits.sigmoid_backward(grad, y))
+        if need[1]:
+            gy = grad * g * (-2 * y + 1)
+        return gg, gy
+
+
+def sigmoid_backward(grad, out) -> Tensor:
+    """``grad·(1 - out)·out`` as one recorded node (PyTorch's sigmoid_backward)."""
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    out = out if isinstance(out, Tensor) else _wrap(out)
+    fn = _new(SigmoidBackward)
+    res = fn.forward(grad._data, out._data)
+    return record2(fn, grad, out, res) if state.enabled else _wrap(res)
 
 
 class Relu(Op):
@@ -560,7 +604,9 @@ class Relu(Op):
     def forward(self, x):
         if x.dtype.kind == "b":
             raise RuntimeError('"relu" not implemented for \'Bool\'')
-        return array_module(x).maximum(x, 0).astype(x.dtype, copy=False)
+        # NOTE: x < 0 -> 0, else x: -0.0 and NaN stay as they are (PyTorch's clamp_min(0))
+        xp = array_module(x)
+        return xp.where(x < 0, xp.zeros((), x.dtype), x)
 
     def backward(self, grad):
         # NOTE: PyTorch's relu gradient at exactly 0 is 0 (threshold_backward uses out > 0)
@@ -573,12 +619,12 @@ class ThresholdBackward(Op):
     name_ = "ThresholdBackwardBackward0"
     elementwise = True
     op_name = "threshold_backward"
-    formula = {"a": "where(b > 0, a * 0 + 1, a * 0) * grad", "b": "grad * 0"}
+    formula = {"a": "where(b <= 0, a * 0, a * 0 + 1) * grad", "b": "grad * 0"}
     save_inputs = True
     __slots__ = ()
 
     def forward(self, g, out):
-        return array_module(g).where(out > 0, g, 0)
+        return array_module(g).where(out <= 0, 0, g)
 
     def backward(self, grad):
         g, out = self.saved(grad)
@@ -588,7 +634,7 @@ class ThresholdBackward(Op):
 
 
 def threshold_backward(grad: Tensor, out: Tensor) -> Tensor:
-    """``grad`` where ``out > 0``, else 0 (PyTorch's threshold_backward with threshold 0)."""
+    """0 where ``out <= 0``, else ``grad`` (PyTorch's threshold_backward with threshold 0)."""
     fn = _new(ThresholdBackward)
     res = fn.forward(grad._data, out._data)
     return record2(fn, grad, out, res) if state.enabled else _wrap(res)
@@ -778,8 +824,8 @@ def where(cond, a, b) -> Tensor:
     fn.cond = cd
     try:
         out = fn.forward(ad, bd)
-    except ValueError:
-        raise broadcast_error("where", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("where", a, b, e) from None
     return keep(record(fn, (a, b), out), cond)
 
 
@@ -792,9 +838,10 @@ def bitwise(op, a: Tensor, b, name: str) -> Tensor:
                               else _Default.value.np)
     else:
         return NotImplemented
+    check_shapes(name, a, b)
     if ad.dtype.kind == "f" or getattr(bd, "dtype", np.dtype(bool)).kind == "f":
         raise _not_impl_dtype(f"{name}_cpu", ad.dtype if ad.dtype.kind == "f" else bd.dtype)
     try:
         return _wrap(op(ad, bd))
-    except ValueError:
-        raise broadcast_error(name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(name, a, b, e) from None

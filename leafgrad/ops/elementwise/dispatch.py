@@ -39,7 +39,7 @@ def _to_float(x: Tensor) -> Tensor:
     return _wrap(x._data.astype(_Default.value.np))
 
 
-def broadcast_error(op: str, a, b) -> RuntimeError:
+def broadcast_error(op: str, a, b, cause: BaseException | None = None) -> RuntimeError:
     """PyTorch's message for shapes that do not broadcast, naming the op and both shapes."""
     sa = list(a._data.shape) if isinstance(a, Tensor) else list(np.shape(a))
     sb = list(b._data.shape) if isinstance(b, Tensor) else list(np.shape(b))
@@ -52,11 +52,27 @@ def broadcast_error(op: str, a, b) -> RuntimeError:
             detail = (f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
                       f"non-singleton dimension {dim}")
             break
+    if not detail:
+        # NOTE: the shapes do broadcast, so NumPy refused something else (its message says
+        # what); never blame the shapes for it
+        return RuntimeError(f"{op}(): {cause or 'the operation failed'}\nWhy: NumPy refused "
+                            f"operands of shapes {sa} and {sb}; this is a leafgrad bug, please "
+                            "report it.")
     return RuntimeError(
         f"{detail}\n{op}(): shapes {sa} and {sb} are not broadcastable. Why: broadcasting lines "
         "shapes up from the right, and each pair of sizes must be equal or one of them 1; "
         "reshape or unsqueeze one operand (e.g. b.unsqueeze(-1)) so the sizes line up."
     )
+
+
+def check_shapes(op: str, a: Tensor, b) -> None:
+    """PyTorch's shape check, which comes before its dtype checks (a bitwise op on floats of
+    shapes that do not broadcast reports the shapes)."""
+    if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+        try:
+            np.broadcast_shapes(a._data.shape, b._data.shape)
+        except ValueError:
+            raise broadcast_error(op, a, b) from None
 
 
 def _operands(a: Tensor, b):
@@ -144,8 +160,8 @@ def _binary(cls, a: Tensor, b) -> Tensor:
     fn = _new(cls)
     try:
         out = cls.forward(fn, ad, bd)  # NOTE: through the class, as in _unary
-    except ValueError:
-        raise broadcast_error(cls.op_name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(cls.op_name, a, b, e) from None
     except TypeError as e:  # an array library refusing another device's array
         a, b, ad, bd = _on_one_device(cls.op_name, a, b, ad, bd, e)
         out = fn.forward(ad, bd)

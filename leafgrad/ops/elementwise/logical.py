@@ -6,7 +6,7 @@ import numpy as np
 
 from ...backend import array_module
 from ...tensor import Tensor, _wrap
-from .dispatch import _not_impl_dtype, _operands, broadcast_error
+from .dispatch import _not_impl_dtype, _operands, broadcast_error, check_shapes
 
 
 # -- not differentiable -------------------------------------------------------------------------
@@ -27,8 +27,8 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
     with np.errstate(all="ignore"):
         try:
             return _wrap(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan))
-        except ValueError:
-            raise broadcast_error("isclose", a, b) from None
+        except ValueError as e:
+            raise broadcast_error("isclose", a, b, e) from None
 
 
 def logical(op, a: Tensor, b, name: str) -> Tensor:
@@ -38,8 +38,8 @@ def logical(op, a: Tensor, b, name: str) -> Tensor:
                         f"{type(b).__name__}")
     try:
         return _wrap(op(a._data.astype(bool), b._data.astype(bool)))
-    except ValueError:
-        raise broadcast_error(name, a, b) from None
+    except ValueError as e:
+        raise broadcast_error(name, a, b, e) from None
 
 
 def shift(a: Tensor, b, left: bool) -> Tensor:
@@ -49,6 +49,7 @@ def shift(a: Tensor, b, left: bool) -> Tensor:
         if isinstance(b, float):
             raise _not_impl_dtype(name, np.float32)
         return NotImplemented
+    check_shapes("bitwise_left_shift" if left else "bitwise_right_shift", a, b)
     ad, bd = _operands(a, b)
     if ad.dtype.kind in "fb":
         raise _not_impl_dtype(name, ad.dtype)

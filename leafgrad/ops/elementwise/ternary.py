@@ -152,8 +152,8 @@ def clamp(x: Tensor, min=None, max=None, _clamp_cls=None) -> Tensor:  # noqa: A0
         fn = _new(ClampTensor)
         try:
             out = fn.forward(*args)
-        except ValueError:
-            raise broadcast_error("clamp", x, lo if lo is not None else hi) from None
+        except ValueError as e:
+            raise broadcast_error("clamp", x, lo if lo is not None else hi, e) from None
         return record(fn, (x, lo, hi), out)
     dt = _result_type_many(x, *(v for v in (min, max) if v is not None))
     if x._data.dtype != dt:
@@ -287,8 +287,8 @@ def lerp(a: Tensor, b: Tensor, weight) -> Tensor:
     fn.weight = weight
     try:
         out = fn.forward(a._data, b._data)
-    except ValueError:
-        raise broadcast_error("lerp", a, b) from None
+    except ValueError as e:
+        raise broadcast_error("lerp", a, b, e) from None
     return record2(fn, a, b, out) if state.enabled else _wrap(out)
 
 

@@ -159,14 +159,12 @@ class Svd(Op):
             return (u * dual.unsqueeze(gs, -2)) @ vh
         v = dual.mT(vh)
         gv = dual.mT(gvh) if gvh is not None else None
-        s_r = dual.raw(s)
-        s2 = s_r * s_r
-        with np.errstate(divide="ignore"):
-            e = s2[..., None, :] - s2[..., :, None]  # e[i, j] = s_j^2 - s_i^2
-            idx = array_module(e).arange(k)
-            e[..., idx, idx] = np.inf
-            f = 1.0 / e
-        fc = _wrap(f) if isinstance(g0, Tensor) else f
+        # e[i, j] = s_j^2 - s_i^2, 1 on the diagonal (PyTorch's E), built from S itself so that
+        # a create_graph backward differentiates it too (a constant dropped S's terms from
+        # second derivatives)
+        s2 = s * s
+        e = dual.unsqueeze(s2, -2) - dual.unsqueeze(s2, -1)
+        e = dual.where(array_module(dual.raw(s)).eye(k, dtype=bool), 1.0, e)
         su = dual.unsqueeze(s, -2)  # S as a row: multiplies columns
         sl = dual.unsqueeze(s, -1)
         inner_ = 0.0
@@ -176,7 +174,8 @@ class Svd(Op):
         if gv is not None:
             vhgv = dual.mT(v) @ gv
             inner_ = inner_ + sl * (vhgv - dual.mT(vhgv))
-        inner_ = inner_ * fc
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner_ = inner_ / e
         if gs is not None:
             inner_ = inner_ + dual.diag_embed(gs)
         ga = u @ inner_ @ vh
@@ -230,16 +229,17 @@ class Eigh(Op):
         g0 = gl if gl is not None else gv
         lam, v = _outs(self, g0)
         n = dual.raw(lam).shape[-1]
-        lr = dual.raw(lam)
-        e = lr[..., None, :] - lr[..., :, None]
-        xp = array_module(lr)
-        idx = xp.arange(n)
-        e[..., idx, idx] = 1.0
+        xp = array_module(dual.raw(lam))
+        # e[i, j] = λ_j - λ_i, 1 on the diagonal, from the eigenvalues themselves (differentiated
+        # again under create_graph, as PyTorch's Econj)
+        e = dual.where(xp.eye(n, dtype=bool), 1.0,
+                       dual.unsqueeze(lam, -2) - dual.unsqueeze(lam, -1))
         ga = 0.0
         if gv is not None:
             vhgv = dual.mT(v) @ gv
             vhgv = (vhgv - dual.mT(vhgv)) * 0.5
-            ga = vhgv * (1.0 / (_wrap(e) if isinstance(g0, Tensor) else e))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = vhgv / e
             offd = ~xp.eye(n, dtype=bool)
             ga = dual.mask(ga, offd)
         if gl is not None:

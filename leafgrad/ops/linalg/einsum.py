@@ -89,36 +89,30 @@ class Einsum(Op):
 
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
-        shape = self.shapes[i]
-        # repeated letters in the operand (diagonals): rename, add identity operands
-        seen, new_term, extra, extra_terms = {}, "", [], []
-        used = set("".join(self.terms) + self.out_term)
-        free = [c for c in _LETTERS if c not in used]
-        for k, c in enumerate(term):
-            if c in seen:
-                f = free.pop(0)
-                new_term += f
-                e = array_module(dual.raw(grad)).eye(shape[k], dtype=dual.raw(grad).dtype)
-                extra.append(_wrap(e) if isinstance(grad, Tensor) else e)
-                extra_terms.append(c + f)
-            else:
-                seen[c] = k
-                new_term += c
+        shape = self.shapes[i]  # (the operand itself may not be saved)
+        # repeated letters in the operand (a diagonal): the gradient is computed for the
+        # letters' first occurrences, then written on the diagonal with zeros elsewhere, as the
+        # backward of PyTorch's diagonal view does (not contracted with identity matrices,
+        # whose zeros would turn an infinite gradient into NaN off the diagonal)
+        uniq = "".join(dict.fromkeys(term))
+        ushape = tuple(shape[term.index(c)] for c in uniq)
         others = [ops[j] for j in range(len(ops)) if j != i]
         other_terms = [self.terms[j] for j in range(len(ops)) if j != i]
-        avail = set(self.out_term + "".join(other_terms) + "".join(extra_terms))
-        target = "".join(c for c in new_term if c in avail)
-        g = einsum(",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-                   grad, *others, *extra) if isinstance(grad, Tensor) else np.einsum(
-            ",".join([self.out_term] + other_terms + extra_terms) + "->" + target,
-            grad, *others, *extra)
-        if target != new_term:
+        avail = set(self.out_term + "".join(other_terms))
+        target = "".join(c for c in uniq if c in avail)
+        eq = ",".join([self.out_term] + other_terms) + "->" + target
+        g = einsum(eq, grad, *others) if isinstance(grad, Tensor) else np.einsum(
+            eq, grad, *others)
+        if target != uniq:
             # letters only in this operand were summed out: broadcast back over them
-            shp = [shape[k] if c in avail else 1 for k, c in enumerate(new_term)]
-            g = g.reshape(tuple(shp))
-            from ..dual import expand
-
-            g = expand(g, shape)
+            shp = [ushape[k] if c in avail else 1 for k, c in enumerate(uniq)]
+            g = dual.expand(g.reshape(tuple(shp)), ushape)
+        if uniq != term:
+            xp = array_module(dual.raw(g))
+            m = len(uniq)
+            index = tuple(xp.arange(ushape[j]).reshape((1,) * j + (-1,) + (1,) * (m - j - 1))
+                          for j in (uniq.index(c) for c in term))
+            g = dual.embed(g, shape, index)
         return g
 
 
@@ -308,12 +302,85 @@ def multi_dot(tensors) -> Tensor:
     torch.Size([2])
     """
     ts = list(tensors)
-    if len(ts) < 2:
-        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
-    out = ts[0]
-    for x in ts[1:]:
-        out = matmul(out, x)
-    return out
+    n = len(ts)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    _check_chain(ts)
+    mats = list(ts)
+    if ts[0].dim() == 1:
+        mats[0] = ts[0].unsqueeze(0)
+    if ts[-1].dim() == 1:
+        mats[-1] = ts[-1].unsqueeze(-1)
+    # NOTE: PyTorch's order of products (hence its graph: which MmBackward0 saved which
+    # operand, the order in which a modified-in-place error and the leaves' gradients come)
+    if n == 2:
+        out = mats[0].mm(mats[1])
+    elif n == 3:
+        a, b = mats[0].shape
+        c, d = mats[2].shape
+        if (a * c) * (b + d) > (b * d) * (a + c):
+            out = mats[0].mm(mats[1].mm(mats[2]))
+        else:
+            out = mats[0].mm(mats[1]).mm(mats[2])
+    else:
+        out = _chain(mats, _chain_order(mats), 0, n - 1)
+    shape = tuple(out.shape)
+    if ts[0].dim() == 1:
+        shape = shape[1:]
+    if ts[-1].dim() == 1:
+        shape = shape[:-1]
+    return out.view(shape)
+
+
+def _check_chain(ts: list) -> None:
+    """PyTorch's multi_dot argument checks (dims, dtypes, inner sizes)."""
+    n = len(ts)
+    for i, t in enumerate(ts):
+        d = t.dim()
+        if i in (0, n - 1) and d not in (1, 2):
+            which = "first" if i == 0 else "last"
+            raise RuntimeError(f"multi_dot(): the {which} tensor must be 1D or 2D but got {d}D")
+        if 0 < i < n - 1 and d != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {d}D")
+        if t.dtype != ts[0].dtype:
+            raise RuntimeError(
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_tname(ts[0])} and tensor {i} {_tname(t)}")
+    for i in range(n - 1):
+        a, b = ts[i], ts[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                f"{list(b.shape)} cannot be multiplied")
+
+
+def _tname(t: Tensor) -> str:
+    return str(t.dtype).replace("torch.", "").replace("float32", "float").replace(
+        "float64", "double").replace("int64", "long").replace("int32", "int")
+
+
+def _chain_order(mats: list) -> list:
+    """The split points of the cheapest parenthesisation (CLRS; the first minimum wins)."""
+    p = [m.shape[0] for m in mats] + [mats[-1].shape[1]]
+    n = len(mats)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if cost[i][j] is None or q < cost[i][j]:
+                    cost[i][j], split[i][j] = q, k
+    return split
+
+
+def _chain(mats: list, split: list, i: int, j: int) -> Tensor:
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return _chain(mats, split, i, k).mm(_chain(mats, split, k + 1, j))
 
 
 def chain_matmul(*matrices) -> Tensor:

@@ -239,6 +239,30 @@ def _tri(a, upper: bool, unit: bool):
     return m
 
 
+def _substitute(t_, b, upper: bool, unit: bool):
+    """``t_^{-1} b`` by substitution, row by row as BLAS's trsm (a unit diagonal is not
+    divided by).
+
+    Used when an operand holds inf or NaN, or the diagonal a zero: LAPACK's general solver
+    (row pivoting) would spread non-finite values over rows that a triangular solve never
+    touches, and refuses a singular matrix that PyTorch's trsm divides by (giving inf).
+    """
+    xp = array_module(b)
+    batch = np.broadcast_shapes(t_.shape[:-2], b.shape[:-2])
+    dt = np.result_type(t_, b)
+    a = xp.broadcast_to(t_, batch + t_.shape[-2:])
+    x = xp.array(xp.broadcast_to(b, batch + b.shape[-2:]), dtype=dt)
+    n = a.shape[-1]
+    with np.errstate(all="ignore"):
+        for k in (range(n - 1, -1, -1) if upper else range(n)):
+            if not unit:
+                x[..., k, :] /= a[..., k, k, None]
+            xk = x[..., k:k + 1, :]
+            rows = slice(0, k) if upper else slice(k + 1, n)
+            x[..., rows, :] -= a[..., rows, k, None] * xk
+    return x
+
+
 class SolveTriangular(Op):
     name_ = "LinalgSolveTriangularBackward0"
     formula = {"a": "solve_triangular_backward(grad, a, out, upper, left, unit)[0]",
@@ -249,10 +273,18 @@ class SolveTriangular(Op):
 
     def forward(self, a, b):
         t_ = _tri(a, self.upper, self.unit)
-        if self.left:
-            return _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
-        return np.swapaxes(_lapack(np.linalg.solve, "linalg.solve_triangular",
-                                   np.swapaxes(t_, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+        upper = self.upper
+        if not self.left:  # x a = b  <=>  a^T x^T = b^T
+            t_, b, upper = np.swapaxes(t_, -1, -2), np.swapaxes(b, -1, -2), not upper
+        xp = array_module(b)
+        n = t_.shape[-1]
+        idx = xp.arange(n)
+        if (bool(xp.isfinite(t_).all()) and bool(xp.isfinite(b).all())
+                and (self.unit or bool((t_[..., idx, idx] != 0).all()))):
+            x = _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
+        else:
+            x = _substitute(t_, b, upper, self.unit)
+        return x if self.left else np.swapaxes(x, -1, -2)
 
     def backward(self, grad):
         a, _ = self.saved(grad)

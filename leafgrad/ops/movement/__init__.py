@@ -112,6 +112,7 @@ from .queries import (
     broadcast_tensors,
     bucketize,
     histc,
+    histogram,
     nonzero,
     repeat_interleave,
     searchsorted,

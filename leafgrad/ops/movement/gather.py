@@ -101,11 +101,43 @@ def _take(cls, x: Tensor, index, ishape: tuple, oshape: tuple | None = None,
     return record_unary(fn, x, fn.forward(x._data))
 
 
+_I32_64 = ("int32", "int64")
+_SCATTER = (_I32_64, RuntimeError, "scatter(): Expected dtype int32/int64 for index", True)
+# op -> (index dtypes PyTorch accepts, its exception type and message, whether an empty index
+# of any dtype passes: the gather/scatter kernels return before checking it)
+_INDEX_DTYPES = {
+    "index_copy": (("int64",), RuntimeError,
+                   "index_copy_(): Expected a long tensor for index, but got {got}", False),
+    "index_add": (_I32_64, RuntimeError,
+                  "index_add_(): Expected dtype int32/int64 for index but got: {got}", False),
+    "index_fill": (("int64",), IndexError, "index_fill_(): Expected dtype int64 for index.",
+                   False),
+    "index_select": (_I32_64, RuntimeError,
+                     "index_select(): Expected dtype int32 or int64 for index", False),
+    "gather": (_I32_64, RuntimeError, "gather(): Expected dtype int32/int64 for index", True),
+    "scatter": _SCATTER, "scatter_add": _SCATTER, "scatter_reduce": _SCATTER,
+    "take": (("int64",), RuntimeError, "take(): Expected a long tensor for index, but got {got}",
+             False),
+    "take_along_dim": (("int64",), RuntimeError, "torch.take_along_dim(): dtype of indices "
+                       "should be Long but got {got}", False),
+}
+
+
 def _long_index(idx, op: str, what: str = "index") -> np.ndarray:
+    """``op``'s index as int64, after PyTorch's dtype check of it (which differs by op)."""
     a = idx._data if isinstance(idx, Tensor) else np.asarray(idx)
-    if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
-        raise RuntimeError(f"{op}(): Expected dtype int64 for {what}")
+    ok, exc, msg, empty_ok = _INDEX_DTYPES.get(op, (_I32_64, RuntimeError,
+                                                    f"{op}(): Expected dtype int64 for {what}",
+                                                    False))
+    if a.dtype.name not in ok and not (empty_ok and a.size == 0):
+        got = FROM_NP_name(a.dtype) if a.dtype.kind != "b" else "Bool"
+        raise exc(msg.format(got=_TORCH_SCALAR.get(got, got)) + f"\nWhy: {op} takes positions "
+                  f"as an integer tensor ({' or '.join(ok)}); convert it, e.g. index.long().")
     return a.astype(np.int64, copy=False)
+
+
+_TORCH_SCALAR = {"Float32": "Float", "Float64": "Double", "Float16": "Half", "Int64": "Long",
+                 "Int32": "Int", "Int16": "Short", "Int8": "Char", "Uint8": "Byte"}
 
 
 def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError,
@@ -173,6 +205,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
         # NOTE: PyTorch refuses negative indices here (with a dim, it wraps them)
         return keep(gather(flat, 0, _wrap(a.reshape(-1))), indices)
     s = x._data.shape
+    if not s:
+        _wrap_dim(dim, 0, "take_along_dim")  # PyTorch's range error first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, len(s), "take_along_dim")
     # NOTE: unlike gather, PyTorch's take_along_dim with a dim counts negative indices from the
     # end (and reads past the end unchecked, which leafgrad refuses)
@@ -236,6 +271,9 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     s = x._data.shape
     d = _wrap_dim(dimension, len(s), "unfold")
     n = s[d] if s else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0\nWhy: unfold takes windows of "
+                           "size elements.")
     if size > n:
         raise RuntimeError(
             f"maximum size for tensor at dimension {d} is {n} but size is {size}")
@@ -322,6 +360,11 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     xx = x if d_.ndim else reshape(x, (1,))
     dd = xx._data
     d = _wrap_dim(dim, dd.ndim, "kthvalue")
+    if dd.shape[d] == 0:  # PyTorch's checks, in its order
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+    if dd.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'\nWhy: convert "
+                                  "first, e.g. x.long().")
     if not 1 <= k <= dd.shape[d]:
         raise RuntimeError(
             f"kthvalue(): selected number k out of range for dimension {d}")

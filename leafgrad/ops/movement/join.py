@@ -38,16 +38,19 @@ class Cat(Op):
     @property
     def formula(self) -> dict:
         """One entry per concatenated tensor: its slice of ``grad``."""
-        return {f"tensors[{i}]": f"grad.narrow(dim, {o}, {n})"
-                for i, (o, n) in enumerate(self.parts)}
+        return {f"tensors[{i}]": "zeros(0)" if p is None else f"grad.narrow(dim, {p[0]}, {p[1]})"
+                for i, p in enumerate(self.parts)}
 
     def forward(self, *xs):
+        xs = [x for x, p in zip(xs, self.parts) if p is not None]
         return array_module(xs[0]).concatenate(xs, axis=self.dim)
 
     def backward(self, grad):
         pre = (_ax_slice,) * self.dim
-        return tuple(grad[pre + (slice(o, o + n),)] if need else None
-                     for (o, n), need in zip(self.parts, self.needs_input_grad))
+        # NOTE: a skipped legacy empty tensor still gets a gradient: zeros of its shape (0,)
+        return tuple(None if not need else dual.zeros(grad, (0,)) if p is None
+                     else grad[pre + (slice(p[0], p[0] + p[1]),)]
+                     for p, need in zip(self.parts, self.needs_input_grad))
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -73,13 +76,18 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"{ref[j]} but got size {s[j]} for tensor number {k} in the list.")
     fn = _new(Cat)
     fn.dim = d
+    # every tensor is an input (PyTorch's skipped ones get an empty gradient), with no part of
+    # the result when skipped
     parts, o = [], 0
-    for t_ in live:
+    for t_ in ts:
+        if not any(t_ is x for x in live):
+            parts.append(None)
+            continue
         n = t_._data.shape[d]
         parts.append((o, n))
         o += n
     fn.parts = tuple(parts)
-    return record(fn, tuple(live), fn.forward(*[t_._data for t_ in live]))
+    return record(fn, tuple(ts), fn.forward(*[t_._data for t_ in ts]))
 
 
 class Stack(Op):

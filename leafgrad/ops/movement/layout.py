@@ -350,9 +350,15 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (the flattened tensor when dims is None)."""
     sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     fn = _new(Roll)
+    if not sh:
+        raise RuntimeError("`shifts` required\nWhy: roll needs at least one shift.")
+    if x._data.size == 0:  # NOTE: PyTorch's kernel returns a copy before checking the dims
+        fn.shifts, fn.dims = (0,), None
+        return record_unary(fn, x, x._data.copy())
     if dims is None:
         if len(sh) != 1:
-            raise RuntimeError(f"roll: shifts and dims must align. shifts: {len(sh)}, dims: 0")
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0\n"
+                               "Why: without dims, roll shifts the flattened tensor once.")
         fn.shifts, fn.dims = sh[0:1], None
         fn.shifts = (sh[0],)
         out = array_module(x._data).roll(x._data, sh[0])
@@ -360,7 +366,10 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     ds = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(sh) != len(ds):
         raise RuntimeError(
-            f"roll: shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+            f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}\nWhy: roll "
+            "takes one shift per dim.")
+    if not x._data.ndim:  # PyTorch names the dim as given
+        raise IndexError(f"Dimension specified as {ds[0]} but tensor has no dimensions")
     fn.shifts, fn.dims = sh, tuple(_wrap_dim(d, x._data.ndim, "roll") for d in ds)
     return record_unary(fn, x, fn.forward(x._data))
 

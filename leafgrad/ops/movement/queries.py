@@ -4,13 +4,54 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.grad_mode import state
+from ...autograd.node import Op
 from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap, _wrap_dim
+from .._apply import record_unary
 from .gather import index_select
 from .views import expand, reshape, unsqueeze, view
 
 
 # -- no gradients: index queries, counting ---------------------------------------------------
+class _NoDerivative(Op):
+    """The node PyTorch gives an op without a derivative (unique's): the result requires grad,
+    its backward raises NotImplementedError."""
+
+    formula = {}
+    save_inputs = False
+    __slots__ = ("what",)
+
+    def backward(self, *grads):
+        raise NotImplementedError(
+            f"the derivative for '{self.what}' is not implemented.\nWhy: PyTorch defines no "
+            f"gradient for {self.what} (which values survive is not differentiable); detach() "
+            "the input, or compute what you need from the inverse indices.")
+
+
+class Unique2(_NoDerivative):
+    name_ = "Unique2Backward0"
+    __slots__ = ()
+
+
+class UniqueDim(_NoDerivative):
+    name_ = "UniqueDimBackward0"
+    __slots__ = ()
+
+
+class UniqueConsecutive(_NoDerivative):
+    name_ = "UniqueConsecutiveBackward0"
+    __slots__ = ()
+
+
+def _values(cls, what: str, x: Tensor, vals) -> Tensor:
+    if not (state.enabled and x.requires_grad):
+        return _wrap(vals)
+    fn = object.__new__(cls)
+    fn.what = what
+    return record_unary(fn, x, vals)
+
+
 def nonzero(x: Tensor, as_tuple: bool = False):
     """Indices of the non-zero elements: an (n, ndim) tensor, or one 1-d tensor per dim."""
     d = x._data
@@ -43,7 +84,9 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
                                    return_inverse=True, return_counts=True)
         vals = np.moveaxis(vals.reshape((-1,) + moved.shape[1:]), 0, dd)
         inv = inv.reshape(-1)
-    out = [_wrap(array_module(d).ascontiguousarray(vals))]
+    vals = array_module(d).ascontiguousarray(vals)
+    out = [_values(Unique2, "_unique2", x, vals) if dim is None else
+           _values(UniqueDim, "unique_dim", x, vals)]
     if return_inverse:
         out.append(_long(inv))
     if return_counts:
@@ -70,7 +113,8 @@ def unique_consecutive(x: Tensor, return_inverse: bool = False, return_counts: b
             start[1:] = (moved[1:] != moved[:-1]).any(axis=1)
         vals = np.compress(start, d, axis=dd)
         inv_shape = (d.shape[dd],)
-    out = [_wrap(array_module(d).ascontiguousarray(vals))]
+    out = [_values(UniqueConsecutive, "unique_consecutive", x,
+                   array_module(d).ascontiguousarray(vals))]
     if return_inverse:
         out.append(_long((np.cumsum(start) - 1).reshape(inv_shape)))
     if return_counts:
@@ -108,6 +152,55 @@ def histc(x: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
         raise RuntimeError("torch.histc: max must be larger than min")
     h, _ = np.histogram(d, bins=bins, range=(lo, hi))
     return _wrap(h.astype(d.dtype))
+
+
+def histogram(x: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """(hist, bin_edges): counts (or summed ``weight``) of ``x``'s values in ``bins`` equal bins
+    over ``range`` (the data's by default), or between the edges of a ``bins`` tensor."""
+    from ...creation import linspace
+    from ..reduce.multi import return_type
+
+    d = x._data
+    if d.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"histogramdd\" not implemented for '{_torch_type_word(d.dtype)}'\nWhy: "
+            "histogram counts floating-point values; convert first, e.g. x.float().")
+    flat = d.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins._data
+        if edges.ndim != 1 or edges.dtype != d.dtype:
+            raise RuntimeError("torch.histogramdd: expected bins tensor to be 1-dimensional of "
+                               f"input's dtype, got {list(edges.shape)} of {bins.dtype}")
+    else:
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif flat.size:
+            lo, hi = float(flat.min()), float(flat.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
+                               "finite\nWhy: equal bins need finite ends; pass range=(lo, hi).")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{lo:g} max {hi:g} for dimension 0")
+        if lo == hi:  # PyTorch widens an empty range by half a unit each side
+            lo, hi = lo - 0.5, hi + 0.5
+        # NOTE: the edges as PyTorch computes them (its linspace), which decide the bins
+        edges = linspace(lo, hi, int(bins) + 1, dtype=x.dtype, device=x.device)._data
+    n = edges.shape[0] - 1
+    with np.errstate(invalid="ignore"):
+        keep = (flat >= edges[0]) & (flat <= edges[-1])  # (NaN is never counted)
+    pos = np.minimum(np.searchsorted(edges, flat[keep], side="right") - 1, n - 1)
+    w = None if weight is None else weight._data.reshape(-1)[keep]
+    hist = np.bincount(pos, weights=w, minlength=n).astype(d.dtype)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = hist / hist.sum() / np.diff(edges)  # (PyTorch's order of roundings)
+    xp = array_module(d)
+    return return_type("histogram")(_wrap(xp.asarray(hist, dtype=d.dtype)),
+                                    _wrap(xp.array(edges, dtype=d.dtype)))
 
 
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,
@@ -152,6 +245,14 @@ def repeat_interleave(x: Tensor, repeats, dim=None, output_size=None) -> Tensor:
         d = 0
     else:
         d = _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+        if not x._data.ndim:  # PyTorch's kernels then index dim 0 / unsqueeze dim 1 of x
+            if isinstance(repeats, Tensor):
+                raise IndexError("Dimension specified as 0 but tensor has no dimensions\nWhy: "
+                                 "repeat_interleave with a dim repeats slices along it; a 0-d "
+                                 "tensor has none (leave dim out).")
+            raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but "
+                             "got 1)\nWhy: repeat_interleave with a dim repeats slices along "
+                             "it; a 0-d tensor has none (leave dim out).")
     s = x._data.shape
     if isinstance(repeats, Tensor) and repeats._data.ndim > 0:
         r = repeats._data

@@ -11,7 +11,7 @@ from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
-from .indexing import _norm_advanced, getitem
+from .indexing import _empty_result, _norm_advanced, getitem, zero_index
 from .views import _ax_slice, _new, expand_to, reshape
 
 
@@ -104,6 +104,8 @@ def _copy_to(x: Tensor, value) -> None:
     broadcast (after dropping its leading size-1 dims)."""
     if not isinstance(value, Tensor):
         value = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
+    elif value._data.ndim:
+        _setitem_overlap(x, (Ellipsis,), value, False)  # PyTorch's checks of the copy
     vs = value._data.shape
     if vs == x._data.shape:
         x.copy_(value)
@@ -132,6 +134,52 @@ def _broadcast_value(shape: tuple, value: Tensor) -> Tensor:
     return expand_to(value, shape) if value._data.shape != shape else value
 
 
+def _broadcasts_to(vs: tuple, shape: tuple) -> bool:
+    """Whether a value of shape ``vs`` broadcasts to ``shape`` (leading 1s beyond it dropped)."""
+    k = 0
+    while k < len(vs) and vs[k] == 1 and len(vs) - k > len(shape):
+        k += 1
+    vs = vs[k:]
+    return len(vs) <= len(shape) and all(
+        a in (1, b) for a, b in zip(vs[::-1], shape[::-1], strict=False))
+
+
+def _expand_strides(vshape: tuple, vstrides: tuple, shape: tuple) -> tuple:
+    """The strides PyTorch's copy_to gives a value expanded to ``shape``: its leading size-1 dims
+    dropped, then expand's (a new dim: the next dim's size times its stride; a broadcast dim: 0;
+    a 0-d value: 0 everywhere)."""
+    dims = list(zip(vshape, vstrides))
+    while dims and dims[0][0] == 1:
+        dims.pop(0)
+    n = len(shape)
+    if not dims:
+        return (0,) * n
+    sizes, strides = [0] * n, [0] * n
+    for i in range(n - 1, -1, -1):
+        j = i - (n - len(dims))
+        size, st = dims[j] if j >= 0 else (1, sizes[i + 1] * strides[i + 1])
+        if size != shape[i]:
+            size, st = shape[i], 0
+        sizes[i], strides[i] = size, st
+    return tuple(strides)
+
+
+def _copy_to_overlap(region, vd) -> None:
+    """PyTorch's overlap check of ``x[basic] = v`` when v's shape is not the region's: the
+    expanded value (see _expand_strides) against the region, strides compared exactly."""
+    from ..inplace_view import _OVERLAP_MSG, _bounds, _dense
+
+    ex = np.lib.stride_tricks.as_strided(vd, region.shape,
+                                         _expand_strides(vd.shape, vd.strides, region.shape))
+    if not (_dense(region) and _dense(ex)):
+        return  # PyTorch's "too hard": its kernel's order decides, and so does NumPy's
+    (a0, a1), (b0, b1) = _bounds(region), _bounds(ex)
+    if (a0, a1) == (b0, b1) and region.strides == ex.strides:
+        return  # the same elements in the same layout
+    if a0 < b1 and b0 < a1:
+        raise RuntimeError(_OVERLAP_MSG.format(op="copy_"))
+
+
 def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
     """PyTorch's overlap checks of setitem: index_put_ refuses any overlap of the value with x;
     a basic-index write (copy_ into the region) a partial one, judged on the value broadcast
@@ -139,6 +187,9 @@ def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
     from ..inplace_view import check_overlap
 
     if adv:
+        if v._data.size == 1 and len(idx) == 1 and _is_arr(idx[0]) and idx[0].ndim and \
+                idx[0].dtype == np.bool_:
+            return  # masked_fill_: the one value is read first
         check_overlap(x, (v,), "index_put_", strict=True)
     elif v._data.ndim:
         try:
@@ -150,19 +201,8 @@ def _setitem_overlap(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
                 vb = _broadcast_value(region.shape, v)
             except RuntimeError:
                 return
-            vs = v._data.shape
-            k = 0  # leading size-1 dims beyond the region's rank are dropped, as in the write
-            while k < len(vs) and vs[k] == 1 and len(vs) - k > region.ndim:
-                k += 1
-            if vs[k:] != region.shape:
-                # PyTorch expands the value to the region first: its added dims get stride 0,
-                # so even the same elements count as a partial overlap (different strides)
-                from ..inplace_view import overlap_status
-
-                if overlap_status(_wrap(region), _wrap(vb._data)) in ("full", "partial"):
-                    from ..inplace_view import _OVERLAP_MSG
-
-                    raise RuntimeError(_OVERLAP_MSG.format(op="copy_"))
+            if v._data.shape != region.shape:
+                _copy_to_overlap(region, v._data)
                 return
             check_overlap(_wrap(region), (_wrap(vb._data),), "copy_")
 
@@ -238,13 +278,74 @@ def _split_bools(idx: tuple, ndim: int):
     return tuple(view), tuple(rest)
 
 
+def _check_basic_part(x: Tensor, idx: tuple) -> None:
+    """PyTorch's IndexError for an out-of-range integer of ``idx`` (its basic part, a view)."""
+    basic = []
+    for i in idx:
+        if _is_arr(i):
+            basic += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+        else:
+            basic.append(i)
+    try:
+        x._data[tuple(basic)]
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+
+
+def _check_value_fits(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
+    """PyTorch's RuntimeError for a value that does not broadcast to the indexed region."""
+    try:
+        region = x._data[idx].shape
+    except IndexError:  # the region's shape does not depend on the index values: PyTorch
+        # checks the value's shape before the bounds
+        try:
+            region = x._data[tuple(np.zeros(i.shape, np.intp) if _is_arr(i) and i.dtype.kind
+                                   in "iu" else i for i in idx)].shape
+        except (IndexError, ValueError, TypeError):
+            return
+    except (ValueError, TypeError):
+        return  # the write reports it
+    vs = v._data.shape
+    if _broadcasts_to(vs, region):
+        return
+    if adv:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(vs)} cannot be broadcast to indexing "
+            f"result of shape {list(region)}\nWhy: x[index] = value writes value into the "
+            "indexed region, so its shape must broadcast to the region's.")
+    bad = next(k for k in range(1, len(vs) + 1)
+               if k > len(region) or vs[-k] not in (1, region[-k]))
+    raise RuntimeError(
+        f"The expanded size of the tensor ({region[-bad] if bad <= len(region) else 1}) must "
+        f"match the existing size ({vs[-bad]}) at non-singleton dimension "
+        f"{max(len(region) - bad, 0)}.  Target sizes: {list(region)}.  Tensor sizes: "
+        f"{list(vs)}\nWhy: x[index] = value copies value into the indexed region, so its shape "
+        "must broadcast to the region's.")
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value``; differentiable on non-leaf tensors (recorded as CopySlices)."""
     from ...autograd.grad_mode import state
 
     if index is False:
         return  # NOTE: PyTorch writes (and checks) nothing for x[False] = value
-    idx = _raw_index(x, index)
+    if value.__class__ in (int, float, bool):
+        from ...creation import _as_numpy_value, _parsed_int
+
+        # PyTorch's checked conversion (inf into an int tensor is its RuntimeError), except
+        # that a half tensor takes the rounded value (1e10 -> inf) as its setitem does
+        value = _as_numpy_value(_parsed_int(value), x._data.dtype, check_half=False)
+    if index is True or index is None:
+        # NOTE: PyTorch's copy_to (converting) into x.unsqueeze(0): CopySlices on x
+        _copy_to(getitem(x, (None,)), value)
+        return
+    try:
+        idx = _raw_index(x, index)
+    except IndexError:
+        # NOTE: PyTorch checks an index tensor's dtype in index_put_, after the in-place check
+        x._check_inplace("setitem", x.requires_grad or (
+            isinstance(value, Tensor) and value.requires_grad))
+        raise
     split = _split_bools(idx, x._data.ndim)
     if split is not None:
         view, rest = split
@@ -261,21 +362,30 @@ def setitem(x: Tensor, index, value) -> None:
         _copy_to(x, value)  # x[...] = v: PyTorch's copy_ / fill_ on x itself
         return
     v = value if isinstance(value, Tensor) else None
-    if adv and v is not None and v._data.dtype != x._data.dtype and not (
-            not v._data.ndim and len(idx) == 1 and idx[0].dtype == np.bool_):
+    # NOTE: PyTorch turns x[mask] = v with a one-element v into masked_fill_ (which converts)
+    if adv and v is not None and v._data.size == 1 and len(idx) == 1 and (
+            idx[0].dtype == np.bool_ and idx[0].ndim):
+        if v._data.ndim:
+            v = reshape(v, ())  # masked_fill_ takes the one value
+    elif adv and v is not None and v._data.dtype != x._data.dtype:
+        from ..._out import _scalar_name
+
+        _check_value_fits(x, idx, v, True)  # PyTorch checks the shapes first
         raise RuntimeError(
             f"Index put requires the source and destination dtypes match, got "
-            f"{x.dtype.name.capitalize()} for the destination and {v.dtype.name.capitalize()} "
-            "for the source.\nWhy: index_put_ (x[index] = value with an index tensor or list) "
-            "does not convert; cast the value first, e.g. value.to(x.dtype).")
+            f"{_scalar_name(x.dtype)} for the destination and {_scalar_name(v.dtype)} for the "
+            "source.\nWhy: index_put_ (x[index] = value with an index tensor or list) does not "
+            "convert; cast the value first, e.g. value.to(x.dtype).")
     if v is not None:
         _setitem_overlap(x, idx, v, adv)
     if state.enabled and (x.requires_grad or (v is not None and v.requires_grad)):
+        _check_basic_part(x, idx)  # PyTorch slices (and checks) before the in-place check
         x._check_inplace("setitem", True)
         if v is None:
             v = _wrap(array_module(x._data).asarray(value, dtype=x._data.dtype))
         elif v._data.dtype != x._data.dtype:
             v = v.to(x.dtype)
+        _check_value_fits(x, idx, v, adv)
         # NOTE: PyTorch records basic-index writes as CopySlices and advanced ones (arrays,
         # masks) as index_put_ (IndexPutBackward0)
         whole = adv and _whole_basic(x._data.shape, idx)
@@ -297,8 +407,12 @@ def setitem(x: Tensor, index, value) -> None:
     try:
         data[idx] = vd
     except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
+        idx0 = zero_index(idx)  # nothing to write: PyTorch's kernel checks no position
+        if idx0 is None or not _empty_result(data, idx0):
+            raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
+        if v is not None:
+            _check_value_fits(x, idx, v, adv)  # PyTorch's words for it
         raise RuntimeError(
             f"setitem: {e}; the value's shape must broadcast to the indexed region"
         ) from None
@@ -306,6 +420,16 @@ def setitem(x: Tensor, index, value) -> None:
 
 
 # -- writes: out = x with a region set / added (one node class per PyTorch node) ----------------
+def _one_d(a, index):
+    """A 0-d array (or Tensor) as one element along a dim, where ``index`` indexes it as such:
+    PyTorch's scatter/gather kernels treat a 0-d tensor as a 1-d one of size 1 (a view, so
+    writes reach ``a``)."""
+    if a.ndim == 0 and type(index) is tuple and getattr(index[0], "ndim", 0) == 1 and (
+            index[0].dtype.kind in "iu"):
+        return a.reshape(1)
+    return a
+
+
 class IndexCopy(Op):
     """``out = x.clone(); out[index] = src`` (or ``+= alpha * src`` when ``add``)."""
 
@@ -319,19 +443,21 @@ class IndexCopy(Op):
 
     def forward(self, a, b):
         out = a.copy()
+        o = _one_d(out, self.index)
         if self.add:
-            ufunc_at("add", out, self.index, b * self.alpha if self.alpha != 1 else b)
+            ufunc_at("add", o, self.index, b * self.alpha if self.alpha != 1 else b)
         else:
-            out[self.index] = b
+            o[self.index] = b
         return out
 
     def backward(self, grad):
         need = self.needs_input_grad
         ga = gb = None
+        g1 = _one_d(grad, self.index)
         if need[0]:
-            ga = grad if self.add else dual.put(grad, self.index, 0)
+            ga = grad if self.add else dual.put(g1, self.index, 0).reshape(grad.shape)
         if len(need) > 1 and need[1]:
-            gb = dual.gather(grad, self.index)
+            gb = dual.gather(g1, self.index)
             if self.alpha != 1:
                 gb = gb * self.alpha
             gb = dual.sum_to(gb, self.vshape, self, 1)
@@ -530,7 +656,9 @@ def _scatter_index(x: Tensor, dim: int, index: Tensor, src, op: str) -> tuple:
     if not s:
         a = a.reshape(-1)
         _check_bounds(a, 1, op, exc=RuntimeError)
-        return d, (a * 0,) if a.size else (a,), a.shape
+        return d, (a * 0,), a.shape
+    if not a.ndim:  # a 0-d index of a 1-d self: one position (not the whole of self)
+        a = a.reshape(1)
     for k in range(len(s)):
         if k != d and a.shape[k] > s[k]:
             raise RuntimeError(
@@ -586,6 +714,8 @@ class ScatterReduce(Op):
     saved_state = ("index",)
 
     def forward(self, a, b):
+        if a.ndim == 0:  # one element along dim (see _one_d)
+            return self.forward(a.reshape(1), b).reshape(())
         xp = array_module(a)
         idx, r = self.index, self.reduce
         out = a.copy()
@@ -619,6 +749,9 @@ class ScatterReduce(Op):
         g = grad._data if graph else grad
         a, b = (i._data for i in self.inputs)
         out = self._out
+        shape = g.shape
+        if a.ndim == 0:  # one element along dim (see _one_d)
+            g, a, out = g.reshape(1), a.reshape(1), out.reshape(1)
         idx, r = self.index, self.reduce
         xp = array_module(g)
         need = self.needs_input_grad
@@ -657,7 +790,7 @@ class ScatterReduce(Op):
             cnt = np.maximum(cnt, 1)
             ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt if self.include_self else 0, g)
             gb = (g / cnt)[idx] * mb
-        ga = ga.astype(g.dtype) if need[0] else None
+        ga = ga.astype(g.dtype).reshape(shape) if need[0] else None
         gb = gb.astype(g.dtype) if need[1] else None
         if graph:
             ga = None if ga is None else _wrap(ga)

@@ -317,7 +317,12 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
         cls, dims = Squeeze, tuple(i for i, k in enumerate(s) if k == 1)
     elif isinstance(dim, (tuple, list)):
         cls = SqueezeDims
-        dims = tuple(i for i in (_wrap_dim(d, len(s), "squeeze") for d in dim) if s and s[i] == 1)
+        wrapped = [_wrap_dim(d, len(s), "squeeze") for d in dim]
+        for k, i in enumerate(wrapped):
+            if i in wrapped[:k]:
+                raise RuntimeError(f"dim {i} appears multiple times in the list of dims\nWhy: "
+                                   "squeeze takes each dim once.")
+        dims = tuple(i for i in wrapped if s and s[i] == 1)
     else:
         cls = SqueezeDim
         i = _wrap_dim(dim, len(s), "squeeze")

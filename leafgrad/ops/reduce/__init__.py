@@ -124,7 +124,7 @@ from .sums import (
     _empty_check,
     _nelem,
     _new,
-    _prod_others,
+    _prod_backward,
     _setup,
     _sum_dtype,
     _wrap_prod,

@@ -12,7 +12,6 @@ from .. import dual
 from .._apply import record_unary
 from .extrema import MaxDim, _select_back
 from .multi import return_type
-from .stats import _default_float
 from .sums import _new, _sum_dtype
 
 
@@ -78,7 +77,7 @@ class Cumprod(Op):
 
 
 def _cumprod_backward(grad, x, out, dim: int):
-    """Gradient of cumprod along ``dim`` (dual)."""
+    """Gradient of cumprod along ``dim`` (dual), case by case as PyTorch's cumprod_backward."""
     xr = dual.raw(x)
     # NOTE: as PyTorch, one element along dim passes grad through (no grad * out / x, which
     # is NaN at x = inf)
@@ -87,19 +86,48 @@ def _cumprod_backward(grad, x, out, dim: int):
     zero = xr == 0
     if not zero.any():
         return dual.rev_cumsum(grad * out, dim) / x
-    # NOTE: exact with zeros as PyTorch's cumprod_backward: before the first zero z of a
-    # slice the quotient formula holds; at z the gradient is the sum of grad times the
-    # products with x_z left out; after z it is 0.
-    n = xr.shape[dim]
-    pos = array_module(xr).arange(n).reshape([n if k == dim else 1 for k in range(xr.ndim)])
-    z = np.where(zero.any(axis=dim, keepdims=True), np.argmax(zero, axis=dim,
-                                                              keepdims=True), n)
-    before, at = pos < z, pos == z
-    safe = dual.where(before, x, 1.0) if isinstance(x, Tensor) else np.where(before, x, 1)
-    a = dual.rev_cumsum(grad * out, dim) / safe
-    x1 = dual.where(at, 1.0, x) if isinstance(x, Tensor) else np.where(at, 1, x)
-    b = dual.rev_cumsum(grad * dual.cumprod(x1, dim), dim)
-    return dual.where(before, a, dual.where(np.broadcast_to(at, xr.shape), b, 0.0))
+    if isinstance(x, Tensor):
+        return _cumprod_backward_graph(grad, x, dim)
+    # NOTE: exact with zeros as PyTorch's O(n) cumprod_backward (arrays: no graph wanted):
+    # before a slice's first zero z1 the quotient formula on grad * out masked to that range;
+    # at z1 the sum over [z1, z2) of grad_k times the products of x without x_z1; after it 0.
+    # Masking (not multiplying) keeps an inf/NaN gradient or product out of other ranges.
+    xp = array_module(xr)
+    count = xp.cumsum(zero, axis=dim)
+    before = count == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = xp.where(before, grad * out, 0)
+        a = dual.rev_cumsum(w, dim) / xr
+        first = (count == 1) & zero
+        between = (count == 1) & ~zero
+        inner = xp.cumprod(xp.where(between, xr, 1), axis=dim) * xp.where(count == 1, grad, 0)
+        at = (inner.sum(axis=dim, keepdims=True)
+              * xp.where(before, xr, 1).prod(axis=dim, keepdims=True))
+        return xp.where(before, a, xp.where(first, at, 0)).astype(grad.dtype, copy=False)
+
+
+def _cumprod_backward_graph(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """cumprod's gradient with zeros, as a graph (PyTorch's O(n^2) form under grad mode): for
+    each k, the sum over j >= k of grad_j times the product of x_0..x_j without x_k. The
+    first-order shortcut above sets the gradient after a slice's first zero to a constant 0,
+    which loses the second derivatives through that zero."""
+    from ..movement import cat
+
+    dim = dim % x.dim()
+    n = x.shape[dim]
+    ones = dual.zeros(grad, tuple(1 if k == dim else s for k, s in enumerate(x.shape))) + 1
+    parts = []
+    for k in range(n):
+        if k == 0:
+            omitted = cat([ones, x.narrow(dim, 1, n - 1).cumprod(dim)], dim)
+        elif k == n - 1:
+            omitted = x.narrow(dim, 0, k).prod(dim, keepdim=True)
+        else:
+            until = x.narrow(dim, 0, k).prod(dim, keepdim=True)
+            after = x.narrow(dim, k + 1, n - k - 1).cumprod(dim)
+            omitted = cat([until, until.expand_as(after) * after], dim)
+        parts.append((grad.narrow(dim, k, n - k) * omitted).sum(dim, keepdim=True))
+    return cat(parts, dim)
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
@@ -175,10 +203,20 @@ class Logcumsumexp(Op):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
-        m = x.max(axis=self.dim, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        with np.errstate(divide="ignore", over="ignore"):
-            return np.log(np.cumsum(np.exp(x - m), axis=self.dim)) + m
+        # NOTE: a running log-add-exp as PyTorch's kernel (out_i = logaddexp(out_i-1, x_i)):
+        # shifting the whole slice by its max underflowed exp for elements far below it, and
+        # log(0) gave -inf where PyTorch gives the element itself (logcumsumexp([-1000, 0]))
+        w = x.astype(np.float32) if x.dtype == np.float16 else x  # half in float32
+        xp = array_module(x)
+        with np.errstate(invalid="ignore"):
+            if xp is np:
+                out = np.logaddexp.accumulate(w, axis=self.dim)
+            else:  # CuPy has no ufunc.accumulate: the same scan, one position at a time
+                out = xp.moveaxis(w, self.dim, 0).copy()
+                for i in range(1, out.shape[0]):
+                    out[i] = xp.logaddexp(out[i - 1], out[i])
+                out = xp.moveaxis(out, 0, self.dim)
+        return out.astype(x.dtype, copy=False)
 
     def backward(self, grad):
         (x,) = self.saved(grad)
@@ -186,13 +224,31 @@ class Logcumsumexp(Op):
 
 
 def _logcumsumexp_backward(grad, x, out, dim: int):
-    """Gradient of logcumsumexp along ``dim`` (dual)."""
-    if dual.raw(x).ndim == 0:
+    """Gradient of logcumsumexp along ``dim`` (dual), PyTorch's log-space form: the positive
+    and negative parts of ``grad`` are carried as logs through a reversed logcumsumexp, so a
+    NaN or zero upstream gradient contributes nothing (it is neither > 0 nor < 0) and an
+    infinite one gives inf where PyTorch does."""
+    xr = dual.raw(x)
+    if xr.ndim == 0 or xr.size == 0:
         return grad
-    # shifted by the slice max so that exp neither overflows nor underflows needlessly
-    m = dual.raw(x).max(axis=dim, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return dual.rev_cumsum(grad * dual.exp(m - out), dim) * dual.exp(x - m)
+    lowest = float(np.finfo(xr.dtype).min)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_abs = dual.log(grad * dual.sign(grad))
+        gr = dual.raw(grad)
+        pos = dual.where(gr > 0, log_abs, lowest)
+        neg = dual.where(gr < 0, log_abs, lowest)
+        out_pos = dual.exp(_rev_logcumsumexp(pos - out, dim) + x)
+        out_neg = dual.exp(_rev_logcumsumexp(neg - out, dim) + x)
+        return out_pos - out_neg
+
+
+def _rev_logcumsumexp(v, dim: int):
+    """logcumsumexp from each position to the end along ``dim`` (dual)."""
+    if isinstance(v, Tensor):
+        return v.flip((dim,)).logcumsumexp(dim).flip((dim,))
+    fn = _new(Logcumsumexp)
+    fn.dim = dim
+    return np.flip(fn.forward(np.flip(v, dim)), dim)
 
 
 def logcumsumexp(x: Tensor, dim) -> Tensor:
@@ -202,7 +258,10 @@ def logcumsumexp(x: Tensor, dim) -> Tensor:
     >>> logcumsumexp(leafgrad.tensor([0., 0.]), 0)
     tensor([0.0000, 0.6931])
     """
-    x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    if x._data.dtype.kind != "f":
+        from ..elementwise import _not_impl_dtype
+
+        raise _not_impl_dtype("logcumsumexp_out_cpu", x._data.dtype)
     d, dm = _scan_setup(x, dim, "logcumsumexp")
     fn = _new(Logcumsumexp)
     fn.dim = dm

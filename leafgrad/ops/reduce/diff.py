@@ -111,6 +111,9 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     tensor(4.)
     """
     d = y._data
+    if not d.ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions\nWhy: "
+                         "trapezoid integrates along a dim; a 0-d tensor has none.")
     dm = _wrap_dim(dim, d.ndim, "trapezoid")
     n = d.shape[dm] if d.ndim else 0
     if n == 0:
@@ -134,7 +137,9 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     spacing = 1 if dx is None else (dx if x is None else x)
     # NOTE: PyTorch's uniform-spacing rule: (sum - (first + last) / 2) * dx, so an infinite
     # end point gives inf - inf = NaN (the pairwise sum gives inf), and one point gives 0
-    total = y.sum(dm) - (y.select(dm, 0) + y.select(dm, -1)) * 0.5
+    ends = y.select(dm, 0) + y.select(dm, -1)
+    # (ATen's mul by a Scalar: MulBackward1, which saves no tensor: a second backward is fine)
+    total = y.sum(dm) - (_mul_scalar(ends, 0.5) if ends._data.dtype.kind == "f" else ends * 0.5)
     if isinstance(spacing, Tensor) or total._data.dtype.kind != "f":
         return total * spacing  # (an integer sum is promoted as PyTorch's mul does)
     return _mul_scalar(total, spacing)

@@ -17,7 +17,7 @@ _FIELDS = {
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
     "triangular_solve": ("solution", "cloned_coefficient"),
     "linalg_cholesky_ex": ("L", "info"), "linalg_inv_ex": ("inverse", "info"),
-    "svd": ("U", "S", "V"),
+    "svd": ("U", "S", "V"), "histogram": ("hist", "bin_edges"),
 }
 _TYPES: dict = {}
 

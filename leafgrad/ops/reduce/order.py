@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._dims import NO_DIM
 from ...autograd.node import Op
 from ...backend import accumulate, array_module
 from ...tensor import Tensor, _wrap, _wrap_dim
@@ -44,7 +45,17 @@ def _median_along(d, dim: int, ignore_nan: bool):
     return np.take_along_axis(d, idx, dim), idx
 
 
-def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
+def _bool_refused(d, dim, op: str) -> bool:
+    """Whether PyTorch's dtype error comes first for a bool median: not for an empty reduction
+    (its own error, or an all-elements median of nothing) nor for dim=None (a TypeError)."""
+    if dim is NO_DIM:
+        return d.size > 0
+    if dim is None:
+        return False
+    return not (d.ndim and d.shape[_wrap_dim(dim, d.ndim, op)] == 0)
+
+
+def median(x: Tensor, dim=NO_DIM, keepdim: bool = False, _nan: bool = False):
     """Lower median of all elements, or (values, indices) along ``dim``.
 
     >>> import leafgrad
@@ -53,7 +64,14 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
     """
     d = x._data
     op = "nanmedian" if _nan else "median"
+    if d.dtype.kind == "b" and _bool_refused(d, dim, op):
+        raise NotImplementedError(
+            f"\"{'median_cpu' if dim is NO_DIM else 'median_out'}\" not implemented for 'Bool'"
+            f"\nWhy: PyTorch has no {op} of bool tensors; convert first, e.g. x.long().")
     if dim is None:
+        raise TypeError(f"{op}(): argument 'dim' must be int, not NoneType\nWhy: leave dim out "
+                        "for the median of all elements.")
+    if dim is NO_DIM:
         if d.size == 0:
             return _wrap(array_module(d).asarray(np.nan, dtype=d.dtype))
         v, _ = _median_along(d.reshape(-1), 0, _nan)
@@ -68,7 +86,7 @@ def median(x: Tensor, dim=None, keepdim: bool = False, _nan: bool = False):
                            return_type(op))
 
 
-def nanmedian(x: Tensor, dim=None, keepdim: bool = False):
+def nanmedian(x: Tensor, dim=NO_DIM, keepdim: bool = False):
     """Lower median ignoring NaNs, or (values, indices) along ``dim``.
 
     >>> import leafgrad

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
+from ..._warn import warn
 from ...autograd.node import Op
 from ...backend import as_array
 from ...dtypes import as_dtype
@@ -173,10 +175,27 @@ def var(x: Tensor, *args, dim=None, unbiased=None, keepdim: bool = False, correc
     d = _setup(fn, x, dim, keepdim, "var")
     fn.correction = _correction(unbiased, correction)
     fn.n = _nelem(d.shape, fn.dims)
-    out = fn.forward(d)
+    if fn.n - fn.correction > 0:
+        out = fn.forward(d)
+    else:
+        out = _too_few(fn, d, _OP_NAMES[cls.__qualname__])
     if cls._nout == 2:
         return tuple(record_multi(fn, (x,), out))
     return record_unary(fn, x, out)
+
+
+_OP_NAMES = {"Var": "var", "Std": "std", "VarMean": "var_mean", "StdMean": "std_mean"}
+
+
+def _too_few(fn, d, op: str):
+    """The forward with no more elements than the correction: PyTorch's warning (not NumPy's
+    "Degrees of freedom <= 0" or "Mean of empty slice", which torch never prints), then the
+    IEEE result (nan or inf)."""
+    warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+         "reduction factor (input numel divided by output numel).")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn.forward(d)
 
 
 def std(x: Tensor, *args, **kw) -> Tensor:
@@ -251,15 +270,33 @@ def _norm_backward(grad, x, out, p, dims, kd, shape):
         return _even_back(grad, x * sgn, out, dims, kd, shape) * sgn
     outk = dual.expand(dual.keep_dims(out, shape, dims, kd), shape)
     zero = dual.expand(dual.keep_dims(dual.raw(out), shape, dims, kd) == 0, shape)
+    g = dual.expand_back(grad, shape, dims, kd)
+    if isinstance(x, Tensor) or isinstance(grad, Tensor):
+        return _norm_backward_graph(g, x, outk, zero, p)
     # NOTE: PyTorch's norm_backward: the gradient at a zero norm is 0, not nan
     safe = dual.where(zero, 1.0, outk)
-    g = dual.expand_back(grad, shape, dims, kd)
     if p == 2:
         return dual.where(zero, 0.0, g * x / safe)
     absx = x * sgn
     if p < 1 and (xr == 0).any():
         absx = dual.where(xr == 0, 1.0, absx)
     return dual.where(zero, 0.0, g * sgn * absx ** (p - 1) / safe ** (p - 1))
+
+
+def _norm_backward_graph(g, x, outk, zero, p):
+    """The p-norm's gradient as a graph (create_graph), in PyTorch's norm_backward form: the
+    zero-norm mask is applied to ``x / norm`` (or ``grad / norm^(p-1)``) after the division,
+    so a double backward at a zero norm is NaN as in PyTorch (0 would be silently wrong:
+    the Hessian of ‖x‖² at 0 is 2I)."""
+    if p == 2:
+        return g * dual.where(zero, 0.0, x / outk)
+    sgn = dual.sign(x)
+    absx = x * sgn
+    if p < 1:
+        scaled = dual.where(dual.raw(x) == 0, 0.0, sgn * absx ** (p - 1))
+        return scaled * g * outk ** (1 - p)
+    scaled = sgn * absx ** (p - 1) if p < 2 else x * absx ** (p - 2)
+    return scaled * dual.where(zero, 0.0, g / outk ** (p - 1))
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -336,7 +373,17 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     >>> logsumexp(leafgrad.tensor([0., 0.]), 0)
     tensor(0.6931)
     """
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType\nWhy: "
+                        "logsumexp needs the dims to reduce (all of them: tuple(range(x.dim())))")
     x = x if x._data.dtype.kind == "f" else x.to(_default_float())
+    if isinstance(dim, (tuple, list)) and not dim and x._data.ndim and not keepdim:
+        # NOTE: PyTorch refuses this (its max over no dims is over all of them, and the result
+        # does not fit the output it allocated); leafgrad refuses it too rather than guess
+        shape = [1] * x._data.ndim
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {shape}\n"
+                           "Why: logsumexp with dim=() reduces nothing in PyTorch's output but "
+                           "all dims in its max; pass the dims to reduce, or keepdim=True.")
     fn = _new(Logsumexp)
     d = _setup(fn, x, dim, keepdim, "logsumexp")
     return record_unary(fn, x, as_array(fn.forward(d)))

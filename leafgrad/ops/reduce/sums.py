@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.node import Op
-from ...backend import as_array
+from ...backend import array_module, as_array
+from ...backend import mean as _mean
 from ...dtypes import as_dtype
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
@@ -68,7 +69,7 @@ class Mean(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore", divide="ignore"):
-            return x.mean(axis=self.dims, keepdims=self.keepdim)
+            return _mean(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, grad):
         return dual.expand_back(grad / self.n, self.in_shape, self.dims, self.keepdim)
@@ -245,8 +246,8 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 # -- prod ------------------------------------------------------------------------------------------
 class Prod(Op):
     name_ = "ProdBackward0"
-    formula = {"x": "expand_back(grad, in_shape, dims, keepdim) * "
-                    "prod_others(x, out, dims, keepdim)"}
+    formula = {"x": "prod_backward(expand_back(grad, in_shape, dims, keepdim), x, out, dims, "
+                    "keepdim)"}
     save_output = True
     __slots__ = ("dims", "keepdim", "in_shape", "dtype")
 
@@ -257,7 +258,7 @@ class Prod(Op):
         (x,) = self.saved(grad)
         out = self.result(grad)
         g = dual.expand_back(grad, self.in_shape, self.dims, self.keepdim)
-        return g * _prod_others(x, out, self.dims, self.keepdim)
+        return _prod_backward(g, x, out, self.dims, self.keepdim)
 
 
 class ProdDim(Prod):
@@ -265,24 +266,48 @@ class ProdDim(Prod):
     __slots__ = ()
 
 
-def _prod_others(x, out, dims, keepdim: bool):
-    """For each element, the product of the other elements of its reduced slice (dual).
-
-    NOTE: as PyTorch's prod_backward, exact with zeros: one zero in a slice gets the product of
-    the rest, and with two or more zeros every element gets 0 (no division by zero).
-    """
+def _prod_backward(g, x, out, dims, keepdim: bool):
+    """prod's gradient (dual), PyTorch's prod_backward case by case, so that infinities and
+    zeros meet the same products: ``g`` itself for a 0-d input;
+    ``g * (out / x)`` when the input has no zero; else ``g`` times the product of the other
+    elements of each slice, from exclusive cumulative products from both ends (no division;
+    differentiable again), for every slice once the input holds a zero anywhere. A full
+    reduction with two or more zeros, outside a graph of the
+    backward, is zeros (PyTorch's shortcut)."""
     xr = dual.raw(x)
     shape = xr.shape
-    outk = dual.expand(dual.keep_dims(out, shape, dims, keepdim), shape)
+    dim = None if dims is None else dims[0] % xr.ndim if xr.ndim else 0
+    if xr.ndim == 0:
+        return g
     zero = xr == 0
     if not zero.any():
-        return outk / x
-    nz = zero.sum(axis=dims, keepdims=True)
-    nonzero_prod = _dprod(
-        dual.where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x), dims)
-    safe = dual.where(zero, 1.0, x) if isinstance(x, Tensor) else np.where(zero, 1, x)
-    at_zero = dual.expand(nonzero_prod, shape) * np.broadcast_to(nz == 1, shape)
-    return dual.where(zero, at_zero, outk / safe)
+        outk = dual.expand(dual.keep_dims(out, shape, dims, keepdim), shape)
+        return g * (outk / x)
+    if dim is not None:
+        # NOTE: one element along dim: PyTorch returns grad itself (no graph back to x)
+        return g if shape[dim] == 1 else g * _exclusive_prods(x, dim)
+    if not isinstance(g, Tensor) and int(zero.sum()) > 1:
+        return array_module(xr).zeros(shape, dtype=dual.raw(g).dtype)
+    if xr.size == 1:
+        return g
+    flat = x.reshape(-1) if isinstance(x, Tensor) else xr.reshape(-1)
+    return g * _exclusive_prods(flat, 0).reshape(shape)
+
+
+def _exclusive_prods(x, dim: int):
+    """For each element, the product of the others along ``dim``: products of the elements
+    before it times products of those after it (PyTorch's prod_safe_zeros_backward)."""
+    xr = dual.raw(x)
+    n = xr.shape[dim]
+    if n == 0:
+        return x
+    one_shape = xr.shape[:dim] + (1,) + xr.shape[dim + 1:]
+    ones = dual.zeros(x, one_shape) + 1
+    head = (slice(None),) * dim
+    before = dual.cumprod(dual.cat([ones, x[head + (slice(0, n - 1),)]], dim), dim)
+    rest = dual.flip(x[head + (slice(1, n),)], (dim,))
+    after = dual.flip(dual.cumprod(dual.cat([ones, rest], dim), dim), (dim,))
+    return before * after
 
 
 def _dprod(x, dims):
