@@ -21,7 +21,7 @@ _FUSED = "a fused node keeps its own temporaries (gates, attention weights, work
 _COMPOSITE = "one leafgrad node where torch records a composite that saves less"
 _STATS = "saves the input as well as the statistics torch's node keeps"
 KNOWN_MORE = {
-    **dict.fromkeys(("einsum_sum_out", "chain_matmul", "multi_dot", "bilinear", "unfold#2",
+    **dict.fromkeys(("einsum_sum_out", "bilinear", "unfold#2",
                      "unfold_step", "pdist", "pdist_p1", "var_mean", "pack_padded_sequence",
                      "pack_padded_sequence_batch_first"), _COMPOSITE),
     **dict.fromkeys(("batch_norm_eval", "layer_norm", "layer_norm_2d"), _STATS),
