@@ -154,6 +154,11 @@ OPS += [
 UNTESTED_NODES = {
     "ToDevice": "a move between devices: tested on the fake device (and CUDA where CuPy runs) "
                 "in test_device.py",
+    # unique's nodes have no derivative (their backward raises, as PyTorch's): the result's
+    # requires_grad, node name and error are tested against torch in test_edges.py
+    "_NoDerivative": "the base class of the three below",
+    "Unique2": "no derivative (test_edges.py)", "UniqueDim": "no derivative (test_edges.py)",
+    "UniqueConsecutive": "no derivative (test_edges.py)",
 }
 
 

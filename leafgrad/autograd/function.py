@@ -64,6 +64,7 @@ class BackwardCFunction(FunctionCtx, Op):
     """
 
     save_inputs = False
+    _inputs_are_edges = False  # (its inputs are the tensors it saved)
     needs_input_grad = None  # set per call, one flag per argument of apply (tensor or not)
     materialize_grads = True
     to_save = None

@@ -268,6 +268,9 @@ class Op(Node):
     # saved_outputs: for a multi-output op, the outputs PyTorch saves (version-checked).
     saved_outputs: tuple[int, ...] = ()
     # _kept: other tensors saved with their versions (an index tensor): ``keep`` in _apply.
+    # _inputs_are_edges: inputs[i] is the tensor of next_functions[i] (not so for a custom
+    # Function's ctx, whose inputs are its saved tensors)
+    _inputs_are_edges = True
     # -- what explain says about the node (leafgrad.autograd.explanation) --------------------
     # elementwise: each output element depends on the same element of each input only, so
     # explain shows every input's local derivative element by element. ``local`` writes them
@@ -408,7 +411,7 @@ class Op(Node):
                     vc = t._vc
                     if vc is not None and vc.v != v:
                         raise self._modified(t, i, vc.v, v)
-                    if t._fn is None and i < len(self.next_functions):
+                    if t._fn is None and self._inputs_are_edges:
                         e = self.next_functions[i][0]
                         if e is not None and e.__class__ is not AccumulateGrad:
                             raise RuntimeError(_DETACHED_MSG)  # a non-leaf, detached in place

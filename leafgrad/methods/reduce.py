@@ -29,18 +29,22 @@ class ReductionMethods:
     __slots__ = ()
 
     # -- sums and means --------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    def sum(self, dim=_NO_DIM, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Sum of all elements, or over ``dim`` (an int or a tuple of ints).
 
         >>> import leafgrad
         >>> leafgrad.tensor([[1, 2], [3, 4]]).sum(0)
         tensor([4, 6])
         """
-        return _ops.sum(self, dim, keepdim, dtype)
+        if dim is _NO_DIM:
+            return _ops.sum(self, None, _no_keepdim(keepdim, "sum"), dtype)
+        return _ops.sum(self, dim, keepdim, dtype, by_dim=True)
 
-    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    def mean(self, dim=_NO_DIM, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Mean of all elements, or over ``dim``."""
-        return _ops.mean(self, dim, keepdim, dtype)
+        if dim is _NO_DIM:
+            return _ops.mean(self, None, _no_keepdim(keepdim, "mean"), dtype)
+        return _ops.mean(self, dim, keepdim, dtype, by_dim=True)
 
     def nansum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Sum treating NaN as zero."""
@@ -213,13 +217,22 @@ def _maximum(a, b, name: str):
 
 
 @out_variant(rule="dtype", needs=('dim',))
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001, A002
+def sum(input, dim=_NO_DIM, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001, A002
     """Sum over all elements or ``dim``."""
     return input.sum(dim, keepdim, dtype=dtype)
 
 
+def _no_keepdim(keepdim, op: str) -> bool:
+    """PyTorch's overload without dim takes no keepdim (sum(keepdim=True) is a TypeError)."""
+    if keepdim:
+        raise TypeError(f"{op}() received an invalid combination of arguments - got "
+                        "(keepdim=bool, )\nWhy: keepdim goes with dim; pass dim=None to reduce "
+                        "every dim and keep them.")
+    return False
+
+
 @out_variant(rule="dtype")
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+def mean(input, dim=_NO_DIM, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Mean over all elements or ``dim``."""
     return input.mean(dim, keepdim, dtype=dtype)
 

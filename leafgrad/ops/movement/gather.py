@@ -201,7 +201,10 @@ def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Values of ``x`` at ``indices`` along ``dim`` (broadcasting the other dims)."""
     a = _long_index(indices, "take_along_dim", "indices")
     if dim is None:
-        flat = reshape(x, (-1,))
+        # NOTE: PyTorch flattens with view(-1), which refuses a non-contiguous input
+        from .views import view
+
+        flat = view(x, (-1,))
         # NOTE: PyTorch refuses negative indices here (with a dim, it wraps them)
         return keep(gather(flat, 0, _wrap(a.reshape(-1))), indices)
     s = x._data.shape

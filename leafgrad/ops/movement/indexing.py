@@ -275,8 +275,8 @@ def getitem(x: Tensor, index) -> Tensor:
 def zero_index(idx: tuple) -> tuple | None:
     """``idx`` with its integer index arrays replaced by zeros of their shapes (the same
     result shape, every position in range of a non-empty dim)."""
-    out = tuple(np.zeros(i.shape, np.intp) if getattr(i, "dtype", None) is not None and
-                i.dtype.kind in "iu" and getattr(i, "ndim", 0) else i for i in idx)
+    out = tuple(array_module(i).zeros(i.shape, np.intp) if getattr(i, "dtype", None) is not None
+                and i.dtype.kind in "iu" and getattr(i, "ndim", 0) else i for i in idx)
     return out if any(a is not b for a, b in zip(out, idx)) else None
 
 

@@ -299,8 +299,7 @@ def _check_value_fits(x: Tensor, idx: tuple, v: Tensor, adv: bool) -> None:
     except IndexError:  # the region's shape does not depend on the index values: PyTorch
         # checks the value's shape before the bounds
         try:
-            region = x._data[tuple(np.zeros(i.shape, np.intp) if _is_arr(i) and i.dtype.kind
-                                   in "iu" else i for i in idx)].shape
+            region = x._data[zero_index(idx) or idx].shape
         except (IndexError, ValueError, TypeError):
             return
     except (ValueError, TypeError):

@@ -97,6 +97,15 @@ class UnsafeView(View):
     __slots__ = ()
 
 
+class ReshapeAlias(View):
+    """A reshape of a non-contiguous tensor that the layout allows as a view (PyTorch's
+    _reshape_alias; a contiguous one is a plain view)."""
+
+    name_ = "ReshapeAliasBackward0"
+    forward_text = "{x}.reshape({shape})"
+    __slots__ = ()
+
+
 def _viewable(a, shape) -> bool:
     try:
         a.view().shape = shape  # NumPy refuses when the strides cannot express it
@@ -115,7 +124,8 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
     d = x._data
     shape = _infer_shape(shape, d.size)
     if _viewable(d, shape):
-        return _view_op(View, x, shape=shape, in_shape=d.shape)
+        return _view_op(View if d.flags.c_contiguous else ReshapeAlias, x, shape=shape,
+                        in_shape=d.shape)
     fn = _new(UnsafeView)
     fn.shape, fn.in_shape = shape, d.shape
     return record_unary(fn, x, array_module(d).ascontiguousarray(d).reshape(shape))

@@ -99,7 +99,8 @@ def _sum_dtype(x: Tensor, dtype):
     return None
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None,  # noqa: A001
+        by_dim: bool = False) -> Tensor:
     """Sum of elements over all dims or the given ones.
 
     >>> import leafgrad
@@ -108,7 +109,8 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # no
     """
     d = x._data
     dims = _dims(dim, d.ndim, "sum")
-    fn = _new(SumDim if dim is not None else Sum)
+    # (by_dim: the dim overload was called, if with dim=None: PyTorch's SumBackward1)
+    fn = _new(SumDim if dim is not None or by_dim else Sum)
     fn.dims = dims
     fn.keepdim = keepdim
     fn.in_shape = d.shape
@@ -119,7 +121,7 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # no
     return record_unary(fn, x, fn.forward(x._data))
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None, by_dim: bool = False) -> Tensor:
     """Mean over all dims or the given ones (floating dtypes only, as in PyTorch).
 
     >>> import leafgrad
@@ -136,7 +138,7 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
             "generally fractional; convert first, e.g. x.float().mean(), or pass dtype=."
         )
     dims = _dims(dim, d.ndim, "mean")
-    fn = _new(MeanDim if dim is not None else Mean)
+    fn = _new(MeanDim if dim is not None or by_dim else Mean)
     fn.dims = dims
     fn.keepdim = keepdim
     fn.in_shape = d.shape
