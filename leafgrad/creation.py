@@ -502,6 +502,8 @@ def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noq
     # NOTE: PyTorch's default memory_format=torch.preserve_format keeps the input's stride order
     # (zeros_like(x.T) is column-major); NumPy's order='K' does the same.
     order = "K" if memory_format is None or "preserve" in str(memory_format) else "C"
+    if order == "K" and any(st == 0 and n > 1 for st, n in zip(src.strides, src.shape)):
+        order = "C"  # an expanded input: PyTorch's inferred layout is row-major (NumPy's K not)
     if value is None:
         data = xp.empty_like(src, dtype=npd, order=order)
     else:

@@ -663,9 +663,14 @@ def _is_dense(a) -> bool:
 
 
 def _empty_like(a, dt: _dt.dtype) -> Tensor:
-    """``empty_like`` with PyTorch's preserve_format: a dense input's layout is kept."""
+    """``empty_like`` with PyTorch's preserve_format: a dense input's layout is kept, a
+    non-dense one's stride order (``infer_dense_strides``: a row slice of a column-major
+    matrix gives a column-major result)."""
     order = _iter_order(a)
-    if order is None or not _is_dense(a):
+    if order is None or (not _is_dense(a) and not all(
+            a.strides[d] for d in range(a.ndim) if a.shape[d] > 1)):
+        # NOTE: with a stride-0 (expanded) dim the order is ambiguous: row-major, as PyTorch
+        # for the expansions the fuzzer makes
         return _empty(a.shape, dt)
     # NOTE: the *_like samplers then fill in that memory order, as PyTorch does, so
     # rand_like(x.t()) differs from rand_like(x.t().contiguous()) element for element.

@@ -90,6 +90,8 @@ class NotSaved:
     def __repr__(self) -> str:
         return f"NotSaved(shape={self.shape}, dtype={self.dtype})"
 
+_ndarray = np.ndarray
+
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -289,6 +291,10 @@ class Op(Node):
     save_inputs = True
     save_output = False
     same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
+    # number_as_array: a binary op whose forward is one NumPy ufunc, given a Python float operand
+    # as a 0-d array of the tensor's dtype (the value NumPy would use; its Python-number path
+    # costs as much again as the arithmetic on a small tensor). See ops/elementwise/dispatch.py.
+    number_as_array = False
     name_ = ""  # the PyTorch node name; see __init_subclass__
 
     def __init_subclass__(cls, **kw) -> None:
@@ -297,10 +303,18 @@ class Op(Node):
             # NOTE: type(t.grad_fn).__name__ reads as PyTorch's ("MulBackward0"); __qualname__
             # keeps the op's own name ("Mul") for tracebacks.
             cls.__name__ = cls.name_
+        # _saved_for_any: the inputs whose gradient reads some saved input (_saves_nothing);
+        # None when saved_for is computed per node (a property)
+        sf = cls.saved_for
+        cls._saved_for_any = (tuple(sorted({j for d in sf for j in d}))
+                              if isinstance(sf, tuple) else None)
         fwd = cls.__dict__.get("forward")
-        if fwd is not None and not hasattr(fwd, "__wrapped__"):
-            cls.forward = _quiet(fwd)
-            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
+        if fwd is not None:
+            # _forward: the forward for dispatchers that make NumPy quiet themselves (the hot
+            # path: no wrapper frame); a forward wrapped already is run as it is
+            cls._forward = fwd
+            if not hasattr(fwd, "__wrapped__"):
+                cls.forward = _quiet(fwd)
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -316,7 +330,7 @@ class Op(Node):
         inputs = self.inputs
         if inputs is None:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if grad.__class__ is _Tensor or isinstance(grad, _Tensor):
+        if grad.__class__ is not _ndarray and isinstance(grad, _Tensor):
             return inputs
         n = len(inputs)
         if n == 1:
@@ -436,14 +450,19 @@ class Op(Node):
         """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
         asked of it: such a node is never freed (a second backward through it is allowed)."""
         sf = self.saved_for
-        if sf is None or self.saved_state or self._out_vc is not None or \
-                getattr(self, "_kept", None):
+        if sf is None:
             return False
         need = self.needs_input_grad
         n = len(need)
         # NOTE: a Python number operand counts: PyTorch saves it as a wrapped 0-d tensor
-        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed)
-        return not any(j < n and need[j] for deps in sf for j in deps)
+        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed).
+        # The usual answer (some needed gradient reads a saved input) first: it is cheapest.
+        union = self._saved_for_any
+        for j in union if union is not None else {j for d in sf for j in d}:
+            if j < n and need[j]:
+                return False
+        return not (self.saved_state or self._out_vc is not None or
+                    getattr(self, "_kept", None))
 
     def _unpack_saved(self, packed) -> None:
         """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""

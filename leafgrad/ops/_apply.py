@@ -157,11 +157,13 @@ def record(fn, inputs: tuple, out) -> Tensor:
 def record2(fn, a: Tensor, b, out) -> Tensor:
     """``record`` specialised for a binary op whose first operand is a Tensor."""
     t = _wrap(out)
+    if not state.enabled:
+        return t
     b_is_t = b.__class__ is Tensor or isinstance(b, Tensor)
     # a view's requires_grad and node follow its base's in-place changes (_view_rg)
     a_rg = _view_rg(a) if a._x is not None and a._x.base is not None else a._rg
     b_rg = b_is_t and (_view_rg(b) if b._x is not None and b._x.base is not None else b._rg)
-    if not (a_rg or b_rg) or not state.enabled:
+    if not (a_rg or b_rg):
         return t
     out = t._data
     meta = None

@@ -332,9 +332,11 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             taps = [(_nearest_index(n, q, s, mode == "nearest-exact",
                                     mode == "nearest" and dim == 2), None)]
         elif mode != "bicubic" and q == n:
-            # NOTE: PyTorch's linear kernels copy an axis whose size does not change, whatever
-            # the scale_factor (its bicubic kernel does not)
-            taps = [(np.arange(q), None)]
+            # NOTE: PyTorch's linear kernels keep an axis whose size does not change, whatever
+            # the scale_factor (its bicubic kernel does not), but still as two taps: the
+            # element with weight 1 plus itself with weight 0, so inf/NaN give NaN there
+            j = np.arange(q)
+            taps = [(j, np.ones(q, ft)), (j, np.zeros(q, ft))]
         elif mode == "bicubic":
             taps = _cubic_taps(ft, n, q, align_corners, s)
         else:

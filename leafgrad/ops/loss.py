@@ -110,6 +110,9 @@ class NllLoss(Op):
         self._index = (rows, safe)
         self._w = w
         losses = -(x[rows, safe] * w)
+        if ignored.any():
+            # an ignored sample is never read (PyTorch): its inf/NaN must not reach the result
+            losses = xp.where(ignored, losses.dtype.type(0), losses)
         if self.reduction == "none":
             return losses
         total = w.sum(dtype=x.dtype)

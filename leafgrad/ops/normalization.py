@@ -25,6 +25,24 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"
 _new = object.__new__
 
 
+def _scale_shift(x, mean, rstd, w, b, shape):
+    """``x * alpha + beta`` with ``alpha = rstd * w``, ``beta = b - mean * alpha``: PyTorch's
+    batch/instance/group-norm kernels fold the statistics and the affine parameters into one
+    scale and shift per channel, so their roundings and their inf/NaN (``inf - inf`` in beta
+    where ``(x - mean) * w`` would be finite) are these, not those of ``(x - mean) * rstd * w``.
+    """
+    alpha = rstd if w is None else rstd * w.reshape(shape)
+    beta = -(mean * alpha) if b is None else b.reshape(shape) - mean * alpha
+    y = x * alpha
+    y += beta
+    return y
+
+
+def xp_repeat(a, k: int):
+    """(n, g, 1) statistics repeated to (n, g * k, 1): one per channel of each group."""
+    return a.repeat(k, axis=1) if k > 1 else a
+
+
 def _mean_keep(x, axes: tuple):
     if isinstance(x, Tensor):
         return x.mean(axes, keepdim=True)
@@ -90,13 +108,8 @@ class NativeBatchNorm(Op):
             rstd = (1.0 / np.sqrt(self.running_var.astype(np.float64) + self.eps)).astype(
                 x.dtype).reshape(shape)
         self._mean, self._rstd = mean, rstd
-        y = (x - mean) * rstd
         shape = _channel_shape(x)
-        if w is not None:
-            y *= w.reshape(shape)
-        if b is not None:
-            y += b.reshape(shape)
-        return y
+        return _scale_shift(x, mean, rstd, w, b, shape)
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
@@ -258,13 +271,14 @@ class NativeGroupNorm(Op):
         xg = x.reshape(n, self.groups, -1)
         mean, rstd = _stats(xg, (2,), self.eps)
         self._mean, self._rstd = mean, rstd
-        y = ((xg - mean) * rstd).reshape(x.shape)
-        shape = _channel_shape(x)
-        if w is not None:
-            y *= w.reshape(shape)
-        if b is not None:
-            y += b.reshape(shape)
-        return y
+        if w is None and b is None:  # (measured: more bits as torch's than x * rstd + shift)
+            return ((xg - mean) * rstd).reshape(x.shape)
+        # per (sample, channel) scale and shift, as PyTorch's group-norm kernel forms them
+        cg = c // self.groups
+        m = xp_repeat(mean, cg)
+        r = xp_repeat(rstd, cg)
+        y = _scale_shift(x.reshape(n, c, -1), m, r, w, b, (1, c, 1))
+        return y.reshape(x.shape)
 
     def backward(self, grad):
         x, w, b = self.saved(grad)

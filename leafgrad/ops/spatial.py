@@ -332,17 +332,18 @@ class _Shuffle(lm.LinearMap):
             PixelUnshuffle, PixelShuffle)
 
     def _go(self, x, up: bool, shape: tuple):
-        xp = array_module(x)
         r = self.r
         lead, (c, h, w) = shape[:-3], shape[-3:]
         n = len(lead)
         if up:
             y = x.reshape(lead + (c // (r * r), r, r, h, w))
             y = y.transpose(tuple(range(n)) + tuple(n + i for i in (0, 3, 1, 4, 2)))
-            return xp.ascontiguousarray(y).reshape(lead + (c // (r * r), h * r, w * r))
+            # always fresh memory (torch's result is no view; ascontiguousarray would return
+            # x's memory when the transpose is trivial, e.g. h = w = 1)
+            return y.copy().reshape(lead + (c // (r * r), h * r, w * r))
         y = x.reshape(lead + (c, h // r, r, w // r, r))
         y = y.transpose(tuple(range(n)) + tuple(n + i for i in (0, 2, 4, 1, 3)))
-        return xp.ascontiguousarray(y).reshape(lead + (c * r * r, h // r, w // r))
+        return y.copy().reshape(lead + (c * r * r, h // r, w // r))
 
     def out_shape(self) -> tuple:
         lead, (c, h, w) = self.in_shape[:-3], self.in_shape[-3:]

@@ -92,6 +92,9 @@ def _zero_d_alias(info: dict) -> bool:
 def classify(f: dict, prog: Program | None = None) -> str:
     """The root-cause class of one failure record of a report."""
     cat, op, d = f["category"], f["op"], f["detail"]
+    if cat == "deliberate":  # its entry's name leads the detail: "[gelu-float32-inf] ..."
+        m = re.match(r"\[([\w.-]+)\]", d)
+        return f"deliberate (docs/differences.md): {m.group(1) if m else '?'}"
     if op.startswith("out:"):
         if "unexpected keyword argument 'out'" in d:
             return "out=: not accepted (TypeError) by this function"

@@ -23,13 +23,15 @@ ULPS = 64.0
 MAJOR = ("silent-value", "silent-grad", "shape", "dtype", "missing-error", "spurious-error",
          "missing-api", "autograd-meta", "timeout")
 MINOR = ("exception-type", "raw-exception", "strides", "grad_fn", "version", "signed-zero",
-         "aliasing-undefined")
+         "aliasing-undefined", "deliberate")
 CATEGORIES = MAJOR + MINOR
 # recorded in the statistics but not a failure: the sign of a zero (torch's own kernels are
 # not consistent about it, e.g. remainder and zero gradients)
 # aliasing-undefined: an in-place op reading memory it writes through another layout, which
 # torch accepts without defining the result (families._alias_undefined); the program stops
-INFO = ("signed-zero", "aliasing-undefined")
+# deliberate: a documented difference from torch (tests/fuzz/deliberate.py, docs/differences.md),
+# where torch is wrong or inconsistent; the program stops
+INFO = ("signed-zero", "aliasing-undefined", "deliberate")
 
 
 @dataclass

@@ -16,8 +16,20 @@ def _link() -> None:
     from ...tensor import Tensor
 
 
-def _t(x) -> Tensor:
-    return x if isinstance(x, Tensor) else _as_tensor(x)
+def _t(x, like=None) -> Tensor:
+    """``x`` as a Tensor. A Python number that meets Tensor ``like`` is PyTorch's wrapped
+    number: it takes the result's dtype (``div(0.001, float64_tensor)`` computes with the
+    double 0.001, not with 0.001 rounded to the default float32)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(like, Tensor) and isinstance(x, int | float) and not isinstance(x, bool):
+        from ...dtypes import result_type
+
+        try:
+            return _as_tensor(x, dtype=result_type(like, x))
+        except (OverflowError, RuntimeError):
+            pass  # out of the result dtype's range: the plain conversion says so
+    return _as_tensor(x)
 
 
 @out_variant()
@@ -28,13 +40,13 @@ def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     >>> add(leafgrad.tensor([1, 2]), 3)
     tensor([4, 5])
     """
-    return _t(input).add(other, alpha=alpha)
+    return _t(input, other).add(other, alpha=alpha)
 
 
 @out_variant()
 def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``input - alpha * other``."""
-    return _t(input).sub(other, alpha=alpha)
+    return _t(input, other).sub(other, alpha=alpha)
 
 
 @tensor_input
@@ -46,13 +58,13 @@ def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
 @out_variant()
 def mul(input, other) -> Tensor:  # noqa: A002
     """Elementwise product."""
-    return _t(input).mul(other)
+    return _t(input, other).mul(other)
 
 
 @out_variant()
 def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
     """Elementwise true division."""
-    return _t(input).div(other, rounding_mode=rounding_mode)
+    return _t(input, other).div(other, rounding_mode=rounding_mode)
 
 
 @out_variant()

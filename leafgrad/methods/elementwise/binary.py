@@ -28,7 +28,7 @@ def floor_divide(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.floor_divide(leafgrad.tensor([7, -7]), 2)
     tensor([ 3, -4])
     """
-    return _t(input).floor_divide(other)
+    return _t(input, other).floor_divide(other)
 
 
 @out_variant()
@@ -39,9 +39,7 @@ def remainder(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.remainder(leafgrad.tensor([7, -7]), 3)
     tensor([1, 2])
     """
-    if not isinstance(input, Tensor):
-        return _t(other).__rmod__(input)
-    return input.remainder(other)
+    return _t(input, other).remainder(other)
 
 
 @out_variant()

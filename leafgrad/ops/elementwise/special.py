@@ -316,6 +316,9 @@ def _polygamma_np(n: int, x):
                 w[m] += 1.0
             out[neg] = sign_fact * (acc + _zeta_shifted(n + 1, w))
         out[np.isnan(z)] = np.nan
+        # the poles 0, -1, -2...: zeta(n + 1, x) is +inf there, -0.0 included (the recurrence's
+        # (-0.0) ** -(n + 1) would give the opposite sign for even n)
+        out[(z <= 0) & (z == np.floor(z))] = math.copysign(math.inf, sign_fact)
         # NOTE: PyTorch's zeta(n + 1, x) (Cephes) is NaN at x = inf and a pole (inf) at -inf
         out[z == np.inf] = np.nan
         out[z == -np.inf] = math.copysign(math.inf, sign_fact)

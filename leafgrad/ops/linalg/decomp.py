@@ -13,7 +13,7 @@ from ..elementwise import _operands
 from ..reduce import _outs, record_multi, return_type
 from .einsum import builtins_max
 from .products import _new
-from .solve import _check_float, _check_square, _lapack
+from .solve import _check_float, _check_square, _lapack, col_major
 
 
 # -- decompositions --------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ class Cholesky(Op):
 
     def forward(self, a):
         L = _lapack(np.linalg.cholesky, "linalg.cholesky", a)  # noqa: N806
-        return array_module(L).ascontiguousarray(dual.mT(L)) if self.upper else L
+        return col_major(dual.mT(L) if self.upper else L)  # PyTorch's LAPACK layout
 
     def backward(self, grad):
         return _cholesky_backward(grad, self.result(grad), self.upper)
@@ -338,7 +338,14 @@ class Lstsq(Op):
 
     def forward(self, a, b):
         pa = _pinv_np(a, None, None, False)
-        return pa @ b
+        x = pa @ b
+        m, n = a.shape[-2], a.shape[-1]
+        if x.ndim < 2 or m <= n:
+            return col_major(x)  # PyTorch's LAPACK layout
+        # PyTorch's solution is the top n rows of LAPACK's column-major (m, k) right-hand side
+        buf = col_major(array_module(x).zeros(x.shape[:-2] + (m, x.shape[-1]), x.dtype))
+        buf[..., :n, :] = x
+        return buf[..., :n, :]
 
     def backward(self, grad):
         a, b = self.saved(grad)

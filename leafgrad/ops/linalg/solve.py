@@ -71,6 +71,16 @@ def _lapack(fn, op: str, *args, **kwargs):
             from None
 
 
+def col_major(x):
+    """``x`` with each matrix (last two dims) stored column-major, batches row-major: the layout
+    of PyTorch's LAPACK results (inv, solve, cholesky...). Code that reads memory order
+    (``as_strided``, ``rand_like``, ``view``) then sees what it sees in PyTorch."""
+    if x.ndim < 2:
+        return x
+    xp = array_module(x)
+    return xp.swapaxes(xp.ascontiguousarray(xp.swapaxes(x, -1, -2)), -1, -2)
+
+
 # -- determinants and inverses ---------------------------------------------------------------------
 class Inv(Op):
     name_ = "LinalgInvExBackward0"
@@ -80,7 +90,7 @@ class Inv(Op):
     __slots__ = ()
 
     def forward(self, a):
-        return _lapack(np.linalg.inv, "linalg.inv", a)
+        return col_major(_lapack(np.linalg.inv, "linalg.inv", a))
 
     def backward(self, grad):
         ai = self.result(grad)
@@ -186,8 +196,9 @@ class Solve(Op):
 
     def forward(self, a, b):
         if self.vec:
-            return _lapack(np.linalg.solve, "linalg.solve", a, b[..., None])[..., 0]
-        return _lapack(np.linalg.solve, "linalg.solve", a, b)
+            # PyTorch lays a batch of solution vectors out as one column-major matrix
+            return col_major(_lapack(np.linalg.solve, "linalg.solve", a, b[..., None])[..., 0])
+        return col_major(_lapack(np.linalg.solve, "linalg.solve", a, b))
 
     def backward(self, grad):
         a, _ = self.saved(grad)
@@ -284,7 +295,8 @@ class SolveTriangular(Op):
             x = _lapack(np.linalg.solve, "linalg.solve_triangular", t_, b)
         else:
             x = _substitute(t_, b, upper, self.unit)
-        return x if self.left else np.swapaxes(x, -1, -2)
+        # PyTorch's LAPACK layout: column-major (the right form's transpose already is)
+        return col_major(x) if self.left else np.swapaxes(x, -1, -2)
 
     def backward(self, grad):
         a, _ = self.saved(grad)
@@ -365,7 +377,7 @@ class CholeskySolve(Op):
     def forward(self, b, L):  # noqa: N803
         Lt = np.triu(L) if self.upper else np.tril(L)  # noqa: N806
         A = dual.mT(Lt) @ Lt if self.upper else Lt @ dual.mT(Lt)  # noqa: N806
-        return _lapack(np.linalg.solve, "cholesky_solve", A, b)
+        return col_major(_lapack(np.linalg.solve, "cholesky_solve", A, b))
 
     def backward(self, grad):
         _, L = self.saved(grad)  # noqa: N806

@@ -50,15 +50,26 @@ class Take(Op):
         return dual.embed(grad.reshape(self.ishape), self.in_shape, self.index, self.acc)
 
 
+def _fresh_rows(y):
+    """``y`` C-contiguous (PyTorch allocates gather / index_select results row-major)."""
+    return y if y.flags.c_contiguous else y.copy()
+
+
 class Gather(Take):
     name_ = "GatherBackward0"
     __slots__ = ()
+
+    def forward(self, x):
+        return _fresh_rows(super().forward(x))
 
 
 class IndexSelect(Take):
     name_ = "IndexSelectBackward0"
     save_inputs = False
     __slots__ = ()
+
+    def forward(self, x):
+        return _fresh_rows(super().forward(x))
 
 
 class MaskedSelect(Take):

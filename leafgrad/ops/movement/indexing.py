@@ -89,10 +89,132 @@ class Index(Op):
     __slots__ = ("index", "in_shape")
 
     def forward(self, x):
-        return x[self.index]
+        return torch_index_layout(x[self.index], x, self.index)
 
     def backward(self, grad):
         return dual.embed(grad, self.in_shape, self.index, accumulate=True)
+
+
+def torch_index_layout(y, x, index: tuple):
+    """``y = x[index]`` laid out in memory as PyTorch lays out its index result.
+
+    The layout is semantics where code reads memory order (``as_strided``, ``rand_like``,
+    ``view``). PyTorch computes advanced indexing with a TensorIterator over ``x`` restrided
+    (the indexed dims replaced by the index shape with stride 0, moved to the front when the
+    indices are not adjacent) and the index tensors; the result takes the dim order that
+    ``TensorIterator::reorder_dimensions`` derives from those operands' strides. NumPy orders
+    its result otherwise (e.g. by the source's strides, stride-0 dims included).
+    """
+    if y.ndim < 2 or not y.size:
+        return y
+    arrays = [i for i in index if not isinstance(i, slice)]
+    if x.flags.c_contiguous and y.flags.c_contiguous and all(
+            a.dtype.kind != "b" and a.flags.c_contiguous and a.shape == arrays[0].shape
+            for a in arrays):
+        return y  # contiguous operands of one index shape: both libraries are row-major
+    perm = _index_perm(x, index, y.shape)
+    if perm is None:
+        return y
+    want = _strides_for(y.shape, perm, y.itemsize)
+    if all(a == b for a, b, n in zip(y.strides, want, y.shape) if n > 1):
+        return y
+    xp = array_module(y)
+    rev = perm[::-1]
+    buf = xp.empty(tuple(y.shape[d] for d in rev), dtype=y.dtype)
+    out = buf.transpose(tuple(rev.index(d) for d in range(y.ndim)))
+    out[...] = y
+    return out
+
+
+def _strides_for(shape: tuple, perm: list, itemsize: int) -> tuple:
+    st = [0] * len(shape)
+    acc = itemsize
+    for d in perm:  # perm[0] is the fastest-moving dim
+        st[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(st)
+
+
+def _index_perm(x, index: tuple, out_shape: tuple) -> list | None:
+    """PyTorch's dim order (fastest first) of the result of ``x[index]``, or None."""
+    # boolean masks become their nonzero columns: (n, k) row-major, column j strided by k
+    dims, idx = [], []  # per indexed position: (x dim, index shape, index strides in elements)
+    d = 0
+    for i in index:
+        if isinstance(i, slice):
+            d += 1
+            continue
+        if i.dtype.kind == "b":
+            n, k = int(i.sum()), i.ndim
+            for j in range(k):
+                dims.append(d + j)
+                idx.append(((n,), (k,)))
+            d += k
+        else:
+            dims.append(d)
+            idx.append((tuple(i.shape), tuple(s // i.itemsize for s in i.strides)))
+            d += 1
+    if not dims:
+        return None
+    bshape = np.broadcast_shapes(*(sh for sh, _ in idx))
+    nb = len(bshape)
+    # each index expanded to the broadcast shape (stride 0 where broadcast)
+    istr = []
+    for sh, st in idx:
+        pad = nb - len(sh)
+        istr.append(tuple(0 if k < pad or sh[k - pad] != bshape[k] else st[k - pad]
+                          for k in range(nb)))
+    xs = tuple(s // x.itemsize for s in x.strides)
+    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
+    rest = [k for k in range(x.ndim) if k not in dims]
+    if adjacent:
+        before, after = list(range(dims[0])), list(range(dims[-1] + 1, x.ndim))
+    else:  # transposeToFront: the indexed dims first, the others after them in order
+        before, after = [], rest
+    shape = tuple(x.shape[k] for k in before) + tuple(bshape) + tuple(x.shape[k] for k in after)
+    if shape != tuple(out_shape):
+        return None
+    nbf = len(before)
+    src = tuple(xs[k] for k in before) + (0,) * nb + tuple(xs[k] for k in after)
+    ops = [src]
+    lead = int(np.prod(bshape))  # a view's new leading size-1 dims: the contiguous stride
+    for st in istr:  # the index viewed as [1] * before + bshape + [1] * after
+        full = (1,) * nbf + tuple(bshape) + (1,) * len(after)
+        ist = (lead,) * nbf + st + (1,) * len(after)
+        ops.append(tuple(0 if full[k] == 1 and shape[k] != 1 else ist[k]
+                         for k in range(len(shape))))
+    return _reorder(shape, ops)
+
+
+def _reorder(shape: tuple, ops: list) -> list:
+    """``TensorIterator::reorder_dimensions``: an insertion sort of the dims by the operands'
+    strides (a stride 0 is ambiguous and defers to the next operand; equal strides put the
+    smaller dim first)."""
+    def should_swap(d0: int, d1: int) -> int:
+        for st in ops:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    n = len(shape)
+    perm = list(range(n - 1, -1, -1))
+    for i in range(1, n):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm
 
 
 class Embed(Op):

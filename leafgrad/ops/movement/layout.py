@@ -11,7 +11,7 @@ from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
 from .indexing import Alias, Slice
-from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape
+from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape, view
 
 
 # -- views: unflatten / movedim / narrow / diagonal / unfold -------------------------------------
@@ -27,7 +27,8 @@ def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     inner = _infer_shape(sizes, s[d]) if len(s) else sizes
-    return reshape(x, s[:d] + inner + s[d + 1:])
+    # (splitting one dim is always a view: PyTorch's unflatten is view(), ViewBackward0)
+    return view(x, s[:d] + inner + s[d + 1:])
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
@@ -381,7 +382,16 @@ class Rot90(Op):
     __slots__ = ("k", "dims")
 
     def forward(self, x):
-        return array_module(x).rot90(x, self.k, self.dims).copy()
+        # PyTorch's composition, whose layout code may read (as_strided, rand_like): k = 1, 3
+        # flip one dim (a copy in x's layout) then transpose (a view); k = 2 flips both; k = 0
+        # is a contiguous clone
+        xp = array_module(x)
+        d0, d1 = self.dims
+        if self.k == 0:
+            return x.copy()
+        if self.k == 2:
+            return xp.flip(x, (d0, d1)).copy(order="K")
+        return xp.swapaxes(xp.flip(x, d1 if self.k == 1 else d0).copy(order="K"), d0, d1)
 
     def backward(self, grad):
         return dual.rot90(grad, -self.k, self.dims)
