@@ -12,6 +12,7 @@ from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
+from .. import backward_kernels as _bk
 from .. import dual, lastbits
 from .._apply import keep, record, record2, record_unary
 from .dispatch import (
@@ -540,7 +541,7 @@ class Tanh(Op):
     def backward(self, grad):
         out = self.result(grad)
         if isinstance(out, Tensor):
-            return grad * (1 - out * out)
+            return _bk.tanh_backward(grad, out)  # one TanhBackwardBackward0 node
         # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
         return lastbits.tanh_backward(grad, out)
 

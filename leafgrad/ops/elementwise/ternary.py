@@ -272,6 +272,7 @@ class LerpTensor(Op):
     elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - w)", "b": "grad * w", "w": "grad * (b - a)"}
+    saved_for = ((2,), (2,), (0, 1))  # PyTorch: weight for start's and end's; both for weight's
     __slots__ = ()
 
     def forward(self, a, b, w):
