@@ -4,7 +4,8 @@ The chain (``--chain sin``, the W5 figure): a (1000, 1000) float32 tensor that r
 grad, 50 layers of ``y = (y * 1.01).sin()``, ``y.sum().backward()``. What a library keeps
 between forward and backward decides the peak: PyTorch's MulBackward0 saves only the operand
 the *other* input's gradient needs (here the number 1.01, not ``y``) and SinBackward0 its
-input, so it holds one 4 MB tensor per layer; saving ``y`` for the product too doubles that.
+input, so it holds one 4 MB tensor per layer; saving ``y`` for the product too doubles that (as
+leafgrad did until its nodes stopped keeping inputs that no requested gradient reads).
 Two more chains: ``tanh`` (``(y * 1.01).tanh()``: tanh saves its result, which the next
 product's ``y`` is anyway) and ``linear``, an MLP-like stack of 50 ``(y @ w).relu()`` layers on
 a (256, 512) batch with (512, 512) weights.

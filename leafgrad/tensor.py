@@ -217,6 +217,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods):
             fn.inputs = (orig,) + tuple(fn.inputs[1:])
             if fn._vers.__class__ is SavedVersions:
                 fn._vers = SavedVersions((0,) + tuple(fn._vers[1:]))
+            sv = getattr(fn, "_saved_v", None)
+            if sv is not None:
+                fn._saved_v = SavedVersions((0,) + tuple(sv[1:]))
         try:
             if data.ndim:
                 data[...] = res

@@ -78,7 +78,12 @@ def leafgrad_saved(outputs) -> dict:
         if isinstance(v, np.ndarray):
             r = _root(v)
             if r.size:
-                blocks[r.__array_interface__["data"][0]] = r.nbytes
+                # NOTE: leafgrad.ops.lastbits pads a kernel's buffer by two elements and returns
+                # a view of the rest (a float64 exp / sigmoid result): count what is used
+                n = v.nbytes if r.ndim == 1 and v.flags.c_contiguous and \
+                    r.size - v.size <= 2 else r.nbytes
+                blocks[r.__array_interface__["data"][0]] = max(
+                    n, blocks.get(r.__array_interface__["data"][0], 0))
         elif isinstance(v, (list, tuple)):
             for e in v:
                 add(e)
@@ -92,7 +97,68 @@ def leafgrad_saved(outputs) -> dict:
     return blocks
 
 
+def saved_blocks(outputs, lib: str) -> dict:
+    """``{address: bytes}`` of the distinct blocks the graph behind ``outputs`` saved."""
+    return (torch_saved if lib == "torch" else leafgrad_saved)(outputs)
+
+
 def saved_nbytes(outputs, lib: str) -> int:
     """Total bytes of the distinct blocks the graph behind ``outputs`` saved (``lib``: which)."""
     blocks = (torch_saved if lib == "torch" else leafgrad_saved)(outputs)
     return sum(blocks.values())
+
+
+# -- the table: every op-table row, saved bytes in leafgrad and torch ---------------------------
+def _row_inputs(op, shapes, dtype: str, seed: int = 1) -> list:
+    rng = np.random.default_rng(seed)
+    lo, hi = op.domain
+    return [np.asarray(rng.uniform(lo, hi, size=s).astype(dtype)) for s in shapes]
+
+
+def _patterns(n: int) -> list[tuple[bool, ...]]:
+    """Which inputs require grad: all of them, then each alone (what the other's gradient needs
+    decides what a node saves: ``x * w`` with only ``x`` requiring grad saves ``w`` alone)."""
+    pats = [(True,) * n]
+    if n > 1:
+        pats += [tuple(j == i for j in range(n)) for i in range(n)]
+    return pats
+
+
+def row_saved(op, shapes, dtype: str, pattern) -> tuple[int, int] | None:
+    """(leafgrad bytes, torch bytes) saved by the graph of op-table row ``op`` on ``shapes``,
+    inputs requiring grad by ``pattern``; None when torch does not run it or records nothing."""
+    import torch
+
+    import leafgrad
+
+    arrs = _row_inputs(op, shapes, dtype)
+    th = [torch.tensor(a.copy(), requires_grad=r) for a, r in zip(arrs, pattern)]
+    try:
+        t_out = op.fn(torch, *th)
+    except Exception:
+        return None
+    t_outs = [o for o in (t_out if isinstance(t_out, (list, tuple)) else [t_out])
+              if isinstance(o, torch.Tensor) and o.grad_fn is not None]
+    if not t_outs:
+        return None
+    lg = [leafgrad.tensor(a.copy(), requires_grad=r) for a, r in zip(arrs, pattern)]
+    l_out = op.fn(leafgrad, *lg)
+    l_outs = [o for o in (l_out if isinstance(l_out, (list, tuple)) else [l_out])
+              if isinstance(o, leafgrad.Tensor) and o.grad_fn is not None]
+    return saved_nbytes(l_outs, "leafgrad"), saved_nbytes(t_outs, "torch")
+
+
+def table(ops, dtype: str = "float64"):
+    """Yield (row name, pattern, leafgrad bytes, torch bytes) for the first sample of each row."""
+    for op in ops:
+        if not op.grad:
+            continue
+        dt = dtype if dtype in op.dtypes else op.dtypes[0]
+        samples = list(op.shapes())
+        # a sample of non-empty, at least 1-d inputs, where one exists (0-d results may be
+        # views of a kernel's scratch buffer, which says nothing about what a node saves)
+        shapes = next((s for s in samples if all(len(d) and all(d) for d in s)), samples[0])
+        for pat in _patterns(len(shapes)):
+            r = row_saved(op, shapes, dt, pat)
+            if r is not None:
+                yield op.name, pat, r[0], r[1]

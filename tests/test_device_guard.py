@@ -106,6 +106,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("ops/elementwise/special.py", "_libm_map", "asarray"): _LIBM,
     ("ops/elementwise/special.py", "_libm_map", "fromiter"): _LIBM,
     ("ops/lastbits.py", "_float64_blocks", "empty"): _NUMPY_PATH + " (in_float64's blocks)",
+    ("ops/lastbits.py", "", "ones"):
+        _NUMPY_PATH + " (1.0 as a 0-d array for tanh_backward's small NumPy case)",
+    ("ops/elementwise/dispatch.py", "_number", "array"):
+        _NUMPY_PATH + " (a Python float as a 0-d array: used for NumPy operands only)",
     ("ops/lastbits.py", "_fma_blocks", "empty"): _NUMPY_PATH + " (fma's blocks)",
     ("optim/_kernels.py", "_scratch", "empty"): _NUMPY_PATH + " (reused NumPy scratch)",
     ("ops/rnn_packing.py", "pack_rows", "arange"): _PACKED + "; the index is placed with like",

@@ -5,6 +5,7 @@ dtype, or the exception type."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -785,7 +786,8 @@ def test_grad_kept_from_create_graph_accumulates_out_of_place():
     "x.mean(None, True)", "x.mean(keepdim=True)", "x.sum(keepdim=True)", "x.nansum(None)",
     "x.reshape(4)", "(x * 1).t().reshape(4)", "(x * 1).t().reshape(2, 1, 2)",
     "(x * 1)[:, :1].reshape(2)", "(x * 1)[:1].reshape(2)", "(x * 1).t().flatten()",
-    "x.t().reshape(1, 2, 2)", "x.t().reshape_as(x)",
+    "x.t().reshape(1, 2, 2)", "x.t().reshape_as(x)", "(x * 1).t().unflatten(0, (2, 1))",
+    "x.t()[:, :1].unflatten(0, (1, 2))",
 ])
 def test_reduction_and_reshape_node_names(expr):
     names = []
@@ -797,3 +799,32 @@ def test_reduction_and_reshape_node_names(expr):
         return r
     _same(f)
     assert len(names) < 2 or names[0] == names[1], names
+
+
+_HALF_OPS = {
+    "x+s": "x + s", "s+x": "s + x", "x-s": "x - s", "s-x": "s - x", "x*s": "x * s",
+    "x/s": "x / s", "s/x": "s / x", "add alpha": "x.add(y, alpha=s)",
+    "sub alpha": "x.sub(y, alpha=s)",
+    "add s alpha 2": "x.add(s, alpha=2)", "add_": "x.clone().add_(s)",
+    "sub_ alpha": "x.clone().sub_(y, alpha=s)", "add s alpha s": "x.add(s, alpha=s)",
+    "mul_": "x.clone().mul_(s)", "x+T(s)": "x + T.tensor(s)", "addcmul": "x.addcmul(y, z, value=s)",
+    "addcdiv": "x.addcdiv(y, z, value=s)", "lerp": "x.lerp(y, s)", "lerp t": "x.lerp(y, z)",
+    "x+big": "x + 1e5", "x+T(big)": "x + T.tensor(1e5)",
+}
+
+
+@pytest.mark.parametrize("s", [0.1, 1 / 3, 1e-3, 3.14159, 300.7])
+@pytest.mark.parametrize("op", sorted(_HALF_OPS))
+def test_float16_with_python_numbers_as_aten(op, s):
+    # ATen: add/sub take the number (and alpha) in half, mul/div/addcmul/lerp in float; the
+    # float16 op computes in float and rounds once
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal(512).astype(np.float16) for _ in range(3))
+
+    def f(T):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and no NumPy overflow warning
+            return eval(_HALF_OPS[op], {"T": T, "s": s, "x": T.tensor(x), "y": T.tensor(y),
+                                        "z": T.tensor(z) if op != "lerp t" else
+                                        T.tensor(np.abs(z) % 1)})
+    _same(f)

@@ -17,9 +17,10 @@ from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_o
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _wrap, dual
+    global Tensor, _wrap, dual, _FunctionCtx
     from ..ops import dual
     from ..tensor import Tensor, _wrap
+    from .function import FunctionCtx as _FunctionCtx
 
 
 def _not_requiring_grad(i: int) -> RuntimeError:
@@ -227,12 +228,20 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
                     break
                 nexts = fn.next_functions
                 fn = None
-                for (nxt, nr), gi in zip(nexts, results):
+                n = len(nexts)
+                if len(results) < n:
+                    n = len(results)  # (as zip would: a backward may return fewer)
+                i = 0
+                while i < n:  # NOTE: for ... in zip(nexts, results) costs 3x this, per node
+                    nxt, nr = nexts[i]
+                    gi = results[i]
+                    i += 1
                     if nxt is None:
                         continue
                     d = deps[nxt] - 1
-                    deps[nxt] = d
-                    if d == 0 and nxt.__class__ is AccumulateGrad and early and nxt._x is None:
+                    if d:
+                        deps[nxt] = d  # (a count reaching 0 is not read again)
+                    elif early and type(nxt) is AccumulateGrad and nxt._x is None:
                         # NOTE: a leaf's gradient is complete: accumulate it now, as PyTorch
                         # runs AccumulateGrad first, so that post-accumulate hooks (DDP's
                         # all-reduce) start while the rest of the pass runs (no other node's
@@ -245,6 +254,9 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
                     if gi is not None:
                         if nxt._nout != 1:
                             _add(buffers, nxt, nr, gi)
+                        elif d == 0 and fn is None and not buffers:
+                            fn, g = nxt, gi  # hand over (nothing waits in any buffer: a chain)
+                            continue
                         else:
                             prev = get_buffer(nxt)
                             if prev is not None:
@@ -321,7 +333,7 @@ class Pass:
                 return None
             if not any(n in self.needed for n, _ in fn.next_functions if n is not None):
                 return None
-        elif fn.__class__ is AccumulateGrad:
+        elif type(fn) is AccumulateGrad:
             if g is not None:
                 self.leaf(fn, g)
             elif self.observe is not None:
@@ -335,10 +347,17 @@ class Pass:
             return results
         vers = fn._vers
         # an int is the in-place epoch when saved: unchanged, nothing was modified since
-        if vers is not None and (vers.__class__ is not int or vers != EPOCH.v):
+        if vers is not None and (type(vers) is not int or vers != EPOCH.v):
             fn._check_saved()  # modified in place since, freed, or packed by hooks
-        results = raw = fn.backward(g) if single else fn.backward(*g)
-        if results.__class__ is not tuple:
+        masked = None if self.targets is None else _mask_unneeded(fn, self.needed)
+        if masked is None:
+            results = raw = fn.backward(g) if single else fn.backward(*g)
+        else:
+            try:
+                results = raw = fn.backward(g) if single else fn.backward(*g)
+            finally:
+                fn.needs_input_grad = masked  # the node's own flags again
+        if type(results) is not tuple:
             results = raw = (results,)
         if self.anomaly:
             _anomaly.check_backward_outputs(fn, results)
@@ -372,6 +391,25 @@ class Pass:
             g = g.astype(var._data.dtype) if self.raw else g.to(var.dtype)
         if self.observe is not None:
             self.observe.leaf(fn, g)
+
+
+def _mask_unneeded(fn, needed: set) -> tuple | None:
+    """autograd.grad: switch off ``fn.needs_input_grad`` for inputs whose edge leads to no
+    target, as PyTorch's engine does, so their gradients are neither computed nor, with
+    create_graph, recorded (``grad(out, x)`` skips every weight's gradient). Returns the flags
+    to put back after the node's backward, or None when nothing changed."""
+    need = fn.needs_input_grad
+    if need is None:
+        return None
+    for k, (n, _) in zip(need, fn.next_functions):
+        if k and n not in needed:
+            break
+    else:
+        return None  # every input asked for leads to a target (the usual case)
+    if isinstance(fn, _FunctionCtx):  # a custom Function's ctx.needs_input_grad: the user's
+        return None
+    fn.needs_input_grad = tuple(k and nf[0] in needed for k, nf in zip(need, fn.next_functions))
+    return need
 
 
 def _capture(fn, g, p: Pass) -> None:
@@ -436,7 +474,7 @@ def _fit(fn, results: tuple, grad) -> tuple:
         shape, dt = meta
         if g.shape != shape:
             g = dual.sum_to(g, shape, fn, i)
-        if g.dtype != dt:
+        if dual.raw(g).dtype != dt:  # dt: a NumPy dtype (a Tensor's .dtype is leafgrad's)
             g = dual.to_dtype(g, dt)
         out[i] = g
     return tuple(out)

@@ -46,6 +46,7 @@ def evaluate(node, key: str, grad, inputs: tuple | None = None):
     saved = node.inputs if node.inputs is not None else inputs
     if saved is not None:
         ns.update(zip(names, saved))
+        ns["inputs"] = tuple(saved)  # all of them, for a variadic op's formula (einsum)
     for cls in type(node).__mro__:
         for slot in getattr(cls, "__slots__", ()):
             if slot.startswith("_") or slot in ("inputs", "next_functions", "needs_input_grad"):

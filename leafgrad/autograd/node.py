@@ -34,9 +34,11 @@ EPOCH = Epoch()
 # -- the state of a node's saved tensors (Op._vers) ------------------------------------------
 # One slot, five states, each with a name:
 #   None             nothing saved: nothing to check.
-#   an int           saved when every saved tensor was at version 0: the in-place EPOCH at
-#                    that time. While EPOCH has not moved nothing was modified, so the
-#                    engine's check is one comparison (the usual case, kept a bare int).
+#   an int           the in-place EPOCH when saved. While EPOCH has not moved nothing was
+#                    modified, so the engine's check is one comparison (the usual case, kept
+#                    a bare int). The saved tensors were at version 0 then, or at the
+#                    versions in the node's ``_saved_v`` (a parameter updated in place by an
+#                    optimizer: every node saving it would otherwise take the slow check).
 #   SavedVersions    the saved tensors' versions (some had been modified before saving).
 #   RELEASED         freed after backward (without retain_graph).
 #   graph.Packed     packed by saved_tensors_hooks; unpacked on use, not version-checked.
@@ -57,6 +59,38 @@ class _Released:
 
 
 RELEASED = _Released()
+
+
+class NotSaved:
+    """What a node keeps in ``inputs`` in place of an input tensor it does not save: no gradient
+    asked of it needs that tensor's value (``saved_for``), so, as in PyTorch, the node must not
+    keep it alive (``y * 1.01`` keeps the number, not ``y``). It keeps the tensor's shape and
+    dtype (PyTorch keeps sizes too); NumPy arithmetic with it raises, so a formula that read
+    its value by mistake fails loudly instead of computing a wrong gradient.
+
+    >>> import leafgrad
+    >>> y = leafgrad.ones(2, requires_grad=True) * leafgrad.ones(2)  # x's gradient reads w only
+    >>> y.grad_fn.inputs[0]
+    NotSaved(shape=(2,), dtype=float32)
+    """
+
+    __slots__ = ("shape", "dtype")
+    __array_ufunc__ = None
+
+    def __init__(self, t) -> None:
+        d = t._data
+        self.shape = d.shape
+        self.dtype = d.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions of the tensor it stands for."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"NotSaved(shape={self.shape}, dtype={self.dtype})"
+
+_ndarray = np.ndarray
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -219,10 +253,10 @@ class Op(Node):
     # NOTE: the slots a recorded node always has are assigned when it is recorded
     # (leafgrad.ops._apply, make_node), and Op defines no __getattr__: either would make each
     # attribute read of a node take CPython's slow path (~7x the instructions), on the hottest
-    # path there is. The rarely set ones (_out_v, _kept, _outs_vc) are read only by
+    # path there is. The rarely set ones (_out_v, _kept, _outs_vc, _saved_v) are read only by
     # _check_saved and _saves_nothing, with getattr defaults.
     __slots__ = ("inputs", "needs_input_grad", "_vers", "_meta", "_out", "_out_vc", "_out_v",
-                 "_kept", "_outs_vc")
+                 "_kept", "_outs_vc", "_saved_v")
     formula: dict[str, str] = {}
     # -- what the node saves, as PyTorch's node does (checked at backward, freed after it) -----
     # saved_for: None (every input in ``inputs`` is saved), or per input the inputs whose
@@ -257,6 +291,10 @@ class Op(Node):
     save_inputs = True
     save_output = False
     same_shape = False  # unary op whose output has its input's shape and dtype (elementwise)
+    # number_as_array: a binary op whose forward is one NumPy ufunc, given a Python float operand
+    # as a 0-d array of the tensor's dtype (the value NumPy would use; its Python-number path
+    # costs as much again as the arithmetic on a small tensor). See ops/elementwise/dispatch.py.
+    number_as_array = False
     name_ = ""  # the PyTorch node name; see __init_subclass__
 
     def __init_subclass__(cls, **kw) -> None:
@@ -265,10 +303,18 @@ class Op(Node):
             # NOTE: type(t.grad_fn).__name__ reads as PyTorch's ("MulBackward0"); __qualname__
             # keeps the op's own name ("Mul") for tracebacks.
             cls.__name__ = cls.name_
+        # _saved_for_any: the inputs whose gradient reads some saved input (_saves_nothing);
+        # None when saved_for is computed per node (a property)
+        sf = cls.saved_for
+        cls._saved_for_any = (tuple(sorted({j for d in sf for j in d}))
+                              if isinstance(sf, tuple) else None)
         fwd = cls.__dict__.get("forward")
-        if fwd is not None and not hasattr(fwd, "__wrapped__"):
-            cls.forward = _quiet(fwd)
-            cls._forward = fwd  # for dispatchers that made NumPy quiet themselves
+        if fwd is not None:
+            # _forward: the forward for dispatchers that make NumPy quiet themselves (the hot
+            # path: no wrapper frame); a forward wrapped already is run as it is
+            cls._forward = fwd
+            if not hasattr(fwd, "__wrapped__"):
+                cls.forward = _quiet(fwd)
 
     # -- to override ---------------------------------------------------------------------------
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -284,11 +330,12 @@ class Op(Node):
         inputs = self.inputs
         if inputs is None:
             raise RuntimeError(FREED_MSG.format(name=self.name()))
-        if grad.__class__ is _Tensor or isinstance(grad, _Tensor):
+        if grad.__class__ is not _ndarray and isinstance(grad, _Tensor):
             return inputs
         n = len(inputs)
         if n == 1:
-            return (inputs[0]._data,)
+            i = inputs[0]
+            return (i._data if i.__class__ is not NotSaved else i,)
         if n == 2:
             a, b = inputs
             return (a._data if isinstance(a, _Tensor) else a,
@@ -324,11 +371,13 @@ class Op(Node):
 
     @property
     def _saved_self(self):
-        return self._saved_inputs()[0]
+        t = self._saved_inputs()[0]
+        return None if t.__class__ is NotSaved else t  # not saved: None, as PyTorch's
 
     @property
     def _saved_other(self):
-        return self._saved_inputs()[1]
+        t = self._saved_inputs()[1]
+        return None if t.__class__ is NotSaved else t
 
     @property
     def _saved_result(self):
@@ -364,8 +413,9 @@ class Op(Node):
             return
         inputs = self.inputs
         if inputs is not None:
-            if vers.__class__ is int:  # saved when all were at version 0: expected at 0 still
-                vers = tuple(0 if hasattr(t, "_vc") else None for t in inputs)
+            if vers.__class__ is int:  # the versions when saved: _saved_v's, or all 0
+                vers = getattr(self, "_saved_v", None) or tuple(
+                    0 if hasattr(t, "_vc") else None for t in inputs)
             sf = self.saved_for
             need = self.needs_input_grad if sf is not None else None
             for i, (t, v) in enumerate(zip(inputs, vers)):
@@ -400,14 +450,19 @@ class Op(Node):
         """True when, by ``saved_for``, PyTorch's node would save no tensor for the gradients
         asked of it: such a node is never freed (a second backward through it is allowed)."""
         sf = self.saved_for
-        if sf is None or self.saved_state or self._out_vc is not None or \
-                getattr(self, "_kept", None):
+        if sf is None:
             return False
         need = self.needs_input_grad
         n = len(need)
         # NOTE: a Python number operand counts: PyTorch saves it as a wrapped 0-d tensor
-        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed)
-        return not any(j < n and need[j] for deps in sf for j in deps)
+        # (``3 * x`` refuses a second backward; only in-place changes to x are allowed).
+        # The usual answer (some needed gradient reads a saved input) first: it is cheapest.
+        union = self._saved_for_any
+        for j in union if union is not None else {j for d in sf for j in d}:
+            if j < n and need[j]:
+                return False
+        return not (self.saved_state or self._out_vc is not None or
+                    getattr(self, "_kept", None))
 
     def _unpack_saved(self, packed) -> None:
         """Put the tensors packed by saved_tensors_hooks back on the node before its backward."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..autograd import graph as _graph
 from ..autograd import sites as _sites
 from ..autograd.grad_mode import state
-from ..autograd.node import EPOCH, NONE_EDGE, SavedVersions, accumulate_node
+from ..autograd.node import EPOCH, NONE_EDGE, NotSaved, SavedVersions, accumulate_node
 from ..autograd.sites import EXTRAS
 from ..tensor import Tensor, VersionCounter, _wrap
 from .inplace_view import refresh_view
@@ -42,9 +42,9 @@ def _edge(t: Tensor) -> tuple:
     return NONE_EDGE
 
 
-def _versions(inputs: tuple):
-    """The saved inputs' version state: the in-place epoch when all are at version 0 (the usual
-    case: backward then compares one int), else their ``SavedVersions``."""
+def _versions(fn, inputs: tuple) -> int:
+    """The saved inputs' version state: the in-place epoch (backward then compares one int
+    while nothing was modified), with their versions in ``fn._saved_v`` unless all are 0."""
     for i in inputs:
         if i.__class__ is Tensor or isinstance(i, Tensor):
             vc = i._vc
@@ -52,16 +52,41 @@ def _versions(inputs: tuple):
                 break
     else:
         return EPOCH.v
-    return SavedVersions(((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor)
-                          else None) for i in inputs)
+    fn._saved_v = SavedVersions(((i._vc.v if i._vc is not None else 0) if isinstance(i, Tensor)
+                                 else None) for i in inputs)
+    return EPOCH.v
+
+
+def _saved_only(fn, inputs: tuple, need: tuple) -> tuple:
+    """``inputs`` with a NotSaved stand-in for each tensor that no gradient asked of the node
+    reads (``saved_for``): PyTorch's node does not keep it, so neither does ours (``y * 1.01``
+    must not keep ``y`` alive). While explain records sites, every input is kept for its
+    narration."""
+    if EXTRAS.n and _site_state.on:
+        return inputs
+    key = (fn.__class__, need)
+    keep = _KEEP.get(key)
+    if keep is None:  # which inputs this class saves for these gradients, worked out once
+        n = len(need)
+        keep = tuple(any(j < n and need[j] for j in deps) for deps in fn.saved_for)
+        keep = _KEEP[key] = True if all(keep) else keep
+    if keep is True:
+        return inputs
+    return tuple(i if k or not isinstance(i, Tensor) else NotSaved(i)
+                 for i, k in zip(inputs, keep))
+
+
+_KEEP: dict = {}  # (op class, needs_input_grad) -> inputs saved (True: all), for _saved_only
 
 
 def _save(fn, inputs: tuple, t: Tensor) -> None:
     """Save what backward needs (``save_inputs``, ``save_output``) and its version state."""
     cls = type(fn)
     if cls.save_inputs:
+        if fn.saved_for is not None:
+            inputs = _saved_only(fn, inputs, fn.needs_input_grad)
         fn.inputs = inputs
-        fn._vers = _versions(inputs)
+        fn._vers = _versions(fn, inputs)
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
         fn.inputs = None
@@ -132,11 +157,13 @@ def record(fn, inputs: tuple, out) -> Tensor:
 def record2(fn, a: Tensor, b, out) -> Tensor:
     """``record`` specialised for a binary op whose first operand is a Tensor."""
     t = _wrap(out)
+    if not state.enabled:
+        return t
     b_is_t = b.__class__ is Tensor or isinstance(b, Tensor)
     # a view's requires_grad and node follow its base's in-place changes (_view_rg)
     a_rg = _view_rg(a) if a._x is not None and a._x.base is not None else a._rg
     b_rg = b_is_t and (_view_rg(b) if b._x is not None and b._x.base is not None else b._rg)
-    if not (a_rg or b_rg) or not state.enabled:
+    if not (a_rg or b_rg):
         return t
     out = t._data
     meta = None
@@ -164,14 +191,16 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     fn._meta = None if meta is None else tuple(meta)
     cls = type(fn)  # class attributes: read from the type
     if cls.save_inputs and not cls.save_output:
-        fn.inputs = (a, b)
+        if a_rg and b_rg or cls.saved_for is None:
+            fn.inputs = (a, b)
+        else:  # keep only the operand the other's gradient needs (see _saved_only)
+            fn.inputs = _saved_only(fn, (a, b), fn.needs_input_grad)
         va = a._vc
         vb = b._vc if b_is_t else None
-        if (va is None or va.v == 0) and (vb is None or vb.v == 0):
-            fn._vers = EPOCH.v
-        else:
-            fn._vers = SavedVersions((0 if va is None else va.v,
-                                      ((0 if vb is None else vb.v) if b_is_t else None)))
+        fn._vers = EPOCH.v
+        if not ((va is None or va.v == 0) and (vb is None or vb.v == 0)):  # see _versions
+            fn._saved_v = SavedVersions((0 if va is None else va.v,
+                                         ((0 if vb is None else vb.v) if b_is_t else None)))
         fn._out = fn._out_vc = None
     else:
         _save(fn, (a, b), t)
@@ -207,7 +236,9 @@ def record_unary(fn, x: Tensor, out) -> Tensor:
     if cls.save_inputs:
         fn.inputs = (x,)
         vc = x._vc
-        fn._vers = EPOCH.v if vc is None or vc.v == 0 else SavedVersions((vc.v,))
+        fn._vers = EPOCH.v
+        if vc is not None and vc.v:
+            fn._saved_v = SavedVersions((vc.v,))  # (see _versions)
     else:
         # a node keeping state PyTorch saves (indices...) is checked and freed like one saving
         fn.inputs = None

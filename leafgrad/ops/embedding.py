@@ -287,11 +287,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 
 def _bag_formula(grad, weight, per_sample_weights, indices, bag_of, mode, counts, argmax,
                  num_weights, keep):
-    psw = None if per_sample_weights is None else per_sample_weights._data
+    # NOTE: an input the node did not save (NotSaved) has no _data; no gradient asked reads it
+    psw = getattr(per_sample_weights, "_data", per_sample_weights)
     fn = make_node(EmbeddingBag, ((1, 0), (None, 0) if psw is None else (1, 0)))
     fn.indices, fn.bag_of, fn.mode, fn.counts, fn.argmax = indices, bag_of, mode, counts, argmax
     fn.num_weights, fn.keep = num_weights, keep
-    out = _bag_backward(fn, grad._data, (weight._data, psw))
+    out = _bag_backward(fn, grad._data, (getattr(weight, "_data", weight), psw))
     return tuple(None if o is None else _wrap(o) for o in out)
 
 

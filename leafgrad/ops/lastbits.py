@@ -47,6 +47,7 @@ _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float
 LN2 = 0.6931471805599453  # M_LN2, as derivatives.yaml writes it
 LN10 = 2.3025850929940456  # M_LN10 (math.log(10) is one ulp above it)
 _BLOCK = 1 << 16  # elements per float64 scratch block: 512 KiB, stays in cache
+_ONE64 = np.ones((), np.float64)  # 1.0 as a 0-d array: NumPy's Python-number path is slower
 
 
 def _float64_blocks(fn, x: np.ndarray, more: tuple) -> np.ndarray:
@@ -254,6 +255,20 @@ def _unary(name: str, x):
         finally:
             _quiet_off(token)
     return in_float64(fn, x)
+
+
+def unary_in_op(name: str, x):
+    """``_unary`` for an Op's forward, which runs with NumPy quiet already (the dispatchers and
+    Op's wrapper see to it): the small float32 case without switching NumPy's error state again.
+
+    >>> unary_in_op("tanh", np.zeros(1, np.float32))
+    array([0.], dtype=float32)
+    """
+    dt = x.dtype
+    if (dt is _F32 or dt is _F16) and type(x) is np.ndarray and x.size <= _BLOCK:
+        y = x.astype(np.float64)
+        return _NP[name](y, out=y).astype(dt)
+    return _unary(name, x)
 
 
 def sign(x):
@@ -523,10 +538,18 @@ def tanh_backward(g, y):
     >>> tanh_backward(np.ones(1, np.float32), np.zeros(1, np.float32))
     array([1.], dtype=float32)
     """
-    if g.dtype == _F16:
+    dt = g.dtype
+    if dt is _F32 and y.dtype is _F32 and type(y) is np.ndarray and y.size <= _BLOCK:
+        # NOTE: fma's float32 case inline, in four NumPy calls (small tensors: per-op overhead):
+        # y*y is exact in float64, 1 - y*y rounded there, then once more to float32 as fma does
+        r = y.astype(np.float64)
+        np.multiply(r, r, out=r)
+        np.subtract(_ONE64, r, out=r)
+        return g * r.astype(_F32)
+    if dt == _F16:
         g32, y32 = g.astype(np.float32), y.astype(np.float32)
         return (g32 * (1 - y32 * y32)).astype(_F16)
-    return g * fma(-y, y, g.dtype.type(1))
+    return g * fma(-y, y, dt.type(1))
 
 
 def sigmoid_backward(g, y):

@@ -58,6 +58,7 @@ class LinearMm(Op):
 
     name_ = "MmBackward0"
     formula = {"x": "grad @ w", "w": "grad.t() @ x"}
+    saved_for = ((1,), (0,))  # as mm: w for x's gradient, x for w's
     __slots__ = ()
 
     def forward(self, x, w):

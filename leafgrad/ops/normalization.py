@@ -149,7 +149,7 @@ def _bn_formula(grad, x, w, b, training, eps, running_mean, running_var):
     fn = _new(NativeBatchNorm)
     fn.training, fn.eps, fn.running_mean, fn.running_var = training, eps, running_mean, \
         running_var
-    fn.forward(x._data, None if w is None else w._data, None if b is None else b._data)
+    fn.forward(x._data, None if w is None else w._data, getattr(b, "_data", None))  # b: unsaved
     needs = (True, w is not None, b is not None)
     with no_grad():
         out = _bn_backward(grad._data, x._data, None if w is None else w._data, training, eps,
@@ -251,7 +251,7 @@ def _ln_backward(grad, x, w, n: int, eps: float, mean, rstd, needs: tuple):
 def _ln_formula(grad, x, w, b, n, eps):
     fn = _new(NativeLayerNorm)
     fn.n, fn.eps = n, eps
-    fn.forward(x._data, None if w is None else w._data, None if b is None else b._data)
+    fn.forward(x._data, None if w is None else w._data, getattr(b, "_data", None))  # b: unsaved
     with no_grad():
         out = _ln_backward(grad._data, x._data, None if w is None else w._data, n, eps,
                            fn._mean, fn._rstd, (True, w is not None, b is not None))
@@ -351,7 +351,7 @@ def _gn_backward(grad, x, w, groups: int, eps: float, mean, rstd, needs: tuple):
 def _gn_formula(grad, x, w, b, groups, eps):
     fn = _new(NativeGroupNorm)
     fn.groups, fn.eps = groups, eps
-    fn.forward(x._data, None if w is None else w._data, None if b is None else b._data)
+    fn.forward(x._data, None if w is None else w._data, getattr(b, "_data", None))  # b: unsaved
     with no_grad():
         out = _gn_backward(grad._data, x._data, None if w is None else w._data, groups, eps,
                            fn._mean, fn._rstd, (True, w is not None, b is not None))

@@ -88,16 +88,37 @@ class errors:
     """
 
     def __enter__(self) -> errors:
-        self._state = np.errstate(over="call", under="call", invalid="call", divide="ignore",
-                                  call=_on_fperr)
-        self._state.__enter__()
+        if _EXTOBJ is not None:
+            self._state = _EXTOBJ[0].set(_EXTOBJ[1])
+        else:
+            self._state = np.errstate(over="call", under="call", invalid="call",
+                                      divide="ignore", call=_on_fperr)
+            self._state.__enter__()
         self._armed = _WORK.armed
         _WORK.armed = _FLAGS_WORK
         return self
 
     def __exit__(self, *exc) -> None:
         _WORK.armed = self._armed
-        self._state.__exit__(*exc)
+        if _EXTOBJ is not None:
+            _EXTOBJ[0].reset(self._state)
+        else:
+            self._state.__exit__(*exc)
+
+
+def _extobj():
+    """(NumPy's error-state context variable, the state ``errors`` sets), made once: setting a
+    prepared state is two C calls where ``np.errstate`` builds it anew (a third of an
+    optimizer's small-tensor update); None on a NumPy without the context variable."""
+    try:  # NumPy >= 2
+        from numpy._core._ufunc_config import _extobj_contextvar as var  # noqa: PLC0415
+    except ImportError:
+        return None
+    with np.errstate(over="call", under="call", invalid="call", divide="ignore", call=_on_fperr):
+        return var, var.get()
+
+
+_EXTOBJ = _extobj()
 
 
 # -- float32 ---------------------------------------------------------------------------------
@@ -310,6 +331,17 @@ def fma(out, a, b, c) -> None:
     array([-7.450581e-09, -7.450581e-09], dtype=float32)
     """
     dt = out.dtype
+    if (c is out and dt is F32 and a.__class__ is np.ndarray and a.dtype is F32
+            and 0 < out.size <= CHUNK and a.shape == out.shape and out.flags.c_contiguous
+            and a.flags.c_contiguous and (b.__class__ is float or b.__class__ is np.float32)
+            and not np.may_share_memory(out, a)):
+        # NOTE: the optimizer update ``p.add_(g, alpha=a)`` on a small float32 parameter
+        # (one chunk, nothing to broadcast or copy): straight to the kernel, whose Python
+        # layers below would otherwise cost more than its arithmetic
+        flat = out.reshape(-1)
+        with errors():
+            fma32(flat, a.reshape(-1), float(F32.type(b)), flat)  # b rounded as _operand does
+        return
     kernel, step = (fma32, CHUNK) if dt == F32 else (fma64, max(CHUNK // 2, 1))
     shape = out.shape
     if out.size == 0:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..node import AccumulateGrad
+from ..node import AccumulateGrad, NotSaved
 from ..stepper import (
     _SUP,
     MAX_ELEMENTS,
@@ -263,6 +263,8 @@ def _scalar_form(root_fn, root_nr: int, names: _Names, limit: int = 160) -> str 
         return out.reshape(t._data.shape)
 
     def const_elems(v):
+        if isinstance(v, NotSaved):
+            return None  # the node did not keep this value (saved_for)
         a = np.asarray(v._data if hasattr(v, "_data") else v)
         if a.size > MAX_ELEMENTS:
             return None

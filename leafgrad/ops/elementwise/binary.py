@@ -121,6 +121,7 @@ class Hypot(Op):
     op_name = "hypot"
     formula = {"a": "grad * a / out", "b": "grad * b / out"}
     save_output = True
+    saved_for = ((0,), (1,))  # each operand for its own gradient only (and the result)
     __slots__ = ()
 
     def forward(self, a, b):

@@ -12,6 +12,7 @@ from ...backend import array_module
 from ...dtypes import FROM_NP, _Default, result_type
 from ...dtypes import int64 as _INT64
 from ...tensor import Tensor, _wrap
+from .. import backward_kernels as _bk
 from .. import dual, lastbits
 from .._apply import keep, record, record2, record_unary
 from .dispatch import (
@@ -29,6 +30,7 @@ from .dispatch import (
 # -- ops ------------------------------------------------------------------------------------------
 class Add(Op):
     name_ = "AddBackward0"
+    number_as_array = True
     elementwise = True
     local = {"a": "1", "b": "1"}
     forward_text = "{a} + {b}"
@@ -47,6 +49,7 @@ class Add(Op):
 
 class Sub(Op):
     name_ = "SubBackward0"
+    number_as_array = True
     elementwise = True
     local = {"a": "1", "b": "-1"}
     forward_text = "{a} - {b}"
@@ -135,7 +138,12 @@ def fused_add(a, b, alpha):
 def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     """``add``/``sub`` with ``alpha != 1``."""
     if not isinstance(b, Tensor):
-        return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
+        if a._data.dtype == np.float16 and isinstance(b, (int, float)):
+            # NOTE: ATen rounds the number and alpha to half, then a + alpha * b fused in float
+            with np.errstate(over="ignore"):
+                b = _wrap(array_module(a._data).asarray(b, np.float16))
+        else:
+            return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
     ad, bd = _operands(a, b)
     fn = _new(cls)
     fn.alpha = alpha
@@ -207,6 +215,7 @@ def rsub(x: Tensor, other) -> Tensor:
 
 class Mul(Op):
     name_ = "MulBackward0"
+    number_as_array = True
     elementwise = True
     local = {"a": "{b}", "b": "{a}"}
     forward_text = "{a} * {b}"
@@ -222,12 +231,17 @@ class Mul(Op):
     def backward(self, grad):
         a, b = self.saved(grad)
         need = self.needs_input_grad
-        return (grad * b if need[0] else None,
-                grad * a if need[1] else None)
+        ga = grad * b if need[0] else None
+        if a is b and ga is not None and type(ga) is np.ndarray and self._x is None:
+            # NOTE: x * x: both gradients are grad * x, computed once (the engine only adds
+            # them; with no hook on this node nothing can see the two share memory)
+            return ga, ga
+        return ga, grad * a if need[1] else None
 
 
 class Div(Op):
     name_ = "DivBackward0"
+    number_as_array = True
     elementwise = True
     local = {"a": "1/{b}", "b": "-{a}/{b}²"}
     forward_text = "{a} / {b}"
@@ -309,7 +323,9 @@ class PowScalar(Op):
         # exponents 2, 3, 0.5, -0.5, -1, -2 (lastbits.power); x.pow(1) is x itself
         if isinstance(x, Tensor):
             return grad * ((x if e == 2 else x ** (e - 1)) * e)
-        return grad * lastbits.scale(x if e == 2 else lastbits.power(x, e - 1), e)
+        if e == 2:
+            return grad * (x + x)  # x * 2 exactly, in every float dtype (NumPy's x * 2 is slower)
+        return grad * lastbits.scale(lastbits.power(x, e - 1), e)
 
 
 class PowTensor(Op):
@@ -450,7 +466,7 @@ class Exp(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.exp(x)
+        return lastbits.unary_in_op("exp", x)
 
     def backward(self, grad):
         return grad * self.result(grad)
@@ -467,7 +483,7 @@ class Log(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.log(x)
+        return lastbits.unary_in_op("log", x)
 
     def backward(self, grad):
         return grad / self.saved(grad)[0]
@@ -520,12 +536,12 @@ class Tanh(Op):
     __slots__ = ()
 
     def forward(self, x):
-        return lastbits.tanh(x)
+        return lastbits.unary_in_op("tanh", x)
 
     def backward(self, grad):
         out = self.result(grad)
         if isinstance(out, Tensor):
-            return grad * (1 - out * out)
+            return _bk.tanh_backward(grad, out)  # one TanhBackwardBackward0 node
         # NOTE: PyTorch's tanh_backward kernel rounds 1 - out * out once (fused)
         return lastbits.tanh_backward(grad, out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import state
+from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
 from ...backend import like
 from ...dtypes import _Default, result_type
 from ...tensor import Tensor, _wrap
@@ -17,12 +18,16 @@ _FLOAT_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 # -- dispatch helpers ---------------------------------------------------------------------------
 def _unary(cls, x: Tensor) -> Tensor:
-    # NOTE: cls.forward(fn, ...) rather than fn.forward(...): a method looked up on the class
-    # skips Op.__getattr__'s slow attribute path and the bound-method object (hot path)
+    # NOTE: the hot path. cls._forward(fn, ...): the op's own forward looked up on the class (no
+    # bound-method object), with NumPy made quiet here rather than by Op's wrapper (a frame and
+    # an argument tuple less per op; see Op.__init_subclass__)
     fn = _new(cls)
-    if not state.enabled:
-        return _wrap(cls.forward(fn, x._data))
-    return record_unary(fn, x, cls.forward(fn, x._data))
+    token = _quiet_on(_IGNORE)
+    try:
+        out = cls._forward(fn, x._data)
+    finally:
+        _quiet_off(token)
+    return record_unary(fn, x, out)  # it reads grad mode (one thread-local read per op)
 
 
 def _unary_with(cls, x: Tensor, **params) -> Tensor:
@@ -82,10 +87,11 @@ def _operands(a: Tensor, b):
         bd = b._data
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             dt = result_type(a, b).np
-            if ad.dtype != dt:
-                ad = ad.astype(dt)
-            if bd.dtype != dt:
-                bd = bd.astype(dt)
+            with np.errstate(over="ignore"):  # a cast past the range: inf, silently, as torch
+                if ad.dtype != dt:
+                    ad = ad.astype(dt)
+                if bd.dtype != dt:
+                    bd = bd.astype(dt)
         return ad, bd
     cls = b.__class__
     kind = ad.dtype.kind
@@ -115,6 +121,30 @@ def _operands(a: Tensor, b):
 
 
 _F16 = np.dtype(np.float16)
+_NUMBERS: dict = {}  # id(number) -> (number, dtype, the number as a 0-d array of dtype)
+
+
+def _number(b: float, dt) -> np.ndarray:
+    """Python float ``b`` as a read-only 0-d array of float dtype ``dt``: the value NumPy uses
+    for ``array op b`` (b rounded to dt), reused while the same float object comes again.
+
+    NOTE: NumPy's path for a Python number costs about as much again as the arithmetic on a
+    small array, and a loop (``y = y + 0.5``) passes the same constant object each time. Keyed
+    by identity, holding the number (its id cannot be reused meanwhile): -0.0 and 0.0 stay apart.
+    """
+    e = _NUMBERS.get(id(b))
+    if e is not None and e[0] is b and e[1] is dt:
+        return e[2]
+    if len(_NUMBERS) >= 256:
+        _NUMBERS.clear()
+    token = _quiet_on(_IGNORE)  # 1e300 rounds to inf in float32, silently, as in PyTorch
+    try:
+        arr = np.array(b, dt)
+    finally:
+        _quiet_off(token)
+    arr.flags.writeable = False
+    _NUMBERS[id(b)] = (b, dt, arr)
+    return arr
 
 
 def _half_with_scalar(cls, a: Tensor, b) -> Tensor:
@@ -125,6 +155,10 @@ def _half_with_scalar(cls, a: Tensor, b) -> Tensor:
     """
     fn = _new(cls)
     with np.errstate(over="ignore"):  # rounding past 65504 gives inf, silently, as in torch
+        if cls.op_name in ("add", "sub"):
+            # NOTE: ATen's add/sub kernel takes the number in the tensor's dtype (rounded to
+            # half); mul/div take it in float (their opmath): tested against torch
+            b = float(np.float16(b))
         out = fn.forward(a._data.astype(np.float32), b).astype(np.float16)
     if state.enabled:
         return record2(fn, a, b, out)
@@ -142,6 +176,8 @@ def _binary(cls, a: Tensor, b) -> Tensor:
         bd = b  # NumPy keeps a float array's dtype with a Python number, as PyTorch does
         if ad.dtype is _F16:
             return _half_with_scalar(cls, a, b)
+        if bc is float and cls.number_as_array and ad.__class__ is np.ndarray:
+            bd = _number(b, ad.dtype)
     else:
         if not isinstance(b, (Tensor, int, float, bool)):
             from ...creation import as_tensor
@@ -158,16 +194,17 @@ def _binary(cls, a: Tensor, b) -> Tensor:
                     "with a tensor or a Python number.") from None
         ad, bd = _operands(a, b)
     fn = _new(cls)
+    token = _quiet_on(_IGNORE)
     try:
-        out = cls.forward(fn, ad, bd)  # NOTE: through the class, as in _unary
+        out = cls._forward(fn, ad, bd)  # NOTE: through the class, quiet here, as in _unary
     except ValueError as e:
         raise broadcast_error(cls.op_name, a, b, e) from None
     except TypeError as e:  # an array library refusing another device's array
         a, b, ad, bd = _on_one_device(cls.op_name, a, b, ad, bd, e)
-        out = fn.forward(ad, bd)
-    if state.enabled:
-        return record2(fn, a, b, out)
-    return _wrap(out)
+        out = cls._forward(fn, ad, bd)
+    finally:
+        _quiet_off(token)
+    return record2(fn, a, b, out)  # it reads grad mode (one thread-local read per op)
 
 
 def _on_one_device(op: str, a: Tensor, b, ad, bd, err: TypeError):

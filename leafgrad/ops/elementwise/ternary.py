@@ -204,6 +204,17 @@ def _ternary(cls, opname: str, inputs: tuple, **params) -> Tensor:
     return record(fn, ts, out)
 
 
+_F16 = np.dtype(np.float16)
+
+
+def _via_float(forward, *arrays):
+    """A float16 op as ATen computes it: in float (its opmath), rounded to half once."""
+    out = forward(*(v.astype(np.float32) if getattr(v, "dtype", None) == _F16 else v
+                    for v in arrays))
+    with np.errstate(over="ignore"):  # past 65504: inf, silently, as in torch
+        return out.astype(np.float16)
+
+
 def _lerp_np(a, b, w):
     # NOTE: PyTorch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), exact at w = 1
     if _fused_ok(a, b, w):
@@ -245,6 +256,8 @@ class Lerp(Op):
     __slots__ = ("weight",)
 
     def forward(self, a, b):
+        if a.dtype == _F16:
+            return _via_float(self.forward, a, b)
         return _lerp_np(a, b, a.dtype.type(self.weight))
 
     def backward(self, grad):
@@ -259,9 +272,12 @@ class LerpTensor(Op):
     elementwise = True
     op_name = "lerp"
     formula = {"a": "grad * (1 - w)", "b": "grad * w", "w": "grad * (b - a)"}
+    saved_for = ((2,), (2,), (0, 1))  # PyTorch: weight for start's and end's; both for weight's
     __slots__ = ()
 
     def forward(self, a, b, w):
+        if a.dtype == _F16:
+            return _via_float(self.forward, a, b, w)
         return _lerp_np(a, b, w)
 
     def backward(self, grad):
@@ -300,6 +316,8 @@ class Addcmul(Op):
 
     def forward(self, x, t1, t2):
         v = self.value
+        if x.dtype == _F16:
+            return _via_float(self.forward, x, t1, t2)
         if _fused_ok(x, t1, t2):
             return _via_kernel("addcmul", x, t1, t2, v)  # x + (v * t1) * t2, the last two fused
         return x + (t1 * t2 if v == 1 else t1 * t2 * x.dtype.type(v))
@@ -321,6 +339,8 @@ class Addcdiv(Op):
     __slots__ = ("value",)
 
     def forward(self, x, t1, t2):
+        if x.dtype == _F16:
+            return _via_float(self.forward, x, t1, t2)
         if _fused_ok(x, t1, t2):
             return _via_kernel("addcdiv", x, t1, t2, self.value)  # x + (v * t1) / t2, as ATen
         with np.errstate(divide="ignore", invalid="ignore"):

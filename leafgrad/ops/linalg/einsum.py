@@ -61,9 +61,11 @@ def builtins_max(a, b):
 class Einsum(Op):
     name_ = "EinsumBackward0"
     # one entry per operand (the first n apply to an n-operand einsum)
-    formula = {f"operand{i}": f"einsum_grad(terms, out_term, {i}, grad, operands)"
+    formula = {f"operand{i}": f"einsum_grad(terms, out_term, shapes, {i}, grad, inputs)"
                for i in range(8)}
-    __slots__ = ("terms", "out_term", "operands")
+    # shapes: the operands' shapes (an operand's own gradient needs its shape, not its value;
+    # the node keeps no operand beyond what saved_for says, as PyTorch's)
+    __slots__ = ("terms", "out_term", "shapes")
 
     @property
     def saved_for(self) -> tuple:
@@ -87,7 +89,7 @@ class Einsum(Op):
 
     def _grad_for(self, i: int, grad, ops):
         term = self.terms[i]
-        shape = dual.raw(ops[i]).shape
+        shape = self.shapes[i]  # (the operand itself may not be saved)
         # repeated letters in the operand (a diagonal): the gradient is computed for the
         # letters' first occurrences, then written on the diagonal with zeros elsewhere, as the
         # backward of PyTorch's diagonal view does (not contracted with identity matrices,
@@ -146,14 +148,13 @@ def einsum(equation: str, *operands) -> Tensor:
     fn = _new(Einsum)
     fn.terms = tuple(terms)
     fn.out_term = out
-    fn.operands = tuple(operands)
+    fn.shapes = tuple(o._data.shape for o in operands)
     datas = [o._data for o in operands]
     if len(set(d.dtype for d in datas)) > 1:
         raise RuntimeError(f"einsum(): expected scalar type {operands[0].dtype} but found "
                            f"{[o.dtype for o in operands if o._data.dtype != datas[0].dtype][0]}")
     if datas and datas[0].dtype.kind in "biu":
         operands = _integer_einsum(terms, out, operands)
-        fn.operands = tuple(operands)
         datas = [o._data for o in operands]
     try:
         out_arr = fn.forward(*datas)
@@ -246,6 +247,7 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
 class Cross(Op):
     name_ = "LinalgCrossBackward0"
     formula = {"a": "cross(b, grad, dim)", "b": "cross(grad, a, dim)"}  # (helpers: dual)
+    saved_for = ((1,), (0,))  # PyTorch saves other for self's gradient, self for other's
     __slots__ = ("dim",)
 
     def forward(self, a, b):

@@ -30,9 +30,9 @@ def _eigh_backward(gl, gv, lam, v):
     return fn.backward(gl, gv)
 
 
-def _einsum_grad(terms, out_term, i: int, grad, operands):
+def _einsum_grad(terms, out_term, shapes, i: int, grad, operands):
     fn = _new(Einsum)
-    fn.terms, fn.out_term = terms, out_term
+    fn.terms, fn.out_term, fn.shapes = terms, out_term, shapes
     return fn._grad_for(i, grad, operands)
 
 

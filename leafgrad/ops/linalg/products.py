@@ -12,7 +12,7 @@ from ...backend import array_module, as_array
 from ...dtypes import FROM_NP
 from ...tensor import Tensor
 from .. import dual
-from .._apply import record
+from .._apply import record, record2
 from ..elementwise import _operands
 
 _new = object.__new__
@@ -27,6 +27,7 @@ class Mm(Op):
     forward_text = "{a} @ {b}"
     op_name = "mm"
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -43,6 +44,7 @@ class Mv(Op):
     name_ = "MvBackward0"
     forward_text = "{a} @ {b}"
     formula = {"a": "grad.unsqueeze(1) * b.unsqueeze(0)", "b": "a.t() @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -59,6 +61,7 @@ class Dot(Op):
     name_ = "DotBackward0"
     forward_text = "{a}.dot({b})"
     formula = {"a": "grad * b", "b": "grad * a"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -78,6 +81,7 @@ class Matmul(Op):
     forward_text = "{a} @ {b}"
     # (1-d operands act as a row / column; the engine sums broadcast batch dims back)
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
+    saved_for = ((1,), (0,))  # PyTorch saves b for a's gradient, a for b's
     __slots__ = ()
 
     def forward(self, a, b):
@@ -172,14 +176,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
-    na, nb = a._data.ndim, b._data.ndim
+    ad, bd = a._data, b._data
+    na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D\n"
             "Why: a 0-d tensor is a scalar; multiply with * instead."
         )
-    _check_matmul_dtypes(a, b)
-    ad, bd = _operands(a, b)
+    if ad.dtype is not bd.dtype or ad.dtype.kind == "b":
+        _check_matmul_dtypes(a, b)  # raises unless the dtypes are equal (no promotion)
     cls = Mm if na == 2 and nb == 2 else Mv if na == 2 and nb == 1 else (
         Dot if na == 1 and nb == 1 else Matmul)
     fn = _new(cls)
@@ -187,7 +192,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         out = fn.forward(ad, bd)
     except ValueError:
         raise _mismatch(a, b) from None
-    return record(fn, (a, b), out)
+    return record2(fn, a, b, out)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
 from .indexing import Alias, Slice
-from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape
+from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape, view
 
 
 # -- views: unflatten / movedim / narrow / diagonal / unfold -------------------------------------
@@ -27,7 +27,8 @@ def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     inner = _infer_shape(sizes, s[d]) if len(s) else sizes
-    return reshape(x, s[:d] + inner + s[d + 1:])
+    # (splitting one dim is always a view: PyTorch's unflatten is view(), ViewBackward0)
+    return view(x, s[:d] + inner + s[d + 1:])
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
