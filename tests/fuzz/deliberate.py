@@ -17,7 +17,8 @@ torch reproducer, what leafgrad does and why) and holds:
   last line the runner must report as this entry.
 
 Adding an entry: write its section in docs/differences.md, then append a ``Deliberate`` to
-``ENTRIES`` below; tests/fuzz/README.md ("Deliberate differences") says more.
+``ENTRIES`` below; tests/fuzz/README.md ("Deliberate differences") says more. The rows whose
+condition reruns the program in torch with one op rewritten are in ``deliberate_rerun.py``.
 """
 
 from __future__ import annotations
