@@ -828,3 +828,14 @@ def test_float16_with_python_numbers_as_aten(op, s):
                                         "z": T.tensor(z) if op != "lerp t" else
                                         T.tensor(np.abs(z) % 1)})
     _same(f)
+
+
+def test_histogram_of_a_tensor_that_requires_grad():
+    # PyTorch: both results require grad through a node without a derivative
+    def f(T):
+        x = T.tensor([1., 2.], requires_grad=True)
+        h = T.histogram(x, 2)
+        assert h.hist.requires_grad and h.bin_edges.requires_grad
+        assert type(h.hist.grad_fn).__name__ == "NotImplemented"
+        h.hist.sum().backward()
+    _same(f)
