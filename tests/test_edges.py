@@ -167,6 +167,9 @@ def test_float_dim_is_a_type_error_not_truncated(call, d):
     lambda L: L.pow(L.tensor([True, False]), 3), lambda L: L.tensor([True]) ** 2.0,
     lambda L: L.tensor([True]) ** L.tensor([True]), lambda L: L.tensor([True]) ** -1,
     lambda L: L.tensor([True, False]) ** L.tensor([2]), lambda L: 2 ** L.tensor([True]),
+    lambda L: L.tensor([True, False]) ** True, lambda L: L.tensor([True, False]) ** False,
+    lambda L: L.tensor(True) ** True, lambda L: L.tensor([1, 2]) ** True,
+    lambda L: L.tensor([1.5]) ** False,
 ])
 def test_bool_power_dtypes(expr):
     _same(expr)
@@ -838,4 +841,22 @@ def test_histogram_of_a_tensor_that_requires_grad():
         assert h.hist.requires_grad and h.bin_edges.requires_grad
         assert type(h.hist.grad_fn).__name__ == "NotImplemented"
         h.hist.sum().backward()
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    # autograd.grad returns a leaf's gradient in the leaf's shape and dtype (validate_outputs)
+    "x1 = T.tensor([0.5, -1.5, 2.0, 1.0], requires_grad=True); x2 = x1 * 1; "
+    "x3 = x2.reshape(2, -1)\nwith T.no_grad():\n    x2.unsqueeze_(-2)\n"
+    "r = T.autograd.grad(x3.sum(), [x1])[0]",
+    "x3 = T.tensor([0.25], requires_grad=True); x4 = x3 * -1; x5 = T.as_tensor(x4); "
+    "x4.pow_(T.tensor([0])); r = T.autograd.grad(x5.sum(), [x3])[0]",
+    "T.manual_seed(0); r = T.normal(T.tensor(1.), 1.0)",
+    "T.manual_seed(0); r = T.normal(T.tensor(1.), T.tensor(2.))",
+])
+def test_leaf_gradient_shape_dtype_and_0d_samples(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["r"]
     _same(f)
