@@ -860,3 +860,19 @@ def test_leaf_gradient_shape_dtype_and_0d_samples(code):
         exec(code, ns)
         return ns["r"]
     _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    # an empty self: PyTorch's index_add_/index_fill_ kernels read no index (no bounds error)
+    "x = T.zeros((0, 4)); x.index_add_(0, T.tensor([0, 2]), T.ones(2, 4))",
+    "x = T.zeros((3, 0), dtype=T.float64); x.index_add_(1, T.tensor([2, 2]), T.ones(3, 2, "
+    "dtype=T.float64))",
+    "x = T.zeros((1, 1, 0)); x.index_fill_(-2, T.tensor([4]), 1)",
+    "x = T.zeros((2, 0, 3)); x.index_fill_(2, T.tensor([5]), 1)",
+])
+def test_index_writes_into_empty_tensors(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["x"]
+    _same(f)
