@@ -876,3 +876,20 @@ def test_index_writes_into_empty_tensors(code):
         exec(code, ns)
         return ns["x"]
     _same(f)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+                                  "soft_margin_loss"])
+@pytest.mark.parametrize("da,db", [("float32", "float64"), ("float64", "float32"),
+                                   ("float32", "int64")])
+def test_pair_losses_with_a_target_of_another_dtype(loss, da, db):
+    # PyTorch: mse/l1/smooth_l1 promote, soft_margin keeps the input's dtype, huber computes
+    # and then refuses in backward
+    def f(T):
+        a = T.tensor([1.0, -2.5, 0.25], dtype=getattr(T, da), requires_grad=True)
+        b = T.tensor([3.0, 0.0, -1.0]).to(getattr(T, db))
+        r = getattr(T.nn.functional, loss)(a, b)
+        r.backward()
+        return T.cat([r.reshape(1).double(), a.grad.double(),
+                      T.tensor([float(str(r.dtype) == "torch.float64")])])
+    _same(f)
