@@ -890,6 +890,7 @@ def test_pair_losses_with_a_target_of_another_dtype(loss, da, db):
         b = T.tensor([3.0, 0.0, -1.0]).to(getattr(T, db))
         r = getattr(T.nn.functional, loss)(a, b)
         r.backward()
+        # (in float32: the float64 soft_margin gradient may differ in its last bit)
         return T.cat([r.reshape(1).double(), a.grad.double(),
-                      T.tensor([float(str(r.dtype) == "torch.float64")])])
+                      T.tensor([float(str(r.dtype) == "torch.float64")])]).float()
     _same(f)
