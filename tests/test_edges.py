@@ -894,3 +894,17 @@ def test_pair_losses_with_a_target_of_another_dtype(loss, da, db):
         return T.cat([r.reshape(1).double(), a.grad.double(),
                       T.tensor([float(str(r.dtype) == "torch.float64")])]).float()
     _same(f)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (0, 3)])
+@pytest.mark.parametrize("odt", ["float64", "float16", "int64", "float32"])
+@pytest.mark.parametrize("bound", ["T.tensor([1.0, 0.0, -0.25])", "0.5"])
+@pytest.mark.parametrize("fn", ["clamp(x, min=b, out=o)", "clamp_min(x, b, out=o)",
+                                "clamp_max(x, b, out=o)"])
+def test_clamp_out_dtype_rules(fn, bound, odt, shape):
+    # tensor bounds: TensorIterator's cast into out; number bounds: out's dtype must match
+    def f(T):
+        x, o = T.zeros(shape), T.zeros(shape, dtype=getattr(T, odt))
+        eval("T." + fn, {"T": T, "x": x, "o": o, "b": eval(bound, {"T": T})})
+        return o
+    _same(f)
