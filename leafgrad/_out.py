@@ -7,7 +7,8 @@ writes it into ``out`` as PyTorch does:
 - the result's dtype must fit ``out``'s: ``rule="cast"`` (TensorIterator ops: any cast
   ``can_cast`` allows), ``rule="exact"`` (BLAS-like ops: the same dtype), ``rule="dtype"``
   (reductions, scans, factories: ``out``'s dtype is the computation dtype, passed as
-  ``dtype=`` when none was given);
+  ``dtype=`` when none was given), ``rule="cast_with_tensors"`` (clamp: "cast" when a bound is
+  a tensor, "exact" when the bounds are numbers);
 - ``out`` of another shape is resized (with PyTorch's deprecation warning when it had
   elements); of the same shape it is written in place, so its views see the values;
 - ``out`` overlapping an input partially is refused (an identical layout is fine: the result is
@@ -55,7 +56,7 @@ def out_variant(name: str | None = None, *, rule: str = "cast", alias: str | Non
     >>> leafgrad.add(leafgrad.ones(2), 1, out=o) is o, o
     (True, tensor([2., 2.]))
     """
-    if rule not in ("cast", "exact", "dtype", "any"):
+    if rule not in ("cast", "exact", "dtype", "any", "cast_with_tensors"):
         raise ValueError(f"out_variant: unknown rule {rule!r}")
 
     def deco(f):
@@ -311,6 +312,9 @@ def _call(f, fname, rule, alias, error, pass_dtype, resize_warns, args, kwargs, 
     else:
         _check_overlap(fname, ins, outs, results, alias)
     # NOTE: every out is checked before any is written, so an error leaves all untouched
+    if rule == "cast_with_tensors":  # clamp: TensorIterator's cast with tensor bounds, else exact
+        rule = "cast" if any(isinstance(v, Tensor) for v in (*args[1:], *kwargs.values())) \
+            else "exact"
     rules = ["exact" if multi and r._data.dtype.kind in "iu" else rule for r in results]
     for o, r, ru in zip(outs, results, rules):
         check_dtype(o, r, fname, ru, error)

@@ -870,7 +870,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
         # promoted dtype and cast back to mean's dtype.
         res = _inplace_op(drawn._data, sa, np.multiply)
         res = _inplace_op(res, ma, np.add)
-    res = np.ascontiguousarray(res, dtype=drawn._data.dtype)
+    # (np.asarray keeps a 0-d result 0-d; ascontiguousarray would make it shape (1,))
+    res = np.asarray(res, dtype=drawn._data.dtype, order="C")
     dev = (mean if mean_t else std).device if device is None else device
     node = "NormalBackward3" if mean_t and std_t else (
         "NormalBackward1" if mean_t else "NormalBackward2")

@@ -167,6 +167,9 @@ def test_float_dim_is_a_type_error_not_truncated(call, d):
     lambda L: L.pow(L.tensor([True, False]), 3), lambda L: L.tensor([True]) ** 2.0,
     lambda L: L.tensor([True]) ** L.tensor([True]), lambda L: L.tensor([True]) ** -1,
     lambda L: L.tensor([True, False]) ** L.tensor([2]), lambda L: 2 ** L.tensor([True]),
+    lambda L: L.tensor([True, False]) ** True, lambda L: L.tensor([True, False]) ** False,
+    lambda L: L.tensor(True) ** True, lambda L: L.tensor([1, 2]) ** True,
+    lambda L: L.tensor([1.5]) ** False,
 ])
 def test_bool_power_dtypes(expr):
     _same(expr)
@@ -827,4 +830,81 @@ def test_float16_with_python_numbers_as_aten(op, s):
             return eval(_HALF_OPS[op], {"T": T, "s": s, "x": T.tensor(x), "y": T.tensor(y),
                                         "z": T.tensor(z) if op != "lerp t" else
                                         T.tensor(np.abs(z) % 1)})
+    _same(f)
+
+
+def test_histogram_of_a_tensor_that_requires_grad():
+    # PyTorch: both results require grad through a node without a derivative
+    def f(T):
+        x = T.tensor([1., 2.], requires_grad=True)
+        h = T.histogram(x, 2)
+        assert h.hist.requires_grad and h.bin_edges.requires_grad
+        assert type(h.hist.grad_fn).__name__ == "NotImplemented"
+        h.hist.sum().backward()
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    # autograd.grad returns a leaf's gradient in the leaf's shape and dtype (validate_outputs)
+    "x1 = T.tensor([0.5, -1.5, 2.0, 1.0], requires_grad=True); x2 = x1 * 1; "
+    "x3 = x2.reshape(2, -1)\nwith T.no_grad():\n    x2.unsqueeze_(-2)\n"
+    "r = T.autograd.grad(x3.sum(), [x1])[0]",
+    "x3 = T.tensor([0.25], requires_grad=True); x4 = x3 * -1; x5 = T.as_tensor(x4); "
+    "x4.pow_(T.tensor([0])); r = T.autograd.grad(x5.sum(), [x3])[0]",
+    "T.manual_seed(0); r = T.normal(T.tensor(1.), 1.0)",
+    "T.manual_seed(0); r = T.normal(T.tensor(1.), T.tensor(2.))",
+])
+def test_leaf_gradient_shape_dtype_and_0d_samples(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["r"]
+    _same(f)
+
+
+@pytest.mark.parametrize("code", [
+    # an empty self: PyTorch's index_add_/index_fill_ kernels read no index (no bounds error)
+    "x = T.zeros((0, 4)); x.index_add_(0, T.tensor([0, 2]), T.ones(2, 4))",
+    "x = T.zeros((3, 0), dtype=T.float64); x.index_add_(1, T.tensor([2, 2]), T.ones(3, 2, "
+    "dtype=T.float64))",
+    "x = T.zeros((1, 1, 0)); x.index_fill_(-2, T.tensor([4]), 1)",
+    "x = T.zeros((2, 0, 3)); x.index_fill_(2, T.tensor([5]), 1)",
+])
+def test_index_writes_into_empty_tensors(code):
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return ns["x"]
+    _same(f)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+                                  "soft_margin_loss"])
+@pytest.mark.parametrize("da,db", [("float32", "float64"), ("float64", "float32"),
+                                   ("float32", "int64")])
+def test_pair_losses_with_a_target_of_another_dtype(loss, da, db):
+    # PyTorch: mse/l1/smooth_l1 promote, soft_margin keeps the input's dtype, huber computes
+    # and then refuses in backward
+    def f(T):
+        a = T.tensor([1.0, -2.5, 0.25], dtype=getattr(T, da), requires_grad=True)
+        b = T.tensor([3.0, 0.0, -1.0]).to(getattr(T, db))
+        r = getattr(T.nn.functional, loss)(a, b)
+        r.backward()
+        # (in float32: the float64 soft_margin gradient may differ in its last bit)
+        return T.cat([r.reshape(1).double(), a.grad.double(),
+                      T.tensor([float(str(r.dtype) == "torch.float64")])]).float()
+    _same(f)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (0, 3)])
+@pytest.mark.parametrize("odt", ["float64", "float16", "int64", "float32"])
+@pytest.mark.parametrize("bound", ["T.tensor([1.0, 0.0, -0.25])", "0.5"])
+@pytest.mark.parametrize("fn", ["clamp(x, min=b, out=o)", "clamp_min(x, b, out=o)",
+                                "clamp_max(x, b, out=o)"])
+def test_clamp_out_dtype_rules(fn, bound, odt, shape):
+    # tensor bounds: TensorIterator's cast into out; number bounds: out's dtype must match
+    def f(T):
+        x, o = T.zeros(shape), T.zeros(shape, dtype=getattr(T, odt))
+        eval("T." + fn, {"T": T, "x": x, "o": o, "b": eval(bound, {"T": T})})
+        return o
     _same(f)

@@ -414,9 +414,16 @@ def _mask_unneeded(fn, needed: set) -> tuple | None:
 
 def _capture(fn, g, p: Pass) -> None:
     """autograd.grad / backward(inputs=...): keep the gradient flowing into a target."""
+    leaf = fn.variable if fn.__class__ is AccumulateGrad else None
     for nr in range(fn._nout):
         for k in p.targets.get((fn, nr), ()):
             gk = g if fn._nout == 1 else (g[nr] if g is not None else None)
+            if gk is not None and leaf is not None:
+                # PyTorch's validate_outputs: a leaf's gradient in the leaf's shape and dtype
+                if gk.shape != leaf._data.shape:
+                    gk = _leaf_shape(gk, leaf._data.shape)
+                if gk.dtype != leaf._data.dtype:
+                    gk = gk.astype(leaf._data.dtype) if p.raw else gk.to(leaf.dtype)
             if gk is not None:
                 p.shared.add(id(gk if p.raw else gk._data))
                 if p.raw:

@@ -432,9 +432,24 @@ def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> 
         else (input, target)
     xd, td = x._data, t._data
     if xd.dtype != td.dtype:
-        raise RuntimeError(
-            f"Found dtype {_c10(td.dtype)} but expected {_c10(xd.dtype)}\nWhy: the loss's input "
-            "and target must share a dtype; convert the target (target.to(input.dtype)).")
+        # NOTE: as PyTorch: mse/smooth_l1 compute in the promoted dtype, soft_margin in the
+        # input's; huber computes in the input's and refuses in backward (its kernel's check)
+        if cls in (MseLoss, SmoothL1Loss):
+            from ..dtypes import _result_type
+
+            dt = _result_type(x, t)
+            x, t = (v if v.dtype == dt else v.to(dt) for v in (x, t))
+        elif cls is SoftMarginLoss or cls is HuberLoss and not (state.enabled and (
+                x.requires_grad or t.requires_grad)):
+            t = t.to(x.dtype)
+        elif cls is HuberLoss:
+            return _HuberMixed.apply(x, t, reduction, params["delta"])
+        else:
+            raise RuntimeError(
+                f"Found dtype {_c10(td.dtype)} but expected {_c10(xd.dtype)}\nWhy: the loss's "
+                "input and target must share a dtype; convert the target "
+                "(target.to(input.dtype)).")
+        xd, td = x._data, t._data
     fn = _new(cls)
     fn.reduction = reduction
     for k, v in params.items():
@@ -442,6 +457,50 @@ def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> 
     with np.errstate(invalid="ignore"):
         out = fn.forward(xd, td)
     return record(fn, (x, t), out) if state.enabled else _wrap(out)
+
+
+def _huber_mixed():
+    from ..autograd.function import Function
+
+    class HuberLossBackward0(Function):
+        """huber_loss with a target of another dtype: PyTorch's forward runs (in the input's
+        dtype), its backward refuses the mix."""
+
+        @staticmethod
+        def forward(ctx, x, t, reduction, delta):
+            ctx.dtypes = (t.dtype, x.dtype)
+            with _grad_off():
+                return huber_loss(x, t.to(x.dtype), reduction=reduction, delta=delta)
+
+        @staticmethod
+        def backward(ctx, grad):
+            found, want = ctx.dtypes
+            raise RuntimeError(
+                f"Found dtype {_c10(found.np)} but expected {_c10(want.np)}\nWhy: huber_loss's "
+                "backward needs the target in the input's dtype; convert it "
+                "(target.to(input.dtype)).")
+
+    return HuberLossBackward0
+
+
+class _Lazy:
+    """The class above, built on first use (custom Functions load autograd.function)."""
+
+    cls = None
+
+    def apply(self, *args):
+        if _Lazy.cls is None:
+            _Lazy.cls = _huber_mixed()
+        return _Lazy.cls.apply(*args)
+
+
+_HuberMixed = _Lazy()
+
+
+def _grad_off():
+    from ..autograd.grad_mode import no_grad
+
+    return no_grad()
 
 
 def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str,

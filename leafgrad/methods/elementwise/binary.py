@@ -288,7 +288,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
     return _t(input).round(decimals=decimals)
 
 
-@out_variant(rule="exact")
+@out_variant(rule="cast_with_tensors")
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001, A002
     """Limit values to ``[min, max]``; bounds are numbers or tensors.
 
@@ -302,7 +302,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001, A002
 clip = clamp
 
 
-@out_variant(rule="exact")
+@out_variant(rule="cast_with_tensors")
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A001, A002
     """``max(input, min)``.
 
@@ -313,7 +313,7 @@ def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A001, A002
     return _t(input).clamp_min(min)
 
 
-@out_variant(rule="exact")
+@out_variant(rule="cast_with_tensors")
 def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A001, A002
     """``min(input, max)``.
 

@@ -393,6 +393,9 @@ class RPowScalar(Op):
 
 def _pow_scalar(x: Tensor, e) -> Tensor:
     d = x._data
+    if e.__class__ is bool and d.dtype.kind == "b":
+        # PyTorch: bool ** bool stays bool (x ** True is x, x ** False is all True)
+        return _wrap(d.copy() if e else array_module(d).ones(d.shape, bool))
     if e.__class__ is not int and e.__class__ is not float:
         e = e.item() if hasattr(e, "item") else e
         if isinstance(e, bool):

@@ -199,8 +199,14 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
         with np.errstate(divide="ignore", invalid="ignore"):
             hist = hist / hist.sum() / np.diff(edges)  # (PyTorch's order of roundings)
     xp = array_module(d)
-    return return_type("histogram")(_wrap(xp.asarray(hist, dtype=d.dtype)),
-                                    _wrap(xp.array(edges, dtype=d.dtype)))
+    outs = (xp.asarray(hist, dtype=d.dtype), xp.array(edges, dtype=d.dtype))
+    if state.enabled and x.requires_grad:
+        # NOTE: PyTorch's results require grad through a node without a derivative
+        from ..elementwise.binary import _record_not_implemented
+
+        return return_type("histogram")(*(_record_not_implemented("histogram", (x,), o)
+                                          for o in outs))
+    return return_type("histogram")(*(_wrap(o) for o in outs))
 
 
 def searchsorted(sorted_sequence: Tensor, values, *, out_int32: bool = False,

@@ -556,6 +556,8 @@ def _dim_region(x: Tensor, dim: int, index, op: str) -> tuple:
     d = _wrap_dim(dim, len(s), op)
     n = s[d] if s else 1
     if op == "index_fill":  # the one of these PyTorch lets count from the end
+        if x._data.size == 0 and len(s) > 1:  # an empty self: its kernel reads nothing
+            return d, (_ax_slice,) * d + (slice(0, 0),)
         _check_bounds(a, n, op, d, negative=True)
     elif op == "index_copy":
         _check_bounds(a, n, op, d,
@@ -617,7 +619,9 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     d, idx = _dim_region(x, dim, index, "index_add")
     _check_source_shape(x, d, index, source, "index_add")
     if x._data.size == 0 and x._data.ndim > 1:  # nothing to add to: no index is read
-        idx = idx[:-1] + (array_module(x._data).zeros(0, np.int64),)
+        none = (slice(None),) * d + (slice(0, 0),)  # (source's slices along dim: none)
+        return keep(_write(IndexAdd, x, idx[:-1] + (slice(0, 0),), source[none] if
+                           source._data.ndim > d else source, add=True, alpha=alpha), index)
     return keep(_write(IndexAdd, x, idx, source, add=True, alpha=alpha), index)
 
 
