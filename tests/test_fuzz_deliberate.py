@@ -21,9 +21,13 @@ ENTRIES = {e.name: e for e in deliberate.ENTRIES}
 def _program(example) -> Program:
     stmts = []
     for code, op in example:
-        target = code.split("=", 1)[0].strip()
-        reads = tuple(sorted(set(re.findall(r"\bx\d+\b", code.split("=", 1)[1]))))
-        stmts.append(Stmt(code, op, "leaf" if op == "leaf" else "op", (target,), reads))
+        # a line "xN = ..." writes xN; "x1.sum().backward()" writes nothing
+        assigns = re.match(r"(x\d+) = ", code)
+        target, rhs = (assigns.group(1), code[assigns.end():]) if assigns else (None, code)
+        reads = tuple(sorted(set(re.findall(r"\bx\d+\b", rhs))))
+        kind = ("leaf" if op == "leaf" else "backward" if op.endswith("backward") else
+                "grad" if op in ("grad", "grad2:grad") else "op")
+        stmts.append(Stmt(code, op, kind, (target,) if target else (), reads))
     return Program(0, stmts)
 
 

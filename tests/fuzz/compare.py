@@ -157,15 +157,18 @@ def bitexact(t: np.ndarray, lv: np.ndarray) -> tuple[int, int]:
 
 
 def diff(ot, ol, path: str, tol: float, scale: float, out: list, strides: bool = True,
-         loose: bool = False, floor: str | None = None, values: bool = True) -> None:
-    """Append to ``out`` the differences between torch's ``ot`` and leafgrad's ``ol``."""
+         loose: bool = False, floor: str | None = None, values: bool = True,
+         grad_values: bool = True) -> None:
+    """Append to ``out`` the differences between torch's ``ot`` and leafgrad's ``ol``
+    (``grad_values``: whether the values of a tensor's .grad are compared)."""
     if isinstance(ot, TObs) or isinstance(ol, TObs):
         if not (isinstance(ot, TObs) and isinstance(ol, TObs)):
             # a tensor against None (an unused input's gradient) is a value, not a shape
             cat = _cat_value(path) if ot is None or ol is None else "shape"
             out.append((cat, path, f"torch {_kind(ot)} leafgrad {_kind(ol)}"))
             return
-        _tensor_diff(ot, ol, path, tol, scale, out, strides, loose, floor, values)
+        _tensor_diff(ot, ol, path, tol, scale, out, strides, loose, floor, values,
+                     grad_values)
         return
     if isinstance(ot, SeqObs) or isinstance(ol, SeqObs):
         if not (isinstance(ot, SeqObs) and isinstance(ol, SeqObs)) or len(ot.items) != len(
@@ -176,7 +179,8 @@ def diff(ot, ol, path: str, tol: float, scale: float, out: list, strides: bool =
             if not (ot.kind.startswith("named") and ol.kind.startswith("named")):
                 out.append(("dtype", path, f"torch {ot.kind} leafgrad {ol.kind}"))
         for k, (a, b) in enumerate(zip(ot.items, ol.items)):
-            diff(a, b, f"{path}[{k}]", tol, scale, out, strides, loose, floor, values)
+            diff(a, b, f"{path}[{k}]", tol, scale, out, strides, loose, floor, values,
+                 grad_values)
         return
     if isinstance(ot, Opaque) or isinstance(ol, Opaque):
         if isinstance(ot, Opaque) != isinstance(ol, Opaque):
@@ -208,7 +212,7 @@ def _kind(o) -> str:
 
 
 def _tensor_diff(ot: TObs, ol: TObs, path, tol, scale, out, strides, loose=False,
-                 floor=None, values=True) -> None:
+                 floor=None, values=True, grad_values=True) -> None:
     if ot.shape != ol.shape:
         out.append(("shape", path, f"torch {list(ot.shape)} leafgrad {list(ol.shape)}"))
         return
@@ -246,7 +250,8 @@ def _tensor_diff(ot: TObs, ol: TObs, path, tol, scale, out, strides, loose=False
             out.append(("silent-grad", path + ".grad", f"torch {_kind(ot.grad)} leafgrad "
                         f"{_kind(ol.grad)}"))
         elif ot.grad is not None:
-            _tensor_diff(ot.grad, ol.grad, path + ".grad", tol, scale, out, False, loose, floor)
+            _tensor_diff(ot.grad, ol.grad, path + ".grad", tol, scale, out, False, loose, floor,
+                         grad_values)
     if strides and ot.strides is not None and math.prod(ot.shape):
         st = tuple(s for s, n in zip(ot.strides, ot.shape) if n > 1)
         sl = tuple(s for s, n in zip(ol.strides or (), ol.shape) if n > 1)

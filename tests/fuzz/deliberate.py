@@ -17,7 +17,8 @@ torch reproducer, what leafgrad does and why) and holds:
   last line the runner must report as this entry.
 
 Adding an entry: write its section in docs/differences.md, then append a ``Deliberate`` to
-``ENTRIES`` below; tests/fuzz/README.md ("Deliberate differences") says more.
+``ENTRIES`` below; tests/fuzz/README.md ("Deliberate differences") says more. The rows whose
+condition reruns the program in torch with one op rewritten are in ``deliberate_rerun.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Seen:
     torch: np.ndarray          # torch's values of that variable (or of its .grad)
     leafgrad: np.ndarray       # leafgrad's
     inputs: dict               # name -> torch's values of the line's tensor operands
+    program: tuple = ()        # the program's lines so far, this one last (for a rerun)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,11 @@ ENTRIES += (
                   "op:batch_norm_eval")),
     ),
 )
+
+
+from .deliberate_rerun import rerun_entries  # noqa: E402 (its rows are made of Deliberate)
+
+ENTRIES += rerun_entries(Deliberate)
 
 
 def match(seen: Seen) -> tuple[Deliberate, np.ndarray] | None:

@@ -177,6 +177,8 @@ def run(program: Program, lib=None) -> Outcome:
     prev: dict[str, tuple] = {}   # name -> (torch version, leafgrad version, torch obs)
     no_node: set[str] = set()     # variables whose node name is not compared
     no_values: set[str] = set()   # variables whose values are defined only up to sign
+    no_grad_values: set[str] = set()  # variables whose .grad came from such a variable
+    signed_by: dict[str, str] = {}  # such a variable -> the decomposition row's op label
     seen_minor: set[tuple[str, str]] = set()
     contraction = False
     for i, st in enumerate(program.stmts):
@@ -195,12 +197,20 @@ def run(program: Program, lib=None) -> Outcome:
             contraction and st.kind in ("backward", "grad"))
         if not st.node_ok or st.kind in ("backward", "grad"):
             no_node.update(st.writes)
-        if not st.values_ok:
+        if not st.values_ok or _derived_signed(st, signed_by):
+            origin = "*" if any(r in signed_by for r in st.reads) or st.values_ok else st.op
             no_values.update(st.writes)
+            signed_by.update(dict.fromkeys(st.writes, origin))
+        signed_root = st.kind in ("backward", "grad") and _reads_signed(st, no_values,
+                                                                       no_grad_values)
+        if signed_root and st.kind == "grad":
+            no_values.update(st.writes)  # the gradient of a sign-ambiguous root
         with np.errstate(all="ignore"):
             found = _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose,
                                   both_raised=et is not None and el is not None,
-                                  no_node=no_node, no_values=no_values)
+                                  no_node=no_node, no_values=no_values,
+                                  history=tuple(s.text() for s in program.stmts[:i + 1]),
+                                  no_grad_values=no_grad_values, signed_root=signed_root)
         if st.undefined and et is None and any(m.category in MAJOR for m in found):
             # torch's value is its kernel's order on overlapping memory: not an oracle
             out.mismatches.append(Mismatch(i, "aliasing-undefined", st.op, "",
@@ -242,8 +252,25 @@ def _outcome_mismatch(i: int, st: Stmt, et, el, out: Outcome) -> bool:
     return False
 
 
+def _derived_signed(st: Stmt, signed_by: dict) -> bool:
+    """Whether a line computes values from a sign-ambiguous variable other than as its own
+    row's sign-invariant result (whose lines share the row's op label): e.g. addcmul_ with raw
+    eigenvectors (seed 14783), whose result is then defined only up to their signs too."""
+    return st.kind not in ("backward", "grad") and any(
+        r in signed_by and (signed_by[r] == "*" or signed_by[r] != st.op) for r in st.reads)
+
+
+def _reads_signed(st: Stmt, no_values, no_grad_values) -> bool:
+    """Whether a backward/grad line differentiates a variable defined only up to sign (raw
+    eigenvectors, Q, U...), or reads such a gradient: LAPACK's sign choice decides its
+    gradient, and torch and leafgrad may choose differently (seed 7000: eigh)."""
+    return any(r in no_values or (r in no_grad_values and f"{r}.grad" in st.text())
+               for r in st.reads)
+
+
 def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=False,
-                  no_node=frozenset(), no_values=frozenset()) -> list[Mismatch]:
+                  no_node=frozenset(), no_values=frozenset(), history=(),
+                  no_grad_values=None, signed_root=False) -> list[Mismatch]:
     touched = set(st.reads) | set(st.writes)
     names = sorted(set(_names(ns_t)) | set(_names(ns_l)), key=lambda s: int(s[1:]))
     obs_t, obs_l = {}, {}
@@ -281,7 +308,13 @@ def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=Fa
         # layout of a non-view result, e.g. LAPACK's column-major, is a kernel's choice)
         strides = n in st.writes and st.kind in ("leaf", "view", "getitem") and all(
             _norm_strides(obs_t.get(r)) == _norm_strides(obs_l.get(r)) for r in st.reads)
-        diff(ot, ol, n, st.tol, scale, ds, strides, loose, floor, values=n not in no_values)
+        if signed_root and no_grad_values is not None and _grad_moved(prev.get(n), ot):
+            # its .grad now holds a sign-ambiguous root's gradient: not compared on this line
+            # (then torch's is given leafgrad's, as within tolerance; a second-order line
+            # reading it is such a line too)
+            no_grad_values.add(n)
+        diff(ot, ol, n, st.tol, scale, ds, strides, loose, floor, values=n not in no_values,
+             grad_values=not (signed_root and n in no_grad_values))
         if ds and both_raised and n in prev and _torch_half_wrote(prev[n][2], ot, ol, scale):
             # torch changed the variable before raising (index_put_ checks bounds as it goes;
             # an out= resize happens before the dtype check); leafgrad left it unchanged,
@@ -297,7 +330,8 @@ def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=Fa
             if cat == "silent-value" and st.kind == "grad" and n in st.writes:
                 cat = "silent-grad"
             if cat in ("silent-value", "silent-grad"):
-                name = _deliberate(st, cat, path, ot, ol, obs_t, scale, loose, floor)
+                name = _deliberate(st, cat, path, ot, ol, obs_t, scale, loose, floor,
+                                   history)
                 if name is not None:
                     cat, detail = "deliberate", f"[{name}] {detail}"
             found.append(Mismatch(i, cat, st.op, path, detail))
@@ -314,19 +348,30 @@ def _compare_vars(lib, i, st, ns_t, ns_l, prev, out, loose=False, both_raised=Fa
     return found
 
 
+def _grad_moved(before, ot) -> bool:
+    """Whether torch's .grad of a variable changed since its last observation."""
+    if not isinstance(ot, TObs) or not isinstance(ot.grad, TObs):
+        return False
+    old = before[2].grad if before is not None and isinstance(before[2], TObs) else None
+    if not isinstance(old, TObs) or old.values.shape != ot.grad.values.shape:
+        return True
+    a, b = old.values, ot.grad.values
+    return not ((a == b) | (np.isnan(a) & np.isnan(b))).all() if a.dtype.kind == "f" else \
+        not np.array_equal(a, b)
+
+
 def _deliberate(st: Stmt, cat: str, path: str, ot, ol, obs_t: dict, scale: float, loose: bool,
-                floor) -> str | None:
+                floor, history: tuple = ()) -> str | None:
     """The name of the deliberate difference (tests/fuzz/deliberate.py) this mismatch is, when
     the elements it explains are all that differ; else None."""
-    grad = path.endswith(".grad")
-    a, b = (ot.grad, ol.grad) if grad else (ot, ol)
+    a, b = _at(ot, path), _at(ol, path)
     if not (isinstance(a, TObs) and isinstance(b, TObs)) or a.values.dtype.kind != "f" or \
             a.values.shape != b.values.shape:
         return None
     inputs = {r: obs_t[r].values for r in st.reads if isinstance(obs_t.get(r), TObs)}
     hit = deliberate.match(deliberate.Seen(st.op, st.text(), cat, path,
                                            a.dtype.replace("torch.", ""), a.values, b.values,
-                                           inputs))
+                                           inputs, history or (st.text(),)))
     if hit is None:
         return None
     entry, mask = hit
@@ -336,6 +381,18 @@ def _deliberate(st: Stmt, cat: str, path: str, ot, ol, obs_t: dict, scale: float
     diff(TObs(a.shape, a.dtype, vals, None, None), TObs(b.shape, b.dtype, b.values, None, None),
          path, st.tol, scale, rest, False, loose, floor)
     return entry.name if not any(c in MAJOR for c, _, _ in rest) else None
+
+
+def _at(o, path: str):
+    """The observation at ``path`` below a variable's (e.g. "x4[0].grad": item 0's grad)."""
+    for step in re.findall(r"\[(\d+)\]|(\.grad)", path):
+        if step[1]:
+            o = o.grad if isinstance(o, TObs) else None
+        elif isinstance(o, SeqObs) and int(step[0]) < len(o.items):
+            o = o.items[int(step[0])]
+        else:
+            return None
+    return o
 
 
 def _norm_strides(o):
