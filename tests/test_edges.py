@@ -908,3 +908,11 @@ def test_clamp_out_dtype_rules(fn, bound, odt, shape):
         eval("T." + fn, {"T": T, "x": x, "o": o, "b": eval(bound, {"T": T})})
         return o
     _same(f)
+
+
+@pytest.mark.parametrize("expr", [
+    "x <= 2147483648", "x == 2**32", "x < 2**31 + 5", "x + 2**31", "x.ge(-2**31 - 1)",
+    "T.tensor([0], dtype=T.int8) < 200", "T.tensor([0], dtype=T.uint8) > -1",
+])
+def test_comparisons_wrap_an_out_of_range_python_int_as_arithmetic(expr):
+    _same(lambda T: eval(expr, {"T": T, "x": T.tensor([0, 5], dtype=T.int32)}))

@@ -793,6 +793,12 @@ def _no_bool_sub(a, b) -> None:
 
 def _compare(op, a, b, name: str):
     bd = b._data if isinstance(b, Tensor) else b
+    if bd.__class__ is int and a._data.dtype.kind in "iu":
+        # NOTE: PyTorch wraps an out-of-range Python int into the tensor's dtype here too
+        # (int32 <= 2**31 compares with -2**31), as in arithmetic (_operands)
+        info = _np.iinfo(a._data.dtype)
+        if not info.min <= bd <= info.max:
+            bd = a._data.dtype.type((bd - info.min) % (1 << info.bits) + info.min)
     try:
         return _wrap(op(a._data, bd))
     except ValueError:
