@@ -41,6 +41,15 @@ def _same(f, *, dtype_only=False):
     else:
         assert lg == t or (isinstance(t, float) and math.isnan(t) and math.isnan(lg))
 
+def _same_program(code: str, result):
+    """``code`` run with ``T`` bound to each library; ``result(namespace)`` compared as _same."""
+    def f(T):
+        ns = {"T": T}
+        exec(code, ns)
+        return result(ns)
+    _same(f)
+
+
 
 def _grad(op, x0, up):
     def f(L):
@@ -556,11 +565,7 @@ def test_argument_checks_of_shape_and_order_ops(expr):
     "x = T.ones(2, 2); x[T.tensor([0, 1]), T.tensor([1, 0])] = T.tensor([[1., 2., 3.]])",
 ])
 def test_setitem_errors_in_torchs_order(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns["x"]
-    _same(f)
+    _same_program(code, lambda ns: ns["x"])
 
 
 @pytest.mark.parametrize("code", [
@@ -574,11 +579,7 @@ def test_setitem_errors_in_torchs_order(code):
     "y.sum().backward()",
 ])
 def test_a_saved_tensor_detached_in_place_is_refused(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns["a"].grad
-    _same(f)
+    _same_program(code, lambda ns: ns["a"].grad)
 
 
 @pytest.mark.parametrize("expr", ["2 @ T.ones(2)", "T.ones(2) @ 2", "T.ones(2) @ 2.0",
@@ -627,11 +628,7 @@ def test_writes_into_an_expanded_tensor(code):
     "x = T.arange(4.).reshape(1, 4); x[:, ::2] = x[0, :2]",
 ])
 def test_setitem_copy_overlap_with_expanded_values(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns["x"]
-    _same(f)
+    _same_program(code, lambda ns: ns["x"])
 
 
 def test_writes_through_a_one_element_view_of_an_expand():
@@ -660,11 +657,7 @@ def test_writes_through_a_one_element_view_of_an_expand():
     "x = T.zeros((1, 0)); x[T.tensor([0, -3])] = 1.",
 ])
 def test_masked_writes_and_empty_results(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns.get("y", ns["x"])
-    _same(f)
+    _same_program(code, lambda ns: ns.get("y", ns["x"]))
 
 
 @pytest.mark.parametrize("make", ["x[0:1]", "x.expand(2, 3)", "x.detach()", "x", "x.reshape(3, 1)",
@@ -855,11 +848,7 @@ def test_histogram_of_a_tensor_that_requires_grad():
     "T.manual_seed(0); r = T.normal(T.tensor(1.), T.tensor(2.))",
 ])
 def test_leaf_gradient_shape_dtype_and_0d_samples(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns["r"]
-    _same(f)
+    _same_program(code, lambda ns: ns["r"])
 
 
 @pytest.mark.parametrize("code", [
@@ -871,11 +860,7 @@ def test_leaf_gradient_shape_dtype_and_0d_samples(code):
     "x = T.zeros((2, 0, 3)); x.index_fill_(2, T.tensor([5]), 1)",
 ])
 def test_index_writes_into_empty_tensors(code):
-    def f(T):
-        ns = {"T": T}
-        exec(code, ns)
-        return ns["x"]
-    _same(f)
+    _same_program(code, lambda ns: ns["x"])
 
 
 @pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
