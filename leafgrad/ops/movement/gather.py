@@ -141,14 +141,12 @@ def _long_index(idx, op: str, what: str = "index") -> np.ndarray:
                                                     f"{op}(): Expected dtype int64 for {what}",
                                                     False))
     if a.dtype.name not in ok and not (empty_ok and a.size == 0):
-        got = FROM_NP_name(a.dtype) if a.dtype.kind != "b" else "Bool"
-        raise exc(msg.format(got=_TORCH_SCALAR.get(got, got)) + f"\nWhy: {op} takes positions "
+        from ..._out import _TORCH_NAMES  # PyTorch's ScalarType names (Float, Long...)
+
+        got = _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+        raise exc(msg.format(got=got) + f"\nWhy: {op} takes positions "
                   f"as an integer tensor ({' or '.join(ok)}); convert it, e.g. index.long().")
     return a.astype(np.int64, copy=False)
-
-
-_TORCH_SCALAR = {"Float32": "Float", "Float64": "Double", "Float16": "Half", "Int64": "Long",
-                 "Int32": "Int", "Int16": "Short", "Int8": "Char", "Uint8": "Byte"}
 
 
 def _check_bounds(a: np.ndarray, n: int, op: str, d: int = 0, exc=IndexError,
