@@ -156,7 +156,6 @@ UNTESTED_NODES = {
                 "in test_device.py",
     # unique's nodes have no derivative (their backward raises, as PyTorch's): the result's
     # requires_grad, node name and error are tested against torch in test_edges.py
-    "_NoDerivative": "the base class of the three below",
     "Unique2": "no derivative (test_edges.py)", "UniqueDim": "no derivative (test_edges.py)",
     "UniqueConsecutive": "no derivative (test_edges.py)",
 }

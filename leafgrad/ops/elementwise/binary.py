@@ -450,8 +450,10 @@ class NotImplementedOp(Op):
     def forward(self, *arrays):  # pragma: no cover - the forward runs outside the node
         raise NotImplementedError
 
+    error: type = RuntimeError  # (unique's nodes raise NotImplementedError, as PyTorch's)
+
     def backward(self, *grads):
-        raise RuntimeError(
+        raise self.error(
             f"the derivative for '{self.what}' is not implemented.\nWhy: PyTorch defines no "
             f"gradient for {self.what} (it is piecewise constant or has no useful derivative); "
             "detach() the input or use a differentiable formulation."

@@ -5,42 +5,34 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import state
-from ...autograd.node import Op
 from ...backend import array_module, as_array
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .._apply import record_unary
+from ..elementwise.binary import NotImplementedOp, _record_not_implemented
 from .gather import index_select
 from .views import expand, reshape, unsqueeze, view
 
 
 # -- no gradients: index queries, counting ---------------------------------------------------
-class _NoDerivative(Op):
-    """The node PyTorch gives an op without a derivative (unique's): the result requires grad,
-    its backward raises NotImplementedError."""
-
-    formula = {}
-    save_inputs = False
-    __slots__ = ("what",)
-
-    def backward(self, *grads):
-        raise NotImplementedError(
-            f"the derivative for '{self.what}' is not implemented.\nWhy: PyTorch defines no "
-            f"gradient for {self.what} (which values survive is not differentiable); detach() "
-            "the input, or compute what you need from the inverse indices.")
-
-
-class Unique2(_NoDerivative):
+# unique's nodes: the result requires grad, its backward raises NotImplementedError (PyTorch's)
+class Unique2(NotImplementedOp):
     name_ = "Unique2Backward0"
+    elementwise = False
+    error = NotImplementedError
     __slots__ = ()
 
 
-class UniqueDim(_NoDerivative):
+class UniqueDim(NotImplementedOp):
     name_ = "UniqueDimBackward0"
+    elementwise = False
+    error = NotImplementedError
     __slots__ = ()
 
 
-class UniqueConsecutive(_NoDerivative):
+class UniqueConsecutive(NotImplementedOp):
     name_ = "UniqueConsecutiveBackward0"
+    elementwise = False
+    error = NotImplementedError
     __slots__ = ()
 
 
@@ -202,8 +194,6 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
     outs = (xp.asarray(hist, dtype=d.dtype), xp.array(edges, dtype=d.dtype))
     if state.enabled and x.requires_grad:
         # NOTE: PyTorch's results require grad through a node without a derivative
-        from ..elementwise.binary import _record_not_implemented
-
         return return_type("histogram")(*(_record_not_implemented("histogram", (x,), o)
                                           for o in outs))
     return return_type("histogram")(*(_wrap(o) for o in outs))
