@@ -3,6 +3,7 @@ entropy (with logits), soft margin; plus l1 and the reduction helpers the other 
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -443,7 +444,7 @@ def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> 
                 x.requires_grad or t.requires_grad)):
             t = t.to(x.dtype)
         elif cls is HuberLoss:
-            return _HuberMixed.apply(x, t, reduction, params["delta"])
+            return _huber_mixed().apply(x, t, reduction, params["delta"])
         else:
             raise RuntimeError(
                 f"Found dtype {_c10(td.dtype)} but expected {_c10(xd.dtype)}\nWhy: the loss's "
@@ -459,17 +460,18 @@ def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> 
     return record(fn, (x, t), out) if state.enabled else _wrap(out)
 
 
+@functools.cache
 def _huber_mixed():
+    """huber_loss with a target of another dtype: PyTorch's forward runs (in the input's
+    dtype), its backward refuses the mix (built on first use: autograd.function loads late)."""
     from ..autograd.function import Function
+    from ..autograd.grad_mode import no_grad
 
     class HuberLossBackward0(Function):
-        """huber_loss with a target of another dtype: PyTorch's forward runs (in the input's
-        dtype), its backward refuses the mix."""
-
         @staticmethod
         def forward(ctx, x, t, reduction, delta):
             ctx.dtypes = (t.dtype, x.dtype)
-            with _grad_off():
+            with no_grad():
                 return huber_loss(x, t.to(x.dtype), reduction=reduction, delta=delta)
 
         @staticmethod
@@ -481,26 +483,6 @@ def _huber_mixed():
                 "(target.to(input.dtype)).")
 
     return HuberLossBackward0
-
-
-class _Lazy:
-    """The class above, built on first use (custom Functions load autograd.function)."""
-
-    cls = None
-
-    def apply(self, *args):
-        if _Lazy.cls is None:
-            _Lazy.cls = _huber_mixed()
-        return _Lazy.cls.apply(*args)
-
-
-_HuberMixed = _Lazy()
-
-
-def _grad_off():
-    from ..autograd.grad_mode import no_grad
-
-    return no_grad()
 
 
 def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str,
