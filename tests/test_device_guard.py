@@ -110,7 +110,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         _NUMPY_PATH + " (1.0 as a 0-d array for tanh_backward's small NumPy case)",
     ("ops/elementwise/dispatch.py", "_number", "array"):
         _NUMPY_PATH + " (a Python float as a 0-d array: used for NumPy operands only)",
-    ("ops/lastbits.py", "_fma_blocks", "empty"): _NUMPY_PATH + " (fma's blocks)",
     ("optim/_kernels.py", "_scratch", "empty"): _NUMPY_PATH + " (reused NumPy scratch)",
     ("ops/rnn_packing.py", "pack_rows", "arange"): _PACKED + "; the index is placed with like",
     ("nn/utils/rnn.py", "_lengths_array", "asarray"): _PACKED + " (lengths as Python data)",

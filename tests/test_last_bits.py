@@ -136,6 +136,32 @@ def test_fma_rounds_once(dtype):
     assert (got != (a * b + c)).any()
 
 
+@pytest.mark.parametrize("subnormal", [False, True], ids=["normal", "subnormal"])
+def test_fma_exact_where_float64_double_rounds(subnormal):
+    # a float64 sum landing on a float32 midpoint: rounding it again would be an ulp off
+    # (the backward formulas' fma once did that; it is now the optimizers' exact kernel)
+    from test_optim_kernels import _midpoint_cases
+
+    a, b, c = _midpoint_cases(np.random.default_rng(5), 50, subnormal)
+    naive = (a.astype(np.float64) * b + c).astype(np.float32)
+    want = _exact_fma(a, b, c, np.float32)
+    assert (naive != want).any()  # the inputs really are adversarial
+    np.testing.assert_array_equal(lastbits.fma(a, b, c), want)
+
+
+def test_tanh_backward_inline_path_cannot_double_round():
+    # tanh_backward's small float32 path rounds 1 - y*y to float64, then to float32 (no
+    # midpoint repair, per-op cost): exact because that float64 difference never lands on a
+    # float32 midpoint inexactly. Every float32 y of [2**-14, 2**-2) is checked (y*y is exact
+    # in float64; below, 1 - y*y rounds to 1 far from a midpoint; above, 1 - y*y is exact).
+    for e in range(-14, -2):
+        y = (np.arange(2**23, 2**24, dtype=np.float64) * 2.0 ** (e - 23))
+        p = y * y
+        s = 1 - p
+        tie = (s.view(np.int64) << 35) == np.iinfo(np.int64).min
+        assert not (tie & ((1 - s) - p != 0)).any(), e
+
+
 @pytest.mark.parametrize("capability,lanes", [("avx512", 16), ("avx2", 8)])
 def test_lane_sum_adds_in_torchs_order(monkeypatch, capability, lanes):
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", capability)

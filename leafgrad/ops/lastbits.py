@@ -110,81 +110,31 @@ def fma(a, b, c):
     """``a * b + c`` rounded once (a fused multiply-add), for float16/32/64 arrays.
 
     PyTorch's compiled CPU kernels fuse such products into the addition (the compiler contracts
-    them into FMA instructions), so their bits differ from two NumPy operations. float32 and
-    float16 are exact through float64 (the product of two floats fits in a double); float64
-    uses an exact product (Dekker's split) and a compensated sum.
+    them into FMA instructions), so their bits differ from two NumPy operations. This is the
+    exact kernel the optimizers use (``leafgrad.optim._kernels.fma``): float32 through float64
+    with its rare double-rounding midpoints redone, float64 by error-free transformations and
+    round-to-odd, float16 in float32 and rounded once more, as PyTorch's opmath does.
 
     >>> y = np.array([0.9999], np.float32)
     >>> exact = np.float32(1 - np.float64(y[0]) ** 2)
     >>> bool(fma(-y, y, np.float32(1))[0] == exact), bool(1 - y[0] * y[0] == exact)
     (True, False)
     """
+    global _fma_into
     # NOTE: the operands are arrays or NumPy scalars of one float dtype (the kernels' own)
     arr = a if getattr(a, "ndim", 0) else (b if getattr(b, "ndim", 0) else c)
     if not getattr(arr, "ndim", 0):  # all 0-d: an array (a device's) decides, not a scalar
         arr = next((v for v in (a, b, c) if hasattr(v, "ndim") and not isinstance(v, np.generic)),
                    arr)
-    dt = arr.dtype
-    if dt != _F64:
-        if type(arr) is np.ndarray and arr.size > _BLOCK:
-            shape = np.broadcast_shapes(*(np.shape(v) for v in (a, b, c)))
-            flat = [_flat_operand(v, shape) for v in (a, b, c)]
-            if all(v is not None for v in flat):
-                return _fma_blocks(*flat, dt).reshape(shape)
-        f64 = np.float64 if type(arr) is np.ndarray else array_module(arr).float64
-        r = a.astype(f64)
-        r = r * b.astype(f64)  # exact: the product of two floats fits in a double
-        r += c
-        return r.astype(dt)
+    if _fma_into is None:  # the optimizers' package, loaded when first needed (import time)
+        from ..optim._kernels import fma as _fma_into
     xp = array_module(arr)
-    a, b, c = (xp.asarray(v, dtype=dt) for v in (a, b, c))
-    with np.errstate(invalid="ignore", over="ignore"):
-        p = a * b
-        ah, al = _split(a)
-        bh, bl = _split(b)
-        e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a*b == p + e exactly
-        s = p + c
-        v = s - p
-        t = (p - (s - v)) + (c - v)  # p + c == s + t exactly
-        r = s + (t + e)
-    fin = xp.isfinite(s)
-    if not fin.all():
-        # an infinite product or sum: the error terms are inf - inf (NaN), and the fused
-        # result is the plain one (fma(kappa, inf, inf) is inf, not NaN)
-        r = xp.where(fin, r, s)
-    return r
-
-
-def _flat_operand(v, shape):
-    """``v`` as a flat array of the result's size, or a scalar; None when neither is free."""
-    if np.ndim(v) == 0:
-        return v
-    if np.shape(v) == shape and v.flags.c_contiguous:
-        return v.reshape(-1)
-    return None
-
-
-def _fma_blocks(a, b, c, dt):
-    """float32/float16 fma in cache-sized float64 blocks (no full-size float64 temporaries)."""
-    n = next(v.size for v in (a, b, c) if np.ndim(v))
-    out = np.empty(n, dt)
-    buf = np.empty(_BLOCK, np.float64)
-    for i in range(0, n, _BLOCK):
-        k = min(_BLOCK, n - i)
-        r = buf[:k]
-        np.copyto(r, a[i:i + k] if np.ndim(a) else a)
-        r *= b[i:i + k] if np.ndim(b) else b
-        r += c[i:i + k] if np.ndim(c) else c
-        np.copyto(out[i:i + k], r, casting="same_kind")
+    out = xp.empty(np.broadcast_shapes(*(np.shape(v) for v in (a, b, c))), arr.dtype)
+    _fma_into(a, b, c, out)
     return out
 
 
-def _split(a):
-    """Veltkamp's split of float64 ``a`` into two 26-bit halves (a == hi + lo exactly)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        t = a * 134217729.0
-        hi = t - (t - a)
-    return hi, a - hi
+_fma_into = None  # leafgrad.optim._kernels.fma once loaded (see fma)
 
 
 def scale(x, s: float):
