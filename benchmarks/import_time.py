@@ -116,8 +116,9 @@ def main(argv=None) -> None:
     print(f"  leafgrad over numpy (CPU)                 median {statistics.median(diff) * 1e3:6.1f}"
           f" ms  min {(min(lg) - min(base)) * 1e3:6.1f} ms (difference of minima)")
     tdiff = [b - a for a, b in zip(tbase, tlg)]
-    print(f"  leafgrad over numpy (main-thread CPU)     median {statistics.median(tdiff) * 1e3:6.1f}"
-          f" ms  min {(min(tlg) - min(tbase)) * 1e3:6.1f} ms (difference of minima)")
+    print(f"  leafgrad over numpy (main-thread CPU)     median "
+          f"{statistics.median(tdiff) * 1e3:6.1f} ms  min {(min(tlg) - min(tbase)) * 1e3:6.1f} ms"
+          " (difference of minima)")
     print(f"  -X importtime, leafgrad cumulative        median {statistics.median(cum):6.1f} ms"
           f"  min {min(cum):6.1f} ms")
     if args.instructions:
