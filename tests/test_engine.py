@@ -343,3 +343,23 @@ def test_needs_input_grad_names_the_inputs_with_an_edge():
         return [a], (a * k + k.atan2(a) + lib.hypot(k, a)).sum()
 
     _assert_same(_both(build))
+
+
+@pytest.mark.parametrize("leaf_first", [False, True])
+@pytest.mark.parametrize("op", ["histogram", "floor_divide"])
+def test_not_implemented_node_raises_before_leaves_complete_with_it(op, leaf_first):
+    # PyTorch's NotImplemented node shares AccumulateGrad's top priority and is queued in edge
+    # order: a leaf completing with it after it in next_functions gets no .grad, one before does
+    def run(lib):
+        x = lib.tensor([0.25, 0.5], dtype=lib.float64, requires_grad=True)
+        y = (lib.histogram(x, 3, range=(-1.0, 1.0)).bin_edges if op == "histogram"
+             else lib.floor_divide(x, 2.0))
+        w = lib.ones(y.shape, dtype=lib.float64, requires_grad=True)
+        seen = []
+        w.register_hook(lambda g: seen.append("leaf"))
+        out = w * y if leaf_first else y * w
+        with pytest.raises(RuntimeError, match="not implemented"):
+            out.sum().backward()
+        return seen, w.grad is None
+
+    assert run(leafgrad) == run(torch)

@@ -17,8 +17,9 @@ from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_o
 def _link() -> None:
     """Import what this module needs from modules that import it (docs/design.md, "The import
     cycle"); run once by leafgrad.tensor when Tensor exists."""
-    global Tensor, _wrap, dual, _FunctionCtx
+    global Tensor, _wrap, dual, _FunctionCtx, _NotImplemented
     from ..ops import dual
+    from ..ops.elementwise.binary import NotImplementedOp as _NotImplemented
     from ..tensor import Tensor, _wrap
     from .function import FunctionCtx as _FunctionCtx
 
@@ -250,6 +251,16 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
                         if gi is not None:
                             acc = gi if acc is None else acc + gi
                         visit(nxt, acc)
+                        continue
+                    elif type(nxt) is _NotImplemented and (gi is not None or nxt in buffers):
+                        # NOTE: PyTorch's NotImplemented node has AccumulateGrad's top
+                        # priority (sequence number UINT64_MAX) and is queued first among
+                        # equals: it raises as soon as it is complete, before the leaves
+                        # that complete with it accumulate anything
+                        acc = pop_buffer(nxt, None)
+                        if gi is not None:
+                            acc = gi if acc is None else acc + gi
+                        visit(nxt, acc)  # raises (or, pruned by autograd.grad, returns None)
                         continue
                     if gi is not None:
                         if nxt._nout != 1:

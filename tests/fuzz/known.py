@@ -98,8 +98,7 @@ SLOW_BASELINE: dict[str, int] = {
     'spurious-error': 14,
     'missing-error': 26,
     'autograd-meta': 4,
-    'silent-grad': 3,
+    'silent-grad': 2,
     'dtype': 1,
     'grad_fn': 8,
-    'silent-value': 1,
 }
