@@ -363,3 +363,72 @@ def test_not_implemented_node_raises_before_leaves_complete_with_it(op, leaf_fir
         return seen, w.grad is None
 
     assert run(leafgrad) == run(torch)
+
+
+def _reshaped_cases(lib):
+    """Programs changing a recorded tensor's shape in place under no_grad, then differentiating
+    (PyTorch's validate_outputs: the gradient must fit the shape the node recorded)."""
+    def made(shape_change, shape=(2, 1)):
+        x = lib.ones(*shape, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        with lib.no_grad():
+            shape_change(y)
+        return x, y
+
+    def t_then_sum():
+        x, y = made(lambda y: y.t_())
+        y.sum().backward()
+        return x.grad
+
+    def squeeze_then_sum():
+        x, y = made(lambda y: y.squeeze_(), (1, 2))
+        y.sum().backward()
+        return x.grad
+
+    def unsqueeze_then_broadcast():  # the recorded shape expands to the gradient's: summed
+        x, y = made(lambda y: y.unsqueeze_(0), (2,))
+        (y * lib.ones(3, 2, dtype=lib.float64)).sum().backward()
+        return x.grad
+
+    def t_then_grad():
+        x, y = made(lambda y: y.t_())
+        return lib.autograd.grad(y.sum(), x)[0]
+
+    def t_then_root_gradient():
+        x, y = made(lambda y: y.t_())
+        y.backward(lib.ones(1, 2, dtype=lib.float64))
+        return x.grad
+
+    def t_then_recorded_op():
+        x, y = made(lambda y: y.t_())
+        y.add_(1)
+        y.sum().backward()
+        return x.grad
+
+    def t_twice():
+        x, y = made(lambda y: y.t_().t_())
+        y.sum().backward()
+        return x.grad
+
+    def leaf_t():  # a leaf's AccumulateGrad: unchanged rules
+        x = lib.ones(2, 1, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        with lib.no_grad():
+            x.t_()
+        y.sum().backward()
+        return x.grad
+
+    return [t_then_sum, squeeze_then_sum, unsqueeze_then_broadcast, t_then_grad,
+            t_then_root_gradient, t_then_recorded_op, t_twice, leaf_t]
+
+
+@pytest.mark.parametrize("k", range(len(_reshaped_cases(torch))),
+                         ids=[f.__name__ for f in _reshaped_cases(torch)])
+def test_gradient_must_fit_the_recorded_shape(k):
+    def outcome(lib):
+        try:
+            return _reshaped_cases(lib)[k]().cpu().tolist()
+        except RuntimeError as e:
+            return str(e).splitlines()[0]
+
+    assert outcome(leafgrad) == outcome(torch)

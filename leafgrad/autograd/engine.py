@@ -11,7 +11,16 @@ from ..backend import array_module as _xp
 from ..backend import writeable
 from . import anomaly as _anomaly
 from .grad_mode import state
-from .node import _IGNORE, EPOCH, RELEASED, AccumulateGrad, _quiet_off, _quiet_on, accumulate_node
+from .node import (
+    _IGNORE,
+    EPOCH,
+    RELEASED,
+    RESHAPED,
+    AccumulateGrad,
+    _quiet_off,
+    _quiet_on,
+    accumulate_node,
+)
 
 
 def _link() -> None:
@@ -67,6 +76,9 @@ def make_root_grads(tensors, grads, create_graph: bool) -> list:
                 g = g.to(t.dtype)
             if not create_graph:
                 g = g.detach()
+        fn = t._fn
+        if RESHAPED.n and fn is not None and fn._x is not None and t._out_nr in fn._x.shapes:
+            g = _fits_shape(g, fn._x.shapes[t._out_nr], f"invalid gradient at index {i}")
         out.append(g)
     return out
 
@@ -215,6 +227,7 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
     ready = [fn for fn in dict.fromkeys(fn for fn, _ in roots) if not deps[fn]]
     pop_buffer, get_buffer, push, visit = buffers.pop, buffers.get, ready.append, p.visit
     early = p.targets is None  # leaves accumulate as soon as complete (see below)
+    reshaped = RESHAPED.n  # some node's output changed shape outside autograd: check edges
     fn = None
     prev_enabled = state.enabled
     state.enabled = p.create_graph  # a graph of the backward is built only with create_graph
@@ -228,6 +241,8 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
                 if results is None:
                     break
                 nexts = fn.next_functions
+                if reshaped:
+                    results = _fit_recorded_shapes(fn, nexts, results)
                 fn = None
                 n = len(nexts)
                 if len(results) < n:
@@ -471,6 +486,40 @@ def _add(buffers: dict, fn, nr: int, g) -> None:
         if buf is None:
             buf = buffers[fn] = [None] * fn._nout
         buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _fit_recorded_shapes(fn, nexts: tuple, results: tuple) -> tuple:
+    """PyTorch's validate_outputs for nodes whose output changed shape in place outside
+    autograd (``keep_recorded_shape``): a gradient must fit the shape the next node recorded,
+    summed to it when that shape expands to the gradient's, else the pass fails."""
+    out = None
+    for i, ((nxt, nr), g) in enumerate(zip(nexts, results)):
+        x = nxt._x if nxt is not None else None
+        if x is None or g is None or nr not in x.shapes:
+            continue
+        fixed = _fits_shape(g, x.shapes[nr], f"Function {fn.name()} returned an invalid "
+                            f"gradient at index {i}")
+        if fixed is not g:
+            out = list(results) if out is None else out
+            out[i] = fixed
+    return results if out is None else tuple(out)
+
+
+def _fits_shape(g, shape: tuple, what: str):
+    """``g`` when of ``shape``; summed to it when ``shape`` expands to ``g``'s; else an error
+    in PyTorch's words (``what``: which gradient)."""
+    gs = tuple(g.shape)
+    if gs == shape:
+        return g
+    if len(shape) <= len(gs) and all(s in (1, t) for s, t in zip(shape[::-1], gs[::-1])):
+        return dual.sum_to(g, shape)
+    raise RuntimeError(
+        f"{what} - got {list(gs)} but expected shape compatible with {list(shape)}\n"
+        "Why: the tensor's shape was changed in place outside autograd (e.g. t_() or "
+        "squeeze_() under no_grad) after the op that made it was recorded; that op's "
+        "derivative is for the shape it saw. Change the shape out of place (t(), squeeze()) "
+        "or outside the graph (detach() first)."
+    )
 
 
 def _fit(fn, results: tuple, grad) -> tuple:

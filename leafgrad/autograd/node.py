@@ -128,13 +128,47 @@ class RemovableHandle:
 class NodeExtras:
     """Rarely-used per-node state, allocated only when a hook or retain_grad needs it."""
 
-    __slots__ = ("pre_hooks", "hooks", "tensor_hooks", "retained")
+    __slots__ = ("pre_hooks", "hooks", "tensor_hooks", "retained", "shapes")
 
     def __init__(self) -> None:
         self.pre_hooks: list = []      # grad_fn.register_prehook(fn(grad_outputs))
         self.hooks: list = []          # grad_fn.register_hook(fn(grad_inputs, grad_outputs))
         self.tensor_hooks: dict = {}   # output_nr -> [hooks] from Tensor.register_hook
         self.retained: dict = {}       # output_nr -> weakref to a tensor that called retain_grad()
+        # output_nr -> the output's shape when recorded, kept when an unrecorded in-place op
+        # (t_() under no_grad) changed the tensor's shape since: the gradient must fit it
+        self.shapes: dict = {}
+
+
+class _Count:
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+# How many nodes have an entry in NodeExtras.shapes (the engine checks gradients' shapes
+# against them only while there is one: PyTorch's validate_outputs, see engine._fits_shape)
+RESHAPED = _Count()
+
+
+def keep_recorded_shape(t, old_shape: tuple) -> None:
+    """``t``'s shape changed in place outside autograd (``t_()`` under no_grad): its node still
+    expects gradients of ``old_shape``, the shape it recorded, as PyTorch's input metadata do.
+
+    >>> import leafgrad
+    >>> x = leafgrad.ones(2, 1, requires_grad=True) * 1
+    >>> with leafgrad.no_grad(): _ = x.t_()
+    >>> x.grad_fn._x.shapes
+    {0: (2, 1)}
+    """
+    fn = t._fn
+    if fn is None:
+        return
+    shapes = fn._extras().shapes
+    if t._out_nr not in shapes:
+        shapes[t._out_nr] = tuple(old_shape)
+        RESHAPED.n += 1
 
 
 class Node:

@@ -7,6 +7,7 @@ import warnings
 from ... import dtypes as _dt
 from ..._dims import NO_DIM as _NO_DIM
 from ..._dims import parse_dims, parse_size_neg
+from ...autograd.node import keep_recorded_shape as _keep_recorded_shape
 
 
 def _link() -> None:
@@ -100,6 +101,8 @@ class ShapeMethods:
         if self._rg or (is_view and self.requires_grad):
             self._check_inplace(name, True)  # a leaf, or a view PyTorch does not let change
         fn = view._fn
+        if fn is None and self._fn is not None:  # not recorded (no_grad): keep what was
+            _keep_recorded_shape(self, self._data.shape)
         self._data = view._data
         self._bump_version()
         if fn is not None and node is not None:
