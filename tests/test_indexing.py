@@ -187,3 +187,21 @@ def test_setitem_bumps_version_and_guards_saved_tensors():
             z.sum().backward()
         errs.append("modified by an inplace operation" in str(e.value))
     assert errs == [True, True]
+
+
+@pytest.mark.parametrize("region,value_shape", [
+    ((slice(1, 4, 2),), (1, 1)),        # an empty region: the value's leading 1s dropped
+    ((0,), (1, 1, 3)),                  # more dims than the region: leading 1s dropped
+    ((slice(None), slice(0, 2)), (1, 1, 2)),
+])
+def test_setitem_value_gradient_keeps_the_value_shape(region, value_shape):
+    # PyTorch's copy_to drops a value's leading size-1 dims beyond the region's; the value's
+    # gradient comes back in the value's own shape
+    def run(lib):
+        x = lib.ones(1, 3, dtype=lib.float64) * 1
+        v = lib.full(value_shape, 0.5, dtype=lib.float64, requires_grad=True)
+        x[region] = v
+        (x * lib.arange(3.0, dtype=lib.float64)).sum().backward()
+        return x.detach().cpu().tolist(), v.grad.cpu().tolist()
+
+    assert run(leafgrad) == run(torch)

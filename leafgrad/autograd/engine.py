@@ -511,7 +511,7 @@ def _fits_shape(g, shape: tuple, what: str):
     gs = tuple(g.shape)
     if gs == shape:
         return g
-    if len(shape) <= len(gs) and all(s in (1, t) for s, t in zip(shape[::-1], gs[::-1])):
+    if dual.expands_to(shape, gs):
         return dual.sum_to(g, shape)
     raise RuntimeError(
         f"{what} - got {list(gs)} but expected shape compatible with {list(shape)}\n"
@@ -658,12 +658,10 @@ def _leaf_shape(g, shape: tuple):
     """``g`` summed to the leaf's shape when it broadcasts to ``g``'s (PyTorch's
     validate_outputs: a shape-changing in-place op under no_grad, e.g. ``unsqueeze_`` on a
     non-leaf whose view is then back-propagated, sends a gradient with extra size-1 dims)."""
-    gs = tuple(g.shape)
-    if len(shape) > len(gs) or any(s not in (1, t) for s, t in zip(shape[::-1], gs[::-1])):
+    shape = tuple(shape)
+    if not dual.expands_to(shape, tuple(g.shape)):
         return g  # not expandable: left as is
-    from ..ops.dual import sum_to
-
-    return sum_to(g, tuple(shape))
+    return dual.sum_to(g, shape)
 
 
 def _post_accumulate(var, x) -> None:

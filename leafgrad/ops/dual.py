@@ -211,11 +211,22 @@ def expand(g, shape: tuple):
     return g.expand(shape) if isinstance(g, Tensor) else array_module(g).broadcast_to(g, shape)
 
 
+def expands_to(shape: tuple, gs: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``gs``: a gradient of shape ``gs`` then sums back to it
+    (PyTorch's ``is_expandable_to``).
+
+    >>> expands_to((3, 1), (2, 3, 4)), expands_to((1, 2), (2,))
+    (True, False)
+    """
+    lead = len(gs) - len(shape)
+    return lead >= 0 and all(s == 1 or s == gs[k + lead] for k, s in enumerate(shape))
+
+
 def sum_axes(gs: tuple, shape: tuple, fn=None, i: int = 0) -> tuple:
     """The dims to sum so that a gradient of shape ``gs`` gets back ``shape``, and how many
     leading dims broadcasting added; raises when ``gs`` cannot come from ``shape``."""
     lead = len(gs) - len(shape)
-    if lead < 0 or any(s != 1 and s != gs[k + lead] for k, s in enumerate(shape)):
+    if not expands_to(shape, gs):
         raise RuntimeError(
             f"Function {fn.name() if fn else '?'} returned an invalid gradient at index {i} - "
             f"got {list(gs)} but expected shape compatible with {list(shape)}"

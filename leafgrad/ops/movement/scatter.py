@@ -38,7 +38,12 @@ class IndexPut(Op):
         if need[1]:
             # NOTE: the value may broadcast to the region; sum back to its own shape here, since
             # the engine only un-broadcasts against the output's shape
-            gb = dual.sum_to(dual.gather(grad, self.index), self.vshape, self, 1)
+            region = dual.gather(grad, self.index)
+            vs = self.vshape
+            k = _dropped_ones(vs, region.ndim)  # (a [1, 1] value written into a [0] region)
+            gb = dual.sum_to(region, vs[k:], self, 1)
+            if k:
+                gb = gb.reshape(vs)
         return ga, gb
 
 
@@ -119,9 +124,7 @@ def _broadcast_value(shape: tuple, value: Tensor) -> Tensor:
     """The value of ``x[idx] = value`` for a region of ``shape``: leading size-1 dims dropped
     (as NumPy and PyTorch's setitem), then broadcast."""
     vs = value._data.shape
-    k = 0
-    while k < len(vs) and vs[k] == 1 and len(vs) - k > len(shape):
-        k += 1
+    k = _dropped_ones(vs, len(shape))
     if k:
         value = reshape(value, vs[k:])
     try:
@@ -134,12 +137,18 @@ def _broadcast_value(shape: tuple, value: Tensor) -> Tensor:
     return expand_to(value, shape) if value._data.shape != shape else value
 
 
+def _dropped_ones(vs: tuple, ndim: int) -> int:
+    """How many leading size-1 dims of a value of shape ``vs`` setitem drops for a region of
+    ``ndim`` dims (NumPy's and PyTorch's rule: those beyond the region's dims)."""
+    k = 0
+    while k < len(vs) and vs[k] == 1 and len(vs) - k > ndim:
+        k += 1
+    return k
+
+
 def _broadcasts_to(vs: tuple, shape: tuple) -> bool:
     """Whether a value of shape ``vs`` broadcasts to ``shape`` (leading 1s beyond it dropped)."""
-    k = 0
-    while k < len(vs) and vs[k] == 1 and len(vs) - k > len(shape):
-        k += 1
-    vs = vs[k:]
+    vs = vs[_dropped_ones(vs, len(shape)):]
     return len(vs) <= len(shape) and all(
         a in (1, b) for a, b in zip(vs[::-1], shape[::-1], strict=False))
 
