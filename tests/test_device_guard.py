@@ -34,6 +34,8 @@ _GEOMETRY = ("a geometry table computed on the host from sizes (cached per shape
 _CTC = ("CTC's forward-backward recursion is a Python loop over samples and time steps: it runs "
         "on a host copy of log_probs, and its results are placed back (backend.like)")
 _NUMPY_PATH = "the NumPy-only branch (the device branch above it returns first)"
+_BN_CPU = ("PyTorch's CPU batch-norm kernels, reproduced for NumPy arrays only "
+           "(batchnorm_cpu.applies refuses other array modules)")
 _POSITIONS = ("storage positions of a strided layout, computed on the host from its shape and "
               "strides (geometry of overlapping views); they index device arrays as host index "
               "arrays, which CuPy accepts (it copies them)")
@@ -106,6 +108,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("ops/elementwise/special.py", "_libm_map", "asarray"): _LIBM,
     ("ops/elementwise/special.py", "_libm_map", "fromiter"): _LIBM,
     ("ops/lastbits.py", "_float64_blocks", "empty"): _NUMPY_PATH + " (in_float64's blocks)",
+    ("ops/batchnorm_cpu.py", "_sequential_sum64", "zeros"): _BN_CPU,
+    ("ops/batchnorm_cpu.py", "_var_sum64", "zeros"): _BN_CPU,
+    ("ops/batchnorm_cpu.py", "backward_strided", "ascontiguousarray"): _BN_CPU,
     ("ops/lastbits.py", "", "ones"):
         _NUMPY_PATH + " (1.0 as a 0-d array for tanh_backward's small NumPy case)",
     ("ops/elementwise/dispatch.py", "_number", "array"):

@@ -17,6 +17,7 @@ from ..autograd.node import Op
 from ..backend import array_module
 from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
+from . import batchnorm_cpu as _bn
 from ._apply import record
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
@@ -99,6 +100,18 @@ class NativeBatchNorm(Op):
     __slots__ = ("training", "eps", "running_mean", "running_var", "_mean", "_rstd", "_has_w")
 
     def forward(self, x, w, b):
+        shape = _channel_shape(x)
+        if _kernel_applies(x, w, b, None if self.training else self.running_var):
+            # PyTorch's contiguous NCHW kernels, to the last bit (batchnorm_cpu.py)
+            if self.training:
+                mean, invstd, _ = _bn.stats(x, self.eps)
+                self._mean, self._rstd = mean.reshape(shape), invstd.reshape(shape)
+            else:
+                mean = self.running_mean
+                invstd = _bn.eval_invstd(self.running_var, self.eps, forward=True)
+                self._mean = mean.reshape(shape)
+                self._rstd = _bn.eval_invstd(self.running_var, self.eps, False).reshape(shape)
+            return _bn.transform(x, mean, invstd, w, b)
         axes = _bn_axes(x)
         if self.training:
             mean, rstd = _stats(x, axes, self.eps)
@@ -108,13 +121,19 @@ class NativeBatchNorm(Op):
             rstd = (1.0 / np.sqrt(self.running_var.astype(np.float64) + self.eps)).astype(
                 x.dtype).reshape(shape)
         self._mean, self._rstd = mean, rstd
-        shape = _channel_shape(x)
         return _scale_shift(x, mean, rstd, w, b, shape)
 
     def backward(self, grad):
         x, w, b = self.saved(grad)
         return _bn_backward(grad, x, w, self.training, self.eps, self._mean, self._rstd,
                             self.needs_input_grad)
+
+
+def _kernel_applies(x, w, b, running_var) -> bool:
+    """Whether PyTorch's contiguous kernels apply (batchnorm_cpu.applies), with parameters and
+    running statistics of x's dtype."""
+    return _bn.applies(x) and all(p is None or (p.__class__ is np.ndarray and p.dtype == x.dtype)
+                                  for p in (w, b, running_var))
 
 
 def _bn_axes(x) -> tuple:
@@ -126,6 +145,13 @@ def _channel_shape(x) -> tuple:
 
 
 def _bn_backward(grad, x, w, training: bool, eps: float, mean, rstd, needs: tuple):
+    if not isinstance(grad, Tensor) and _kernel_applies(x, w, None, None) and getattr(
+            mean, "dtype", None) == x.dtype and grad.shape == x.shape:
+        if _bn.applies(x, grad):  # PyTorch's contiguous kernel, to the last bit
+            return _bn.backward(grad, x, w, mean.reshape(-1), rstd.reshape(-1), training, needs)
+        if x.dtype == np.float32 and grad.__class__ is np.ndarray:  # its strided template
+            return _bn.backward_strided(grad, x, w, mean.reshape(-1), rstd.reshape(-1),
+                                        training, needs)
     axes = _bn_axes(x)
     shape = _channel_shape(x)
     wv = w.reshape(shape) if w is not None else None
@@ -435,6 +461,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 def _update_running(x, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
     """running = m·batch + (1 − m)·running (unbiased variance), in place, in float64 and
     rounded once, as PyTorch's CPU kernel does."""
+    rm, rv = running_mean._data, running_var._data
+    if _kernel_applies(x, rm, rv, None):
+        mean, _, var_sum = _bn.stats(x, 0.0)
+        with no_grad():
+            _bn.update_running(rm, rv, mean, var_sum, x.size // x.shape[1], momentum)
+            running_mean._bump_version()
+            running_var._bump_version()
+        return
     axes = _bn_axes(x)
     n = x.size // x.shape[1]
     x64 = x.astype(np.float64)

@@ -63,7 +63,7 @@ class Mean(Op):
     name_ = "MeanBackward0"
     forward_text = "{x}.mean()"
     scalar = ("mean",)
-    formula = {"x": "expand_back(grad / n, in_shape, dims, keepdim)"}
+    formula = {"x": "expand_back(grad, in_shape, dims, keepdim) / n"}
     save_inputs = False
     __slots__ = ("dims", "keepdim", "in_shape", "n")
 
@@ -72,7 +72,10 @@ class Mean(Op):
             return _mean(x, axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, grad):
-        return dual.expand_back(grad / self.n, self.in_shape, self.dims, self.keepdim)
+        # NOTE: PyTorch's mean_backward: sum's gradient (a broadcast), then divided: a new,
+        # contiguous array, as PyTorch's (a kernel that reads the layout, batch norm's
+        # backward, then takes the same path); the same values as dividing first
+        return dual.expand_back(grad, self.in_shape, self.dims, self.keepdim) / self.n
 
 
 class MeanDim(Mean):
