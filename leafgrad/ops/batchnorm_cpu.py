@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lastbits import fma
+from .lastbits import fma, lane_tree
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 # ATen registers its batch-norm kernels up to AVX2 only: 32-byte vectors even on AVX-512
@@ -111,20 +111,6 @@ def eval_invstd(running_var, eps: float, forward: bool):
     return (1.0 / np.sqrt(running_var.astype(np.float64) + eps)).astype(dt)
 
 
-def _lane_tree(acc):
-    """ATen's ``vec_reduce_all`` across the lanes: pairwise halves for float32 (its shuffle
-    tree), the lanes in order for float64 (no SIMD tree)."""
-    if acc.dtype == _F64:
-        out = acc[..., 0]
-        for k in range(1, acc.shape[-1]):
-            out = out + acc[..., k]
-        return out
-    while acc.shape[-1] > 1:
-        h = acc.shape[-1] // 2
-        acc = acc[..., :h] + acc[..., h:]
-    return acc[..., 0]
-
-
 def plane_sums(a, b=None):
     """Per plane (the last axis), ATen's ``reduce_all`` of ``a``, or with ``b`` its
     ``map2_reduce_all`` of ``a·b``: whole vectors added lane by lane (products rounded), the
@@ -145,7 +131,7 @@ def plane_sums(a, b=None):
             acc[..., :t] += a[..., full:]
         else:
             acc[..., :t] = fma(a[..., full:], b[..., full:], acc[..., :t])
-    return _lane_tree(acc)
+    return lane_tree(acc)
 
 
 def backward(grad, x, w, mean, invstd, training: bool, needs: tuple):

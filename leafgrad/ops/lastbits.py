@@ -40,7 +40,7 @@ __all__ = [
     "exp", "log", "tanh", "expm1", "log1p", "log2", "log10", "exp2", "sinh", "cosh",
     "arcsin", "arccos", "arctan", "arctan2", "sigmoid", "rsqrt", "power", "power_tensor",
     "rpower",
-    "tanh_backward", "sigmoid_backward", "lane_sum", "vector_bytes",
+    "tanh_backward", "sigmoid_backward", "lane_sum", "lane_tree", "vector_bytes",
 ]
 
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -542,8 +542,8 @@ def lane_sum(a, axis: int):
     """Sum along ``axis`` (kept as size 1) in the order of PyTorch's vectorised kernels.
 
     Along the last axis (PyTorch's ``reduce_all``): whole vectors are added lane by lane, the
-    remainder into the first lanes, then the lanes are added pairwise (halves, quarters...);
-    fewer elements than a vector are added in order. Along any other axis each lane runs down
+    remainder into the first lanes, then across the lanes (``lane_tree``); fewer elements than
+    a vector are added in order. Along any other axis each lane runs down
     the axis in order. NumPy's pairwise sum would round differently.
 
     >>> lane_sum(np.arange(5, dtype=np.float32).reshape(1, 5), 1)
@@ -564,8 +564,24 @@ def lane_sum(a, axis: int):
     acc = xp.add.reduce(a[..., :full].reshape(lead + (full // lanes, lanes)), axis=-2)
     if full < n:
         acc[..., :n - full] += a[..., full:]
+    return lane_tree(acc)[..., None]
+
+
+def lane_tree(acc):
+    """The sum across the last axis of a vector of lanes, as ATen's ``vec_reduce_all`` adds
+    them: float32 by its shuffle tree (halves, then quarters...), any other dtype lane after
+    lane in order (ATen has no SIMD tree for them).
+
+    >>> float(lane_tree(np.array([1e16, 1.0, -1e16, 1.0])))
+    1.0
+    """
+    if acc.dtype != _F32:
+        out = acc[..., 0]
+        for k in range(1, acc.shape[-1]):
+            out = out + acc[..., k]
+        return out
     while acc.shape[-1] > 1:
         h = acc.shape[-1] // 2
         acc = acc[..., :h] + acc[..., h:]
-    return acc
+    return acc[..., 0]
 
