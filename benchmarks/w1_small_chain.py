@@ -17,12 +17,12 @@ from harness import measure, measure_cpu, report  # noqa: E402
 N_OPS = 100
 
 
-def chain(lib):
-    """The W1 workload for a torch-like module ``lib``."""
+def chain(lib, n_ops: int = N_OPS):
+    """The W1 workload for a torch-like module ``lib`` (``n_ops`` ops long)."""
     def run():
         x = lib.tensor([[0.1, 0.2], [0.3, 0.4]], requires_grad=True)
         y = x
-        for _ in range(N_OPS // 5):
+        for _ in range(n_ops // 5):
             y = y * y
             y = y + 0.5
             y = y.sin()
