@@ -262,3 +262,37 @@ def test_polygamma_at_infinities_nan_and_poles_matches_torch(dtype):
     leafgrad.polygamma(1, lx).sum().backward()
     torch.polygamma(1, tx).sum().backward()
     np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-5)
+
+
+_ALPHA_CASES = {
+    "bool_tensors_int_alpha": lambda L: L.add(L.tensor([True, False]), L.tensor([True, True]),
+                                              alpha=3),
+    "bool_and_python_bool": lambda L: L.add(L.tensor([True, False]), True, alpha=-2),
+    "bool_alpha_zero": lambda L: L.add(L.tensor([True, False]), L.tensor([False, True]), alpha=0),
+    "bool_and_int_number": lambda L: L.add(L.tensor([True, False]), 1, alpha=3),
+    "int_float_alpha": lambda L: L.add(L.tensor([1, 2]), L.tensor([1, 2]), alpha=0.5),
+    "int_alpha_one_float": lambda L: L.add(L.tensor([1, 2]), L.tensor([1, 2]), alpha=1.0),
+    "bool_float_alpha": lambda L: L.add(L.tensor([True]), L.tensor([True]), alpha=0.5),
+    "float_bool_alpha": lambda L: L.add(L.tensor([1.0, 2.0]), L.tensor([1.0, 2.0]), alpha=True),
+    "int_bool_alpha": lambda L: L.add(L.tensor([1, 2]), L.tensor([1, 2]), alpha=True),
+    "bool_bool_alpha": lambda L: L.add(L.tensor([True]), L.tensor([True]), alpha=True),
+    "sub_int_float_alpha": lambda L: L.sub(L.tensor([1, 2]), L.tensor([1, 2]), alpha=2.0),
+    "add_inplace_float_alpha": lambda L: L.tensor([1, 2]).add_(L.tensor([1, 2]), alpha=0.5),
+    "add_inplace_bool_alpha": lambda L: L.tensor([1.0, 2.0]).add_(L.tensor([1.0, 2.0]),
+                                                                  alpha=True),
+    "rsub_int_float_alpha": lambda L: L.rsub(L.tensor([1, 2]), L.tensor([1, 2]), alpha=1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(_ALPHA_CASES))
+def test_add_alpha_checks_and_bool_results_as_torch(name):
+    # PyTorch's alpha_check (a float alpha for integral results, a bool alpha for non-bool
+    # ones) and a bool result's bool(alpha): add(bools, alpha=2) is a logical or, still bool
+    def outcome(lib):
+        try:
+            r = _ALPHA_CASES[name](lib)
+            return r.tolist(), str(r.dtype)
+        except RuntimeError as e:
+            return str(e).splitlines()[0]
+
+    assert outcome(leafgrad) == outcome(torch)

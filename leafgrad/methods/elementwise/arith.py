@@ -52,7 +52,8 @@ def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
 @tensor_input
 def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``other - alpha * input``."""
-    return _t(other).sub(input, alpha=alpha) if alpha != 1 else _t(input).__rsub__(other)
+    return (_t(other).sub(input, alpha=alpha) if alpha.__class__ is not int or alpha != 1
+            else _t(input).__rsub__(other))
 
 
 @out_variant()

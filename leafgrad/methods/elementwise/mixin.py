@@ -99,14 +99,14 @@ class ElementwiseMethods:
         >>> leafgrad.tensor([1, 2]).add(1, alpha=2)
         tensor([3, 4])
         """
-        if alpha != 1:
+        if alpha.__class__ is not int or alpha != 1:  # (alpha=True/1.0: checked there)
             return _ops.add_alpha(_ops.AddAlpha, self, other, alpha)
         return _binary(_Add, self, other)
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """``self - alpha * other``, broadcasting."""
         _no_bool_sub(self, other)
-        if alpha != 1:
+        if alpha.__class__ is not int or alpha != 1:  # (alpha=True/1.0: checked there)
             return _ops.add_alpha(_ops.SubAlpha, self, other, alpha)
         return _binary(_Sub, self, other)
 
@@ -702,7 +702,8 @@ def _write_in_place(self, other, name: str, alpha=1) -> bool:
             return False
     else:
         return False
-    if alpha != 1 and (alpha.__class__ not in (int, float) or type(data) is not _np.ndarray):
+    if alpha.__class__ is bool or alpha != 1 and (
+            alpha.__class__ not in (int, float) or type(data) is not _np.ndarray):
         return False  # the fused kernels are NumPy's (another array module: the general path)
     xp = _array_module(data)
     token = _quiet_on(_IGNORE)  # inf and nan are values, as in PyTorch: no NumPy warnings

@@ -135,15 +135,34 @@ def fused_add(a, b, alpha):
     return out
 
 
+def _alpha_for(cls, a: Tensor, b, alpha):
+    """PyTorch's alpha_check against the result dtype, and alpha as the kernel uses it: a bool
+    result takes ``bool(alpha)`` (``add(x, y, alpha=2)`` of bools is ``x | y``, still bool)."""
+    out = result_type(a, b)
+    if isinstance(alpha, bool) and out.name != "bool":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.\nWhy: alpha=True "
+                           f"scales {cls.op_name}'s other operand only in a bool computation; "
+                           "pass 1 (or 0).")
+    if isinstance(alpha, float) and not out.is_floating_point and not out.is_complex:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number.\n"
+            f"Why: {cls.op_name} computes in the inputs' {out} dtype; pass an int alpha or "
+            "cast the inputs to a float dtype first.")
+    return bool(alpha) if out.name == "bool" else alpha
+
+
 def add_alpha(cls, a: Tensor, b, alpha) -> Tensor:
     """``add``/``sub`` with ``alpha != 1``."""
+    alpha = _alpha_for(cls, a, b, alpha)
     if not isinstance(b, Tensor):
         if a._data.dtype == np.float16 and isinstance(b, (int, float)):
             # NOTE: ATen rounds the number and alpha to half, then a + alpha * b fused in float
             with np.errstate(over="ignore"):
                 b = _wrap(array_module(a._data).asarray(b, np.float16))
         else:
-            return _binary(Add if cls is AddAlpha else Sub, a, b * alpha)
+            # (a bool result: alpha is a bool, and True * True would be the int 1)
+            scaled = (b and alpha) if b.__class__ is bool and alpha.__class__ is bool else b * alpha
+            return _binary(Add if cls is AddAlpha else Sub, a, scaled)
     ad, bd = _operands(a, b)
     fn = _new(cls)
     fn.alpha = alpha
