@@ -96,9 +96,8 @@ SAFETY_KNOWN: dict[str, str] = {
 SLOW_BASELINE: dict[str, int] = {
     'exception-type': 51,
     'spurious-error': 14,
-    'missing-error': 26,
+    'missing-error': 24,
     'autograd-meta': 4,
-    'silent-grad': 2,
-    'dtype': 1,
     'grad_fn': 8,
+    'silent-grad': 1,
 }
