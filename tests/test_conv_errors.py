@@ -173,3 +173,20 @@ def test_non_tensor_arguments_raise_type_error():
                  lambda: leafgrad.nn.functional.pixel_shuffle(leafgrad.ones(1, 4, 1, 1), 2.0)):
         with pytest.raises(TypeError, match="Why:"):
             call()
+
+
+@pytest.mark.parametrize("shape", [(), (2,), (1, 2), (1, 1, 2)], ids=str)
+@pytest.mark.parametrize("kw", [{"size": (3,)}, {"size": 3}, {"scale_factor": (2.0,)},
+                                {"scale_factor": 2.0}, {"size": (3, 3)}, {}],
+                         ids=["size_tuple", "size_int", "scale_tuple", "scale", "size2", "none"])
+def test_interpolate_checks_sizes_before_dimensionality(shape, kw):
+    # PyTorch's order: size / scale_factor against the spatial dims (ValueError) first, the
+    # 3-5D requirement (NotImplementedError) after
+    def outcome(lib):
+        x = lib.ones(shape) if shape else lib.tensor(1.0)
+        try:
+            return tuple(lib.nn.functional.interpolate(x, **kw).shape)
+        except (ValueError, NotImplementedError) as e:
+            return type(e).__name__, str(e).splitlines()[0]
+
+    assert outcome(leafgrad) == outcome(torch)

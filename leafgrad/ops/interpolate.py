@@ -277,6 +277,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "area modes copy or average pixels, they have no corners to align.")
     elif align_corners is None:
         align_corners = False
+    dim = x.ndim - 2
+    # NOTE: PyTorch checks size / scale_factor against the spatial dims (its ValueErrors) before
+    # the input's dimensionality (its NotImplementedError)
+    out, scales = _output_size(x, dim, size, scale_factor, recompute_scale_factor)
     modes = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
     if x.ndim not in (3, 4, 5) or mode not in modes:
         raise NotImplementedError(
@@ -284,8 +288,6 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
             f"nearest-exact (got {mode})\nWhy: interpolate takes (N, C, L), (N, C, H, W) or "
             "(N, C, D, H, W) input and one of those modes (lanczos is not in leafgrad).")
-    dim = x.ndim - 2
-    out, scales = _output_size(x, dim, size, scale_factor, recompute_scale_factor)
     if antialias:
         raise NotImplementedError(_why(
             "interpolate(antialias=True) is not supported by leafgrad",
