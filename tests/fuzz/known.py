@@ -38,7 +38,6 @@ KNOWN: dict[int, str] = {
     1440: 'exception-type inplace:index_fill_',
     1466: 'exception-type op:addbmm',
     1476: 'autograd-meta grad',
-    1483: 'exception-type op:interpolate_nearest2d',
     1563: 'exception-type inplace:index_fill_',
     1597: 'exception-type backward',
     1627: 'autograd-meta dim:trapezoid',
@@ -94,7 +93,7 @@ SAFETY_KNOWN: dict[str, str] = {
 }
 
 SLOW_BASELINE: dict[str, int] = {
-    'exception-type': 51,
+    'exception-type': 49,
     'spurious-error': 14,
     'missing-error': 24,
     'autograd-meta': 4,
