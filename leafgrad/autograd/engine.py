@@ -257,25 +257,18 @@ def drive(roots, seeds, deps: dict, p: Pass) -> None:
                     d = deps[nxt] - 1
                     if d:
                         deps[nxt] = d  # (a count reaching 0 is not read again)
-                    elif early and type(nxt) is AccumulateGrad and nxt._x is None:
-                        # NOTE: a leaf's gradient is complete: accumulate it now, as PyTorch
-                        # runs AccumulateGrad first, so that post-accumulate hooks (DDP's
-                        # all-reduce) start while the rest of the pass runs (no other node's
-                        # order changes: AccumulateGrad has nothing downstream)
+                    elif ((kind := type(nxt)) is AccumulateGrad and early and nxt._x is None
+                          or kind is _NotImplemented and (gi is not None or nxt in buffers)):
+                        # NOTE: PyTorch's top-priority nodes (sequence number UINT64_MAX) run
+                        # as soon as they are complete, in edge order. A leaf accumulates now,
+                        # so that post-accumulate hooks (DDP's all-reduce) start while the rest
+                        # of the pass runs (AccumulateGrad has nothing downstream); a
+                        # NotImplemented node raises (or, pruned by autograd.grad, returns
+                        # None) before the leaves completing with it accumulate anything
                         acc = pop_buffer(nxt, None)
                         if gi is not None:
                             acc = gi if acc is None else acc + gi
                         visit(nxt, acc)
-                        continue
-                    elif type(nxt) is _NotImplemented and (gi is not None or nxt in buffers):
-                        # NOTE: PyTorch's NotImplemented node has AccumulateGrad's top
-                        # priority (sequence number UINT64_MAX) and is queued first among
-                        # equals: it raises as soon as it is complete, before the leaves
-                        # that complete with it accumulate anything
-                        acc = pop_buffer(nxt, None)
-                        if gi is not None:
-                            acc = gi if acc is None else acc + gi
-                        visit(nxt, acc)  # raises (or, pruned by autograd.grad, returns None)
                         continue
                     if gi is not None:
                         if nxt._nout != 1:
