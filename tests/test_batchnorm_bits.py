@@ -112,3 +112,16 @@ def test_one_channel_takes_the_formulas_and_leaves_the_input():
     np.testing.assert_array_equal(X.detach().numpy(), x)
     want = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True)
     np.testing.assert_allclose(y.detach().numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_column_sums_run_in_order():
+    # the statistics rely on NumPy adding a non-inner axis row after row (a C loop's order)
+    from leafgrad.ops.batchnorm_cpu import _column_sums64
+
+    rng = np.random.default_rng(9)
+    a = (rng.standard_normal((5000, 7)) * 10.0 ** rng.integers(-8, 8, (5000, 7))).astype(
+        np.float32)
+    np.testing.assert_array_equal(_column_sums64(a), np.cumsum(a, axis=0, dtype=np.float64)[-1])
+    # a column-major array too (its columns would otherwise be NumPy's inner, pairwise axis)
+    f = np.asfortranarray(a)
+    np.testing.assert_array_equal(_column_sums64(f), np.cumsum(a, axis=0, dtype=np.float64)[-1])

@@ -108,9 +108,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("ops/elementwise/special.py", "_libm_map", "asarray"): _LIBM,
     ("ops/elementwise/special.py", "_libm_map", "fromiter"): _LIBM,
     ("ops/lastbits.py", "_float64_blocks", "empty"): _NUMPY_PATH + " (in_float64's blocks)",
-    ("ops/batchnorm_cpu.py", "_sequential_sum64", "zeros"): _BN_CPU,
     ("ops/batchnorm_cpu.py", "_var_sum64", "zeros"): _BN_CPU,
-    ("ops/batchnorm_cpu.py", "backward_strided", "ascontiguousarray"): _BN_CPU,
+    ("ops/batchnorm_cpu.py", "backward", "ascontiguousarray"): _BN_CPU,
     ("ops/lastbits.py", "", "ones"):
         _NUMPY_PATH + " (1.0 as a 0-d array for tanh_backward's small NumPy case)",
     ("ops/elementwise/dispatch.py", "_number", "array"):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lastbits import fma, lane_tree
+from .lastbits import fma, lane_sum
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 # ATen registers its batch-norm kernels up to AVX2 only: 32-byte vectors even on AVX-512
@@ -54,22 +54,22 @@ def _planes(x):
     return x.reshape(x.shape[0], x.shape[1], -1)
 
 
-def _by_channel(a):
-    """(batch, channel, plane) as (channel, batch · plane): each channel's elements in order."""
-    return np.moveaxis(a, 1, 0).reshape(a.shape[1], -1)
-
-
 def _channel_columns(p):
     """(batch, channel, plane) as a new (batch · plane, channel) array: each channel a column,
     its elements in PyTorch's order (always a copy: the caller works in it)."""
     return p.transpose(0, 2, 1).copy().reshape(-1, p.shape[1])
 
 
-def _sequential_sum64(a):
-    """Sums along the last axis, in order, in double (a running sum, as a C loop adds)."""
-    if not a.shape[-1]:
-        return np.zeros(a.shape[:-1])
-    return np.cumsum(a, axis=-1, dtype=np.float64)[..., -1]
+def _column_sums64(rows):
+    """Each column of ``rows`` summed in order, in double, as a C loop's running sum.
+
+    NOTE: a reduction over a non-inner axis adds row after row, so each column runs in order
+    (tested against a cumulative sum in tests/test_batchnorm_bits.py); in a column-major
+    array the columns would be the inner axis, summed pairwise, hence C order first.
+    """
+    if not rows.flags.c_contiguous:
+        rows = rows.copy(order="C")
+    return np.add.reduce(rows, axis=0, dtype=np.float64)
 
 
 def stats(x, eps: float):
@@ -83,13 +83,11 @@ def stats(x, eps: float):
     p = _planes(x)
     n_total = x.size // x.shape[1]
     rows = _channel_columns(p)
-    # NOTE: a reduction over a non-inner axis adds row after row: each channel in order, as
-    # PyTorch's running sums (tested against cumsum in tests/test_batchnorm_bits.py)
-    mean = (np.add.reduce(rows, axis=0, dtype=np.float64) / n_total).astype(dt)
+    mean = (_column_sums64(rows) / n_total).astype(dt)
     if dt == _F32:
         rows -= mean  # (rows is a private copy)
         rows *= rows  # float products, summed in double
-        var_sum = np.add.reduce(rows, axis=0, dtype=np.float64).astype(dt)
+        var_sum = _column_sums64(rows).astype(dt)
     else:
         var_sum = _var_sum64(p - mean[None, :, None])
     var = var_sum / dt.type(n_total)  # PyTorch: var_sum / n in the dtype, then double
@@ -104,11 +102,11 @@ def _var_sum64(d):
     sq = d * d
     plane = d.shape[2]
     if plane % 2 == 0:
-        return _sequential_sum64(_by_channel(sq))
+        return _column_sums64(_channel_columns(sq))
     acc = np.zeros(d.shape[1])
     for k in range(d.shape[0]):
-        body = np.concatenate([acc[:, None], sq[k, :, :plane - 1]], axis=1)
-        acc = fma(d[k, :, plane - 1], d[k, :, plane - 1], _sequential_sum64(body))
+        body = _column_sums64(np.concatenate([acc[None, :], sq[k, :, :plane - 1].T]))
+        acc = fma(d[k, :, plane - 1], d[k, :, plane - 1], body)
     return acc
 
 
@@ -132,78 +130,46 @@ def eval_invstd(running_var, eps: float, forward: bool):
 
 def plane_sums(a, b=None):
     """Per plane (the last axis), ATen's ``reduce_all`` of ``a``, or with ``b`` its
-    ``map2_reduce_all`` of ``a·b``: whole vectors added lane by lane (products rounded), the
-    remainder added (fused, for products) into the first lanes, then across the lanes; fewer
-    elements than a vector are added in order."""
-    n = a.shape[-1]
-    lanes = _VECTOR_BYTES // a.itemsize
-    if n < lanes:
-        terms = a if b is None else a * b
-        return np.add.accumulate(terms, axis=-1)[..., -1]
-    full = n - n % lanes
-    body = a[..., :full] if b is None else a[..., :full] * b[..., :full]
-    # NOTE: a reduction over a non-inner axis runs in order, lane by lane
-    acc = np.add.reduce(body.reshape(a.shape[:-1] + (full // lanes, lanes)), axis=-2)
-    if full < n:
-        t = n - full
-        if b is None:
-            acc[..., :t] += a[..., full:]
-        else:
-            acc[..., :t] = fma(a[..., full:], b[..., full:], acc[..., :t])
-    return lane_tree(acc)
+    ``map2_reduce_all`` of ``a·b``, at the batch-norm kernels' vector width."""
+    return lane_sum(a, -1, times=b, width=_VECTOR_BYTES)[..., 0]
 
 
-def backward(grad, x, w, mean, invstd, training: bool, needs: tuple):
-    """(dx, dw, db) of PyTorch's contiguous kernel; ``mean``/``invstd`` per channel (the saved
-    statistics in training, the running mean and ``eval_invstd(..., forward=False)`` else)."""
+def backward(grad, x, w, mean, invstd, training: bool, needs: tuple, contiguous: bool = True):
+    """(dx, dw, db) of PyTorch's backward; ``mean``/``invstd`` per channel (the saved
+    statistics in training, the running mean and ``eval_invstd(..., forward=False)`` else).
+
+    ``contiguous``: its kernel for a gradient laid out as the input (per sample and channel a
+    vectorised reduction in the dtype, then in double down the batch; ``dx`` fused as
+    ``fma(-(x - mean), k, dy - mean(dy))``). Otherwise (float32; a broadcast gradient, from a
+    sum) its generic template: ``dotp`` a serial double sum of float products, the
+    gradient's sum in the dtype, ``dx = (dy - sum/N) - (x - mean)·k``, each step rounded.
+    """
     dt = x.dtype
-    g, p = _planes(grad), _planes(x)
-    d = p - mean[None, :, None]
-    n_total = x.size // x.shape[1]
-    # per sample and channel in the dtype, then in double down the batch (in order)
-    s = np.add.reduce(plane_sums(g).astype(np.float64), axis=0)
-    dotp = np.add.reduce(plane_sums(d, g).astype(np.float64), axis=0)
-    gx = gw = gb = None
-    wv = dt.type(1) if w is None else w[None, :, None]
-    if needs[0]:
-        inv = invstd[None, :, None]
-        if training:
-            k = ((dotp.astype(dt) * invstd) * invstd) / dt.type(n_total)
-            grad_mean = (s / n_total).astype(dt)
-            r = fma(-d, np.broadcast_to(k[None, :, None], d.shape), g - grad_mean[None, :, None])
-            gx = ((r * inv) * wv).reshape(x.shape)
-        else:
-            gx = ((g * inv) * wv).reshape(x.shape)
-    if needs[1]:
-        gw = (dotp * invstd.astype(np.float64)).astype(dt)
-    if needs[2]:
-        gb = s.astype(dt)
-    return gx, gw, gb
-
-
-def backward_strided(grad, x, w, mean, invstd, training: bool, needs: tuple):
-    """float32 (dx, dw, db) of PyTorch's generic backward (``batch_norm_backward_cpu_template``),
-    which it runs when the gradient is not contiguous like the input (a broadcast one, from a
-    sum or a mean): ``dotp`` a serial double sum of float products; the gradient's sum in the
-    dtype; ``dx = ((dy - sum/N) - (x - mean)·k)·invstd·w``, each step rounded."""
-    dt = x.dtype
-    g = np.ascontiguousarray(grad).reshape(x.shape[0], x.shape[1], -1)
+    g = _planes(grad if contiguous else np.ascontiguousarray(grad))
     d = _planes(x) - mean[None, :, None]
     n_total = x.size // x.shape[1]
-    dotp = _sequential_sum64(_by_channel(d * g))
-    s = np.add.reduce(_by_channel(g), axis=-1)  # NOTE: PyTorch's at::sum; NumPy's order here
+    if contiguous:
+        s = np.add.reduce(plane_sums(g).astype(np.float64), axis=0)
+        dotp = np.add.reduce(plane_sums(d, g).astype(np.float64), axis=0)
+    else:
+        dotp = _column_sums64(_channel_columns(d * g))
+        # NOTE: PyTorch's at::sum; NumPy's order here
+        s = np.add.reduce(np.moveaxis(g, 1, 0).reshape(g.shape[1], -1), axis=-1)
     gx = gw = gb = None
     if needs[0]:
         inv = invstd[None, :, None]
         wv = dt.type(1) if w is None else w[None, :, None]
-        if training:
-            k = ((dotp.astype(dt) * invstd) * invstd) / dt.type(n_total)
-            gi = d * k[None, :, None]
-            grad_mean = s / dt.type(n_total)
-            gx = (((g - grad_mean[None, :, None]) - gi) * inv) * wv
+        if not training:
+            r = g
         else:
-            gx = (g * inv) * wv
-        gx = gx.reshape(x.shape)
+            k = ((dotp.astype(dt) * invstd) * invstd) / dt.type(n_total)
+            if contiguous:
+                grad_mean = (s / n_total).astype(dt)
+                r = fma(-d, np.broadcast_to(k[None, :, None], d.shape),
+                        g - grad_mean[None, :, None])
+            else:
+                r = (g - (s / dt.type(n_total))[None, :, None]) - d * k[None, :, None]
+        gx = ((r * inv) * wv).reshape(x.shape)
     if needs[1]:
         gw = (dotp * invstd.astype(np.float64)).astype(dt)
     if needs[2]:
@@ -221,6 +187,5 @@ def update_running(running_mean, running_var, mean, var_sum, n_total: int,
     running_mean[...] = m * mean.astype(dt) + one_m * running_mean
     with np.errstate(divide="ignore", invalid="ignore"):
         unbiased = (var_sum.astype(dt) / dt.type(n_total - 1)).astype(np.float64)
-    rv = running_var
-    running_var[...] = (np.float64(m) * unbiased + (one_m * rv).astype(np.float64)).astype(
-        rv.dtype)
+    running_var[...] = (np.float64(m) * unbiased
+                        + (one_m * running_var).astype(np.float64)).astype(running_var.dtype)

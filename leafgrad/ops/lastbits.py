@@ -538,32 +538,41 @@ def _cpu_vector_bytes() -> int:
     return 64 if avx512 else 32
 
 
-def lane_sum(a, axis: int):
+def lane_sum(a, axis: int, times=None, width: int | None = None):
     """Sum along ``axis`` (kept as size 1) in the order of PyTorch's vectorised kernels.
 
     Along the last axis (PyTorch's ``reduce_all``): whole vectors are added lane by lane, the
     remainder into the first lanes, then across the lanes (``lane_tree``); fewer elements than
     a vector are added in order. Along any other axis each lane runs down
-    the axis in order. NumPy's pairwise sum would round differently.
+    the axis in order. NumPy's pairwise sum would round differently. With ``times``, the sum
+    of ``a * times`` (``map2_reduce_all``): products rounded, except the remainder's, which
+    its compiled kernel fuses into the lanes. ``width``: the vector's bytes (default
+    ``vector_bytes()``; a kernel ATen registers up to AVX2 only has 32).
 
     >>> lane_sum(np.arange(5, dtype=np.float32).reshape(1, 5), 1)
     array([[10.]], dtype=float32)
     """
     xp = array_module(a)
     axis = axis % a.ndim
+    terms = a if times is None else a * times
     if xp is not np:  # NOTE: a GPU sums in its own order; PyTorch's CPU lanes do not apply
-        return a.sum(axis=axis, keepdims=True)
+        return terms.sum(axis=axis, keepdims=True)
     if axis != a.ndim - 1:  # NOTE: NumPy reduces a non-inner axis in order, lane by lane
-        return xp.add.reduce(a, axis=axis, keepdims=True)
+        return xp.add.reduce(terms, axis=axis, keepdims=True)
     n = a.shape[-1]
-    lanes = vector_bytes() // a.dtype.itemsize
+    lanes = (width or vector_bytes()) // a.dtype.itemsize
     if n < lanes:
-        return xp.add.accumulate(a, axis=-1)[..., -1:]
+        return xp.add.accumulate(terms, axis=-1)[..., -1:]
     full = n - n % lanes
-    lead = a.shape[:-1]
-    acc = xp.add.reduce(a[..., :full].reshape(lead + (full // lanes, lanes)), axis=-2)
+    lead = terms.shape[:-1]
+    acc = xp.add.reduce(terms[..., :full].reshape(lead + (full // lanes, lanes)), axis=-2)
     if full < n:
-        acc[..., :n - full] += a[..., full:]
+        t = n - full
+        if times is None:
+            acc[..., :t] += a[..., full:]
+        else:
+            acc[..., :t] = fma(a[..., full:], np.broadcast_to(times, terms.shape)[..., full:],
+                               acc[..., :t])
     return lane_tree(acc)[..., None]
 
 

@@ -150,8 +150,8 @@ def _bn_backward(grad, x, w, training: bool, eps: float, mean, rstd, needs: tupl
         if _bn.applies(x, grad):  # PyTorch's contiguous kernel, to the last bit
             return _bn.backward(grad, x, w, mean.reshape(-1), rstd.reshape(-1), training, needs)
         if x.dtype == np.float32 and grad.__class__ is np.ndarray:  # its strided template
-            return _bn.backward_strided(grad, x, w, mean.reshape(-1), rstd.reshape(-1),
-                                        training, needs)
+            return _bn.backward(grad, x, w, mean.reshape(-1), rstd.reshape(-1), training,
+                                needs, contiguous=False)
     axes = _bn_axes(x)
     shape = _channel_shape(x)
     wv = w.reshape(shape) if w is not None else None
