@@ -97,14 +97,16 @@ class NativeBatchNorm(Op):
                "w": "batch_norm_grad(grad, x, w, b, training, eps, running_mean, running_var)[1]",
                "b": "batch_norm_grad(grad, x, w, b, training, eps, running_mean, running_var)[2]"}
     saved_for = ((0, 1, 2), (0, 1, 2), ())  # PyTorch saves input and weight, not the bias
-    __slots__ = ("training", "eps", "running_mean", "running_var", "_mean", "_rstd", "_has_w")
+    __slots__ = ("training", "eps", "running_mean", "running_var", "_mean", "_rstd", "_has_w",
+                 "_var_sum")
 
     def forward(self, x, w, b):
         shape = _channel_shape(x)
+        self._var_sum = None  # the kernels' variance sum: batch_norm takes it for the update
         if _kernel_applies(x, w, b, None if self.training else self.running_var):
             # PyTorch's contiguous NCHW kernels, to the last bit (batchnorm_cpu.py)
             if self.training:
-                mean, invstd, _ = _bn.stats(x, self.eps)
+                mean, invstd, self._var_sum = _bn.stats(x, self.eps)
                 self._mean, self._rstd = mean.reshape(shape), invstd.reshape(shape)
             else:
                 mean = self.running_mean
@@ -453,17 +455,24 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     fn.running_mean = None if running_mean is None else running_mean._data
     fn.running_var = None if running_var is None else running_var._data
     out = _run_norm(fn, input, weight, bias)
+    var_sum, fn._var_sum = fn._var_sum, None  # (not kept by the node: PyTorch saves no such)
     if training and running_mean is not None and running_var is not None:
-        _update_running(x, running_mean, running_var, momentum)
+        _update_running(x, running_mean, running_var, momentum,
+                        None if var_sum is None else (fn._mean.reshape(-1), var_sum))
     return out
 
 
-def _update_running(x, running_mean: Tensor, running_var: Tensor, momentum: float) -> None:
+def _update_running(x, running_mean: Tensor, running_var: Tensor, momentum: float,
+                    stats=None) -> None:
     """running = m·batch + (1 − m)·running (unbiased variance), in place, in float64 and
-    rounded once, as PyTorch's CPU kernel does."""
+    rounded once, as PyTorch's CPU kernel does (``stats``: the forward's (mean, var_sum) from
+    PyTorch's kernels, when it computed them)."""
     rm, rv = running_mean._data, running_var._data
     if _kernel_applies(x, rm, rv, None):
-        mean, _, var_sum = _bn.stats(x, 0.0)
+        if stats is not None:
+            mean, var_sum = stats
+        else:
+            mean, _, var_sum = _bn.stats(x, 0.0)
         with no_grad():
             _bn.update_running(rm, rv, mean, var_sum, x.size // x.shape[1], momentum)
             running_mean._bump_version()
