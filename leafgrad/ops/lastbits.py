@@ -394,10 +394,20 @@ def power(x, e):
 
     The exponents 2, 3, 0.5, -0.5, -1, -2 are products, square roots and reciprocals (one
     rounding each, float16 in float32); any other exponent is the correctly rounded power of
-    x and the exponent rounded to x's dtype (PyTorch passes it to the kernel in that dtype).
+    x and the exponent as a double (float32 and float64: PyTorch's kernel takes it with
+    ``exp_scalar.to<double>()`` and its element loop calls ``std::pow(float, double)``) or
+    rounded to half (float16: ``exp_scalar.to<Half>()``, an error past half's range).
+
+    NOTE: never the exponent rounded to float32: an odd integer exponent past 2**24 (2**31 - 1)
+    would round to an even one, turning the sign of a negative base's power and of pow's
+    derivative (which passes e - 1). torch's SIMD blocks (16+ elements, Sleef powf) take the
+    exponent in float32, so a long float32 tensor's full blocks can differ there; leafgrad
+    follows the element loop, what torch gives on short tensors and on every block's tail.
 
     >>> power(np.full(1, 3, np.float32), 3), power(np.full(1, 4, np.float32), -0.5)
     (array([27.], dtype=float32), array([0.5], dtype=float32))
+    >>> power(np.full(1, -1, np.float32), 2**31 - 1)
+    array([-1.], dtype=float32)
     """
     dt = x.dtype
     if dt.kind != "f":
@@ -414,21 +424,38 @@ def power(x, e):
             r = w * w
         elif e == 3:
             r = w * w * w
-        elif e == 0.5:
+        elif e == 0.5 and dt != _F16:
+            # (half has no sqrt shortcut in PyTorch: its pow of -0.0 and -inf differs, +0/inf)
             r = xp.sqrt(w)
-        elif e == -0.5:
+        elif e == -0.5 and dt != _F16:
             r = 1 / xp.sqrt(w)
         elif e == -1:
             r = 1 / w
         elif e == -2:
             r = 1 / (w * w)
         elif dt == _F16:
-            return x ** dt.type(e)  # NOTE: half's kernel takes the exponent as a half
+            return x ** _half_exponent(e)  # NOTE: half's kernel takes the exponent as a half
         elif dt == _F64:
-            return x ** e
+            return x ** float(e)
         else:
-            return in_float64(xp.power, x, float(dt.type(e)))
+            return in_float64(xp.power, x, float(e))
     return r.astype(dt, copy=False)
+
+
+def _half_exponent(e):
+    """Python-number exponent ``e`` as float16, or PyTorch's error where it is finite and past
+    half's range (``exp_scalar.to<Half>()`` is a checked conversion: 65504.5 is refused, not
+    rounded to 65504 or to inf).
+
+    >>> _half_exponent(3)
+    np.float16(3.0)
+    """
+    if abs(e) > 65504 and abs(e) != float("inf"):
+        raise RuntimeError(
+            "value cannot be converted to type c10::Half without overflow\nWhy: a float16 "
+            "tensor's pow takes its exponent as a float16, whose largest finite value is 65504 "
+            "(pow's derivative passes exponent - 1); convert the tensor first, e.g. x.float().")
+    return _F16.type(e)
 
 
 def power_tensor(a, b):

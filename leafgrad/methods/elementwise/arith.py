@@ -16,19 +16,15 @@ def _link() -> None:
     from ...tensor import Tensor
 
 
-def _t(x, like=None) -> Tensor:
+def _t(x, like=None, floating: bool = False) -> Tensor:
     """``x`` as a Tensor. A Python number that meets Tensor ``like`` is PyTorch's wrapped
-    number: it takes the result's dtype (``div(0.001, float64_tensor)`` computes with the
-    double 0.001, not with 0.001 rounded to the default float32)."""
+    number (``ops.elementwise.wrapped_number``): it takes the dtype the op computes in
+    (``div(0.001, float64_tensor)`` computes with the double 0.001, not with 0.001 rounded to
+    the default float32; ``floating``: the op computes integers in the default float)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(like, Tensor) and isinstance(x, int | float) and not isinstance(x, bool):
-        from ...dtypes import result_type
-
-        try:
-            return _as_tensor(x, dtype=result_type(like, x))
-        except (OverflowError, RuntimeError):
-            pass  # out of the result dtype's range: the plain conversion says so
+    if isinstance(like, Tensor) and isinstance(x, int | float):
+        return _ops.wrapped_number(x, like, floating)
     return _as_tensor(x)
 
 
@@ -52,7 +48,7 @@ def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
 @tensor_input
 def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """``other - alpha * input``."""
-    return (_t(other).sub(input, alpha=alpha) if alpha.__class__ is not int or alpha != 1
+    return (_t(other, input).sub(input, alpha=alpha) if alpha.__class__ is not int or alpha != 1
             else _t(input).__rsub__(other))
 
 
@@ -65,7 +61,7 @@ def mul(input, other) -> Tensor:  # noqa: A002
 @out_variant()
 def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
     """Elementwise true division."""
-    return _t(input, other).div(other, rounding_mode=rounding_mode)
+    return _t(input, other, rounding_mode is None).div(other, rounding_mode=rounding_mode)
 
 
 @out_variant()

@@ -230,7 +230,7 @@ def bitwise_and(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.bitwise_and(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([8])
     """
-    return _t(input).bitwise_and(other)
+    return _t(input, other).bitwise_and(other)
 
 
 @out_variant()
@@ -241,7 +241,7 @@ def bitwise_or(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.bitwise_or(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([14])
     """
-    return _t(input).bitwise_or(other)
+    return _t(input, other).bitwise_or(other)
 
 
 @out_variant()
@@ -252,7 +252,7 @@ def bitwise_xor(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.bitwise_xor(leafgrad.tensor([12]), leafgrad.tensor([10]))
     tensor([6])
     """
-    return _t(input).bitwise_xor(other)
+    return _t(input, other).bitwise_xor(other)
 
 
 @out_variant()
@@ -263,7 +263,7 @@ def bitwise_left_shift(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.bitwise_left_shift(leafgrad.tensor([1, 3]), 2)
     tensor([ 4, 12])
     """
-    return _t(input).bitwise_left_shift(other)
+    return _t(input, other).bitwise_left_shift(other)
 
 
 @out_variant()
@@ -274,7 +274,7 @@ def bitwise_right_shift(input, other) -> Tensor:  # noqa: A002
     >>> leafgrad.bitwise_right_shift(leafgrad.tensor([8, -8]), 2)
     tensor([ 2, -2])
     """
-    return _t(input).bitwise_right_shift(other)
+    return _t(input, other).bitwise_right_shift(other)
 
 
 @out_variant(rule="exact")

@@ -630,17 +630,20 @@ class ElementwiseMethods:
 
     __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
 
+    # NOTE: a number on the left is PyTorch's wrapped number (in self's dtype: ``3 << int8`` is
+    # int8), never a tensor of its own default dtype (``_t(other, self)``)
     def __rlshift__(self, other) -> Tensor:
-        return _ops.shift(_t(other), self, True)
+        return _ops.shift(_t(other, self), self, True)
 
     def __rrshift__(self, other) -> Tensor:
-        return _ops.shift(_t(other), self, False)
+        return _ops.shift(_t(other, self), self, False)
 
     __floordiv__ = floor_divide
 
     def __rfloordiv__(self, other) -> Tensor:
-        return _ops.floor_divide(_t(other), self) if not self._rg else _ops._record_not_implemented(
-            "floor_divide", (self,), _ops.floor_divide(_t(other), self.detach())._data)
+        o = _t(other, self)
+        return _ops.floor_divide(o, self) if not self._rg else _ops._record_not_implemented(
+            "floor_divide", (self,), _ops.floor_divide(o, self.detach())._data)
 
     __mod__ = remainder
 

@@ -97,6 +97,7 @@ from .dispatch import (
     _unary,
     _unary_with,
     broadcast_error,
+    wrapped_number,
 )
 from .logical import (
     _bool_unary,

@@ -11,7 +11,7 @@ from ...dtypes import FROM_NP
 from ...tensor import Tensor, _wrap
 from .. import dual
 from .._apply import record, record2, record_unary
-from .dispatch import _flt, _new, _not_impl_dtype, _operands, broadcast_error
+from .dispatch import _flt, _new, _not_impl_dtype, _operands, broadcast_error, wrapped_number
 
 
 # -- binary ops ---------------------------------------------------------------------------------
@@ -298,6 +298,17 @@ def _int_zero_check(a, b, op: str):
             )
 
 
+def _remainder_np(a, b):
+    """PyTorch's remainder: ``fmod(a, b)``, plus ``b`` where it is nonzero and its sign is not
+    ``b``'s. NOTE: NumPy's float remainder gives a zero result the sign of ``b`` (``7 % -1.0``
+    is -0.0), PyTorch keeps fmod's (0.0, the sign of ``a``); integers agree (Python's %)."""
+    if np.result_type(a, b).kind != "f":
+        return np.remainder(a, b)
+    m = np.fmod(a, b)
+    fix = (m != 0) & ((b < 0) != (m < 0))
+    return np.where(fix, m + b, m).astype(m.dtype, copy=False)
+
+
 class Remainder(Op):
     name_ = "RemainderBackward1"
     elementwise = True
@@ -309,7 +320,7 @@ class Remainder(Op):
     def forward(self, a, b):
         _int_zero_check(a, b, "remainder")
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.remainder(a, b)
+            return _remainder_np(a, b)
 
     def backward(self, grad):
         a, b = self.saved(grad)
@@ -347,7 +358,7 @@ class RemainderScalar(Op):
     def forward(self, x):
         _int_zero_check(x, self.other, "remainder")
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.remainder(x, self.other).astype(x.dtype, copy=False)
+            return _remainder_np(x, self.other).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         return grad
@@ -506,11 +517,18 @@ def heaviside(a: Tensor, values: Tensor) -> Tensor:
 
 def rmod(x: Tensor, other) -> Tensor:
     """``other % x`` for a Python number (PyTorch records no derivative for it)."""
-    from ...creation import as_tensor
+    if isinstance(other, (int, float)):
+        # NOTE: PyTorch's wrapped number, in the dtype the op computes in (0.001 % float64 uses
+        # the double 0.001, 5 % int8 is int8), not a tensor of the number's default dtype
+        o = wrapped_number(other, x)
+    else:
+        from ...creation import as_tensor
 
-    o = as_tensor(other)
+        o = as_tensor(other)
     (od, xd), _ = _binary_raw(o, x, "remainder")
+    if od.dtype.kind == "b":
+        raise _not_impl_dtype("remainder_cpu", od.dtype)
     _int_zero_check(od, xd, "remainder")
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.remainder(od, xd)
+        out = _remainder_np(od, xd)
     return _record_not_implemented("remainder", (x,), out)

@@ -335,11 +335,17 @@ class PowScalar(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         e = self.exponent
-        if e == 0:
+        if e == 0 and e is not False:
             # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
             return dual.zeros_like(grad)
         # NOTE: PyTorch's order: grad * (x.pow(e - 1) * e), its pow kernel special-casing the
         # exponents 2, 3, 0.5, -0.5, -1, -2 (lastbits.power); x.pow(1) is x itself
+        # and the exponent as a double (exponent.toDouble()), e - 1 computed in double: the
+        # parity of e - 1 is the sign at a negative base, so neither float32 (2**31 - 1 is 2**31
+        # there: even) nor exact int arithmetic (2**53 + 1 is 2**53 as a double, so torch's
+        # e - 1 is 2**53 - 1: odd) may compute it. The float keeps a double backward the same.
+        if e.__class__ is not complex:
+            e = float(e)
         if isinstance(x, Tensor):
             return grad * ((x if e == 2 else x ** (e - 1)) * e)
         if e == 2:
@@ -410,8 +416,13 @@ class RPowScalar(Op):
         return grad * lastbits.scale(out, math.log(self.base))
 
 
+_C_INT = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t",
+          "uint8": "uint8_t"}  # the C type names of PyTorch's conversion errors
+
+
 def _pow_scalar(x: Tensor, e) -> Tensor:
     d = x._data
+    zero_bool = e is False
     if e.__class__ is bool and d.dtype.kind == "b":
         # PyTorch: bool ** bool stays bool (x ** True is x, x ** False is all True)
         return _wrap(d.copy() if e else array_module(d).ones(d.shape, bool))
@@ -423,12 +434,30 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
             raise TypeError(
                 f"pow(): argument 'exponent' must be Tensor or Number, not {type(e).__name__}"
                 "\nWhy: the exponent is a tensor or a Python number.")
+    if e.__class__ is int and not -(1 << 63) <= e < (1 << 64):
+        # NOTE: PyTorch's Scalar holds an int64 or a uint64 (2**63 <= e < 2**64 then
+        # converts to a double): Python's conversion error, before any dtype
+        raise OverflowError(
+            ("int too big to convert" if e > 0 else "can't convert negative int to unsigned")
+            + "\nWhy: PyTorch takes an integer exponent as a 64-bit integer; pass a float "
+            "(e.g. float(n)) for a larger one.")
     if d.dtype not in _FLOAT_NP:
         if e.__class__ is int and e < 0:
             raise RuntimeError(
                 "Integers to negative integer powers are not allowed.\nWhy: the result would "
                 "not be an integer; convert first, e.g. x.float() ** -1."
             )
+        if e.__class__ is int and d.dtype.kind in "iub":
+            # (past int64 the Scalar is a uint64, refused as an int64 first)
+            info = np.iinfo(np.int64 if d.dtype.kind == "b" or e >> 63 else d.dtype)
+            if not info.min <= e <= info.max:
+                # NOTE: PyTorch's integer pow takes the exponent in the tensor's dtype, a
+                # checked conversion (int8 ** 128 is an error, not a wrapped -128)
+                raise RuntimeError(
+                    f"value cannot be converted to type {_C_INT.get(info.dtype.name)} without "
+                    f"overflow\nWhy: an integer tensor's pow takes the exponent in its dtype "
+                    f"({info.dtype.name}: {info.min} to {info.max}); convert the tensor first, "
+                    "e.g. x.double().")
         if e.__class__ is float:
             x = x.to(_Default.value)
             d = x._data
@@ -436,7 +465,9 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
             x = x.to(_INT64)
             d = x._data
     fn = _new(PowScalar)
-    fn.exponent = e
+    # NOTE: an exponent of False stays a bool: PyTorch's pow_backward tests exponent.equal(0.0),
+    # false for a bool Scalar, so x ** False has the derivative 0 * x**-1 (NaN at 0), not 0
+    fn.exponent = False if zero_bool else e
     token = _quiet_on(_IGNORE)  # 0 ** -1 is inf, silently, as in torch (see Op's forward)
     try:
         out = lastbits.power(d, e) if d.dtype in _FLOAT_NP else d ** e
@@ -451,6 +482,10 @@ def _rpow_scalar(x: Tensor, base) -> Tensor:
 
         return _binary(PowTensor, as_tensor(base), x)
     dt = result_type(x, base)
+    if dt.np.kind == "b":  # a bool base and a bool tensor (NumPy would give int8)
+        raise NotImplementedError(
+            "\"pow\" not implemented for 'Bool'\nWhy: PyTorch has no bool ** bool kernel; "
+            "convert the tensor first, e.g. True ** x.long().")
     if x._data.dtype != dt.np:
         x = x.to(dt)
     return _unary_with(RPowScalar, x, base=base)
@@ -869,7 +904,9 @@ def where(cond, a, b) -> Tensor:
 def bitwise(op, a: Tensor, b, name: str) -> Tensor:
     """``&``, ``|``, ``^`` on bool/integer tensors (not differentiable)."""
     if isinstance(b, Tensor) or isinstance(b, (int, bool)):
-        ad, bd = _operands(a, b) if isinstance(b, Tensor) else (a._data, b)
+        # NOTE: an int past the tensor's range wraps around, as PyTorch's cast (-3 & uint8 is
+        # 253 & x; NumPy refuses it) (_operands)
+        ad, bd = _operands(a, b) if b.__class__ is not bool else (a._data, b)
     elif isinstance(b, float):  # the result is floating (self's dtype or the default): no kernel
         raise _not_impl_dtype(f"{name}_cpu", a._data.dtype if a._data.dtype.kind == "f"
                               else _Default.value.np)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...autograd.grad_mode import state
 from ...autograd.node import _IGNORE, _quiet_off, _quiet_on
-from ...backend import like
+from ...backend import array_module, like
 from ...dtypes import _Default, result_type
 from ...tensor import Tensor, _wrap
 from .._apply import record2, record_unary
@@ -118,6 +118,43 @@ def _operands(a: Tensor, b):
         f"unsupported operand type for a tensor op: {type(b).__name__}; expected a Tensor or a "
         "Python number"
     )
+
+
+def wrapped_number(value, like_: Tensor, floating: bool = False) -> Tensor:
+    """Python number ``value`` met by Tensor ``like_`` as PyTorch wraps it: a 0-d tensor in the
+    dtype the op computes in, for ops where the number comes first (``0.001 % x``,
+    ``torch.remainder(2, x)``, ``3 << x``) and so is an operand of the tensor kernel.
+
+    The dtype is ``result_type(like_, value)`` (the number never widens a tensor of its
+    category: ``0.001 % float64`` computes with the double 0.001, ``7 // int8`` in int8), or the
+    default float where ``floating`` says the op computes integers in floats (true division:
+    ``torch.div(-3, uint8)`` is -3 / x, not 253 / x). An int past an integer dtype's range
+    wraps around as PyTorch's cast does (``2**40 & int8`` is ``0 & x``); a float past a float
+    dtype's range is inf. A Python number must not become a tensor of its own default dtype
+    first: float32 rounding (0.001 -> 0.0010000000475) or int64 (which would widen a 0-d int8
+    tensor) changes the result.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if value.__class__ is bool:
+        # NOTE: a bool stays a bool tensor (exact in every dtype, and ops that refuse a bool
+        # operand, such as sub, see one: torch.sub(True, x) is an error)
+        return _wrap(array_module(like_._data).asarray(value))
+    dt = result_type(like_, value)
+    if floating and dt.np.kind != "f":
+        dt = _Default.value
+    npdt = dt.np
+    if npdt.kind in "iu":
+        info = np.iinfo(npdt)
+        value = int(value)
+        if not info.min <= value <= info.max:
+            value = (value - info.min) % (1 << info.bits) + info.min
+    token = _quiet_on(_IGNORE)  # 1e300 in float32 is inf, silently, as in PyTorch
+    try:
+        arr = array_module(like_._data).asarray(value, npdt)
+    finally:
+        _quiet_off(token)
+    return _wrap(arr)
 
 
 _F16 = np.dtype(np.float16)
