@@ -13,6 +13,7 @@ import numpy as np
 from . import backend as _backend
 from . import dtypes as _dt
 from ._out import out_variant
+from .ops.movement import strides as _strides
 from .size import parse_size
 from .tensor import Tensor, _wrap
 
@@ -499,16 +500,12 @@ def _like(fn: str, input, dtype, device, memory_format, value) -> Tensor:  # noq
     npd = input._data.dtype if dtype is None else _dt.as_dtype(dtype).np
     src = input._data
     xp = _backend.array_module(src)
-    # NOTE: PyTorch's default memory_format=torch.preserve_format keeps the input's stride order
-    # (zeros_like(x.T) is column-major); NumPy's order='K' does the same.
-    order = "K" if memory_format is None or "preserve" in str(memory_format) else "C"
-    if order == "K" and any(st == 0 and n > 1 for st, n in zip(src.strides, src.shape)):
-        order = "C"  # an expanded input: PyTorch's inferred layout is row-major (NumPy's K not)
-    if value is None:
-        data = xp.empty_like(src, dtype=npd, order=order)
-    else:
-        value = _as_numpy_value(value, npd, check_half=src.size != 1)
-        data = xp.full_like(src, value, dtype=npd, order=order)
+    # NOTE: PyTorch's default memory_format=torch.preserve_format keeps a dense input's strides
+    # and orders another's dims by stride (infer_dense_strides: zeros_like(x.T) and of an
+    # expanded x.T are column-major); NumPy's order='K' differs where a stride is 0
+    data = _strides.empty_in(src.shape, _strides.like_perm(src, memory_format), npd, xp)
+    if value is not None:
+        data[...] = _as_numpy_value(value, npd, check_half=src.size != 1)
     return data
 
 

@@ -23,6 +23,7 @@ from .autograd.node import Op
 from .autograd.node import edge as _edge
 from .autograd.node import make_node as _make_node
 from .ops._apply import record as _record
+from .ops.movement import strides as _strides
 from .size import parse_size
 from .tensor import Tensor, _wrap
 
@@ -651,31 +652,16 @@ def _empty(shape, dt: _dt.dtype) -> Tensor:
     return _wrap(np.empty(shape, dt.np))
 
 
-def _is_dense(a) -> bool:
-    """Whether ``a``'s elements fill a block of memory without gaps (in some axis order)."""
-    dims = sorted((d for d in range(a.ndim) if a.shape[d] > 1), key=lambda d: -a.strides[d])
-    expected = a.itemsize
-    for d in reversed(dims):
-        if a.strides[d] != expected:
-            return False
-        expected *= a.shape[d]
-    return True
+_is_dense = _strides.is_dense  # is_non_overlapping_and_dense (dropout's noise reads it)
 
 
-def _empty_like(a, dt: _dt.dtype) -> Tensor:
-    """``empty_like`` with PyTorch's preserve_format: a dense input's layout is kept, a
-    non-dense one's stride order (``infer_dense_strides``: a row slice of a column-major
-    matrix gives a column-major result)."""
-    order = _iter_order(a)
-    if order is None or (not _is_dense(a) and not all(
-            a.strides[d] for d in range(a.ndim) if a.shape[d] > 1)):
-        # NOTE: with a stride-0 (expanded) dim the order is ambiguous: row-major, as PyTorch
-        # for the expansions the fuzzer makes
-        return _empty(a.shape, dt)
+def _empty_like(a, dt: _dt.dtype, memory_format=None) -> Tensor:
+    """``empty_like(a)`` (on the host): preserve_format by default, that is ``a``'s strides
+    when ``a`` is non-overlapping and dense, else ``infer_dense_strides`` (its dims ordered by
+    stride, a stride-0 dim left where it is: an expanded ``x.T`` stays column-major)."""
     # NOTE: the *_like samplers then fill in that memory order, as PyTorch does, so
     # rand_like(x.t()) differs from rand_like(x.t().contiguous()) element for element.
-    permuted = np.empty([a.shape[d] for d in order], dt.np)
-    return _wrap(np.transpose(permuted, np.argsort(order)))
+    return _wrap(_strides.empty_in(a.shape, _strides.like_perm(a, memory_format), dt.np, np))
 
 
 def _finish(t: Tensor, device, requires_grad: bool) -> Tensor:
@@ -780,7 +766,7 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None,  # noqa
     tensor([0.9701, 0.7078], dtype=torch.float64)
     """
     dt = _floating_like(input, dtype, "check_uniform_bounds")
-    t = uniform_(_empty_like(input._data, dt), generator=generator)
+    t = uniform_(_empty_like(input._data, dt, memory_format), generator=generator)
     return _finish(t, input.device if device is None else device, requires_grad)
 
 
@@ -793,7 +779,7 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None,  # noq
     tensor([ 1.5410, -0.2934])
     """
     dt = _floating_like(input, dtype, "normal_kernel_cpu")
-    t = normal_(_empty_like(input._data, dt), generator=generator)
+    t = normal_(_empty_like(input._data, dt, memory_format), generator=generator)
     return _finish(t, input.device if device is None else device, requires_grad)
 
 
@@ -810,7 +796,7 @@ def randint_like(input: Tensor, low=0, high=None, *, generator=None, dtype=None,
         low, high = 0, low
     low, high = _int(low, "low", "randint_like"), _int(high, "high", "randint_like")
     dt = input.dtype if dtype is None else _dt.as_dtype(dtype)
-    t = random_(_empty_like(input._data, dt), low, high, generator=generator)
+    t = random_(_empty_like(input._data, dt, memory_format), low, high, generator=generator)
     return _finish(t, input.device if device is None else device, requires_grad)
 
 
@@ -953,7 +939,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
         sums = p2.sum(axis=1)
         if (sums <= 0).any():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    order = _iter_order(pa) if pa.ndim == 2 and _is_dense(pa) else None
+    order = _iter_order(pa) if pa.ndim == 2 and _strides.is_dense(pa) else None
     out = _k.multinomial(_engine(generator), p2, n_sample, replacement, order)
     shape = (n_sample,) if pa.ndim == 1 else (pa.shape[0], n_sample)
     return _new(shape, _dt.int64, out, input.device, False)

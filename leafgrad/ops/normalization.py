@@ -19,6 +19,7 @@ from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
 from . import batchnorm_cpu as _bn
 from ._apply import record
+from .movement.strides import row_major, suggested, suggested_perm
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
            "local_response_norm"]
@@ -400,7 +401,10 @@ def _run_norm(fn, input: Tensor, weight, bias) -> Tensor:
         raise RuntimeError(f"{type(fn).__qualname__}: expected a floating-point input, got "
                            f"{input.dtype}")
     w, b = _raw_or_none(weight), _raw_or_none(bias)
+    # PyTorch's layouts: layer norm writes a row-major result; batch and group norm one in
+    # x.suggest_memory_format() (channels-last kept, any other layout row-major)
     out = fn.forward(x, w, b)
+    out = row_major(out) if isinstance(fn, NativeLayerNorm) else suggested(out, x)
     if not state.enabled:
         return _wrap(out)
     return record(fn, (input, weight, bias), out)
@@ -612,6 +616,10 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     out = input * r
     if weight is not None:
         out = out * weight
+    if suggested_perm(input._data) is None and not out._data.flags.c_contiguous:
+        # PyTorch ends with result.contiguous(input.suggest_memory_format()): a CloneBackward0
+        # into row-major memory unless the input is channels-last
+        out = out.contiguous()
     return out
 
 

@@ -13,6 +13,7 @@ from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import lastbits
 from ._apply import record_unary
+from .movement.strides import row_major
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax"]
 
@@ -145,7 +146,9 @@ def _softmax_like(cls, input: Tensor, dim, dtype, name: str) -> Tensor:
         out = x.copy()
     else:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = fn.forward(x)
+            # PyTorch's softmax kernels write a row-major result whatever x's layout (its
+            # contiguous() aliases it, rand_like fills it in row order)
+            out = row_major(fn.forward(x))
     if not state.enabled:
         return _wrap(out)
     return record_unary(fn, input, out)

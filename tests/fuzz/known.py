@@ -46,7 +46,6 @@ KNOWN: dict[int, str] = {
     1896: 'spurious-error out:heaviside',
     2286: 'grad_fn view:chunk',
     2329: 'grad_fn view:chunk',
-    2353: 'grad_fn op:rms_norm_eps',
 }
 
 SAFETY_KNOWN: dict[str, str] = {

@@ -10,6 +10,7 @@ keeps working:
 - ``gather``: take, gather, index_select, masked_select, unfold, sort, topk
 - ``scatter``: setitem, index_put, index_copy/add/fill, scatter, masked_fill, masked_scatter
 - ``queries``: nonzero, unique, bincount, searchsorted (no gradients)
+- ``strides``: PyTorch's result layouts (row-major, preserve_format, suggest_memory_format)
 """
 
 from __future__ import annotations
@@ -154,6 +155,19 @@ from .scatter import (
     scatter_add,
     scatter_reduce,
     setitem,
+)
+from .strides import (
+    copy_preserve,
+    dense_perm,
+    empty_in,
+    is_dense,
+    like_perm,
+    preserve,
+    relaid,
+    reorder,
+    row_major,
+    suggested,
+    suggested_perm,
 )
 from .views import (
     Expand,

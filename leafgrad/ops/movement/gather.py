@@ -9,6 +9,7 @@ from ...backend import array_module, as_strided
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record_unary
+from .strides import preserve
 from .views import _as_view, _ax_slice, _new, expand_to, reshape
 
 
@@ -81,6 +82,10 @@ class SortValues(Take):
     name_ = "SortBackward0"
     save_inputs = False
     __slots__ = ()
+
+    def forward(self, x):
+        # PyTorch's sort allocates values (and indices) as empty_like(x): x's layout
+        return preserve(super().forward(x), x)
 
 
 class TopkValues(Take):
@@ -339,7 +344,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
         return SortResult(_take(SortValues, x, (), (), acc=False),
                           _wrap(array_module(d_).zeros((), np.int64)))
     d = _wrap_dim(dim, d_.ndim, "sort")
-    idx = _argsort(d_, d, descending)
+    idx = preserve(_argsort(d_, d, descending), d_)
     return SortResult(_take(SortValues, x, _along(idx, d), idx.shape, acc=False), _wrap(idx))
 
 
@@ -348,7 +353,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     d_ = x._data
     if d_.ndim == 0:
         return _wrap(array_module(d_).zeros((), np.int64))
-    return _wrap(_argsort(d_, _wrap_dim(dim, d_.ndim, "argsort"), descending))
+    return _wrap(preserve(_argsort(d_, _wrap_dim(dim, d_.ndim, "argsort"), descending), d_))
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002

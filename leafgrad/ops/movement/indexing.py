@@ -9,6 +9,7 @@ from ...backend import array_module, scatter_add
 from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
+from .strides import relaid, reorder
 from .views import _new, _view_op, unsqueeze
 
 
@@ -115,24 +116,7 @@ def torch_index_layout(y, x, index: tuple):
     perm = _index_perm(x, index, y.shape)
     if perm is None:
         return y
-    want = _strides_for(y.shape, perm, y.itemsize)
-    if all(a == b for a, b, n in zip(y.strides, want, y.shape) if n > 1):
-        return y
-    xp = array_module(y)
-    rev = perm[::-1]
-    buf = xp.empty(tuple(y.shape[d] for d in rev), dtype=y.dtype)
-    out = buf.transpose(tuple(rev.index(d) for d in range(y.ndim)))
-    out[...] = y
-    return out
-
-
-def _strides_for(shape: tuple, perm: list, itemsize: int) -> tuple:
-    st = [0] * len(shape)
-    acc = itemsize
-    for d in perm:  # perm[0] is the fastest-moving dim
-        st[d] = acc
-        acc *= max(shape[d], 1)
-    return tuple(st)
+    return relaid(y, perm)
 
 
 def _index_perm(x, index: tuple, out_shape: tuple) -> list | None:
@@ -183,38 +167,7 @@ def _index_perm(x, index: tuple, out_shape: tuple) -> list | None:
         ist = (lead,) * nbf + st + (1,) * len(after)
         ops.append(tuple(0 if full[k] == 1 and shape[k] != 1 else ist[k]
                          for k in range(len(shape))))
-    return _reorder(shape, ops)
-
-
-def _reorder(shape: tuple, ops: list) -> list:
-    """``TensorIterator::reorder_dimensions``: an insertion sort of the dims by the operands'
-    strides (a stride 0 is ambiguous and defers to the next operand; equal strides put the
-    smaller dim first)."""
-    def should_swap(d0: int, d1: int) -> int:
-        for st in ops:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 < s1:
-                return -1
-            if s0 > s1:
-                return 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    n = len(shape)
-    perm = list(range(n - 1, -1, -1))
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return perm
+    return reorder(shape, ops)
 
 
 class Embed(Op):

@@ -9,6 +9,7 @@ from .. import dual
 from .._apply import record, record_unary
 from ..inplace_view import CREATION_MULTI
 from .indexing import Slice
+from .strides import relaid, row_major, suggested_perm
 from .views import _as_view, _ax_slice, _new, _view_op, reshape, unsqueeze
 
 
@@ -43,7 +44,11 @@ class Cat(Op):
 
     def forward(self, *xs):
         xs = [x for x, p in zip(xs, self.parts) if p is not None]
-        return array_module(xs[0]).concatenate(xs, axis=self.dim)
+        out = array_module(xs[0]).concatenate(xs, axis=self.dim)
+        # PyTorch's cat allocates in the inputs' common suggest_memory_format (channels-last
+        # when all are, else row-major); NumPy's concatenate follows the inputs' stride order
+        perms = [suggested_perm(x) for x in xs]
+        return relaid(out, perms[0] if all(p == perms[0] for p in perms) else None)
 
     def backward(self, grad):
         pre = (_ax_slice,) * self.dim
@@ -101,7 +106,10 @@ class Stack(Op):
         return {f"tensors[{i}]": f"grad.select(dim, {i})" for i in range(self.n)}
 
     def forward(self, *xs):
-        return array_module(xs[0]).stack(xs, axis=self.dim)
+        # PyTorch's stack result is row-major for inputs that are not channels-last (NumPy's
+        # follows the inputs' stride order). NOTE: channels-last inputs get a layout that
+        # depends on dim in PyTorch (cat of unsqueezed inputs restrided); not reproduced
+        return row_major(array_module(xs[0]).stack(xs, axis=self.dim))
 
     def backward(self, grad):
         pre = (_ax_slice,) * self.dim

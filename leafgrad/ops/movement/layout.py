@@ -11,6 +11,7 @@ from ...tensor import Tensor, _wrap_dim
 from .. import dual
 from .._apply import record_unary
 from .indexing import Alias, Slice
+from .strides import preserve, row_major, suggested
 from .views import Permute, _ax_slice, _infer_shape, _new, _view_op, reshape, view
 
 
@@ -225,7 +226,8 @@ class Tril(Op):
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.triu(x, self.k) if self.upper else xp.tril(x, self.k)
+        # PyTorch's tril/triu allocate their result row-major (NumPy's keeps x's order)
+        return row_major(xp.triu(x, self.k) if self.upper else xp.tril(x, self.k))
 
     def backward(self, grad):
         return dual.tri(grad, self.k, self.upper)
@@ -266,7 +268,7 @@ class Repeat(Op):
     __slots__ = ("reps", "in_shape", "split_shape", "rep_axes")
 
     def forward(self, x):
-        return array_module(x).tile(x, self.reps)
+        return row_major(array_module(x).tile(x, self.reps))
 
     def backward(self, grad):
         return dual.sum(grad.reshape(self.split_shape), self.rep_axes).reshape(self.in_shape)
@@ -290,7 +292,8 @@ def repeat(x: Tensor, reps: tuple) -> Tensor:
         split += [r, n]
     fn = _new(Repeat)
     fn.reps, fn.in_shape, fn.split_shape, fn.rep_axes = tuple(reps), s, tuple(split), tuple(axes)
-    return record_unary(fn, x, array_module(x._data).tile(x._data.reshape(full), reps))
+    # PyTorch's repeat writes into a row-major result (np.tile keeps x's order)
+    return record_unary(fn, x, row_major(array_module(x._data).tile(x._data.reshape(full), reps)))
 
 
 def tile(x: Tensor, reps: tuple) -> Tensor:
@@ -310,7 +313,8 @@ class Flip(Op):
     __slots__ = ("dims",)
 
     def forward(self, x):
-        return array_module(x).flip(x, self.dims).copy()
+        # PyTorch's flip is a TensorIterator copy: x's layout (preserve_format)
+        return preserve(array_module(x).flip(x, self.dims).copy(order="K"), x)
 
     def backward(self, grad):
         return dual.flip(grad, self.dims)
@@ -337,8 +341,14 @@ class Roll(Op):
 
     def forward(self, x):
         if self.dims is None:
-            return array_module(x).roll(x, self.shifts)
-        return array_module(x).roll(x, self.shifts, self.dims)
+            return row_major(array_module(x).roll(x, self.shifts))
+        out = array_module(x).roll(x, self.shifts, self.dims)
+        # PyTorch rolls one dim at a time: a shift that is a multiple of the size is a
+        # row-major clone, another one a cat of two slices (x.suggest_memory_format(): row-major
+        # unless channels-last); NumPy's result keeps x's order
+        if all(k % x.shape[d] for k, d in zip(self.shifts, self.dims)):
+            return suggested(out, x)
+        return row_major(out)
 
     def backward(self, grad):
         neg = tuple(-k for k in self.shifts)
@@ -362,8 +372,7 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
                                "Why: without dims, roll shifts the flattened tensor once.")
         fn.shifts, fn.dims = sh[0:1], None
         fn.shifts = (sh[0],)
-        out = array_module(x._data).roll(x._data, sh[0])
-        return record_unary(fn, x, out)
+        return record_unary(fn, x, row_major(array_module(x._data).roll(x._data, sh[0])))
     ds = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(sh) != len(ds):
         raise RuntimeError(
@@ -390,8 +399,9 @@ class Rot90(Op):
         if self.k == 0:
             return x.copy()
         if self.k == 2:
-            return xp.flip(x, (d0, d1)).copy(order="K")
-        return xp.swapaxes(xp.flip(x, d1 if self.k == 1 else d0).copy(order="K"), d0, d1)
+            return preserve(xp.flip(x, (d0, d1)).copy(order="K"), x)
+        flipped = preserve(xp.flip(x, d1 if self.k == 1 else d0).copy(order="K"), x)
+        return xp.swapaxes(flipped, d0, d1)
 
     def backward(self, grad):
         return dual.rot90(grad, -self.k, self.dims)
