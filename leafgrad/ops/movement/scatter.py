@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.grad_mode import state
 from ...autograd.node import Op
 from ...backend import array_module, ufunc_at, writeable
 from ...tensor import Tensor, _wrap, _wrap_dim
 from .. import dual
 from .._apply import keep, record
+from ..elementwise.binary import _record_not_implemented
 from .gather import FROM_NP_name, _along, _check_bounds, _long_index
 from .indexing import _empty_result, _norm_advanced, getitem, zero_index
+from .strides import copy_preserve
 from .views import _ax_slice, _new, expand_to, reshape
 
 
@@ -448,9 +451,12 @@ class IndexCopy(Op):
     saved_for = ((), (1,))
     saved_state = ("index",)
     __slots__ = ("index", "add", "alpha", "vshape")
+    # NOTE: PyTorch's index_fill and index_put start from self.clone() (preserve_format: x's
+    # layout); the others allocate their result row-major
+    keeps_layout = False
 
     def forward(self, a, b):
-        out = a.copy()
+        out = copy_preserve(a) if self.keeps_layout else a.copy()
         o = _one_d(out, self.index)
         if self.add:
             ufunc_at("add", o, self.index, b * self.alpha if self.alpha != 1 else b)
@@ -481,18 +487,21 @@ class IndexFill(IndexCopy):
     name_ = "IndexFillBackward0"
     save_inputs = False
     __slots__ = ()
+    keeps_layout = True
 
 
 class IndexFillTensor(IndexCopy):
     name_ = "IndexFillBackward1"
     save_inputs = False
     __slots__ = ()
+    keeps_layout = True
 
 
 class IndexPutOp(IndexCopy):
     name_ = "IndexPutBackward0"
     save_inputs = False
     __slots__ = ()
+    keeps_layout = True
 
 
 class Scatter(IndexCopy):
@@ -698,9 +707,13 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
-        return scatter_reduce(x, dim, index, src if isinstance(src, Tensor) else _wrap(
-            array_module(x._data).full(index.shape, src, dtype=x._data.dtype)),
-            "sum" if reduce == "add" else "prod")
+        s = src if isinstance(src, Tensor) else _wrap(
+            array_module(x._data).full(index.shape, src, dtype=x._data.dtype))
+        out = scatter_reduce(x.detach(), dim, index, s.detach(),
+                             "sum" if reduce == "add" else "prod")
+        # NOTE: PyTorch defines no derivative for scatter with a reduce argument (its node is
+        # NotImplemented, whose backward raises), unlike scatter_reduce's
+        return _record_not_implemented("aten::scatter", (x, s), out._data)
     d, idx, ishape = _scatter_index(x, dim, index, src, "scatter")
     if isinstance(src, Tensor):
         _check_src_dtype(x, src, "scatter")
@@ -752,62 +765,117 @@ class ScatterReduce(Op):
                     "amin": np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).max}[r]
             out[touched] = fill
         ufunc_at(ufunc, out, idx, b)
+        if r != "prod" and a.dtype.kind == "f":
+            _first_zero(out, a, b, idx, self.include_self)
         return out
 
+    def _again(self, a, b):
+        """This node's reduction of ``a`` and ``b``: an op of the graph when they are Tensors
+        (PyTorch's prod formula calls scatter_reduce again, so it is differentiable)."""
+        if isinstance(a, Tensor):
+            fn = _new(ScatterReduce)
+            fn.index, fn.reduce, fn.include_self = self.index, self.reduce, self.include_self
+            return record(fn, (a, b), fn.forward(a._data, b._data))
+        return self.forward(a, b)
+
     def backward(self, grad):
-        # NOTE: these reductions' gradients are computed on arrays (not recorded for a double
-        # backward), like a once_differentiable function.
-        graph = isinstance(grad, Tensor)
-        g = grad._data if graph else grad
-        a, b = (i._data for i in self.inputs)
-        out = self._out
+        # NOTE: PyTorch's scatter_reduce_backward (FunctionsManual.cpp) step for step, on arrays
+        # or, with create_graph, on Tensors. It multiplies by 0/1 masks and divides by counts:
+        # an inf/NaN gradient times a 0 mask is NaN there, and a NaN result that no input equals
+        # (NaN != NaN) has a count of 0, so grad / 0 is inf/NaN; a `where` would give 0.
+        a, b = self.saved(grad)
+        out = self.result(grad)
+        g = grad
         shape = g.shape
         if a.ndim == 0:  # one element along dim (see _one_d)
             g, a, out = g.reshape(1), a.reshape(1), out.reshape(1)
+        ad, bd, od = dual.raw(a), dual.raw(b), dual.raw(out)
         idx, r = self.index, self.reduce
-        xp = array_module(g)
+        dt = dual.raw(g).dtype
+        xp = array_module(ad)
         need = self.needs_input_grad
+        ga = gb = None
         if r == "mean":
-            cnt = xp.zeros(a.shape, dtype=g.dtype)
-            ufunc_at("add", cnt, idx, 1)
-            cnt = cnt + (1 if self.include_self else 0)
-            cnt = np.maximum(cnt, 1)
-            ga = g / cnt if self.include_self else np.where(
-                _touched(a.shape, idx, xp), 0, g)
-            if self.include_self:
-                ga = np.where(_touched(a.shape, idx, xp), ga, g)
-            gb = (g / cnt)[idx]
+            # N = (ones or zeros).scatter_add(ones); N[N == 0] = 1
+            cnt = xp.full(ad.shape, 1 if self.include_self else 0, dtype=dt)
+            ufunc_at("add", cnt, idx, dt.type(1))
+            cnt[cnt == 0] = 1
+            if need[0]:
+                ga = g / cnt
+            if need[1]:
+                gb = dual.gather(g, idx) / cnt[idx]
         elif r == "prod":
-            # NOTE: PyTorch's formula: a zero is replaced by 1 and the product recomputed (the
-            # gradient of a zero factor is the product of the others, not 0); a source zero
-            # that shares its place with another zero gets 0
-            with np.errstate(all="ignore"):
-                ms = np.where(a == 0, 1, a).astype(a.dtype)
-                ga = g * self.forward(ms, b) / ms
-                bz = b == 0
-                nz = xp.zeros(a.shape, dtype=np.int64)
-                ufunc_at("add", nz, idx, bz.astype(np.int64))
-                single = bz & (nz[idx] == 1)
-                gb = np.where(single, (g * self.forward(a, np.where(single, 1, b).astype(
-                    b.dtype)))[idx], (g * out)[idx] / np.where(bz, 1, b))
-            if not self.include_self:
-                ga = np.where(_touched(a.shape, idx, xp), 0, g)
+            # a zero factor's gradient is the product of the others: recompute the reduction
+            # with self's zeros set to 1 (and with a lone zero of src set to 1)
+            if need[0]:
+                ms = dual.where(ad == 0, dt.type(1), a)
+                ga = g * self._again(ms, b) / ms
+            if need[1]:
+                bz = bd == 0
+                nz = xp.zeros(ad.shape, dtype=dt)
+                ufunc_at("add", nz, idx, bz.astype(dt))
+                nz = nz[idx]
+                single = bz & (nz == 1)
+                msr = self._again(a, dual.where(single, dt.type(1), b))
+                gb = dual.where(single, dual.gather(g * msr, idx),
+                                dual.gather(g * out, idx) / dual.where(bz, dt.type(1), b))
+                if isinstance(gb, Tensor) and state.enabled and (nz > 1).any():
+                    gb = record(_new(_ScatterReduceSrcError), (gb,), gb._data)
         else:
-            # NOTE: PyTorch counts self's ties with the result even with include_self=False
-            # (its self then gets no gradient), so a src value tied with self gets a share
-            ma = a == out
-            mb = b == out[idx]
-            cnt = ma.astype(g.dtype)
-            ufunc_at("add", cnt, idx, mb.astype(g.dtype))
-            cnt = np.maximum(cnt, 1)
-            ga = np.where(_touched(a.shape, idx, xp), g * ma / cnt if self.include_self else 0, g)
-            gb = (g / cnt)[idx] * mb
-        ga = ga.astype(g.dtype).reshape(shape) if need[0] else None
-        gb = gb.astype(g.dtype) if need[1] else None
-        if graph:
-            ga = None if ga is None else _wrap(ga)
-            gb = None if gb is None else _wrap(gb)
+            # the gradient is shared evenly among the ties with the result; self's ties count
+            # even with include_self=False (its self then gets no gradient)
+            ma = ad == od
+            mb = bd == od[idx]
+            cnt = ma.astype(dt)
+            ufunc_at("add", cnt, idx, mb.astype(dt))
+            gd = g / cnt
+            if need[0]:
+                ga = gd * ma.astype(dt)
+            if need[1]:
+                gb = dual.gather(gd, idx) * mb.astype(dt)
+        if ga is not None:
+            if not self.include_self:
+                ga = dual.put(ga, idx, 0)
+            ga = ga.reshape(shape)
         return ga, gb
+
+
+class _ScatterReduceSrcError(Op):
+    """PyTorch's DelayedError on the src gradient of a prod with several zeros at one place:
+    its formula there is not differentiable, so differentiating it again raises."""
+
+    name_ = "Error"
+    save_inputs = False
+    __slots__ = ()
+
+    def forward(self, a):
+        return a
+
+    def backward(self, grad):
+        raise RuntimeError(
+            "scatter_reduce(): Double backward is unsupported for src when >1 zeros in src are "
+            "scattered to the same position in self\nWhy: the src gradient of a product with "
+            "several zeros at one place is computed by a formula that has no derivative there.")
+
+
+def _first_zero(out, a, b, idx, include_self: bool) -> None:
+    """Give a zero max/min the sign PyTorch's kernel gives it: it folds ``std::max(cur, v)``
+    over self then src in index order, which keeps ``cur`` on a tie, so the first zero met
+    stays (NumPy's maximum/minimum pick a tied zero by their SIMD instruction)."""
+    zero = out == 0
+    if not zero.any():
+        return
+    zs = b == 0  # (b is src's region read: the index's shape)
+    pos = np.ravel_multi_index(tuple(np.broadcast_to(i, b.shape) for i in idx), out.shape)[zs]
+    # the first zero of src per place: np.unique reports each value's first occurrence; places
+    # that no zero of src reaches keep their sign (those untouched keep self's)
+    first, at = np.unique(pos, return_index=True)
+    sign = np.signbit(out).reshape(-1)
+    sign[first] = np.signbit(b[zs][at])
+    sign = sign.reshape(out.shape)
+    if include_self:  # self comes first: a zero self keeps its sign
+        sign = np.where(a == 0, np.signbit(a), sign)
+    out[zero] = np.where(sign[zero], -0.0, 0.0)
 
 
 def _touched(shape, idx, xp):

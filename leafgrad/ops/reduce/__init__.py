@@ -81,10 +81,7 @@ from .multi import (
 from .order import (
     Median,
     Nanmedian,
-    Quantile,
-    _flat_index,
     _median_along,
-    _moved_index,
     median,
     mode,
     nanmedian,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..._dims import NO_DIM
-from ...autograd.node import Op
 from ...backend import accumulate, array_module
+from ...dtypes import int64
 from ...tensor import Tensor, _wrap, _wrap_dim
-from .. import dual
 from .._apply import record_unary
+from ..movement import broadcast_tensors
 from .extrema import MaxAll, MedianDim, Mode, NanmedianDim, _values_indices
 from .multi import return_type
 from .sums import _empty_check, _new
@@ -128,26 +128,49 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False):
 
 
 # -- quantile --------------------------------------------------------------------------------------
-class Quantile(Op):
-    name_ = "QuantileBackward0"
-    formula = {"x": "embed(grad.reshape(out_shape) * (1.0 - w), in_shape, lo, True) + "
-                    "embed(grad.reshape(out_shape) * w, in_shape, hi, True)"}
-    save_inputs = False
-    saved_state = ("lo", "hi", "w")  # PyTorch's graph saves sort indices: no second backward
-    __slots__ = ("in_shape", "lo", "hi", "w", "dim", "out_shape")
-
-    def forward(self, x):
-        return x
-
-    def backward(self, grad):
-        g = grad.reshape(self.out_shape)  # (Q, ..., 1) along the moved-last reduced axis
-        w = self.w
-        a = dual.embed(g * (1.0 - w), self.in_shape, self.lo, True)
-        b = dual.embed(g * w, self.in_shape, self.hi, True)
-        return a + b
+_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-@np.errstate(all="ignore")  # inf - inf between neighbours is nan silently, as in torch
+def _q_tensor(x: Tensor, q, d) -> Tensor:
+    """``q`` as PyTorch takes it: a Tensor as given, a number as a 0-d tensor of ``x``'s dtype
+    (its ``scalar_tensor(q, self.options())``), checked first against [0, 1]."""
+    if isinstance(q, Tensor):
+        return q
+    if not isinstance(q, (int, float, np.integer, np.floating)):
+        raise TypeError(
+            f"quantile() received an invalid combination of arguments - got "
+            f"({type(q).__name__}), but expected one of:\n"
+            f" * (Tensor q, int dim = None, bool keepdim = False, *, str interpolation = "
+            f"\"linear\")\n"
+            f" * (float q, int dim = None, bool keepdim = False, *, str interpolation = "
+            f"\"linear\")\nWhy: q is a number or a Tensor.")
+    qf = float(q)
+    if not 0 <= qf <= 1:  # (a NaN fails it too)
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {qf:g}\n"
+                           "Why: q is a fraction of the sorted elements.")
+    return _wrap(array_module(d).asarray(qf, dtype=d.dtype if d.dtype.kind == "f" else
+                                         np.float32))
+
+
+def _quantile_checks(x: Tensor, qt: Tensor, interpolation: str) -> None:
+    """PyTorch's checks, in its order (all its messages say ``quantile()``)."""
+    d = x._data
+    if interpolation not in _MODES:
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if d.size == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty\n"
+                           "Why: an empty reduction has no quantile.")
+    if qt._data.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if d.dtype not in (np.float32, np.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype\n"
+                           "Why: quantiles interpolate between elements; convert first.")
+    if qt._data.dtype != d.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor\n"
+                           "Why: q is used in the input's dtype; convert it with .to(x.dtype).")
+
+
 def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",
              _nan: bool = False) -> Tensor:
     """The ``q``-th quantiles over ``dim`` (all elements when None), as PyTorch interpolates.
@@ -156,110 +179,61 @@ def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: st
     >>> quantile(leafgrad.tensor([1., 2., 3., 4.]), 0.5)
     tensor(2.5000)
     """
-    op = "nanquantile" if _nan else "quantile"
+    # NOTE: PyTorch's quantile_compute (ATen/native/Sorting.cpp) is a composite of sort, gather
+    # and lerp, and so is this, op for op: its gradient (and double backward, and q's gradient
+    # through lerp's weight) is theirs, with the NaN/inf that its masks make. Only linear and
+    # midpoint gather the element above and lerp; lower/higher/nearest gather one element, so
+    # no 0 * inf reaches a neighbour. Ranks are computed in q's dtype, as PyTorch does.
     d = x._data
-    if d.dtype.kind != "f":
-        raise RuntimeError(f"{op}() input tensor must be either float or double dtype\n"
-                           "Why: quantiles interpolate between elements; convert first.")
-    qd = q._data if isinstance(q, Tensor) else array_module(d).asarray(q, dtype=d.dtype)
-    if qd.ndim > 1:
-        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
-    if ((qd < 0) | (qd > 1)).any():
-        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
-    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise ValueError(f"{op}() interpolation must be one of linear, lower, higher, midpoint "
-                         f"or nearest. Got {interpolation}")
-    if dim is None:
-        a = d.reshape(1, -1)
-        dm = None
-    else:
-        dm = _wrap_dim(dim, d.ndim, op)
-        a = np.moveaxis(d.reshape(d.shape or (1,)), dm if d.ndim else 0, -1)
-        a = a.reshape(a.shape)
-    if a.shape[-1] == 0:
-        raise IndexError(f"{op}() input tensor must be non-empty")
-    n = a.shape[-1]
-    order = np.argsort(a, axis=-1, kind="stable")
-    s = np.take_along_axis(a, order, -1)
-    nan = np.isnan(a)
-    cnt = (n - nan.sum(axis=-1, keepdims=True)) if _nan else array_module(d).full(
-        a.shape[:-1] + (1,), n)
-    qv = qd.reshape((-1,) + (1,) * a.ndim).astype(np.float64)
-    rank = qv * np.maximum(cnt - 1, 0)
-    lo = np.floor(rank)
-    hi = np.ceil(rank)
-    if interpolation == "lower":
-        hi = lo
-    elif interpolation == "higher":
-        lo = hi
-    elif interpolation == "nearest":
-        lo = hi = np.round(rank)
-    w = (rank - lo) if interpolation == "linear" else np.where(
-        hi > lo, 0.5, 0.0) if interpolation == "midpoint" else np.zeros_like(rank)
-    lo = lo.astype(np.int64)
-    hi = hi.astype(np.int64)
-    sq = np.broadcast_to(s, (qv.shape[0],) + s.shape)
-    vlo = np.take_along_axis(sq, lo, -1)
-    vhi = np.take_along_axis(sq, hi, -1)
-    w = w.astype(d.dtype)
-    # NOTE: PyTorch interpolates with lerp (b - (b - a) * (1 - w) once w >= 0.5)
-    val = np.where(w < 0.5, vlo + w * (vhi - vlo), vhi - (vhi - vlo) * (1 - w))
-    bad = nan.any(axis=-1, keepdims=True) if not _nan else (cnt == 0)
-    val = np.where(bad, np.nan, val).astype(d.dtype)  # (Q, ..., 1)
-    # index into the moved array for the gradient (positions in the unsorted slice)
-    olo = np.take_along_axis(np.broadcast_to(order, sq.shape), lo, -1)
-    ohi = np.take_along_axis(np.broadcast_to(order, sq.shape), hi, -1)
-    # output shape
-    if dm is None:
-        red = (1,) * d.ndim if keepdim else ()
-    else:
-        red = list(d.shape)
-        if d.ndim:
-            if keepdim:
-                red[dm] = 1
-            else:
-                red.pop(dm)
-        red = tuple(red)
-    qshape = () if qd.ndim == 0 else (qd.shape[0],)
-    out = val.reshape(qshape + red)
-    fn = _new(Quantile)
-    fn.in_shape = d.shape
-    fn.out_shape = val.shape
-    fn.w = w
-    if dm is None:
-        fn.lo = _flat_index(olo, d.shape)
-        fn.hi = _flat_index(ohi, d.shape)
-    else:
-        fn.lo = _moved_index(olo, d.shape, dm)
-        fn.hi = _moved_index(ohi, d.shape, dm)
-    return record_unary(fn, x, out.copy())
-
-
-def _flat_index(i, shape: tuple):
-    """Index tuple into ``shape`` for flat positions ``i`` (shape (Q, 1, 1))."""
-    return np.unravel_index(i, shape) if shape else ()
-
-
-def _moved_index(i, shape: tuple, dm: int):
-    """Index tuple into ``shape`` for positions ``i`` of shape (Q, *other dims, 1)."""
-    if not shape:
-        return ()
-    q = i.shape[0]
-    other = [s for k, s in enumerate(shape) if k != dm]
-    parts = []
-    nd = len(shape)
-    # the grad array is (Q, *other, 1); map each of its positions to an input position
-    j = 0
-    for k in range(nd):
-        if k == dm:
-            parts.append(i)
+    qt = _q_tensor(x, q, d)
+    _quantile_checks(x, qt, interpolation)
+    nd = d.ndim
+    dm = None if dim is None else _wrap_dim(dim, nd, "quantile")
+    if not ((qt._data >= 0) & (qt._data <= 1)).all():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]\n"
+                           "Why: q holds fractions of the sorted elements.")
+    # output shape: q's size, then the reduced shape
+    if dm is not None and nd > 0:
+        out_shape = list(d.shape)
+        if keepdim:
+            out_shape[dm] = 1
         else:
-            shp = [1] * (len(other) + 2)
-            shp[1 + j] = other[j]
-            parts.append(array_module(i).arange(other[j]).reshape(shp))
-            j += 1
-    del q
-    return tuple(np.broadcast_arrays(*parts))
+            out_shape.pop(dm)
+    else:
+        out_shape = [1] * nd if keepdim else []
+    # sort along the reduced dim, moved last (all elements, flattened, when dim is None)
+    if dm is None:
+        srt = x.flatten().sort()[0]
+    elif dm == nd - 1:
+        srt = x.sort()[0]
+    else:
+        srt = x.unsqueeze(-1).transpose(dm, -1).sort()[0]
+    n = srt.shape[-1]
+    srt = srt.view(out_shape + [n])  # the reduced shape, then the sorted elements
+    if _nan:
+        # ranks over the non-NaN count (all NaN: rank 0, whose element is NaN)
+        ranks = qt * (srt.isnan().logical_not().sum(-1, True) - 1)
+        ranks.masked_fill_(ranks < 0, 0)
+    else:
+        # a slice with a NaN takes the last rank (NaN sorts last): its quantiles are NaN
+        rq, has_nan = broadcast_tensors(qt * (n - 1), srt.isnan().any(-1, True))
+        ranks = rq.masked_fill(has_nan, n - 1)
+    if interpolation == "lower":
+        ranks.floor_()
+    elif interpolation == "higher":
+        ranks.ceil_()
+    elif interpolation == "nearest":
+        ranks.round_()  # half to even
+    below = ranks.to(int64)
+    values = srt.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = _wrap(array_module(d).full(ranks.shape, 0.5, ranks._data.dtype)) if (
+            interpolation == "midpoint") else ranks - below
+        values.lerp_(srt.gather(-1, ranks.ceil_().to(int64)), weights)
+    if qt._data.ndim == 0:
+        return values.squeeze_(-1)
+    # the quantiles are the last dim: move them first
+    return values.unsqueeze_(0).transpose_(0, -1).squeeze_(-1)
 
 
 def nanquantile(x: Tensor, q, dim=None, keepdim: bool = False, *,
