@@ -33,14 +33,17 @@ KNOWN_MORE = {
                     _FUSED),
     **dict.fromkeys(("embedding_bag_max", "cross_entropy", "cross_entropy_weight_ignore",
                      "cross_entropy_none", "cross_entropy_sum", "cross_entropy_smoothing",
-                     "cross_entropy_smoothing_weight", "cross_entropy_1d",
+                     "cross_entropy_smoothing_weight",
                      "cross_entropy_spatial", "cross_entropy_spatial_none", "nll_loss",
                      "nll_loss_weight_none", "gather", "gather_dim0", "take", "take_along_dim",
                      "take_along_dim_bcast", "scatter", "scatter_value", "scatter_add",
                      "scatter_reduce", "scatter_reduce_noself", "scatter_reduce_prod",
                      "scatter_reduce_mean", "scatter_reduce_amax", "scatter_reduce_amin_noself",
                      "scatter_reduce_mean_noself", "index_add", "sort", "sort_desc", "msort",
-                     "topk", "topk_small", "kthvalue", "kthvalue_keep"), _INDEX),
+                     "topk", "topk_small", "kthvalue", "kthvalue_keep",
+                     # torch's composite (sort, gather, lerp): sort's and gather's index
+                     "quantile_dim", "quantile_lower", "quantile_midpoint",
+                     "quantile_nearest", "nanquantile"), _INDEX),
 }
 
 

@@ -15,6 +15,7 @@ from ..tensor import Tensor, _wrap
 from . import dual, lastbits
 from ._apply import record, record_unary
 from .activation import _logsigmoid_raw, _raw, _sigmoid
+from .inplace_view import _dense
 from .softmax import log_softmax
 
 __all__ = [
@@ -87,16 +88,16 @@ def _reduction_arg(size_average, reduce, reduction: str) -> str:
 
 # -- negative log likelihood ----------------------------------------------------------------------
 class NllLoss(Op):
-    """−w[t]·input[n, t] for each sample, reduced; class dim 1 (moved last inside)."""
+    """−w[t]·input[n, t] for each sample, reduced (ATen's nll_loss: input (C,) or (N, C))."""
 
     name_ = "NllLossBackward0"
     formula = {"x": "nll_backward(grad, x, target, weight, ignore_index, reduction)"}
     __slots__ = ("target", "weight", "ignore_index", "reduction", "_index", "_w", "_total",
-                 "in_shape", "_counted")
+                 "in_shape", "_counted", "_refuse")
 
     def forward(self, x):
         xp = array_module(x)
-        # x arrives as (M, C) with the class dim last; target (M,)
+        # x is (C,), (N, C) or (N, C, H, W) (NllLoss2d); the target has x's shape less dim 1
         t = self.target
         ignored = t == self.ignore_index
         self._counted = None
@@ -107,10 +108,9 @@ class NllLoss(Op):
             safe = xp.where(ignored, 0, t)
             w = self.weight[safe] if self.weight is not None else xp.ones(t.shape, x.dtype)
             w = xp.where(ignored, w.dtype.type(0), w)
-        rows = xp.arange(t.shape[0])
-        self._index = (rows, safe)
+        self._index = _class_index(xp, safe)
         self._w = w
-        losses = -(x[rows, safe] * w)
+        losses = -(x[self._index] * w)
         if ignored.any():
             # an ignored sample is never read (PyTorch): its inf/NaN must not reach the result
             losses = xp.where(ignored, losses.dtype.type(0), losses)
@@ -125,6 +125,8 @@ class NllLoss(Op):
             return xp.asarray(s / total)  # NOTE: all targets ignored gives 0/0 = nan (PyTorch)
 
     def backward(self, grad):
+        if self._refuse is not None:
+            raise RuntimeError(self._refuse)
         g = _nll_backward(self, grad)
         if isinstance(grad, Tensor):
             from .activation import zero_path
@@ -134,8 +136,31 @@ class NllLoss(Op):
 
 
 class NllLoss2d(NllLoss):
+    """nll_loss2d: input (N, C, H, W), target (N, H, W)."""
+
     name_ = "NllLoss2DBackward0"
-    __slots__ = ()
+    __slots__ = ("_strided",)
+
+    def backward(self, grad):
+        if self._strided:
+            # NOTE: PyTorch's nll_loss2d backward makes its result with zeros_like(input),
+            # which keeps a dense input's strides, then requires it contiguous
+            raise RuntimeError(
+                "grad_input must be contiguous\nWhy: PyTorch's nll_loss2d backward refuses a "
+                "4-d input that is dense but not contiguous (permuted or transposed); pass "
+                "input.contiguous() to the loss.")
+        return super().backward(grad)
+
+
+def _class_index(xp, t) -> tuple:
+    """The index reading input[n, t[n, ...], ...] for every target element: the target in the
+    class dim (1, or 0 for a 1-d input) and broadcasting positions in the others."""
+    if t.ndim == 0:
+        return (t,)
+    nd = t.ndim
+    pos = [xp.arange(n).reshape((1,) * k + (n,) + (1,) * (nd - k - 1))
+           for k, n in enumerate(t.shape)]
+    return (pos[0], t, *pos[1:])
 
 
 def _nll_backward(fn, grad):
@@ -143,8 +168,6 @@ def _nll_backward(fn, grad):
     if fn.reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             w = w / fn._total
-    if fn.reduction == "none":
-        grad = grad.reshape(w.shape)  # spatial losses arrive in the target's shape
     if isinstance(grad, Tensor):
         vals = grad * _wrap(-w) if fn.reduction == "none" else _wrap(-w) * grad
     else:
@@ -153,8 +176,7 @@ def _nll_backward(fn, grad):
         # NOTE: PyTorch skips an ignored target (its gradient stays 0), it does not multiply by
         # a zero weight: an inf or nan upstream gradient must not become nan there
         vals = dual.where(fn._counted, vals, 0)
-    g2 = dual.embed(vals, fn.in_shape, fn._index)
-    return g2
+    return dual.embed(vals, fn.in_shape, fn._index)
 
 
 def _nll_formula(grad, x, target, weight, ignore_index, reduction):
@@ -190,16 +212,27 @@ def _c10(dt) -> str:
         dt.name, dt.name)
 
 
-def _check_nll(x, t, weight, ignore_index: int, n_classes: int) -> None:
+def _check_target_dtype(t) -> None:
     if t.dtype.kind not in "iu" or t.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {_c10(t.dtype)}\nWhy: these "
             "targets are class indices; for class probabilities pass a float target of the "
             "input's shape to cross_entropy, otherwise convert with target.long().")
-    if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
+
+
+def _check_weight(weight, n_classes: int, spatial: bool) -> None:
+    if weight is None or (weight.ndim == 1 and weight.shape[0] == n_classes):
+        return
+    if spatial:  # nll_loss2d's check names no sizes
         raise RuntimeError(
-            f"weight tensor should be defined either for all {n_classes} classes or no classes "
-            f"but got weight tensor of shape: {list(weight.shape)}")
+            "weight tensor should be defined either for all or no classes\nWhy: there are "
+            f"{n_classes} classes (input dim 1) and the weight has shape {list(weight.shape)}.")
+    raise RuntimeError(
+        f"weight tensor should be defined either for all {n_classes} classes or no classes "
+        f"but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _check_bounds(t, ignore_index: int, n_classes: int) -> None:
     if not t.size or (t.min() >= 0 and t.max() < n_classes):
         return
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
@@ -210,10 +243,58 @@ def _check_nll(x, t, weight, ignore_index: int, n_classes: int) -> None:
             f"indices run from 0 to {n_classes - 1} (ignore_index={ignore_index} is skipped).")
 
 
+def _check_nll_shapes(x, t) -> None:
+    """ATen's nll_loss_nd checks, then nll_loss's (1-d, 2-d) or nll_loss2d's (4-d)."""
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim != 1:
+        if t.ndim == 0:
+            if x.shape[0] == 0:
+                raise IndexError("Dimension specified as 0 but tensor has no dimensions\nWhy: "
+                                 "the target is 0-d; with a batch dim it needs one entry per "
+                                 "sample.")
+            raise ValueError(
+                f"Expected input batch_size ({x.shape[0]}) to match target batch_size (0).")
+        if x.shape[0] != t.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                f"({t.shape[0]}).")
+    if x.ndim <= 2:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        _check_target_dtype(t)
+        if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
+            raise ValueError(
+                f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
+    elif x.ndim == 4:
+        if t.ndim != 3:
+            raise RuntimeError(
+                "only batches of spatial targets supported (3D tensors) but got targets of "
+                f"dimension: {t.ndim}")
+        _check_target_dtype(t)
+        if t.shape != (x.shape[0],) + x.shape[2:]:
+            raise RuntimeError(
+                f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}\nWhy: "
+                "with spatial dims the target has the input's shape without the class dim "
+                "(dim 1).")
+    else:
+        if t.shape[1:] != x.shape[2:]:
+            raise RuntimeError(
+                f"Expected target size {[x.shape[0], *x.shape[2:]]}, got {list(t.shape)}\n"
+                "Why: with spatial dims the target has the input's shape without the class "
+                "dim (dim 1).")
+        _check_target_dtype(t)
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean") -> Tensor:
     """Negative log likelihood of class-index targets given log-probabilities (class dim 1).
+
+    The graph is ATen's nll_loss_nd: NllLossBackward0 on a 1-d or 2-d input,
+    NllLoss2DBackward0 on a 4-d one; any other input is made contiguous and viewed as
+    (N, C, 1, -1) for nll_loss2d, and with ``reduction='none'`` the result is a view of its
+    output (so an in-place op on it goes through CopySlices, as in PyTorch).
 
     >>> import leafgrad
     >>> lp = leafgrad.tensor([[-0.5, -1.0], [-2.0, -0.1]])
@@ -222,53 +303,46 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     reduction = _reduction_arg(size_average, reduce, reduction)
     x, t = input._data, target._data
-    if x.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
-    if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 1):
-        raise ValueError(
-            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-            f"({t.shape[0] if t.ndim else 1}).")
-    if x.ndim <= 2 and t.ndim > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if x.ndim > 2 and t.shape != (x.shape[0],) + x.shape[2:]:
-        raise RuntimeError(
-            f"size mismatch (got input: {list(x.shape)}, target: {list(t.shape)})\nWhy: with "
-            "spatial dims the target has the input's shape without the class dim (dim 1).")
-    if x.ndim == 1 and t.ndim != 0 and not (t.ndim == 1 and t.shape[0] == 1):
-        raise RuntimeError(
-            f"size mismatch (got input: {list(x.shape)}, target: {list(t.shape)})")
+    _check_nll_shapes(x, t)
+    if x.ndim in (1, 2, 4):
+        refuse = None
+        if x.ndim == 1 and t.ndim == 1 and x.shape[0] != 1:
+            # NOTE: PyTorch's forward reads a 1-d input with a (1,) target as one sample; its
+            # backward checks the sizes and refuses
+            refuse = (f"size mismatch (got input: {list(x.shape)}, target: {list(t.shape)})\n"
+                      "Why: a 1-d input is one sample, so its target is 0-d (a class index); "
+                      "pass target[0] or input.unsqueeze(0).")
+        # (a 1-d input's target is 0-d or (1,): the loss is 0-d)
+        return _nll(input, t.reshape(()) if x.ndim == 1 else t, weight, ignore_index,
+                    reduction, refuse)
+    n, c = x.shape[:2]
+    out_size = (n,) + x.shape[2:]
+    flat = input.contiguous()
+    flat = flat.view(n, c, 1, -1) if x.size else flat.view(n, c, 0, 0)
+    t = t.reshape(n, 1, -1) if t.size else t.reshape(n, 0, 0)
+    out = _nll(flat, t, weight, ignore_index, reduction)
+    return out.view(out_size) if reduction == "none" else out
+
+
+def _nll(input: Tensor, t, weight: Tensor | None, ignore_index: int,
+         reduction: str, refuse: str | None = None) -> Tensor:
+    """One NllLossBackward0 (input (C,) or (N, C)) or NllLoss2DBackward0 (input (N, C, H, W))."""
+    x = input._data
     n_classes = x.shape[1] if x.ndim > 1 else x.shape[0]
     w = weight._data if weight is not None else None
-    _check_nll(x, t, w, ignore_index, n_classes)
+    _check_weight(w, n_classes, x.ndim == 4)
+    _check_bounds(t, ignore_index, n_classes)
     if w is not None and w.dtype != x.dtype:
         w = w.astype(x.dtype)
-    # move the class dim last and flatten the rest: (M, C)
-    if x.ndim == 1:
-        x2, t2 = x.reshape(1, -1), t.reshape(1)
-    elif x.ndim == 2:
-        x2, t2 = x, t
+    if x.ndim == 4:
+        fn = _new(NllLoss2d)
+        fn._strided = not x.flags.c_contiguous and _dense(x)
     else:
-        x2 = np.moveaxis(x, 1, -1).reshape(-1, n_classes)
-        t2 = t.reshape(-1)
-    fn = _new(NllLoss if x.ndim <= 2 else NllLoss2d)
-    fn.target, fn.weight, fn.ignore_index, fn.reduction = t2, w, ignore_index, reduction
-    fn.in_shape = x2.shape
-    out = fn.forward(x2)
-    if reduction == "none":
-        out = out.reshape(t.shape if x.ndim != 1 else ())
-    if x.ndim > 2:
-        # the node works on the moved/flattened layout; a view maps it back to the input's
-        flat = _moved_view(input, n_classes)
-        return record_unary(fn, flat, out) if state.enabled else _wrap(out)
-    if x.ndim == 1:
-        fn.in_shape = (1, n_classes)
-        flat = input.reshape(1, n_classes)
-        return record_unary(fn, flat, out) if state.enabled else _wrap(out)
+        fn = _new(NllLoss)
+    fn.target, fn.weight, fn.ignore_index, fn.reduction = t, w, ignore_index, reduction
+    fn.in_shape, fn._refuse = x.shape, refuse
+    out = fn.forward(x)
     return record_unary(fn, input, out) if state.enabled else _wrap(out)
-
-
-def _moved_view(input: Tensor, n_classes: int) -> Tensor:
-    return input.movedim(1, -1).reshape(-1, n_classes)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -358,39 +432,120 @@ def _cross_entropy_smoothed(lsm, target, weight, reduction, ignore_index, label_
 
 # -- regression losses ----------------------------------------------------------------------------
 class _PairLoss(Op):
-    """An elementwise loss of (input, target), reduced; both inputs may require grad."""
+    """An elementwise loss of (input, target), reduced; both inputs may require grad.
+
+    NOTE: as PyTorch, each input's gradient is the loss's backward kernel on (grad, that
+    input, the other one): the target's is ``*_loss_backward(grad, target, input)``, not the
+    input's negated. With create_graph each is one node (``HuberLossBackwardBackward0``...)
+    differentiated with derivatives.yaml's formulas (``_PairLossBackward``).
+    """
 
     __slots__ = ("reduction",)
+    backward_op: type  # its backward kernel as an op (set below each pair)
 
     def forward(self, x, t):
         return _reduce_raw(self._elementwise(x, t), self.reduction)
 
+    def _param(self):
+        return None
+
     def backward(self, grad):
         x, t = self.saved(grad)
-        g = _grad_scale(grad, self.reduction, _raw(x).size, _raw(x).shape)
-        d = self._derivative(x, t) * g
         need = self.needs_input_grad
-        return (d if need[0] else None, -d if need[1] else None)
+        op, p = self.backward_op, self._param()
+        return (_loss_backward(op, grad, x, t, self.reduction, p) if need[0] else None,
+                _loss_backward(op, grad, t, x, self.reduction, p) if need[1] else None)
+
+
+class _PairLossBackward(Op):
+    """``grad_output`` times the loss's slope at (a, b), scaled by the reduction: PyTorch's
+    ``*_loss_backward(grad_output, a, b)`` kernel, ``a`` the input whose gradient this is and
+    ``b`` the other one. Its own backward is derivatives.yaml's: the second derivative is a
+    constant times ``grad * grad_output`` (times a 0/1 mask for the piecewise losses; the mask
+    is multiplied, as PyTorch does, so an infinite ``grad_output`` gives NaN in the flat parts)."""
+
+    __slots__ = ("reduction", "param")
+
+    @staticmethod
+    def slope(a, b, p):
+        raise NotImplementedError
+
+    def forward(self, g, a, b):
+        scaled = _grad_scale(g, self.reduction, a.size, a.shape)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return self.slope(a, b, self.param) * scaled
+
+    def backward(self, grad):
+        g, a, b = self.saved(grad)
+        need = self.needs_input_grad
+        gg = gab = None
+        if need[0]:
+            gg = self._grad_output_grad(grad, g, a, b)
+        if need[1] or need[2]:
+            gab = self._second(grad * g, a, b)
+            if self.reduction == "mean":
+                gab = gab / _raw(a).size
+        return gg, gab if need[1] else None, -gab if need[2] else None
+
+    def _grad_output_grad(self, grad, g, a, b):
+        # (full-shaped: summed to grad_output's shape by the engine, as PyTorch's
+        # validate_outputs does)
+        return _loss_backward(type(self), grad, a, b, self.reduction, self.param)
+
+    def _second(self, v, a, b):
+        raise NotImplementedError
+
+
+def _loss_backward(op: type, g, a, b, reduction: str, param):
+    """``op``'s kernel on (g, a, b): arrays in, an array out; with a Tensor among them, one
+    recorded node (a backward run with create_graph)."""
+    fn = _new(op)
+    fn.reduction, fn.param = reduction, param
+    if isinstance(g, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
+        g, a, b = (v if isinstance(v, Tensor) else _wrap(v) for v in (g, a, b))
+        return record(fn, (g, a, b), fn.forward(g._data, a._data, b._data))
+    return fn.forward(g, a, b)
+
+
+def _mask(v, a, b, bound: float):
+    """``v * (|a - b| < bound)``: the quadratic zone's 0/1 mask, multiplied (PyTorch)."""
+    ra = _raw(a)
+    m = (array_module(ra).abs(ra - _raw(b)) < bound).astype(_raw(v).dtype)
+    return v * (_wrap(m) if isinstance(v, Tensor) else m)
 
 
 class MseLoss(_PairLoss):
     name_ = "MseLossBackward0"
     formula = {"x": "2 * (x - t) * scale(grad, reduction, x)",
-               "t": "-2 * (x - t) * scale(grad, reduction, x)"}
+               "t": "2 * (t - x) * scale(grad, reduction, x)"}
     __slots__ = ()
 
     def _elementwise(self, x, t):
         d = x - t
         return d * d
 
-    def _derivative(self, x, t):
-        return (x - t) * 2
+
+class MseLossBackward(_PairLossBackward):
+    """mse_loss_backward: ``2 (a - b) · grad_output`` (/ numel for 'mean')."""
+
+    name_ = "MseLossBackwardBackward0"
+    formula = {"g": "2 * (a - b) * scale(grad, reduction, a)",
+               "a": "2 * scale(grad * g, reduction, a)",
+               "b": "-2 * scale(grad * g, reduction, a)"}
+    __slots__ = ()
+
+    @staticmethod
+    def slope(a, b, p):
+        return (a - b) * 2
+
+    def _second(self, v, a, b):
+        return 2 * v  # mse_loss_double_backward
 
 
 class SmoothL1Loss(_PairLoss):
     name_ = "SmoothL1LossBackward0"
     formula = {"x": "((x - t) / beta).clamp(-1, 1) * scale(grad, reduction, x)",
-               "t": "-((x - t) / beta).clamp(-1, 1) * scale(grad, reduction, x)"}
+               "t": "((t - x) / beta).clamp(-1, 1) * scale(grad, reduction, x)"}
     __slots__ = ("beta",)
 
     def _elementwise(self, x, t):
@@ -399,18 +554,34 @@ class SmoothL1Loss(_PairLoss):
         return xp.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta).astype(
             x.dtype, copy=False)
 
-    def _derivative(self, x, t):
-        d = x - t
-        r = _raw(d)
+    def _param(self):
+        return self.beta
+
+
+class SmoothL1LossBackward(_PairLossBackward):
+    """smooth_l1_loss_backward: ``clamp((a - b) / beta, -1, 1) · grad_output``."""
+
+    name_ = "SmoothL1LossBackwardBackward0"
+    formula = {"g": "((a - b) / param).clamp(-1, 1) * scale(grad, reduction, a)",
+               "a": "scale(grad * g, reduction, a) * ((a - b).abs() < param) / param",
+               "b": "-scale(grad * g, reduction, a) * ((a - b).abs() < param) / param"}
+    __slots__ = ()
+
+    @staticmethod
+    def slope(a, b, beta):
+        d = a - b
         # NOTE: constants in the flat parts, not d * 0 ± 1: an infinite difference there has
-        # slope ±1 (inf * 0 would make it NaN); the graph reaches x through d / beta
-        return dual.where(r <= -self.beta, -1.0, dual.where(r >= self.beta, 1.0, d / self.beta))
+        # slope ±1 (inf * 0 would make it NaN)
+        return dual.where(d <= -beta, -1.0, dual.where(d >= beta, 1.0, d / beta))
+
+    def _second(self, v, a, b):
+        return _mask(v, a, b, self.param) / self.param  # smooth_l1_loss_double_backward
 
 
 class HuberLoss(_PairLoss):
     name_ = "HuberLossBackward0"
     formula = {"x": "(x - t).clamp(-delta, delta) * scale(grad, reduction, x)",
-               "t": "-(x - t).clamp(-delta, delta) * scale(grad, reduction, x)"}
+               "t": "(t - x).clamp(-delta, delta) * scale(grad, reduction, x)"}
     __slots__ = ("delta",)
 
     def _elementwise(self, x, t):
@@ -419,11 +590,41 @@ class HuberLoss(_PairLoss):
         return xp.where(z < self.delta, 0.5 * z * z, self.delta * (z - 0.5 * self.delta)).astype(
             x.dtype, copy=False)
 
-    def _derivative(self, x, t):
-        d = x - t
-        r = _raw(d)
-        return dual.where(r <= -self.delta, -float(self.delta),
-                          dual.where(r >= self.delta, float(self.delta), d))
+    def _param(self):
+        return self.delta
+
+
+class HuberLossBackward(_PairLossBackward):
+    """huber_loss_backward: ``clamp(a - b, -delta, delta) · grad_output``."""
+
+    name_ = "HuberLossBackwardBackward0"
+    formula = {"g": "(a - b).clamp(-param, param) * scale(grad, reduction, a)",
+               "a": "scale(grad * g, reduction, a) * ((a - b).abs() < param)",
+               "b": "-scale(grad * g, reduction, a) * ((a - b).abs() < param)"}
+    __slots__ = ()
+
+    @staticmethod
+    def slope(a, b, delta):
+        d = a - b
+        return dual.where(d <= -delta, -float(delta), dual.where(d >= delta, float(delta), d))
+
+    def _grad_output_grad(self, grad, g, a, b):
+        if self.reduction == "none":
+            return super()._grad_output_grad(grad, g, a, b)
+        # huber_loss_double_backward_grad_output: the slope at grad_output = 1, times grad,
+        # summed to grad_output's 0-d shape
+        r = _raw(g)
+        ones = array_module(r).ones(r.shape, dtype=r.dtype)
+        return (_loss_backward(HuberLossBackward, ones, a, b, self.reduction, self.param)
+                * grad).sum()
+
+    def _second(self, v, a, b):
+        return _mask(v, a, b, self.param)  # huber_loss_double_backward
+
+
+MseLoss.backward_op = MseLossBackward
+SmoothL1Loss.backward_op = SmoothL1LossBackward
+HuberLoss.backward_op = HuberLossBackward
 
 
 def _pair_loss(cls, input: Tensor, target: Tensor, reduction: str, **params) -> Tensor:
