@@ -128,3 +128,28 @@ def test_custom_function_ctx_needs_input_grad_unchanged_by_grad():
         w = lib.ones(2, requires_grad=True)
         lib.autograd.grad(Mul.apply(x, w).sum(), x)
     assert out["leafgrad"] == out["torch"] == (True, True)
+
+
+@pytest.mark.parametrize("beta,threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 1.0)])
+def test_softplus_second_and_third_derivatives_match_torch(beta, threshold):
+    """softplus: one SoftplusBackwardBackward0 node, whose input derivative is masked strictly
+    below the threshold as PyTorch's softplus_double_backward (at βx == threshold the forward
+    is still the curve but the second derivative is 0), with NaN from an infinite gradient."""
+    a = np.array([-2.0, 0.2, threshold / beta, threshold / beta + 0.5, 1.5, -0.0])
+    w = np.array([1.0, 2.0, 3.0, np.inf, -1.0, 0.5])
+    res = []
+    for lib in (leafgrad, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.nn.functional.softplus(x, beta, threshold)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad((g * lib.tensor(w)).sum(), x, create_graph=True)
+        (k,) = lib.autograd.grad(h.sum(), x)
+        res.append((g.grad_fn.name(), h.grad_fn.name(), g.detach().numpy(),
+                    h.detach().numpy(), k.numpy()))
+    (lgn, lhn, lg, lh, lk), (tgn, thn, tg, th, tk) = res
+    assert (lgn, lhn) == (tgn, thn)
+    for a_, b_ in ((lg, tg), (lh, th), (lk, tk)):
+        np.testing.assert_allclose(a_, b_, rtol=1e-12, atol=1e-15)  # NaNs in the same places
+    x = leafgrad.tensor(a[:3] + 0.1, requires_grad=True)
+    assert leafgrad.autograd.gradgradcheck(
+        lambda t: leafgrad.nn.functional.softplus(t, beta, threshold), (x,))

@@ -19,6 +19,7 @@ from . import dual, lastbits
 from ._apply import record, record_unary
 from .elementwise import _erf_f
 from .elementwise.special import _erf_f32, _erf_f32_into
+from .reduce.diff import _mul_scalar
 
 __all__ = [
     "hardtanh", "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -645,10 +646,53 @@ class Softplus(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if not isinstance(x, Tensor):
-            return _softplus_backward_raw(x, grad, self.beta, self.threshold)
-        lin = _raw(x) * self.beta > self.threshold
-        return dual.where(lin, grad, grad * _sigmoid(x * self.beta))
+        return _softplus_backward(grad, x, self.beta, self.threshold)
+
+
+def _softplus_backward(grad, x, beta: float, threshold: float):
+    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
+        return _softplus_backward_raw(x, grad, beta, threshold)
+    # NOTE: one SoftplusBackwardBackward0 node as PyTorch's, with its own derivatives
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    res = _softplus_backward_raw(x._data, grad._data, beta, threshold)
+    if not state.enabled:
+        return _wrap(res)
+    fn = _new(SoftplusBackward)
+    fn.beta, fn.threshold = beta, threshold
+    return record(fn, (grad, x), res)
+
+
+class SoftplusBackward(Op):
+    """softplus's backward as one op with PyTorch's derivatives (``SoftplusBackwardBackward0``):
+    for the input, softplus_double_backward ``sigmoid_backward(gg·g, σ(βx)) · (βx < threshold)
+    · β``, the mask multiplied as PyTorch does (strictly below the threshold, where the forward
+    and first backward switch at ``βx > threshold``: at βx == threshold the second derivative
+    is 0; an infinite gradient past it gives NaN)."""
+
+    name_ = "SoftplusBackwardBackward0"
+    formula = {"g": "softplus_backward(grad, x, beta, threshold)",
+               "x": "grad * g * s * (1 - s) * (x * beta < threshold) * beta, s = (x * beta)"
+                    ".sigmoid()"}
+    __slots__ = ("beta", "threshold")
+
+    def forward(self, g, x):
+        return _softplus_backward_raw(x, g, self.beta, self.threshold)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        beta, th = self.beta, self.threshold
+        gx = None
+        if need[1]:
+            s = _sigmoid(x * beta)
+            below = (dual.raw(x) * beta < th).astype(dual.raw(s).dtype)
+            inner = grad * g * ((1 - s) * s)
+            if isinstance(inner, Tensor):  # (ATen's mul by a Scalar: MulBackward1)
+                gx = _mul_scalar(inner * _wrap(below), beta)
+            else:
+                gx = inner * below * beta
+        return (_softplus_backward(grad, x, beta, th) if need[0] else None), gx
 
 
 class LogSigmoid(Op):
