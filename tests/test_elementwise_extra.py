@@ -186,6 +186,13 @@ def test_result_dtypes_match_torch():
         np.testing.assert_array_equal(lr.numpy(), tr.numpy())
 
 
+def _logit_grad_alone(v: float, eps, upstream: float) -> np.ndarray:
+    """torch's logit gradient at ``v`` computed on a one-element tensor (its scalar loop)."""
+    t = torch.tensor([v], requires_grad=True)
+    (g,) = torch.autograd.grad(t.logit(eps), t, torch.full_like(t, upstream))
+    return g.numpy()
+
+
 @pytest.mark.parametrize("eps", [None, 0.0, 0.25])
 @pytest.mark.parametrize("upstream", [1.0, -2.0, 0.0])
 def test_logit_gradient_outside_its_domain_matches_torch(eps, upstream):
@@ -198,7 +205,14 @@ def test_logit_gradient_outside_its_domain_matches_torch(eps, upstream):
                                        create_graph=create_graph)
         (tg,) = torch.autograd.grad(tx.logit(eps), tx, torch.full_like(tx, upstream),
                                     create_graph=create_graph)
-        np.testing.assert_array_equal(lg.detach().numpy(), tg.detach().numpy())
+        want = tg.detach().numpy()
+        if not create_graph:
+            # NOTE: torch's logit_backward kernel gives -inf at -0.0 in its vector blocks and
+            # +inf in its scalar loop; which elements fall in a block depends on the CPU's
+            # vector width (AVX2: the first 8 here, AVX-512: none). leafgrad follows the
+            # scalar loop, so the oracle is torch element by element
+            want = np.concatenate([_logit_grad_alone(v, eps, upstream) for v in x])
+        np.testing.assert_array_equal(lg.detach().numpy(), want)
         if create_graph:
             (lg2,) = leafgrad.autograd.grad(lg.sum(), lx)
             (tg2,) = torch.autograd.grad(tg.sum(), tx)

@@ -34,6 +34,8 @@ def _program(example) -> Program:
 @pytest.mark.parametrize("name", list(ENTRIES))
 def test_torch_still_shows_the_difference(name):
     # fails the day torch is fixed: then remove the entry, its docs section and the difference
+    if not ENTRIES[name].shown_here():
+        pytest.skip("torch on this CPU takes a path without this difference")
     assert ENTRIES[name].torch_still_differs(), (
         f"torch no longer shows '{name}': remove its row in tests/fuzz/deliberate.py, its "
         "section in docs/differences.md, and leafgrad's deliberate difference")
@@ -43,6 +45,8 @@ def test_torch_still_shows_the_difference(name):
 def test_example_is_reported_as_this_entry(name):
     # as in a fuzz run (python -m tests.fuzz): torch on two threads (conftest sets one, and
     # torch's float32 convolution answers differently on one thread)
+    if not ENTRIES[name].shown_here():
+        pytest.skip("torch on this CPU takes a path without this difference")
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:

@@ -83,6 +83,52 @@ _below("softmax softmax[wide] softmax_dim0", "float64", "fwd bwd", 89, SLEEF64 +
 _below("log_softmax", "float64", "bwd", 97, SLEEF64 + "; " + SOFTMAX)
 _below("log_softmax log_softmax[wide]", "float16", "fwd bwd", 86, SLEEF + "; " + SOFTMAX)
 
+# -- the oracle on other CPUs --------------------------------------------------------------------
+# MKL's vector math takes other code on some CPUs (measured on an AMD EPYC without AVX-512, where
+# even its float32 sqrt is not correctly rounded) whatever MKL_ENABLE_INSTRUCTIONS says, so torch
+# is another oracle there. These floors, a few points under what that machine measured, replace
+# BELOW's and the 99% for the cases it moves; leafgrad computes the same bits on both machines.
+OTHER_MKL = "torch's MKL vector math on a CPU where it takes its non-Intel code"
+BELOW_OTHER: dict[tuple[str, str, str], float] = {}
+
+
+def _below_other(names, dtype: str, kind: str, floor: float) -> None:
+    for name in names.split():
+        BELOW_OTHER[(name, dtype, kind)] = floor
+
+
+_below_other("expm1", "float64", "fwd", 87)
+_below_other("expm1 expm1[wide]", "float64", "bwd", 92)  # (result + 1: -1 exactly, so 0)
+_below_other("expm1[wide]", "float64", "fwd", 91)
+_below_other("log1p", "float64", "fwd", 86)
+_below_other("log1p[wide] log10[wide] log_softmax", "float64", "fwd", 95)
+_below_other("log10", "float64", "fwd", 76)
+_below_other("sinh", "float64", "fwd", 67)
+_below_other("sinh[wide] cosh[wide]", "float64", "fwd", 90)
+_below_other("sinh[wide] cosh[wide]", "float64", "bwd", 91)
+_below_other("cosh", "float64", "bwd", 71)
+_below_other("asin", "float64", "fwd", 89)
+_below_other("acos", "float64", "fwd", 88)
+_below_other("sqrt sqrt[wide]", "float32", "fwd", 78)
+_below_other("sqrt sqrt[wide]", "float32", "bwd", 80)
+_below_other("pow0.5", "float32", "fwd", 79)
+_below_other("pow1.5", "float32", "bwd", 83)
+_below_other("mish", "float64", "bwd", 73)
+_below_other("elu selu", "float64", "fwd", 94)
+_below_other("celu", "float64", "fwd", 93)
+
+
+def _mkl_intel_code() -> bool:
+    """Whether torch's MKL vector math gives the bits BELOW was measured with (its float32
+    sqrt correctly rounded), or takes its other code (an AMD CPU: 81%)."""
+    import torch
+
+    a = np.random.default_rng(0).uniform(0, 100, 4096).astype(np.float32)
+    return float((torch.sqrt(torch.tensor(a)).numpy() == np.sqrt(a)).mean()) >= 0.995
+
+
+REFERENCE_ORACLE = _mkl_intel_code()
+
 _PARAMS = [(c, dt) for c in CASES for dt in c.dtypes]
 
 
@@ -91,16 +137,20 @@ def test_bits_agree_with_torch(case, dtype):
     res = run(case, dtype, N)
     for kind, (pct, ulp) in res.items():
         floor, why = BELOW.get((case.name, dtype, kind), (99.0, ""))
+        other = None if REFERENCE_ORACLE else BELOW_OTHER.get((case.name, dtype, kind))
+        if other is not None:
+            floor, why = min(floor, other), OTHER_MKL
         assert pct >= floor, (
             f"{case.name} {dtype} {kind}: {pct:.2f}% of elements bit-identical to torch's "
             f"(max {ulp} ulp apart), expected >= {floor}%" + (f" ({why})" if why else ""))
-        assert not (why and pct >= 99.9), (
+        assert not (REFERENCE_ORACLE and why and pct >= 99.9), (
             f"{case.name} {dtype} {kind} reaches {pct:.2f}%: remove it from BELOW")
 
 
 def test_below_table_names_real_cases():
     names = {c.name for c in CASES}
     assert {k[0] for k in BELOW} <= names
+    assert {k[0] for k in BELOW_OTHER} <= names
 
 
 # -- the helpers, against exact arithmetic ------------------------------------------------------
