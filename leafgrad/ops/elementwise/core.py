@@ -335,7 +335,7 @@ class PowScalar(Op):
     def backward(self, grad):
         (x,) = self.saved(grad)
         e = self.exponent
-        if e == 0 and e is not False:
+        if e == 0:
             # NOTE: PyTorch's pow_backward returns zeros for exponent 0 (no 0 * x**-1 NaN at 0)
             return dual.zeros_like(grad)
         # NOTE: PyTorch's order: grad * (x.pow(e - 1) * e), its pow kernel special-casing the
@@ -422,7 +422,6 @@ _C_INT = {"int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_
 
 def _pow_scalar(x: Tensor, e) -> Tensor:
     d = x._data
-    zero_bool = e is False
     if e.__class__ is bool and d.dtype.kind == "b":
         # PyTorch: bool ** bool stays bool (x ** True is x, x ** False is all True)
         return _wrap(d.copy() if e else array_module(d).ones(d.shape, bool))
@@ -465,9 +464,7 @@ def _pow_scalar(x: Tensor, e) -> Tensor:
             x = x.to(_INT64)
             d = x._data
     fn = _new(PowScalar)
-    # NOTE: an exponent of False stays a bool: PyTorch's pow_backward tests exponent.equal(0.0),
-    # false for a bool Scalar, so x ** False has the derivative 0 * x**-1 (NaN at 0), not 0
-    fn.exponent = False if zero_bool else e
+    fn.exponent = e
     token = _quiet_on(_IGNORE)  # 0 ** -1 is inf, silently, as in torch (see Op's forward)
     try:
         out = lastbits.power(d, e) if d.dtype in _FLOAT_NP else d ** e
