@@ -327,3 +327,36 @@ def test_like_factories_keep_torch_layout(which):
         seen.append((_np(m.rand_like(x)).tolist(), _np(m.randn_like(x)).tolist(),
                      _strides(m.empty_like(x)), _strides(m.zeros_like(x))))
     assert seen[0] == seen[1]
+
+
+def test_layer_norm_nonfinite_weight_and_single_element_rows_match_torch():
+    """float64 layer norm with inf/NaN in x, the weight or the gradient (seed 4013743: an
+    infinite weight; rows of one element, whose x̂ is PyTorch's fma residual, not 0): where
+    every NaN and inf lands in the output and the three gradients is torch's."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 5)))
+        x, g = rng.standard_normal(shape), rng.standard_normal(shape)
+        w, b = rng.standard_normal(shape[-1:]), rng.standard_normal(shape[-1:])
+        for arr in (x, w, g):
+            if rng.random() < 0.4:
+                arr.flat[rng.integers(arr.size)] = rng.choice([np.inf, -np.inf, np.nan])
+        outs = []
+        for lib in (torch, leafgrad):
+            ts = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+            y = lib.nn.functional.layer_norm(ts[0], shape[-1:], ts[1], ts[2])
+            y.backward(lib.tensor(g))
+            outs.append([t.detach().numpy() for t in (y, *(t.grad for t in ts))])
+        for t, lv in zip(*outs):
+            np.testing.assert_array_equal(np.isnan(lv), np.isnan(t))
+            inf_l, inf_t = np.where(np.isinf(lv), lv, 0), np.where(np.isinf(t), t, 0)
+            np.testing.assert_array_equal(inf_l, inf_t)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16"])
+def test_trigamma_at_poles_in_the_kernel_precision_matches_torch(dt):
+    """trigamma (polygamma(1, x)) at its poles is PyTorch's calc_trigamma in the kernel's own
+    precision (seed 4001361: float32 trigamma(-1) is 1.29e15, pi's float32 residual)."""
+    x = np.array([-1.0, -2.0, -3.0, -0.0, 0.0, -7.0, 0.5, -0.5, INF, -INF, NAN])
+    (_, t), (_, lv) = _both(lambda m, a: m.polygamma(1, a), x.astype(dt), dtype=dt)
+    _same_nonfinite(_np(t), _np(lv), rtol=1e-6)

@@ -18,6 +18,7 @@ from ..backend import array_module
 from ..backend import mean as _mean
 from ..tensor import Tensor, _wrap
 from . import batchnorm_cpu as _bn
+from . import lastbits
 from ._apply import record
 from .movement.strides import row_major, suggested, suggested_perm
 
@@ -215,10 +216,13 @@ class NativeLayerNorm(Op):
         needs = self.needs_input_grad
         xhat = self._xhat
         if needs[0] and not isinstance(grad, Tensor) and not (
-                array_module(grad).isfinite(grad).all() and array_module(x).isfinite(x).all()):
+                array_module(grad).isfinite(grad).all() and array_module(x).isfinite(x).all()
+                and (w is None or array_module(w).isfinite(w).all())):
             gx = _ln_backward_nonfinite(grad, x, w, self.n, self._mean, self._rstd)
             _, gw, gb = _ln_backward(grad, x, w, self.n, self.eps, self._mean, self._rstd,
                                      (False,) + tuple(needs[1:]))
+            if gw is not None:
+                gw = _ln_weight_grad_nonfinite(grad, x, w, self.n, self._mean, self._rstd)
             return gx, gw, gb
         if xhat is not None and not isinstance(grad, Tensor) and type(grad) is np.ndarray \
                 and grad.shape == xhat.shape:
@@ -251,8 +255,8 @@ def _ln_backward_xhat(grad, xhat, w, n: int, rstd, needs: tuple):
 
 
 def _ln_backward_nonfinite(grad, x, w, n: int, mean, rstd):
-    """x's gradient as PyTorch's CPU layer-norm kernel forms it, for an inf or NaN in ``grad``
-    or ``x``: ``rstd·g + b·x + c`` from the row sums ``ds = Σ g·x`` and ``db = Σ g``
+    """x's gradient as PyTorch's CPU layer-norm kernel forms it, for an inf or NaN in ``grad``,
+    ``x`` or ``w``: ``rstd·g + b·x + c`` from the row sums ``ds = Σ g·x`` and ``db = Σ g``
     (``g = grad·w``), so an infinity spreads over its row as in PyTorch (the centred formula
     used otherwise, equal for finite values, spreads it differently)."""
     nd = x.ndim
@@ -265,6 +269,17 @@ def _ln_backward_nonfinite(grad, x, w, n: int, mean, rstd):
         b = (db * mean - ds) * rstd * rstd * rstd * scale
         c = -b * mean - db * rstd * scale
         return (rstd * g + b * x + c).astype(x.dtype, copy=False)
+
+
+def _ln_weight_grad_nonfinite(grad, x, w, n: int, mean, rstd):
+    """w's gradient as PyTorch's CPU layer-norm kernel forms it, for an inf or NaN: each row
+    adds ``dy·fma(rstd, x, -rstd·mean)``, whose x̂ is a rounding residual, not 0, where x equals
+    its row's mean (a row of one element), so an infinite dy gives ±inf there, not inf·0."""
+    xp = array_module(x)
+    with np.errstate(all="ignore"):
+        r, m = xp.broadcast_to(rstd, x.shape), xp.broadcast_to(mean, x.shape)
+        xhat = lastbits.fma(r, x, -(r * m))
+        return _sum_keep(grad * xhat, tuple(range(x.ndim - n))).reshape(w.shape)
 
 
 def _ln_backward(grad, x, w, n: int, eps: float, mean, rstd, needs: tuple):

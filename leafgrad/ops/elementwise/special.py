@@ -277,16 +277,23 @@ def _trigamma_np(x):
     NOTE: PyTorch's trigamma is accurate to ~1e-10 relative only (six recurrence steps and a
     short asymptotic series); a more exact value would disagree with torch's gradients.
     """
-    z = x.astype(np.float64, copy=False)
+    # NOTE: in the kernel's precision, float32 for float32 and float16 (opmath), with pi
+    # rounded to it: at a pole sin(pi * x) is then pi's rounding residual, and torch's
+    # float32 trigamma(-1) is 1.29e15, not the float64 route's 6.6e32 (fuzz seed 4001361)
+    ft = np.float64 if x.dtype == np.float64 else np.float32
+    z = x.astype(ft, copy=False)
+    one, pi = ft(1), ft(math.pi)
     with np.errstate(all="ignore"):
-        refl = z < 0.5
-        result = np.where(refl, -(math.pi ** 2) / np.sin(math.pi * z) ** 2, 0.0)
-        w = np.where(refl, 1.0 - z, z)
+        refl = z < ft(0.5)
+        s = np.sin((pi * z).astype(np.float64)).astype(ft)  # (sinf: sin correctly rounded)
+        result = np.where(refl, -(pi * pi) / (s * s), ft(0))
+        w = np.where(refl, one - z, z)
         for _ in range(6):
-            result += 1.0 / (w * w)
-            w = w + 1.0
-        ixx = 1.0 / (w * w)
-        result += (1.0 + 1.0 / (2.0 * w) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx / 42))) / w
+            result += one / (w * w)
+            w = w + one
+        ixx = one / (w * w)
+        result += (one + one / (ft(2) * w)
+                   + ixx * (one / ft(6) - ixx * (one / ft(30) - ixx * (one / ft(42))))) / w
         out = np.where(refl, -result, result)
     return out.astype(x.dtype, copy=False)
 
