@@ -4,7 +4,7 @@ what the two last-bit choices on its path cost.
 The step of ``second_order.py`` (tanh MLP 16-64-64-1, batch 64, gradient penalty,
 ``create_graph=True``, SGD update), split into forward / ``autograd.grad`` (building the first
 backward's graph) / penalty / ``loss.backward()`` / update, each timed in this thread's CPU
-time, contenders interleaved step by step, medians.
+time, contenders interleaved in blocks of steps, medians.
 
 ``--what-if`` adds leafgrad run with one or both of its exact kernels swapped out, to measure
 what they cost (these variants are NOT bit-identical to torch and are not a leafgrad mode):
@@ -111,10 +111,15 @@ def main(argv=None) -> None:
     for fn in steps.values():
         for _ in range(20):
             fn()
+    # NOTE: interleaved in blocks of steps, not step by step: a leafgrad step between two torch
+    # steps evicts what torch's next step finds in the caches (its forward measured 1.6x
+    # slower interleaved step by step on a 2-core VM), while blocks still spread slow drift
     samples: dict[str, list] = {k: [] for k in steps}
-    for _ in range(args.repeats):
+    rounds = 6
+    for _ in range(rounds):
         for name, fn in steps.items():
-            samples[name].append(fn())
+            for _ in range(max(1, args.repeats // rounds)):
+                samples[name].append(fn())
     med = {k: np.median(np.array(v), axis=0) / 1000 for k, v in samples.items()}
     base = med["torch (1 thread)"].sum()
     print("Second order by phase, CPU µs per step (medians):")
