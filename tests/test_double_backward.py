@@ -153,3 +153,32 @@ def test_softplus_second_and_third_derivatives_match_torch(beta, threshold):
     x = leafgrad.tensor(a[:3] + 0.1, requires_grad=True)
     assert leafgrad.autograd.gradgradcheck(
         lambda t: leafgrad.nn.functional.softplus(t, beta, threshold), (x,))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_glu_double_backward_matches_torch_with_nonfinite_values(dtype):
+    """glu: one GluBackwardBackward0 node with PyTorch's glu_double_backward and
+    glu_double_backward_grad_output, so inf/NaN meet the same factors (seed 4000262)."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        dim = int(rng.integers(0, 2))
+        shape = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+        shape[dim] *= 2
+        x, w = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+        g = rng.standard_normal([s // 2 if i == dim else s for i, s in enumerate(shape)])
+        g = g.astype(dtype)
+        for arr in (x, g, w):
+            if rng.random() < 0.4:
+                arr.flat[rng.integers(arr.size)] = rng.choice([np.inf, -np.inf, np.nan, -0.0])
+        outs = []
+        for lib in (leafgrad, torch):
+            xt, gt = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+            (gx,) = lib.autograd.grad(lib.nn.functional.glu(xt, dim), xt, gt, create_graph=True)
+            h = lib.autograd.grad((gx * lib.tensor(w)).sum(), [xt, gt])
+            outs.append((gx.grad_fn.name(), [t.detach().numpy() for t in (gx, *h)]))
+        (ln, la), (tn, ta) = outs
+        assert ln == tn == "GluBackwardBackward0"
+        for a, b in zip(la, ta):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)  # NaN/inf in the same places
+    x = leafgrad.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    assert leafgrad.autograd.gradgradcheck(lambda t: leafgrad.nn.functional.glu(t, 1), (x,))

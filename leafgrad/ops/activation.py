@@ -726,15 +726,78 @@ class Glu(Op):
 
 
 def _glu_backward(grad, x, dim: int):
-    if isinstance(x, Tensor):
+    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
+        return _glu_backward_raw(grad, x, dim)
+    # NOTE: one GluBackwardBackward0 node as PyTorch's, with its own derivatives
+    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
+    x = x if isinstance(x, Tensor) else _wrap(x)
+    res = _glu_backward_raw(grad._data, x._data, dim)
+    if not state.enabled:
+        return _wrap(res)
+    fn = _new(GluBackward)
+    fn.dim = dim
+    return record(fn, (grad, x), res)
+
+
+def _glu_backward_raw(grad, x, dim: int):
+    a, b = array_module(x).split(x, 2, axis=dim)
+    s = _sigmoid(b)
+    return array_module(x).concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
+
+
+class GluBackward(Op):
+    """glu's backward as one op with PyTorch's derivatives (``GluBackwardBackward0``):
+    glu_double_backward for the input and glu_double_backward_grad_output for the gradient,
+    in their order of products (an inf or NaN meets the same factors as in PyTorch)."""
+
+    name_ = "GluBackwardBackward0"
+    formula = {"g": "glu_double_backward_grad_output(grad, x, dim)",
+               "x": "glu_double_backward(grad, g, x, dim)"}
+    __slots__ = ("dim",)
+
+    def forward(self, g, x):
+        return _glu_backward_raw(g, x, self.dim)
+
+    def backward(self, grad):
+        g, x = self.saved(grad)
+        need = self.needs_input_grad
+        return (_glu_double_backward_grad_output(grad, x, self.dim) if need[0] else None,
+                _glu_double_backward(grad, g, x, self.dim) if need[1] else None)
+
+
+def _halves(t, dim: int):
+    return t.chunk(2, dim) if isinstance(t, Tensor) else array_module(t).split(t, 2, axis=dim)
+
+
+def _cat(parts, dim: int):
+    if any(isinstance(p, Tensor) for p in parts):
         from ..methods.shape import cat
 
-        a, b = x.chunk(2, dim)
-        s = b.sigmoid()
-        return cat([grad * s, grad * a * s * (1 - s)], dim)
-    a, b = np.split(x, 2, axis=dim)
+        return cat([p if isinstance(p, Tensor) else _wrap(p) for p in parts], dim)
+    return array_module(parts[0]).concatenate(parts, axis=dim)
+
+
+def _glu_double_backward(gg, go, x, dim: int):
+    """PyTorch's glu_double_backward (dual): the gate's curvature on the second half."""
+    a, b = _halves(x, dim)
     s = _sigmoid(b)
-    return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
+    one_sub = 1 - s
+    sig_one_sub = s * one_sub
+    gg_a, gg_b = _halves(gg, dim)
+    first = gg_b * go * sig_one_sub
+    second_order = sig_one_sub * one_sub - s * sig_one_sub
+    second = (gg_b * a) * go * second_order + gg_a * go * sig_one_sub
+    return _cat([first, second], dim)
+
+
+def _glu_double_backward_grad_output(gg, x, dim: int):
+    """PyTorch's glu_double_backward_grad_output: ``gg * glu_backward(ones, x)``, halves
+    summed."""
+    a, _ = _halves(x, dim)
+    ones = array_module(_raw(a)).ones(_raw(a).shape, dtype=_raw(x).dtype)
+    t = gg * _glu_backward(ones, x, dim)
+    t1, t2 = _halves(t, dim)
+    return t1 + t2
 
 
 def _prelu_weight(w, x):
@@ -744,6 +807,8 @@ def _prelu_weight(w, x):
 
 # formula helpers (see leafgrad.autograd.formula)
 FORMULA_HELPERS = {"glu_backward": _glu_backward, "prelu_weight": _prelu_weight,
+                   "glu_double_backward": _glu_double_backward,
+                   "glu_double_backward_grad_output": _glu_double_backward_grad_output,
                    "float32": lambda v: float(np.float32(v)),
                    "gelu_backward": _gelu_backward,
                    "gelu_double_backward": _gelu_double_backward}
