@@ -398,3 +398,29 @@ def test_missing_forward_or_backward_and_legacy_call():
             NoFwd.apply(x)
         with pytest.warns(DeprecationWarning), pytest.raises(RuntimeError, match="Legacy"):
             NoBwd()(x)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "sliced", "contiguous"])
+def test_gradcheck_perturbs_non_contiguous_inputs_as_torch(layout):
+    """gradcheck perturbs the input's own memory through its strides: a transposed or sliced
+    leaf passes for a right gradient and fails for a wrong one, as in torch (it used to
+    perturb a flat copy, so the numerical Jacobian was zero)."""
+    base = np.random.default_rng(0).standard_normal((3, 4))
+    for lib, fm in LIBS:
+        class WrongExp(fm.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.exp()
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x.exp() * 1.5
+
+        t = lib.tensor(base)
+        x = {"transposed": t.t(), "sliced": t[:, ::2], "contiguous": t}[layout]
+        x = x.detach().requires_grad_()
+        assert lib.autograd.gradcheck(lambda a: (a.exp() * a).sin(), (x,))
+        assert lib.autograd.gradgradcheck(lambda a: (a.exp() * a).sin(), (x,))
+        assert not lib.autograd.gradcheck(WrongExp.apply, (x,), raise_exception=False)

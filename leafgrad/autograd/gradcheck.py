@@ -26,18 +26,21 @@ def _outputs(func, inputs) -> tuple:
 def _numerical_jacobian(func, inputs, i: int, eps: float) -> list[np.ndarray]:
     """d(outputs)/d(inputs[i]) by central differences, one column per input element."""
     x = inputs[i]
-    flat = x._data.reshape(-1)  # a view: x's own memory is perturbed in place
+    # NOTE: x's own memory is perturbed in place, element by element in logical (C) order,
+    # through its strides: reshape(-1) of a transposed or sliced input is a copy, and
+    # perturbing that left x unchanged (a zero numerical Jacobian)
+    data = x._data
     outs = _outputs(func, inputs)
-    jac = [np.zeros((x._data.size, o._data.size)) for o in outs]
+    jac = [np.zeros((data.size, o._data.size)) for o in outs]
     # NOTE: func runs with grad mode on: for gradgradcheck it computes gradients itself.
-    for k in range(flat.size):
-        orig = flat[k].item()
-        flat[k] = orig + eps
+    for k, idx in enumerate(np.ndindex(data.shape)):
+        orig = data[idx].item()
+        data[idx] = orig + eps
         plus = [to_numpy(o._data).astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-        flat[k] = orig - eps
+        data[idx] = orig - eps
         minus = [to_numpy(o._data).astype(np.float64).reshape(-1)
                  for o in _outputs(func, inputs)]
-        flat[k] = orig
+        data[idx] = orig
         for j in range(len(outs)):
             jac[j][k] = (plus[j] - minus[j]) / (2 * eps)
     return jac
