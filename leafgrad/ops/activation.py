@@ -370,9 +370,7 @@ class Elu(Op):
 
     def backward(self, grad):
         (x,) = self.saved(grad)
-        if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
-            return _elu_backward_raw(x, grad, self.alpha, self.scale, self.input_scale)
-        return _elu_backward_node(grad, x, self.alpha, self.scale, self.input_scale)
+        return _elu_backward(grad, x, self.alpha, self.scale, self.input_scale)
 
 
 class EluBackward(Op):
@@ -396,28 +394,35 @@ class EluBackward(Op):
         a, sc, isc = self.alpha, self.scale, self.input_scale
         gg = gx = None
         if need[0]:
-            gg = (_elu_backward_node(grad, x, a, sc, isc)
-                  if isinstance(grad, Tensor) or isinstance(x, Tensor)
-                  else _elu_backward_raw(x, grad, a, sc, isc))
+            gg = _elu_backward(grad, x, a, sc, isc)
         if need[1]:
             v = grad * g * isc
-            inner = (_elu_backward_node(v, x, a, sc, isc)
-                     if isinstance(v, Tensor) or isinstance(x, Tensor)
-                     else _elu_backward_raw(x, v, a, sc, isc))
+            inner = _elu_backward(v, x, a, sc, isc)
             neg = (dual.raw(x) < 0).astype(dual.raw(v).dtype)
             gx = inner * (_wrap(neg) if isinstance(inner, Tensor) else neg)
         return gg, gx
 
 
-def _elu_backward_node(grad, x, alpha: float, scale: float, input_scale: float):
-    """``elu_backward(grad, x)`` recorded as one EluBackwardBackward0 node."""
+def _elu_backward(grad, x, alpha: float, scale: float, input_scale: float):
+    """``elu_backward(grad, x)``: the fused kernel, or one EluBackwardBackward0 node."""
+    return _fused_backward(EluBackward, _elu_backward_raw, grad, x, alpha=alpha, scale=scale,
+                           input_scale=input_scale)
+
+
+def _fused_backward(cls, raw, grad, x, **attrs):
+    """``raw(x, grad, *attrs)``, one of PyTorch's fused backward kernels, on arrays; with a
+    Tensor operand (create_graph) recorded as one ``cls`` node, PyTorch's *BackwardBackward0
+    with its own derivatives (so a second derivative has PyTorch's node and NaN/inf routes)."""
+    if not isinstance(grad, Tensor) and not isinstance(x, Tensor):
+        return raw(x, grad, *attrs.values())
     grad = grad if isinstance(grad, Tensor) else _wrap(grad)
     x = x if isinstance(x, Tensor) else _wrap(x)
-    res = _elu_backward_raw(x._data, grad._data, alpha, scale, input_scale)
+    res = raw(x._data, grad._data, *attrs.values())
     if not state.enabled:
         return _wrap(res)
-    fn = _new(EluBackward)
-    fn.alpha, fn.scale, fn.input_scale = alpha, scale, input_scale
+    fn = _new(cls)
+    for name, value in attrs.items():
+        setattr(fn, name, value)
     return record(fn, (grad, x), res)
 
 
@@ -543,15 +548,7 @@ def _gelu_backward_f32_blocks(x, cdf, grad):
 
 
 def _gelu_backward(grad, x, approximate: str):
-    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
-        return _gelu_backward_raw(x, grad, approximate)
-    # NOTE: one GeluBackwardBackward0 node as PyTorch's (its own second derivative)
-    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
-    x = x if isinstance(x, Tensor) else _wrap(x)
-    fn = _new(GeluBackward)
-    fn.approximate = approximate
-    return record(fn, (grad, x), _gelu_backward_raw(x._data, grad._data, approximate)) \
-        if state.enabled else _wrap(_gelu_backward_raw(x._data, grad._data, approximate))
+    return _fused_backward(GeluBackward, _gelu_backward_raw, grad, x, approximate=approximate)
 
 
 class GeluBackward(Op):
@@ -650,17 +647,8 @@ class Softplus(Op):
 
 
 def _softplus_backward(grad, x, beta: float, threshold: float):
-    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
-        return _softplus_backward_raw(x, grad, beta, threshold)
-    # NOTE: one SoftplusBackwardBackward0 node as PyTorch's, with its own derivatives
-    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
-    x = x if isinstance(x, Tensor) else _wrap(x)
-    res = _softplus_backward_raw(x._data, grad._data, beta, threshold)
-    if not state.enabled:
-        return _wrap(res)
-    fn = _new(SoftplusBackward)
-    fn.beta, fn.threshold = beta, threshold
-    return record(fn, (grad, x), res)
+    return _fused_backward(SoftplusBackward, _softplus_backward_raw, grad, x, beta=beta,
+                           threshold=threshold)
 
 
 class SoftplusBackward(Op):
@@ -726,20 +714,10 @@ class Glu(Op):
 
 
 def _glu_backward(grad, x, dim: int):
-    if not isinstance(x, Tensor) and not isinstance(grad, Tensor):
-        return _glu_backward_raw(grad, x, dim)
-    # NOTE: one GluBackwardBackward0 node as PyTorch's, with its own derivatives
-    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
-    x = x if isinstance(x, Tensor) else _wrap(x)
-    res = _glu_backward_raw(grad._data, x._data, dim)
-    if not state.enabled:
-        return _wrap(res)
-    fn = _new(GluBackward)
-    fn.dim = dim
-    return record(fn, (grad, x), res)
+    return _fused_backward(GluBackward, _glu_backward_raw, grad, x, dim=dim)
 
 
-def _glu_backward_raw(grad, x, dim: int):
+def _glu_backward_raw(x, grad, dim: int):
     a, b = array_module(x).split(x, 2, axis=dim)
     s = _sigmoid(b)
     return array_module(x).concatenate([grad * s, grad * a * s * (1 - s)], axis=dim)
@@ -756,7 +734,7 @@ class GluBackward(Op):
     __slots__ = ("dim",)
 
     def forward(self, g, x):
-        return _glu_backward_raw(g, x, self.dim)
+        return _glu_backward_raw(x, g, self.dim)
 
     def backward(self, grad):
         g, x = self.saved(grad)
