@@ -211,6 +211,16 @@ def record2(fn, a: Tensor, b, out) -> Tensor:
     return t
 
 
+def record_kernel(fn, operands: tuple):
+    """``fn.forward`` (a fused backward kernel) on the operands' arrays, recorded as ``fn``'s
+    node when one of them is a Tensor (a backward run with create_graph): PyTorch's
+    ``*BackwardBackward0`` nodes, differentiated with their own formulas."""
+    if not any(isinstance(v, Tensor) for v in operands):
+        return fn.forward(*operands)
+    ts = tuple(v if isinstance(v, Tensor) else _wrap(v) for v in operands)
+    return record(fn, ts, fn.forward(*(t._data for t in ts)))
+
+
 def record_unary(fn, x: Tensor, out) -> Tensor:
     """``record`` specialised for one Tensor input (the hot path of elementwise chains)."""
     t = _wrap(out)

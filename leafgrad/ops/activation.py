@@ -16,7 +16,7 @@ from ..autograd.node import _IGNORE, Op, _quiet_off, _quiet_on
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import dual, lastbits
-from ._apply import record, record_unary
+from ._apply import record, record_kernel, record_unary
 from .elementwise import _erf_f
 from .elementwise.special import _erf_f32, _erf_f32_into
 from .reduce.diff import _mul_scalar
@@ -414,16 +414,11 @@ def _fused_backward(cls, raw, grad, x, **attrs):
     Tensor operand (create_graph) recorded as one ``cls`` node, PyTorch's *BackwardBackward0
     with its own derivatives (so a second derivative has PyTorch's node and NaN/inf routes)."""
     if not isinstance(grad, Tensor) and not isinstance(x, Tensor):
-        return raw(x, grad, *attrs.values())
-    grad = grad if isinstance(grad, Tensor) else _wrap(grad)
-    x = x if isinstance(x, Tensor) else _wrap(x)
-    res = raw(x._data, grad._data, *attrs.values())
-    if not state.enabled:
-        return _wrap(res)
+        return raw(x, grad, *attrs.values())  # (the first-order pass: no node object)
     fn = _new(cls)
     for name, value in attrs.items():
         setattr(fn, name, value)
-    return record(fn, (grad, x), res)
+    return record_kernel(fn, (grad, x))
 
 
 @_kernel

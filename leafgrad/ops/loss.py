@@ -13,7 +13,7 @@ from ..autograd.node import Op
 from ..backend import array_module
 from ..tensor import Tensor, _wrap
 from . import dual, lastbits
-from ._apply import record, record_unary
+from ._apply import record, record_kernel, record_unary
 from .activation import _logsigmoid_raw, _raw, _sigmoid
 from .inplace_view import _dense
 from .softmax import log_softmax
@@ -501,10 +501,7 @@ def _loss_backward(op: type, g, a, b, reduction: str, param):
     recorded node (a backward run with create_graph)."""
     fn = _new(op)
     fn.reduction, fn.param = reduction, param
-    if isinstance(g, Tensor) or isinstance(a, Tensor) or isinstance(b, Tensor):
-        g, a, b = (v if isinstance(v, Tensor) else _wrap(v) for v in (g, a, b))
-        return record(fn, (g, a, b), fn.forward(g._data, a._data, b._data))
-    return fn.forward(g, a, b)
+    return record_kernel(fn, (g, a, b))
 
 
 def _mask(v, a, b, bound: float):
